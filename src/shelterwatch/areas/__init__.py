@@ -1,0 +1,1 @@
+"""Administrative areas that alerts are issued for (DESIGN §2 Area)."""

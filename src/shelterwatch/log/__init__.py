@@ -1,0 +1,1 @@
+"""The append-only, hash-chained fact log (DESIGN §3.2)."""

@@ -1,0 +1,107 @@
+"""The hash chain, pure: how a fact is hashed and how a sequence of facts is checked.
+
+Private fields are kept beside a fact, not inside its public body; the chain covers them through
+their digest, so anyone can verify the public export while the private values stay private.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical_json(value: Any) -> bytes:
+    """One byte string per value: sorted keys, no spaces, UTC timestamps with microseconds."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z)
+
+
+def format_at(at: datetime) -> str:
+    """Fact timestamps as fixed-width UTC strings, identical whichever database stored them."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def private_digest(private: Mapping[str, Any] | None) -> str:
+    """Digest of the private part; empty when there is none."""
+    if not private:
+        return ""
+    return hashlib.sha256(canonical_json(private)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class FactBody:
+    """What the chain covers for one fact."""
+
+    seq: int
+    at: str
+    kind: str
+    actor: str
+    payload: Mapping[str, Any]
+    private_digest: str
+
+    def canonical(self) -> bytes:
+        return canonical_json(
+            {
+                "seq": self.seq,
+                "at": self.at,
+                "kind": self.kind,
+                "actor": self.actor,
+                "payload": self.payload,
+                "private_digest": self.private_digest,
+            }
+        )
+
+
+def fact_hash(prev_hash: str, body: FactBody) -> str:
+    """hash = sha256(prev_hash + canonical_json(fact))."""
+    return hashlib.sha256(prev_hash.encode("ascii") + body.canonical()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFact:
+    body: FactBody
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    reason: str = ""
+
+
+def verify(facts: Iterable[StoredFact], head_seq: int | None = None) -> Verdict:
+    """Walk the facts in storage order and name the first seq that breaks the chain.
+
+    `head_seq` is the last seq the log head recorded; a log that ends earlier lost its tail.
+    """
+    expected_seq = 1
+    prev = GENESIS_HASH
+    checked = 0
+    for fact in facts:
+        seq = fact.body.seq
+        if seq != expected_seq:
+            if seq > expected_seq:
+                reason = f"seq {expected_seq} is missing (next stored is {seq})"
+                return Verdict(False, checked, expected_seq, reason)
+            return Verdict(False, checked, seq, f"seq {seq} is out of order")
+        if fact.prev_hash != prev:
+            return Verdict(False, checked, seq, f"seq {seq} does not link to seq {seq - 1}")
+        if fact_hash(prev, fact.body) != fact.hash:
+            return Verdict(False, checked, seq, f"seq {seq} was altered (hash mismatch)")
+        prev = fact.hash
+        expected_seq += 1
+        checked += 1
+    if head_seq is not None and head_seq > checked:
+        return Verdict(False, checked, checked + 1, f"seq {checked + 1} is missing (head says {head_seq})")
+    return Verdict(True, checked)

@@ -1,0 +1,101 @@
+"""Follows the fact log so a long-running process refreshes its in-memory state (DESIGN §6).
+
+Each process applies facts with a seq greater than the last it applied. On PostgreSQL it is woken by
+LISTEN/NOTIFY; on SQLite (or if LISTEN fails) it polls, several times a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+
+from sqlalchemy.engine import make_url
+
+from shelterwatch import db
+from shelterwatch.log import service as log
+from shelterwatch.log.models import Fact
+
+logger = logging.getLogger(__name__)
+
+Subscriber = Callable[[Sequence[Fact]], None]
+
+
+class LogFollower:
+    """A background thread that hands every new fact to its subscribers, in seq order."""
+
+    def __init__(self, database_url: str, *, interval_s: float = 0.25, start_seq: int = 0) -> None:
+        self.database_url = database_url
+        self.interval_s = interval_s
+        self.applied_seq = start_seq
+        self._subscribers: list[Subscriber] = []
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def catch_up(self) -> int:
+        """Apply every fact not yet applied; returns the last applied seq. Safe to call anytime."""
+        with self._lock:
+            session = db.session_factory(self.database_url)()
+            try:
+                while True:
+                    facts = log.after(session, self.applied_seq, limit=2000)
+                    if not facts:
+                        break
+                    for subscriber in self._subscribers:
+                        try:
+                            subscriber(facts)
+                        except Exception:  # one bad subscriber must not stop the others
+                            logger.exception("log subscriber failed at seq %s", facts[-1].seq)
+                    self.applied_seq = facts[-1].seq
+            finally:
+                session.rollback()
+                session.close()
+            return self.applied_seq
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="log-follower", daemon=True)
+        self._thread.start()
+        if not db.is_sqlite(self.database_url):
+            threading.Thread(target=self._listen, name="log-listen", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.catch_up()
+            except Exception:  # the database may be restarting; keep following
+                logger.exception("following the fact log failed; retrying")
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+
+    def _listen(self) -> None:
+        import psycopg  # only on PostgreSQL
+
+        url = make_url(self.database_url).set(drivername="postgresql")
+        conninfo = url.render_as_string(hide_password=False)
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {log.NOTIFY_CHANNEL}")
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self._wake.set()
+            except Exception as exc:
+                logger.warning("LISTEN failed (%s); polling instead", exc)
+                self._stop.wait(5)
+
+

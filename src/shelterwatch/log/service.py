@@ -1,0 +1,132 @@
+"""Appending facts and reading them back. Callers own the transaction; nothing here commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from shelterwatch.log import chain
+from shelterwatch.log.models import Fact, LogHead
+
+NOTIFY_CHANNEL = "shelterwatch_facts"
+HEAD_ID = 1
+
+
+@dataclass(frozen=True, slots=True)
+class NewFact:
+    kind: str
+    actor: str
+    payload: Mapping[str, Any]
+    private: Mapping[str, Any] | None = None
+
+
+def _lock_head(session: Session) -> LogHead:
+    head = session.execute(
+        select(LogHead).where(LogHead.id == HEAD_ID).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if head is None:
+        head = LogHead(id=HEAD_ID, seq=0, hash=chain.GENESIS_HASH)
+        session.add(head)
+        session.flush()
+    return head
+
+
+def lock(session: Session) -> int:
+    """Take the log's write lock for this transaction; returns the current last seq.
+
+    Writers that allocate ids (imports) take it first so ids and seqs come out in one order.
+    """
+    return _lock_head(session).seq
+
+
+def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime) -> list[int]:
+    """Append facts in order within the caller's transaction; returns their seqs."""
+    if not facts:
+        return []
+    head = _lock_head(session)
+    seq, prev = head.seq, head.hash
+    at = chain.format_at(now)
+    rows: list[dict[str, Any]] = []
+    for fact in facts:
+        seq += 1
+        payload_json = chain.canonical_json(fact.payload)
+        body = chain.FactBody(seq=seq, at=at, kind=fact.kind, actor=fact.actor,
+                              payload=orjson.loads(payload_json),
+                              private_digest=chain.private_digest(fact.private))
+        digest = chain.fact_hash(prev, body)
+        rows.append({
+            "seq": seq, "at": now, "kind": fact.kind, "actor": fact.actor,
+            "payload": payload_json.decode(),
+            "private": chain.canonical_json(fact.private).decode() if fact.private else None,
+            "private_digest": body.private_digest, "prev_hash": prev, "hash": digest,
+        })
+        prev = digest
+    session.execute(insert(Fact), rows)
+    session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
+    head.seq, head.hash = seq, prev
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:c, :s)"), {"c": NOTIFY_CHANNEL, "s": str(seq)})
+    return [r["seq"] for r in rows]
+
+
+def append(session: Session, *, kind: str, actor: str, payload: Mapping[str, Any], now: datetime,
+           private: Mapping[str, Any] | None = None) -> int:
+    """Append one fact; returns its seq."""
+    return append_many(session, [NewFact(kind, actor, payload, private)], now=now)[0]
+
+
+def last_seq(session: Session) -> int:
+    return session.execute(select(func.coalesce(func.max(Fact.seq), 0))).scalar_one()
+
+
+def after(session: Session, seq: int, *, limit: int = 1000) -> Sequence[Fact]:
+    """Facts with seq greater than `seq`, oldest first."""
+    return session.execute(
+        select(Fact).where(Fact.seq > seq).order_by(Fact.seq).limit(limit)
+    ).scalars().all()
+
+
+def public_view(fact: Fact) -> dict[str, Any]:
+    """A fact as anyone may see it: everything the chain covers, nothing private."""
+    return {
+        "seq": fact.seq, "at": chain.format_at(fact.at), "kind": fact.kind, "actor": fact.actor,
+        "payload": orjson.loads(fact.payload), "private_digest": fact.private_digest,
+        "prev_hash": fact.prev_hash, "hash": fact.hash,
+    }
+
+
+def _stored(session: Session, batch: int = 5000) -> Iterator[chain.StoredFact]:
+    # Storage order by primary key; a swapped seq shows up as out of order or as a broken link.
+    last = 0
+    while True:
+        rows = session.execute(
+            select(Fact.seq, Fact.at, Fact.kind, Fact.actor, Fact.payload, Fact.private,
+                   Fact.private_digest, Fact.prev_hash, Fact.hash)
+            .where(Fact.seq > last).order_by(Fact.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        for r in rows:
+            digest = r.private_digest
+            if r.private is not None:
+                digest = chain.private_digest(orjson.loads(r.private))
+                if digest != r.private_digest:
+                    digest = "altered:" + digest  # the stored digest no longer matches
+            body = chain.FactBody(seq=r.seq, at=chain.format_at(r.at), kind=r.kind,
+                                  actor=r.actor, payload=orjson.loads(r.payload),
+                                  private_digest=digest)
+            yield chain.StoredFact(body=body, prev_hash=r.prev_hash, hash=r.hash)
+        last = rows[-1].seq
+
+
+def verify(session: Session) -> chain.Verdict:
+    """Check the whole stored log against its chain and its head."""
+    head = session.get(LogHead, HEAD_ID)
+    return chain.verify(_stored(session), head_seq=head.seq if head else None)
