@@ -1,0 +1,178 @@
+"""Which shelters to send a resident to, in what order, and why.
+
+A resident has seconds to a few minutes, so the order must be explainable in one line: a door known
+to be open beats a nearer door nobody has checked, and a door reported locked is still shown (an
+unverified report never hides a shelter, DESIGN §3.4) but after every better option. Within a status
+class the nearer walk wins. The rule takes plain numbers and does no I/O, so the server, the
+benchmark and the tests rank exactly alike; the phone's offline ranking in `web/static/app.js`
+mirrors it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from shelterwatch.vocabulary import Status
+
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG), the one great-circle distances use
+MIN_RESULTS = 3  # always offer alternatives (issue 5)
+
+# Status classes, best first. unfit and closed share the last class.
+STATUS_CLASS: Mapping[Status, int] = {
+    Status.OPEN_VERIFIED: 0,
+    Status.FORCED_OPEN: 1,
+    Status.OPEN_REPORTED: 2,
+    Status.UNKNOWN: 3,
+    Status.FULL: 4,
+    Status.LOCKED_REPORTED: 5,
+    Status.LOCKED_CONFIRMED: 6,
+    Status.UNFIT: 7,
+    Status.CLOSED: 7,
+}
+
+STATUS_TEXT: Mapping[Status, tuple[str, str]] = {
+    Status.OPEN_VERIFIED: ("Відчинено, підтверджено", "Open, verified"),
+    Status.FORCED_OPEN: ("Відчинено рятувальниками", "Opened by rescuers"),
+    Status.OPEN_REPORTED: ("Відчинено за повідомленням", "Reported open"),
+    Status.UNKNOWN: ("Стан невідомий", "Status unknown"),
+    Status.FULL: ("Переповнене за повідомленням", "Reported full"),
+    Status.LOCKED_REPORTED: ("Зачинено за повідомленням", "Reported locked"),
+    Status.LOCKED_CONFIRMED: ("Зачинено, підтверджено", "Locked, confirmed"),
+    Status.UNFIT: ("Непридатне", "Unfit for use"),
+    Status.CLOSED: ("Закрите", "Closed"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WalkingModel:
+    """How fast people walk and how much longer streets are than the straight line."""
+
+    speed_mps: float = 1.3
+    reduced_mobility_speed_mps: float = 0.8
+    detour_factor: float = 1.3
+
+    def walk_seconds(self, distance_m: float, *, reduced_mobility: bool = False) -> float:
+        """Estimated walking time over a great-circle distance, detours included."""
+        speed = self.reduced_mobility_speed_mps if reduced_mobility else self.speed_mps
+        return distance_m * self.detour_factor / speed
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One shelter near the resident, as the rule needs it.
+
+    `walk_s` is set when a router measured the walk; otherwise the walking model estimates it.
+    """
+
+    shelter_id: int
+    distance_m: float
+    status: Status
+    step_free: bool | None = None
+    capacity: int | None = None
+    walk_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One answer: where, how long, whether in time, and the one-line reason in both languages."""
+
+    shelter_id: int
+    distance_m: float
+    walk_s: int
+    reachable_in_time: bool | None
+    status: Status
+    step_free: bool | None
+    capacity: int | None
+    why_uk: str
+    why_en: str
+
+
+def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance in metres between two WGS84 points."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _minutes(walk_s: int) -> int:
+    return max(1, math.ceil(walk_s / 60))
+
+
+def explain(item: Candidate, walk_s: int, reachable: bool | None) -> tuple[str, str]:
+    """The one-line reason shown under each result, in Ukrainian and English."""
+    uk_status, en_status = STATUS_TEXT[item.status]
+    minutes = _minutes(walk_s)
+    uk = [uk_status, f"{minutes} хв пішки"]
+    en = [en_status, f"{minutes} min walk"]
+    if reachable is True:
+        uk.append("встигаєте до загрози")
+        en.append("reachable before the threat")
+    elif reachable is False:
+        uk.append("можете не встигнути до загрози")
+        en.append("may not be reachable before the threat")
+    if item.step_free is True:
+        uk.append("без сходів")
+        en.append("step-free")
+    if item.capacity:
+        uk.append(f"місткість {item.capacity}")
+        en.append(f"holds {item.capacity}")
+    return " · ".join(uk), " · ".join(en)
+
+
+def order_key(candidate: Candidate, walk_s: float) -> tuple[int, float, int, int]:
+    """Status class first, then walking time; bigger (known) capacity breaks exact ties."""
+    capacity = candidate.capacity if candidate.capacity is not None else -1
+    return (STATUS_CLASS[candidate.status], walk_s, -capacity, candidate.shelter_id)
+
+
+def rank(
+    candidates: Iterable[Candidate],
+    *,
+    model: WalkingModel,
+    limit: int = MIN_RESULTS,
+    step_free: bool = False,
+    warning_s: int | None = None,
+) -> list[Ranked]:
+    """Order candidates for a resident and explain the first `max(limit, 3)` of them.
+
+    `step_free` keeps only shelters with step-free access and walks at the reduced-mobility speed;
+    when fewer than three confirmed step-free shelters are near, ones whose access is not recorded
+    fill the list (labelled), so the resident still has alternatives. `warning_s` is the active
+    alert's warning time; None means no alert, and `reachable_in_time` is then None too.
+    """
+    wanted = max(limit, MIN_RESULTS)
+    pool: Sequence[Candidate] = list(candidates)
+    if step_free:
+        confirmed = [c for c in pool if c.step_free is True]
+        if len(confirmed) < wanted:
+            confirmed += [c for c in pool if c.step_free is None]
+        pool = confirmed
+    timed = [
+        (c, c.walk_s if c.walk_s is not None
+         else model.walk_seconds(c.distance_m, reduced_mobility=step_free))
+        for c in pool
+    ]
+    timed.sort(key=lambda pair: order_key(pair[0], pair[1]))
+    out: list[Ranked] = []
+    for candidate, walk in timed[:wanted]:
+        walk_s = round(walk)
+        reachable = None if warning_s is None else walk_s <= warning_s
+        why_uk, why_en = explain(candidate, walk_s, reachable)
+        if step_free and candidate.step_free is None:
+            why_uk += " · доступ без сходів не підтверджено"
+            why_en += " · step-free access not confirmed"
+        out.append(Ranked(
+            shelter_id=candidate.shelter_id,
+            distance_m=candidate.distance_m,
+            walk_s=walk_s,
+            reachable_in_time=reachable,
+            status=candidate.status,
+            step_free=candidate.step_free,
+            capacity=candidate.capacity,
+            why_uk=why_uk,
+            why_en=why_en,
+        ))
+    return out

@@ -1,0 +1,171 @@
+"""The order a resident sees nearest shelters in, and the reason printed under each."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shelterwatch.rules.ranking import (
+    MIN_RESULTS,
+    STATUS_CLASS,
+    Candidate,
+    WalkingModel,
+    great_circle_m,
+    rank,
+)
+from shelterwatch.vocabulary import Status
+
+MODEL = WalkingModel(speed_mps=1.25, reduced_mobility_speed_mps=0.5, detour_factor=1.2)
+
+
+def cand(sid: int, distance: float, status: Status = Status.UNKNOWN, **kw: object) -> Candidate:
+    return Candidate(shelter_id=sid, distance_m=distance, status=status, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("near_status", "far_status", "first"),
+    [
+        (Status.UNKNOWN, Status.OPEN_VERIFIED, 2),
+        (Status.LOCKED_REPORTED, Status.UNKNOWN, 2),
+        (Status.OPEN_REPORTED, Status.FORCED_OPEN, 2),
+        (Status.FORCED_OPEN, Status.OPEN_VERIFIED, 2),
+        (Status.FULL, Status.UNKNOWN, 2),
+        (Status.LOCKED_CONFIRMED, Status.LOCKED_REPORTED, 2),
+        (Status.UNFIT, Status.LOCKED_CONFIRMED, 2),
+        (Status.CLOSED, Status.LOCKED_CONFIRMED, 2),
+        (Status.OPEN_VERIFIED, Status.OPEN_VERIFIED, 1),
+        (Status.UNFIT, Status.CLOSED, 1),
+    ],
+)
+def test_a_better_door_further_away_comes_before_a_worse_one_nearby(
+    near_status: Status, far_status: Status, first: int
+) -> None:
+    ranked = rank([cand(1, 100, near_status), cand(2, 900, far_status)], model=MODEL)
+    assert ranked[0].shelter_id == first
+
+
+def test_walking_time_is_distance_times_detour_over_speed() -> None:
+    [only] = rank([cand(1, 1000)], model=MODEL)
+    assert only.walk_s == round(1000 * 1.2 / 1.25)
+
+
+def test_step_free_search_walks_slower_and_hides_shelters_with_stairs() -> None:
+    pool = [cand(1, 100, step_free=False), cand(2, 300, step_free=True),
+            cand(3, 400, step_free=True), cand(4, 500, step_free=True)]
+    ranked = rank(pool, model=MODEL, step_free=True)
+    assert [r.shelter_id for r in ranked] == [2, 3, 4]
+    assert ranked[0].walk_s == round(300 * 1.2 / 0.5)
+    assert "без сходів" in ranked[0].why_uk and "step-free" in ranked[0].why_en
+
+
+def test_step_free_search_fills_with_unrecorded_access_rather_than_leave_one_option() -> None:
+    pool = [cand(1, 100, step_free=False), cand(2, 300, step_free=True), cand(3, 400),
+            cand(4, 500)]
+    ranked = rank(pool, model=MODEL, step_free=True)
+    assert [r.shelter_id for r in ranked] == [2, 3, 4]
+    assert "not confirmed" in ranked[1].why_en and "не підтверджено" in ranked[1].why_uk
+
+
+def test_a_measured_route_replaces_the_estimate() -> None:
+    ranked = rank([cand(1, 100, walk_s=700.0), cand(2, 300)], model=MODEL)
+    assert [(r.shelter_id, r.walk_s) for r in ranked] == [(2, 288), (1, 700)]
+
+
+@pytest.mark.parametrize(
+    ("warning_s", "reachable", "phrase"),
+    [
+        (None, None, None),
+        (120, True, "reachable before the threat"),
+        (60, False, "may not be reachable"),
+        (0, False, "may not be reachable"),
+    ],
+)
+def test_reachable_in_time_compares_the_walk_with_the_warning_time(
+    warning_s: int | None, reachable: bool | None, phrase: str | None
+) -> None:
+    [only] = rank([cand(1, 100)], model=MODEL, warning_s=warning_s)  # 96 s walk
+    assert only.reachable_in_time is reachable
+    if phrase:
+        assert phrase in only.why_en
+    else:
+        assert "threat" not in only.why_en
+
+
+def test_known_capacity_breaks_a_tie_and_is_mentioned() -> None:
+    ranked = rank([cand(1, 200, capacity=50), cand(2, 200, capacity=400), cand(3, 200)],
+                  model=MODEL)
+    assert [r.shelter_id for r in ranked] == [2, 1, 3]
+    assert "holds 400" in ranked[0].why_en and "місткість 400" in ranked[0].why_uk
+
+
+def test_why_names_status_and_minutes_in_both_languages() -> None:
+    [only] = rank([cand(1, 500, Status.LOCKED_REPORTED)], model=MODEL, warning_s=600)
+    assert only.why_uk == "Зачинено за повідомленням · 8 хв пішки · встигаєте до загрози"
+    assert only.why_en == "Reported locked · 8 min walk · reachable before the threat"
+
+
+def test_at_least_three_results_even_when_one_is_asked_for() -> None:
+    ranked = rank([cand(i, 100.0 * i) for i in range(1, 10)], model=MODEL, limit=1)
+    assert len(ranked) == MIN_RESULTS
+
+
+def test_great_circle_distance_matches_a_known_pair() -> None:
+    # Maidan Nezalezhnosti to Kyiv Pasazhyrskyi station: about 2.4 km.
+    d = great_circle_m(50.4501, 30.5234, 50.4406, 30.4890)
+    assert 2500 < d < 2700
+
+
+statuses = st.sampled_from(list(Status))
+candidates = st.lists(
+    st.builds(
+        Candidate,
+        shelter_id=st.integers(1, 10_000),
+        distance_m=st.floats(0, 50_000, allow_nan=False),
+        status=statuses,
+        step_free=st.sampled_from([True, False, None]),
+        capacity=st.one_of(st.none(), st.integers(0, 5000)),
+    ),
+    max_size=40,
+    unique_by=lambda c: c.shelter_id,
+)
+
+
+@given(candidates, st.integers(0, 20), st.booleans(), st.one_of(st.none(), st.integers(0, 900)))
+def test_ranking_properties(
+    pool: list[Candidate], limit: int, step_free: bool, warning_s: int | None
+) -> None:
+    ranked = rank(pool, model=MODEL, limit=limit, step_free=step_free, warning_s=warning_s)
+    eligible = [c for c in pool if not step_free or c.step_free is not False]
+    # Never fewer than three when three are eligible; never more than asked (or three).
+    assert len(ranked) == min(len(eligible), max(limit, MIN_RESULTS))
+    # Status class never improves down the list; within a class the walk never shortens.
+    for a, b in zip(ranked, ranked[1:], strict=False):
+        ka, kb = STATUS_CLASS[a.status], STATUS_CLASS[b.status]
+        assert ka <= kb
+        if ka == kb:
+            assert a.walk_s <= b.walk_s
+    # No shelter twice, every one comes from the pool, every one explained in both languages.
+    ids = [r.shelter_id for r in ranked]
+    assert len(set(ids)) == len(ids) and set(ids) <= {c.shelter_id for c in pool}
+    for r in ranked:
+        assert r.why_uk and r.why_en and "\n" not in r.why_uk + r.why_en
+        assert (r.reachable_in_time is None) == (warning_s is None)
+
+
+@given(st.floats(0, 100_000, allow_nan=False), st.floats(0, 100_000, allow_nan=False))
+def test_a_longer_walk_never_takes_less_time(a: float, b: float) -> None:
+    lo, hi = sorted((a, b))
+    assert MODEL.walk_seconds(lo) <= MODEL.walk_seconds(hi)
+    assert MODEL.walk_seconds(hi) <= MODEL.walk_seconds(hi, reduced_mobility=True)
+
+
+@given(st.floats(-80, 80), st.floats(-179, 179), st.floats(-80, 80), st.floats(-179, 179))
+def test_great_circle_is_symmetric_and_bounded(
+    lat1: float, lon1: float, lat2: float, lon2: float
+) -> None:
+    d = great_circle_m(lat1, lon1, lat2, lon2)
+    assert math.isclose(d, great_circle_m(lat2, lon2, lat1, lon1), abs_tol=1e-6)
+    assert 0 <= d <= math.pi * 6_371_008.8 + 1
