@@ -1,0 +1,83 @@
+"""Alert-time check rounds: riskiest shelters first, without driving back and forth."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shelterwatch.rules.rounds import (
+    RiskWeights,
+    RoundCandidate,
+    Travel,
+    UnitStart,
+    count_nearby,
+    greedy_order,
+    plan_round,
+    plan_rounds,
+    risk,
+    route_cost,
+)
+
+START = UnitStart(1, 50.4765, 30.6300)
+
+
+def test_a_shelter_with_past_incidents_and_no_check_in_is_visited_first():
+    near_and_fine = RoundCandidate(1, 50.4770, 30.6310, checked_in=True)
+    far_and_risky = RoundCandidate(2, 50.4850, 30.6400, past_incidents=3)
+    rnd = plan_round(START, [near_and_fine, far_and_risky])
+    assert [s.shelter_id for s in rnd.stops] == [2, 1]
+
+
+def test_among_equal_risks_the_round_does_not_zigzag():
+    line = [RoundCandidate(i, 50.4765 + 0.002 * i, 30.6300) for i in (3, 1, 4, 2)]
+    rnd = plan_round(START, line)
+    assert [s.shelter_id for s in rnd.stops] == [1, 2, 3, 4]
+    arrivals = [s.arrival_s for s in rnd.stops]
+    assert arrivals == sorted(arrivals)
+
+
+def test_risk_grows_with_incidents_missing_check_in_and_density():
+    base = RoundCandidate(1, 0, 0, checked_in=True)
+    assert risk(base) < risk(RoundCandidate(1, 0, 0, checked_in=False))
+    assert risk(base) < risk(RoundCandidate(1, 0, 0, checked_in=True, past_incidents=1))
+    assert risk(base) < risk(RoundCandidate(1, 0, 0, checked_in=True, nearby_shelters=5))
+
+
+def test_rounds_are_shared_between_units_by_distance_and_capped():
+    west, east = UnitStart(1, 50.45, 30.40), UnitStart(2, 50.45, 30.70)
+    cands = [RoundCandidate(i, 50.45, 30.40 + 0.01 * i) for i in range(31)]
+    rounds = plan_rounds([west, east], cands, max_stops=5)
+    ids = {r.unit_id: {s.shelter_id for s in r.stops} for r in rounds}
+    assert len(ids[1]) == 5 and len(ids[2]) == 5
+    assert max(ids[1]) < min(ids[2])
+
+
+def test_density_counts_neighbours_within_the_radius():
+    pts = [(1, 50.45, 30.52), (2, 50.4503, 30.52), (3, 50.46, 30.52)]
+    assert count_nearby(pts, 100) == {1: 1, 2: 1, 3: 0}
+
+
+cands = st.lists(
+    st.builds(RoundCandidate, shelter_id=st.integers(0, 10_000), lat=st.floats(50.40, 50.55),
+              lon=st.floats(30.40, 30.70), past_incidents=st.integers(0, 3),
+              checked_in=st.booleans(), nearby_shelters=st.integers(0, 20)),
+    max_size=8, unique_by=lambda c: c.shelter_id,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cands)
+def test_a_round_visits_each_shelter_once_and_is_no_worse_than_greedy(candidates):
+    rnd = plan_round(START, candidates)
+    assert sorted(s.shelter_id for s in rnd.stops) == sorted(c.shelter_id for c in candidates)
+    greedy = greedy_order(START, candidates, weights=RiskWeights(), travel=Travel())
+    assert rnd.cost <= route_cost(START, greedy) + 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(cands, st.integers(1, 3))
+def test_no_shelter_is_given_to_two_units(candidates, n_units):
+    units = [UnitStart(u, 50.45 + 0.01 * u, 30.5) for u in range(n_units)]
+    rounds = plan_rounds(units, candidates, max_stops=4)
+    seen = [s.shelter_id for r in rounds for s in r.stops]
+    assert len(seen) == len(set(seen)) == min(len(candidates), 4 * n_units)
