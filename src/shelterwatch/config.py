@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     detour_factor: float = 1.3
     routing_url: str = ""
     routing_timeout_s: float = 0.3
+    routing_engine: str = "osrm"  # or "valhalla"
+    # How many nearest shelters (by distance) the ranking chooses from.
+    nearest_pool: int = 12
     tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
     # Anonymous write limits
@@ -69,6 +72,23 @@ class Settings(BaseSettings):
     sms_gateway_url: str = ""
     telegram_api_url: str = "https://api.telegram.org"
     telegram_bot_token: str = ""
+    sms_gateway_token: str = ""
+    webhook_secret: str = ""  # signs webhook bodies; defaults to secret_key
+    notify_channels: str = "webhook,email,sms,telegram"
+    notify_timeout_s: float = 10.0
+    outbox_max_attempts: int = 6
+    outbox_backoff_s: float = 5.0  # doubles each attempt
+    outbox_lease_s: float = 60.0  # a claim older than this is taken over by another worker
+
+    # Escalation ladder (DESIGN §4); per-area overrides as "31:operator_after_s=120;…".
+    escalation_keyholder_after_s: float = 0.0
+    escalation_patrol_after_s: float = 0.0
+    escalation_operator_after_s: float = 300.0
+    escalation_check_in_grace_s: float = 120.0
+    escalation_overrides: str = ""
+    worker_tick_s: float = 0.5
+    door_stale_after_s: float = 300.0  # a controller silent this long is flagged
+    patrol_speed_mps: float = 8.3
 
     def check_secrets(self) -> None:
         """Refuse to run a production deployment on the placeholder secret."""

@@ -44,12 +44,20 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _on_sqlite_begin(conn: Any) -> None:
+def _begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine configured for durability on either backend."""
+def _begin_deferred(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, write: bool = True, **kwargs: Any) -> Engine:
+    """An engine configured for durability on either backend.
+
+    On SQLite, writers take the write lock when they begin (so two writers queue rather than
+    deadlock on a lock upgrade) and readers begin deferred (so reads never wait for writers).
+    """
     if is_sqlite(url):
         path = make_url(url).database
         if path and path != ":memory:":
@@ -57,20 +65,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
-        event.listen(engine, "begin", _on_sqlite_begin)
+        event.listen(engine, "begin", _begin_immediate if write else _begin_deferred)
         return engine
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
 
 
-@lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
-    """One engine (and pool) per database URL per process."""
-    return make_engine(url)
+@lru_cache(maxsize=16)
+def engine_for(url: str, *, write: bool = True) -> Engine:
+    """One engine (and pool) per database URL and purpose per process."""
+    if not write and not is_sqlite(url):
+        return engine_for(url, write=True)
+    return make_engine(url, write=write)
 
 
-def session_factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine_for(url), expire_on_commit=False)
+@lru_cache(maxsize=16)
+def session_factory(url: str, *, write: bool = True) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine_for(url, write=write), expire_on_commit=False)
+
+
+@contextmanager
+def reading(url: str) -> Iterator[Session]:
+    """A read-only unit of work that never waits for writers."""
+    session = session_factory(url, write=False)()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
 
 
 @contextmanager

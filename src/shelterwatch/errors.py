@@ -58,3 +58,7 @@ class ImportRejected(ShelterwatchError):
 
     status_code = 422
     title = "Import rejected"
+
+    def __init__(self, detail: str, summary: object | None = None) -> None:
+        super().__init__(detail)
+        self.summary = summary

@@ -10,7 +10,6 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-
 from sqlalchemy.engine import make_url
 
 from shelterwatch import db
@@ -41,7 +40,7 @@ class LogFollower:
     def catch_up(self) -> int:
         """Apply every fact not yet applied; returns the last applied seq. Safe to call anytime."""
         with self._lock:
-            session = db.session_factory(self.database_url)()
+            session = db.session_factory(self.database_url, write=False)()
             try:
                 while True:
                     facts = log.after(session, self.applied_seq, limit=2000)

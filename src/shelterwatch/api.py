@@ -1,0 +1,25 @@
+"""Every router the app serves, in one list: the single place a new endpoint is wired in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, FastAPI
+
+from shelterwatch import stream
+from shelterwatch.areas import views as areas
+from shelterwatch.log import views as log
+from shelterwatch.shelters import views as shelters
+from shelterwatch.web import views as web
+
+ROUTERS: list[APIRouter] = [
+    shelters.router,
+    areas.router,
+    log.router,
+    stream.router,
+    web.router,
+]
+
+# Domains that keep in-memory state (indexes, packs) load it here and subscribe to
+# `app.state.follower`, so changes made by any process reach them within a second.
+ON_STARTUP: list[Callable[[FastAPI], None]] = []

@@ -1,0 +1,53 @@
+"""The ASGI application: routers, problem+json errors, the body limit and the log follower."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from shelterwatch import __version__, api, problems
+from shelterwatch.config import Settings, get_settings
+from shelterwatch.limits import BodyLimit
+from shelterwatch.log import service as log
+from shelterwatch.log.follower import LogFollower
+from shelterwatch.stream import StreamHub
+
+DESCRIPTION = """Keeps a city's bomb shelters open and ready when the air-raid siren sounds.
+Public reads need no token; role-only endpoints take `Authorization: Bearer <token>`.
+Errors are RFC 9457 `application/problem+json`."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.check_secrets()
+    follower = LogFollower(settings.database_url, interval_s=settings.follow_interval_s)
+    hub = StreamHub()
+    follower.subscribe(hub.publish)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from shelterwatch import db
+
+        with db.reading(settings.database_url) as session:
+            follower.applied_seq = log.last_seq(session)
+        for hook in api.ON_STARTUP:  # load in-memory state after noting the log position
+            hook(app)
+        follower.start()
+        try:
+            yield
+        finally:
+            follower.stop()
+
+    app = FastAPI(title="shelterwatch", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.follower = follower
+    app.state.hub = hub
+    problems.install(app)
+    for router in api.ROUTERS:
+        app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       large_paths={"/v1/alerts/cap": 2_000_000})
+    return app

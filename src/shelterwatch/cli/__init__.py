@@ -1,0 +1,1 @@
+"""The `shelterwatch` command line."""

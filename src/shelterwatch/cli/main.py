@@ -1,0 +1,20 @@
+"""`shelterwatch`: init, serve, import, tokens, log verification (and the domains' sub-commands)."""
+
+from __future__ import annotations
+
+import typer
+
+from shelterwatch.cli import registry, tokens, verify
+
+app = typer.Typer(name="shelterwatch", no_args_is_help=True, add_completion=False,
+                  help="Keeps a city's bomb shelters open and ready when the siren sounds.")
+
+app.command("init")(registry.init)
+app.command("serve")(registry.serve)
+app.command("import")(registry.import_file)
+app.add_typer(tokens.app, name="token")
+app.add_typer(verify.app, name="log")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,101 @@
+"""`init`, `serve` and `import`: a database, a server and the shelters in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from shelterwatch import db, migrate
+from shelterwatch.areas import service as areas
+from shelterwatch.cli.common import console, fail, one_line_errors
+from shelterwatch.clock import utcnow
+from shelterwatch.config import get_settings
+from shelterwatch.errors import ImportRejected
+from shelterwatch.ingest import mapping as mappings
+from shelterwatch.ingest.registries import READERS, reader
+from shelterwatch.shelters import importer
+from shelterwatch.shelters.importer import ImportSummary
+
+PROGRESS_FROM_BYTES = 2_000_000
+SHOW_REJECTIONS = 50
+
+
+@one_line_errors
+def init() -> None:
+    """Create or upgrade the database and load the bundled areas."""
+    url = get_settings().database_url
+    migrate.upgrade(url)
+    with db.transaction(url) as session:
+        counts = areas.load_bundled(session, now=utcnow())
+    console.print(f"database ready; areas: {counts['created']} created, "
+                  f"{counts['updated']} updated, {counts['unchanged']} unchanged")
+
+
+@one_line_errors
+def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
+          port: Annotated[int, typer.Option()] = 8000,
+          workers: Annotated[int, typer.Option(help="API worker processes")] = 1) -> None:
+    """Serve the API and the pages."""
+    import uvicorn
+
+    uvicorn.run("shelterwatch.asgi:app", host=host, port=port, workers=workers,
+                log_level="info", proxy_headers=True)
+
+
+def _print_summary(summary: ImportSummary) -> None:
+    table = Table(title=f"import of source {summary.source!r}")
+    for name in ("created", "updated", "unchanged", "rejected"):
+        table.add_column(name, justify="right")
+    table.add_row(*(str(v) for v in summary.counts().values()))
+    console.print(table)
+    for rejection in summary.rejected[:SHOW_REJECTIONS]:
+        console.print(f"rejected {rejection}", highlight=False)
+    if len(summary.rejected) > SHOW_REJECTIONS:
+        console.print(f"… and {len(summary.rejected) - SHOW_REJECTIONS} more rejected rows")
+    for note in summary.near_duplicates[:SHOW_REJECTIONS]:
+        console.print(f"near-duplicate: {note}", highlight=False)
+    if len(summary.near_duplicates) > SHOW_REJECTIONS:
+        console.print(f"… and {len(summary.near_duplicates) - SHOW_REJECTIONS} more near-duplicates")
+    if not summary.created and not summary.updated:
+        console.print("nothing changed")
+
+
+@one_line_errors
+def import_file(
+    path: Annotated[Path, typer.Argument(help="registry file")],
+    fmt: Annotated[str, typer.Option("--format", help=" | ".join(READERS))] = "csv",
+    mapping: Annotated[Path | None, typer.Option(help="TOML column mapping")] = None,
+    source: Annotated[str | None, typer.Option(help="source name (default: from mapping "
+                                                    "or file name)")] = None,
+    strict: Annotated[bool, typer.Option(help="import nothing if any row is rejected")] = False,
+) -> None:
+    """Import shelters from CSV, GeoJSON or OpenStreetMap; re-importing changes nothing."""
+    if not path.is_file():
+        raise fail(f"no such file: {path}")
+    read = reader(fmt)
+    column_mapping = mappings.load(mapping) if mapping else mappings.DEFAULT
+    source_name = source or column_mapping.source or path.name.split(".")[0]
+    url = get_settings().database_url
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True,
+                  disable=path.stat().st_size < PROGRESS_FROM_BYTES) as progress:
+        task = progress.add_task(f"reading {path.name}", total=None)
+
+        def advance(rows: int) -> None:
+            progress.update(task, description=f"reading {path.name}: {rows:,} rows")
+
+        try:
+            with db.transaction(url) as session:
+                summary = importer.import_records(session, read(path, column_mapping),
+                                                  source=source_name, now=utcnow(),
+                                                  strict=strict, progress=advance)
+        except ImportRejected as exc:
+            progress.stop()
+            if exc.summary is not None:
+                _print_summary(exc.summary)
+            raise
+    _print_summary(summary)

@@ -1,0 +1,48 @@
+"""GeoJSON registries: Point features whose properties use shelterwatch's own field names."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from shelterwatch.ingest.mapping import ColumnMapping
+from shelterwatch.ingest.records import Rejection, RowError, ShelterRecord
+from shelterwatch.ingest.rows import to_record
+
+GEOJSON_DEFAULTS = ColumnMapping(columns={"source_id": "id"})
+
+
+def read(path: Path, mapping: ColumnMapping) -> Iterator[ShelterRecord | Rejection]:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        yield Rejection("file", f"not readable as GeoJSON: {exc}")
+        return
+    features = data.get("features") if isinstance(data, dict) else None
+    if data.get("type") != "FeatureCollection" or not isinstance(features, list):
+        yield Rejection("file", "not a GeoJSON FeatureCollection")
+        return
+    if not mapping.columns:
+        mapping = GEOJSON_DEFAULTS
+    for n, feature in enumerate(features, start=1):
+        location = f"feature {n}"
+        try:
+            yield _record(feature, mapping, location)
+        except RowError as exc:
+            yield Rejection(location, str(exc))
+
+
+def _record(feature: object, mapping: ColumnMapping, location: str) -> ShelterRecord:
+    if not isinstance(feature, dict):
+        raise RowError("not a GeoJSON Feature")
+    geometry = feature.get("geometry") or {}
+    if geometry.get("type") != "Point":
+        raise RowError(f"geometry must be a Point, got {geometry.get('type')!r}")
+    coords = geometry.get("coordinates")
+    if not isinstance(coords, list) or len(coords) < 2:
+        raise RowError("Point without coordinates")
+    props = dict(feature.get("properties") or {})
+    if "id" not in props and feature.get("id") is not None:
+        props["id"] = feature["id"]
+    return to_record(props, mapping, location=location, lat=coords[1], lon=coords[0])

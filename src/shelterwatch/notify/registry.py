@@ -1,0 +1,37 @@
+"""The one list of notification channels: name → dotted path of the class (pygeoapi style)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+
+from shelterwatch.config import Settings
+from shelterwatch.notify.base import Channel
+
+CHANNELS: dict[str, str] = {
+    "webhook": "shelterwatch.notify.webhook:WebhookChannel",
+    "email": "shelterwatch.notify.email:EmailChannel",
+    "sms": "shelterwatch.notify.sms:SmsChannel",
+    "telegram": "shelterwatch.notify.telegram:TelegramChannel",
+}
+
+
+def load(name: str, settings: Settings) -> Channel:
+    """Instantiate the channel registered under `name` with the process settings."""
+    try:
+        dotted = CHANNELS[name]
+    except KeyError:
+        raise ValueError(f"unknown notification channel {name!r} "
+                         f"(one of {', '.join(sorted(CHANNELS))})") from None
+    module_name, _, class_name = dotted.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    channel: Channel = cls(settings)
+    return channel
+
+
+def load_enabled(settings: Settings, names: Iterable[str] | None = None) -> dict[str, Channel]:
+    """Every channel switched on in settings (`SHELTERWATCH_NOTIFY_CHANNELS`), by name."""
+    wanted = names if names is not None else [
+        n.strip() for n in settings.notify_channels.split(",") if n.strip()
+    ]
+    return {name: load(name, settings) for name in wanted}

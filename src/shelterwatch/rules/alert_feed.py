@@ -1,0 +1,54 @@
+"""Turn a feed's snapshot of what is on now into start and end transitions.
+
+Feeds that publish "the list of active alerts" (alerts.in.ua, ukrainealarm) never say "ended";
+an alert that disappears from the list has ended. Keeping the diff pure makes repeated and
+out-of-order snapshots provably harmless: the same snapshot twice yields nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from shelterwatch.vocabulary import AlertType, Threat
+
+
+@dataclass(frozen=True, slots=True)
+class FeedAlert:
+    """One alert as a source reports it, already mapped onto our areas and words."""
+
+    source_ref: str
+    area_id: str
+    type: AlertType
+    threat: Threat
+    started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedDiff:
+    starts: tuple[FeedAlert, ...]
+    ends: tuple[str, ...]  # source refs no longer listed
+
+
+def reconcile(active_refs: Iterable[str], snapshot: Iterable[FeedAlert]) -> FeedDiff:
+    """Starts for listed alerts we do not hold open, ends for open ones no longer listed."""
+    held = set(active_refs)
+    listed: dict[str, FeedAlert] = {}
+    for alert in snapshot:
+        listed.setdefault(alert.source_ref, alert)
+    starts = tuple(a for ref, a in sorted(listed.items()) if ref not in held)
+    ends = tuple(sorted(held - listed.keys()))
+    return FeedDiff(starts=starts, ends=ends)
+
+
+def is_stale(last_ok_at: datetime | None, now: datetime, stale_after_s: float) -> bool:
+    """A feed is stale when it has not answered well for longer than the configured silence."""
+    if last_ok_at is None:
+        return True
+    return (now - last_ok_at).total_seconds() > stale_after_s
+
+
+def map_type(raw: str, table: Mapping[str, AlertType]) -> AlertType | None:
+    """A provider's alert type in our vocabulary, or None when we do not track it."""
+    return table.get(raw.strip().lower())

@@ -1,0 +1,344 @@
+"""A shelter's status, derived from the evidence about it (DESIGN §2 Status).
+
+Nobody types a status in. Every observation is weighed: by who made it (a keyholder, a patrol or a
+door controller speaks with authority; a resident is one voice among many), by how long ago (a
+resident's report halves in weight every half-life), by where the reporter stood (a report from
+across the city is barely plausible), and one device counts once however often it reports. The
+newest authoritative observation stands until newer evidence outweighs it, so a keyholder's `open`
+is not overturned by one anonymous `locked` — but three residents at the door do overturn it.
+
+The result carries a confidence and an explanation in Ukrainian and English that names the evidence,
+because a resident deciding where to run in two minutes must be able to see why we say what we say.
+Everything here is a pure function of the observations and `now`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from shelterwatch.vocabulary import ObservationKind, Role, Status
+
+AUTHORITATIVE: frozenset[Role] = frozenset({Role.KEYHOLDER, Role.PATROL, Role.DOOR, Role.OPERATOR})
+
+# When weights tie, the pessimistic reading wins: sending someone to a locked door costs more than
+# sending them one door further.
+PESSIMISM: Sequence[ObservationKind] = (
+    ObservationKind.LOCKED,
+    ObservationKind.UNFIT,
+    ObservationKind.FULL,
+    ObservationKind.MISSING,
+    ObservationKind.OPEN,
+    ObservationKind.FORCED_OPEN,
+)
+
+AUTHORITATIVE_STATUS: Mapping[ObservationKind, Status] = {
+    ObservationKind.OPEN: Status.OPEN_VERIFIED,
+    ObservationKind.FORCED_OPEN: Status.FORCED_OPEN,
+    ObservationKind.LOCKED: Status.LOCKED_CONFIRMED,
+    ObservationKind.FULL: Status.FULL,
+    ObservationKind.UNFIT: Status.UNFIT,
+    ObservationKind.MISSING: Status.CLOSED,
+}
+
+# What the crowd's reports can say. `missing` from residents never closes a shelter (DESIGN §3.4):
+# the shelter stays on the map as `unknown`, labelled, until someone with authority looks.
+CROWD_STATUS: Mapping[ObservationKind, Status] = {
+    ObservationKind.OPEN: Status.OPEN_REPORTED,
+    ObservationKind.FORCED_OPEN: Status.OPEN_REPORTED,
+    ObservationKind.LOCKED: Status.LOCKED_REPORTED,
+    ObservationKind.FULL: Status.FULL,
+    ObservationKind.UNFIT: Status.UNFIT,
+    ObservationKind.MISSING: Status.UNKNOWN,
+}
+
+STATUS_TEXT: Mapping[Status, tuple[str, str]] = {
+    Status.OPEN_VERIFIED: ("Відчинено, підтверджено", "Open, verified"),
+    Status.OPEN_REPORTED: ("Відчинено за повідомленнями", "Reported open"),
+    Status.UNKNOWN: ("Стан невідомий", "Status unknown"),
+    Status.FULL: ("Переповнене", "Full"),
+    Status.LOCKED_REPORTED: ("Зачинено за повідомленнями", "Reported locked"),
+    Status.LOCKED_CONFIRMED: ("Зачинено, підтверджено", "Locked, confirmed"),
+    Status.FORCED_OPEN: ("Відчинено рятувальниками", "Forced open by rescuers"),
+    Status.UNFIT: ("Непридатне", "Unfit for use"),
+    Status.CLOSED: ("Закрите", "Closed"),
+}
+
+KIND_TEXT: Mapping[ObservationKind, tuple[str, str]] = {
+    ObservationKind.OPEN: ("відчинено", "open"),
+    ObservationKind.LOCKED: ("зачинено", "locked"),
+    ObservationKind.FULL: ("переповнене", "full"),
+    ObservationKind.UNFIT: ("непридатне", "unfit"),
+    ObservationKind.MISSING: ("укриття немає", "no shelter here"),
+    ObservationKind.FORCED_OPEN: ("відчинено примусово", "forced open"),
+}
+
+ROLE_TEXT: Mapping[Role, tuple[str, str]] = {
+    Role.KEYHOLDER: ("ключник", "keyholder"),
+    Role.PATROL: ("патруль", "patrol"),
+    Role.DOOR: ("контролер дверей", "door controller"),
+    Role.OPERATOR: ("оператор", "operator"),
+    Role.AUDITOR: ("аудитор", "auditor"),
+    Role.RESIDENT: ("мешканець", "resident"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One observation as the rule sees it: no names, only what weighs."""
+
+    id: str
+    kind: ObservationKind
+    role: Role
+    at: datetime
+    reporter: str = ""  # device id, token id or door; "" when the reporter gave none
+    distance_m: float | None = None  # reporter's distance from the shelter, when known
+    reason: str = ""  # why `unfit`
+
+
+@dataclass(frozen=True, slots=True)
+class StatusPolicy:
+    """The knobs of the status engine; defaults are the city's defaults."""
+
+    role_weights: Mapping[Role, float] = field(default_factory=lambda: {
+        Role.RESIDENT: 1.0, Role.AUDITOR: 2.0, Role.KEYHOLDER: 3.0, Role.PATROL: 3.0,
+        Role.DOOR: 3.0, Role.OPERATOR: 3.0,
+    })
+    half_life_s: float = 1800.0  # a resident's report halves in weight every 30 minutes
+    horizon_s: float = 6 * 3600.0  # older non-authoritative reports are ignored
+    authoritative_ttl_s: float = 12 * 3600.0  # an authoritative word stands this long at most
+    authoritative_half_life_s: float = 6 * 3600.0  # how fast confidence in it fades
+    near_m: float = 300.0  # within this a report is fully plausible
+    min_plausibility: float = 0.05
+    unknown_position: float = 0.6  # plausibility when the reporter sent no position
+    device_cap: float = 1.0  # share of its role's weight one device can carry, however often
+    min_score: float = 0.3  # below this the crowd has said nothing
+    confirm_score: float = 2.0  # the crowd confirms `locked` with this much weight …
+    confirm_devices: int = 2  # … from at least this many distinct devices
+    override_score: float = 2.0  # crowd weight that overturns an authoritative observation
+    timezone: str = "Europe/Kyiv"
+
+
+DEFAULT_POLICY = StatusPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A status and why: the confidence, both explanations and the observations behind it."""
+
+    status: Status
+    confidence: float
+    explanation_uk: str
+    explanation_en: str
+    observation_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Crowd:
+    score: Mapping[ObservationKind, float]
+    devices: Mapping[ObservationKind, int]
+    ids: tuple[str, ...]
+    latest: Mapping[ObservationKind, datetime]
+    reasons: Mapping[ObservationKind, str]
+
+    def best(self) -> tuple[ObservationKind, float] | None:
+        if not self.score:
+            return None
+        kind = max(PESSIMISM, key=lambda k: (self.score.get(k, 0.0), -PESSIMISM.index(k)))
+        return kind, self.score.get(kind, 0.0)
+
+    def total(self) -> float:
+        return sum(self.score.values())
+
+
+def plausibility(distance_m: float | None, policy: StatusPolicy = DEFAULT_POLICY) -> float:
+    """How much to believe a report given where its sender stood (1 at the door)."""
+    if distance_m is None:
+        return policy.unknown_position
+    if distance_m <= policy.near_m:
+        return 1.0
+    return max(policy.min_plausibility, policy.near_m / distance_m)
+
+
+def weight(item: Evidence, now: datetime, policy: StatusPolicy = DEFAULT_POLICY) -> float:
+    """The weight of one non-authoritative observation at `now`, before the per-device cap."""
+    age = max(0.0, (now - item.at).total_seconds())
+    decay: float = 0.5 ** (age / policy.half_life_s)
+    return policy.role_weights.get(item.role, 1.0) * decay * plausibility(item.distance_m, policy)
+
+
+def is_authoritative(role: Role) -> bool:
+    return role in AUTHORITATIVE
+
+
+def _order(item: Evidence) -> tuple[datetime, str]:
+    return item.at, item.id
+
+
+def _crowd(items: Iterable[Evidence], now: datetime, policy: StatusPolicy) -> _Crowd:
+    """Each device counts once, by its latest word; reports without a device share one voice."""
+    latest_by_device: dict[str, Evidence] = {}
+    for item in sorted(items, key=_order):
+        latest_by_device[item.reporter] = item
+    score: dict[ObservationKind, float] = {}
+    devices: dict[ObservationKind, int] = {}
+    latest: dict[ObservationKind, datetime] = {}
+    reasons: dict[ObservationKind, str] = {}
+    ids: list[Evidence] = []
+    for item in latest_by_device.values():
+        w = min(policy.device_cap * policy.role_weights.get(item.role, 1.0),
+                weight(item, now, policy))
+        if w <= 0.0:
+            continue
+        score[item.kind] = score.get(item.kind, 0.0) + w
+        devices[item.kind] = devices.get(item.kind, 0) + 1
+        latest[item.kind] = max(latest.get(item.kind, item.at), item.at)
+        if item.reason:
+            reasons[item.kind] = item.reason
+        ids.append(item)
+    return _Crowd(score, devices, tuple(i.id for i in sorted(ids, key=_order)), latest, reasons)
+
+
+def _crowd_status(kind: ObservationKind, score: float, devices: int,
+                  policy: StatusPolicy) -> Status:
+    if (kind is ObservationKind.LOCKED and score >= policy.confirm_score
+            and devices >= policy.confirm_devices):
+        return Status.LOCKED_CONFIRMED
+    return CROWD_STATUS[kind]
+
+
+def derive(observations: Iterable[Evidence], *, now: datetime,
+           policy: StatusPolicy = DEFAULT_POLICY) -> Derived:
+    """The status of one shelter at `now` from every observation about it."""
+    items = sorted((o for o in observations if o.at <= now), key=_order)
+    auth = [o for o in items if is_authoritative(o.role)
+            and (now - o.at).total_seconds() <= policy.authoritative_ttl_s]
+    anchor = auth[-1] if auth else None
+    crowd_items = [o for o in items if not is_authoritative(o.role)
+                   and (now - o.at).total_seconds() <= policy.horizon_s
+                   and (anchor is None or _order(o) > _order(anchor))]
+    crowd = _crowd(crowd_items, now, policy)
+    text = _Text(now, policy)
+    best = crowd.best()
+    if anchor is not None:
+        return _with_anchor(anchor, crowd, best, now, policy, text)
+    if best is None or best[1] < policy.min_score:
+        uk, en = text.headline(Status.UNKNOWN)
+        if crowd.ids:
+            uk += ": повідомлення є, але надто слабкі (давні або здалеку)"
+            en += ": there are reports, but too weak (old or from far away)"
+        else:
+            uk += ": ніхто ще не перевіряв"
+            en += ": nobody has checked yet"
+        return Derived(Status.UNKNOWN, 0.0, uk + ".", en + ".", crowd.ids)
+    kind, score = best
+    status = _crowd_status(kind, score, crowd.devices.get(kind, 0), policy)
+    confidence = round(min(0.95, score / (crowd.total() + 1.0)), 2)
+    uk, en = text.headline(status)
+    parts = text.crowd_parts(crowd, first=kind)
+    if kind is ObservationKind.MISSING:
+        parts.append(("укриття залишається на мапі, доки його не перевірять",
+                      "the shelter stays on the map until someone checks"))
+    return Derived(status, confidence, *text.join(uk, en, parts), crowd.ids)
+
+
+def _with_anchor(anchor: Evidence, crowd: _Crowd, best: tuple[ObservationKind, float] | None,
+                 now: datetime, policy: StatusPolicy, text: _Text) -> Derived:
+    """An authoritative observation, and whatever the crowd has said since."""
+    anchor_status = AUTHORITATIVE_STATUS[anchor.kind]
+    age = max(0.0, (now - anchor.at).total_seconds())
+    anchor_conf: float = 0.95 * 0.5 ** (age / policy.authoritative_half_life_s)
+    ids = (anchor.id, *crowd.ids)
+    if best is not None:
+        kind, score = best
+        crowd_status = _crowd_status(kind, score, crowd.devices.get(kind, 0), policy)
+        if not _same_reading(anchor.kind, kind) and score >= policy.override_score:
+            confidence = round(min(0.95, score / (crowd.total() + 1.0)), 2)
+            uk, en = text.headline(crowd_status)
+            parts = text.crowd_parts(crowd, first=kind)
+            a_uk, a_en = text.anchor(anchor)
+            parts.append((f"це переважує попереднє: {a_uk}", f"this outweighs the earlier {a_en}"))
+            return Derived(crowd_status, confidence, *text.join(uk, en, parts), ids)
+    contrary = sum(s for k, s in crowd.score.items() if not _same_reading(anchor.kind, k))
+    confidence = round(anchor_conf * policy.override_score / (policy.override_score + contrary), 2)
+    uk, en = text.headline(anchor_status)
+    parts = [text.anchor(anchor)]
+    if anchor.kind is ObservationKind.UNFIT and anchor.reason:
+        parts.append((f"причина: {anchor.reason}", f"reason: {anchor.reason}"))
+    if crowd.ids:
+        since = text.crowd_parts(crowd, first=None)
+        parts.extend((f"після цього {u}", f"since then {e}") for u, e in since)
+        if contrary > 0:
+            parts.append(("цього поки недостатньо, щоб змінити стан",
+                          "not yet enough to change the status"))
+    return Derived(anchor_status, confidence, *text.join(uk, en, parts), ids)
+
+
+def _same_reading(anchor: ObservationKind, crowd: ObservationKind) -> bool:
+    """Whether the crowd says what the authority said (`forced_open` is open, to a resident)."""
+    opened = {ObservationKind.OPEN, ObservationKind.FORCED_OPEN}
+    return anchor is crowd or (anchor in opened and crowd in opened)
+
+
+class _Text:
+    """Sentences in both languages, times shown in the city's zone."""
+
+    def __init__(self, now: datetime, policy: StatusPolicy) -> None:
+        self.zone = ZoneInfo(policy.timezone)
+        self.today = now.astimezone(self.zone).date()
+
+    def clock(self, at: datetime) -> str:
+        local = at.astimezone(self.zone)
+        if local.date() == self.today:
+            return local.strftime("%H:%M")
+        return local.strftime("%d.%m %H:%M")
+
+    @staticmethod
+    def headline(status: Status) -> tuple[str, str]:
+        return STATUS_TEXT[status]
+
+    def anchor(self, item: Evidence) -> tuple[str, str]:
+        role_uk, role_en = ROLE_TEXT[item.role]
+        kind_uk, kind_en = KIND_TEXT[item.kind]
+        at = self.clock(item.at)
+        return (f"{role_uk} зафіксував «{kind_uk}» о {at}",
+                f"{role_en} recorded {kind_en} at {at}")
+
+    def crowd_parts(self, crowd: _Crowd,
+                    first: ObservationKind | None) -> list[tuple[str, str]]:
+        kinds = sorted(crowd.score, key=lambda k: (k is not first, PESSIMISM.index(k)))
+        parts: list[tuple[str, str]] = []
+        for kind in kinds:
+            n = crowd.devices[kind]
+            kind_uk, kind_en = KIND_TEXT[kind]
+            at = self.clock(crowd.latest[kind])
+            uk = f"{n} {_residents_uk(n)} повідом{'ив' if n == 1 else 'или'} «{kind_uk}»"
+            en = f"{n} resident{'' if n == 1 else 's'} reported {kind_en}"
+            reason = crowd.reasons.get(kind)
+            if reason:
+                uk, en = f"{uk} ({reason})", f"{en} ({reason})"
+            parts.append((f"{uk}, останнє о {at}", f"{en}, latest at {at}"))
+        return parts
+
+    @staticmethod
+    def join(uk: str, en: str, parts: Sequence[tuple[str, str]]) -> tuple[str, str]:
+        if not parts:
+            return uk + ".", en + "."
+        return (uk + ": " + "; ".join(p[0] for p in parts) + ".",
+                en + ": " + "; ".join(p[1] for p in parts) + ".")
+
+
+def _residents_uk(n: int) -> str:
+    """Ukrainian plural of «мешканець» (1 мешканець, 2 мешканці, 5 мешканців)."""
+    if n % 10 == 1 and n % 100 != 11:
+        return "мешканець"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return "мешканці"
+    return "мешканців"
+
+
+def evaluation_horizon(policy: StatusPolicy = DEFAULT_POLICY) -> timedelta:
+    """How far back observations can still matter; older ones need not be loaded."""
+    return timedelta(seconds=max(policy.horizon_s, policy.authoritative_ttl_s))

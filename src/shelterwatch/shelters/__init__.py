@@ -1,0 +1,1 @@
+"""The shelter registry (DESIGN §2 Shelter)."""

@@ -1,0 +1,49 @@
+"""Public registry reads: `GET /v1/shelters` (GeoJSON, bbox, cursor) and `GET /v1/shelters/{id}`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from shelterwatch.deps import ReadSession
+from shelterwatch.shelters import service as shelters
+
+router = APIRouter(tags=["shelters"])
+
+
+def _status_of(request: Request) -> Any:
+    """The live status source; `unknown` until evidence says otherwise."""
+    return getattr(request.app.state, "status_of", None)
+
+
+@router.get("/v1/shelters", summary="Shelters as a GeoJSON FeatureCollection")
+def list_shelters(
+    request: Request, session: ReadSession,
+    bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat")] = None,
+    limit: Annotated[int, Query(ge=1, le=shelters.MAX_PAGE)] = 500,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    box = shelters.BBox.parse(bbox) if bbox else None
+    after = shelters.decode_cursor(cursor) if cursor else 0
+    rows, last = shelters.list_page(session, bbox=box, limit=limit, after_id=after)
+    status_of = _status_of(request)
+    features = []
+    for s in rows:
+        status = status_of(s.id)["status"] if status_of else "unknown"
+        features.append(shelters.feature(s, status=status))
+    return {"type": "FeatureCollection", "features": features,
+            "next_cursor": shelters.encode_cursor(last) if last is not None else None}
+
+
+@router.get("/v1/shelters/{shelter_id}", summary="One shelter with its status and why")
+def get_shelter(request: Request, session: ReadSession, shelter_id: int) -> dict[str, Any]:
+    shelter = shelters.get_or_raise(session, shelter_id)
+    status_of = _status_of(request)
+    if status_of:
+        info = status_of(shelter_id)
+        return shelters.feature(shelter, status=info["status"],
+                                status_explanation=info["explanation"])
+    explanation = {"uk": "Ще немає свідчень про стан дверей.",
+                   "en": "No evidence about the door yet."}
+    return shelters.feature(shelter, status="unknown", status_explanation=explanation)

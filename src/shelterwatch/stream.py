@@ -1,0 +1,122 @@
+"""`GET /v1/stream`: Server-Sent Events projected from the public fact log.
+
+Every event's id is its fact seq, so a client that reconnects with Last-Event-ID misses nothing:
+the gap is read from the log, then live facts follow from the process's log follower.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from shelterwatch import db
+from shelterwatch.log import service as log
+from shelterwatch.log.models import Fact
+
+EVENT_OF_PREFIX = {"alert.": "alert", "status.": "status", "incident.": "incident"}
+KEEPALIVE_S = 15.0
+QUEUE_LIMIT = 1000
+
+router = APIRouter(tags=["live"])
+
+
+def event_name(kind: str) -> str | None:
+    for prefix, name in EVENT_OF_PREFIX.items():
+        if kind.startswith(prefix):
+            return name
+    return None
+
+
+def encode(fact: Fact) -> bytes | None:
+    name = event_name(fact.kind)
+    if name is None:
+        return None
+    data = orjson.dumps({"kind": fact.kind, "at": log.public_view(fact)["at"],
+                         **orjson.loads(fact.payload)})
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (fact.seq, name.encode(), data)
+
+
+class StreamHub:
+    """Fans facts from the follower thread out to every connected client's queue."""
+
+    def __init__(self) -> None:
+        self._clients: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[tuple[int, bytes]]]] = set()
+        self._lock = threading.Lock()
+
+    def publish(self, facts: Sequence[Fact]) -> None:
+        encoded = [(f.seq, e) for f in facts if (e := encode(f)) is not None]
+        if not encoded:
+            return
+        with self._lock:
+            clients = list(self._clients)
+        for loop, queue in clients:
+            for item in encoded:
+                loop.call_soon_threadsafe(_offer, queue, item)
+
+    def connect(self) -> asyncio.Queue[tuple[int, bytes]]:
+        queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue(QUEUE_LIMIT)
+        with self._lock:
+            self._clients.add((asyncio.get_running_loop(), queue))
+        return queue
+
+    def disconnect(self, queue: asyncio.Queue[tuple[int, bytes]]) -> None:
+        with self._lock:
+            self._clients = {c for c in self._clients if c[1] is not queue}
+
+
+def _offer(queue: asyncio.Queue[tuple[int, bytes]], item: tuple[int, bytes]) -> None:
+    if not queue.full():  # a client too slow to keep up reconnects and resumes from the log
+        queue.put_nowait(item)
+
+
+def _backlog(database_url: str, after: int) -> list[tuple[int, bytes]]:
+    out: list[tuple[int, bytes]] = []
+    with db.reading(database_url) as session:
+        while True:
+            facts = log.after(session, after, limit=2000)
+            if not facts:
+                return out
+            out.extend((f.seq, e) for f in facts if (e := encode(f)) is not None)
+            after = facts[-1].seq
+
+
+@router.get("/v1/stream", summary="Live alert, status and incident events (SSE)")
+async def stream(request: Request) -> StreamingResponse:
+    app: Any = request.app
+    hub: StreamHub = app.state.hub
+    last_id = request.headers.get("last-event-id") or request.query_params.get("after")
+    # Read the follower's position before connecting; the backlog query closes any gap between.
+    start = int(last_id) if last_id is not None and last_id.isdigit() else app.state.follower.applied_seq
+    queue = hub.connect()
+
+    async def events() -> AsyncIterator[bytes]:
+        try:
+            sent = start
+            yield b"retry: 2000\n\n"
+            backlog = await asyncio.to_thread(_backlog, app.state.settings.database_url, start)
+            for seq, chunk in backlog:
+                yield chunk
+                sent = max(sent, seq)
+            yield b": connected\n\n"
+            while True:
+                try:
+                    seq, chunk = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield b": keep-alive\n\n"
+                    continue
+                if seq > sent:
+                    sent = seq
+                    yield chunk
+        finally:
+            hub.disconnect(queue)
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
