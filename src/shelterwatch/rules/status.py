@@ -115,9 +115,9 @@ class StatusPolicy:
     unknown_position: float = 0.6  # plausibility when the reporter sent no position
     device_cap: float = 1.0  # share of its role's weight one device can carry, however often
     min_score: float = 0.3  # below this the crowd has said nothing
-    confirm_score: float = 2.0  # the crowd confirms `locked` with this much weight …
+    confirm_score: float = 1.5  # the crowd confirms `locked` with this much weight …
     confirm_devices: int = 2  # … from at least this many distinct devices
-    override_score: float = 2.0  # crowd weight that overturns an authoritative observation
+    override_score: float = 2.5  # crowd weight that overturns an authoritative observation
     timezone: str = "Europe/Kyiv"
 
 

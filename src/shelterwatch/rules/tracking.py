@@ -1,9 +1,10 @@
 """Tracking ids a resident can read aloud, type on a phone and not get wrong: `KV-7F3K-2Q`.
 
 Crockford's base-32 alphabet leaves out I, L, O and U, so nothing looks like a digit or spells a
-word; a reader who types `o` or `l` anyway is understood. The last character is a Luhn mod 32 check
-over the others, which catches every single mistyped character and every swap of two neighbours, so
-a mistyped id says "no such id" rather than showing a stranger's case.
+word; a reader who types `o` or `l` anyway is understood. The last character is a check over the
+others computed in the field GF(32) (each character times a power of a primitive element), which
+catches every single mistyped character and every swap of two neighbours — Luhn mod 32 misses the
+swap of 0 and Z — so a mistyped id says "no such id" rather than showing a stranger's case.
 """
 
 from __future__ import annotations
@@ -19,15 +20,32 @@ _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _PREFIX = re.compile(r"^[A-Z]{1,4}$")
 
 
+_POLY = 0b100101  # x^5 + x^2 + 1, primitive over GF(2)
+
+
+def _times_alpha(value: int) -> int:
+    value <<= 1
+    return value ^ _POLY if value & BASE else value
+
+
+def _gf_mul(a: int, b: int) -> int:
+    product = 0
+    while b:
+        if b & 1:
+            product ^= a
+        a = _times_alpha(a)
+        b >>= 1
+    return product
+
+
 def check_char(body: str) -> str:
-    """Luhn mod 32 check character for `body` (characters of ALPHABET)."""
+    """The check character for `body`: sum of value × alpha^position in GF(32), position 1 last."""
     total = 0
-    factor = 2
+    power = 2  # alpha^1; the check character itself sits at alpha^0 = 1
     for char in reversed(body):
-        addend = factor * _VALUE[char]
-        total += addend // BASE + addend % BASE
-        factor = 1 if factor == 2 else 2
-    return ALPHABET[(BASE - total % BASE) % BASE]
+        total ^= _gf_mul(_VALUE[char], power)
+        power = _times_alpha(power)
+    return ALPHABET[total]
 
 
 def encode(prefix: str, number: int) -> str:
