@@ -7,9 +7,9 @@ upgrade. PostgreSQL serialises appends to the fact log with a row lock on the lo
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -71,17 +71,37 @@ def make_engine(url: str, *, write: bool = True, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
 
 
-@lru_cache(maxsize=16)
+_engines: dict[tuple[str, bool], Engine] = {}
+_factories: dict[tuple[str, bool], sessionmaker[Session]] = {}
+_registry_lock = threading.Lock()
+
+
 def engine_for(url: str, *, write: bool = True) -> Engine:
     """One engine (and pool) per database URL and purpose per process."""
     if not write and not is_sqlite(url):
-        return engine_for(url, write=True)
-    return make_engine(url, write=write)
+        write = True
+    key = (url, write)
+    with _registry_lock:
+        if key not in _engines:
+            _engines[key] = make_engine(url, write=write)
+        return _engines[key]
 
 
-@lru_cache(maxsize=16)
 def session_factory(url: str, *, write: bool = True) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine_for(url, write=write), expire_on_commit=False)
+    key = (url, write or not is_sqlite(url))
+    factory = _factories.get(key)
+    if factory is None:
+        factory = sessionmaker(bind=engine_for(url, write=write), expire_on_commit=False)
+        _factories[key] = factory
+    return factory
+
+
+def dispose(url: str) -> None:
+    """Close every pooled connection to `url` (before dropping or copying that database)."""
+    with _registry_lock:
+        for key in [k for k in _engines if k[0] == url]:
+            _engines.pop(key).dispose()
+            _factories.pop(key, None)
 
 
 @contextmanager

@@ -65,6 +65,15 @@ def find(session: Session, *, source: str, source_ref: str) -> Alert | None:
     ).scalar_one_or_none()
 
 
+def open_in_slot(session: Session, *, source: str, area_id: str,
+                 type: AlertType) -> Alert | None:
+    """This source's open alert of this type on this area, if any."""
+    return session.execute(
+        select(Alert).where(Alert.source == source, Alert.area_id == area_id,
+                            Alert.type == str(type), Alert.ended_at.is_(None))
+    ).scalars().first()
+
+
 def start(
     session: Session,
     *,
@@ -78,21 +87,26 @@ def start(
     now: datetime,
 ) -> Transition:
     """Open an alert on an area; the same (source, source_ref) again returns the first one."""
+    started = as_utc(started_at)
     if source_ref is not None:
         held = find(session, source=source, source_ref=source_ref)
         if held is not None:
             return Transition(held, changed=False)
-    else:
-        # A source without its own ids (an operator) holds one open alert per area and type.
-        open_one = session.execute(
-            select(Alert).where(Alert.source == source, Alert.area_id == area_id,
-                                Alert.type == str(type), Alert.ended_at.is_(None))
-        ).scalars().first()
-        if open_one is not None:
-            return Transition(open_one, changed=False)
-        source_ref = uuid.uuid4().hex
+    # One source holds one open alert per area and type: a repeat under another name joins it.
+    open_one = open_in_slot(session, source=source, area_id=area_id, type=type)
+    if open_one is not None:
+        return Transition(open_one, changed=False)
+    # A start older than the end of an alert we already closed is a late echo of that alert.
+    late = session.execute(
+        select(Alert).where(Alert.source == source, Alert.area_id == area_id,
+                            Alert.type == str(type), Alert.started_at <= started,
+                            Alert.ended_at > started)
+    ).scalars().first()
+    if late is not None:
+        return Transition(late, changed=False)
+    source_ref = source_ref or uuid.uuid4().hex
     alert = Alert(area_id=area_id, type=str(type), threat=str(threat),
-                  started_at=as_utc(started_at), ended_at=None, source=source,
+                  started_at=started, ended_at=None, source=source,
                   source_ref=source_ref)
     session.add(alert)
     session.flush()
@@ -132,10 +146,11 @@ def end_by_id(session: Session, *, alert_id: int, ended_at: datetime, actor: str
 def sync(session: Session, *, source: str, snapshot: Sequence[alert_feed.FeedAlert],
          actor: str, now: datetime) -> alert_feed.FeedDiff:
     """Make this source's open alerts match its latest list of active alerts."""
-    open_refs = session.execute(
-        select(Alert.source_ref).where(Alert.source == source, Alert.ended_at.is_(None))
-    ).scalars().all()
-    diff = alert_feed.reconcile(open_refs, snapshot)
+    held = session.execute(
+        select(Alert.source_ref, Alert.area_id, Alert.type)
+        .where(Alert.source == source, Alert.ended_at.is_(None))
+    ).all()
+    diff = alert_feed.reconcile([(r, a, AlertType(t)) for r, a, t in held], snapshot)
     for new in diff.starts:
         start(session, area_id=new.area_id, type=new.type, threat=new.threat,
               started_at=new.started_at, source=source, source_ref=new.source_ref,

@@ -60,7 +60,7 @@ def get_or_raise(session: Session, area_id: str) -> Area:
 
 def ancestors_of(session: Session, area_id: str) -> list[str]:
     """The area and every area above it, nearest first; an alert on any of them covers it."""
-    parents = dict(session.execute(select(Area.id, Area.parent_id)).tuples().all())
+    parents = dict(session.execute(select(Area.id, Area.parent_id)).all())
     chain: list[str] = []
     current: str | None = area_id
     while current is not None and current not in chain:
@@ -73,5 +73,5 @@ def locator(session: Session) -> AreaLocator:
     """A point locator over every area that has a polygon."""
     rows = session.execute(
         select(Area.id, Area.name, Area.name_en, Area.geometry).where(Area.geometry.is_not(None))
-    ).tuples().all()
+    ).all()
     return AreaLocator.from_geojson([(i, n, e, json.loads(g)) for i, n, e, g in rows])

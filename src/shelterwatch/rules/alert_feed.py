@@ -28,17 +28,25 @@ class FeedAlert:
 @dataclass(frozen=True, slots=True)
 class FeedDiff:
     starts: tuple[FeedAlert, ...]
-    ends: tuple[str, ...]  # source refs no longer listed
+    ends: tuple[str, ...]  # source refs of open alerts no longer listed
 
 
-def reconcile(active_refs: Iterable[str], snapshot: Iterable[FeedAlert]) -> FeedDiff:
-    """Starts for listed alerts we do not hold open, ends for open ones no longer listed."""
-    held = set(active_refs)
-    listed: dict[str, FeedAlert] = {}
-    for alert in snapshot:
-        listed.setdefault(alert.source_ref, alert)
-    starts = tuple(a for ref, a in sorted(listed.items()) if ref not in held)
-    ends = tuple(sorted(held - listed.keys()))
+def reconcile(held: Iterable[tuple[str, str, AlertType]],
+              snapshot: Iterable[FeedAlert]) -> FeedDiff:
+    """Starts for listed alerts whose (area, type) we do not hold open, ends for the rest.
+
+    `held` is (source_ref, area_id, type) of the source's open alerts. Matching on the place and
+    type rather than on the provider's id means a push and a poll of the same alert, which name
+    it differently, still agree on one alert.
+    """
+    held_slots: dict[tuple[str, AlertType], str] = {}
+    for ref, area_id, kind in held:
+        held_slots.setdefault((area_id, kind), ref)
+    listed: dict[tuple[str, AlertType], FeedAlert] = {}
+    for alert in sorted(snapshot, key=lambda a: (a.started_at, a.source_ref)):
+        listed.setdefault((alert.area_id, alert.type), alert)
+    starts = tuple(a for slot, a in sorted(listed.items()) if slot not in held_slots)
+    ends = tuple(sorted(ref for slot, ref in held_slots.items() if slot not in listed))
     return FeedDiff(starts=starts, ends=ends)
 
 

@@ -133,7 +133,7 @@ def _write(session: Session, placed: list[tuple[ShelterRecord, str]], summary: I
     existing = {
         sid: (pk, fp) for sid, pk, fp in session.execute(
             select(Shelter.source_id, Shelter.id, Shelter.fingerprint)
-            .where(Shelter.source == summary.source)).tuples()
+            .where(Shelter.source == summary.source))
     }
     next_id = session.execute(select(func.coalesce(func.max(Shelter.id), 0))).scalar_one() + 1
     inserts: list[dict[str, Any]] = []

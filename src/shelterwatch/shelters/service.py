@@ -81,7 +81,7 @@ def get_or_raise(session: Session, shelter_id: int) -> Shelter:
 
 def count_by_area(session: Session) -> dict[str, int]:
     return dict(session.execute(
-        select(Shelter.area_id, func.count()).group_by(Shelter.area_id)).tuples().all())
+        select(Shelter.area_id, func.count()).group_by(Shelter.area_id)).all())
 
 
 def public_properties(shelter: Shelter) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Door controllers over MQTT: unlock commands out, state messages in as evidence."""

@@ -1,0 +1,1 @@
+"""The escalation ladder in motion: durable timers, due steps, check-in requests."""

@@ -1,0 +1,1 @@
+"""Owners (balance-keepers) and keyholders of shelters, with their private contacts."""

@@ -1,0 +1,50 @@
+"""Claiming due rows of a work table so that two workers never take the same row at once.
+
+PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED` picks rows no other worker holds. SQLite: the
+transaction already holds the write lock (BEGIN IMMEDIATE), and `UPDATE … WHERE state='pending'`
+only takes rows still pending. A claim older than the lease is taken over, so a worker that died
+between claiming and finishing loses nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+Row = TypeVar("Row")
+
+PENDING = "pending"
+CLAIMED = "claimed"
+
+
+def claim_due(session: Session, model: type[Row], *, due_column: str, now: datetime,
+              lease_s: float, limit: int = 20) -> list[Row]:
+    """Claim up to `limit` rows due at `now`; returns them with a fresh `claim_token`."""
+    table: Any = model
+    due = getattr(table, due_column)
+    stale = now - timedelta(seconds=lease_s)
+    claimable = or_(
+        and_(table.state == PENDING, due <= now),
+        and_(table.state == CLAIMED, table.claimed_at < stale),
+    )
+    query = select(table.id).where(claimable).order_by(due, table.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.execute(query).scalars())
+    if not ids:
+        return []
+    token = uuid.uuid4().hex
+    session.execute(
+        update(table).where(table.id.in_(ids), claimable)
+        .values(state=CLAIMED, claimed_at=now, claim_token=token)
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(
+        select(table).where(table.claim_token == token).order_by(due, table.id)
+        .execution_options(populate_existing=True)
+    ).scalars().all()
+    return list(rows)

@@ -1,0 +1,174 @@
+"""Enqueueing, claiming and settling deliveries. Callers own the transaction; nothing commits.
+
+Sending happens outside any transaction (`deliver_due`), so a slow SMTP server never holds a
+database lock: claim in one short transaction, send, settle in another.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shelterwatch.db import transaction
+from shelterwatch.log import service as log
+from shelterwatch.notify.base import Channel, DeliveryError, Message
+from shelterwatch.outbox import queue
+from shelterwatch.outbox.models import DeadLetter, Delivery
+
+logger = logging.getLogger(__name__)
+
+SENT = "sent"
+FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to enqueue; (subject, step, recipient) names it once and for all."""
+
+    subject: str
+    step: str
+    recipient: str
+    channel: str
+    address: str
+    title: str
+    body: str
+    link: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+def find(session: Session, *, subject: str, step: str, recipient: str) -> Delivery | None:
+    return session.execute(
+        select(Delivery).where(Delivery.subject == subject, Delivery.step == step,
+                               Delivery.recipient == recipient)
+    ).scalar_one_or_none()
+
+
+def enqueue(session: Session, outgoing: Outgoing, *, now: datetime, actor: str) -> Delivery:
+    """Queue a delivery unless the same (subject, step, recipient) is already queued or sent."""
+    held = find(session, subject=outgoing.subject, step=outgoing.step,
+                recipient=outgoing.recipient)
+    if held is not None:
+        return held
+    row = Delivery(subject=outgoing.subject, step=outgoing.step, recipient=outgoing.recipient,
+                   channel=outgoing.channel, address=outgoing.address, title=outgoing.title,
+                   body=outgoing.body, link=outgoing.link,
+                   data=orjson.dumps(dict(outgoing.data)).decode(), state=queue.PENDING,
+                   attempts=0, created_at=now, next_attempt_at=now)
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # another process queued it between our look and our insert
+        held = find(session, subject=outgoing.subject, step=outgoing.step,
+                    recipient=outgoing.recipient)
+        assert held is not None
+        return held
+    log.append(session, kind="notification.queued", actor=actor, now=now,
+               payload={"delivery": row.id, "subject": row.subject, "step": row.step,
+                        "channel": row.channel, "recipient": _role_of(row.recipient)},
+               private={"recipient": row.recipient, "address": row.address})
+    return row
+
+
+def _role_of(recipient: str) -> str:
+    # "keyholder:4:email" → "keyholder": the public log says who kind of person, not which one.
+    return recipient.split(":", 1)[0]
+
+
+def claim(session: Session, *, now: datetime, lease_s: float, limit: int = 20) -> list[Delivery]:
+    """Claim deliveries due now (pending past their back-off, or abandoned claims)."""
+    return queue.claim_due(session, Delivery, due_column="next_attempt_at", now=now,
+                           lease_s=lease_s, limit=limit)
+
+
+def mark_sent(session: Session, *, delivery_id: int, claim_token: str, now: datetime,
+              provider_ref: str | None) -> bool:
+    """Settle a claimed delivery as sent; False if our claim was taken over meanwhile."""
+    row = session.get(Delivery, delivery_id, populate_existing=True)
+    if row is None or row.claim_token != claim_token or row.state != queue.CLAIMED:
+        return False
+    row.state, row.sent_at, row.provider_ref = SENT, now, provider_ref
+    row.attempts += 1
+    log.append(session, kind="notification.sent", actor="worker", now=now,
+               payload={"delivery": row.id, "subject": row.subject, "step": row.step,
+                        "channel": row.channel, "attempts": row.attempts})
+    return True
+
+
+def backoff_s(attempts: int, base_s: float, cap_s: float = 900.0) -> float:
+    """Seconds to wait after the n-th failed attempt: base, 2×base, 4×base … up to a cap."""
+    return float(min(cap_s, base_s * 2 ** max(0, attempts - 1)))
+
+
+def mark_failed(session: Session, *, delivery_id: int, claim_token: str, now: datetime,
+                error: DeliveryError, max_attempts: int, backoff_base_s: float) -> bool:
+    """Record a failed attempt: back to pending with back-off, or dead-lettered when hopeless."""
+    row = session.get(Delivery, delivery_id, populate_existing=True)
+    if row is None or row.claim_token != claim_token or row.state != queue.CLAIMED:
+        return False
+    row.attempts += 1
+    row.last_error = error.detail[:2000]
+    if error.retryable and row.attempts < max_attempts:
+        wait = error.retry_after_s or backoff_s(row.attempts, backoff_base_s)
+        row.state, row.next_attempt_at = queue.PENDING, now + timedelta(seconds=wait)
+        row.claim_token = None
+        return True
+    row.state = FAILED
+    session.add(DeadLetter(delivery_id=row.id, channel=row.channel, recipient=row.recipient,
+                           attempts=row.attempts, error=row.last_error, at=now))
+    log.append(session, kind="notification.failed", actor="worker", now=now,
+               payload={"delivery": row.id, "subject": row.subject, "step": row.step,
+                        "channel": row.channel, "attempts": row.attempts},
+               private={"error": row.last_error})
+    return True
+
+
+def message_of(row: Delivery) -> Message:
+    return Message(address=row.address, subject=row.title, text=row.body, link=row.link,
+                   delivery_key=f"{row.subject}:{row.step}:{row.recipient}",
+                   data=orjson.loads(row.data))
+
+
+def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
+                clock: Callable[[], datetime], lease_s: float, max_attempts: int,
+                backoff_base_s: float, limit: int = 20) -> int:
+    """Claim, send and settle one batch; returns how many deliveries were attempted."""
+    with transaction(database_url) as session:
+        claimed = [(r.id, r.claim_token or "", r.channel, message_of(r))
+                   for r in claim(session, now=clock(), lease_s=lease_s, limit=limit)]
+    for delivery_id, token, channel_name, message in claimed:
+        channel = channels.get(channel_name)
+        try:
+            if channel is None:
+                raise DeliveryError(f"channel {channel_name!r} is not enabled", retryable=False)
+            ref = channel.send(message)
+        except DeliveryError as exc:
+            logger.warning("delivery %s failed: %s", delivery_id, exc.detail)
+            with transaction(database_url) as session:
+                mark_failed(session, delivery_id=delivery_id, claim_token=token, now=clock(),
+                            error=exc, max_attempts=max_attempts, backoff_base_s=backoff_base_s)
+            continue
+        except Exception as exc:  # a bug in a channel must not lose the message
+            logger.exception("delivery %s raised", delivery_id)
+            with transaction(database_url) as session:
+                mark_failed(session, delivery_id=delivery_id, claim_token=token, now=clock(),
+                            error=DeliveryError(repr(exc)), max_attempts=max_attempts,
+                            backoff_base_s=backoff_base_s)
+            continue
+        with transaction(database_url) as session:
+            mark_sent(session, delivery_id=delivery_id, claim_token=token, now=clock(),
+                      provider_ref=ref)
+    return len(claimed)
+
+
+def list_dead_letters(session: Session, *, limit: int = 100) -> list[DeadLetter]:
+    return list(session.execute(
+        select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)).scalars())

@@ -1,0 +1,205 @@
+"""`GET /v1/nearest`: where to go now, answered from memory.
+
+This is a resident's hot path in the first minute of an alert, so it is a plain Starlette route
+serialised with orjson: FastAPI's per-request validation and response model would cost more than
+the look-up itself (see bench/nearest.py). Its contract is still published in /docs: the schema is
+added to the OpenAPI document by `document`. Invalid input raises the domain errors, which the app
+renders as problem+json like everywhere else.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from shelterwatch.clock import utcnow
+from shelterwatch.errors import InvalidInput
+from shelterwatch.rules import ranking, warning
+from shelterwatch.shelters.index import IndexedShelter, ShelterIndex
+from shelterwatch.shelters.routing import FootRouter
+from shelterwatch.vocabulary import Threat
+from shelterwatch.web.alert_board import AlertBoard
+
+MAX_LIMIT = 50
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
+THREATS = frozenset(t.value for t in Threat)
+
+
+class Nearest:
+    """Everything `/v1/nearest` needs, loaded once per process and kept current by the log."""
+
+    def __init__(self, index: ShelterIndex, board: AlertBoard, model: ranking.WalkingModel, *,
+                 pool: int = 12, router: FootRouter | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.index = index
+        self.board = board
+        self.model = model
+        self.pool = pool
+        self.router = router
+        self.clock = clock
+
+    def warning_s(self, area_id: str | None, threat: str | None,
+                  now: datetime) -> tuple[warning.AlertWarning, int | None]:
+        """The alert in force here and the seconds to compare walks against.
+
+        A `threat` named by the caller (the resident heard "ballistic") sets the seconds even
+        when no alert is recorded yet; otherwise the covering alert's warning time does.
+        """
+        verdict = self.board.warning_at(area_id, now)
+        if threat is None:
+            return verdict, verdict.warning_s
+        chain = self.board.chain(area_id) if area_id else ()
+        typed = warning.ActiveAlert(id=0, area_id=chain[0] if chain else "",
+                                    type=verdict.type or warning.AlertType.AIR_RAID,
+                                    threat=Threat(threat), started_at=now)
+        return verdict, warning.seconds_for(typed, chain, self.board.config)
+
+    def answer(self, lat: float, lon: float, *, limit: int = 3, step_free: bool = False,
+               threat: str | None = None,
+               routed: list[float | None] | None = None,
+               hits: list[tuple[IndexedShelter, float]] | None = None) -> dict[str, Any]:
+        """The response body for one resident at (lat, lon)."""
+        if hits is None:
+            hits = self.candidates(lat, lon, limit=limit, step_free=step_free)
+        now = self.clock()
+        verdict, seconds = self.warning_s(hits[0][0].area_id if hits else None, threat, now)
+        speed = (self.model.reduced_mobility_speed_mps if step_free else self.model.speed_mps)
+        status_of = self.index.status_of
+        candidates = []
+        for i, (s, d) in enumerate(hits):
+            walked = routed[i] if routed is not None else None
+            candidates.append(ranking.Candidate(
+                shelter_id=s.id, distance_m=d, status=status_of(s.id), step_free=s.step_free,
+                capacity=s.capacity, walk_s=walked / speed if walked is not None else None))
+        ranked = ranking.rank(candidates, model=self.model, limit=limit, step_free=step_free,
+                              warning_s=seconds)
+        by_id = {s.id: s for s, _ in hits}
+        results = [{
+            "shelter": by_id[r.shelter_id].feature(status=r.status.value),
+            "distance_m": round(r.distance_m, 1),
+            "walk_s": r.walk_s,
+            "reachable_in_time": r.reachable_in_time,
+            "status": r.status.value,
+            "why": {"uk": r.why_uk, "en": r.why_en},
+        } for r in ranked]
+        return {"alert": alert_json(verdict, seconds), "results": results}
+
+    def candidates(self, lat: float, lon: float, *, limit: int,
+                   step_free: bool) -> list[tuple[IndexedShelter, float]]:
+        """The nearest shelters by distance that the ranking chooses among."""
+        pool = max(self.pool, limit * 2)
+        if step_free:
+            pool *= 3  # most basements have stairs; look further for step-free doors
+        return self.index.nearest(lat, lon, pool)
+
+    async def routed(self, lat: float, lon: float,
+                     hits: list[tuple[IndexedShelter, float]]) -> list[float | None] | None:
+        """Walking distances from the foot router, or None (then the estimate is used)."""
+        if self.router is None or not hits:
+            return None
+        return await self.router.distances((lat, lon), [(s.lat, s.lon) for s, _ in hits])
+
+
+def alert_json(verdict: warning.AlertWarning, seconds: int | None) -> dict[str, Any] | None:
+    if not verdict.under_alert:
+        return None
+    return {
+        "id": verdict.alert_id, "area_id": verdict.area_id,
+        "type": verdict.type.value if verdict.type else None,
+        "threat": verdict.threat.value if verdict.threat else None,
+        "started_at": verdict.started_at.isoformat() if verdict.started_at else None,
+        "warning_s": seconds,
+    }
+
+
+def _number(params: Any, name: str, low: float, high: float) -> float:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        raise InvalidInput(f"query parameter {name!r} is required")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise InvalidInput(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
+    return value
+
+
+def parse(params: Any) -> tuple[float, float, int, bool, str | None]:
+    """lat, lon, limit, step_free, threat from the query string, or InvalidInput saying why."""
+    lat = _number(params, "lat", -90, 90)
+    lon = _number(params, "lon", -180, 180)
+    raw_limit = params.get("limit") or "3"
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}, "
+                           f"got {raw_limit!r}")
+    raw_step = (params.get("step_free") or "").lower()
+    if raw_step not in TRUE_WORDS and raw_step not in FALSE_WORDS:
+        raise InvalidInput(f"step_free must be true or false, got {raw_step!r}")
+    threat = params.get("threat") or None
+    if threat is not None and threat not in THREATS:
+        raise InvalidInput(f"threat must be one of {', '.join(sorted(THREATS))}, got {threat!r}")
+    return lat, lon, int(raw_limit), raw_step in TRUE_WORDS, threat
+
+
+async def nearest_endpoint(request: Request) -> Response:
+    lat, lon, limit, step_free, threat = parse(request.query_params)
+    nearest: Nearest = request.app.state.nearest
+    hits = nearest.candidates(lat, lon, limit=limit, step_free=step_free)
+    routed = await nearest.routed(lat, lon, hits) if nearest.router is not None else None
+    body = nearest.answer(lat, lon, limit=limit, step_free=step_free, threat=threat,
+                          routed=routed, hits=hits)
+    return Response(orjson.dumps(body), media_type="application/json",
+                    headers={"Cache-Control": "no-cache"})
+
+
+router = APIRouter()
+router.routes.append(Route("/v1/nearest", nearest_endpoint, methods=["GET"],
+                           include_in_schema=False))
+
+_PARAM = {"in": "query", "required": False}
+OPENAPI_PATH: dict[str, Any] = {"get": {
+    "tags": ["residents"],
+    "summary": "The nearest shelters to go to now, best first, with why",
+    "description": "Status class first (verified open … locked, unfit), then walking time. "
+                   "At least three results. `reachable_in_time` compares the walk with the "
+                   "active alert's warning time (null without an alert or `threat`).",
+    "parameters": [
+        {"name": "lat", "in": "query", "required": True,
+         "schema": {"type": "number", "minimum": -90, "maximum": 90}},
+        {"name": "lon", "in": "query", "required": True,
+         "schema": {"type": "number", "minimum": -180, "maximum": 180}},
+        {**_PARAM, "name": "limit",
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 3}},
+        {**_PARAM, "name": "step_free", "schema": {"type": "boolean", "default": False}},
+        {**_PARAM, "name": "threat", "schema": {"type": "string", "enum": sorted(THREATS)}},
+    ],
+    "responses": {
+        "200": {"description": '`{"alert": {…}|null, "results": [{"shelter": Feature, '
+                               '"distance_m", "walk_s", "reachable_in_time", "status", '
+                               '"why": {"uk", "en"}}]}`',
+                "content": {"application/json": {"schema": {"type": "object"}}}},
+        "422": {"description": "A parameter is missing or out of range (problem+json)"},
+    },
+}}
+
+
+def document(app: FastAPI) -> None:
+    """Add `/v1/nearest` to the OpenAPI document the app builds."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        schema.setdefault("paths", {}).setdefault("/v1/nearest", OPENAPI_PATH)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
