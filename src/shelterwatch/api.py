@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 from shelterwatch import stream
 from shelterwatch.areas import views as areas
+from shelterwatch.auth import views as tokens
 from shelterwatch.log import views as log
 from shelterwatch.shelters import views as shelters
 from shelterwatch.web import views as web
@@ -16,6 +17,7 @@ ROUTERS: list[APIRouter] = [
     shelters.router,
     areas.router,
     log.router,
+    tokens.router,
     stream.router,
     web.router,
 ]

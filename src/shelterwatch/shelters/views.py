@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
 
-from shelterwatch.deps import ReadSession
+from shelterwatch.auth.service import Actor
+from shelterwatch.deps import ReadSession, require_role
 from shelterwatch.shelters import service as shelters
+from shelterwatch.vocabulary import Role
 
 router = APIRouter(tags=["shelters"])
 
@@ -47,3 +50,14 @@ def get_shelter(request: Request, session: ReadSession, shelter_id: int) -> dict
     explanation = {"uk": "Ще немає свідчень про стан дверей.",
                    "en": "No evidence about the door yet."}
     return shelters.feature(shelter, status="unknown", status_explanation=explanation)
+
+
+@router.get("/v1/registry/shelters/{shelter_id}",
+            summary="One shelter with its private fields (operators and auditors)")
+def get_registry_entry(
+    session: ReadSession, shelter_id: int,
+    actor: Annotated[Actor, Depends(require_role(Role.OPERATOR, Role.AUDITOR))],
+) -> dict[str, Any]:
+    shelter = shelters.get_or_raise(session, shelter_id)
+    return shelters.feature(shelter, owner=shelter.owner, source_id=shelter.source_id,
+                            details=orjson.loads(shelter.details))
