@@ -116,7 +116,7 @@ def start(
 
 def end(session: Session, *, alert: Alert, ended_at: datetime, actor: str,
         now: datetime) -> Transition:
-    """Close an alert; ending a closed alert again is a no-op, an end before the start is clamped."""
+    """Close an alert; ending it again is a no-op, an end before its start is clamped."""
     if alert.ended_at is not None:
         return Transition(alert, changed=False)
     ended = as_utc(ended_at)
