@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, FastAPI
 
 from shelterwatch import stream
+from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
 from shelterwatch.auth import views as tokens
 from shelterwatch.log import views as log
@@ -14,6 +15,7 @@ from shelterwatch.shelters import views as shelters
 from shelterwatch.web import views as web
 
 ROUTERS: list[APIRouter] = [
+    alerts.router,
     shelters.router,
     areas.router,
     log.router,

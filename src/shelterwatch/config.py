@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     ukrainealarm_key: str = ""
     poll_interval_s: float = 15.0
     feed_stale_after_s: float = 120.0
+    # Shared secret the ukrainealarm push must send (X-Webhook-Secret); empty = push refused.
+    ukrainealarm_webhook_secret: str = ""
+    # CAP geocodes naming our areas: "valueName:value=area_id,…" (e.g. "SAME:006109=31").
+    cap_geocodes: str = ""
 
     # Warning time in seconds per threat (DESIGN §2); per-area overrides as "area:threat=s,…".
     warning_ballistic_s: int = 120

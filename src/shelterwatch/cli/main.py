@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shelterwatch.cli import registry, tokens, verify
+from shelterwatch.cli import alerts, registry, tokens, verify
 
 app = typer.Typer(name="shelterwatch", no_args_is_help=True, add_completion=False,
                   help="Keeps a city's bomb shelters open and ready when the siren sounds.")
@@ -14,6 +14,7 @@ app.command("serve")(registry.serve)
 app.command("import")(registry.import_file)
 app.add_typer(tokens.app, name="token")
 app.add_typer(verify.app, name="log")
+app.add_typer(alerts.app, name="alerts")
 
 
 if __name__ == "__main__":

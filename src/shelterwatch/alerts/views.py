@@ -1,0 +1,117 @@
+"""Alert endpoints: the live state for everyone, start/end and CAP upload for the operator desk,
+and the ukrainealarm push receiver. Thin: each view calls one service and commits."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from shelterwatch.alerts import feeds, service
+from shelterwatch.alerts.schemas import AlertEndIn, AlertIn
+from shelterwatch.alerts.sources import cap, operator, ukrainealarm
+from shelterwatch.areas import service as areas
+from shelterwatch.auth.service import Actor
+from shelterwatch.clock import utcnow
+from shelterwatch.deps import ReadSession, SettingsDep, WriteSession, require_role
+from shelterwatch.errors import InvalidInput, NotFound, Unauthorized
+from shelterwatch.rules.warning import AlertWarning
+from shelterwatch.vocabulary import Role
+
+router = APIRouter(tags=["alerts"])
+Operator = Depends(require_role(Role.OPERATOR))
+
+
+def warning_view(w: AlertWarning) -> dict[str, Any]:
+    """The warning verdict as JSON."""
+    return {"under_alert": w.under_alert, "alert_id": w.alert_id, "area_id": w.area_id,
+            "type": w.type, "threat": w.threat, "warning_s": w.warning_s,
+            "started_at": w.started_at.isoformat() if w.started_at else None,
+            "alert_ids": list(w.alert_ids)}
+
+
+@router.get("/v1/alerts/active", summary="Alerts in force now, and whether each feed is fresh")
+def active_alerts(session: ReadSession, settings: SettingsDep) -> dict[str, Any]:
+    now = utcnow()
+    states = feeds.states(session, now=now, stale_after_s=settings.feed_stale_after_s)
+    return {
+        "as_of": now.isoformat(),
+        "alerts": [service.public_fields(a) for a in service.list_active(session, now=now)],
+        "feeds": [s.as_public() for s in states],
+        "stale": any(s.stale for s in states),
+    }
+
+
+@router.get("/v1/areas/{area_id}/alerts",
+            summary="Alerts covering an area (its own and its ancestors') since a moment")
+def area_alerts(session: ReadSession, settings: SettingsDep, area_id: str,
+                since: datetime | None = None) -> dict[str, Any]:
+    areas.get_or_raise(session, area_id)
+    now = utcnow()
+    chain = areas.ancestors_of(session, area_id)
+    return {
+        "area_id": area_id,
+        "covered_by": chain,
+        "now": warning_view(service.active_for_area(session, area_id, now, settings=settings)),
+        "alerts": [service.public_fields(a)
+                   for a in service.list_for_areas(session, area_ids=chain, since=since)],
+    }
+
+
+@router.post("/v1/alerts", status_code=201, summary="Start an alert on an area (operator)")
+def start_alert(body: AlertIn, session: WriteSession, response: Response,
+                actor: Actor = Operator) -> dict[str, Any]:
+    t = operator.start(session, area_id=body.area_id, type=body.type, threat=body.threat,
+                       started_at=body.started_at, actor=actor.label, now=utcnow())
+    session.commit()
+    if not t.changed:
+        response.status_code = 200  # already on: the same alert again
+    return service.public_fields(t.alert)
+
+
+@router.post("/v1/alerts/{alert_id}/end", summary="End an alert (operator)")
+def end_alert(alert_id: int, session: WriteSession, body: AlertEndIn | None = None,
+              actor: Actor = Operator) -> dict[str, Any]:
+    t = operator.end(session, alert_id=alert_id, ended_at=body.ended_at if body else None,
+                     actor=actor.label, now=utcnow())
+    session.commit()
+    return service.public_fields(t.alert)
+
+
+@router.post("/v1/alerts/cap", summary="Import a CAP 1.2 alert or an Atom feed of them (operator)")
+async def upload_cap(request: Request, session: WriteSession, settings: SettingsDep,
+                     actor: Actor = Operator) -> dict[str, Any]:
+    messages = cap.parse_document(await request.body())
+    mapping = cap.parse_geocode_map(settings.cap_geocodes)
+    now = utcnow()
+    outcomes = [cap.apply(session, m, geocode_map=mapping, actor=actor.label, now=now)
+                for m in messages]
+    session.commit()
+    return {"messages": [vars(o) for o in outcomes]}
+
+
+@router.post("/v1/alerts/webhooks/ukrainealarm", summary="Receive ukrainealarm pushes")
+async def ukrainealarm_push(request: Request, session: WriteSession,
+                            settings: SettingsDep) -> JSONResponse:
+    secret = settings.ukrainealarm_webhook_secret
+    given = request.headers.get("x-webhook-secret", "")
+    if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+        raise Unauthorized("the push must carry the configured X-Webhook-Secret")
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise InvalidInput(f"the push body is not JSON: {exc}") from exc
+    push = ukrainealarm.parse_push(body)
+    if push is None:
+        return JSONResponse({"applied": False, "reason": "alert type not tracked"})
+    try:
+        areas.get_or_raise(session, push.area_id)
+    except NotFound:
+        return JSONResponse({"applied": False, "reason": f"unknown region {push.area_id}"})
+    t = ukrainealarm.apply_push(session, push, now=utcnow())
+    session.commit()
+    return JSONResponse({"applied": bool(t and t.changed),
+                         "alert": service.public_fields(t.alert) if t else None})
