@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     # Anonymous write limits
     reports_per_device_per_hour: int = 20
     reports_per_address_per_minute: int = 600
+    # Tracking ids on receipts: the city's letters, e.g. KV-7F3K-2Q (issue 4).
+    tracking_prefix: str = "KV"
 
     # Notifications and door controllers
     mqtt_url: str = ""
@@ -78,7 +80,7 @@ class Settings(BaseSettings):
     telegram_bot_token: str = ""
     sms_gateway_token: str = ""
     webhook_secret: str = ""  # signs webhook bodies; defaults to secret_key
-    notify_channels: str = "webhook,email,sms,telegram"
+    notify_channels: str = "webhook,email,sms,telegram,door"
     notify_timeout_s: float = 10.0
     outbox_max_attempts: int = 6
     outbox_backoff_s: float = 5.0  # doubles each attempt

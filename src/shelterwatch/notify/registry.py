@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Iterable
 
 from shelterwatch.config import Settings
 from shelterwatch.notify.base import Channel
+
+logger = logging.getLogger(__name__)
 
 CHANNELS: dict[str, str] = {
     "webhook": "shelterwatch.notify.webhook:WebhookChannel",
     "email": "shelterwatch.notify.email:EmailChannel",
     "sms": "shelterwatch.notify.sms:SmsChannel",
     "telegram": "shelterwatch.notify.telegram:TelegramChannel",
+    # Door controllers take commands through the same durable queue as people take messages.
+    "door": "shelterwatch.doors.mqtt:DoorCommandChannel",
 }
 
 
@@ -34,4 +39,10 @@ def load_enabled(settings: Settings, names: Iterable[str] | None = None) -> dict
     wanted = names if names is not None else [
         n.strip() for n in settings.notify_channels.split(",") if n.strip()
     ]
-    return {name: load(name, settings) for name in wanted}
+    channels: dict[str, Channel] = {}
+    for name in wanted:
+        try:
+            channels[name] = load(name, settings)
+        except ValueError as exc:  # not configured here: its deliveries wait, dead-letter at last
+            logger.warning("channel %s is off: %s", name, exc)
+    return channels
