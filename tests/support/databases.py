@@ -56,10 +56,11 @@ def prepare(url: str, fill: Callable[[str], None] | None = None) -> None:
 class Templates:
     """Makes templates lazily and hands out fresh copies."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, admin: str | None | bool = True) -> None:
+        """`admin`: a PostgreSQL admin URL, None for SQLite, True to follow the environment."""
         self.workdir = workdir
-        self.admin = postgres_admin_url()
-        self.tag = f"sw{os.getpid()}"
+        self.admin = postgres_admin_url() if admin is True else admin or None
+        self.tag = f"sw{os.getpid()}_{next(_counter)}"
         self.made: dict[str, str] = {}
         self.copies: list[str] = []
 
