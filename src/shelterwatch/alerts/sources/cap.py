@@ -20,6 +20,7 @@ from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
 import xmlschema
+from defusedxml import DefusedXmlException
 from shapely.geometry import Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
@@ -156,10 +157,10 @@ def parse_document(data: bytes) -> list[CapMessage]:
     """A CAP alert or an Atom feed whose entries embed CAP alerts."""
     try:
         root = SafeET.fromstring(data)
+    except DefusedXmlException as exc:  # entity expansion, external references
+        raise InvalidInput(f"refused XML: {type(exc).__name__}: {exc}") from exc
     except (SafeET.ParseError, ValueError) as exc:
         raise InvalidInput(f"not well-formed XML: {exc}") from exc
-    except Exception as exc:  # defusedxml refuses entities and DTD tricks with its own errors
-        raise InvalidInput(f"refused XML: {type(exc).__name__}: {exc}") from exc
     if root.tag == f"{{{ATOM}}}feed":
         alerts = [el for entry in root.iter(f"{{{ATOM}}}entry") for el in entry.iter()
                   if el.tag.endswith("}alert")]
@@ -198,7 +199,7 @@ def parse_geocode_map(text: str) -> dict[tuple[str, str], str]:
 def areas_for(session: Session, info: CapInfo, geocode_map: dict[tuple[str, str], str]) -> \
         list[str]:
     """Our areas this CAP info speaks for: geocodes first, then geometry."""
-    rows = session.execute(select(Area.id, Area.parent_id, Area.katottg)).tuples().all()
+    rows = session.execute(select(Area.id, Area.parent_id, Area.katottg)).all()
     ids = {r[0] for r in rows}
     by_katottg = {r[2]: r[0] for r in rows if r[2]}
     found: list[str] = []
@@ -228,7 +229,7 @@ def _has_ancestor_in(area: str, chosen: set[str], parents: dict[str, str | None]
 
 def _areas_by_geometry(session: Session, shapes: tuple[BaseGeometry, ...]) -> list[str]:
     rows = session.execute(select(Area.id, Area.geometry).where(Area.geometry.is_not(None)))
-    polygons = [(i, shape(json.loads(g))) for i, g in rows.tuples()]
+    polygons = [(i, shape(json.loads(g))) for i, g in rows]
     covered = []
     for shp in shapes:
         for area_id, poly in polygons:
