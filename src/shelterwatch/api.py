@@ -27,3 +27,4 @@ ROUTERS: list[APIRouter] = [
 # Domains that keep in-memory state (indexes, packs) load it here and subscribe to
 # `app.state.follower`, so changes made by any process reach them within a second.
 ON_STARTUP: list[Callable[[FastAPI], None]] = []
+ON_STARTUP.append(web.start)  # shelter index + alert board for /v1/nearest

@@ -93,7 +93,8 @@ class _Snapshot:
         dlat = self.lat_rad[idx] - p
         dlon = self.lon_rad[idx] - lam
         h = np.sin(dlat * 0.5) ** 2 + math.cos(p) * self.cos_lat[idx] * np.sin(dlon * 0.5) ** 2
-        return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+        out: np.ndarray = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+        return out
 
     def _window(self, lat: float, lon: float, half_rad: float) -> np.ndarray:
         """Positions inside the lat/lon window that holds every point within half_rad of arc."""
@@ -105,7 +106,8 @@ class _Snapshot:
         # Wrap across the antimeridian so a window never misses points on the other side.
         if lon_half >= 180.0 or abs(lon) + lon_half > 180.0:
             band = (band + 180.0) % 360.0 - 180.0
-        return np.flatnonzero(np.abs(band) <= lon_half) + lo
+        inside: np.ndarray = np.flatnonzero(np.abs(band) <= lon_half) + lo
+        return inside
 
     def nearest(self, lat: float, lon: float, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Positions and distances (metres) of the k nearest points, nearest first."""

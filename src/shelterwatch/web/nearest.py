@@ -25,7 +25,7 @@ from shelterwatch.errors import InvalidInput
 from shelterwatch.rules import ranking, warning
 from shelterwatch.shelters.index import IndexedShelter, ShelterIndex
 from shelterwatch.shelters.routing import FootRouter
-from shelterwatch.vocabulary import Threat
+from shelterwatch.vocabulary import AlertType, Threat
 from shelterwatch.web.alert_board import AlertBoard
 
 MAX_LIMIT = 50
@@ -59,7 +59,7 @@ class Nearest:
             return verdict, verdict.warning_s
         chain = self.board.chain(area_id) if area_id else ()
         typed = warning.ActiveAlert(id=0, area_id=chain[0] if chain else "",
-                                    type=verdict.type or warning.AlertType.AIR_RAID,
+                                    type=verdict.type or AlertType.AIR_RAID,
                                     threat=Threat(threat), started_at=now)
         return verdict, warning.seconds_for(typed, chain, self.board.config)
 

@@ -1,34 +1,151 @@
-"""The plain home page: how many shelters are loaded, per district."""
+"""The resident's page at `/`, its static files and service worker, and `/about` with the counts.
+
+Leaflet comes from the XStatic-Leaflet pip package and is served by the app itself: a page that
+must work during an alert cannot depend on a third-party CDN. Static files are read into memory
+once and served with an ETag, so the service worker's revalidation costs a 304.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import mimetypes
+from dataclasses import dataclass
 from html import escape
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from string import Template
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+import orjson
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
 
+from shelterwatch import db
+from shelterwatch.alerts import service as alerts
 from shelterwatch.areas import service as areas
+from shelterwatch.clock import utcnow
 from shelterwatch.deps import ReadSession
+from shelterwatch.errors import NotFound
+from shelterwatch.rules.ranking import STATUS_CLASS, STATUS_TEXT, WalkingModel
 from shelterwatch.shelters import service as shelters
+from shelterwatch.shelters.index import ShelterIndex
+from shelterwatch.shelters.routing import FootRouter
+from shelterwatch.web import nearest
+from shelterwatch.web.alert_board import AlertBoard
 
+WEB = files("shelterwatch.web")
 router = APIRouter(include_in_schema=False)
+router.include_router(nearest.router)
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    body: bytes
+    media_type: str
+    etag: str
+
+
+def _asset(path: Path | Traversable, name: str) -> Asset:
+    body = path.read_bytes()
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if media_type.startswith("text/") or media_type.endswith("javascript"):
+        media_type += "; charset=utf-8"
+    return Asset(body, media_type, '"' + hashlib.sha256(body).hexdigest()[:20] + '"')
+
+
+def _load_assets() -> dict[str, Asset]:
+    import xstatic.pkg.leaflet as leaflet
+
+    out: dict[str, Asset] = {}
+    base = Path(leaflet.BASE_DIR)
+    for rel in ("leaflet.js", "leaflet.css", "images/marker-icon.png",
+                "images/marker-icon-2x.png", "images/marker-shadow.png", "images/layers.png",
+                "images/layers-2x.png"):
+        out[f"leaflet/{rel}"] = _asset(base / rel, rel)
+    static = WEB / "static"
+    for entry in static.iterdir():
+        if entry.is_file():
+            out[entry.name] = _asset(entry, entry.name)
+    return out
+
+
+ASSETS = _load_assets()
+APP_VERSION = hashlib.sha256(b"".join(a.etag.encode() for _, a in sorted(ASSETS.items()))
+                             ).hexdigest()[:12]
+
+
+def _send(request: Request, asset: Asset, cache: str) -> Response:
+    headers = {"ETag": asset.etag, "Cache-Control": cache}
+    if request.headers.get("if-none-match") == asset.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
+
+
+@router.get("/static/{path:path}")
+def static(request: Request, path: str) -> Response:
+    asset = ASSETS.get(path)
+    if asset is None:
+        raise NotFound(f"no static file {path!r}")
+    return _send(request, asset, "public, max-age=300")
+
+
+@router.get("/sw.js")
+def service_worker(request: Request) -> Response:
+    """Served from the root so it may control the whole page (a worker's scope is its path)."""
+    return _send(request, ASSETS["sw.js"], "no-cache")
+
+
+def _page_config(request: Request) -> str:
+    settings = request.app.state.settings
+    model: WalkingModel = request.app.state.nearest.model
+    config = {
+        "tilesUrl": settings.tiles_url,
+        "version": APP_VERSION,
+        "walk": {"speed": model.speed_mps, "reducedSpeed": model.reduced_mobility_speed_mps,
+                 "detour": model.detour_factor},
+        "pool": request.app.state.nearest.pool,
+        "statusClass": {s.value: c for s, c in STATUS_CLASS.items()},
+        "statusText": {s.value: {"uk": t[0], "en": t[1]} for s, t in STATUS_TEXT.items()},
+    }
+    # Inline JSON in a <script> must not be able to close the tag.
+    return orjson.dumps(config).decode().replace("</", "<\\/")
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(session: ReadSession) -> HTMLResponse:
+def home(request: Request) -> HTMLResponse:
+    page = Template((WEB / "templates" / "index.html").read_text(encoding="utf-8"))
+    html = page.substitute(config=_page_config(request), version=APP_VERSION)
+    return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/about", response_class=HTMLResponse)
+def about(session: ReadSession) -> HTMLResponse:
+    """How many shelters are loaded, per district: the registry at a glance."""
     counts = shelters.count_by_area(session)
     rows = [(a.name, a.name_en, counts[a.id]) for a in areas.list_all(session) if a.id in counts]
     rows.sort(key=lambda r: r[0])
     total = sum(c for *_, c in rows)
     body = "".join(f"<tr><td>{escape(n)}</td><td>{escape(e)}</td><td>{c}</td></tr>"
                    for n, e, c in rows)
-    html = f"""<!doctype html><html lang="uk"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>shelterwatch</title></head><body>
-<h1>shelterwatch</h1>
-<p>Укриттів у реєстрі / Shelters loaded: <strong id="total">{total}</strong></p>
-<table><thead><tr><th>Район</th><th>District</th><th>Укриттів / Shelters</th></tr></thead>
-<tbody>{body}</tbody></table>
-<p><a href="/docs">API</a> · <a href="/v1/log">Public fact log</a></p>
-</body></html>"""
-    return HTMLResponse(html)
+    page = Template((WEB / "templates" / "about.html").read_text(encoding="utf-8"))
+    return HTMLResponse(page.substitute(total=total, rows=body))
+
+
+def start(app: FastAPI) -> None:
+    """Load the shelter index and alert board and follow the log (an api.ON_STARTUP hook)."""
+    settings = app.state.settings
+    with db.reading(settings.database_url) as session:
+        index, _ = ShelterIndex.load(session)
+        board = AlertBoard.load(session, now=utcnow(), config=alerts.warning_config(settings))
+    app.state.follower.subscribe(index.apply)
+    app.state.follower.subscribe(board.apply)
+    foot = (FootRouter(settings.routing_url, engine=settings.routing_engine,
+                       timeout_s=settings.routing_timeout_s) if settings.routing_url else None)
+    model = WalkingModel(speed_mps=settings.walking_speed_mps,
+                         reduced_mobility_speed_mps=settings.reduced_mobility_speed_mps,
+                         detour_factor=settings.detour_factor)
+    app.state.shelter_index = index
+    app.state.alert_board = board
+    app.state.nearest = nearest.Nearest(index, board, model, pool=settings.nearest_pool,
+                                        router=foot)
+    nearest.document(app)

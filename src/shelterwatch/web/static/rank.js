@@ -1,0 +1,67 @@
+/* The phone's own ranking, for when the network is gone.
+ *
+ * It mirrors src/shelterwatch/rules/ranking.py: the nearest `pool` shelters by great-circle
+ * distance, then status class first and walking time second, at least three results.
+ */
+"use strict";
+
+const Rank = (() => {
+  const R = 6371008.8;
+  const rad = Math.PI / 180;
+
+  function distance(lat1, lon1, lat2, lon2) {
+    const p1 = lat1 * rad, p2 = lat2 * rad;
+    const dp = p2 - p1, dl = (lon2 - lon1) * rad;
+    const h = Math.sin(dp / 2) ** 2 + Math.cos(p1) * Math.cos(p2) * Math.sin(dl / 2) ** 2;
+    return 2 * R * Math.asin(Math.min(1, Math.sqrt(h)));
+  }
+
+  /* The k nearest of `shelters` ({id, lat, lon, …}) as [{shelter, distance}], nearest first. */
+  function nearest(shelters, lat, lon, k) {
+    const best = [];
+    for (const s of shelters) {
+      const d = distance(lat, lon, s.lat, s.lon);
+      if (best.length < k || d < best[best.length - 1].distance) {
+        let i = best.length;
+        best.push(null);
+        while (i > 0 && best[i - 1].distance > d) { best[i] = best[i - 1]; i--; }
+        best[i] = {shelter: s, distance: d};
+        if (best.length > k) best.pop();
+      }
+    }
+    return best;
+  }
+
+  /* Results shaped like /v1/nearest's. */
+  function rank(shelters, lat, lon, opts) {
+    const {walk, pool, statusClass, statusOf, stepFree, warningS, limit} = opts;
+    const wanted = Math.max(limit || 3, 3);
+    const size = Math.max(pool, wanted * 2) * (stepFree ? 3 : 1);
+    let hits = nearest(shelters, lat, lon, size);
+    if (stepFree) {
+      const yes = hits.filter((h) => h.shelter.step_free === true);
+      hits = yes.length >= wanted ? yes
+        : yes.concat(hits.filter((h) => h.shelter.step_free == null));
+    }
+    const speed = stepFree ? walk.reducedSpeed : walk.speed;
+    const timed = hits.map((h) => {
+      const status = statusOf(h.shelter.id);
+      return {...h, status, walk_s: Math.round(h.distance * walk.detour / speed),
+              cls: statusClass[status] ?? 3, cap: h.shelter.capacity ?? -1};
+    });
+    timed.sort((a, b) => a.cls - b.cls || a.walk_s - b.walk_s || b.cap - a.cap
+                         || a.shelter.id - b.shelter.id);
+    return timed.slice(0, wanted).map((t) => ({
+      shelter: {type: "Feature", id: t.shelter.id,
+                geometry: {type: "Point", coordinates: [t.shelter.lon, t.shelter.lat]},
+                properties: {...t.shelter, status: t.status}},
+      distance_m: Math.round(t.distance * 10) / 10,
+      walk_s: t.walk_s,
+      reachable_in_time: warningS == null ? null : t.walk_s <= warningS,
+      status: t.status,
+      why: null,
+    }));
+  }
+
+  return {distance, nearest, rank};
+})();
