@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     escalation_operator_after_s: float = 300.0
     escalation_check_in_grace_s: float = 120.0
     escalation_overrides: str = ""
+    operator_contacts: str = ""  # the operator desk: "webhook=https://…,email=desk@…"
     worker_tick_s: float = 0.5
     door_stale_after_s: float = 300.0  # a controller silent this long is flagged
     patrol_speed_mps: float = 8.3

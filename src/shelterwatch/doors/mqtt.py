@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import orjson
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from shelterwatch.config import Settings
 from shelterwatch.notify.base import DeliveryError, Message
@@ -32,7 +33,7 @@ def make_client(url: str, client_id: str) -> mqtt.Client:
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts", "tcp"):
         raise ValueError(f"SHELTERWATCH_MQTT_URL must be mqtt://host:port, not {url!r}")
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                          clean_session=True)
     if parts.username:
         client.username_pw_set(unquote(parts.username), unquote(parts.password or ""))
@@ -109,7 +110,7 @@ class StateListener:
         self.subscribed = threading.Event()
 
     def start(self) -> None:
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+        client = mqtt.Client(CallbackAPIVersion.VERSION2,
                              client_id=f"shelterwatch-doors-{uuid.uuid4().hex[:8]}")
         parts = urlsplit(self.url)
         if parts.username:

@@ -1,4 +1,4 @@
-"""Door controllers as registry rows: which shelters have one, what each last said, who is silent."""
+"""Door controllers as registry rows: which shelters have one, what each said, who is silent."""
 
 from __future__ import annotations
 

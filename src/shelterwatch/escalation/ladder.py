@@ -1,0 +1,169 @@
+"""Taking the due rungs of an incident's ladder: notifications, a patrol task, door unlock.
+
+Each rung is recorded once (a `StepTaken` row and an `escalation.step` fact) in the same
+transaction as the deliveries and tasks it creates, so a worker killed mid-ladder either did a
+rung completely or not at all, and the outbox's unique keys stop any message going out twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shelterwatch.areas import service as areas
+from shelterwatch.clock import as_utc
+from shelterwatch.config import Settings
+from shelterwatch.doors import service as doors
+from shelterwatch.escalation import links
+from shelterwatch.escalation.models import StepTaken
+from shelterwatch.incidents.models import Incident
+from shelterwatch.keyholders import service as keyholders
+from shelterwatch.log import service as log
+from shelterwatch.outbox import service as outbox
+from shelterwatch.patrols import service as patrols
+from shelterwatch.rules import dispatch
+from shelterwatch.rules.escalation import (
+    EscalationPolicy,
+    IncidentFacts,
+    Step,
+    parse_overrides,
+    plan_next_step,
+    policy_for,
+)
+from shelterwatch.shelters.models import Shelter
+from shelterwatch.vocabulary import Resolution, TaskKind
+
+ACTOR = "worker"
+
+
+def base_policy(settings: Settings) -> EscalationPolicy:
+    return EscalationPolicy(
+        keyholder_after_s=settings.escalation_keyholder_after_s,
+        patrol_after_s=settings.escalation_patrol_after_s,
+        operator_after_s=settings.escalation_operator_after_s,
+        check_in_grace_s=settings.escalation_check_in_grace_s,
+    )
+
+
+def policy_for_area(session: Session, settings: Settings, area_id: str) -> EscalationPolicy:
+    """The city's ladder for an area: defaults, then overrides from the widest area down."""
+    return policy_for(areas.ancestors_of(session, area_id), base=base_policy(settings),
+                      overrides=parse_overrides(settings.escalation_overrides))
+
+
+def steps_taken(session: Session, incident_id: int) -> frozenset[Step]:
+    return frozenset(Step(s) for s in session.execute(
+        select(StepTaken.step).where(StepTaken.incident_id == incident_id)).scalars())
+
+
+def facts_of(session: Session, incident: Incident) -> IncidentFacts:
+    door = doors.get(session, incident.shelter_id)
+    return IncidentFacts(
+        opened_at=as_utc(incident.opened_at),
+        during_alert=incident.alert_id is not None,
+        has_door_controller=door is not None,
+        resolved=incident.resolved_at is not None,
+        keyholder_open=incident.resolution == Resolution.OPENED_BY_KEYHOLDER.value,
+        patrol_task_open=patrols.has_open_task(session, incident.id),
+        steps_done=steps_taken(session, incident.id),
+    )
+
+
+def advance(session: Session, *, incident: Incident, settings: Settings,
+            now: datetime) -> datetime | None:
+    """Take every rung due now; returns when the next one falls due (None: ladder finished)."""
+    policy = policy_for_area(session, settings, incident.area_id)
+    plan = plan_next_step(facts_of(session, incident), policy, now)
+    for step in plan.due:
+        _take(session, incident=incident, step=step, settings=settings, now=now)
+    return plan.next_at
+
+
+def _record(session: Session, incident: Incident, step: Step, now: datetime,
+            **extra: object) -> None:
+    if step is not Step.CANCEL_PATROL_TASK:
+        session.add(StepTaken(incident_id=incident.id, step=step.value, at=now))
+        session.flush()
+    log.append(session, kind="escalation.step", actor=ACTOR, now=now,
+               payload={"incident_id": incident.id, "tracking_id": incident.tracking_id,
+                        "shelter_id": incident.shelter_id, "step": step.value, **extra})
+
+
+def _take(session: Session, *, incident: Incident, step: Step, settings: Settings,
+          now: datetime) -> None:
+    shelter = session.get(Shelter, incident.shelter_id)
+    where = shelter.address if shelter else f"#{incident.shelter_id}"
+    subject = f"incident:{incident.id}"
+    if step is Step.UNLOCK_DOOR:
+        outbox.enqueue(session, outbox.Outgoing(
+            subject=subject, step=step.value, recipient=f"door:{incident.shelter_id}",
+            channel="door", address=str(incident.shelter_id),
+            title=f"unlock: reported locked ({incident.tracking_id})", body="unlock",
+            data={"command": "unlock"}), now=now, actor=ACTOR)
+        _record(session, incident, step, now)
+    elif step in (Step.NOTIFY_KEYHOLDERS, Step.NOTIFY_OWNER):
+        people = (keyholders.keyholder_addresses(session, incident.shelter_id)
+                  if step is Step.NOTIFY_KEYHOLDERS
+                  else keyholders.owner_addresses(session, incident.shelter_id))
+        for person in people:
+            link = None
+            if person.recipient.startswith("keyholder:"):
+                token = links.make_token(settings.secret_key,
+                                         keyholder_id=int(person.recipient.split(":")[1]),
+                                         shelter_id=incident.shelter_id, now=now)
+                link = links.url(settings.public_base_url, token)
+            outbox.enqueue(session, outbox.Outgoing(
+                subject=subject, step=step.value, recipient=person.recipient,
+                channel=person.channel, address=person.address,
+                title=f"Укриття зачинене / Shelter reported LOCKED: {where}",
+                body=(f"Під час тривоги мешканці повідомляють, що укриття за адресою {where} "
+                      f"зачинене. Відчиніть його негайно.\nResidents report the shelter at "
+                      f"{where} locked during the alert. Open it now. "
+                      f"Case {incident.tracking_id}."),
+                link=link,
+                data={"incident": incident.tracking_id, "shelter_id": incident.shelter_id,
+                      "event": step.value}), now=now, actor=ACTOR)
+        _record(session, incident, step, now, recipients=len(people))
+    elif step is Step.DISPATCH_PATROL:
+        unit_id, eta = None, None
+        if shelter is not None:
+            choice = dispatch.choose_unit(
+                patrols.states(session), lat=shelter.lat, lon=shelter.lon, now=now,
+                travel=dispatch.Travel(speed_mps=settings.patrol_speed_mps))
+            if choice is not None:
+                unit_id, eta = choice.unit_id, choice.travel_s
+        task = patrols.create_task(session, key=f"{subject}:open_locked",
+                                   kind=TaskKind.OPEN_LOCKED, shelter_id=incident.shelter_id,
+                                   incident_id=incident.id, alert_id=incident.alert_id,
+                                   unit_id=unit_id, eta_s=eta, now=now, actor=ACTOR)
+        _record(session, incident, step, now, task_id=task.id, unit_id=unit_id)
+    elif step is Step.ESCALATE_OPERATOR:
+        _record(session, incident, step, now)
+        log.append(session, kind="incident.escalated", actor=ACTOR, now=now,
+                   payload={"id": incident.id, "tracking_id": incident.tracking_id,
+                            "shelter_id": incident.shelter_id, "to": "operator"})
+        for n, (channel, address) in enumerate(operator_contacts(settings)):
+            outbox.enqueue(session, outbox.Outgoing(
+                subject=subject, step=step.value, recipient=f"operator:{n}:{channel}",
+                channel=channel, address=address,
+                title=f"Still locked after escalation delay: {where}",
+                body=(f"Case {incident.tracking_id}: the shelter at {where} is still reported "
+                      f"locked. Decide on forcing the door."),
+                data={"incident": incident.tracking_id, "event": step.value}),
+                now=now, actor=ACTOR)
+    elif step is Step.CANCEL_PATROL_TASK:
+        cancelled = patrols.cancel_open_for_incident(session, incident_id=incident.id, now=now,
+                                                     actor=ACTOR)
+        _record(session, incident, step, now, tasks=[t.id for t in cancelled])
+
+
+def operator_contacts(settings: Settings) -> list[tuple[str, str]]:
+    """The operator desk's channels from "webhook=https://…,email=desk@…"."""
+    pairs = []
+    for item in filter(None, (p.strip() for p in settings.operator_contacts.split(","))):
+        channel, _, address = item.partition("=")
+        if address:
+            pairs.append((channel.strip(), address.strip()))
+    return pairs

@@ -1,0 +1,99 @@
+"""The worker's entry points: react to new facts by arming timers, and run the timers due.
+
+Timers are claimed in one short transaction and each is handled in its own, so a slow step
+never blocks another incident and a crash loses at most the claim, which the lease gives back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shelterwatch.alerts.models import Alert
+from shelterwatch.config import Settings
+from shelterwatch.db import transaction
+from shelterwatch.escalation import alerts as alert_steps
+from shelterwatch.escalation import ladder, timers
+from shelterwatch.escalation.models import Timer
+from shelterwatch.incidents.models import Incident
+from shelterwatch.log.models import Fact
+
+logger = logging.getLogger(__name__)
+
+
+def on_facts(session: Session, facts: Sequence[Fact], *, now: datetime) -> int:
+    """Arm the timers new facts call for; returns how many were armed."""
+    armed = 0
+    for fact in facts:
+        payload = orjson.loads(fact.payload)
+        if fact.kind == "alert.started":
+            timers.arm(session, subject=f"alert:{payload['id']}", kind=timers.ALERT, due_at=now)
+        elif fact.kind in ("incident.opened", "incident.resolved"):
+            # Opening starts the ladder; resolving may call off a patrol on its way.
+            timers.arm(session, subject=f"incident:{payload['id']}", kind=timers.INCIDENT,
+                       due_at=now)
+        else:
+            continue
+        armed += 1
+    return armed
+
+
+def sync_open_incidents(session: Session, *, now: datetime) -> int:
+    """Arm a timer for every unresolved incident without one (e.g. facts missed while down)."""
+    have = set(session.execute(
+        select(Timer.subject).where(Timer.kind == timers.INCIDENT)).scalars())
+    armed = 0
+    for incident_id in session.execute(
+            select(Incident.id).where(Incident.resolved_at.is_(None))).scalars():
+        if f"incident:{incident_id}" not in have:
+            timers.arm(session, subject=f"incident:{incident_id}", kind=timers.INCIDENT,
+                       due_at=now)
+            armed += 1
+    return armed
+
+
+def handle(session: Session, *, timer: Timer, settings: Settings,
+           now: datetime) -> datetime | None:
+    """Do what one timer is for; returns when to look at its subject again."""
+    kind, ident = timer.kind, int(timer.subject.split(":")[1])
+    if kind == timers.INCIDENT:
+        incident = session.get(Incident, ident)
+        if incident is None:
+            return None
+        return ladder.advance(session, incident=incident, settings=settings, now=now)
+    alert = session.get(Alert, ident)
+    if alert is None or alert.ended_at is not None:
+        return None
+    if kind == timers.ALERT:
+        alert_steps.start(session, alert=alert, settings=settings, now=now)
+    elif kind == timers.ROUNDS:
+        alert_steps.plan_rounds(session, alert=alert, settings=settings, now=now)
+    return None
+
+
+def run_due(database_url: str, *, settings: Settings, clock: Callable[[], datetime],
+            limit: int = 20) -> int:
+    """Claim due timers and handle each in its own transaction; returns how many ran."""
+    with transaction(database_url) as session:
+        claimed = [(t.id, t.claim_token or "") for t in
+                   timers.claim(session, now=clock(), lease_s=settings.outbox_lease_s,
+                                limit=limit)]
+    for timer_id, token in claimed:
+        try:
+            with transaction(database_url) as session:
+                if not timers.still_ours(session, timer_id=timer_id, claim_token=token):
+                    continue
+                timer = session.get(Timer, timer_id)
+                assert timer is not None
+                now = clock()
+                next_at = handle(session, timer=timer, settings=settings, now=now)
+                timers.settle(session, timer_id=timer_id, claim_token=token, next_at=next_at)
+        except Exception:
+            # The claim stays until its lease runs out; then another try (or worker) takes it.
+            logger.exception("escalation timer %s failed", timer_id)
+    return len(claimed)
