@@ -93,8 +93,8 @@ def kyiv_client(kyiv_settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def make_token(settings: Settings) -> Callable[..., str]:
-    """Create a token with a role (and keyholder shelters) in the test's database."""
+def make_token() -> Callable[..., str]:
+    """Create a token with a role (and keyholder shelters) in the test's current database."""
 
     def make(role: str, name: str = "test holder", shelter_ids: tuple[int, ...] = ()) -> str:
         with db.transaction(get_settings().database_url) as s:
