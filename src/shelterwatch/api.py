@@ -10,6 +10,8 @@ from shelterwatch import stream
 from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
 from shelterwatch.auth import views as tokens
+from shelterwatch.escalation import views as escalation
+from shelterwatch.evidence_views import EVIDENCE_ROUTERS, EVIDENCE_STARTUP
 from shelterwatch.log import views as log
 from shelterwatch.shelters import views as shelters
 from shelterwatch.web import views as web
@@ -22,9 +24,12 @@ ROUTERS: list[APIRouter] = [
     tokens.router,
     stream.router,
     web.router,
+    *EVIDENCE_ROUTERS,  # reports, checks, incidents, Open311, pack
+    escalation.router,  # patrols, tasks, keyholders, doors, check-in links, console
 ]
 
 # Domains that keep in-memory state (indexes, packs) load it here and subscribe to
 # `app.state.follower`, so changes made by any process reach them within a second.
 ON_STARTUP: list[Callable[[FastAPI], None]] = []
 ON_STARTUP.append(web.start)  # shelter index + alert board for /v1/nearest
+ON_STARTUP.extend(EVIDENCE_STARTUP)  # status board, pack, report limits

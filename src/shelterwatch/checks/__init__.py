@@ -1,0 +1,1 @@
+"""Checks by keyholders, patrols and auditors: authoritative observations."""

@@ -1,0 +1,28 @@
+"""What a keyholder, patrol, auditor or door controller records about a shelter."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+CheckKind = Literal["locked", "open", "full", "unfit", "missing", "forced_open"]
+
+
+class CheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    shelter_id: int = Field(ge=1, le=2**31 - 1)
+    kind: CheckKind
+    reason: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=1000, description="kept private")
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CheckIn:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon come together: send both or neither")
+        if self.kind == "unfit" and not self.reason:
+            raise ValueError("reason is required when kind is unfit (e.g. 'flooded')")
+        return self

@@ -1,0 +1,1 @@
+"""Locked-door cases: opened, joined ("me too") and resolved from observations."""

@@ -1,0 +1,154 @@
+"""Opening, joining and resolving locked-door cases. Callers own the transaction.
+
+These are the functions the escalation ladder builds on: `open` starts a case (and the clock on
+time-to-open), `join` adds a report to it, `resolve` ends it with a resolution. Each appends its
+`incident.*` fact, whose payload carries everything needed to rebuild the table from the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from shelterwatch.clock import as_utc
+from shelterwatch.errors import Conflict, NotFound
+from shelterwatch.incidents.models import Incident
+from shelterwatch.log import chain
+from shelterwatch.log import service as log
+from shelterwatch.observations.models import Observation
+from shelterwatch.vocabulary import Resolution
+
+
+def get_or_raise(session: Session, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} does not exist")
+    return incident
+
+
+def by_tracking_id(session: Session, tracking_id: str) -> Incident | None:
+    return session.execute(
+        select(Incident).where(Incident.tracking_id == tracking_id)).scalar_one_or_none()
+
+
+def open_for(session: Session, shelter_id: int) -> Incident | None:
+    """The shelter's unresolved incident, if any (there is at most one)."""
+    return session.execute(
+        select(Incident).where(Incident.shelter_id == shelter_id, Incident.resolved_at.is_(None))
+        .order_by(Incident.id.desc())
+    ).scalars().first()
+
+
+def list_(session: Session, *, state: str = "open", limit: int = 200) -> Sequence[Incident]:
+    """Incidents newest first; `state` is open, resolved or all."""
+    query = select(Incident).order_by(Incident.opened_at.desc(), Incident.id.desc()).limit(limit)
+    if state == "open":
+        query = query.where(Incident.resolved_at.is_(None))
+    elif state == "resolved":
+        query = query.where(Incident.resolved_at.is_not(None))
+    return session.execute(query).scalars().all()
+
+
+def public_fields(incident: Incident) -> dict[str, Any]:
+    """The incident as anyone following its tracking id may see it."""
+    return {
+        "id": incident.id, "tracking_id": incident.tracking_id,
+        "shelter_id": incident.shelter_id, "area_id": incident.area_id,
+        "alert_id": incident.alert_id, "opened_at": chain.format_at(incident.opened_at),
+        "me_too": incident.me_too, "state": "open" if incident.resolved_at is None else "resolved",
+        "resolved_at": chain.format_at(incident.resolved_at) if incident.resolved_at else None,
+        "resolution": incident.resolution, "time_to_open_s": incident.time_to_open_s,
+    }
+
+
+def _set_observation(session: Session, observation_id: str, incident_id: int) -> None:
+    session.execute(update(Observation).where(Observation.id == observation_id)
+                    .values(incident_id=incident_id))
+
+
+def open(session: Session, *, shelter_id: int, area_id: str, alert_id: int | None,
+         observation_id: str, actor: str, now: datetime) -> Incident:
+    """Start a case for a locked door; its tracking id is that of the opening report."""
+    if open_for(session, shelter_id) is not None:
+        raise Conflict(f"shelter {shelter_id} already has an open incident")
+    log.lock(session)  # ids follow the log's order, so a rebuild allocates the same ones
+    next_id = (session.execute(select(func.max(Incident.id))).scalar_one() or 0) + 1
+    payload = {"id": next_id, "tracking_id": observation_id, "shelter_id": shelter_id,
+               "area_id": area_id, "alert_id": alert_id, "observation_id": observation_id}
+    log.append(session, kind="incident.opened", actor=actor, payload=payload, now=now)
+    return apply_opened(session, payload, now)
+
+
+def apply_opened(session: Session, payload: Mapping[str, Any], at: datetime) -> Incident:
+    incident = Incident(id=int(payload["id"]), tracking_id=payload["tracking_id"],
+                        shelter_id=int(payload["shelter_id"]), area_id=payload["area_id"],
+                        alert_id=payload.get("alert_id"), opened_at=at,
+                        opened_by=payload["observation_id"], me_too=0, last_report_at=at)
+    session.add(incident)
+    session.flush()
+    _set_observation(session, payload["observation_id"], incident.id)
+    return incident
+
+
+def join(session: Session, *, incident: Incident, observation_id: str, kind: str,
+         me_too: bool, actor: str, now: datetime) -> Incident:
+    """Add a report to an open case; `me_too` when it is another `locked` of the same door."""
+    payload = {"id": incident.id, "tracking_id": incident.tracking_id,
+               "shelter_id": incident.shelter_id, "observation_id": observation_id,
+               "kind": kind, "me_too": me_too,
+               "me_too_count": incident.me_too + (1 if me_too else 0)}
+    log.append(session, kind="incident.joined", actor=actor, payload=payload, now=now)
+    return apply_joined(session, payload, now)
+
+
+def apply_joined(session: Session, payload: Mapping[str, Any], at: datetime) -> Incident:
+    incident = get_or_raise(session, int(payload["id"]))
+    incident.me_too = int(payload["me_too_count"])
+    incident.last_report_at = at
+    _set_observation(session, payload["observation_id"], incident.id)
+    session.flush()
+    return incident
+
+
+def resolve(session: Session, *, incident: Incident, resolution: Resolution,
+            observation_id: str | None, actor: str, now: datetime) -> Incident:
+    """End a case; time-to-open runs from the first report to now."""
+    if incident.resolved_at is not None:
+        raise Conflict(f"incident {incident.tracking_id} is already resolved")
+    seconds = int((as_utc(now) - as_utc(incident.opened_at)).total_seconds())
+    payload = {"id": incident.id, "tracking_id": incident.tracking_id,
+               "shelter_id": incident.shelter_id, "resolution": resolution.value,
+               "observation_id": observation_id, "time_to_open_s": seconds}
+    log.append(session, kind="incident.resolved", actor=actor, payload=payload, now=now)
+    return apply_resolved(session, payload, now)
+
+
+def apply_resolved(session: Session, payload: Mapping[str, Any], at: datetime) -> Incident:
+    incident = get_or_raise(session, int(payload["id"]))
+    incident.resolved_at = at
+    incident.resolution = payload["resolution"]
+    incident.resolved_by = payload.get("observation_id")
+    incident.time_to_open_s = payload.get("time_to_open_s")
+    if payload.get("observation_id"):
+        _set_observation(session, payload["observation_id"], incident.id)
+    session.flush()
+    return incident
+
+
+def resolve_for_alert_end(session: Session, *, alert_id: int, actor: str,
+                          now: datetime) -> list[Incident]:
+    """When an alert ends, its still-open cases close as `alert_ended`."""
+    rows = session.execute(
+        select(Incident).where(Incident.alert_id == alert_id, Incident.resolved_at.is_(None))
+        .order_by(Incident.id)
+    ).scalars().all()
+    return [resolve(session, incident=i, resolution=Resolution.ALERT_ENDED, observation_id=None,
+                    actor=actor, now=now) for i in rows]
+
+
+APPLY = {"incident.opened": apply_opened, "incident.joined": apply_joined,
+         "incident.resolved": apply_resolved}

@@ -1,0 +1,1 @@
+"""Evidence about shelters (observations) and each shelter's derived status."""

@@ -1,0 +1,91 @@
+"""`Idempotency-Key`: a retried write gets the first receipt again (DESIGN §3.7).
+
+The key is remembered in the same transaction as the write it answers, so either both are committed
+or neither is; a concurrent duplicate loses on the primary key and then reads the winner's receipt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shelterwatch.errors import Conflict, InvalidInput
+from shelterwatch.observations.models import IdempotencyKey
+
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    status_code: int
+    body: dict[str, Any]
+
+
+def request_hash(body: Any) -> str:
+    """A digest of what was asked, so a key reused for a different request is refused."""
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def check_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise InvalidInput(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII "
+                           "characters")
+    return key
+
+
+def replay(session: Session, *, scope: str, key: str, digest: str) -> Receipt | None:
+    """The first receipt for this key, or None when the key is new."""
+    row = session.get(IdempotencyKey, (scope, key))
+    if row is None:
+        return None
+    if row.request_hash != digest:
+        raise Conflict(f"Idempotency-Key {key!r} was already used for a different request")
+    return Receipt(row.status_code, orjson.loads(row.response))
+
+
+def remember(session: Session, *, scope: str, key: str, digest: str, receipt: Receipt,
+             now: datetime) -> None:
+    session.add(IdempotencyKey(scope=scope, key=key, request_hash=digest,
+                               status_code=receipt.status_code,
+                               response=orjson.dumps(receipt.body).decode(), created_at=now))
+    session.flush()
+
+
+def respond_once(session: Session, *, scope: str, key: str | None, body: Any,
+                 write: Callable[[], Receipt], now: datetime) -> Receipt:
+    """Run a view's write once per key and commit it with its receipt; retries get that receipt.
+
+    For views, which own the transaction: the write and the remembered receipt commit together
+    before the answer leaves (DESIGN §3.1).
+    """
+    if key is None:
+        receipt = write()
+        session.commit()
+        return receipt
+    digest = request_hash(body)
+    first = replay(session, scope=scope, key=key, digest=digest)
+    if first is not None:
+        session.rollback()
+        return first
+    receipt = write()
+    remember(session, scope=scope, key=key, digest=digest, receipt=receipt, now=now)
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent retry with the same key committed first
+        session.rollback()
+        first = replay(session, scope=scope, key=key, digest=digest)
+        if first is None:
+            raise
+        session.rollback()
+        return first
+    return receipt

@@ -1,0 +1,198 @@
+"""Recording observations and keeping each shelter's status current. Callers own the transaction.
+
+Every observation appends `observation.recorded`; the reporter's device id, contact, precise
+position and note go into the fact's private part only. After each observation the shelter's status
+is re-derived by the pure rule at the observation's time, and `status.changed` is appended when the
+status or its explanation changed, so the stream, every process's in-memory board and a rebuild all
+learn of it from the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shelterwatch.clock import as_utc
+from shelterwatch.log import chain
+from shelterwatch.log import service as log
+from shelterwatch.observations.models import Observation, ShelterStatus
+from shelterwatch.rules import status as rules
+from shelterwatch.rules import tracking
+from shelterwatch.vocabulary import ObservationKind, Role, Status
+
+REFRESH_TRIGGER = "refresh"
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """A shelter's status after an evaluation, and whether it changed."""
+
+    row: ShelterStatus
+    changed: bool
+    previous: Status
+
+
+def reporter_key(*, role: Role, device_id: str | None, token_label: str) -> str:
+    """Who counts as one voice: a digest of the device id, or the token's label.
+
+    Residents who send no device id share one voice (the rule counts them once), which is the
+    safe reading of an anonymous crowd.
+    """
+    if role is not Role.RESIDENT:
+        return token_label
+    if not device_id:
+        return ""
+    return "d:" + hashlib.sha256(device_id.encode()).hexdigest()[:24]
+
+
+def new_tracking_id(session: Session, *, prefix: str) -> str:
+    """A fresh, unused tracking id; collisions are retried (33 million ids per prefix)."""
+    for _ in range(20):
+        candidate = tracking.encode(prefix, secrets.randbelow(tracking.SPACE))
+        if session.get(Observation, candidate) is None:
+            return candidate
+    raise RuntimeError("could not find an unused tracking id in 20 tries")
+
+
+def get(session: Session, observation_id: str) -> Observation | None:
+    return session.get(Observation, observation_id)
+
+
+def record(session: Session, *, tracking_id: str, shelter_id: int, kind: ObservationKind,
+           role: Role, reporter: str, distance_m: float | None, reason: str,
+           alert_id: int | None, routed_to: str | None, actor: str, now: datetime,
+           private: Mapping[str, Any]) -> Observation:
+    """Store one observation and append `observation.recorded` (private parts kept apart)."""
+    payload = {"id": tracking_id, "shelter_id": shelter_id, "kind": kind.value,
+               "role": role.value, "reason": reason, "alert_id": alert_id,
+               "routed_to": routed_to,
+               "plausibility": round(rules.plausibility(distance_m), 2)}
+    hidden = {**private, "reporter": reporter, "distance_m": distance_m}
+    seq = log.append(session, kind="observation.recorded", actor=actor, payload=payload,
+                     private=hidden, now=now)
+    row = Observation(id=tracking_id, shelter_id=shelter_id, kind=kind.value, role=role.value,
+                      reporter=reporter, distance_m=distance_m, reason=reason, at=now,
+                      alert_id=alert_id, routed_to=routed_to, incident_id=None, seq=seq)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def restore(session: Session, *, payload: Mapping[str, Any], private: Mapping[str, Any],
+            at: datetime, seq: int) -> Observation:
+    """Recreate an observation row from its fact (rebuild)."""
+    row = Observation(id=payload["id"], shelter_id=int(payload["shelter_id"]),
+                      kind=payload["kind"], role=payload["role"],
+                      reporter=private.get("reporter", ""), distance_m=private.get("distance_m"),
+                      reason=payload.get("reason") or "", at=at, alert_id=payload.get("alert_id"),
+                      routed_to=payload.get("routed_to"), incident_id=None, seq=seq)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def evidence(session: Session, *, shelter_id: int, now: datetime,
+             policy: rules.StatusPolicy = rules.DEFAULT_POLICY) -> list[rules.Evidence]:
+    """The observations that can still matter for this shelter at `now`, as rule inputs."""
+    since = as_utc(now) - rules.evaluation_horizon(policy)
+    rows = session.execute(
+        select(Observation).where(Observation.shelter_id == shelter_id,
+                                  Observation.at >= since, Observation.at <= as_utc(now))
+    ).scalars().all()
+    return [to_evidence(r) for r in rows]
+
+
+def to_evidence(row: Observation) -> rules.Evidence:
+    return rules.Evidence(id=row.id, kind=ObservationKind(row.kind), role=Role(row.role),
+                          at=as_utc(row.at), reporter=row.reporter, distance_m=row.distance_m,
+                          reason=row.reason)
+
+
+def current(session: Session, shelter_id: int) -> ShelterStatus | None:
+    return session.get(ShelterStatus, shelter_id)
+
+
+def evaluate(session: Session, *, shelter_id: int, now: datetime, seq: int | None, actor: str,
+             append: bool = True, trigger: str = "observation",
+             policy: rules.StatusPolicy = rules.DEFAULT_POLICY) -> Evaluation:
+    """Re-derive the shelter's status at `now`; append `status.changed` when it changed.
+
+    `seq` is the fact that caused the evaluation (an observation); None means the evaluation is
+    its own cause (a refresh), and the row then points at the `status.changed` fact.
+    """
+    derived = rules.derive(evidence(session, shelter_id=shelter_id, now=now, policy=policy),
+                           now=as_utc(now), policy=policy)
+    row = session.get(ShelterStatus, shelter_id)
+    previous = Status(row.status) if row is not None else Status.UNKNOWN
+    changed = row is None or (row.status, row.explanation_en, row.confidence) != (
+        derived.status.value, derived.explanation_en, derived.confidence)
+    if not changed and trigger == REFRESH_TRIGGER:
+        assert row is not None
+        return Evaluation(row, False, previous)
+    if row is None:
+        row = ShelterStatus(shelter_id=shelter_id)
+        session.add(row)
+    row.status = derived.status.value
+    row.confidence = derived.confidence
+    row.explanation_uk = derived.explanation_uk
+    row.explanation_en = derived.explanation_en
+    row.observation_ids = orjson.dumps(list(derived.observation_ids)).decode()
+    row.evaluated_at = now
+    row.seq = seq or 0
+    fact_seq = None
+    if changed and append:
+        fact_seq = log.append(session, kind="status.changed", actor=actor, now=now,
+                              payload={**public_status(row), "previous": previous.value,
+                                       "trigger": trigger})
+    row.seq = seq if seq is not None else (fact_seq or 0)
+    session.flush()
+    return Evaluation(row, changed, previous)
+
+
+def refresh(session: Session, *, now: datetime, actor: str = "system",
+            policy: rules.StatusPolicy = rules.DEFAULT_POLICY) -> list[int]:
+    """Let time pass: re-evaluate every shelter with a known status; returns those that changed.
+
+    A report fades as it ages; a process that wants statuses to fade without new evidence (the
+    worker, once a minute) calls this, and each change is a fact like any other.
+    """
+    log.lock(session)  # one writer at a time, so no observation slips in between
+    ids = session.execute(
+        select(ShelterStatus.shelter_id).where(ShelterStatus.status != Status.UNKNOWN.value)
+    ).scalars().all()
+    changed: list[int] = []
+    for shelter_id in ids:
+        result = evaluate(session, shelter_id=shelter_id, now=now, seq=None, actor=actor,
+                          trigger=REFRESH_TRIGGER, policy=policy)
+        if result.changed:
+            changed.append(shelter_id)
+    return changed
+
+
+def public_status(row: ShelterStatus | None, shelter_id: int | None = None) -> dict[str, Any]:
+    """A status as anyone may see it: status, confidence, why, and which observations."""
+    if row is None:
+        uk, en = rules.STATUS_TEXT[Status.UNKNOWN]
+        return {"shelter_id": shelter_id, "status": Status.UNKNOWN.value, "confidence": 0.0,
+                "explanation": {"uk": f"{uk}: ніхто ще не перевіряв.",
+                                "en": f"{en}: nobody has checked yet."},
+                "observation_ids": [], "evaluated_at": None}
+    return {"shelter_id": row.shelter_id, "status": row.status, "confidence": row.confidence,
+            "explanation": {"uk": row.explanation_uk, "en": row.explanation_en},
+            "observation_ids": orjson.loads(row.observation_ids),
+            "evaluated_at": chain.format_at(row.evaluated_at)}
+
+
+def list_for_incident(session: Session, incident_id: int) -> Sequence[Observation]:
+    return session.execute(
+        select(Observation).where(Observation.incident_id == incident_id)
+        .order_by(Observation.at, Observation.seq)
+    ).scalars().all()

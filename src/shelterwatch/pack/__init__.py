@@ -1,0 +1,1 @@
+"""The offline pack: every shelter and its status in one cacheable document."""

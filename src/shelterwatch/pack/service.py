@@ -1,0 +1,83 @@
+"""The offline pack: every shelter with its public fields and status, as one JSON document.
+
+During the first minute of an alert most look-ups run on phones from this pack, so the server's hot
+path is its ETag check. The bytes are rebuilt only after a relevant fact (a status change, a
+registry change) arrives, and the ETag is the digest of the bytes, so it changes exactly when the
+content does.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shelterwatch.log.models import Fact
+from shelterwatch.shelters.models import Shelter
+
+FORMAT = 1
+RELEVANT_PREFIXES = ("status.", "shelter.", "area.")
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+
+def shelter_entry(shelter: Shelter, status: dict[str, Any]) -> dict[str, Any]:
+    """One shelter as the pack carries it: public fields only, never the owner or keyholders."""
+    return {
+        "id": shelter.id, "name": shelter.name, "address": shelter.address,
+        "lat": shelter.lat, "lon": shelter.lon, "kind": shelter.kind,
+        "capacity": shelter.capacity, "step_free": shelter.step_free,
+        "obligation": shelter.obligation, "facilities": orjson.loads(shelter.facilities or "[]"),
+        "area_id": shelter.area_id, "status": status["status"],
+        "confidence": status["confidence"], "explanation": status["explanation"],
+    }
+
+
+def build(session: Session, status_of: Callable[[int], dict[str, Any]]) -> Pack:
+    """Serialise the pack from the registry and the statuses."""
+    shelters = session.execute(select(Shelter).order_by(Shelter.id)).scalars().all()
+    body = orjson.dumps({"format": FORMAT,
+                         "shelters": [shelter_entry(s, status_of(s.id)) for s in shelters]})
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return Pack(body=body, gzipped=gzip.compress(body, 6, mtime=0), etag=etag)
+
+
+class PackCache:
+    """Holds the current pack; marks it stale when a relevant fact arrives."""
+
+    def __init__(self, build_pack: Callable[[], Pack]) -> None:
+        self._build = build_pack
+        self._pack: Pack | None = None
+        self._stale = True
+        self._lock = threading.Lock()
+        self.builds = 0
+
+    def mark_stale(self) -> None:
+        self._stale = True
+
+    def apply(self, facts: Sequence[Fact]) -> None:
+        if any(f.kind.startswith(RELEVANT_PREFIXES) for f in facts):
+            self._stale = True
+
+    def current(self) -> Pack:
+        pack = self._pack
+        if pack is not None and not self._stale:
+            return pack
+        with self._lock:  # one rebuild at a time; the others wait and take its result
+            if self._pack is None or self._stale:
+                self._stale = False
+                self._pack = self._build()
+                self.builds += 1
+            return self._pack

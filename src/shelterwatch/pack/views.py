@@ -1,0 +1,48 @@
+"""`GET /v1/pack`: the offline pack with an ETag (304 when the phone already has it)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request, Response
+
+from shelterwatch import db
+from shelterwatch.pack import service as packs
+from shelterwatch.pack.service import PackCache
+
+router = APIRouter(tags=["live"])
+
+
+def on_startup(app: FastAPI) -> None:
+    """Build lazily, rebuild only after relevant facts (after the status board applied them)."""
+    url = app.state.settings.database_url
+    board = getattr(app.state, "status_board", None)
+
+    def build() -> packs.Pack:
+        status_of = app.state.status_of
+        with db.reading(url) as session:
+            return packs.build(session, status_of)
+
+    cache = PackCache(build)
+    if board is not None:
+        board.on_change(cache.mark_stale)
+    app.state.follower.subscribe(cache.apply)
+    app.state.pack = cache
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+@router.get("/v1/pack", summary="Offline pack: every shelter and its status (ETag)")
+def get_pack(request: Request) -> Response:
+    pack = request.app.state.pack.current()
+    headers = {"ETag": pack.etag, "Cache-Control": "public, max-age=5, must-revalidate",
+               "Vary": "Accept-Encoding"}
+    if _matches(request.headers.get("if-none-match"), pack.etag):
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(pack.gzipped, media_type="application/json",
+                        headers={**headers, "Content-Encoding": "gzip"})
+    return Response(pack.body, media_type="application/json", headers=headers)

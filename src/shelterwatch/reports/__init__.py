@@ -1,0 +1,1 @@
+"""Residents' reports: anonymous, idempotent, rate-limited, answered with a tracking id."""

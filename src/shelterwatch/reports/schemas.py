@@ -1,0 +1,34 @@
+"""What a resident may send, validated field by field so every error names its field."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ResidentKind = Literal["locked", "open", "full", "unfit", "missing"]
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    shelter_id: int = Field(ge=1, le=2**31 - 1)
+    kind: ResidentKind
+    reason: str | None = Field(default=None, max_length=200,
+                               description="why `unfit` (flooded, no light, …)")
+    note: str | None = Field(default=None, max_length=1000, description="kept private")
+    lat: float | None = Field(default=None, ge=-90, le=90, description="where you stand")
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    device_id: str | None = Field(default=None, min_length=8, max_length=64,
+                                  pattern=r"^[A-Za-z0-9_\-:.]+$",
+                                  description="a random id your phone keeps; kept private")
+    contact: str | None = Field(default=None, max_length=200,
+                                description="phone or e-mail for follow-up; kept private")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReportIn:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon come together: send both or neither")
+        if self.kind == "unfit" and not self.reason:
+            raise ValueError("reason is required when kind is unfit (e.g. 'flooded')")
+        return self

@@ -1,0 +1,144 @@
+"""Residents' reports: the receipt that says what happens next, and the public timeline.
+
+A resident standing at a locked door during an alert needs two things from the answer: a number to
+follow the case by, and to know at once that they should not wait there. The receipt says both, in
+Ukrainian and English.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from shelterwatch.errors import NotFound
+from shelterwatch.incidents import intake
+from shelterwatch.incidents import service as incidents
+from shelterwatch.incidents.intake import Intake
+from shelterwatch.log import chain
+from shelterwatch.observations import service as observations
+from shelterwatch.observations.models import Observation
+from shelterwatch.reports.schemas import ReportIn
+from shelterwatch.rules import tracking
+from shelterwatch.rules.incidents import Action
+from shelterwatch.rules.status import KIND_TEXT, ROLE_TEXT
+from shelterwatch.shelters.models import Shelter
+from shelterwatch.vocabulary import ObservationKind, Role
+
+LEAVE = ("Не чекайте біля дверей: найближче відчинене укриття показано на мапі.",
+         "Don't wait at the door: the nearest open shelter is shown on the map.")
+
+
+def submit(session: Session, *, report: ReportIn, now: datetime, tracking_prefix: str) -> Intake:
+    """Take in one resident's report (anonymous; the device id only counts the device once)."""
+    private = {"device_id": report.device_id, "contact": report.contact, "note": report.note}
+    return intake.submit(
+        session, shelter_id=report.shelter_id, kind=ObservationKind(report.kind),
+        role=Role.RESIDENT,
+        reporter=observations.reporter_key(role=Role.RESIDENT, device_id=report.device_id,
+                                           token_label=""),
+        actor=Role.RESIDENT.value, now=now, tracking_prefix=tracking_prefix,
+        lat=report.lat, lon=report.lon, reason=report.reason or "",
+        private={k: v for k, v in private.items() if v})
+
+
+def next_steps(result: Intake) -> dict[str, str]:
+    """What happens now, for the person who sent it."""
+    action, incident = result.decision.action, result.incident
+    tid = incident.tracking_id if incident else ""
+    if action is Action.OPEN:
+        uk = (f"Випадок {tid} відкрито. Ключника, патруль і оператора сповіщено зараз. "
+              + LEAVE[0])
+        en = (f"Case {tid} is open. The keyholder, a patrol and the operator are being alerted "
+              "now. " + LEAVE[1])
+    elif action is Action.JOIN and incident is not None:
+        n = incident.me_too + 1
+        uk = f"Додано до випадку {tid}: ви не один — уже {n} повідомлень. " + LEAVE[0]
+        en = f"Added to case {tid}: you are not alone — {n} reports so far. " + LEAVE[1]
+    elif action is Action.ATTACH:
+        uk, en = (f"Додано до історії випадку {tid}. Дякуємо.",
+                  f"Added to the timeline of case {tid}. Thank you.")
+    elif action is Action.RESOLVE and incident is not None:
+        uk, en = (f"Випадок {tid} закрито ({incident.resolution}).",
+                  f"Case {tid} is closed ({incident.resolution}).")
+    elif action is Action.ROUTE_TO_OWNER:
+        uk = ("Зараз немає тривоги. Повідомлення передано власнику укриття; воно враховується "
+              "в оцінці того, як укриття утримують.")
+        en = ("There is no alert now. The report is sent to the shelter's owner and counts in "
+              "how well the shelter is kept.")
+    elif result.observation.kind == ObservationKind.LOCKED.value:
+        uk = ("Повідомлення враховано, але ви надто далеко від укриття, щоб відкрити випадок. "
+              + LEAVE[0])
+        en = ("Recorded, but you are too far from the shelter to open a case alone. " + LEAVE[1])
+    else:
+        uk, en = ("Дякуємо: це враховано в стані укриття.",
+                  "Thank you: this counts towards the shelter's status.")
+    return {"uk": uk, "en": en}
+
+
+def receipt(result: Intake) -> dict[str, Any]:
+    """The 201 body: tracking id, the shelter's status now and what happens next."""
+    status = observations.public_status(result.evaluation.row)
+    incident = result.incident
+    return {
+        "tracking_id": result.observation.id,
+        "shelter_id": result.shelter.id,
+        "kind": result.observation.kind,
+        "status": status["status"],
+        "status_explanation": status["explanation"],
+        "incident": ({"tracking_id": incident.tracking_id, "me_too": incident.me_too,
+                      "state": "open" if incident.resolved_at is None else "resolved"}
+                     if incident else None),
+        "routed_to": result.observation.routed_to,
+        "next_steps": next_steps(result),
+        "follow": f"/v1/reports/{result.observation.id}",
+    }
+
+
+def _entry(row: Observation, own_id: str) -> dict[str, Any]:
+    role_uk, role_en = ROLE_TEXT[Role(row.role)]
+    kind_uk, kind_en = KIND_TEXT[ObservationKind(row.kind)]
+    mine = row.id == own_id
+    who_uk, who_en = ("ви", "you") if mine else (role_uk, f"a {role_en}")
+    return {"at": chain.format_at(row.at), "event": "observation", "kind": row.kind,
+            "role": row.role, "yours": mine,
+            "text": {"uk": f"{who_uk}: «{kind_uk}»", "en": f"{who_en}: {kind_en}"}}
+
+
+def timeline(session: Session, *, tracking_id: str) -> dict[str, Any]:
+    """A report's public story: the shelter, the case it belongs to, and what happened since."""
+    canonical = tracking.parse(tracking_id)
+    row = observations.get(session, canonical) if canonical else None
+    if row is None:
+        raise NotFound(f"no report with tracking id {tracking_id!r} (check the characters)")
+    shelter = session.get(Shelter, row.shelter_id)
+    incident = incidents.get_or_raise(session, row.incident_id) if row.incident_id else None
+    related = observations.list_for_incident(session, incident.id) if incident else [row]
+    events = [_entry(r, row.id) for r in related]
+    if incident is not None:
+        events.append({"at": chain.format_at(incident.opened_at), "event": "incident.opened",
+                       "text": {"uk": f"відкрито випадок {incident.tracking_id}",
+                                "en": f"case {incident.tracking_id} opened"}})
+        if incident.resolved_at is not None:
+            events.append({"at": chain.format_at(incident.resolved_at),
+                           "event": "incident.resolved", "resolution": incident.resolution,
+                           "text": {"uk": f"випадок закрито: {incident.resolution}",
+                                    "en": f"case closed: {incident.resolution}"}})
+    elif row.routed_to:
+        events.append({"at": chain.format_at(row.at), "event": "routed",
+                       "text": {"uk": "передано власнику укриття",
+                                "en": "sent to the shelter's owner"}})
+    events.sort(key=lambda e: (e["at"], e["event"] != "observation"))
+    return {
+        "tracking_id": row.id,
+        "reported_at": chain.format_at(row.at),
+        "kind": row.kind,
+        "shelter": ({"id": shelter.id, "name": shelter.name, "address": shelter.address}
+                    if shelter else {"id": row.shelter_id}),
+        "status": observations.public_status(observations.current(session, row.shelter_id),
+                                             row.shelter_id),
+        "incident": incidents.public_fields(incident) if incident else None,
+        "routed_to": row.routed_to,
+        "timeline": events,
+    }
