@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shelterwatch.cli import alerts, registry, tokens, verify
+from shelterwatch.cli import alerts, escalation, registry, tokens, verify
 
 app = typer.Typer(name="shelterwatch", no_args_is_help=True, add_completion=False,
                   help="Keeps a city's bomb shelters open and ready when the siren sounds.")
@@ -15,6 +15,11 @@ app.command("import")(registry.import_file)
 app.add_typer(tokens.app, name="token")
 app.add_typer(verify.app, name="log")
 app.add_typer(alerts.app, name="alerts")
+app.command("worker")(escalation.worker)
+app.command("demo")(escalation.demo)
+app.add_typer(escalation.keyholders_app, name="keyholders")
+app.add_typer(escalation.patrols_app, name="patrols")
+app.add_typer(escalation.doors_app, name="doors")
 
 
 if __name__ == "__main__":

@@ -77,22 +77,23 @@ def advance(session: Session, *, incident: Incident, settings: Settings,
     policy = policy_for_area(session, settings, incident.area_id)
     plan = plan_next_step(facts_of(session, incident), policy, now)
     for step in plan.due:
-        _take(session, incident=incident, step=step, settings=settings, now=now)
+        take_step(session, incident=incident, step=step, settings=settings, now=now)
     return plan.next_at
 
 
-def _record(session: Session, incident: Incident, step: Step, now: datetime,
+def _record(session: Session, incident: Incident, step: Step, now: datetime, actor: str,
             **extra: object) -> None:
     if step is not Step.CANCEL_PATROL_TASK:
         session.add(StepTaken(incident_id=incident.id, step=step.value, at=now))
         session.flush()
-    log.append(session, kind="escalation.step", actor=ACTOR, now=now,
+    log.append(session, kind="escalation.step", actor=actor, now=now,
                payload={"incident_id": incident.id, "tracking_id": incident.tracking_id,
                         "shelter_id": incident.shelter_id, "step": step.value, **extra})
 
 
-def _take(session: Session, *, incident: Incident, step: Step, settings: Settings,
-          now: datetime) -> None:
+def take_step(session: Session, *, incident: Incident, step: Step, settings: Settings,
+              now: datetime, actor: str = ACTOR) -> None:
+    """Take one rung now, whatever its delay: the worker when due, an operator on demand."""
     shelter = session.get(Shelter, incident.shelter_id)
     where = shelter.address if shelter else f"#{incident.shelter_id}"
     subject = f"incident:{incident.id}"
@@ -101,8 +102,8 @@ def _take(session: Session, *, incident: Incident, step: Step, settings: Setting
             subject=subject, step=step.value, recipient=f"door:{incident.shelter_id}",
             channel="door", address=str(incident.shelter_id),
             title=f"unlock: reported locked ({incident.tracking_id})", body="unlock",
-            data={"command": "unlock"}), now=now, actor=ACTOR)
-        _record(session, incident, step, now)
+            data={"command": "unlock"}), now=now, actor=actor)
+        _record(session, incident, step, now, actor)
     elif step in (Step.NOTIFY_KEYHOLDERS, Step.NOTIFY_OWNER):
         people = (keyholders.keyholder_addresses(session, incident.shelter_id)
                   if step is Step.NOTIFY_KEYHOLDERS
@@ -124,8 +125,8 @@ def _take(session: Session, *, incident: Incident, step: Step, settings: Setting
                       f"Case {incident.tracking_id}."),
                 link=link,
                 data={"incident": incident.tracking_id, "shelter_id": incident.shelter_id,
-                      "event": step.value}), now=now, actor=ACTOR)
-        _record(session, incident, step, now, recipients=len(people))
+                      "event": step.value}), now=now, actor=actor)
+        _record(session, incident, step, now, actor, recipients=len(people))
     elif step is Step.DISPATCH_PATROL:
         unit_id, eta = None, None
         if shelter is not None:
@@ -137,11 +138,11 @@ def _take(session: Session, *, incident: Incident, step: Step, settings: Setting
         task = patrols.create_task(session, key=f"{subject}:open_locked",
                                    kind=TaskKind.OPEN_LOCKED, shelter_id=incident.shelter_id,
                                    incident_id=incident.id, alert_id=incident.alert_id,
-                                   unit_id=unit_id, eta_s=eta, now=now, actor=ACTOR)
-        _record(session, incident, step, now, task_id=task.id, unit_id=unit_id)
+                                   unit_id=unit_id, eta_s=eta, now=now, actor=actor)
+        _record(session, incident, step, now, actor, task_id=task.id, unit_id=unit_id)
     elif step is Step.ESCALATE_OPERATOR:
-        _record(session, incident, step, now)
-        log.append(session, kind="incident.escalated", actor=ACTOR, now=now,
+        _record(session, incident, step, now, actor)
+        log.append(session, kind="incident.escalated", actor=actor, now=now,
                    payload={"id": incident.id, "tracking_id": incident.tracking_id,
                             "shelter_id": incident.shelter_id, "to": "operator"})
         for n, (channel, address) in enumerate(operator_contacts(settings)):
@@ -152,11 +153,11 @@ def _take(session: Session, *, incident: Incident, step: Step, settings: Setting
                 body=(f"Case {incident.tracking_id}: the shelter at {where} is still reported "
                       f"locked. Decide on forcing the door."),
                 data={"incident": incident.tracking_id, "event": step.value}),
-                now=now, actor=ACTOR)
+                now=now, actor=actor)
     elif step is Step.CANCEL_PATROL_TASK:
         cancelled = patrols.cancel_open_for_incident(session, incident_id=incident.id, now=now,
-                                                     actor=ACTOR)
-        _record(session, incident, step, now, tasks=[t.id for t in cancelled])
+                                                     actor=actor)
+        _record(session, incident, step, now, actor, tasks=[t.id for t in cancelled])
 
 
 def operator_contacts(settings: Settings) -> list[tuple[str, str]]:

@@ -32,7 +32,8 @@ def on_facts(session: Session, facts: Sequence[Fact], *, now: datetime) -> int:
     for fact in facts:
         payload = orjson.loads(fact.payload)
         if fact.kind == "alert.started":
-            timers.arm(session, subject=f"alert:{payload['id']}", kind=timers.ALERT, due_at=now)
+            timers.arm(session, subject=f"alert:{payload['id']}", kind=timers.ALERT, due_at=now,
+                       reopen=False)
         elif fact.kind in ("incident.opened", "incident.resolved"):
             # Opening starts the ladder; resolving may call off a patrol on its way.
             timers.arm(session, subject=f"incident:{payload['id']}", kind=timers.INCIDENT,
@@ -97,3 +98,14 @@ def run_due(database_url: str, *, settings: Settings, clock: Callable[[], dateti
             # The claim stays until its lease runs out; then another try (or worker) takes it.
             logger.exception("escalation timer %s failed", timer_id)
     return len(claimed)
+
+
+def sync_active_alerts(session: Session, *, now: datetime) -> int:
+    """Arm the start timer of every active alert that never had one (started while down)."""
+    armed = 0
+    for alert_id in session.execute(
+            select(Alert.id).where(Alert.ended_at.is_(None))).scalars():
+        if timers.find(session, subject=f"alert:{alert_id}", kind=timers.ALERT) is None:
+            timers.arm(session, subject=f"alert:{alert_id}", kind=timers.ALERT, due_at=now)
+            armed += 1
+    return armed

@@ -1,0 +1,1 @@
+"""Replays of real nights, in accelerated time, on the bundled registry."""

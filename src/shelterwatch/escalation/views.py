@@ -1,0 +1,207 @@
+"""Operator actions on the ladder ("dispatch now", "mark false report"), the board's state,
+door controllers, the keyholder's one-tap check-in page, and the patrol and console pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html import escape
+from importlib.resources import files
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from shelterwatch.alerts import service as alerts
+from shelterwatch.auth.service import Actor
+from shelterwatch.clock import as_utc, utcnow
+from shelterwatch.deps import ReadSession, SettingsDep, WriteSession, require_role
+from shelterwatch.doors import service as doors
+from shelterwatch.doors.models import DoorController
+from shelterwatch.errors import NotFound
+from shelterwatch.escalation import evidence, ladder, links
+from shelterwatch.escalation.models import StepTaken
+from shelterwatch.incidents import service as incidents
+from shelterwatch.keyholders import views as keyholder_views
+from shelterwatch.log import chain
+from shelterwatch.outbox import service as outbox
+from shelterwatch.outbox.models import DeadLetter
+from shelterwatch.patrols import service as patrols
+from shelterwatch.patrols import views as patrol_views
+from shelterwatch.patrols.views import task_view, unit_view
+from shelterwatch.rules.escalation import Step
+from shelterwatch.rules.escalation import ladder as rungs
+from shelterwatch.shelters.models import Shelter
+from shelterwatch.vocabulary import Resolution, Role
+
+router = APIRouter(tags=["escalation"])
+# One router for the whole capability, so the app wires it in with one line.
+router.include_router(patrol_views.router)
+router.include_router(keyholder_views.router)
+Operator = Annotated[Actor, Depends(require_role(Role.OPERATOR))]
+PAGES = files("shelterwatch.escalation") / "pages"
+
+
+def _page(name: str) -> HTMLResponse:
+    return HTMLResponse((PAGES / name).read_text(encoding="utf-8"),
+                        headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/patrol", include_in_schema=False)
+def patrol_page() -> HTMLResponse:
+    return _page("patrol.html")
+
+
+@router.get("/console", include_in_schema=False)
+def console_page() -> HTMLResponse:
+    return _page("console.html")
+
+
+@router.get("/console.js", include_in_schema=False)
+def console_js() -> Response:
+    return Response((PAGES / "console.js").read_bytes(), media_type="text/javascript")
+
+
+@router.get("/patrol.js", include_in_schema=False)
+def patrol_js() -> Response:
+    return Response((PAGES / "patrol.js").read_bytes(), media_type="text/javascript")
+
+
+@router.get("/v1/console", summary="Everything the operator board shows, with ladder timers")
+def console_state(actor: Operator, session: ReadSession,
+                  settings: SettingsDep) -> dict[str, Any]:
+    now = utcnow()
+    board = []
+    for incident in incidents.list_(session, state="open"):
+        shelter = session.get(Shelter, incident.shelter_id)
+        policy = ladder.policy_for_area(session, settings, incident.area_id)
+        facts = ladder.facts_of(session, incident)
+        taken = dict(session.execute(select(StepTaken.step, StepTaken.at)
+                                     .where(StepTaken.incident_id == incident.id)).all())
+        opened = as_utc(incident.opened_at)
+        board.append({
+            **incidents.public_fields(incident),
+            "address": shelter.address if shelter else "",
+            "open_for_s": int((now - opened).total_seconds()),
+            "ladder": [{"step": step.value, "due_at": chain.format_at(
+                opened + timedelta(seconds=delay)),
+                "taken_at": chain.format_at(taken[step.value]) if step.value in taken else None}
+                for step, delay in rungs(facts, policy)],
+        })
+    return {
+        "now": chain.format_at(now),
+        "alerts": [alerts.public_fields(a) for a in alerts.list_active(session, now=now)],
+        "incidents": board,
+        "units": [unit_view(u) for u in patrols.list_units(session)],
+        "tasks": [task_view(session, t) for t in patrols.list_open(session)],
+        "doors": [{"shelter_id": d.shelter_id, "state": d.last_state, "silent": d.silent,
+                   "last_seen_at": chain.format_at(d.last_seen_at) if d.last_seen_at else None}
+                  for d in doors.in_shelters(session, _all_door_ids(session))],
+        "dead_letters": session.scalar(select(func.count()).select_from(DeadLetter)) or 0,
+    }
+
+
+def _all_door_ids(session: Session) -> list[int]:
+    return list(session.execute(select(DoorController.shelter_id)).scalars())
+
+
+@router.post("/v1/incidents/{incident_id}/dispatch",
+             summary="Dispatch now: send the nearest patrol without waiting (operator)")
+def dispatch_now(incident_id: int, actor: Operator, session: WriteSession,
+                 settings: SettingsDep) -> dict[str, Any]:
+    incident = incidents.get_or_raise(session, incident_id)
+    task = patrols.find_task(session, f"incident:{incident.id}:open_locked")
+    if task is None or task.state == patrols.CANCELLED:
+        if Step.DISPATCH_PATROL.value in ladder.steps_taken(session, incident.id):
+            session.execute(delete(StepTaken).where(
+                StepTaken.incident_id == incident.id,
+                StepTaken.step == Step.DISPATCH_PATROL.value))
+        ladder.take_step(session, incident=incident, step=Step.DISPATCH_PATROL,
+                         settings=settings, now=utcnow(), actor=actor.label)
+        task = patrols.find_task(session, f"incident:{incident.id}:open_locked")
+    assert task is not None
+    view = task_view(session, task)
+    session.commit()
+    return view
+
+
+class FalseReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(default=None, max_length=1000)
+
+
+@router.post("/v1/incidents/{incident_id}/false-report",
+             summary="Mark an incident a false report and call off its tasks (operator)")
+def mark_false_report(incident_id: int, actor: Operator, session: WriteSession,
+                      body: FalseReport | None = None) -> dict[str, Any]:
+    now = utcnow()
+    incident = incidents.get_or_raise(session, incident_id)
+    incidents.resolve(session, incident=incident, resolution=Resolution.FALSE_REPORT,
+                      observation_id=None, actor=actor.label, now=now)
+    patrols.cancel_open_for_incident(session, incident_id=incident.id, now=now,
+                                     actor=actor.label)
+    answer = incidents.public_fields(incident)
+    session.commit()
+    return answer
+
+
+class DoorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    shelter_id: int = Field(ge=1)
+    device_id: str = Field(min_length=1, max_length=64)
+
+
+@router.post("/v1/doors", status_code=201, summary="Register a shelter's door controller")
+def register_door(door: DoorIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
+    if session.get(Shelter, door.shelter_id) is None:
+        raise NotFound(f"shelter {door.shelter_id} does not exist")
+    row = doors.register(session, shelter_id=door.shelter_id, device_id=door.device_id,
+                         now=utcnow(), actor=actor.label)
+    session.commit()
+    return {"shelter_id": row.shelter_id, "device_id": row.device_id}
+
+
+@router.post("/v1/doors/{shelter_id}/unlock", status_code=202,
+             summary="Open a door remotely: queue an unlock command (operator)")
+def unlock_door(shelter_id: int, actor: Operator, session: WriteSession) -> dict[str, Any]:
+    now = utcnow()
+    if doors.get(session, shelter_id) is None:
+        raise NotFound(f"shelter {shelter_id} has no door controller")
+    row = outbox.enqueue(session, outbox.Outgoing(
+        subject=f"operator:{now.isoformat()}", step="unlock", recipient=f"door:{shelter_id}",
+        channel="door", address=str(shelter_id), title=f"unlock by {actor.label}",
+        body="unlock", data={"command": "unlock"}), now=now, actor=actor.label)
+    session.commit()
+    return {"delivery": row.id, "state": row.state}
+
+
+CHECK_IN_PAGE = """<!doctype html><html lang="uk"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Укриття відчинене? / Shelter open?</title>
+<style>body{{font:18px system-ui;margin:2em;max-width:30em}}button{{font-size:1.4em;
+padding:.8em 1.2em;background:#1a7f37;color:#fff;border:0;border-radius:.4em;width:100%}}</style>
+<h1>{title}</h1><p>{text}</p>{form}</html>"""
+
+
+@router.get("/check-in/{token}", include_in_schema=False)
+def check_in_page(token: str, settings: SettingsDep) -> HTMLResponse:
+    # A GET only shows the button: mail scanners follow links, and must not record "open".
+    grant = links.read_token(settings.secret_key, token, now=utcnow())
+    form = (f'<form method="post" action="/check-in/{escape(token)}">'
+            '<button type="submit">Відчинено / It is open</button></form>')
+    return HTMLResponse(CHECK_IN_PAGE.format(
+        title="Підтвердіть: укриття відчинене", form=form,
+        text=f"Укриття №{grant.shelter_id}. Натисніть, коли двері відчинені. / "
+             "Tap when the door is open."))
+
+
+@router.post("/check-in/{token}", include_in_schema=False)
+def check_in(token: str, session: WriteSession, settings: SettingsDep) -> HTMLResponse:
+    intake = evidence.check_in_by_link(session, token=token, settings=settings, now=utcnow())
+    session.commit()
+    return HTMLResponse(CHECK_IN_PAGE.format(
+        title="Дякуємо! / Thank you!", form="",
+        text=f"Записано: укриття №{intake.shelter.id} відчинене ({intake.observation.id}). "
+             "Residents are now sent here."), status_code=201)

@@ -1,0 +1,76 @@
+"""Operators manage owners and keyholders; contacts come back only to operators."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from shelterwatch.auth.service import Actor
+from shelterwatch.clock import utcnow
+from shelterwatch.deps import ReadSession, WriteSession, require_role
+from shelterwatch.errors import InvalidInput, PayloadTooLarge
+from shelterwatch.keyholders import service as keyholders
+from shelterwatch.vocabulary import Role
+
+router = APIRouter(tags=["keyholders"])
+Operator = Annotated[Actor, Depends(require_role(Role.OPERATOR))]
+MAX_CSV_BYTES = 2_000_000
+
+
+class PersonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    shelter_ids: list[int] = Field(min_length=1)
+    email: str | None = Field(default=None, max_length=254)
+    sms: str | None = Field(default=None, max_length=32)
+    telegram: str | None = Field(default=None, max_length=64)
+    webhook: str | None = Field(default=None, max_length=2000)
+
+    def contact(self) -> keyholders.ContactIn:
+        return keyholders.ContactIn(name=self.name, email=self.email, sms=self.sms,
+                                    telegram=self.telegram, webhook=self.webhook)
+
+
+@router.get("/v1/keyholders", summary="Keyholders with their private contacts (operator)")
+def list_keyholders(actor: Operator, session: ReadSession) -> dict[str, Any]:
+    return {"keyholders": [
+        {"id": k.id, "name": k.name, "active": k.active, "shelter_ids": ids,
+         **{c: getattr(k, c) for c in keyholders.CHANNELS}}
+        for k, ids in keyholders.list_keyholders(session)]}
+
+
+@router.post("/v1/keyholders", status_code=201, summary="Register a keyholder (operator)")
+def create_keyholder(person: PersonIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
+    row = keyholders.create_keyholder(session, contact=person.contact(),
+                                      shelter_ids=person.shelter_ids, now=utcnow(),
+                                      actor=actor.label)
+    session.commit()
+    return {"id": row.id, "shelter_ids": sorted(set(person.shelter_ids))}
+
+
+@router.post("/v1/owners", status_code=201, summary="Register a shelter's owner (operator)")
+def create_owner(person: PersonIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
+    row = keyholders.create_owner(session, contact=person.contact(),
+                                  shelter_ids=person.shelter_ids, now=utcnow(),
+                                  actor=actor.label)
+    session.commit()
+    return {"id": row.id, "shelter_ids": sorted(set(person.shelter_ids))}
+
+
+@router.post("/v1/keyholders/import", status_code=201,
+             summary="Import keyholders and owners from CSV (text/csv body, operator)")
+async def import_keyholders(request: Request, actor: Operator,
+                            session: WriteSession) -> dict[str, Any]:
+    body = await request.body()
+    if len(body) > MAX_CSV_BYTES:
+        raise PayloadTooLarge(f"keyholder CSV over {MAX_CSV_BYTES} bytes")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("keyholder CSV must be UTF-8") from None
+    counts = keyholders.import_csv(session, text=text, now=utcnow(), actor=actor.label)
+    session.commit()
+    return {"imported": counts}

@@ -1,0 +1,1 @@
+"""The escalation worker process: follows the log, runs timers, sends the outbox, hears doors."""
