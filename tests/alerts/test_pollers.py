@@ -13,8 +13,15 @@ from shelterwatch.alerts.sources import alerts_in_ua, polling, ukrainealarm
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.vocabulary import Threat
-from tests.alerts.providers import (BUCHA, KYIV, LUHANSK, Provider, alerts_in_ua_body, serve,
-                                    ukrainealarm_region)
+from tests.alerts.providers import (
+    BUCHA,
+    KYIV,
+    LUHANSK,
+    Provider,
+    alerts_in_ua_body,
+    serve,
+    ukrainealarm_region,
+)
 
 ACTIVE = "/v1/alerts/active.json"
 

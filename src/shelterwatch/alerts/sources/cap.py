@@ -229,7 +229,7 @@ def _has_ancestor_in(area: str, chosen: set[str], parents: dict[str, str | None]
 
 def _areas_by_geometry(session: Session, shapes: tuple[BaseGeometry, ...]) -> list[str]:
     rows = session.execute(select(Area.id, Area.geometry).where(Area.geometry.is_not(None)))
-    polygons = [(i, shape(json.loads(g))) for i, g in rows]
+    polygons = [(i, shape(json.loads(g))) for i, g in rows if g]
     covered = []
     for shp in shapes:
         for area_id, poly in polygons:
