@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from shelterwatch.cli import alerts, escalation, registry, tokens, verify
+from shelterwatch.cli.rebuild import rebuild
 
 app = typer.Typer(name="shelterwatch", no_args_is_help=True, add_completion=False,
                   help="Keeps a city's bomb shelters open and ready when the siren sounds.")
@@ -20,6 +21,7 @@ app.command("demo")(escalation.demo)
 app.add_typer(escalation.keyholders_app, name="keyholders")
 app.add_typer(escalation.patrols_app, name="patrols")
 app.add_typer(escalation.doors_app, name="doors")
+app.command("rebuild")(rebuild)
 
 
 if __name__ == "__main__":
