@@ -1,0 +1,130 @@
+"""What a resident's phone sees when it reports: receipts, retries, mistakes and limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from shelterwatch import db
+from shelterwatch.app import create_app
+from shelterwatch.config import Settings
+from shelterwatch.log.models import Fact
+from shelterwatch.rules import tracking
+from tests.reports.helpers import bearer, kyiv_shelter, token
+
+
+def test_retry_with_the_same_idempotency_key_returns_the_first_receipt(
+        kyiv_client: TestClient, kyiv_settings: Settings) -> None:
+    shelter = kyiv_shelter(kyiv_settings.database_url)
+    body = {"shelter_id": shelter.id, "kind": "full", "device_id": "phone-retry-1"}
+    first = kyiv_client.post("/v1/reports", json=body, headers={"Idempotency-Key": "abc-1"})
+    again = kyiv_client.post("/v1/reports", json=body, headers={"Idempotency-Key": "abc-1"})
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert tracking.parse(first.json()["tracking_id"]) == first.json()["tracking_id"]
+    other = kyiv_client.post("/v1/reports", json={**body, "kind": "open"},
+                             headers={"Idempotency-Key": "abc-1"})
+    assert other.status_code == 409
+    assert "different request" in other.json()["detail"]
+    with db.reading(kyiv_settings.database_url) as s:
+        kinds = s.execute(select(Fact.kind).where(Fact.kind == "observation.recorded")).all()
+    assert len(kinds) == 1
+
+
+@pytest.mark.parametrize(("body", "detail"), [
+    ({"kind": "locked"}, "shelter_id: Field required"),
+    ({"shelter_id": 1, "kind": "forced_open"}, "kind: Input should be"),
+    ({"shelter_id": 1, "kind": "locked", "lat": 91, "lon": 30}, "lat: Input should be less"),
+    ({"shelter_id": 1, "kind": "locked", "lat": 50.4}, "lat and lon come together"),
+    ({"shelter_id": 1, "kind": "unfit"}, "reason is required when kind is unfit"),
+    ({"shelter_id": 1, "kind": "locked", "note": "x" * 1001}, "note: String should have at most"),
+    ({"shelter_id": 1, "kind": "locked", "device_id": "bad id!"}, "device_id: String should"),
+    ({"shelter_id": 1, "kind": "locked", "extra": 1}, "extra: Extra inputs are not permitted"),
+    ({"shelter_id": 999999, "kind": "locked"}, "shelter 999999 does not exist"),
+])
+def test_a_mistake_in_a_report_is_named_precisely(
+        kyiv_client: TestClient, body: dict[str, object], detail: str) -> None:
+    r = kyiv_client.post("/v1/reports", json=body)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert detail in r.json()["detail"]
+
+
+def test_an_oversized_report_is_refused_before_it_is_read(kyiv_client: TestClient) -> None:
+    r = kyiv_client.post("/v1/reports", content=b"{" + b" " * 100_000 + b"}",
+                         headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_private_reporter_details_stay_out_of_the_public_log(
+        kyiv_client: TestClient, kyiv_settings: Settings) -> None:
+    shelter = kyiv_shelter(kyiv_settings.database_url)
+    r = kyiv_client.post("/v1/reports", json={
+        "shelter_id": shelter.id, "kind": "locked", "device_id": "secret-device-42",
+        "contact": "+380501234567", "note": "my flat is 12", "lat": 50.1234567, "lon": 30.7654321})
+    assert r.status_code == 201
+    public = kyiv_client.get("/v1/log").text + kyiv_client.get("/v1/pack").text
+    for secret in ("secret-device-42", "+380501234567", "my flat", "50.1234567", "30.7654321"):
+        assert secret not in public
+    with db.reading(kyiv_settings.database_url) as s:
+        private = s.execute(select(Fact.private).where(Fact.kind == "observation.recorded")
+                            ).scalar_one()
+    assert orjson.loads(private)["device_id"] == "secret-device-42"
+
+
+def test_a_resident_cannot_close_a_shelter_however_often_they_say_it_is_missing(
+        kyiv_client: TestClient, kyiv_settings: Settings) -> None:
+    shelter = kyiv_shelter(kyiv_settings.database_url)
+    for n in range(8):
+        kyiv_client.post("/v1/reports", json={"shelter_id": shelter.id, "kind": "missing",
+                                              "device_id": f"phone-miss-{n}"})
+    shown = kyiv_client.get(f"/v1/shelters/{shelter.id}").json()["properties"]
+    assert shown["status"] == "unknown"
+    assert "stays on the map" in shown["status_explanation"]["en"]
+    assert shelter.id in [s["id"] for s in kyiv_client.get("/v1/pack").json()["shelters"]]
+
+
+def test_checks_need_a_role_token_and_a_keyholder_only_checks_their_shelters(
+        kyiv_client: TestClient, kyiv_settings: Settings) -> None:
+    url = kyiv_settings.database_url
+    mine, other = kyiv_shelter(url, 0), kyiv_shelter(url, 1)
+    keyholder = token(url, "keyholder", (mine.id,))
+    assert kyiv_client.post("/v1/checks", json={"shelter_id": mine.id, "kind": "open"}
+                            ).status_code == 401
+    assert kyiv_client.post("/v1/checks", json={"shelter_id": other.id, "kind": "open"},
+                            headers=bearer(keyholder)).status_code == 403
+    assert kyiv_client.get("/v1/incidents", headers=bearer(keyholder)).status_code == 403
+
+
+@pytest.fixture
+def strict_client(kyiv_settings: Settings) -> Iterator[TestClient]:
+    settings = kyiv_settings.model_copy(update={"reports_per_device_per_hour": 3,
+                                                "reports_per_address_per_minute": 5})
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_one_phone_flooding_reports_is_told_to_wait(
+        strict_client: TestClient, kyiv_settings: Settings) -> None:
+    shelter = kyiv_shelter(kyiv_settings.database_url)
+    codes = [strict_client.post("/v1/reports", json={"shelter_id": shelter.id, "kind": "locked",
+                                                     "device_id": "flooding-phone"}).status_code
+             for _ in range(4)]
+    assert codes == [201, 201, 201, 429]
+    r = strict_client.post("/v1/reports", json={"shelter_id": shelter.id, "kind": "locked",
+                                                "device_id": "flooding-phone"})
+    assert "too many reports from this device" in r.json()["detail"]
+    assert int(r.headers["Retry-After"]) > 0
+    r = strict_client.post("/v1/reports", json={"shelter_id": shelter.id, "kind": "locked"})
+    assert r.status_code == 429 and "network address" in r.json()["detail"]
+
+
+def test_default_address_limit_lets_a_carrier_grade_nat_through() -> None:
+    from shelterwatch.config import Settings as Fresh
+
+    assert Fresh().reports_per_address_per_minute >= 600
