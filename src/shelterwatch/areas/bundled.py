@@ -11,6 +11,9 @@ from shelterwatch.vocabulary import AreaLevel
 
 KYIV_CITY = "31"
 CITY_UIDS = {"31", "30"}  # Kyiv and Sevastopol have special status
+# The bundled polygon file swaps two UIDs; alerts.in.ua and ukrainealarm both use Vinnytsia = 4
+# and Volyn = 8. Keyed by KATOTTG code, which the file has right.
+UID_FIXES = {"UA05000000000010236": "4", "UA07000000000024379": "8"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,7 @@ def records() -> list[AreaRecord]:
     out: list[AreaRecord] = []
     for f in _features("oblasts_osm_alertsinua_uid.geojson"):
         p = f["properties"]
-        uid = str(p["@location_uid"])
+        uid = UID_FIXES.get(p.get("katotth", ""), str(p["@location_uid"]))
         level = AreaLevel.CITY if uid in CITY_UIDS else AreaLevel.OBLAST
         out.append(AreaRecord(uid, p["name"], p.get("name:en", ""), level, None,
                               p.get("katotth"), f["geometry"]))

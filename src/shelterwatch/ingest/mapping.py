@@ -50,7 +50,7 @@ class ColumnMapping:
                 raise RowError(f"template for {name!r} names missing column {exc}") from None
             return text.strip() or self.defaults.get(name)
         raw = row.get(spec)
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if raw is None or raw == "" or (isinstance(raw, str) and raw.isspace()):
             return self.defaults.get(name)
         return raw
 
@@ -66,7 +66,8 @@ class ColumnMapping:
         return shelter_kind(raw)
 
 
-DEFAULT = ColumnMapping()
+# Files in shelterwatch's own vocabulary need no mapping; `id` is the source's own id.
+DEFAULT = ColumnMapping(columns={"source_id": "id"})
 
 
 def load(path: Path) -> ColumnMapping:

@@ -10,9 +10,6 @@ from shelterwatch.ingest.mapping import ColumnMapping
 from shelterwatch.ingest.records import Rejection, RowError, ShelterRecord
 from shelterwatch.ingest.rows import to_record
 
-GEOJSON_DEFAULTS = ColumnMapping(columns={"source_id": "id"})
-
-
 def read(path: Path, mapping: ColumnMapping) -> Iterator[ShelterRecord | Rejection]:
     try:
         data = json.loads(path.read_text("utf-8"))
@@ -23,8 +20,6 @@ def read(path: Path, mapping: ColumnMapping) -> Iterator[ShelterRecord | Rejecti
     if data.get("type") != "FeatureCollection" or not isinstance(features, list):
         yield Rejection("file", "not a GeoJSON FeatureCollection")
         return
-    if not mapping.columns:
-        mapping = GEOJSON_DEFAULTS
     for n, feature in enumerate(features, start=1):
         location = f"feature {n}"
         try:

@@ -72,7 +72,7 @@ def _row(ref: str, tags: dict[str, str]) -> dict[str, Any]:
     capacity = tags.get("capacity")
     step_free = {"yes": True, "no": False, "limited": False}.get(tags.get("wheelchair", ""))
     return {
-        "source_id": ref, "name": tags.get("name:uk") or tags.get("name") or address or ref,
+        "id": ref, "name": tags.get("name:uk") or tags.get("name") or address or ref,
         "address": address, "kind": kind_of(tags), "capacity": capacity,
         "step_free": step_free, "owner": tags.get("operator"),
     }

@@ -10,7 +10,12 @@ from shelterwatch.ingest.mapping import ColumnMapping
 
 
 def _text(value: Any, limit: int = 300) -> str:
-    return " ".join(str(value).split())[:limit] if value is not None else ""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if "  " in text or "\n" in text or "\t" in text or text[:1].isspace() or text[-1:].isspace():
+        text = " ".join(text.split())
+    return text[:limit]
 
 
 def to_record(row: Mapping[str, Any], mapping: ColumnMapping, *, location: str,

@@ -44,7 +44,7 @@ class FactBody:
     at: str
     kind: str
     actor: str
-    payload: Mapping[str, Any]
+    payload: Any  # a mapping, or an orjson.Fragment of its canonical JSON
     private_digest: str
 
     def canonical(self) -> bytes:

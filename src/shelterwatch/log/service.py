@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from shelterwatch.log import chain
@@ -56,9 +56,10 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime) ->
     rows: list[dict[str, Any]] = []
     for fact in facts:
         seq += 1
+        # Serialised once: what is stored is byte for byte what was hashed.
         payload_json = chain.canonical_json(fact.payload)
         body = chain.FactBody(seq=seq, at=at, kind=fact.kind, actor=fact.actor,
-                              payload=orjson.loads(payload_json),
+                              payload=orjson.Fragment(payload_json),
                               private_digest=chain.private_digest(fact.private))
         digest = chain.fact_hash(prev, body)
         rows.append({
@@ -68,7 +69,7 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime) ->
             "private_digest": body.private_digest, "prev_hash": prev, "hash": digest,
         })
         prev = digest
-    session.execute(insert(Fact), rows)
+    session.execute(Fact.__table__.insert(), rows)
     session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
     head.seq, head.hash = seq, prev
     if session.get_bind().dialect.name == "postgresql":

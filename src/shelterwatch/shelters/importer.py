@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shelterwatch.areas import service as areas
@@ -86,15 +86,17 @@ def _split(items: Iterable[ShelterRecord | Rejection], summary: ImportSummary,
 
 
 def _near_duplicates(placed: list[tuple[ShelterRecord, str]]) -> list[str]:
-    seen: dict[tuple[float, float, str], str] = {}
+    by_point: dict[tuple[float, float], list[ShelterRecord]] = {}
     out: list[str] = []
     for rec, _ in placed:
-        key = (round(rec.lat, 5), round(rec.lon, 5), normalise_name(rec.address))
-        if key in seen:
-            out.append(f"{rec.location} has the same point and address as {seen[key]}: "
-                       f"{rec.address!r}")
-        else:
-            seen[key] = rec.location
+        same_point = by_point.setdefault((round(rec.lat, 5), round(rec.lon, 5)), [])
+        if same_point:  # rare: compare addresses only where points coincide
+            address = normalise_name(rec.address)
+            first = next((o for o in same_point if normalise_name(o.address) == address), None)
+            if first is not None:
+                out.append(f"{rec.location} has the same point and address as "
+                           f"{first.location}: {rec.address!r}")
+        same_point.append(rec)
     return out
 
 
@@ -160,7 +162,7 @@ def _write(session: Session, placed: list[tuple[ShelterRecord, str]], summary: I
         else:
             summary.unchanged += 1
     if inserts:
-        session.execute(insert(Shelter), inserts)
+        session.execute(Shelter.__table__.insert(), inserts)  # Core executemany: one statement
     if updates:
         session.execute(update(Shelter), updates)
     log.append_many(session, facts, now=now)
