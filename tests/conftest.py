@@ -111,7 +111,8 @@ def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     servers: list[LiveServer] = []
 
     def start(**env: str) -> LiveServer:
-        base = {"DATABASE_URL": get_settings().database_url, "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.1"}
+        base = {"DATABASE_URL": get_settings().database_url,
+                "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.1"}
         server = LiveServer({**base, **env}, tmp_path / f"server-{len(servers)}.log")
         servers.append(server)
         return server.start()

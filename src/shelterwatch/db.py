@@ -1,8 +1,8 @@
 """Engine, sessions and the declarative base shared by every table.
 
-SQLite runs in WAL mode with synchronous=FULL so an acknowledged write survives power loss, and every
-transaction starts with BEGIN IMMEDIATE so writers queue instead of failing half-way on a lock
-upgrade. PostgreSQL serialises appends to the fact log with a row lock on the log head.
+SQLite runs in WAL mode with synchronous=FULL so an acknowledged write survives power loss, and
+every write transaction starts with BEGIN IMMEDIATE so writers queue instead of failing half-way on
+a lock upgrade. PostgreSQL serialises appends to the fact log with a row lock on the log head.
 """
 
 from __future__ import annotations

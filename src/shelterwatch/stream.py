@@ -24,6 +24,7 @@ KEEPALIVE_S = 15.0
 QUEUE_LIMIT = 1000
 
 router = APIRouter(tags=["live"])
+Queue = asyncio.Queue[tuple[int, bytes]]
 
 
 def event_name(kind: str) -> str | None:
@@ -46,7 +47,7 @@ class StreamHub:
     """Fans facts from the follower thread out to every connected client's queue."""
 
     def __init__(self) -> None:
-        self._clients: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[tuple[int, bytes]]]] = set()
+        self._clients: set[tuple[asyncio.AbstractEventLoop, Queue]] = set()
         self._lock = threading.Lock()
 
     def publish(self, facts: Sequence[Fact]) -> None:
@@ -92,7 +93,9 @@ async def stream(request: Request) -> StreamingResponse:
     hub: StreamHub = app.state.hub
     last_id = request.headers.get("last-event-id") or request.query_params.get("after")
     # Read the follower's position before connecting; the backlog query closes any gap between.
-    start = int(last_id) if last_id is not None and last_id.isdigit() else app.state.follower.applied_seq
+    start: int = app.state.follower.applied_seq
+    if last_id is not None and last_id.isdigit():
+        start = int(last_id)
     queue = hub.connect()
 
     async def events() -> AsyncIterator[bytes]:

@@ -6,7 +6,8 @@ import orjson
 from fastapi.testclient import TestClient
 
 
-def test_shelters_page_through_the_whole_kyiv_registry_with_cursors(kyiv_client: TestClient) -> None:
+def test_shelters_page_through_the_whole_kyiv_registry_with_cursors(
+        kyiv_client: TestClient) -> None:
     seen: list[int] = []
     url = "/v1/shelters?limit=1000"
     while url:

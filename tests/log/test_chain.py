@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from shelterwatch.log import chain
 
 payloads = st.dictionaries(st.text(min_size=1, max_size=8),
-                           st.one_of(st.integers(-(2**53), 2**53), st.text(max_size=20), st.booleans(),
+                           st.one_of(st.integers(-(2**53), 2**53), st.text(max_size=20),
+                                     st.booleans(),
                                      st.none(), st.floats(allow_nan=False, allow_infinity=False)),
                            max_size=4)
 
@@ -71,4 +72,5 @@ def test_swapping_two_facts_is_detected_at_the_first(bodies: list[tuple[str, dic
 
 
 def test_canonical_json_is_independent_of_key_order() -> None:
-    assert chain.canonical_json({"b": 1, "a": [1, 2]}) == chain.canonical_json({"a": [1, 2], "b": 1})
+    a = chain.canonical_json({"b": 1, "a": [1, 2]})
+    assert a == chain.canonical_json({"a": [1, 2], "b": 1})

@@ -74,4 +74,4 @@ def locator(session: Session) -> AreaLocator:
     rows = session.execute(
         select(Area.id, Area.name, Area.name_en, Area.geometry).where(Area.geometry.is_not(None))
     ).all()
-    return AreaLocator.from_geojson([(i, n, e, json.loads(g)) for i, n, e, g in rows])
+    return AreaLocator.from_geojson([(i, n, e, json.loads(g)) for i, n, e, g in rows if g])

@@ -77,7 +77,8 @@ def revoke(session: Session, *, token_id: int, now: datetime, actor: str) -> Non
 
 def authenticate(session: Session, plaintext: str) -> Actor:
     """The actor behind a bearer token; the same error for unknown and revoked tokens."""
-    token = session.execute(select(Token).where(Token.digest == digest(plaintext))).scalar_one_or_none()
+    query = select(Token).where(Token.digest == digest(plaintext))
+    token = session.execute(query).scalar_one_or_none()
     if token is None or token.revoked_at is not None:
         raise Unauthorized("the bearer token is not valid")
     return Actor(role=Role(token.role), token_id=token.id, name=token.name,

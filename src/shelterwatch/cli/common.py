@@ -35,7 +35,7 @@ def one_line_errors(func: F) -> F:
         except FileNotFoundError as exc:
             raise fail(f"no such file: {exc.filename}") from None
         except SQLAlchemyError as exc:
-            reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             raise fail(f"database: {reason}") from None
 
     return wrapper  # type: ignore[return-value]

@@ -59,7 +59,8 @@ def _print_summary(summary: ImportSummary) -> None:
     for note in summary.near_duplicates[:SHOW_REJECTIONS]:
         console.print(f"near-duplicate: {note}", highlight=False)
     if len(summary.near_duplicates) > SHOW_REJECTIONS:
-        console.print(f"… and {len(summary.near_duplicates) - SHOW_REJECTIONS} more near-duplicates")
+        more = len(summary.near_duplicates) - SHOW_REJECTIONS
+        console.print(f"… and {more} more near-duplicates")
     if not summary.created and not summary.updated:
         console.print("nothing changed")
 
@@ -95,7 +96,7 @@ def import_file(
                                                   strict=strict, progress=advance)
         except ImportRejected as exc:
             progress.stop()
-            if exc.summary is not None:
+            if isinstance(exc.summary, ImportSummary):
                 _print_summary(exc.summary)
             raise
     _print_summary(summary)

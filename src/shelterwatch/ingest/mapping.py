@@ -87,7 +87,8 @@ def load(path: Path) -> ColumnMapping:
             rules.append(KindRule(column=rule["column"], values=values))
         except (KeyError, ValueError) as exc:
             raise MappingError(f"{path}: kind rule {i} is invalid: {exc}") from None
-    return ColumnMapping(columns=columns, kind_rules=tuple(rules), defaults=data.get("defaults", {}),
-                    details=tuple(data.get("details", [])), source=data.get("source"),
-                    delimiter=data.get("delimiter", ","),
-                    encoding=data.get("encoding", "utf-8-sig"))
+    return ColumnMapping(columns=columns, kind_rules=tuple(rules),
+                         defaults=data.get("defaults", {}),
+                         details=tuple(data.get("details", [])), source=data.get("source"),
+                         delimiter=data.get("delimiter", ","),
+                         encoding=data.get("encoding", "utf-8-sig"))

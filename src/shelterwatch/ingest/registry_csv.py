@@ -1,4 +1,4 @@
-"""CSV registries; line numbers count physical lines, so a user can open the file and find the row."""
+"""CSV registries. Line numbers count physical lines, so a user can open the file at the row."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from shelterwatch.ingest.mapping import ColumnMapping
 from shelterwatch.ingest.records import Rejection, RowError, ShelterRecord
 from shelterwatch.ingest.rows import to_record
 
+
 def read(path: Path, mapping: ColumnMapping) -> Iterator[ShelterRecord | Rejection]:
     try:
         data = json.loads(path.read_text("utf-8"))

@@ -1,9 +1,9 @@
 """OpenStreetMap extracts (.osm, .osm.pbf) through osmium.
 
-Taken as shelters: `amenity=shelter` whose `shelter_type` is a place to take cover from an attack
-(not a bus stop or a picnic roof), `building=bunker`, `military=bunker`, and metro stations tagged as
-shelters (`air_raid_shelter=yes` or `shelter=yes` on a subway station). Ways count by the centre of
-their nodes.
+Taken as shelters: `amenity=shelter` whose `shelter_type` is a place to take cover from attack
+(not a bus stop or a picnic roof), `building=bunker`, `military=bunker`, and metro stations
+tagged as shelters (`air_raid_shelter=yes` or `shelter=yes` on a subway station). Ways count by
+the centre of their nodes.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def kind_of(tags: Mapping[str, str]) -> str | None:
     return None
 
 
-class _Collector(osmium.SimpleHandler):  # type: ignore[misc]
+class _Collector(osmium.SimpleHandler):
     def __init__(self) -> None:
         super().__init__()
         self.found: list[tuple[str, dict[str, str], Any, Any]] = []

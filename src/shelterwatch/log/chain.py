@@ -103,5 +103,6 @@ def verify(facts: Iterable[StoredFact], head_seq: int | None = None) -> Verdict:
         expected_seq += 1
         checked += 1
     if head_seq is not None and head_seq > checked:
-        return Verdict(False, checked, checked + 1, f"seq {checked + 1} is missing (head says {head_seq})")
+        missing = checked + 1
+        return Verdict(False, checked, missing, f"seq {missing} is missing (head says {head_seq})")
     return Verdict(True, checked)

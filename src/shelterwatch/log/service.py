@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from shelterwatch.log import chain
@@ -69,7 +69,7 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime) ->
             "private_digest": body.private_digest, "prev_hash": prev, "hash": digest,
         })
         prev = digest
-    session.execute(Fact.__table__.insert(), rows)
+    session.execute(insert(Fact.__table__), rows)  # Core executemany
     session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
     head.seq, head.hash = seq, prev
     if session.get_bind().dialect.name == "postgresql":

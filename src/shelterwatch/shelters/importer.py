@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from shelterwatch.areas import service as areas
@@ -112,7 +112,8 @@ def import_records(session: Session, items: Iterable[ShelterRecord | Rejection],
     for rec, area_id in zip(records, located, strict=True):
         if area_id is None:
             summary.rejected.append(Rejection(
-                rec.location, f"point ({rec.lat:.6f}, {rec.lon:.6f}) lies outside every known area"))
+                rec.location,
+                f"point ({rec.lat:.6f}, {rec.lon:.6f}) lies outside every known area"))
         else:
             placed.append((rec, area_id))
     summary.rejected.sort(key=lambda r: _order(r.location))
@@ -162,7 +163,7 @@ def _write(session: Session, placed: list[tuple[ShelterRecord, str]], summary: I
         else:
             summary.unchanged += 1
     if inserts:
-        session.execute(Shelter.__table__.insert(), inserts)  # Core executemany: one statement
+        session.execute(insert(Shelter.__table__), inserts)  # Core executemany: one statement
     if updates:
         session.execute(update(Shelter), updates)
     log.append_many(session, facts, now=now)
