@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import orjson
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from shelterwatch.incidents.models import Incident
 from shelterwatch.log.models import Fact
 
 logger = logging.getLogger(__name__)
+RETRY_S = 5.0
 
 
 def on_facts(session: Session, facts: Sequence[Fact], *, now: datetime) -> int:
@@ -95,8 +96,13 @@ def run_due(database_url: str, *, settings: Settings, clock: Callable[[], dateti
                 next_at = handle(session, timer=timer, settings=settings, now=now)
                 timers.settle(session, timer_id=timer_id, claim_token=token, next_at=next_at)
         except Exception:
-            # The claim stays until its lease runs out; then another try (or worker) takes it.
-            logger.exception("escalation timer %s failed", timer_id)
+            logger.exception("escalation timer %s failed; retrying in %ss", timer_id, RETRY_S)
+            try:
+                with transaction(database_url) as session:
+                    timers.settle(session, timer_id=timer_id, claim_token=token,
+                                  next_at=clock() + timedelta(seconds=RETRY_S))
+            except Exception:  # the lease gives it back anyway
+                logger.exception("could not release escalation timer %s", timer_id)
     return len(claimed)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from shelterwatch.clock import as_utc
 from shelterwatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shelterwatch.log import service as log
 from shelterwatch.patrols.models import PatrolUnit, Task
@@ -76,7 +77,8 @@ def states(session: Session) -> list[dispatch.PatrolUnitState]:
         select(Task.unit_id).where(Task.state == TAKEN, Task.kind == TaskKind.OPEN_LOCKED.value)
     ).scalars())
     return [dispatch.PatrolUnitState(u.id, u.lat, u.lon, u.available and u.id not in busy,
-                                     u.position_at) for u in list_units(session)]
+                                     as_utc(u.position_at) if u.position_at else None)
+            for u in list_units(session)]
 
 
 def find_task(session: Session, key: str) -> Task | None:
