@@ -127,6 +127,7 @@ candidates = st.lists(
         status=statuses,
         step_free=st.sampled_from([True, False, None]),
         capacity=st.one_of(st.none(), st.integers(0, 5000)),
+        walk_s=st.one_of(st.none(), st.floats(0, 100_000)),
     ),
     max_size=40,
     unique_by=lambda c: c.shelter_id,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from shelterwatch.vocabulary import Status
 
@@ -59,11 +60,11 @@ class WalkingModel:
         return distance_m * self.detour_factor / speed
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """One shelter near the resident, as the rule needs it.
 
     `walk_s` is set when a router measured the walk; otherwise the walking model estimates it.
+    A named tuple rather than a dataclass: a dozen are built per look-up on the hot path.
     """
 
     shelter_id: int
@@ -150,14 +151,20 @@ def rank(
         if len(confirmed) < wanted:
             confirmed += [c for c in pool if c.step_free is None]
         pool = confirmed
-    timed = [
-        (c, c.walk_s if c.walk_s is not None
-         else model.walk_seconds(c.distance_m, reduced_mobility=step_free))
-        for c in pool
-    ]
-    timed.sort(key=lambda pair: order_key(pair[0], pair[1]))
+    speed = model.reduced_mobility_speed_mps if step_free else model.speed_mps
+    detour = model.detour_factor
+    keyed = []
+    for c in pool:
+        walk = c.distance_m * detour / speed
+        if c.walk_s is not None and math.isfinite(c.walk_s):
+            walk = c.walk_s
+        capacity = c.capacity if c.capacity is not None else -1
+        # Same order as order_key; shelter ids are unique, so the candidate is never compared.
+        keyed.append((STATUS_CLASS[c.status], walk, -capacity, c.shelter_id, c))
+    keyed.sort()
+    timed = [(k[4], k[1]) for k in keyed[:wanted]]
     out: list[Ranked] = []
-    for candidate, walk in timed[:wanted]:
+    for candidate, walk in timed:
         walk_s = round(walk)
         reachable = None if warning_s is None else walk_s <= warning_s
         why_uk, why_en = explain(candidate, walk_s, reachable)

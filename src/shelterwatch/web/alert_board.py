@@ -73,6 +73,9 @@ class AlertBoard:
             return warning.AlertWarning.calm()
         return warning.warning_for(self._active.values(), self.chain(area_id), self.config, now)
 
+    def has_active(self) -> bool:
+        return bool(self._active)
+
     def active(self) -> list[warning.ActiveAlert]:
         return list(self._active.values())
 

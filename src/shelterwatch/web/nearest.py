@@ -25,7 +25,7 @@ from shelterwatch.errors import InvalidInput
 from shelterwatch.rules import ranking, warning
 from shelterwatch.shelters.index import IndexedShelter, ShelterIndex
 from shelterwatch.shelters.routing import FootRouter
-from shelterwatch.vocabulary import AlertType, Threat
+from shelterwatch.vocabulary import AlertType, Status, Threat
 from shelterwatch.web.alert_board import AlertBoard
 
 MAX_LIMIT = 50
@@ -47,15 +47,18 @@ class Nearest:
         self.router = router
         self.clock = clock
 
-    def warning_s(self, area_id: str | None, threat: str | None,
-                  now: datetime) -> tuple[warning.AlertWarning, int | None]:
+    def warning_s(self, area_id: str | None,
+                  threat: str | None) -> tuple[warning.AlertWarning, int | None]:
         """The alert in force here and the seconds to compare walks against.
 
         A `threat` named by the caller (the resident heard "ballistic") sets the seconds even
         when no alert is recorded yet; otherwise the covering alert's warning time does.
         """
-        verdict = self.board.warning_at(area_id, now)
-        if threat is None:
+        # The clock is read only when an alert or a threat makes time matter.
+        now = self.clock() if threat is not None or self.board.has_active() else None
+        verdict = (self.board.warning_at(area_id, now) if now is not None
+                   else warning.AlertWarning.calm())
+        if threat is None or now is None:
             return verdict, verdict.warning_s
         chain = self.board.chain(area_id) if area_id else ()
         typed = warning.ActiveAlert(id=0, area_id=chain[0] if chain else "",
@@ -70,25 +73,27 @@ class Nearest:
         """The response body for one resident at (lat, lon)."""
         if hits is None:
             hits = self.candidates(lat, lon, limit=limit, step_free=step_free)
-        now = self.clock()
-        verdict, seconds = self.warning_s(hits[0][0].area_id if hits else None, threat, now)
+        verdict, seconds = self.warning_s(hits[0][0].area_id if hits else None, threat)
         speed = (self.model.reduced_mobility_speed_mps if step_free else self.model.speed_mps)
-        status_of = self.index.status_of
-        candidates = []
-        for i, (s, d) in enumerate(hits):
-            walked = routed[i] if routed is not None else None
-            candidates.append(ranking.Candidate(
-                shelter_id=s.id, distance_m=d, status=status_of(s.id), step_free=s.step_free,
-                capacity=s.capacity, walk_s=walked / speed if walked is not None else None))
+        status = self.index.statuses.get
+        unknown = Status.UNKNOWN
+        if routed is None:
+            candidates = [ranking.Candidate(s.id, d, status(s.id, unknown), s.step_free,
+                                            s.capacity) for s, d in hits]
+        else:
+            candidates = [ranking.Candidate(s.id, d, status(s.id, unknown), s.step_free,
+                                            s.capacity, None if w is None else w / speed)
+                          for (s, d), w in zip(hits, routed, strict=True)]
         ranked = ranking.rank(candidates, model=self.model, limit=limit, step_free=step_free,
                               warning_s=seconds)
         by_id = {s.id: s for s, _ in hits}
         results = [{
-            "shelter": by_id[r.shelter_id].feature(status=r.status.value),
+            # orjson writes the StrEnum as its value; no .value look-ups on the hot path.
+            "shelter": by_id[r.shelter_id].feature(status=r.status),
             "distance_m": round(r.distance_m, 1),
             "walk_s": r.walk_s,
             "reachable_in_time": r.reachable_in_time,
-            "status": r.status.value,
+            "status": r.status,
             "why": {"uk": r.why_uk, "en": r.why_en},
         } for r in ranked]
         return {"alert": alert_json(verdict, seconds), "results": results}
