@@ -7,7 +7,9 @@ or neither is; a concurrent duplicate loses on the primary key and then reads th
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,6 +63,29 @@ def remember(session: Session, *, scope: str, key: str, digest: str, receipt: Re
     session.flush()
 
 
+_writers: dict[str, threading.Lock] = {}
+_writers_guard = threading.Lock()
+
+
+@contextmanager
+def _one_writer(session: Session) -> Iterator[None]:
+    """On SQLite, queue this process's writers on a lock instead of SQLite's busy handler.
+
+    SQLite admits one writer; the others would sleep in its busy handler with growing back-off
+    and miss their turn. A Python lock hands the turn over at once. PostgreSQL queues writers on
+    the log head's row lock itself.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    url = str(bind.engine.url)
+    with _writers_guard:
+        lock = _writers.setdefault(url, threading.Lock())
+    with lock:
+        yield
+
+
 def respond_once(session: Session, *, scope: str, key: str | None, body: Any,
                  write: Callable[[], Receipt], now: datetime) -> Receipt:
     """Run a view's write once per key and commit it with its receipt; retries get that receipt.
@@ -68,6 +93,12 @@ def respond_once(session: Session, *, scope: str, key: str | None, body: Any,
     For views, which own the transaction: the write and the remembered receipt commit together
     before the answer leaves (DESIGN §3.1).
     """
+    with _one_writer(session):
+        return _respond_once(session, scope=scope, key=key, body=body, write=write, now=now)
+
+
+def _respond_once(session: Session, *, scope: str, key: str | None, body: Any,
+                  write: Callable[[], Receipt], now: datetime) -> Receipt:
     if key is None:
         receipt = write()
         session.commit()

@@ -156,6 +156,7 @@ def _create(request: Request, fmt: str, form: dict[str, str], key: str | None,
         if key is not None:
             first = idempotency.replay(session, scope="open311", key=key,
                                        digest=idempotency.request_hash(form))
+            session.rollback()  # end the read before queueing for the write
             if first is not None:
                 return _render(fmt, "service_requests", "request", first.body["rows"], 201)
         limits_of(request).check(device_id=form.get("device_id"), address=address)

@@ -44,6 +44,7 @@ def create_report(request: Request, report: ReportIn, session: WriteSession,
     if key is not None:
         first = idempotency.replay(session, scope=scope, key=key,
                                    digest=idempotency.request_hash(body))
+        session.rollback()  # end the read before queueing for the write
         if first is not None:  # a retry costs no quota
             return JSONResponse(first.body, status_code=first.status_code)
     limits_of(request).check(device_id=report.device_id,
