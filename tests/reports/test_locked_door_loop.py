@@ -66,6 +66,7 @@ def test_locked_door_during_alert_opens_a_case_that_rescuers_close(
         ("observation", "forced_open", False), ("incident.resolved", None, None)]
     public = kyiv_client.get(f"/v1/reports/{case}").text
     assert "phone-0000" not in public and str(near["lat"]) not in public
+    kyiv_client.app.state.follower.catch_up()  # what every process does within a second
     shown = kyiv_client.get(f"/v1/shelters/{shelter.id}").json()["properties"]
     assert shown["status"] == "forced_open"
 

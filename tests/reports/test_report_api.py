@@ -83,6 +83,7 @@ def test_a_resident_cannot_close_a_shelter_however_often_they_say_it_is_missing(
     for n in range(8):
         kyiv_client.post("/v1/reports", json={"shelter_id": shelter.id, "kind": "missing",
                                               "device_id": f"phone-miss-{n}"})
+    kyiv_client.app.state.follower.catch_up()
     shown = kyiv_client.get(f"/v1/shelters/{shelter.id}").json()["properties"]
     assert shown["status"] == "unknown"
     assert "stays on the map" in shown["status_explanation"]["en"]
