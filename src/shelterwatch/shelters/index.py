@@ -160,8 +160,10 @@ class ShelterIndex:
         return len(self._snapshot.shelters)
 
     @classmethod
-    def load(cls, session: Session) -> tuple[ShelterIndex, int]:
-        """Read the registry and statuses; returns the index and the log seq it reflects."""
+    def load(cls, session: Session,
+             statuses: Mapping[int, str] | None = None) -> tuple[ShelterIndex, int]:
+        """Read the registry (and statuses from the log unless given); returns the index and
+        the log seq it reflects."""
         seq = log.last_seq(session)
         rows = session.execute(
             select(Shelter.id, Shelter.lat, Shelter.lon, Shelter.name, Shelter.address,
@@ -169,7 +171,9 @@ class ShelterIndex:
                    Shelter.facilities, Shelter.area_id, Shelter.source)).mappings().all()
         shelters = [IndexedShelter.from_public(
             {**row, "facilities": orjson.loads(row["facilities"] or "[]")}) for row in rows]
-        return cls(shelters, _statuses_from_log(session, seq)), seq
+        if statuses is None:
+            statuses = _statuses_from_log(session, seq)
+        return cls(shelters, statuses), seq
 
     def nearest(self, lat: float, lon: float, k: int) -> list[tuple[IndexedShelter, float]]:
         """The k nearest shelters by great-circle distance, nearest first."""

@@ -19,6 +19,7 @@ from string import Template
 import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 
 from shelterwatch import db
 from shelterwatch.alerts import service as alerts
@@ -26,6 +27,7 @@ from shelterwatch.areas import service as areas
 from shelterwatch.clock import utcnow
 from shelterwatch.deps import ReadSession
 from shelterwatch.errors import NotFound
+from shelterwatch.observations.models import ShelterStatus
 from shelterwatch.rules.ranking import STATUS_CLASS, STATUS_TEXT, WalkingModel
 from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.index import ShelterIndex
@@ -135,7 +137,11 @@ def start(app: FastAPI) -> None:
     """Load the shelter index and alert board and follow the log (an api.ON_STARTUP hook)."""
     settings = app.state.settings
     with db.reading(settings.database_url) as session:
-        index, _ = ShelterIndex.load(session)
+        # The status projection's table holds each shelter's current status; facts after it
+        # arrive through the follower like any other change.
+        statuses = dict(session.execute(
+            select(ShelterStatus.shelter_id, ShelterStatus.status)).tuples().all())
+        index, _ = ShelterIndex.load(session, statuses)
         board = AlertBoard.load(session, now=utcnow(), config=alerts.warning_config(settings))
     app.state.follower.subscribe(index.apply)
     app.state.follower.subscribe(board.apply)

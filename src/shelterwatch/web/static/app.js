@@ -383,6 +383,8 @@ function reportRequest(item) {
       headers: {...headers, "Content-Type": "application/x-www-form-urlencoded"}});
   }
   const body = {shelter_id: item.shelter_id, kind: item.kind, device_id: item.device_id};
+  // One tap has no room for a form; the reason says how it was sent, staff ask for details.
+  if (item.kind === "unfit") body.reason = "one-tap report from the resident page";
   if (item.lat != null) Object.assign(body, {lat: item.lat, lon: item.lon});
   return fetch("/v1/reports", {method: "POST", body: JSON.stringify(body),
     headers: {...headers, "Content-Type": "application/json"}});

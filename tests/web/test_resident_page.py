@@ -1,0 +1,163 @@
+"""A resident's phone on the page at `/`, in headless Chromium against a real server.
+
+One server over the real Kyiv registry serves the whole module; each test opens its own browser
+context (its own storage, service worker and network switch) and picks its own spot in the city.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from shelterwatch import db
+from shelterwatch.auth import service as auth
+from shelterwatch.clock import utcnow
+from tests.support.databases import Templates
+from tests.support.kyiv import import_kyiv
+from tests.support.server import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def site(templates: Templates, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[tuple[LiveServer, str]]:
+    url = templates.copy("kyiv", import_kyiv)
+    log = tmp_path_factory.mktemp("resident-page") / "server.log"
+    # No tiles: the page must be usable without them, and tests reach nothing outside.
+    server = LiveServer({"DATABASE_URL": url, "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.1",
+                         "SHELTERWATCH_TILES_URL": ""}, log)
+    server.start()
+    yield server, url
+    server.stop()
+    templates.drop(url)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, site: tuple[LiveServer, str]) -> Iterator[Any]:
+    context = browser.new_context(base_url=site[0].url, viewport={"width": 412, "height": 915},
+                                  locale="uk-UA")
+    context.set_default_timeout(TIMEOUT_MS)
+    p = context.new_page()
+    p.goto("/")
+    p.wait_for_selector("body[data-ready='1']")
+    yield p
+    context.close()
+
+
+def pick(page: Any, lat: float, lon: float) -> None:
+    """Tap the map at a place: centre the map there, then tap its middle."""
+    page.evaluate(f"map.setView([{lat}, {lon}], 16, {{animate: false}}) && null")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#results li.result >> nth=2")
+
+
+def test_the_page_loads_and_shows_the_citys_shelters(page: Any) -> None:
+    count = int(page.locator("#shelter-count").get_attribute("data-count"))
+    assert count > 3000
+    assert page.locator("#alert-banner").inner_text().strip() == "Тривоги немає"
+    # Leaflet is served by the app itself, never a CDN.
+    sources = page.eval_on_selector_all("script[src]", "els => els.map(e => e.src)")
+    assert all(s.startswith(page.url.rstrip("/")) for s in sources)
+
+
+def test_tapping_a_point_lists_the_nearest_with_status_and_walking_time(page: Any) -> None:
+    pick(page, 50.4501, 30.5234)
+    items = page.locator("#results li.result")
+    assert items.count() == 3
+    first = items.nth(0)
+    assert first.locator(".badge").inner_text().strip() == "Стан невідомий"
+    assert re.search(r"\d+ хв пішки", first.locator(".walk").inner_text())
+    assert first.locator(".why").inner_text()
+    page.click("#lang")
+    assert re.search(r"\d+ min walk", page.locator("#results li.result .walk").first.inner_text())
+    assert page.locator("#results li.result .badge").first.inner_text() == "Status unknown"
+
+
+def test_a_locked_report_returns_a_receipt_with_a_tracking_id(
+    page: Any, site: tuple[LiveServer, str]
+) -> None:
+    pick(page, 50.4410, 30.5190)
+    page.locator("#results li.result").first.locator("button.report-locked").click()
+    receipt = page.wait_for_selector("#receipts li.receipt[data-state='sent']")
+    tracking_id = receipt.query_selector(".tracking-id").text_content()
+    assert tracking_id and tracking_id in receipt.inner_text()
+    timeline = httpx.get(f"{site[0].url}/v1/reports/{tracking_id}")
+    assert timeline.status_code == 200
+
+
+def test_a_status_change_made_through_the_api_appears_without_reload(
+    page: Any, site: tuple[LiveServer, str]
+) -> None:
+    server, url = site
+    pick(page, 50.4620, 30.5150)
+    first = page.locator("#results li.result").first
+    shelter_id = int(first.get_attribute("data-shelter-id"))
+    with db.transaction(url) as s:
+        _, token = auth.create(s, role="patrol", name="Патруль 7", now=utcnow())
+    response = httpx.post(f"{server.url}/v1/checks", json={"shelter_id": shelter_id,
+                                                           "kind": "locked"},
+                          headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.text
+    page.wait_for_selector(
+        f"#results li.result[data-shelter-id='{shelter_id}'][data-status^='locked']")
+    item = page.locator(f"#results li.result[data-shelter-id='{shelter_id}']")
+    assert "Зачинено" in item.locator(".badge").inner_text()
+
+
+def test_with_the_network_cut_the_page_still_ranks_and_queues_a_report(
+    page: Any, site: tuple[LiveServer, str]
+) -> None:
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.context.set_offline(True)
+    pick(page, 50.4300, 30.5400)
+    assert "Без мережі" in page.locator("#summary").inner_text()
+    assert not page.locator("#offline-banner").is_hidden()
+    assert "дані від" in page.locator("#offline-text").inner_text()
+    assert re.search(r"\d+ хв пішки", page.locator("#results li.result .walk").first.inner_text())
+    page.locator("#results li.result").first.locator("button.report-full").click()
+    page.wait_for_selector("#receipts li.receipt[data-state='queued']")
+    assert "Без мережі" in page.locator("#receipts li.receipt").first.inner_text()
+
+    page.context.set_offline(False)
+    receipt = page.wait_for_selector("#receipts li.receipt[data-state='sent']")
+    tracking_id = receipt.query_selector(".tracking-id").text_content()
+    assert httpx.get(f"{site[0].url}/v1/reports/{tracking_id}").status_code == 200
+    assert page.evaluate("JSON.parse(localStorage.getItem('shelterwatch.outbox'))") == []
+
+
+def test_the_page_reopens_offline_from_the_phones_copy(page: Any) -> None:
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("navigator.serviceWorker.controller !== null || true")
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert int(page.locator("#shelter-count").get_attribute("data-count")) > 3000
+    pick(page, 50.4501, 30.5234)
+    assert page.locator("#results li.result").count() == 3
