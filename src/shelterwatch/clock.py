@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+# Zero except while a replay of a past night runs in this process (`shelterwatch demo`).
+_replay_skew = timedelta(0)
 
 
 def utcnow() -> datetime:
     """Aware UTC now, for callers at the edge (requests, workers, CLI)."""
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _replay_skew
+
+
+def set_replay_time(at: datetime) -> None:
+    """Make this process's clock read `at` now and run on from there (replays only).
+
+    A replay jumps over the minutes in which nobody acts, so a night plays in seconds while
+    every service still sees one consistent, monotonic clock.
+    """
+    global _replay_skew
+    _replay_skew = at - datetime.now(UTC)
 
 
 def as_utc(value: datetime) -> datetime:
