@@ -161,3 +161,24 @@ def test_the_page_reopens_offline_from_the_phones_copy(page: Any) -> None:
     assert int(page.locator("#shelter-count").get_attribute("data-count")) > 3000
     pick(page, 50.4501, 30.5234)
     assert page.locator("#results li.result").count() == 3
+
+
+def test_an_alert_started_through_the_api_raises_the_banner_without_reload(
+    page: Any, site: tuple[LiveServer, str]
+) -> None:
+    server, url = site
+    pick(page, 50.4501, 30.5234)
+    assert page.locator("#results li.result .reach").first.inner_text() == "Тривоги немає"
+    with db.transaction(url) as s:
+        _, token = auth.create(s, role="operator", name="Черговий", now=utcnow())
+    started = httpx.post(f"{server.url}/v1/alerts", json={"area_id": "31", "type": "air_raid",
+                                                          "threat": "ballistic"},
+                         headers={"Authorization": f"Bearer {token}"})
+    assert started.status_code == 201, started.text
+    page.wait_for_selector("#alert-banner.alarm")
+    assert "Повітряна тривога" in page.locator("#alert-text").inner_text()
+    page.wait_for_function(
+        "document.querySelector('#results li.result .reach').textContent !== 'Тривоги немає'")
+    httpx.post(f"{server.url}/v1/alerts/{started.json()['id']}/end",
+               headers={"Authorization": f"Bearer {token}"})
+    page.wait_for_selector("#alert-banner.calm")

@@ -1,0 +1,37 @@
+"""The page's own files: served by the app, cacheable, and the district counts kept at /about."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_about_keeps_the_per_district_shelter_counts(kyiv_client: TestClient) -> None:
+    html = kyiv_client.get("/about").text
+    assert 'id="total">3' in html and "Голосіївський" in html
+
+
+def test_the_home_page_carries_the_tiles_url_and_no_third_party_script(
+    kyiv_client: TestClient,
+) -> None:
+    html = kyiv_client.get("/").text
+    assert "tile.openstreetmap.org" in html  # the configured tiles, inside the JSON config
+    assert 'src="/static/leaflet/leaflet.js"' in html
+    assert "<script src=\"http" not in html and "cdn" not in html.lower()
+
+
+def test_leaflet_is_served_by_the_app_with_an_etag(kyiv_client: TestClient) -> None:
+    first = kyiv_client.get("/static/leaflet/leaflet.js")
+    assert first.status_code == 200 and "javascript" in first.headers["content-type"]
+    again = kyiv_client.get("/static/leaflet/leaflet.js",
+                            headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert kyiv_client.get("/static/leaflet/images/marker-icon.png").status_code == 200
+    assert kyiv_client.get("/static/nope.js").status_code == 404
+
+
+def test_the_service_worker_is_served_from_the_root_so_it_controls_the_page(
+    kyiv_client: TestClient,
+) -> None:
+    response = kyiv_client.get("/sw.js")
+    assert response.status_code == 200 and "/v1/pack" in response.text
+    assert response.headers["cache-control"] == "no-cache"
