@@ -69,16 +69,14 @@ _writers_guard = threading.Lock()
 
 @contextmanager
 def _one_writer(session: Session) -> Iterator[None]:
-    """On SQLite, queue this process's writers on a lock instead of SQLite's busy handler.
+    """Queue this process's writers on a lock before they reach the database.
 
-    SQLite admits one writer; the others would sleep in its busy handler with growing back-off
-    and miss their turn. A Python lock hands the turn over at once. PostgreSQL queues writers on
-    the log head's row lock itself.
+    The log admits one writer at a time anyway (SQLite's write lock, PostgreSQL's row lock on the
+    log head). Waiting inside SQLite means sleeping in its busy handler with growing back-off;
+    waiting inside PostgreSQL means holding a connection and a transaction open. A Python lock
+    hands the turn over at once and keeps the database's queue to one per process.
     """
     bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
-        yield
-        return
     url = str(bind.engine.url)
     with _writers_guard:
         lock = _writers.setdefault(url, threading.Lock())
