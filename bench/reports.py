@@ -31,6 +31,8 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.server import LiveServer  # noqa: E402
+
 from shelterwatch import db, migrate  # noqa: E402
 from shelterwatch.areas import service as areas  # noqa: E402
 from shelterwatch.clock import utcnow  # noqa: E402
@@ -39,7 +41,6 @@ from shelterwatch.ingest import registry_csv  # noqa: E402
 from shelterwatch.observations.models import Observation  # noqa: E402
 from shelterwatch.shelters import importer  # noqa: E402
 from shelterwatch.shelters.models import Shelter  # noqa: E402
-from tests.support.server import LiveServer  # noqa: E402
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 
