@@ -123,12 +123,6 @@ def explain(item: Candidate, walk_s: int, reachable: bool | None) -> tuple[str, 
     return " · ".join(uk), " · ".join(en)
 
 
-def order_key(candidate: Candidate, walk_s: float) -> tuple[int, float, int, int]:
-    """Status class first, then walking time; bigger (known) capacity breaks exact ties."""
-    capacity = candidate.capacity if candidate.capacity is not None else -1
-    return (STATUS_CLASS[candidate.status], walk_s, -capacity, candidate.shelter_id)
-
-
 def rank(
     candidates: Iterable[Candidate],
     *,
@@ -159,7 +153,8 @@ def rank(
         if c.walk_s is not None and math.isfinite(c.walk_s):
             walk = c.walk_s
         capacity = c.capacity if c.capacity is not None else -1
-        # Same order as order_key; shelter ids are unique, so the candidate is never compared.
+        # Status class, walk, bigger known capacity, id; ids are unique, so the candidate
+        # itself is never compared.
         keyed.append((STATUS_CLASS[c.status], walk, -capacity, c.shelter_id, c))
     keyed.sort()
     timed = [(k[4], k[1]) for k in keyed[:wanted]]
