@@ -25,6 +25,13 @@ def pytest_report_header() -> str:
     return f"shelterwatch database lane: {'postgresql' if postgres_admin_url() else 'sqlite'}"
 
 
+@pytest.fixture(autouse=True)
+def _never_the_developers_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A test that asks for no database gets an empty one of its own, never ./var's."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'unmigrated.sqlite3'}")
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     t = Templates(tmp_path_factory.mktemp("databases"))

@@ -74,7 +74,8 @@ def test_ukrainealarm_push_starts_and_ends_with_the_shared_secret(settings: Sett
         assert ended["alert"]["ended_at"] == "2023-06-01T01:03:05+00:00"
 
 
-def test_alert_events_appear_on_the_stream(live_server: Callable[..., LiveServer],
+def test_alert_events_appear_on_the_stream(settings: Settings,
+                                           live_server: Callable[..., LiveServer],
                                            make_token: Callable[..., str]) -> None:
     server = live_server()
     auth = {"Authorization": f"Bearer {make_token('operator')}"}
