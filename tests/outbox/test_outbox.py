@@ -114,3 +114,22 @@ def test_queueing_and_sending_are_in_the_log_without_the_address(settings, sessi
     kinds = [f["kind"] for f in facts if f["kind"].startswith("notification.")]
     assert kinds == ["notification.queued", "notification.sent"]
     assert "127.0.0.1:9" not in str(facts)
+
+
+def test_a_send_interrupted_by_a_dead_worker_is_dead_lettered_never_repeated(settings, session):
+    outbox.enqueue(session, outgoing(), now=T0, actor="worker")
+    session.commit()
+    with db.transaction(settings.database_url) as a:
+        (row,) = outbox.claim(a, now=T0, lease_s=60)
+        token = row.claim_token
+    with db.transaction(settings.database_url) as a:
+        assert outbox.begin_send(a, delivery_id=row.id, claim_token=token, now=T0)
+    # the worker dies here: the message may or may not have left
+    channel = Recorder()
+    outbox.deliver_due(settings.database_url, {"webhook": channel},
+                       clock=lambda: T0 + timedelta(seconds=61), lease_s=60, max_attempts=3,
+                       backoff_base_s=1)
+    assert channel.sent == []
+    session.expire_all()
+    assert session.scalars(select(Delivery)).one().state == "failed"
+    assert "stopped while sending" in session.scalars(select(DeadLetter)).one().error

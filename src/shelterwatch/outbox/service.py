@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,8 +25,10 @@ from shelterwatch.outbox.models import DeadLetter, Delivery
 
 logger = logging.getLogger(__name__)
 
+SENDING = "sending"  # committed just before the send: a crash now leaves the outcome unknown
 SENT = "sent"
 FAILED = "failed"
+UNKNOWN_OUTCOME = "the worker stopped while sending; not retried, so it cannot arrive twice"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +86,47 @@ def _role_of(recipient: str) -> str:
 
 
 def claim(session: Session, *, now: datetime, lease_s: float, limit: int = 20) -> list[Delivery]:
-    """Claim deliveries due now (pending past their back-off, or abandoned claims)."""
+    """Claim deliveries due now (pending past their back-off, or claims abandoned unsent)."""
+    _give_up_interrupted(session, now=now, lease_s=lease_s)
     return queue.claim_due(session, Delivery, due_column="next_attempt_at", now=now,
                            lease_s=lease_s, limit=limit)
+
+
+def _give_up_interrupted(session: Session, *, now: datetime, lease_s: float) -> None:
+    """Dead-letter sends a dead worker had begun: they may have arrived, so never resend them.
+
+    At most one delivery per key is the promise; the operator sees the dead letter and can
+    follow up by hand.
+    """
+    stale = now - timedelta(seconds=lease_s)
+    query = select(Delivery).where(Delivery.state == SENDING, Delivery.claimed_at < stale)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    for row in session.execute(query).scalars():
+        row.state, row.last_error = FAILED, UNKNOWN_OUTCOME
+        row.attempts += 1
+        session.add(DeadLetter(delivery_id=row.id, channel=row.channel, recipient=row.recipient,
+                               attempts=row.attempts, error=UNKNOWN_OUTCOME, at=now))
+        log.append(session, kind="notification.failed", actor="worker", now=now,
+                   payload={"delivery": row.id, "subject": row.subject, "step": row.step,
+                            "channel": row.channel, "attempts": row.attempts},
+                   private={"error": UNKNOWN_OUTCOME})
+
+
+def begin_send(session: Session, *, delivery_id: int, claim_token: str, now: datetime) -> bool:
+    """Commit "sending" before the send; False if the claim is no longer ours."""
+    done = session.execute(
+        update(Delivery).where(Delivery.id == delivery_id, Delivery.claim_token == claim_token,
+                               Delivery.state == queue.CLAIMED)
+        .values(state=SENDING, claimed_at=now).execution_options(synchronize_session=False))
+    return bool(getattr(done, "rowcount", 0))
 
 
 def mark_sent(session: Session, *, delivery_id: int, claim_token: str, now: datetime,
               provider_ref: str | None) -> bool:
     """Settle a claimed delivery as sent; False if our claim was taken over meanwhile."""
     row = session.get(Delivery, delivery_id, populate_existing=True)
-    if row is None or row.claim_token != claim_token or row.state != queue.CLAIMED:
+    if row is None or row.claim_token != claim_token or row.state != SENDING:
         return False
     row.state, row.sent_at, row.provider_ref = SENT, now, provider_ref
     row.attempts += 1
@@ -112,7 +145,7 @@ def mark_failed(session: Session, *, delivery_id: int, claim_token: str, now: da
                 error: DeliveryError, max_attempts: int, backoff_base_s: float) -> bool:
     """Record a failed attempt: back to pending with back-off, or dead-lettered when hopeless."""
     row = session.get(Delivery, delivery_id, populate_existing=True)
-    if row is None or row.claim_token != claim_token or row.state != queue.CLAIMED:
+    if row is None or row.claim_token != claim_token or row.state != SENDING:
         return False
     row.attempts += 1
     row.last_error = error.detail[:2000]
@@ -145,6 +178,9 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
         claimed = [(r.id, r.claim_token or "", r.channel, message_of(r))
                    for r in claim(session, now=clock(), lease_s=lease_s, limit=limit)]
     for delivery_id, token, channel_name, message in claimed:
+        with transaction(database_url) as session:
+            if not begin_send(session, delivery_id=delivery_id, claim_token=token, now=clock()):
+                continue
         channel = channels.get(channel_name)
         try:
             if channel is None:
@@ -164,8 +200,10 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
                             backoff_base_s=backoff_base_s)
             continue
         with transaction(database_url) as session:
-            mark_sent(session, delivery_id=delivery_id, claim_token=token, now=clock(),
-                      provider_ref=ref)
+            if not mark_sent(session, delivery_id=delivery_id, claim_token=token, now=clock(),
+                             provider_ref=ref):
+                logger.warning("delivery %s was sent but its claim had been taken over",
+                               delivery_id)
     return len(claimed)
 
 
