@@ -14,8 +14,9 @@ from shelterwatch.alerts import feeds, service
 from shelterwatch.alerts.schemas import AlertEndIn, AlertIn
 from shelterwatch.alerts.sources import cap, operator, ukrainealarm
 from shelterwatch.areas import service as areas
+from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
-from shelterwatch.deps import Actor, ReadSession, SettingsDep, WriteSession, require_role
+from shelterwatch.deps import ReadSession, SettingsDep, WriteSession, require_role
 from shelterwatch.errors import InvalidInput, NotFound, Unauthorized
 from shelterwatch.rules.warning import AlertWarning
 from shelterwatch.vocabulary import Role

@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from shelterwatch import db
 from shelterwatch.log import chain
 from shelterwatch.log.models import Fact, LogHead
 
@@ -69,7 +70,7 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime) ->
             "private_digest": body.private_digest, "prev_hash": prev, "hash": digest,
         })
         prev = digest
-    session.execute(insert(Fact.__table__), rows)  # Core executemany
+    session.execute(insert(db.table_of(Fact)), rows)  # Core executemany
     session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
     head.seq, head.hash = seq, prev
     if session.get_bind().dialect.name == "postgresql":

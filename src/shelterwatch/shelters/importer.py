@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from shelterwatch import db
 from shelterwatch.areas import service as areas
 from shelterwatch.areas.bundled import normalise_name
 from shelterwatch.errors import ImportRejected
@@ -163,7 +164,7 @@ def _write(session: Session, placed: list[tuple[ShelterRecord, str]], summary: I
         else:
             summary.unchanged += 1
     if inserts:
-        session.execute(insert(Shelter.__table__), inserts)  # Core executemany: one statement
+        session.execute(insert(db.table_of(Shelter)), inserts)  # Core executemany: one statement
     if updates:
         session.execute(update(Shelter), updates)
     log.append_many(session, facts, now=now)

@@ -6,6 +6,8 @@ Revises: 0001_foundation
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,7 +19,7 @@ depends_on = None
 TS = sa.DateTime(timezone=True)
 
 
-def _contact() -> list[sa.Column]:
+def _contact() -> list[sa.Column[Any]]:
     return [
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("email", sa.String(254)),
