@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/shelterwatch init
 	$(BIN)/shelterwatch import $(KYIV)/kyiv_shelters_2022-02-25.csv --format csv --mapping $(KYIV)/kmda-2022.toml
-	$(BIN)/shelterwatch serve --host $(HOST) --port $(PORT)
+	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) ./scripts/run-all.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
