@@ -77,10 +77,35 @@ def open(session: Session, *, shelter_id: int, area_id: str, alert_id: int | Non
         raise Conflict(f"shelter {shelter_id} already has an open incident")
     log.lock(session)  # ids follow the log's order, so a rebuild allocates the same ones
     next_id = (session.execute(select(func.max(Incident.id))).scalar_one() or 0) + 1
-    payload = {"id": next_id, "tracking_id": observation_id, "shelter_id": shelter_id,
-               "area_id": area_id, "alert_id": alert_id, "observation_id": observation_id}
+    payload = opened_payload(incident_id=next_id, shelter_id=shelter_id, area_id=area_id,
+                             alert_id=alert_id, observation_id=observation_id)
     log.append(session, kind="incident.opened", actor=actor, payload=payload, now=now)
     return apply_opened(session, payload, now)
+
+
+def opened_payload(*, incident_id: int, shelter_id: int, area_id: str, alert_id: int | None,
+                   observation_id: str) -> dict[str, Any]:
+    """What `incident.opened` carries: enough to rebuild the row from the log."""
+    return {"id": incident_id, "tracking_id": observation_id, "shelter_id": shelter_id,
+            "area_id": area_id, "alert_id": alert_id, "observation_id": observation_id}
+
+
+def joined_payload(incident: Incident, *, observation_id: str, kind: str,
+                   me_too: bool) -> dict[str, Any]:
+    """What `incident.joined` carries."""
+    return {"id": incident.id, "tracking_id": incident.tracking_id,
+            "shelter_id": incident.shelter_id, "observation_id": observation_id,
+            "kind": kind, "me_too": me_too,
+            "me_too_count": incident.me_too + (1 if me_too else 0)}
+
+
+def resolved_payload(incident: Incident, *, resolution: Resolution, observation_id: str | None,
+                     now: datetime) -> dict[str, Any]:
+    """What `incident.resolved` carries; time-to-open runs from the first report to now."""
+    seconds = int((as_utc(now) - as_utc(incident.opened_at)).total_seconds())
+    return {"id": incident.id, "tracking_id": incident.tracking_id,
+            "shelter_id": incident.shelter_id, "resolution": resolution.value,
+            "observation_id": observation_id, "time_to_open_s": seconds}
 
 
 def apply_opened(session: Session, payload: Mapping[str, Any], at: datetime) -> Incident:
@@ -97,10 +122,7 @@ def apply_opened(session: Session, payload: Mapping[str, Any], at: datetime) -> 
 def join(session: Session, *, incident: Incident, observation_id: str, kind: str,
          me_too: bool, actor: str, now: datetime) -> Incident:
     """Add a report to an open case; `me_too` when it is another `locked` of the same door."""
-    payload = {"id": incident.id, "tracking_id": incident.tracking_id,
-               "shelter_id": incident.shelter_id, "observation_id": observation_id,
-               "kind": kind, "me_too": me_too,
-               "me_too_count": incident.me_too + (1 if me_too else 0)}
+    payload = joined_payload(incident, observation_id=observation_id, kind=kind, me_too=me_too)
     log.append(session, kind="incident.joined", actor=actor, payload=payload, now=now)
     return apply_joined(session, payload, now)
 
@@ -119,10 +141,8 @@ def resolve(session: Session, *, incident: Incident, resolution: Resolution,
     """End a case; time-to-open runs from the first report to now."""
     if incident.resolved_at is not None:
         raise Conflict(f"incident {incident.tracking_id} is already resolved")
-    seconds = int((as_utc(now) - as_utc(incident.opened_at)).total_seconds())
-    payload = {"id": incident.id, "tracking_id": incident.tracking_id,
-               "shelter_id": incident.shelter_id, "resolution": resolution.value,
-               "observation_id": observation_id, "time_to_open_s": seconds}
+    payload = resolved_payload(incident, resolution=resolution, observation_id=observation_id,
+                               now=now)
     log.append(session, kind="incident.resolved", actor=actor, payload=payload, now=now)
     return apply_resolved(session, payload, now)
 

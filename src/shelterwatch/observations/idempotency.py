@@ -68,7 +68,7 @@ _writers_guard = threading.Lock()
 
 
 @contextmanager
-def _one_writer(session: Session) -> Iterator[None]:
+def one_writer(session: Session) -> Iterator[None]:
     """Queue this process's writers on a lock before they reach the database.
 
     The log admits one writer at a time anyway (SQLite's write lock, PostgreSQL's row lock on the
@@ -91,7 +91,7 @@ def respond_once(session: Session, *, scope: str, key: str | None, body: Any,
     For views, which own the transaction: the write and the remembered receipt commit together
     before the answer leaves (DESIGN §3.1).
     """
-    with _one_writer(session):
+    with one_writer(session):
         return _respond_once(session, scope=scope, key=key, body=body, write=write, now=now)
 
 

@@ -66,16 +66,27 @@ def get(session: Session, observation_id: str) -> Observation | None:
     return session.get(Observation, observation_id)
 
 
+def recorded_fact(*, tracking_id: str, shelter_id: int, kind: ObservationKind, role: Role,
+                  reporter: str, distance_m: float | None, reason: str, alert_id: int | None,
+                  routed_to: str | None, private: Mapping[str, Any]
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The public payload and the private part of `observation.recorded`, for every writer."""
+    payload = {"id": tracking_id, "shelter_id": shelter_id, "kind": kind.value,
+               "role": role.value, "reason": reason, "alert_id": alert_id,
+               "routed_to": routed_to,
+               "plausibility": round(rules.plausibility(distance_m), 2)}
+    return payload, {**private, "reporter": reporter, "distance_m": distance_m}
+
+
 def record(session: Session, *, tracking_id: str, shelter_id: int, kind: ObservationKind,
            role: Role, reporter: str, distance_m: float | None, reason: str,
            alert_id: int | None, routed_to: str | None, actor: str, now: datetime,
            private: Mapping[str, Any]) -> Observation:
     """Store one observation and append `observation.recorded` (private parts kept apart)."""
-    payload = {"id": tracking_id, "shelter_id": shelter_id, "kind": kind.value,
-               "role": role.value, "reason": reason, "alert_id": alert_id,
-               "routed_to": routed_to,
-               "plausibility": round(rules.plausibility(distance_m), 2)}
-    hidden = {**private, "reporter": reporter, "distance_m": distance_m}
+    payload, hidden = recorded_fact(tracking_id=tracking_id, shelter_id=shelter_id, kind=kind,
+                                    role=role, reporter=reporter, distance_m=distance_m,
+                                    reason=reason, alert_id=alert_id, routed_to=routed_to,
+                                    private=private)
     seq = log.append(session, kind="observation.recorded", actor=actor, payload=payload,
                      private=hidden, now=now)
     row = Observation(id=tracking_id, shelter_id=shelter_id, kind=kind.value, role=role.value,

@@ -30,17 +30,22 @@ LEAVE = ("Не чекайте біля дверей: найближче відч
          "Don't wait at the door: the nearest open shelter is shown on the map.")
 
 
-def submit(session: Session, *, report: ReportIn, now: datetime, tracking_prefix: str) -> Intake:
-    """Take in one resident's report (anonymous; the device id only counts the device once)."""
+def intake_fields(report: ReportIn) -> dict[str, Any]:
+    """What the intake takes from a resident's report: anonymous, the device id kept private and
+    only its digest used, to count the device once."""
     private = {"device_id": report.device_id, "contact": report.contact, "note": report.note}
-    return intake.submit(
-        session, shelter_id=report.shelter_id, kind=ObservationKind(report.kind),
-        role=Role.RESIDENT,
-        reporter=observations.reporter_key(role=Role.RESIDENT, device_id=report.device_id,
-                                           token_label=""),
-        actor=Role.RESIDENT.value, now=now, tracking_prefix=tracking_prefix,
-        lat=report.lat, lon=report.lon, reason=report.reason or "",
-        private={k: v for k, v in private.items() if v})
+    return {"shelter_id": report.shelter_id, "kind": ObservationKind(report.kind),
+            "role": Role.RESIDENT,
+            "reporter": observations.reporter_key(role=Role.RESIDENT, device_id=report.device_id,
+                                                  token_label=""),
+            "actor": Role.RESIDENT.value, "lat": report.lat, "lon": report.lon,
+            "reason": report.reason or "", "private": {k: v for k, v in private.items() if v}}
+
+
+def submit(session: Session, *, report: ReportIn, now: datetime, tracking_prefix: str) -> Intake:
+    """Take in one resident's report in the caller's transaction (Open311 comes this way)."""
+    return intake.submit(session, now=now, tracking_prefix=tracking_prefix,
+                         **intake_fields(report))
 
 
 def next_steps(result: Intake) -> dict[str, str]:

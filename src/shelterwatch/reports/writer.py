@@ -1,0 +1,217 @@
+"""Group commit for residents' reports: one writer, one transaction for all reports waiting.
+
+When the siren sounds, thousands of phones report at once, and each report needs the log's lock
+and a durable commit (an fsync) before its 201 may leave (DESIGN §3.1). Taking turns, every report
+pays a whole transaction alone. Databases amortise that cost by flushing many commits with one
+fsync; this does the same one level up: a single writer thread per process takes every report
+waiting at that moment, writes them in one transaction under one lock of the log, commits, and
+only then answers each request. A request that arrives while a batch is being written simply
+waits for the next one, so batches grow with the load and stay at one report when it is quiet.
+
+Each report still gets its own answer: a replayed `Idempotency-Key`, a rate limit or an unknown
+shelter refuses that report alone. Should the batch as a whole fail (a database error, a key
+committed meanwhile by another process), every report in it is retried in its own transaction,
+so one bad report never fails another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shelterwatch import db
+from shelterwatch.clock import utcnow
+from shelterwatch.errors import Conflict, ShelterwatchError
+from shelterwatch.incidents import batch
+from shelterwatch.observations import idempotency
+from shelterwatch.observations.models import IdempotencyKey
+from shelterwatch.reports import service as reports
+from shelterwatch.reports.limits import ReportLimits
+from shelterwatch.reports.schemas import ReportIn
+
+SCOPE = "reports"
+IDLE_EXIT_S = 5.0  # a quiet writer thread ends; the next report starts a new one
+Outcome = idempotency.Receipt | BaseException
+
+
+@dataclass(eq=False)
+class Job:
+    """One request waiting for its answer."""
+
+    report: ReportIn
+    key: str | None
+    digest: str
+    address: str | None
+    answer: Callable[[Outcome], None]
+    admitted: bool = False  # passed the rate limits (counted once, even when retried alone)
+    same_as: Job | None = field(default=None, repr=False)  # an earlier job with the same key
+
+
+class ReportWriter:
+    """The process's single writer of residents' reports to one database."""
+
+    def __init__(self, database_url: str, *, limits: ReportLimits, tracking_prefix: str) -> None:
+        self.database_url = database_url
+        self.limits = limits
+        self.tracking_prefix = tracking_prefix
+        self._waiting: list[Job] = []
+        self._cond = threading.Condition()
+        self._running = False
+
+    async def submit(self, report: ReportIn, *, key: str | None, address: str | None) -> Any:
+        """Queue a report and wait, without holding a thread, until it is committed or refused."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+
+        def answer(outcome: Outcome) -> None:
+            loop.call_soon_threadsafe(_settle, future, outcome)
+
+        digest = idempotency.request_hash(report.model_dump()) if key is not None else ""
+        self.put(Job(report, key, digest, address, answer))
+        outcome = await future
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def put(self, job: Job) -> None:
+        with self._cond:
+            self._waiting.append(job)
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, name="report-writer", daemon=True).start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._waiting:
+                    self._cond.wait(IDLE_EXIT_S)
+                if not self._waiting:
+                    self._running = False
+                    return
+                jobs, self._waiting = self._waiting, []
+            self._write(jobs)
+
+    def _write(self, jobs: list[Job]) -> None:
+        """One transaction for all; if it fails as a whole, one transaction each."""
+        try:
+            outcomes = self._transaction(jobs)
+        except Exception:
+            outcomes = []
+            for job in jobs:
+                job.same_as = None
+                try:
+                    outcomes.extend(self._transaction([job]))
+                except IntegrityError:  # the same key, committed meanwhile by another process
+                    outcomes.append(self._replay_alone(job))
+                except Exception as exc:
+                    outcomes.append(exc)
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            job.answer(outcome)
+
+    def _transaction(self, jobs: list[Job]) -> list[Outcome]:
+        session = db.session_factory(self.database_url)()
+        try:
+            with idempotency.one_writer(session):
+                outcomes = self._in(session, jobs)
+                session.commit()
+            return outcomes
+        finally:
+            session.rollback()
+            session.close()
+
+    def _in(self, session: Session, jobs: list[Job]) -> list[Outcome]:
+        now = utcnow()
+        outcomes: dict[int, Outcome] = {}
+        fresh: list[int] = []
+        stored = _stored_receipts(session, [j.key for j in jobs if j.key is not None])
+        first_by_key: dict[str, Job] = {}
+        for n, job in enumerate(jobs):
+            try:
+                refused = self._refusal(job, stored, first_by_key)
+            except ShelterwatchError as exc:
+                outcomes[n] = exc
+                continue
+            if refused is not None:
+                outcomes[n] = refused
+            elif job.same_as is None:
+                fresh.append(n)
+        items = [_item(jobs[n].report) for n in fresh]
+        results = batch.submit_many(session, items, now=now, tracking_prefix=self.tracking_prefix)
+        remembered = []
+        for n, result in zip(fresh, results, strict=True):
+            if isinstance(result, ShelterwatchError):
+                outcomes[n] = result
+                continue
+            receipt = idempotency.Receipt(201, reports.receipt(result))
+            outcomes[n] = receipt
+            job = jobs[n]
+            if job.key is not None:
+                remembered.append({"scope": SCOPE, "key": job.key, "request_hash": job.digest,
+                                   "status_code": 201,
+                                   "response": orjson.dumps(receipt.body).decode(),
+                                   "created_at": now})
+        if remembered:
+            session.execute(insert(IdempotencyKey), remembered)
+        for n, job in enumerate(jobs):
+            if job.same_as is not None:  # a retry that arrived in the same batch as its first
+                outcomes[n] = outcomes[jobs.index(job.same_as)]
+        return [outcomes[n] for n in range(len(jobs))]
+
+    def _refusal(self, job: Job, stored: dict[str, IdempotencyKey],
+                 first_by_key: dict[str, Job]) -> Outcome | None:
+        """A stored receipt or a refusal for this job, or None when it is to be written."""
+        if job.key is not None:
+            row = stored.get(job.key)
+            if row is not None:
+                if row.request_hash != job.digest:
+                    raise _reused(job.key)
+                return idempotency.Receipt(row.status_code, orjson.loads(row.response))
+            first = first_by_key.get(job.key)
+            if first is not None:
+                if first.digest != job.digest:
+                    raise _reused(job.key)
+                job.same_as = first  # a retry costs no quota
+                return None
+            first_by_key[job.key] = job
+        if not job.admitted:
+            self.limits.check(device_id=job.report.device_id, address=job.address)
+            job.admitted = True
+        return None
+
+    def _replay_alone(self, job: Job) -> Outcome:
+        if job.key is None:
+            return RuntimeError("a report without a key failed on a unique constraint")
+        with db.reading(self.database_url) as session:
+            first = idempotency.replay(session, scope=SCOPE, key=job.key, digest=job.digest)
+        return first if first is not None else RuntimeError("the report could not be stored")
+
+
+def _item(report: ReportIn) -> batch.Item:
+    fields = reports.intake_fields(report)
+    return batch.Item(**fields)
+
+
+def _stored_receipts(session: Session, keys: list[str]) -> dict[str, IdempotencyKey]:
+    if not keys:
+        return {}
+    rows = session.execute(select(IdempotencyKey).where(IdempotencyKey.scope == SCOPE,
+                                                        IdempotencyKey.key.in_(set(keys))))
+    return {r.key: r for r in rows.scalars()}
+
+
+def _reused(key: str) -> Conflict:
+    return Conflict(f"Idempotency-Key {key!r} was already used for a different request")
+
+
+def _settle(future: asyncio.Future[Outcome], outcome: Outcome) -> None:
+    if not future.done():
+        future.set_result(outcome)
