@@ -17,6 +17,7 @@ import os
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,8 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+
+with warnings.catch_warnings():  # the in-process client is the point here, not a test
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from fastapi.testclient import TestClient
 
 from shelterwatch import clock, db, migrate
 from shelterwatch.app import create_app

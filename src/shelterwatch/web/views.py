@@ -140,7 +140,7 @@ def start(app: FastAPI) -> None:
         # The status projection's table holds each shelter's current status; facts after it
         # arrive through the follower like any other change.
         statuses = dict(session.execute(
-            select(ShelterStatus.shelter_id, ShelterStatus.status)).tuples().all())
+            select(ShelterStatus.shelter_id, ShelterStatus.status)).all())
         index, _ = ShelterIndex.load(session, statuses)
         board = AlertBoard.load(session, now=utcnow(), config=alerts.warning_config(settings))
     app.state.follower.subscribe(index.apply)
