@@ -29,7 +29,7 @@ import orjson
 from sqlalchemy import func, select
 
 with warnings.catch_warnings():  # the in-process client is the point here, not a test
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
 from shelterwatch import clock, db, migrate
