@@ -1,20 +1,31 @@
-"""`shelterwatch rebuild`: recompute the evidence tables from the fact log (DESIGN §3.3)."""
+"""`shelterwatch rebuild`: recompute every derived table from the fact log and now (DESIGN §3.3).
+
+Evidence first (observations, statuses, incidents, place reports), then what the escalation
+derives from it (patrol tasks, ladder steps, timers); both modules' docstrings list what they
+derive and which tables are primary records left alone. Stop the worker while it runs.
+"""
 
 from __future__ import annotations
 
 from shelterwatch import db
 from shelterwatch.cli.common import console, fail, one_line_errors
+from shelterwatch.clock import utcnow
 from shelterwatch.config import get_settings
+from shelterwatch.escalation.rebuild import rebuild as rebuild_escalation
 from shelterwatch.incidents.rebuild import rebuild as rebuild_evidence
 
 
 @one_line_errors
 def rebuild() -> None:
-    """Replay the log into observations, statuses, incidents and place reports."""
-    with db.transaction(get_settings().database_url) as session:
+    """Replay the log into observations, statuses, incidents, place reports, tasks and timers."""
+    settings = get_settings()
+    with db.transaction(settings.database_url) as session:
         result = rebuild_evidence(session)
+        loop = rebuild_escalation(session, settings=settings, now=utcnow())
     console.print(f"rebuilt from {result.facts} facts: {result.observations} observations, "
-                  f"{result.incidents} incidents, {result.place_reports} place reports")
+                  f"{result.incidents} incidents, {result.place_reports} place reports, "
+                  f"{loop.tasks} patrol tasks, {loop.steps} ladder steps, {loop.timers} timers "
+                  f"({loop.pending_timers} pending)")
     if result.mismatches:
         shown = ", ".join(str(s) for s in result.mismatches[:10])
         raise fail(f"{len(result.mismatches)} status facts were not reproduced (seq {shown})")

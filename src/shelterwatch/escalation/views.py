@@ -15,13 +15,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from shelterwatch.alerts import service as alerts
+from shelterwatch.areas.models import Area
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import as_utc, utcnow
 from shelterwatch.deps import ReadSession, SettingsDep, WriteSession, require_role
 from shelterwatch.doors import service as doors
 from shelterwatch.doors.models import DoorController
 from shelterwatch.errors import NotFound
-from shelterwatch.escalation import evidence, ladder, links
+from shelterwatch.escalation import evidence, ladder, links, owners
 from shelterwatch.escalation.models import StepTaken
 from shelterwatch.incidents import service as incidents
 from shelterwatch.keyholders import views as keyholder_views
@@ -92,7 +93,8 @@ def console_state(actor: Operator, session: ReadSession,
         })
     return {
         "now": chain.format_at(now),
-        "alerts": [alerts.public_fields(a) for a in alerts.list_active(session, now=now)],
+        "alerts": [{**alerts.public_fields(a), "area_name": _area_name(session, a.area_id)}
+                   for a in alerts.list_active(session, now=now)],
         "incidents": board,
         "units": [unit_view(u) for u in patrols.list_units(session)],
         "tasks": [task_view(session, t) for t in patrols.list_open(session)],
@@ -101,6 +103,21 @@ def console_state(actor: Operator, session: ReadSession,
                   for d in doors.in_shelters(session, _all_door_ids(session))],
         "dead_letters": session.scalar(select(func.count()).select_from(DeadLetter)) or 0,
     }
+
+
+@router.get("/v1/owners", summary="Owners and the reports that count against them (operator)")
+def owner_standings(actor: Operator, session: ReadSession) -> dict[str, Any]:
+    return {"owners": [{"id": s.owner_id, "name": s.name, "shelter_ids": s.shelter_ids,
+                        "reports_against": s.reports_against, "incidents": s.incidents}
+                       for s in owners.standings(session)]}
+
+
+def _area_name(session: Session, area_id: str) -> str:
+    """The desk reads "м. Київ / Kyiv", not the alert source's numeric UID."""
+    area = session.get(Area, area_id)
+    if area is None:
+        return area_id
+    return f"{area.name} / {area.name_en}" if area.name_en else area.name
 
 
 def _all_door_ids(session: Session) -> list[int]:

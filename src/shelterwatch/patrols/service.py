@@ -93,12 +93,15 @@ def create_task(session: Session, *, key: str, kind: TaskKind, shelter_id: int, 
     held = find_task(session, key)
     if held is not None:
         return held
+    # Whole seconds, as the fact carries it, so a rebuild from the log restores the same row.
+    eta = float(round(eta_s)) if eta_s is not None else None
     task = Task(key=key, kind=kind.value, shelter_id=shelter_id, incident_id=incident_id,
-                alert_id=alert_id, unit_id=unit_id, position=position, eta_s=eta_s, state=OPEN,
+                alert_id=alert_id, unit_id=unit_id, position=position, eta_s=eta, state=OPEN,
                 created_at=now)
     session.add(task)
     session.flush()
-    log.append(session, kind="task.created", actor=actor, now=now, payload=public(task))
+    log.append(session, kind="task.created", actor=actor, now=now,
+               payload={**public(task), "key": task.key})
     return task
 
 
@@ -153,7 +156,8 @@ def finish(session: Session, *, task: Task, unit: PatrolUnit, result: Observatio
         raise Forbidden(f"task {task.id} belongs to another unit")
     task.unit_id, task.state, task.result, task.note, task.done_at = (
         unit.id, DONE, result.value, note, now)
-    log.append(session, kind="task.done", actor=actor, now=now, payload=public(task))
+    log.append(session, kind="task.done", actor=actor, now=now, payload=public(task),
+               private={"note": note} if note else None)
     return task
 
 
@@ -163,10 +167,14 @@ def cancel_open_for_incident(session: Session, *, incident_id: int, now: datetim
     tasks = session.execute(
         select(Task).where(Task.incident_id == incident_id, Task.state.in_((OPEN, TAKEN)))
     ).scalars().all()
-    for task in tasks:
-        task.state, task.done_at = CANCELLED, now
-        log.append(session, kind="task.cancelled", actor=actor, now=now, payload=public(task))
-    return list(tasks)
+    return [cancel(session, task=task, now=now, actor=actor) for task in tasks]
+
+
+def cancel(session: Session, *, task: Task, now: datetime, actor: str) -> Task:
+    """Call off one open task (its reason is gone: the door is open, the alert is over)."""
+    task.state, task.done_at = CANCELLED, now
+    log.append(session, kind="task.cancelled", actor=actor, now=now, payload=public(task))
+    return task
 
 
 def has_open_task(session: Session, incident_id: int) -> bool:

@@ -1,8 +1,11 @@
 """`shelterwatch worker`: the process that turns facts into timers and timers into action.
 
 Three loops share nothing but the database: the log follower arms timers for new alerts and
-incidents, the timer loop takes due rungs, the outbox loop sends. Killing the process at any
-instant loses nothing (timers and deliveries are rows) and repeats nothing (unique keys).
+incidents, routes reports to owners and closes what an ended alert leaves open; the timer loop
+takes due rungs and, every `status_refresh_s`, lets statuses fade and sweeps ended alerts again;
+the outbox loop sends. Killing the process at any instant loses nothing (timers and deliveries
+are rows, the sweeps read state, not a cursor) and repeats nothing (unique keys, and each sweep
+re-reads under the log's lock).
 """
 
 from __future__ import annotations
@@ -13,20 +16,19 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import orjson
-from sqlalchemy.orm import Session
 
 from shelterwatch import db
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.doors import service as doors
 from shelterwatch.doors.mqtt import StateListener
-from shelterwatch.escalation import evidence
+from shelterwatch.escalation import alert_end, evidence, owners
 from shelterwatch.escalation import service as escalation
-from shelterwatch.keyholders import service as keyholders
 from shelterwatch.log import service as log
 from shelterwatch.log.follower import LogFollower
 from shelterwatch.log.models import Fact
 from shelterwatch.notify import registry
+from shelterwatch.observations import fading
 from shelterwatch.outbox import service as outbox
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,8 @@ class Worker:
             # Whatever happened while no worker ran: open incidents and active alerts.
             escalation.sync_open_incidents(session, now=self.clock())
             escalation.sync_active_alerts(session, now=self.clock())
+            owners.catch_up(session, now=self.clock())
+        self.sweep_ended_alerts()
         self.follower = LogFollower(self.url, interval_s=self.settings.follow_interval_s,
                                     start_seq=start_seq)
         self.follower.subscribe(self._on_facts)
@@ -81,32 +85,31 @@ class Worker:
         with db.transaction(self.url) as session:
             now = self.clock()
             armed = escalation.on_facts(session, facts, now=now)
-            queued = self._route_to_owners(session, facts, now)
+            queued = sum(owners.route(session, orjson.loads(f.payload), now=now)
+                         for f in facts if f.kind == "observation.recorded")
+        if any(f.kind in alert_end.TRIGGERS for f in facts):
+            self.sweep_ended_alerts()
         if armed or queued:
             self.wake.set()
 
-    def _route_to_owners(self, session: Session, facts: Sequence[Fact],
-                         now: datetime) -> int:
-        """Outside an alert a locked report goes to the shelter's owner (DESIGN §4.6)."""
-        queued = 0
-        for fact in facts:
-            if fact.kind != "observation.recorded":
-                continue
-            payload = orjson.loads(fact.payload)
-            if payload.get("routed_to") != "owner":
-                continue
-            for person in keyholders.owner_addresses(session, int(payload["shelter_id"])):
-                outbox.enqueue(session, outbox.Outgoing(
-                    subject=f"observation:{payload['id']}", step="notify_owner",
-                    recipient=person.recipient, channel=person.channel, address=person.address,
-                    title=f"Shelter reported {payload['kind']} ({payload['id']})",
-                    body=(f"A resident reported shelter #{payload['shelter_id']} as "
-                          f"{payload['kind']}. It must be open and fit whenever an alert "
-                          f"sounds; this report counts against its owner until fixed."),
-                    data={"observation": payload["id"], "event": "notify_owner"}),
-                    now=now, actor="worker")
-                queued += 1
-        return queued
+    def sweep_ended_alerts(self) -> alert_end.Swept:
+        """Resolve what ended alerts left open (exactly once, whoever else sweeps too)."""
+        with db.transaction(self.url) as session:
+            swept = alert_end.close_ended(session, now=self.clock())
+        if swept:
+            logger.info("alert ended: resolved incidents %s, cancelled tasks %s",
+                        swept.incidents, swept.tasks)
+        return swept
+
+    def let_time_pass(self) -> list[int]:
+        """Re-derive the statuses that fade with time; returns the shelters that changed."""
+        now = self.clock()
+        with db.reading(self.url) as session:
+            stale = fading.stale(session, now=now)
+        if not stale:
+            return []
+        with db.transaction(self.url) as session:
+            return fading.refresh(session, shelter_ids=stale, now=now)
 
     def _on_door_state(self, shelter_id: int, body: dict[str, object]) -> None:
         now = self.clock()
@@ -121,13 +124,18 @@ class Worker:
                                 at=at, settings=self.settings, now=now)
 
     def _timer_loop(self) -> None:
-        last_door_check = 0.0
+        last_door_check = last_refresh = 0.0
         while not self.stop_event.is_set():
             try:
                 ran = escalation.run_due(self.url, settings=self.settings, clock=self.clock)
                 if ran:
                     self.wake.set()  # new deliveries are probably waiting
                 tick = self.clock().timestamp()
+                if tick - last_refresh >= self.settings.status_refresh_s:
+                    last_refresh = tick
+                    self.let_time_pass()
+                    if self.sweep_ended_alerts():
+                        self.wake.set()
                 if tick - last_door_check > min(10.0, self.settings.door_stale_after_s / 3):
                     last_door_check = tick
                     with db.transaction(self.url) as session:
