@@ -8,8 +8,9 @@ a lock upgrade. PostgreSQL serialises appends to the fact log with a row lock on
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,35 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def _sqlite_param(value: Any) -> Any:
+    # The text form SQLAlchemy's SQLite DateTime type stores and reads back.
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows with one DBAPI executemany, skipping per-value ORM processing.
+
+    For the few write paths where that processing costs more than the write (registry imports,
+    log appends). Rows must share their keys; values are plain Python scalars and datetimes.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+           f"VALUES ({', '.join([mark] * len(columns))})")
+    if conn.dialect.name == "sqlite":
+        params = [tuple(_sqlite_param(row[c]) for c in columns) for row in rows]
+    else:
+        params = [tuple(row[c] for c in columns) for row in rows]
+    conn.exec_driver_sql(sql, params)
 
 
 def table_of(model: type[Base]) -> Table:

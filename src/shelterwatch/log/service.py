@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from shelterwatch import db
@@ -70,7 +70,7 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime) ->
             "private_digest": body.private_digest, "prev_hash": prev, "hash": digest,
         })
         prev = digest
-    session.execute(insert(db.table_of(Fact)), rows)  # Core executemany
+    db.bulk_insert(session, db.table_of(Fact), rows)
     session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
     head.seq, head.hash = seq, prev
     if session.get_bind().dialect.name == "postgresql":

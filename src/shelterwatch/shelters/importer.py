@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shelterwatch import db
@@ -164,7 +164,7 @@ def _write(session: Session, placed: list[tuple[ShelterRecord, str]], summary: I
         else:
             summary.unchanged += 1
     if inserts:
-        session.execute(insert(db.table_of(Shelter)), inserts)  # Core executemany: one statement
+        db.bulk_insert(session, db.table_of(Shelter), inserts)
     if updates:
         session.execute(update(Shelter), updates)
     log.append_many(session, facts, now=now)
