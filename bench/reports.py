@@ -1,11 +1,21 @@
 """Acknowledged residents' reports per second, beside a bare insert of the same row.
 
 For each database (SQLite, and PostgreSQL when reachable) it makes a fresh database with the real
-Kyiv registry, starts the real server (uvicorn, one process), and has C concurrent clients post
-`locked` reports for D seconds; a report counts once it was answered 201, i.e. committed with its
-facts, status re-derivation and idempotency receipt. Then it times the same database committing a
-bare INSERT of the same observation row, one transaction per row, with the same concurrency.
-The goal (issue 4) is at least half of the bare rate.
+Kyiv registry and measures, with C concurrent clients for D seconds each:
+
+* over HTTP: the real server (uvicorn, one process) answering `POST /v1/reports` with `locked`
+  reports; a report counts once it was answered 201, i.e. committed with its facts, status
+  re-derivation and idempotency receipt (group commit: many reports may share one commit).
+  Beside it, the same server process (the real app plus one bench-only route, see
+  `bench/bare_insert_app.py`) answering a request whose handler does a bare single-row INSERT of
+  the same observation row and commits it, one transaction per request: same clients, same HTTP
+  stack, same body validation. This is the like-for-like pair the goal is judged on.
+* in-process, no HTTP: C threads handing reports to the process's report writer and waiting for
+  each commit, beside C threads each committing a bare INSERT of the same row per call.
+
+The goal (issue 4) is acknowledged reports at least half of the bare rate. The machine is shared
+(2 cores, other work running), so figures move between runs; the ratios are taken from runs made
+back to back.
 
     .venv/bin/python bench/reports.py [--seconds 10] [--clients 16] [--pg URL | --no-pg]
 """
@@ -15,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import subprocess
 import sys
 import tempfile
 import threading
@@ -23,6 +34,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 from sqlalchemy import create_engine, insert, select, text
@@ -31,14 +43,18 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.server import LiveServer  # noqa: E402
+from tests.support.server import free_port  # noqa: E402
 
 from shelterwatch import db, migrate  # noqa: E402
 from shelterwatch.areas import service as areas  # noqa: E402
 from shelterwatch.clock import utcnow  # noqa: E402
 from shelterwatch.ingest import mapping as mappings  # noqa: E402
 from shelterwatch.ingest import registry_csv  # noqa: E402
+from shelterwatch.observations import idempotency  # noqa: E402
 from shelterwatch.observations.models import Observation  # noqa: E402
+from shelterwatch.reports.limits import ReportLimits  # noqa: E402
+from shelterwatch.reports.schemas import ReportIn  # noqa: E402
+from shelterwatch.reports.writer import Job, ReportWriter  # noqa: E402
 from shelterwatch.shelters import importer  # noqa: E402
 from shelterwatch.shelters.models import Shelter  # noqa: E402
 
@@ -84,20 +100,55 @@ def in_parallel(clients: int, seconds: float, one: Callable[[int, int], bool]) -
     return sum(done) / (time.perf_counter() - start)
 
 
-def reports_per_s(url: str, shelters: list[int], clients: int, seconds: float,
-                  workdir: Path) -> float:
-    env = {"DATABASE_URL": url, "SHELTERWATCH_REPORTS_PER_ADDRESS_PER_MINUTE": "100000000",
-           "SHELTERWATCH_REPORTS_PER_DEVICE_PER_HOUR": "100000000"}
-    server = LiveServer({**os.environ, **env}, workdir / "server.log").start()
+UNLIMITED = {"SHELTERWATCH_REPORTS_PER_ADDRESS_PER_MINUTE": "100000000",
+             "SHELTERWATCH_REPORTS_PER_DEVICE_PER_HOUR": "100000000"}
+
+
+class Server:
+    """`uvicorn MODULE:app` in a subprocess on a free loopback port, as the product is served."""
+
+    def __init__(self, module: str, url: str, log_path: Path) -> None:
+        self.url = f"http://127.0.0.1:{free_port()}"
+        env = {**os.environ, "DATABASE_URL": url, **UNLIMITED,
+               "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT / "src")])}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", f"{module}:app", "--host", "127.0.0.1",
+             "--port", self.url.rsplit(":", 1)[1], "--log-level", "warning"],
+            env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, cwd=ROOT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/v1/areas", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(20)
+
+
+def report_body(shelters: list[int], worker: int, n: int) -> dict[str, object]:
+    return {"shelter_id": shelters[(worker * 7919 + n) % len(shelters)], "kind": "locked",
+            "device_id": f"bench-{worker:03d}-{n:07d}", "lat": 50.45, "lon": 30.52}
+
+
+def over_http(module: str, path: str, url: str, shelters: list[int], clients: int,
+              seconds: float, workdir: Path) -> float:
+    """201s per second from `clients` HTTP clients posting reports to `path`."""
+    server = Server(module, url, workdir / "server.log")
     local = threading.local()
     try:
         def post(worker: int, n: int) -> bool:
             if not hasattr(local, "http"):
                 local.http = httpx.Client(base_url=server.url, timeout=30)
-            r = local.http.post("/v1/reports", json={
-                "shelter_id": shelters[(worker * 7919 + n) % len(shelters)], "kind": "locked",
-                "device_id": f"bench-{worker:03d}-{n:07d}", "lat": 50.45, "lon": 30.52},
-                headers={"Idempotency-Key": f"bench-{worker}-{n}-{secrets.token_hex(4)}"})
+            r = local.http.post(path, json=report_body(shelters, worker, n),
+                                headers={"Idempotency-Key": f"b-{worker}-{n}-"
+                                                            f"{secrets.token_hex(4)}"})
             return r.status_code == 201
 
         in_parallel(clients, 1.0, post)  # warm up
@@ -106,7 +157,30 @@ def reports_per_s(url: str, shelters: list[int], clients: int, seconds: float,
         server.stop()
 
 
+def reports_in_process(url: str, shelters: list[int], clients: int, seconds: float) -> float:
+    """Committed reports per second from `clients` threads handing them to the report writer."""
+    limits = ReportLimits(SimpleNamespace(reports_per_device_per_hour=10**8,  # type: ignore[arg-type]
+                                          reports_per_address_per_minute=10**8))
+    writer = ReportWriter(url, limits=limits, tracking_prefix="KV")
+
+    def one(worker: int, n: int) -> bool:
+        done = threading.Event()
+        outcome: list[object] = []
+        report = ReportIn(**report_body(shelters, worker, n))  # type: ignore[arg-type]
+        writer.put(Job(report, f"p-{worker}-{n}-{secrets.token_hex(4)}",
+                       idempotency.request_hash(report.model_dump()), "127.0.0.1",
+                       lambda o: (outcome.append(o), done.set())))
+        done.wait()
+        return getattr(outcome[0], "status_code", None) == 201
+
+    in_parallel(clients, 1.0, one)
+    rate = in_parallel(clients, seconds, one)
+    db.dispose(url)
+    return rate
+
+
 def bare_inserts_per_s(url: str, shelters: list[int], clients: int, seconds: float) -> float:
+    """Bare single-row INSERTs of the same row, one transaction each, from `clients` threads."""
     engine = db.make_engine(url)
     now = datetime.now(UTC)
 
@@ -149,13 +223,23 @@ def main() -> None:
                 lanes.append(("postgresql", pg_database(args.pg, "sw_bench_reports")))
             except Exception as exc:  # no server: say so and bench SQLite alone
                 print(f"postgresql: skipped ({type(exc).__name__}: {exc})".splitlines()[0])
-        print(f"{args.clients} concurrent clients, {args.seconds:.0f} s per measurement")
+        print(f"{args.clients} concurrent clients, {args.seconds:.0f} s per measurement, "
+              f"{os.cpu_count()} CPUs; acknowledged = committed before its 201 / its answer;")
+        print("bare = one INSERT of the same observation row committed per request, same clients")
+        print(f"{'':>10}  {'path':<11} {'acknowledged/s':>14} {'bare inserts/s':>14}  ratio")
         for name, url in lanes:
             shelters = prepare(url)
-            acked = reports_per_s(url, shelters, args.clients, args.seconds, workdir)
-            bare = bare_inserts_per_s(url, shelters, args.clients, args.seconds)
-            print(f"{name:>10}: {acked:8.1f} acknowledged reports/s   {bare:8.1f} bare inserts/s"
-                  f"   ratio {acked / bare:.2f} (goal >= 0.50)")
+            pairs = [
+                ("HTTP", over_http("shelterwatch.asgi", "/v1/reports", url, shelters,
+                                   args.clients, args.seconds, workdir),
+                 over_http("bare_insert_app", "/bench/bare-insert", url, shelters,
+                           args.clients, args.seconds, workdir)),
+                ("in-process", reports_in_process(url, shelters, args.clients, args.seconds),
+                 bare_inserts_per_s(url, shelters, args.clients, args.seconds)),
+            ]
+            for path, acked, bare in pairs:
+                print(f"{name:>10}  {path:<11} {acked:14.1f} {bare:14.1f}  {acked / bare:.2f}"
+                      f"  (goal >= 0.50)")
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from shelterwatch.alerts.models import Alert
@@ -30,6 +30,7 @@ from shelterwatch.incidents import service as incidents
 from shelterwatch.incidents.intake import Intake
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log import service as log
+from shelterwatch.log.models import LogHead
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.models import Observation, ShelterStatus
 from shelterwatch.observations.service import Evaluation
@@ -62,7 +63,7 @@ class _State:
 
     next_seq: int
     shelters: dict[int, Shelter]
-    alerts: list[Alert]
+    alerts: list[Any]  # rows of (id, area_id), oldest first
     ancestors: dict[str, list[str]]
     open_incidents: dict[int, Incident]
     evidence: dict[int, list[status_rules.Evidence]]
@@ -74,6 +75,32 @@ class _State:
     next_incident_id: int | None = None
 
 
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
+
+
+# Built once: each batch only binds values, so no statement is constructed or keyed per report.
+OBSERVATIONS, STATUSES = _table(Observation), _table(ShelterStatus)
+_o, _s, _sh = OBSERVATIONS.c, STATUSES.c, _table(Shelter).c
+_a, _i, _h = _table(Alert).c, _table(Incident).c, _table(LogHead).c
+HEAD = select(_h.seq).where(_h.id == log.HEAD_ID).with_for_update()
+SHELTERS = select(_sh.id, _sh.lat, _sh.lon, _sh.area_id).where(
+    _sh.id.in_(bindparam("ids", expanding=True)))
+ACTIVE_ALERTS = select(_a.id, _a.area_id).where(
+    _a.started_at <= bindparam("at"), or_(_a.ended_at.is_(None), _a.ended_at > bindparam("at"))
+).order_by(_a.started_at, _a.id)
+OPEN_INCIDENTS = select(_i.id).where(_i.shelter_id.in_(bindparam("ids", expanding=True)),
+                                     _i.resolved_at.is_(None))
+EVIDENCE = select(_o.id, _o.shelter_id, _o.kind, _o.role, _o.at, _o.reporter, _o.distance_m,
+                  _o.reason).where(_o.shelter_id.in_(bindparam("ids", expanding=True)),
+                                   _o.at >= bindparam("since"), _o.at <= bindparam("at"))
+STATUS_NOW = select(_s.shelter_id, _s.status, _s.explanation_en, _s.confidence).where(
+    _s.shelter_id.in_(bindparam("ids", expanding=True)))
+TAKEN = select(_o.id).where(_o.id.in_(bindparam("ids", expanding=True)))
+UPDATE_STATUS = update(STATUSES).where(_s.shelter_id == bindparam("b_shelter_id")).values(
+    {c.name: bindparam(f"b_{c.name}") for c in STATUSES.c if c.name != "shelter_id"})
+
+
 def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
                 tracking_prefix: str) -> list[Intake | ShelterwatchError]:
     """Record each observation in order and act on its door's case; the caller commits.
@@ -82,16 +109,19 @@ def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
     and leaves the transaction for the caller to roll back.
     """
     session.flush()
-    head = log.lock(session)
+    conn = session.connection()
+    head = conn.execute(HEAD).scalar()
+    if head is None:  # a fresh log: let the log make its head row
+        head = log.lock(session)
     ids = sorted({i.shelter_id for i in items})
-    state = _State(next_seq=head + 1, shelters=_shelters(session, ids),
-                   alerts=_active_alerts(session, now), ancestors={},
+    state = _State(next_seq=head + 1, shelters=_shelters(conn, ids),
+                   alerts=list(conn.execute(ACTIVE_ALERTS, {"at": as_utc(now)})), ancestors={},
                    open_incidents=_open_incidents(session, ids),
-                   evidence=_evidence(session, ids, now),
-                   statuses=_statuses(session, ids))
+                   evidence=_evidence(conn, ids, now),
+                   statuses=_statuses(conn, ids))
     if state.alerts:
         state.ancestors = _ancestors(session, {s.area_id for s in state.shelters.values()})
-    tracking_ids = iter(_tracking_ids(session, len(items), tracking_prefix))
+    tracking_ids = iter(_tracking_ids(conn, len(items), tracking_prefix))
     results: list[Intake | ShelterwatchError] = []
     for item in items:
         shelter = state.shelters.get(item.shelter_id)
@@ -167,7 +197,7 @@ def _evaluate(state: _State, shelter_id: int, seq: int, actor: str, now: datetim
 
 
 def _act(session: Session, state: _State, decision: rules.Decision, row: dict[str, Any],
-         shelter: Shelter, alert: Alert | None, incident: Incident | None, actor: str,
+         shelter: Shelter, alert: Any, incident: Incident | None, actor: str,
          now: datetime) -> Incident | None:
     """`intake._act`, writing through the batch: the same facts and the same incident rows."""
     action = decision.action
@@ -217,27 +247,23 @@ def _write(session: Session, state: _State, now: datetime) -> None:
     seqs = log.append_many(session, state.facts, now=now)
     if seqs[-1] != state.next_seq - 1:
         raise RuntimeError("the log moved under its lock; the batch is not written")
-    session.execute(insert(Observation), state.observation_rows)
+    conn = session.connection()
+    conn.execute(insert(OBSERVATIONS), state.observation_rows)
     new = [v for k, v in state.status_rows.items() if k in state.new_status_ids]
-    old = [v for k, v in state.status_rows.items() if k not in state.new_status_ids]
+    old = [{f"b_{c}": x for c, x in v.items()} for k, v in state.status_rows.items()
+           if k not in state.new_status_ids]
     if new:
-        session.execute(insert(ShelterStatus), new)
+        conn.execute(insert(STATUSES), new)
     if old:  # an UPDATE by primary key per row, sent as one executemany
-        session.execute(update(ShelterStatus), old)
-    session.flush()  # incidents opened, joined or resolved
+        conn.execute(UPDATE_STATUS, old)
+    if session.dirty or session.new:
+        session.flush()  # incidents opened, joined or resolved
 
 
-def _shelters(session: Session, ids: Sequence[int]) -> dict[int, Shelter]:
-    rows = session.execute(select(Shelter).where(Shelter.id.in_(ids))).scalars()
-    return {s.id: s for s in rows}
-
-
-def _active_alerts(session: Session, now: datetime) -> list[Alert]:
-    at = as_utc(now)
-    return list(session.execute(
-        select(Alert).where(Alert.started_at <= at,
-                            or_(Alert.ended_at.is_(None), Alert.ended_at > at))
-        .order_by(Alert.started_at, Alert.id)).scalars())
+def _shelters(conn: Connection, ids: Sequence[int]) -> dict[int, Shelter]:
+    """The batch's shelters, as plain (unattached) rows: only position and area are needed."""
+    return {r.id: Shelter(id=r.id, lat=r.lat, lon=r.lon, area_id=r.area_id)
+            for r in conn.execute(SHELTERS, {"ids": ids})}
 
 
 def _ancestors(session: Session, area_ids: Iterable[str]) -> dict[str, list[str]]:
@@ -261,7 +287,7 @@ def _ancestors(session: Session, area_ids: Iterable[str]) -> dict[str, list[str]
     return chains
 
 
-def _alert_over(state: _State, area_id: str) -> Alert | None:
+def _alert_over(state: _State, area_id: str) -> Any:
     """The oldest alert on now over this area or any area above it (`intake.active_alert`)."""
     if not state.alerts:
         return None
@@ -270,36 +296,33 @@ def _alert_over(state: _State, area_id: str) -> Alert | None:
 
 
 def _open_incidents(session: Session, ids: Sequence[int]) -> dict[int, Incident]:
-    rows = session.execute(
-        select(Incident).where(Incident.shelter_id.in_(ids), Incident.resolved_at.is_(None))
-        .order_by(Incident.id)).scalars()
+    """Open cases of the batch's shelters, loaded as rows the session tracks (rarely any)."""
+    found = list(session.connection().execute(OPEN_INCIDENTS, {"ids": ids}).scalars())
+    if not found:
+        return {}
+    rows = session.execute(select(Incident).where(Incident.id.in_(found))
+                           .order_by(Incident.id)).scalars()
     return {i.shelter_id: i for i in rows}  # the newest wins, as in `incidents.open_for`
 
 
-def _evidence(session: Session, ids: Sequence[int],
+def _evidence(conn: Connection, ids: Sequence[int],
               now: datetime) -> dict[int, list[status_rules.Evidence]]:
     at = as_utc(now)
     since = at - status_rules.evaluation_horizon()
-    o = Observation.__table__.c
-    rows = session.execute(
-        select(o.id, o.shelter_id, o.kind, o.role, o.at, o.reporter, o.distance_m, o.reason)
-        .where(o.shelter_id.in_(ids), o.at >= since, o.at <= at))
     found: dict[int, list[status_rules.Evidence]] = {}
-    for r in rows:
+    for r in conn.execute(EVIDENCE, {"ids": ids, "since": since, "at": at}):
         found.setdefault(r.shelter_id, []).append(status_rules.Evidence(
             id=r.id, kind=ObservationKind(r.kind), role=Role(r.role), at=as_utc(r.at),
             reporter=r.reporter, distance_m=r.distance_m, reason=r.reason))
     return found
 
 
-def _statuses(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str, float]]:
-    s = ShelterStatus.__table__.c
-    rows = session.execute(select(s.shelter_id, s.status, s.explanation_en, s.confidence)
-                           .where(s.shelter_id.in_(ids)))
-    return {r.shelter_id: (r.status, r.explanation_en, r.confidence) for r in rows}
+def _statuses(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, str, float]]:
+    return {r.shelter_id: (r.status, r.explanation_en, r.confidence)
+            for r in conn.execute(STATUS_NOW, {"ids": ids})}
 
 
-def _tracking_ids(session: Session, n: int, prefix: str) -> list[str]:
+def _tracking_ids(conn: Connection, n: int, prefix: str) -> list[str]:
     """`n` fresh, unused tracking ids, checked against the table in one query per round."""
     chosen: list[str] = []
     for _ in range(20):
@@ -308,8 +331,7 @@ def _tracking_ids(session: Session, n: int, prefix: str) -> list[str]:
             return chosen
         candidates = {tracking.encode(prefix, secrets.randbelow(tracking.SPACE))
                       for _ in range(wanted)} - set(chosen)
-        taken = set(session.execute(
-            select(Observation.id).where(Observation.id.in_(candidates))).scalars())
+        taken = set(conn.execute(TAKEN, {"ids": sorted(candidates)}).scalars())
         chosen.extend(sorted(candidates - taken))
     if len(chosen) < n:
         raise RuntimeError("could not find unused tracking ids in 20 tries")

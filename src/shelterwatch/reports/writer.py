@@ -20,10 +20,10 @@ import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -160,13 +160,13 @@ class ReportWriter:
                                    "response": orjson.dumps(receipt.body).decode(),
                                    "created_at": now})
         if remembered:
-            session.execute(insert(IdempotencyKey), remembered)
+            session.connection().execute(insert(_keys), remembered)
         for n, job in enumerate(jobs):
             if job.same_as is not None:  # a retry that arrived in the same batch as its first
                 outcomes[n] = outcomes[jobs.index(job.same_as)]
         return [outcomes[n] for n in range(len(jobs))]
 
-    def _refusal(self, job: Job, stored: dict[str, IdempotencyKey],
+    def _refusal(self, job: Job, stored: dict[str, Any],
                  first_by_key: dict[str, Job]) -> Outcome | None:
         """A stored receipt or a refusal for this job, or None when it is to be written."""
         if job.key is not None:
@@ -200,12 +200,17 @@ def _item(report: ReportIn) -> batch.Item:
     return batch.Item(**fields)
 
 
-def _stored_receipts(session: Session, keys: list[str]) -> dict[str, IdempotencyKey]:
+_keys = cast(Table, IdempotencyKey.__table__)
+STORED = select(_keys.c.key, _keys.c.request_hash, _keys.c.status_code, _keys.c.response).where(
+    _keys.c.scope == SCOPE, _keys.c.key.in_(bindparam("keys", expanding=True)))
+
+
+def _stored_receipts(session: Session, keys: list[str]) -> dict[str, Any]:
+    """The receipts already committed for these keys (rows of key, hash, status, response)."""
     if not keys:
         return {}
-    rows = session.execute(select(IdempotencyKey).where(IdempotencyKey.scope == SCOPE,
-                                                        IdempotencyKey.key.in_(set(keys))))
-    return {r.key: r for r in rows.scalars()}
+    rows = session.connection().execute(STORED, {"keys": sorted(set(keys))})
+    return {r.key: r for r in rows}
 
 
 def _reused(key: str) -> Conflict:
