@@ -113,7 +113,7 @@ def owner_standings(actor: Operator, session: ReadSession) -> dict[str, Any]:
 
 
 def _area_name(session: Session, area_id: str) -> str:
-    """The desk reads "м. Київ / Kyiv", not the alert source's numeric UID."""
+    """The desk reads "Київ / Kyiv", not the alert source's numeric UID "31"."""
     area = session.get(Area, area_id)
     if area is None:
         return area_id

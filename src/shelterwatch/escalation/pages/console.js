@@ -5,65 +5,112 @@ const $ = (id) => document.getElementById(id);
 let token = localStorage.getItem("sw_operator_token") || "";
 let state = null;
 let skew = 0;  // server clock minus ours, so timers count in the server's time
+let pressed = null;  // the key of the button in flight: disabling it blurs it
+
+// Every code the API speaks, in both languages: the desk may be staffed by either.
+const WORDS = {
+  air_raid: "Повітряна тривога / Air raid", artillery: "Артобстріл / Artillery",
+  urban_fights: "Вуличні бої / Urban fights", chemical: "Хімічна загроза / Chemical",
+  nuclear: "Радіаційна загроза / Nuclear",
+  unlock_door: "Двері / Door unlock", notify_keyholders: "Ключник / Keyholder",
+  dispatch_patrol: "Патруль / Patrol", escalate_operator: "Оператор / Operator",
+  cancel_patrol_task: "Відкликати патруль / Call off patrol",
+  notify_owner: "Балансоутримувач / Owner",
+  open_locked: "Відчинити зачинене / Open locked", check: "Перевірка / Check",
+  open: "нове / new", taken: "в дорозі / on the way", done: "виконано / done",
+  cancelled: "скасовано / cancelled", locked: "зачинено / locked", unlocked: "відчинено / unlocked",
+};
+const word = (code) => WORDS[code] || code;
+
+class Refused extends Error {
+  constructor(status, detail) { super(detail); this.status = status; }
+}
 
 async function api(method, path) {
   const res = await fetch(path, { method, headers: { "Authorization": "Bearer " + token } });
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(data.detail || res.statusText);
+  if (!res.ok) throw new Refused(res.status, data.detail || res.statusText);
   return data;
 }
 
 const mmss = (s) => `${s < 0 ? "-" : ""}${Math.floor(Math.abs(s) / 60)}:${
   String(Math.floor(Math.abs(s) % 60)).padStart(2, "0")}`;
 const now = () => Date.now() + skew;
+const say = (text) => { $("msg").textContent = text; };
 
 function cell(row, text, cls) {
   const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls; return td;
 }
 
-function act(label, path, confirmText) {
+function act(label, name, key, path, confirmText) {
   const b = document.createElement("button");
+  b.type = "button";
   b.textContent = label;
+  b.setAttribute("aria-label", `${label}: ${name}`);  // rows differ only by what they act on
+  b.dataset.key = key;
   b.onclick = async () => {
     if (confirmText && !confirm(confirmText)) return;
-    try { await api("POST", path); } catch (e) { alert(e.message); }
+    pressed = key;
+    b.disabled = true;
+    try { await api("POST", path); say(""); } catch (e) { say(`Помилка / Error: ${e.message}`); }
     load();
   };
   return b;
 }
 
-function render() {
+// The timers tick once a second without rebuilding rows, so a focused button stays focused.
+function tick() {
   if (!state) return;
   const t = now();
   $("clock").textContent = new Date(t).toLocaleTimeString("uk-UA", { timeZone: "Europe/Kyiv" });
+  for (const el of document.querySelectorAll("[data-since]")) {
+    el.textContent = mmss((t - Number(el.dataset.since)) / 1000);
+  }
+  for (const el of document.querySelectorAll("[data-due]")) {
+    const left = (Number(el.dataset.due) - t) / 1000;
+    el.className = left < 0 ? "late timer" : "timer";
+    el.textContent = `${el.dataset.step} ${left < 0 ? "пора / due" : "за / in " + mmss(left)}`;
+  }
+}
+
+function renderAlerts() {
   const alerts = state.alerts;
   $("alert").textContent = alerts.length
-    ? "ТРИВОГА / ALERT: " + alerts.map((a) => `${a.area_id} ${a.type}`).join(", ") : "Відбій / Calm";
+    ? "ТРИВОГА / ALERT: " + alerts.map((a) => `${a.area_name} — ${word(a.type)}`).join(", ")
+    : "Відбій / Calm";
   $("alert").className = alerts.length ? "on" : "";
-  $("dead").textContent = state.dead_letters ? `undelivered: ${state.dead_letters}` : "";
+  $("dead").textContent = state.dead_letters
+    ? `не доставлено / undelivered: ${state.dead_letters}` : "";
+}
+
+function renderIncidents() {
   const body = $("incidents"); body.replaceChildren();
   for (const inc of state.incidents) {
     const row = body.insertRow();
+    row.dataset.incident = inc.id;
     cell(row, `${inc.tracking_id} (+${inc.me_too})`);
     cell(row, inc.address);
-    cell(row, mmss((t - Date.parse(inc.opened_at)) / 1000), "timer");
+    cell(row, "", "timer").dataset.since = Date.parse(inc.opened_at);
     const ladder = row.insertCell();
     for (const rung of inc.ladder) {
       const div = document.createElement("div");
-      if (rung.taken_at) { div.className = "done"; div.textContent = `✓ ${rung.step}`; }
-      else {
-        const left = (Date.parse(rung.due_at) - t) / 1000;
-        div.className = left < 0 ? "late timer" : "timer";
-        div.textContent = `${rung.step} ${left < 0 ? "due" : "in " + mmss(left)}`;
-      }
+      if (rung.taken_at) { div.className = "done"; div.textContent = `✓ ${word(rung.step)}`; }
+      else { div.dataset.due = Date.parse(rung.due_at); div.dataset.step = word(rung.step); }
       ladder.appendChild(div);
     }
     const actions = row.insertCell();
-    actions.appendChild(act("Відправити патруль / Dispatch now", `/v1/incidents/${inc.id}/dispatch`));
-    actions.appendChild(act("Хибне / False report", `/v1/incidents/${inc.id}/false-report`,
-                            "Mark this report false and call off its tasks?"));
+    actions.appendChild(act("Відправити патруль / Dispatch now", inc.address,
+                            `dispatch:${inc.id}`, `/v1/incidents/${inc.id}/dispatch`));
+    actions.appendChild(act("Хибне / False report", inc.address, `false:${inc.id}`,
+                            `/v1/incidents/${inc.id}/false-report`,
+                            "Позначити повідомлення хибним і відкликати завдання?\n"
+                            + "Mark this report false and call off its tasks?"));
   }
   if (!state.incidents.length) body.insertRow().insertCell().textContent = "—";
+}
+
+function renderSide() {
+  const names = new Map(state.units.map((u) => [u.id, u.name]));
   const units = $("units"); units.replaceChildren();
   for (const u of state.units) {
     const row = units.insertRow();
@@ -73,16 +120,38 @@ function render() {
   const tasks = $("tasks"); tasks.replaceChildren();
   for (const task of state.tasks) {
     const row = tasks.insertRow();
-    cell(row, task.kind); cell(row, task.shelter.address); cell(row, task.state);
-    cell(row, task.unit_id ? `unit ${task.unit_id}` : "—", "muted");
+    cell(row, word(task.kind)); cell(row, task.shelter.address); cell(row, word(task.state));
+    cell(row, task.unit_id ? names.get(task.unit_id) || `#${task.unit_id}` : "—", "muted");
   }
   const doors = $("doors"); doors.replaceChildren();
   for (const d of state.doors) {
     const row = doors.insertRow();
-    cell(row, `#${d.shelter_id}`); cell(row, d.state || "?", d.silent ? "late" : "");
+    cell(row, `#${d.shelter_id}`); cell(row, word(d.state || "?"), d.silent ? "late" : "");
     cell(row, d.silent ? "мовчить / silent" : "", "late");
-    row.insertCell().appendChild(act("Відчинити / Unlock", `/v1/doors/${d.shelter_id}/unlock`));
+    row.insertCell().appendChild(act("Відчинити / Unlock", `#${d.shelter_id}`,
+                                     `unlock:${d.shelter_id}`, `/v1/doors/${d.shelter_id}/unlock`));
   }
+}
+
+function render() {
+  const focused = (document.activeElement && document.activeElement.dataset
+    ? document.activeElement.dataset.key : undefined) || pressed;
+  pressed = null;
+  renderAlerts(); renderIncidents(); renderSide(); tick();
+  if (focused) {
+    const again = document.querySelector(`[data-key="${CSS.escape(focused)}"]`);
+    if (again) again.focus();
+  }
+}
+
+function refuse(status) {
+  // A token that is not an operator's opens nothing; say why and ask again.
+  token = ""; localStorage.removeItem("sw_operator_token");
+  $("login-msg").textContent = status === 403
+    ? "Цей токен не для пульта / This token is not an operator's"
+    : "Токен не прийнято / The token was refused";
+  $("login").hidden = false;
+  $("token").focus();
 }
 
 async function load() {
@@ -90,10 +159,11 @@ async function load() {
   try {
     state = await api("GET", "/v1/console");
     skew = Date.parse(state.now) - Date.now();
+    $("login").hidden = true; $("login-msg").textContent = "";
     render();
   } catch (e) {
-    $("alert").textContent = e.message;
-    if (/token/.test(e.message)) $("login").hidden = false;
+    if (e.status === 401 || e.status === 403) refuse(e.status);
+    else say(`Немає зв'язку з сервером / Server unreachable: ${e.message}`);
   }
 }
 
@@ -101,12 +171,11 @@ $("login").onsubmit = (ev) => {
   ev.preventDefault();
   token = $("token").value.trim();
   localStorage.setItem("sw_operator_token", token);
-  $("login").hidden = true;
   load();
 };
 
 const stream = new EventSource("/v1/stream");
 for (const kind of ["alert", "incident", "status"]) stream.addEventListener(kind, load);
-setInterval(render, 1000);  // the timers tick between events
-setInterval(load, 5000);    // rungs taken and a dropped stream show within seconds
+setInterval(tick, 1000);  // the timers tick between events
+setInterval(load, 5000);  // rungs taken and a dropped stream show within seconds
 load();
