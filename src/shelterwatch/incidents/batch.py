@@ -62,6 +62,7 @@ class _State:
     """What the batch knows, kept current as each observation is applied in order."""
 
     next_seq: int
+    head: tuple[int, str]
     shelters: dict[int, Shelter]
     alerts: list[Any]  # rows of (id, area_id), oldest first
     ancestors: dict[str, list[str]]
@@ -83,7 +84,7 @@ def _table(model: Any) -> Table:
 OBSERVATIONS, STATUSES = _table(Observation), _table(ShelterStatus)
 _o, _s, _sh = OBSERVATIONS.c, STATUSES.c, _table(Shelter).c
 _a, _i, _h = _table(Alert).c, _table(Incident).c, _table(LogHead).c
-HEAD = select(_h.seq).where(_h.id == log.HEAD_ID).with_for_update()
+HEAD = select(_h.seq, _h.hash).where(_h.id == log.HEAD_ID).with_for_update()
 SHELTERS = select(_sh.id, _sh.lat, _sh.lon, _sh.area_id).where(
     _sh.id.in_(bindparam("ids", expanding=True)))
 ACTIVE_ALERTS = select(_a.id, _a.area_id).where(
@@ -110,11 +111,12 @@ def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
     """
     session.flush()
     conn = session.connection()
-    head = conn.execute(HEAD).scalar()
+    head = conn.execute(HEAD).first()
     if head is None:  # a fresh log: let the log make its head row
-        head = log.lock(session)
+        log.lock(session)
+        head = conn.execute(HEAD).one()
     ids = sorted({i.shelter_id for i in items})
-    state = _State(next_seq=head + 1, shelters=_shelters(conn, ids),
+    state = _State(next_seq=head.seq + 1, head=(head.seq, head.hash), shelters=_shelters(conn, ids),
                    alerts=list(conn.execute(ACTIVE_ALERTS, {"at": as_utc(now)})), ancestors={},
                    open_incidents=_open_incidents(session, ids),
                    evidence=_evidence(conn, ids, now),
@@ -244,7 +246,7 @@ def _write(session: Session, state: _State, now: datetime) -> None:
     """The batch's rows, one statement per table."""
     if not state.facts:
         return
-    seqs = log.append_many(session, state.facts, now=now)
+    seqs = log.append_many(session, state.facts, now=now, locked_head=state.head)
     if seqs[-1] != state.next_seq - 1:
         raise RuntimeError("the log moved under its lock; the batch is not written")
     conn = session.connection()

@@ -47,12 +47,20 @@ def lock(session: Session) -> int:
     return _lock_head(session).seq
 
 
-def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime) -> list[int]:
-    """Append facts in order within the caller's transaction; returns their seqs."""
+def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
+                locked_head: tuple[int, str] | None = None) -> list[int]:
+    """Append facts in order within the caller's transaction; returns their seqs.
+
+    `locked_head` is the (seq, hash) a caller read while already holding the log's lock in this
+    transaction (a batch writer), which spares locking and reading the head twice.
+    """
     if not facts:
         return []
-    head = _lock_head(session)
-    seq, prev = head.seq, head.hash
+    head = None
+    if locked_head is None:
+        head = _lock_head(session)
+        locked_head = (head.seq, head.hash)
+    seq, prev = locked_head
     at = chain.format_at(now)
     rows: list[dict[str, Any]] = []
     for fact in facts:
@@ -72,7 +80,8 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime) ->
         prev = digest
     db.bulk_insert(session, db.table_of(Fact), rows)
     session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
-    head.seq, head.hash = seq, prev
+    if head is not None:
+        head.seq, head.hash = seq, prev
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_notify(:c, :s)"), {"c": NOTIFY_CHANNEL, "s": str(seq)})
     return [r["seq"] for r in rows]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Connection, Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,6 +65,7 @@ class ReportWriter:
         self._waiting: list[Job] = []
         self._cond = threading.Condition()
         self._running = False
+        self._conn: Connection | None = None
 
     async def submit(self, report: ReportIn, *, key: str | None, address: str | None) -> Any:
         """Queue a report and wait, without holding a thread, until it is committed or refused."""
@@ -96,6 +97,9 @@ class ReportWriter:
                     self._cond.wait(IDLE_EXIT_S)
                 if not self._waiting:
                     self._running = False
+                    if self._conn is not None:
+                        self._conn.close()
+                        self._conn = None
                     return
                 jobs, self._waiting = self._waiting, []
             self._write(jobs)
@@ -118,14 +122,23 @@ class ReportWriter:
             job.answer(outcome)
 
     def _transaction(self, jobs: list[Job]) -> list[Outcome]:
-        session = db.session_factory(self.database_url)()
+        """One transaction on the writer's own connection, held between batches so that no
+        batch pays a pool check-out and its liveness ping; any failure discards it."""
+        if self._conn is None:
+            self._conn = db.engine_for(self.database_url).connect()
+        session = Session(bind=self._conn, expire_on_commit=False)
         try:
             with idempotency.one_writer(session):
                 outcomes = self._in(session, jobs)
                 session.commit()
             return outcomes
+        except BaseException:
+            session.close()
+            self._conn.invalidate()
+            self._conn.close()
+            self._conn = None
+            raise
         finally:
-            session.rollback()
             session.close()
 
     def _in(self, session: Session, jobs: list[Job]) -> list[Outcome]:
