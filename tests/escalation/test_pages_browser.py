@@ -262,9 +262,13 @@ def test_patrol_takes_the_task_on_a_phone_and_records_the_door_forced_open(
                    geolocation={"latitude": city.clinic.lat, "longitude": city.clinic.lon})
     page = tab.page
     page.goto("/patrol")
-    page.get_by_label(re.compile("Patrol token"))
+    token_field = page.get_by_label(re.compile("Patrol token"))
     assert in_both_languages(page.locator("label[for='token']").inner_text())
-    sign_in_by_keyboard(page, city.patrol)
+    sign_in_by_keyboard(page, city.operator)  # a token, but not a patrol's
+    page.get_by_role("alert").wait_for()
+    assert "This is not a patrol's token" in page.get_by_role("alert").inner_text()
+    token_field.fill(city.patrol)
+    token_field.press("Enter")
     page.wait_for_selector("#login", state="hidden")
     assert "Десна 12" in page.locator("#unit").inner_text()
 
