@@ -233,11 +233,29 @@ def test_operator_marks_a_report_false_and_the_board_clears(
     row = page.locator("#incidents tr", has_text=CLINIC_ADDRESS)
     row.wait_for()
 
+    # A poll already under way reads the board before the false report and answers after it.
+    held: list[tuple[Any, Any]] = []
+
+    def hold_first(route: Any) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))
+
+    page.route("**/v1/console", hold_first)
+    page.evaluate("() => { load(); }")
+    while not held:
+        page.wait_for_timeout(20)
+
     false_report = row.get_by_role("button", name=re.compile("False report"))
     page.once("dialog", lambda d: d.accept())
     false_report.focus()
     page.keyboard.press("Enter")
     row.wait_for(state="detached")
+    route, stale = held[0]
+    with page.expect_request_finished(lambda r: r.url.endswith("/v1/console")):
+        route.fulfill(response=stale)
+    page.evaluate("() => new Promise((r) => setTimeout(r, 50))")
     assert page.locator("#incidents tr", has_text=CLINIC_ADDRESS).count() == 0
     page.locator("#tasks tr", has_text=CLINIC_ADDRESS).wait_for(state="detached")
 

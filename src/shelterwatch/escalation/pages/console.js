@@ -6,6 +6,7 @@ let token = localStorage.getItem("sw_operator_token") || "";
 let state = null;
 let skew = 0;  // server clock minus ours, so timers count in the server's time
 let pressed = null;  // the key of the button in flight: disabling it blurs it
+let asked = 0, shown = 0;  // board requests issued, and the newest one rendered
 
 // Every code the API speaks, in both languages: the desk may be staffed by either.
 const WORDS = {
@@ -156,8 +157,12 @@ function refuse(status) {
 
 async function load() {
   if (!token) { $("login").hidden = false; return; }
+  const mine = ++asked;
   try {
-    state = await api("GET", "/v1/console");
+    const fresh = await api("GET", "/v1/console");
+    // A poll sent before an action's commit may answer after it: never paint the past.
+    if (mine < shown) return;
+    shown = mine; state = fresh;
     skew = Date.parse(state.now) - Date.now();
     $("login").hidden = true; $("login-msg").textContent = "";
     render();

@@ -4,6 +4,7 @@ const $ = (id) => document.getElementById(id);
 let token = localStorage.getItem("sw_patrol_token") || "";
 let position = null;
 let pressed = null;  // the key of the button in flight: disabling it blurs it
+let asked = 0, shown = 0;  // task-list requests issued, and the newest one rendered
 
 const STATES = { open: "Нове / New", taken: "В дорозі / On the way" };
 const RESULTS = [["open", "Відчинено / Open", "open"],
@@ -94,8 +95,12 @@ function refuse(status, detail) {
 
 async function refresh() {
   if (!token) { $("login").hidden = false; return; }
+  const mine = ++asked;
   try {
     const data = await api("GET", "/v1/tasks");
+    // A refresh sent before a result's commit may answer after it: never paint the past.
+    if (mine < shown) return;
+    shown = mine;
     $("login").hidden = true; $("login-msg").textContent = "";
     $("unit").textContent = "· " + data.unit.name;
     $("available").checked = data.unit.available;
