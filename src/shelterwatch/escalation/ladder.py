@@ -16,6 +16,7 @@ from shelterwatch.areas import service as areas
 from shelterwatch.clock import as_utc
 from shelterwatch.config import Settings
 from shelterwatch.doors import service as doors
+from shelterwatch.errors import Conflict
 from shelterwatch.escalation import links
 from shelterwatch.escalation.models import StepTaken
 from shelterwatch.incidents.models import Incident
@@ -23,6 +24,7 @@ from shelterwatch.keyholders import service as keyholders
 from shelterwatch.log import service as log
 from shelterwatch.outbox import service as outbox
 from shelterwatch.patrols import service as patrols
+from shelterwatch.patrols.models import Task
 from shelterwatch.rules import dispatch
 from shelterwatch.rules.escalation import (
     EscalationPolicy,
@@ -91,6 +93,45 @@ def _record(session: Session, incident: Incident, step: Step, now: datetime, act
                         "shelter_id": incident.shelter_id, "step": step.value, **extra})
 
 
+def _dispatch(session: Session, *, incident: Incident, shelter: Shelter | None, key: str,
+              settings: Settings, now: datetime, actor: str) -> Task:
+    """An `open_locked` task for the available unit nearest by travel time (or for anyone)."""
+    unit_id, eta = None, None
+    if shelter is not None:
+        choice = dispatch.choose_unit(
+            patrols.states(session), lat=shelter.lat, lon=shelter.lon, now=now,
+            travel=dispatch.Travel(speed_mps=settings.patrol_speed_mps))
+        if choice is not None:
+            unit_id, eta = choice.unit_id, choice.travel_s
+    return patrols.create_task(session, key=key, kind=TaskKind.OPEN_LOCKED,
+                               shelter_id=incident.shelter_id, incident_id=incident.id,
+                               alert_id=incident.alert_id, unit_id=unit_id, eta_s=eta, now=now,
+                               actor=actor)
+
+
+def dispatch_now(session: Session, *, incident: Incident, settings: Settings, now: datetime,
+                 actor: str) -> Task:
+    """The operator's "dispatch now": the case's live task, or a new one when none is live.
+
+    A task called off earlier (the keyholder said open, then residents say locked again) stays
+    in the record as it was; the new dispatch is a task of its own with its own key.
+    """
+    if incident.resolved_at is not None:
+        raise Conflict(f"case {incident.tracking_id} is closed ({incident.resolution}); "
+                       "there is nothing to dispatch to")
+    tasks = patrols.tasks_for_incident(session, incident.id, kind=TaskKind.OPEN_LOCKED)
+    live = next((t for t in tasks if t.state in (patrols.OPEN, patrols.TAKEN)), None)
+    if live is not None:
+        return live
+    key = f"incident:{incident.id}:open_locked" + (f":{len(tasks) + 1}" if tasks else "")
+    task = _dispatch(session, incident=incident, shelter=session.get(Shelter, incident.shelter_id),
+                     key=key, settings=settings, now=now, actor=actor)
+    if Step.DISPATCH_PATROL not in steps_taken(session, incident.id):
+        _record(session, incident, Step.DISPATCH_PATROL, now, actor, task_id=task.id,
+                unit_id=task.unit_id)
+    return task
+
+
 def take_step(session: Session, *, incident: Incident, step: Step, settings: Settings,
               now: datetime, actor: str = ACTOR) -> None:
     """Take one rung now, whatever its delay: the worker when due, an operator on demand."""
@@ -128,18 +169,9 @@ def take_step(session: Session, *, incident: Incident, step: Step, settings: Set
                       "event": step.value}), now=now, actor=actor)
         _record(session, incident, step, now, actor, recipients=len(people))
     elif step is Step.DISPATCH_PATROL:
-        unit_id, eta = None, None
-        if shelter is not None:
-            choice = dispatch.choose_unit(
-                patrols.states(session), lat=shelter.lat, lon=shelter.lon, now=now,
-                travel=dispatch.Travel(speed_mps=settings.patrol_speed_mps))
-            if choice is not None:
-                unit_id, eta = choice.unit_id, choice.travel_s
-        task = patrols.create_task(session, key=f"{subject}:open_locked",
-                                   kind=TaskKind.OPEN_LOCKED, shelter_id=incident.shelter_id,
-                                   incident_id=incident.id, alert_id=incident.alert_id,
-                                   unit_id=unit_id, eta_s=eta, now=now, actor=actor)
-        _record(session, incident, step, now, actor, task_id=task.id, unit_id=unit_id)
+        task = _dispatch(session, incident=incident, shelter=shelter, key=f"{subject}:open_locked",
+                         settings=settings, now=now, actor=actor)
+        _record(session, incident, step, now, actor, task_id=task.id, unit_id=task.unit_id)
     elif step is Step.ESCALATE_OPERATOR:
         _record(session, incident, step, now, actor)
         log.append(session, kind="incident.escalated", actor=actor, now=now,

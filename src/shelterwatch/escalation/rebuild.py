@@ -107,11 +107,7 @@ def _apply_task(session: Session, kind: str, payload: dict[str, Any], private: d
     task_id = int(payload["id"])
     task = session.get(Task, task_id)
     if task is None:
-        # Facts from before the key was logged: the two keys the worker has ever used.
-        key = payload.get("key") or (
-            f"incident:{payload['incident_id']}:open_locked" if payload["kind"] == "open_locked"
-            else f"alert:{payload['alert_id']}:check:{payload['shelter_id']}")
-        task = Task(id=task_id, key=key, created_at=at)
+        task = Task(id=task_id, key=payload["key"], created_at=at)
         session.add(task)
     eta = payload.get("eta_s")
     task.kind, task.shelter_id = payload["kind"], int(payload["shelter_id"])

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shelterwatch.alerts import service as alerts
@@ -32,7 +32,6 @@ from shelterwatch.outbox.models import DeadLetter
 from shelterwatch.patrols import service as patrols
 from shelterwatch.patrols import views as patrol_views
 from shelterwatch.patrols.views import task_view, unit_view
-from shelterwatch.rules.escalation import Step
 from shelterwatch.rules.escalation import ladder as rungs
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import Resolution, Role
@@ -129,16 +128,8 @@ def _all_door_ids(session: Session) -> list[int]:
 def dispatch_now(incident_id: int, actor: Operator, session: WriteSession,
                  settings: SettingsDep) -> dict[str, Any]:
     incident = incidents.get_or_raise(session, incident_id)
-    task = patrols.find_task(session, f"incident:{incident.id}:open_locked")
-    if task is None or task.state == patrols.CANCELLED:
-        if Step.DISPATCH_PATROL.value in ladder.steps_taken(session, incident.id):
-            session.execute(delete(StepTaken).where(
-                StepTaken.incident_id == incident.id,
-                StepTaken.step == Step.DISPATCH_PATROL.value))
-        ladder.take_step(session, incident=incident, step=Step.DISPATCH_PATROL,
-                         settings=settings, now=utcnow(), actor=actor.label)
-        task = patrols.find_task(session, f"incident:{incident.id}:open_locked")
-    assert task is not None
+    task = ladder.dispatch_now(session, incident=incident, settings=settings, now=utcnow(),
+                               actor=actor.label)
     view = task_view(session, task)
     session.commit()
     return view

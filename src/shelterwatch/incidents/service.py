@@ -159,16 +159,5 @@ def apply_resolved(session: Session, payload: Mapping[str, Any], at: datetime) -
     return incident
 
 
-def resolve_for_alert_end(session: Session, *, alert_id: int, actor: str,
-                          now: datetime) -> list[Incident]:
-    """When an alert ends, its still-open cases close as `alert_ended`."""
-    rows = session.execute(
-        select(Incident).where(Incident.alert_id == alert_id, Incident.resolved_at.is_(None))
-        .order_by(Incident.id)
-    ).scalars().all()
-    return [resolve(session, incident=i, resolution=Resolution.ALERT_ENDED, observation_id=None,
-                    actor=actor, now=now) for i in rows]
-
-
 APPLY = {"incident.opened": apply_opened, "incident.joined": apply_joined,
          "incident.resolved": apply_resolved}

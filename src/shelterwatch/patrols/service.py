@@ -85,6 +85,13 @@ def find_task(session: Session, key: str) -> Task | None:
     return session.execute(select(Task).where(Task.key == key)).scalar_one_or_none()
 
 
+def tasks_for_incident(session: Session, incident_id: int, *, kind: TaskKind) -> Sequence[Task]:
+    """An incident's tasks of one kind, oldest first."""
+    return session.execute(
+        select(Task).where(Task.incident_id == incident_id, Task.kind == kind.value)
+        .order_by(Task.id)).scalars().all()
+
+
 def create_task(session: Session, *, key: str, kind: TaskKind, shelter_id: int, now: datetime,
                 actor: str, unit_id: int | None = None, incident_id: int | None = None,
                 alert_id: int | None = None, position: int = 0,
