@@ -1,0 +1,67 @@
+"""`GET /v1/stream`: live status and incident events, and a reconnecting client misses nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import httpx
+
+from shelterwatch.config import Settings
+from tests.reports.helpers import bearer, kyiv_shelter, token
+from tests.support.server import LiveServer
+
+
+def read_events(url: str, *, last_event_id: str | None, until: Callable[[dict], bool],
+                limit: int = 200) -> list[dict]:
+    """Events as {id, event, data} until `until` says stop."""
+    headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
+    events, current = [], {}
+    with httpx.stream("GET", f"{url}/v1/stream", headers=headers, timeout=15) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith(("id:", "event:", "data:")):
+                key, _, value = line.partition(":")
+                current[key] = value.strip()
+            elif not line and "data" in current:
+                current["data"] = json.loads(current["data"])
+                events.append(current)
+                if until(current) or len(events) >= limit:
+                    return events
+                current = {}
+    return events
+
+
+def test_status_and_incident_events_stream_and_resume_from_last_event_id(
+        kyiv_settings: Settings, live_server: Callable[..., LiveServer]) -> None:
+    server = live_server()
+    url = kyiv_settings.database_url
+    shelter = kyiv_shelter(url)
+    operator = token(url, "operator")
+    assert httpx.post(f"{server.url}/v1/alerts", json={"area_id": "31", "type": "air_raid"},
+                      headers=bearer(operator)).status_code == 201
+    first = httpx.post(f"{server.url}/v1/reports", json={
+        "shelter_id": shelter.id, "kind": "locked", "device_id": "phone-0001",
+        "lat": shelter.lat, "lon": shelter.lon}).json()
+
+    seen = read_events(server.url, last_event_id="0",
+                       until=lambda e: e["event"] == "incident")
+    kinds = [(e["event"], e["data"]["kind"]) for e in seen]
+    assert ("alert", "alert.started") in kinds
+    assert ("status", "status.changed") in kinds
+    assert kinds[-1] == ("incident", "incident.opened")
+    status = next(e for e in seen if e["event"] == "status")
+    assert status["data"]["shelter_id"] == shelter.id
+    assert status["data"]["status"] == "locked_reported"
+    # Private fields never travel on the public stream.
+    assert "phone-0001" not in json.dumps(seen)
+    assert first["tracking_id"] in json.dumps(seen)
+
+    # A client that saw everything up to the incident reconnects and gets only what came after.
+    last = seen[-1]["id"]
+    httpx.post(f"{server.url}/v1/checks", headers=bearer(token(url, "patrol")),
+               json={"shelter_id": shelter.id, "kind": "forced_open"}).raise_for_status()
+    resumed = read_events(server.url, last_event_id=last,
+                          until=lambda e: e["data"]["kind"] == "incident.resolved")
+    assert all(int(e["id"]) > int(last) for e in resumed)
+    assert any(e["data"].get("status") == "forced_open" for e in resumed)
