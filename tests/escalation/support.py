@@ -3,49 +3,26 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from tests.support.server import ChildProcess
+
 MQTT_URL = "mqtt://127.0.0.1:1883"
 
 
-class WorkerProcess:
+class WorkerProcess(ChildProcess):
     """`shelterwatch worker` with the test's environment; SIGKILL-able like a power cut."""
 
-    def __init__(self, env: Mapping[str, str], log_path: Path) -> None:
-        self.env = {**os.environ, **env}
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-
     def start(self) -> WorkerProcess:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "shelterwatch.cli.main", "worker", "-v"], env=self.env,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.spawn(["shelterwatch.cli.main", "worker", "-v"])
         return self
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 def wait_for(predicate: Callable[[], Any], timeout_s: float = 15.0, every_s: float = 0.05,

@@ -10,7 +10,6 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,12 +23,10 @@ from shelterwatch.config import Settings
 from shelterwatch.patrols import service as patrols
 from shelterwatch.shelters.models import Shelter
 from tests.escalation.support import wait_for
+from tests.support.browser import launch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 TIMEOUT_MS = 10_000
 CLINIC_ADDRESS = "вул. Курчатова, 18-А"  # ЦПМСД № 4, Desnianskyi district
 CYRILLIC, LATIN = re.compile(r"[А-Яа-яІіЇїЄєҐґ]"), re.compile(r"[A-Za-z]")
@@ -106,14 +103,7 @@ def city(kyiv_settings: Settings, live_server: Any) -> City:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    yield from launch()
 
 
 class Tab:
