@@ -20,9 +20,18 @@ MQTT_URL = "mqtt://127.0.0.1:1883"
 class WorkerProcess(ChildProcess):
     """`shelterwatch worker` with the test's environment; SIGKILL-able like a power cut."""
 
-    def start(self) -> WorkerProcess:
+    def start(self, timeout_s: float = 30.0) -> WorkerProcess:
+        """Returns once the worker says it runs, so tests time the ladder, not Python's start."""
         self.spawn(["shelterwatch.cli.main", "worker", "-v"])
-        return self
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.log_path.exists() and "worker started" in self.log_path.read_text():
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log_path.read_text()[-2000:]}")
+            time.sleep(0.05)
+        raise RuntimeError(f"worker did not start: {self.log_path.read_text()[-2000:]}")
 
 
 def wait_for(predicate: Callable[[], Any], timeout_s: float = 15.0, every_s: float = 0.05,
