@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 # Zero except while a replay of a past night runs in this process (`shelterwatch demo`).
 _replay_skew = timedelta(0)
@@ -28,3 +29,8 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def local_iso(value: datetime, zone: str) -> str:
+    """A stored UTC time as people there read it: ISO 8601 with the zone's offset that day."""
+    return as_utc(value).astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")

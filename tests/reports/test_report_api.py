@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -129,3 +131,15 @@ def test_default_address_limit_lets_a_carrier_grade_nat_through() -> None:
     from shelterwatch.config import Settings as Fresh
 
     assert Fresh().reports_per_address_per_minute >= 600
+
+
+def test_the_public_timeline_shows_kyiv_time_beside_utc(kyiv_client: TestClient,
+                                                        kyiv_settings: Settings) -> None:
+    shelter = kyiv_shelter(kyiv_settings.database_url)
+    receipt = kyiv_client.post("/v1/reports", json={"shelter_id": shelter.id, "kind": "full"})
+    story = kyiv_client.get(f"/v1/reports/{receipt.json()['tracking_id']}").json()
+    utc = datetime.fromisoformat(story["reported_at"])
+    local = datetime.fromisoformat(story["reported_at_local"])
+    assert local == utc.replace(microsecond=0)  # the same instant …
+    assert local.utcoffset() == utc.astimezone(ZoneInfo("Europe/Kyiv")).utcoffset()  # … Kyiv's
+    assert all("at_local" in event for event in story["timeline"])

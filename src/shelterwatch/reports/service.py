@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from shelterwatch.clock import local_iso
 from shelterwatch.errors import NotFound
 from shelterwatch.incidents import intake
 from shelterwatch.incidents import service as incidents
@@ -111,8 +112,11 @@ def _entry(row: Observation, own_id: str) -> dict[str, Any]:
             "text": {"uk": f"{who_uk}: «{kind_uk}»", "en": f"{who_en}: {kind_en}"}}
 
 
-def timeline(session: Session, *, tracking_id: str) -> dict[str, Any]:
-    """A report's public story: the shelter, the case it belongs to, and what happened since."""
+def timeline(session: Session, *, tracking_id: str, zone: str = "Europe/Kyiv") -> dict[str, Any]:
+    """A report's public story: the shelter, the case it belongs to, and what happened since.
+
+    Times are UTC (`at`) and as read on the clocks where the shelter is (`at_local`).
+    """
     canonical = tracking.parse(tracking_id)
     row = observations.get(session, canonical) if canonical else None
     if row is None:
@@ -135,9 +139,12 @@ def timeline(session: Session, *, tracking_id: str) -> dict[str, Any]:
                        "text": {"uk": "передано власнику укриття",
                                 "en": "sent to the shelter's owner"}})
     events.sort(key=lambda e: (e["at"], e["event"] != "observation"))
+    for event in events:
+        event["at_local"] = local_iso(datetime.fromisoformat(event["at"]), zone)
     return {
         "tracking_id": row.id,
         "reported_at": chain.format_at(row.at),
+        "reported_at_local": local_iso(row.at, zone),
         "kind": row.kind,
         "shelter": ({"id": shelter.id, "name": shelter.name, "address": shelter.address}
                     if shelter else {"id": row.shelter_id}),

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, FastAPI, Header, Request, Response
 
-from shelterwatch.deps import ReadSession
+from shelterwatch.deps import ReadSession, SettingsDep
 from shelterwatch.observations import idempotency
 from shelterwatch.reports import service as reports
 from shelterwatch.reports.limits import ReportLimits
@@ -56,5 +56,5 @@ async def create_report(request: Request, report: ReportIn,
 
 
 @router.get("/v1/reports/{tracking_id}", summary="A report's public timeline")
-def get_report(tracking_id: str, session: ReadSession) -> dict[str, Any]:
-    return reports.timeline(session, tracking_id=tracking_id)
+def get_report(tracking_id: str, session: ReadSession, settings: SettingsDep) -> dict[str, Any]:
+    return reports.timeline(session, tracking_id=tracking_id, zone=settings.timezone)
