@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, FastAPI
 
-from shelterwatch import stream
+from shelterwatch import health, stream
 from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
 from shelterwatch.auth import views as tokens
@@ -23,6 +23,7 @@ ROUTERS: list[APIRouter] = [
     log.router,
     tokens.router,
     stream.router,
+    health.router,
     web.router,
     *EVIDENCE_ROUTERS,  # reports, checks, incidents, Open311, pack
     escalation.router,  # patrols, tasks, keyholders, doors, check-in links, console

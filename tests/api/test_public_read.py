@@ -89,3 +89,10 @@ def test_a_huge_body_is_refused_before_it_is_read(kyiv_client: TestClient) -> No
                          headers={"content-type": "application/json"})
     assert r.status_code == 413
     assert orjson.loads(r.content)["detail"].startswith("request body exceeds")
+
+
+def test_health_says_the_database_answers_and_state_follows_the_log(
+        kyiv_client: TestClient) -> None:
+    body = kyiv_client.get("/v1/health").json()
+    assert body["ok"] is True
+    assert body["last_seq"] >= 3694 and body["applied_seq"] <= body["last_seq"]

@@ -23,7 +23,7 @@ PUBLIC = {
     ("get", "/open311/v2/services.{fmt}"), ("get", "/open311/v2/services/{code}.{fmt}"),
     ("get", "/open311/v2/requests.{fmt}"), ("post", "/open311/v2/requests.{fmt}"),
     ("get", "/open311/v2/requests/{request_id}.{fmt}"),
-    ("post", "/v1/alerts/webhooks/ukrainealarm"),
+    ("post", "/v1/alerts/webhooks/ukrainealarm"), ("get", "/v1/health"),
 }
 
 
