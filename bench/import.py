@@ -5,7 +5,7 @@ imports the same file), imports it into a fresh database through the same code p
 `shelterwatch import` (read, validate, place in an area, upsert, append one fact per shelter,
 commit), then imports it again (all unchanged). Prints rows/s for both.
 
-    .venv/bin/python bench/import.py [--rows 65000] [--database-url URL]
+    .venv/bin/python bench/import.py [--rows 65000] [--postgres ADMIN_URL]
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from importlib import resources
 from pathlib import Path
 
 from shapely.geometry import Point, shape
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from shelterwatch import db, migrate
 from shelterwatch.areas import service as areas
@@ -51,6 +53,27 @@ def write_registry(path: Path, rows: int, seed: int = 7) -> None:
                           rnd.choice(["true", "false", ""])])
 
 
+BENCH_DB = "sw_bench_import"
+
+
+def _admin(admin: str, *statements: str) -> None:
+    engine = create_engine(admin.replace("postgresql://", "postgresql+psycopg://", 1),
+                           isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+    engine.dispose()
+
+
+def fresh_postgres(admin: str) -> str:
+    _admin(admin, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)", f"CREATE DATABASE {BENCH_DB}")
+    return make_url(admin).set(database=BENCH_DB).render_as_string(hide_password=False)
+
+
+def drop_postgres(admin: str) -> None:
+    _admin(admin, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+
+
 def timed_import(url: str, path: Path) -> tuple[float, importer.ImportSummary]:
     start = time.perf_counter()
     with db.transaction(url) as session:
@@ -62,13 +85,16 @@ def timed_import(url: str, path: Path) -> tuple[float, importer.ImportSummary]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=65_000)
-    parser.add_argument("--database-url", default=None,
-                        help="default: a fresh SQLite file in a temporary directory")
+    parser.add_argument("--postgres", metavar="ADMIN_URL", default=None,
+                        help="measure PostgreSQL in a fresh database `sw_bench_import` made "
+                             "through this server (e.g. postgresql://postgres@127.0.0.1/postgres);"
+                             " default: a fresh SQLite file in a temporary directory")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "registry.csv"
         write_registry(path, args.rows)
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        url = (fresh_postgres(args.postgres) if args.postgres
+               else f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
         migrate.upgrade(url)
         with db.transaction(url) as session:
             areas.load_bundled(session, now=utcnow())
@@ -80,6 +106,9 @@ def main() -> None:
               f"in {first:.2f} s = {args.rows / first:,.0f} rows/s")
         print(f"re-import:    {summary2.unchanged:,} unchanged in {again:.2f} s = "
               f"{args.rows / again:,.0f} rows/s")
+        db.dispose(url)
+        if args.postgres:
+            drop_postgres(args.postgres)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, Table, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -31,13 +31,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def _sqlite_param(value: Any) -> Any:
+def _sqlite_datetime(value: datetime | None) -> str | None:
     # The text form SQLAlchemy's SQLite DateTime type stores and reads back.
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -53,10 +53,19 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
            f"VALUES ({', '.join([mark] * len(columns))})")
+    params = [tuple(row[c] for c in columns) for row in rows]
     if conn.dialect.name == "sqlite":
-        params = [tuple(_sqlite_param(row[c]) for c in columns) for row in rows]
-    else:
-        params = [tuple(row[c] for c in columns) for row in rows]
+        stamps = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, DateTime)]
+        if stamps:
+            memo: dict[datetime | None, str | None] = {}  # a batch mostly shares one `now`
+            for n, values in enumerate(params):
+                converted = list(values)
+                for i in stamps:
+                    v = values[i]
+                    if v not in memo:
+                        memo[v] = _sqlite_datetime(v)
+                    converted[i] = memo[v]
+                params[n] = tuple(converted)
     conn.exec_driver_sql(sql, params)
 
 

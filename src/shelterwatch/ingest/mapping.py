@@ -50,7 +50,7 @@ class ColumnMapping:
                 raise RowError(f"template for {name!r} names missing column {exc}") from None
             return text.strip() or self.defaults.get(name)
         raw = row.get(spec)
-        if raw is None or raw == "" or (isinstance(raw, str) and raw.isspace()):
+        if raw is None or raw == "" or (type(raw) is str and raw[0].isspace() and raw.isspace()):
             return self.defaults.get(name)
         return raw
 
