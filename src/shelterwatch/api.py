@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, FastAPI
+from starlette.routing import BaseRoute
 
 from shelterwatch import health, stream
 from shelterwatch.alerts import views as alerts
@@ -14,9 +15,14 @@ from shelterwatch.escalation import views as escalation
 from shelterwatch.evidence_views import EVIDENCE_ROUTERS, EVIDENCE_STARTUP
 from shelterwatch.log import views as log
 from shelterwatch.shelters import views as shelters
+from shelterwatch.web import nearest
 from shelterwatch.web import views as web
 
+# Routes are matched in order. The hot path of an alert's first minute, the nearest shelter, is a
+# plain Starlette route matched first; then residents' reports and the offline pack.
+HOT_ROUTES: list[BaseRoute] = [nearest.route]
 ROUTERS: list[APIRouter] = [
+    *EVIDENCE_ROUTERS,  # reports, checks, incidents, Open311, pack
     alerts.router,
     shelters.router,
     areas.router,
@@ -24,8 +30,7 @@ ROUTERS: list[APIRouter] = [
     tokens.router,
     stream.router,
     health.router,
-    web.router,
-    *EVIDENCE_ROUTERS,  # reports, checks, incidents, Open311, pack
+    web.router,  # the resident page and its assets
     escalation.router,  # patrols, tasks, keyholders, doors, check-in links, console
 ]
 

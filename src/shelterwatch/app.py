@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.follower = follower
     app.state.hub = hub
     problems.install(app)
+    for route in api.HOT_ROUTES:  # plain routes, matched before anything else
+        app.router.routes.append(route)
     for router in api.ROUTERS:
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -167,9 +167,8 @@ async def nearest_endpoint(request: Request) -> Response:
                     headers={"Cache-Control": "no-cache"})
 
 
-router = APIRouter()
-router.routes.append(Route("/v1/nearest", nearest_endpoint, methods=["GET"],
-                           include_in_schema=False))
+# A plain Starlette route: FastAPI's validation and serialisation would cost more than the look-up.
+route = Route("/v1/nearest", nearest_endpoint, methods=["GET"], include_in_schema=False)
 
 _PARAM = {"in": "query", "required": False}
 OPENAPI_PATH: dict[str, Any] = {"get": {

@@ -37,7 +37,6 @@ from shelterwatch.web.alert_board import AlertBoard
 
 WEB = files("shelterwatch.web")
 router = APIRouter(include_in_schema=False)
-router.include_router(nearest.router)
 
 
 @dataclass(frozen=True, slots=True)
