@@ -13,7 +13,7 @@ import re
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 BASE = len(ALPHABET)
-BODY_LENGTH = 5  # random characters; with the check character the code reads XXXX-XX
+BODY_LENGTH = 5  # random characters; with the check character a code reads like 7F3K-2Q
 SPACE = BASE**BODY_LENGTH  # 33,554,432 ids per prefix
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
