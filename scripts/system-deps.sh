@@ -6,10 +6,22 @@ set -euo pipefail
 
 want_pg=0
 [ "${1:-}" = "--postgres" ] && want_pg=1
+want_venv=0
+[ "${1:-}" = "--venv" ] && want_venv=1
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+fi
+
+if [ "$want_venv" = 1 ]; then
+  # Debian and Ubuntu ship venv (and ensurepip) apart from python3; nothing else is needed to run.
+  py=$(python3 -c 'import sys; print(f"python{sys.version_info[0]}.{sys.version_info[1]}-venv")')
+  echo "system-deps: installing python3-venv $py"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv "$py" >/dev/null \
+    || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+  exit 0
 fi
 
 missing=()
