@@ -10,6 +10,8 @@ KYIV := src/shelterwatch/data/kyiv
 .PHONY: run test lint bench clean
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "shelterwatch needs Python >= 3.11 (set PYTHON=python3.12, for example)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV) || { ./scripts/system-deps.sh --venv && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
