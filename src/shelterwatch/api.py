@@ -1,4 +1,8 @@
-"""Every router the app serves, in one list: the single place a new endpoint is wired in."""
+"""Every router the app serves and every start-up hook, in one place: where an endpoint is wired in.
+
+Routes are matched in order. The hot path of an alert's first minute, the nearest shelter, is a
+plain Starlette route matched first; then residents' reports and the offline pack.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,26 @@ from shelterwatch import health, stream
 from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
 from shelterwatch.auth import views as tokens
+from shelterwatch.checks import views as checks
 from shelterwatch.escalation import views as escalation
-from shelterwatch.evidence_views import EVIDENCE_ROUTERS, EVIDENCE_STARTUP
+from shelterwatch.incidents import views as incidents
 from shelterwatch.log import views as log
+from shelterwatch.observations import board
+from shelterwatch.open311 import views as open311
+from shelterwatch.pack import views as pack
+from shelterwatch.reports import views as reports
 from shelterwatch.shelters import views as shelters
 from shelterwatch.web import nearest
 from shelterwatch.web import views as web
 
-# Routes are matched in order. The hot path of an alert's first minute, the nearest shelter, is a
-# plain Starlette route matched first; then residents' reports and the offline pack.
 HOT_ROUTES: list[BaseRoute] = [nearest.route]
+
 ROUTERS: list[APIRouter] = [
-    *EVIDENCE_ROUTERS,  # reports, checks, incidents, Open311, pack
+    reports.router,
+    pack.router,
+    checks.router,
+    incidents.router,
+    open311.router,
     alerts.router,
     shelters.router,
     areas.router,
@@ -34,8 +46,11 @@ ROUTERS: list[APIRouter] = [
     escalation.router,  # patrols, tasks, keyholders, doors, check-in links, console
 ]
 
-# Domains that keep in-memory state (indexes, packs) load it here and subscribe to
-# `app.state.follower`, so changes made by any process reach them within a second.
-ON_STARTUP: list[Callable[[FastAPI], None]] = []
-ON_STARTUP.append(web.start)  # shelter index + alert board for /v1/nearest
-ON_STARTUP.extend(EVIDENCE_STARTUP)  # status board, pack, report limits
+# Domains that keep in-memory state load it here and subscribe to `app.state.follower`, so changes
+# made by any process reach them within a second. The status board first: the pack reads it.
+ON_STARTUP: list[Callable[[FastAPI], None]] = [
+    web.start,  # shelter index + alert board for /v1/nearest
+    board.on_startup,  # live statuses
+    pack.on_startup,  # the offline pack
+    reports.on_startup,  # the report writer and its limits
+]
