@@ -15,11 +15,23 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from shelterwatch.alerts.models import Alert
@@ -92,9 +104,23 @@ ACTIVE_ALERTS = select(_a.id, _a.area_id).where(
 ).order_by(_a.started_at, _a.id)
 OPEN_INCIDENTS = select(_i.id).where(_i.shelter_id.in_(bindparam("ids", expanding=True)),
                                      _i.resolved_at.is_(None))
-EVIDENCE = select(_o.id, _o.shelter_id, _o.kind, _o.role, _o.at, _o.reporter, _o.distance_m,
-                  _o.reason).where(_o.shelter_id.in_(bindparam("ids", expanding=True)),
-                                   _o.at >= bindparam("since"), _o.at <= bindparam("at"))
+_AUTHORITATIVE = _o.role.in_(  # constants of the vocabulary, written into the statement
+    [literal_column(f"'{r.value}'") for r in sorted(status_rules.AUTHORITATIVE)])
+# `status_rules.pertinent` in SQL, loose on ties: per shelter, the authoritative observations at
+# the newest time within their time to live, and each other reporter's observations at its newest
+# time within the horizon. `pertinent` then breaks equal times by id, in Python, so that no
+# database collation decides which one counts.
+_RANKED = select(
+    _o.id, _o.shelter_id, _o.kind, _o.role, _o.at, _o.reporter, _o.distance_m, _o.reason,
+    func.rank().over(partition_by=(_o.shelter_id, _AUTHORITATIVE,
+                                   case((_AUTHORITATIVE, literal_column("''")), else_=_o.reporter)),
+                     order_by=_o.at.desc()).label("newest"),
+).where(_o.shelter_id.in_(bindparam("ids", expanding=True)), _o.at <= bindparam("at"),
+        or_(and_(_AUTHORITATIVE, _o.at >= bindparam("ttl_since")),
+            and_(~_AUTHORITATIVE, _o.at >= bindparam("horizon_since")))).subquery()
+EVIDENCE = select(*(c for c in _RANKED.c if c.name != "newest")).where(_RANKED.c.newest == 1)
+KINDS = {k.value: k for k in ObservationKind}
+ROLES = {r.value: r for r in Role}
 STATUS_NOW = select(_s.shelter_id, _s.status, _s.explanation_en, _s.confidence).where(
     _s.shelter_id.in_(bindparam("ids", expanding=True)))
 TAKEN = select(_o.id).where(_o.id.in_(bindparam("ids", expanding=True)))
@@ -309,14 +335,20 @@ def _open_incidents(session: Session, ids: Sequence[int]) -> dict[int, Incident]
 
 def _evidence(conn: Connection, ids: Sequence[int],
               now: datetime) -> dict[int, list[status_rules.Evidence]]:
+    """Per shelter, only the evidence the status rule can use (`status_rules.pertinent`)."""
     at = as_utc(now)
-    since = at - status_rules.evaluation_horizon()
+    policy = status_rules.DEFAULT_POLICY
     found: dict[int, list[status_rules.Evidence]] = {}
-    for r in conn.execute(EVIDENCE, {"ids": ids, "since": since, "at": at}):
+    params = {"ids": ids, "at": at,
+              "ttl_since": at - timedelta(seconds=policy.authoritative_ttl_s),
+              "horizon_since": at - timedelta(seconds=policy.horizon_s)}
+    for r in conn.execute(EVIDENCE, params):
+        when = r.at
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
         found.setdefault(r.shelter_id, []).append(status_rules.Evidence(
-            id=r.id, kind=ObservationKind(r.kind), role=Role(r.role), at=as_utc(r.at),
+            id=r.id, kind=KINDS[r.kind], role=ROLES[r.role], at=when,
             reporter=r.reporter, distance_m=r.distance_m, reason=r.reason))
-    return found
+    return {k: status_rules.pertinent(v, now=at, policy=policy) for k, v in found.items()}
 
 
 def _statuses(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, str, float]]:

@@ -339,6 +339,36 @@ def _residents_uk(n: int) -> str:
     return "мешканців"
 
 
+def pertinent(observations: Iterable[Evidence], *, now: datetime,
+              policy: StatusPolicy = DEFAULT_POLICY) -> list[Evidence]:
+    """Only the observations `derive` can use at `now`: the newest authoritative one within its
+    time to live, and each reporter's newest other observation within the horizon.
+
+    `derive` counts a device once, by its latest word, and lets only the newest authoritative
+    observation stand, so the rest cannot change the result; during a burst a shelter gathers
+    many reports per phone, and loading only these keeps the cost per report flat. The order of
+    the result is that of `derive` (time, then id).
+    """
+    anchor: Evidence | None = None
+    latest: dict[str, Evidence] = {}
+    for item in observations:
+        if item.at > now:
+            continue
+        age = (now - item.at).total_seconds()
+        if item.role in AUTHORITATIVE:
+            if age <= policy.authoritative_ttl_s and (anchor is None
+                                                      or _order(item) > _order(anchor)):
+                anchor = item
+        elif age <= policy.horizon_s:
+            seen = latest.get(item.reporter)
+            if seen is None or _order(item) > _order(seen):
+                latest[item.reporter] = item
+    kept = list(latest.values())
+    if anchor is not None:
+        kept.append(anchor)
+    return sorted(kept, key=_order)
+
+
 def evaluation_horizon(policy: StatusPolicy = DEFAULT_POLICY) -> timedelta:
     """How far back observations can still matter; older ones need not be loaded."""
     return timedelta(seconds=max(policy.horizon_s, policy.authoritative_ttl_s))
