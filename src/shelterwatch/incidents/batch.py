@@ -69,19 +69,52 @@ class Item:
     private: Mapping[str, Any] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """A shelter as the batch needs it: where it is and in which area."""
+
+    id: int
+    lat: float
+    lon: float
+    area_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    """What the answer shows of an observation the batch recorded (its row is written as such)."""
+
+    id: str
+    kind: str
+    routed_to: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _StatusRow:
+    """A status as the batch writes it; read by receipts as the stored row would be."""
+
+    shelter_id: int
+    status: str
+    confidence: float
+    explanation_uk: str
+    explanation_en: str
+    observation_ids: str
+    evaluated_at: datetime
+    seq: int
+
+
 @dataclass
 class _State:
     """What the batch knows, kept current as each observation is applied in order."""
 
     next_seq: int
     head: tuple[int, str]
-    shelters: dict[int, Shelter]
+    shelters: dict[int, _Place]
     alerts: list[Any]  # rows of (id, area_id), oldest first
     ancestors: dict[str, list[str]]
     open_incidents: dict[int, Incident]
     evidence: dict[int, list[status_rules.Evidence]]
     statuses: dict[int, tuple[str, str, float]]
-    status_rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    status_rows: dict[int, _StatusRow] = field(default_factory=dict)
     new_status_ids: set[int] = field(default_factory=set)
     facts: list[log.NewFact] = field(default_factory=list)
     observation_rows: list[dict[str, Any]] = field(default_factory=list)
@@ -161,7 +194,7 @@ def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
     return results
 
 
-def _one(session: Session, state: _State, item: Item, shelter: Shelter, tracking_id: str,
+def _one(session: Session, state: _State, item: Item, shelter: _Place, tracking_id: str,
          now: datetime) -> Intake:
     distance = None
     if item.lat is not None and item.lon is not None:
@@ -179,8 +212,8 @@ def _one(session: Session, state: _State, item: Item, shelter: Shelter, tracking
         reporter=item.reporter, distance_m=distance, reason=item.reason,
         alert_id=alert.id if alert else None, routed_to=routed, private=hidden)
     seq = _append(state, "observation.recorded", item.actor, payload, private)
-    row = {"id": tracking_id, "shelter_id": shelter.id, "kind": item.kind.value,
-           "role": item.role.value, "reporter": item.reporter, "distance_m": distance,
+    row = {"id": tracking_id, "shelter_id": shelter.id, "kind": payload["kind"],
+           "role": payload["role"], "reporter": item.reporter, "distance_m": distance,
            "reason": item.reason, "at": now, "alert_id": alert.id if alert else None,
            "incident_id": None, "routed_to": routed, "seq": seq}
     state.observation_rows.append(row)
@@ -189,8 +222,8 @@ def _one(session: Session, state: _State, item: Item, shelter: Shelter, tracking
         distance_m=distance, reason=item.reason))
     evaluation = _evaluate(state, shelter.id, seq, item.actor, now)
     incident = _act(session, state, decision, row, shelter, alert, incident, item.actor, now)
-    observation = Observation(**row)
-    return Intake(observation, shelter, evaluation, decision, incident)
+    return Intake(_Recorded(tracking_id, row["kind"], routed), shelter, evaluation, decision,
+                  incident)
 
 
 def _append(state: _State, kind: str, actor: str, payload: Mapping[str, Any],
@@ -207,12 +240,9 @@ def _evaluate(state: _State, shelter_id: int, seq: int, actor: str, now: datetim
     previous = Status(before[0]) if before is not None else Status.UNKNOWN
     after = (derived.status.value, derived.explanation_en, derived.confidence)
     changed = before is None or before != after
-    values = {"shelter_id": shelter_id, "status": derived.status.value,
-              "confidence": derived.confidence, "explanation_uk": derived.explanation_uk,
-              "explanation_en": derived.explanation_en,
-              "observation_ids": orjson.dumps(list(derived.observation_ids)).decode(),
-              "evaluated_at": now, "seq": seq}
-    row = ShelterStatus(**values)
+    row = _StatusRow(shelter_id, derived.status.value, derived.confidence, derived.explanation_uk,
+                     derived.explanation_en,
+                     orjson.dumps(derived.observation_ids).decode(), now, seq)
     if changed:
         _append(state, "status.changed", actor,
                 {**observations.public_status(row), "previous": previous.value,
@@ -220,12 +250,12 @@ def _evaluate(state: _State, shelter_id: int, seq: int, actor: str, now: datetim
     if before is None:
         state.new_status_ids.add(shelter_id)
     state.statuses[shelter_id] = after
-    state.status_rows[shelter_id] = values
+    state.status_rows[shelter_id] = row
     return Evaluation(row, changed, previous)
 
 
 def _act(session: Session, state: _State, decision: rules.Decision, row: dict[str, Any],
-         shelter: Shelter, alert: Any, incident: Incident | None, actor: str,
+         shelter: _Place, alert: Any, incident: Incident | None, actor: str,
          now: datetime) -> Incident | None:
     """`intake._act`, writing through the batch: the same facts and the same incident rows."""
     action = decision.action
@@ -277,9 +307,12 @@ def _write(session: Session, state: _State, now: datetime) -> None:
         raise RuntimeError("the log moved under its lock; the batch is not written")
     conn = session.connection()
     conn.execute(insert(OBSERVATIONS), state.observation_rows)
-    new = [v for k, v in state.status_rows.items() if k in state.new_status_ids]
-    old = [{f"b_{c}": x for c, x in v.items()} for k, v in state.status_rows.items()
-           if k not in state.new_status_ids]
+    new, old = [], []
+    for k, v in state.status_rows.items():
+        if k in state.new_status_ids:
+            new.append({c: getattr(v, c) for c in _StatusRow.__slots__})
+        else:
+            old.append({f"b_{c}": getattr(v, c) for c in _StatusRow.__slots__})
     if new:
         conn.execute(insert(STATUSES), new)
     if old:  # an UPDATE by primary key per row, sent as one executemany
@@ -288,9 +321,9 @@ def _write(session: Session, state: _State, now: datetime) -> None:
         session.flush()  # incidents opened, joined or resolved
 
 
-def _shelters(conn: Connection, ids: Sequence[int]) -> dict[int, Shelter]:
-    """The batch's shelters, as plain (unattached) rows: only position and area are needed."""
-    return {r.id: Shelter(id=r.id, lat=r.lat, lon=r.lon, area_id=r.area_id)
+def _shelters(conn: Connection, ids: Sequence[int]) -> dict[int, _Place]:
+    """The batch's shelters, as plain rows: only position and area are needed."""
+    return {r.id: _Place(r.id, r.lat, r.lon, r.area_id)
             for r in conn.execute(SHELTERS, {"ids": ids})}
 
 

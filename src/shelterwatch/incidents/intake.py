@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -31,12 +31,28 @@ from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import ObservationKind, Role
 
 
+class ObservationView(Protocol):
+    """What an answer shows of the observation taken in (a stored row, or a batch's record)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def routed_to(self) -> str | None: ...
+
+
+class ShelterView(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Intake:
     """What one observation did."""
 
-    observation: Observation
-    shelter: Shelter
+    observation: ObservationView
+    shelter: ShelterView
     evaluation: Evaluation
     decision: rules.Decision
     incident: Incident | None

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import select
@@ -31,11 +31,30 @@ from shelterwatch.vocabulary import ObservationKind, Role, Status
 REFRESH_TRIGGER = "refresh"
 
 
+class StatusView(Protocol):
+    """A status row as read: the stored one, or the values a batch of reports is writing."""
+
+    @property
+    def shelter_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def explanation_uk(self) -> str: ...
+    @property
+    def explanation_en(self) -> str: ...
+    @property
+    def observation_ids(self) -> str: ...
+    @property
+    def evaluated_at(self) -> datetime: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     """A shelter's status after an evaluation, and whether it changed."""
 
-    row: ShelterStatus
+    row: StatusView
     changed: bool
     previous: Status
 
@@ -188,7 +207,7 @@ def refresh(session: Session, *, now: datetime, actor: str = "system",
     return changed
 
 
-def public_status(row: ShelterStatus | None, shelter_id: int | None = None) -> dict[str, Any]:
+def public_status(row: StatusView | None, shelter_id: int | None = None) -> dict[str, Any]:
     """A status as anyone may see it: status, confidence, why, and which observations."""
     if row is None:
         uk, en = rules.STATUS_TEXT[Status.UNKNOWN]
