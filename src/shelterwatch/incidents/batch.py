@@ -157,6 +157,7 @@ ROLES = {r.value: r for r in Role}
 STATUS_NOW = select(_s.shelter_id, _s.status, _s.explanation_en, _s.confidence).where(
     _s.shelter_id.in_(bindparam("ids", expanding=True)))
 TAKEN = select(_o.id).where(_o.id.in_(bindparam("ids", expanding=True)))
+INSERT_OBSERVATIONS, INSERT_STATUSES = insert(OBSERVATIONS), insert(STATUSES)
 UPDATE_STATUS = update(STATUSES).where(_s.shelter_id == bindparam("b_shelter_id")).values(
     {c.name: bindparam(f"b_{c.name}") for c in STATUSES.c if c.name != "shelter_id"})
 
@@ -306,7 +307,7 @@ def _write(session: Session, state: _State, now: datetime) -> None:
     if seqs[-1] != state.next_seq - 1:
         raise RuntimeError("the log moved under its lock; the batch is not written")
     conn = session.connection()
-    conn.execute(insert(OBSERVATIONS), state.observation_rows)
+    conn.execute(INSERT_OBSERVATIONS, state.observation_rows)
     new, old = [], []
     for k, v in state.status_rows.items():
         if k in state.new_status_ids:
@@ -314,7 +315,7 @@ def _write(session: Session, state: _State, now: datetime) -> None:
         else:
             old.append({f"b_{c}": getattr(v, c) for c in _StatusRow.__slots__})
     if new:
-        conn.execute(insert(STATUSES), new)
+        conn.execute(INSERT_STATUSES, new)
     if old:  # an UPDATE by primary key per row, sent as one executemany
         conn.execute(UPDATE_STATUS, old)
     if session.dirty or session.new:

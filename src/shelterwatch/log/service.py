@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from shelterwatch import db
@@ -47,6 +47,11 @@ def lock(session: Session) -> int:
     return _lock_head(session).seq
 
 
+# Built once: a batch of facts binds values into it and pays no statement construction.
+_MOVE_HEAD = update(LogHead).where(LogHead.id == HEAD_ID).values(
+    seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+
+
 def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
                 locked_head: tuple[int, str] | None = None) -> list[int]:
     """Append facts in order within the caller's transaction; returns their seqs.
@@ -79,8 +84,10 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
         })
         prev = digest
     db.bulk_insert(session, db.table_of(Fact), rows)
-    session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
-    if head is not None:
+    if head is None:  # a batch writer's head: no ORM row of it in this session to keep in step
+        session.connection().execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
+    else:
+        session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
         head.seq, head.hash = seq, prev
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_notify(:c, :s)"), {"c": NOTIFY_CHANNEL, "s": str(seq)})

@@ -173,7 +173,7 @@ class ReportWriter:
                                    "response": orjson.dumps(receipt.body).decode(),
                                    "created_at": now})
         if remembered:
-            session.connection().execute(insert(_keys), remembered)
+            session.connection().execute(REMEMBER, remembered)
         for n, job in enumerate(jobs):
             if job.same_as is not None:  # a retry that arrived in the same batch as its first
                 outcomes[n] = outcomes[jobs.index(job.same_as)]
@@ -214,6 +214,7 @@ def _item(report: ReportIn) -> batch.Item:
 
 
 _keys = cast(Table, IdempotencyKey.__table__)
+REMEMBER = insert(_keys)
 STORED = select(_keys.c.key, _keys.c.request_hash, _keys.c.status_code, _keys.c.response).where(
     _keys.c.scope == SCOPE, _keys.c.key.in_(bindparam("keys", expanding=True)))
 
