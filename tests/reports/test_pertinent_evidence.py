@@ -1,9 +1,9 @@
 """The writer's evidence query loads exactly what the status rule uses, on the real database.
 
 Phones in a burst report the same door again and again; the batch reads only each reporter's newest
-report and the newest authoritative word (`status.pertinent`). Whatever is stored — equal times,
-several roles, reports beyond the horizon or from the future — the query yields what `pertinent`
-picks from all of a shelter's recent observations.
+report, the newest authoritative word and anything dated ahead of its clock (`status.carried`).
+Whatever is stored — equal times, several roles, reports beyond the horizon or from the future —
+the query yields what `carried` picks from all of a shelter's observations.
 
 Runs on the database lane of the run: SQLite by default, PostgreSQL with SHELTERWATCH_PG=1.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 
 from shelterwatch.clock import utcnow
 from shelterwatch.incidents import batch
@@ -45,8 +45,10 @@ def test_a_burst_of_repeated_reports_loads_only_what_decides_each_doors_status(s
         session.flush()
         loaded = batch._evidence(session.connection(), [1, 2, 3], now)
         for shelter_id in (1, 2, 3):
+            stored = [observations.to_evidence(o) for o in session.execute(
+                select(Observation).where(Observation.shelter_id == shelter_id)).scalars()]
+            assert loaded.get(shelter_id, []) == status_rules.carried(stored, now=now), (
+                round_, shelter_id)
             every = observations.evidence(session, shelter_id=shelter_id, now=now)
-            expected = status_rules.pertinent(every, now=now)
-            assert loaded.get(shelter_id, []) == expected, (round_, shelter_id)
             assert (status_rules.derive(loaded.get(shelter_id, []), now=now)
                     == status_rules.derive(every, now=now))

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shelterwatch.rules.status import Evidence, derive, pertinent
+from shelterwatch.rules.status import Evidence, carried, derive, pertinent
 from shelterwatch.vocabulary import ObservationKind as K
 from shelterwatch.vocabulary import Role as R
 
@@ -63,3 +63,17 @@ def test_one_phone_reporting_many_times_is_loaded_once(items: list[Evidence]) ->
     assert len(crowd) == len(set(crowd))
     assert len([e for e in kept if e.role not in (R.RESIDENT, R.AUDITOR)]) <= 1
     assert pertinent(kept, now=NOW) == kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(evidence(), evidence(), st.integers(min_value=0, max_value=13 * 60))
+def test_what_a_writer_carries_to_its_next_batch_answers_as_everything_would(
+        earlier: list[Evidence], later: list[Evidence], minutes_on: int) -> None:
+    """Between batches a writer keeps only what `carried` keeps; later, with more reports, the
+    status at any later time is the status from everything."""
+    later = [Evidence(f"n{e.id}", e.kind, e.role, e.at, e.reporter, e.distance_m, e.reason)
+             for e in later]
+    then = NOW + timedelta(minutes=minutes_on)
+    kept = [*carried(earlier, now=NOW), *later]
+    assert pertinent(kept, now=then) == pertinent([*earlier, *later], now=then)
+    assert derive(kept, now=then) == derive([*earlier, *later], now=then)

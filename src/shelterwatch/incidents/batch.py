@@ -121,6 +121,50 @@ class _State:
     next_incident_id: int | None = None
 
 
+MEMO_LIMIT = 50_000  # shelters a writer remembers between batches before it starts afresh
+
+
+@dataclass
+class Memo:
+    """What a writer's last committed batch knew of its shelters, kept for its next batch.
+
+    Every change to the database appends a fact under the log's lock, so the log head's seq is
+    the version of all of it. A batch that finds the head where this writer's own last commit
+    left it knows that the shelters, statuses and evidence it read and wrote then are still what
+    is stored, and reads only the shelters it has not met. Anything else — another writer's fact,
+    a failed commit, a clock that went back — and it reads everything again.
+    """
+
+    seq: int | None = None
+    now: datetime | None = None
+    places: dict[int, _Place] = field(default_factory=dict)
+    evidence: dict[int, list[status_rules.Evidence]] = field(default_factory=dict)
+    statuses: dict[int, tuple[str, str, float]] = field(default_factory=dict)
+    staged: tuple[int, datetime, _State] | None = None
+
+    def forget(self) -> None:
+        self.seq = self.now = self.staged = None
+        self.places, self.evidence, self.statuses = {}, {}, {}
+
+    def holds(self, seq: int, now: datetime) -> bool:
+        return self.seq == seq and self.now is not None and now >= self.now
+
+    def settle(self) -> None:
+        """The staged batch committed: remember what it read and wrote."""
+        if self.staged is None:
+            return
+        seq, now, state = self.staged
+        if len(self.places) + len(state.shelters) > MEMO_LIMIT:
+            self.forget()
+        at = as_utc(now)
+        for sid, place in state.shelters.items():
+            self.places[sid] = place
+            self.evidence[sid] = status_rules.carried(state.evidence.get(sid, []), now=at)
+            if sid in state.statuses:
+                self.statuses[sid] = state.statuses[sid]
+        self.seq, self.now, self.staged = seq, now, None
+
+
 def _table(model: Any) -> Table:
     return cast(Table, model.__table__)
 
@@ -139,17 +183,19 @@ OPEN_INCIDENTS = select(_i.id).where(_i.shelter_id.in_(bindparam("ids", expandin
                                      _i.resolved_at.is_(None))
 _AUTHORITATIVE = _o.role.in_(  # constants of the vocabulary, written into the statement
     [literal_column(f"'{r.value}'") for r in sorted(status_rules.AUTHORITATIVE)])
-# `status_rules.pertinent` in SQL, loose on ties: per shelter, the authoritative observations at
-# the newest time within their time to live, and each other reporter's observations at its newest
-# time within the horizon. `pertinent` then breaks equal times by id, in Python, so that no
-# database collation decides which one counts.
+_LATER = _o.at > bindparam("at")
+# `status_rules.carried` in SQL, loose on ties: per shelter, the authoritative observations at
+# the newest time within their time to live, each other reporter's observations at its newest
+# time within the horizon, and any dated after `at` (each its own partition). `carried` then
+# breaks equal times by id, in Python, so that no database collation decides which one counts.
 _RANKED = select(
     _o.id, _o.shelter_id, _o.kind, _o.role, _o.at, _o.reporter, _o.distance_m, _o.reason,
-    func.rank().over(partition_by=(_o.shelter_id, _AUTHORITATIVE,
-                                   case((_AUTHORITATIVE, literal_column("''")), else_=_o.reporter)),
+    func.rank().over(partition_by=(_o.shelter_id, _LATER, _AUTHORITATIVE,
+                                   case((_LATER, _o.id), (_AUTHORITATIVE, literal_column("''")),
+                                        else_=_o.reporter)),
                      order_by=_o.at.desc()).label("newest"),
-).where(_o.shelter_id.in_(bindparam("ids", expanding=True)), _o.at <= bindparam("at"),
-        or_(and_(_AUTHORITATIVE, _o.at >= bindparam("ttl_since")),
+).where(_o.shelter_id.in_(bindparam("ids", expanding=True)),
+        or_(_LATER, and_(_AUTHORITATIVE, _o.at >= bindparam("ttl_since")),
             and_(~_AUTHORITATIVE, _o.at >= bindparam("horizon_since")))).subquery()
 EVIDENCE = select(*(c for c in _RANKED.c if c.name != "newest")).where(_RANKED.c.newest == 1)
 KINDS = {k.value: k for k in ObservationKind}
@@ -163,11 +209,12 @@ UPDATE_STATUS = update(STATUSES).where(_s.shelter_id == bindparam("b_shelter_id"
 
 
 def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
-                tracking_prefix: str) -> list[Intake | ShelterwatchError]:
+                tracking_prefix: str, memo: Memo | None = None) -> list[Intake | ShelterwatchError]:
     """Record each observation in order and act on its door's case; the caller commits.
 
     Returns, per item, what it did or the error that refused it alone. Any other failure raises
-    and leaves the transaction for the caller to roll back.
+    and leaves the transaction for the caller to roll back. With a `memo`, the caller calls its
+    `settle` after the commit and its `forget` when the transaction fails.
     """
     session.flush()
     conn = session.connection()
@@ -176,11 +223,23 @@ def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
         log.lock(session)
         head = conn.execute(HEAD).one()
     ids = sorted({i.shelter_id for i in items})
-    state = _State(next_seq=head.seq + 1, head=(head.seq, head.hash), shelters=_shelters(conn, ids),
+    if memo is None:
+        memo = Memo()
+    elif not memo.holds(head.seq, now):
+        memo.forget()
+    known = [i for i in ids if i in memo.places]
+    unknown = [i for i in ids if i not in memo.places]
+    shelters = {i: memo.places[i] for i in known}
+    evidence = {i: list(memo.evidence.get(i, ())) for i in known}
+    statuses = {i: memo.statuses[i] for i in known if i in memo.statuses}
+    if unknown:
+        shelters.update(_shelters(conn, unknown))
+        evidence.update(_evidence(conn, unknown, now))
+        statuses.update(_statuses(conn, unknown))
+    state = _State(next_seq=head.seq + 1, head=(head.seq, head.hash), shelters=shelters,
                    alerts=list(conn.execute(ACTIVE_ALERTS, {"at": as_utc(now)})), ancestors={},
-                   open_incidents=_open_incidents(session, ids),
-                   evidence=_evidence(conn, ids, now),
-                   statuses=_statuses(conn, ids))
+                   open_incidents=_open_incidents(session, ids), evidence=evidence,
+                   statuses=statuses)
     if state.alerts:
         state.ancestors = _ancestors(session, {s.area_id for s in state.shelters.values()})
     tracking_ids = iter(_tracking_ids(conn, len(items), tracking_prefix))
@@ -192,6 +251,7 @@ def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
             continue
         results.append(_one(session, state, item, shelter, next(tracking_ids), now))
     _write(session, state, now)
+    memo.staged = (state.next_seq - 1, now, state)
     return results
 
 
@@ -369,7 +429,8 @@ def _open_incidents(session: Session, ids: Sequence[int]) -> dict[int, Incident]
 
 def _evidence(conn: Connection, ids: Sequence[int],
               now: datetime) -> dict[int, list[status_rules.Evidence]]:
-    """Per shelter, only the evidence the status rule can use (`status_rules.pertinent`)."""
+    """Per shelter, only the evidence the status rule can use, now or later
+    (`status_rules.carried`)."""
     at = as_utc(now)
     policy = status_rules.DEFAULT_POLICY
     found: dict[int, list[status_rules.Evidence]] = {}
@@ -382,7 +443,7 @@ def _evidence(conn: Connection, ids: Sequence[int],
         found.setdefault(r.shelter_id, []).append(status_rules.Evidence(
             id=r.id, kind=KINDS[r.kind], role=ROLES[r.role], at=when,
             reporter=r.reporter, distance_m=r.distance_m, reason=r.reason))
-    return {k: status_rules.pertinent(v, now=at, policy=policy) for k, v in found.items()}
+    return {k: status_rules.carried(v, now=at, policy=policy) for k, v in found.items()}
 
 
 def _statuses(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, str, float]]:

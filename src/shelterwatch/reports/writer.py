@@ -66,6 +66,7 @@ class ReportWriter:
         self._cond = threading.Condition()
         self._running = False
         self._conn: Connection | None = None
+        self._memo = batch.Memo()  # what the last batch knew, while no one else has written
 
     async def submit(self, report: ReportIn, *, key: str | None, address: str | None) -> Any:
         """Queue a report and wait, without holding a thread, until it is committed or refused."""
@@ -131,8 +132,10 @@ class ReportWriter:
             with idempotency.one_writer(session):
                 outcomes = self._in(session, jobs)
                 session.commit()
+            self._memo.settle()
             return outcomes
         except BaseException:
+            self._memo.forget()
             session.close()
             self._conn.invalidate()
             self._conn.close()
@@ -158,7 +161,8 @@ class ReportWriter:
             elif job.same_as is None:
                 fresh.append(n)
         items = [_item(jobs[n].report) for n in fresh]
-        results = batch.submit_many(session, items, now=now, tracking_prefix=self.tracking_prefix)
+        results = batch.submit_many(session, items, now=now, tracking_prefix=self.tracking_prefix,
+                                    memo=self._memo)
         remembered = []
         for n, result in zip(fresh, results, strict=True):
             if isinstance(result, ShelterwatchError):

@@ -369,6 +369,18 @@ def pertinent(observations: Iterable[Evidence], *, now: datetime,
     return sorted(kept, key=_order)
 
 
+def carried(observations: Iterable[Evidence], *, now: datetime,
+            policy: StatusPolicy = DEFAULT_POLICY) -> list[Evidence]:
+    """What to keep of these observations to evaluate again at any time from `now` on: the
+    pertinent ones at `now` and any dated after it (a clock elsewhere may run ahead).
+
+    Whatever is added later, `pertinent` at a later time picks the same from what was carried
+    as from everything: what it drops now is older than something kept, or already too old.
+    """
+    later = [o for o in observations if o.at > now]
+    return sorted([*pertinent(observations, now=now, policy=policy), *later], key=_order)
+
+
 def evaluation_horizon(policy: StatusPolicy = DEFAULT_POLICY) -> timedelta:
     """How far back observations can still matter; older ones need not be loaded."""
     return timedelta(seconds=max(policy.horizon_s, policy.authoritative_ttl_s))
