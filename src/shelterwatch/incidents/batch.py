@@ -140,11 +140,12 @@ class Memo:
     places: dict[int, _Place] = field(default_factory=dict)
     evidence: dict[int, list[status_rules.Evidence]] = field(default_factory=dict)
     statuses: dict[int, tuple[str, str, float]] = field(default_factory=dict)
+    no_case: set[int] = field(default_factory=set)  # shelters without an open incident
     staged: tuple[int, datetime, _State] | None = None
 
     def forget(self) -> None:
         self.seq = self.now = self.staged = None
-        self.places, self.evidence, self.statuses = {}, {}, {}
+        self.places, self.evidence, self.statuses, self.no_case = {}, {}, {}, set()
 
     def holds(self, seq: int, now: datetime) -> bool:
         return self.seq == seq and self.now is not None and now >= self.now
@@ -162,6 +163,10 @@ class Memo:
             self.evidence[sid] = status_rules.carried(state.evidence.get(sid, []), now=at)
             if sid in state.statuses:
                 self.statuses[sid] = state.statuses[sid]
+            if sid in state.open_incidents:
+                self.no_case.discard(sid)
+            else:
+                self.no_case.add(sid)
         self.seq, self.now, self.staged = seq, now, None
 
 
@@ -238,7 +243,9 @@ def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
         statuses.update(_statuses(conn, unknown))
     state = _State(next_seq=head.seq + 1, head=(head.seq, head.hash), shelters=shelters,
                    alerts=list(conn.execute(ACTIVE_ALERTS, {"at": as_utc(now)})), ancestors={},
-                   open_incidents=_open_incidents(session, ids), evidence=evidence,
+                   open_incidents=_open_incidents(session, [i for i in ids
+                                                            if i not in memo.no_case]),
+                   evidence=evidence,
                    statuses=statuses)
     if state.alerts:
         state.ancestors = _ancestors(session, {s.area_id for s in state.shelters.values()})
@@ -419,6 +426,8 @@ def _alert_over(state: _State, area_id: str) -> Any:
 
 def _open_incidents(session: Session, ids: Sequence[int]) -> dict[int, Incident]:
     """Open cases of the batch's shelters, loaded as rows the session tracks (rarely any)."""
+    if not ids:
+        return {}
     found = list(session.connection().execute(OPEN_INCIDENTS, {"ids": ids}).scalars())
     if not found:
         return {}

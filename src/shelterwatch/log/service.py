@@ -50,6 +50,9 @@ def lock(session: Session) -> int:
 # Built once: a batch of facts binds values into it and pays no statement construction.
 _MOVE_HEAD = update(LogHead).where(LogHead.id == HEAD_ID).values(
     seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+# On PostgreSQL the same statement wakes the followers too: one round trip, not two.
+_MOVE_HEAD_AND_NOTIFY = _MOVE_HEAD.returning(
+    func.pg_notify(bindparam("channel"), bindparam("last")))
 
 
 def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
@@ -84,12 +87,18 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
         })
         prev = digest
     db.bulk_insert(session, db.table_of(Fact), rows)
+    postgresql = session.get_bind().dialect.name == "postgresql"
     if head is None:  # a batch writer's head: no ORM row of it in this session to keep in step
-        session.connection().execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
-    else:
-        session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
-        head.seq, head.hash = seq, prev
-    if session.get_bind().dialect.name == "postgresql":
+        moved = {"new_seq": seq, "new_hash": prev}
+        if postgresql:
+            session.connection().execute(_MOVE_HEAD_AND_NOTIFY,
+                                         {**moved, "channel": NOTIFY_CHANNEL, "last": str(seq)})
+        else:
+            session.connection().execute(_MOVE_HEAD, moved)
+        return [r["seq"] for r in rows]
+    session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
+    head.seq, head.hash = seq, prev
+    if postgresql:
         session.execute(text("SELECT pg_notify(:c, :s)"), {"c": NOTIFY_CHANNEL, "s": str(seq)})
     return [r["seq"] for r in rows]
 
