@@ -18,13 +18,13 @@ from typer.testing import CliRunner
 from shelterwatch import db
 from shelterwatch.cli.main import app as cli
 from shelterwatch.clock import utcnow
-from shelterwatch.incidents import intake
+from shelterwatch.incidents import batch, intake
 from shelterwatch.observations import idempotency
 from shelterwatch.reports.limits import ReportLimits
 from shelterwatch.reports.schemas import ReportIn
 from shelterwatch.reports.writer import Job, ReportWriter
 from shelterwatch.vocabulary import ObservationKind, Role
-from tests.reports.helpers import kyiv_shelter
+from tests.reports.helpers import Place, bearer, kyiv_shelter, token
 from tests.reports.test_rebuild import _tables
 
 
@@ -68,4 +68,56 @@ def test_a_keyholders_check_between_two_bursts_counts_for_the_next_report(
     outcome = CliRunner().invoke(cli, ["rebuild"])
     assert outcome.exit_code == 0, outcome.output
     assert _tables(url) == live
+    db.dispose(url)
+
+
+def test_an_alert_started_or_ended_by_another_writer_decides_the_writers_next_report(
+        kyiv_settings, kyiv_client) -> None:
+    url = kyiv_settings.database_url
+    door, second, third = (kyiv_shelter(url, n) for n in (1, 2, 3))
+    operator = token(url, "operator")
+    limits = ReportLimits(SimpleNamespace(reports_per_device_per_hour=1000,  # type: ignore[arg-type]
+                                          reports_per_address_per_minute=1000))
+    writer = ReportWriter(url, limits=limits, tracking_prefix="KV")
+
+    def locked(place: Place, device: str) -> dict[str, object]:
+        return _report(writer, {"shelter_id": place.id, "kind": "locked", "device_id": device,
+                                "lat": place.lat, "lon": place.lon})
+
+    quiet = locked(door, "phone-0001")
+    assert quiet["routed_to"] == "owner" and quiet["incident"] is None
+    alert = kyiv_client.post("/v1/alerts", json={"area_id": "31"}, headers=bearer(operator))
+    assert alert.status_code == 201, alert.text
+    first = locked(door, "phone-0002")
+    assert first["incident"]["state"] == "open"  # type: ignore[index]
+    # the writer's own batches follow one another: it remembers the alert and the case it opened
+    assert locked(second, "phone-0003")["incident"]["state"] == "open"  # type: ignore[index]
+    joined = locked(door, "phone-0004")
+    assert joined["incident"] == {**first["incident"], "me_too": 1}  # type: ignore[dict-item]
+    ended = kyiv_client.post(f"/v1/alerts/{alert.json()['id']}/end", headers=bearer(operator))
+    assert ended.status_code == 200, ended.text
+    after = locked(third, "phone-0005")
+    assert after["routed_to"] == "owner" and after["incident"] is None, after
+
+    live = _tables(url)
+    outcome = CliRunner().invoke(cli, ["rebuild"])
+    assert outcome.exit_code == 0, outcome.output
+    assert _tables(url) == live
+    db.dispose(url)
+
+
+def test_a_tracking_id_already_taken_is_never_given_twice(
+        kyiv_settings, kyiv_client, monkeypatch) -> None:
+    url = kyiv_settings.database_url
+    door = kyiv_shelter(url, 4)
+    limits = ReportLimits(SimpleNamespace(reports_per_device_per_hour=1000,  # type: ignore[arg-type]
+                                          reports_per_address_per_minute=1000))
+    writer = ReportWriter(url, limits=limits, tracking_prefix="KV")
+    body = {"shelter_id": door.id, "kind": "open", "device_id": "phone-0001"}
+    first = _report(writer, body)["tracking_id"]
+    # the next batch draws the same id first, as a random draw one day will
+    monkeypatch.setattr(batch, "_candidates", lambda n, prefix: [str(first)])
+    second = _report(writer, {**body, "device_id": "phone-0002"})["tracking_id"]
+    assert second != first
+    assert kyiv_client.get(f"/v1/reports/{second}").status_code == 200
     db.dispose(url)

@@ -102,6 +102,16 @@ class _StatusRow:
     seq: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """An alert over an area, from its start to its end (None while it lasts)."""
+
+    id: int
+    area_id: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
 @dataclass
 class _State:
     """What the batch knows, kept current as each observation is applied in order."""
@@ -109,7 +119,8 @@ class _State:
     next_seq: int
     head: tuple[int, str]
     shelters: dict[int, _Place]
-    alerts: list[Any]  # rows of (id, area_id), oldest first
+    spans: list[_Span]  # alerts not over at the batch's time
+    alerts: list[_Span]  # alerts on at the batch's time, oldest first
     ancestors: dict[str, list[str]]
     open_incidents: dict[int, Incident]
     evidence: dict[int, list[status_rules.Evidence]]
@@ -141,11 +152,14 @@ class Memo:
     evidence: dict[int, list[status_rules.Evidence]] = field(default_factory=dict)
     statuses: dict[int, tuple[str, str, float]] = field(default_factory=dict)
     no_case: set[int] = field(default_factory=set)  # shelters without an open incident
+    alerts: list[_Span] | None = None  # alerts not over at `now`
+    ancestors: dict[str, list[str]] = field(default_factory=dict)
     staged: tuple[int, datetime, _State] | None = None
 
     def forget(self) -> None:
         self.seq = self.now = self.staged = None
         self.places, self.evidence, self.statuses, self.no_case = {}, {}, {}, set()
+        self.alerts, self.ancestors = None, {}
 
     def holds(self, seq: int, now: datetime) -> bool:
         return self.seq == seq and self.now is not None and now >= self.now
@@ -167,6 +181,8 @@ class Memo:
                 self.no_case.discard(sid)
             else:
                 self.no_case.add(sid)
+        self.alerts = state.spans
+        self.ancestors.update(state.ancestors)
         self.seq, self.now, self.staged = seq, now, None
 
 
@@ -178,12 +194,19 @@ def _table(model: Any) -> Table:
 OBSERVATIONS, STATUSES = _table(Observation), _table(ShelterStatus)
 _o, _s, _sh = OBSERVATIONS.c, STATUSES.c, _table(Shelter).c
 _a, _i, _h = _table(Alert).c, _table(Incident).c, _table(LogHead).c
-HEAD = select(_h.seq, _h.hash).where(_h.id == log.HEAD_ID).with_for_update()
+# The log's lock, and in the same round trip how many of the batch's candidate tracking ids are
+# taken already (almost always none; then no second look-up is needed). Should another process
+# take one while this waits for the lock, the insert fails on the primary key and the writer
+# retries each report alone, with fresh ids.
+HEAD = select(_h.seq, _h.hash, select(func.count()).select_from(OBSERVATIONS).where(
+    _o.id.in_(bindparam("ids", expanding=True))).scalar_subquery().label("taken"),
+).where(_h.id == log.HEAD_ID).with_for_update()
 SHELTERS = select(_sh.id, _sh.lat, _sh.lon, _sh.area_id).where(
     _sh.id.in_(bindparam("ids", expanding=True)))
-ACTIVE_ALERTS = select(_a.id, _a.area_id).where(
-    _a.started_at <= bindparam("at"), or_(_a.ended_at.is_(None), _a.ended_at > bindparam("at"))
-).order_by(_a.started_at, _a.id)
+# Alerts not over at `at`, those yet to start included: a remembered list stays right for any
+# later time, each batch picking those on at its own time (`_on_at`).
+NOT_OVER = select(_a.id, _a.area_id, _a.started_at, _a.ended_at).where(
+    or_(_a.ended_at.is_(None), _a.ended_at > bindparam("at")))
 OPEN_INCIDENTS = select(_i.id).where(_i.shelter_id.in_(bindparam("ids", expanding=True)),
                                      _i.resolved_at.is_(None))
 _AUTHORITATIVE = _o.role.in_(  # constants of the vocabulary, written into the statement
@@ -223,10 +246,11 @@ def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
     """
     session.flush()
     conn = session.connection()
-    head = conn.execute(HEAD).first()
+    candidates = _candidates(len(items), tracking_prefix)
+    head = conn.execute(HEAD, {"ids": candidates}).first()
     if head is None:  # a fresh log: let the log make its head row
         log.lock(session)
-        head = conn.execute(HEAD).one()
+        head = conn.execute(HEAD, {"ids": candidates}).one()
     ids = sorted({i.shelter_id for i in items})
     if memo is None:
         memo = Memo()
@@ -241,15 +265,19 @@ def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
         shelters.update(_shelters(conn, unknown))
         evidence.update(_evidence(conn, unknown, now))
         statuses.update(_statuses(conn, unknown))
+    spans = memo.alerts if memo.alerts is not None else _not_over(conn, now)
     state = _State(next_seq=head.seq + 1, head=(head.seq, head.hash), shelters=shelters,
-                   alerts=list(conn.execute(ACTIVE_ALERTS, {"at": as_utc(now)})), ancestors={},
+                   spans=spans, alerts=_on_at(spans, now), ancestors={},
                    open_incidents=_open_incidents(session, [i for i in ids
                                                             if i not in memo.no_case]),
                    evidence=evidence,
                    statuses=statuses)
     if state.alerts:
-        state.ancestors = _ancestors(session, {s.area_id for s in state.shelters.values()})
-    tracking_ids = iter(_tracking_ids(conn, len(items), tracking_prefix))
+        areas = {s.area_id for s in state.shelters.values()}
+        state.ancestors = {a: memo.ancestors[a] for a in areas if a in memo.ancestors}
+        state.ancestors.update(_ancestors(session, areas - state.ancestors.keys()))
+    tracking_ids = iter(candidates if head.taken == 0
+                        else _tracking_ids(conn, len(items), tracking_prefix))
     results: list[Intake | ShelterwatchError] = []
     for item in items:
         shelter = state.shelters.get(item.shelter_id)
@@ -416,7 +444,21 @@ def _ancestors(session: Session, area_ids: Iterable[str]) -> dict[str, list[str]
     return chains
 
 
-def _alert_over(state: _State, area_id: str) -> Any:
+def _not_over(conn: Connection, now: datetime) -> list[_Span]:
+    return [_Span(r.id, r.area_id, as_utc(r.started_at),
+                  as_utc(r.ended_at) if r.ended_at is not None else None)
+            for r in conn.execute(NOT_OVER, {"at": as_utc(now)})]
+
+
+def _on_at(spans: Sequence[_Span], now: datetime) -> list[_Span]:
+    """The alerts on at `now`, oldest first (as `intake.active_alert` orders them)."""
+    at = as_utc(now)
+    return sorted((a for a in spans if a.started_at <= at
+                   and (a.ended_at is None or a.ended_at > at)),
+                  key=lambda a: (a.started_at, a.id))
+
+
+def _alert_over(state: _State, area_id: str) -> _Span | None:
     """The oldest alert on now over this area or any area above it (`intake.active_alert`)."""
     if not state.alerts:
         return None
@@ -458,6 +500,14 @@ def _evidence(conn: Connection, ids: Sequence[int],
 def _statuses(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, str, float]]:
     return {r.shelter_id: (r.status, r.explanation_en, r.confidence)
             for r in conn.execute(STATUS_NOW, {"ids": ids})}
+
+
+def _candidates(n: int, prefix: str) -> list[str]:
+    """`n` distinct random tracking ids, not yet checked against the table."""
+    chosen: set[str] = set()
+    while len(chosen) < n:
+        chosen.add(tracking.encode(prefix, secrets.randbelow(tracking.SPACE)))
+    return sorted(chosen)
 
 
 def _tracking_ids(conn: Connection, n: int, prefix: str) -> list[str]:
