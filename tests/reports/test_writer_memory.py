@@ -13,6 +13,8 @@ from __future__ import annotations
 import threading
 from types import SimpleNamespace
 
+import pytest
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from shelterwatch import db
@@ -121,3 +123,15 @@ def test_a_tracking_id_already_taken_is_never_given_twice(
     assert second != first
     assert kyiv_client.get(f"/v1/reports/{second}").status_code == 200
     db.dispose(url)
+
+
+def test_on_postgresql_a_duplicate_row_in_the_batchs_single_round_trip_is_an_integrity_error(
+        session) -> None:
+    """The writer retries reports alone on an IntegrityError; the pipelined send must say so."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the pipelined send is PostgreSQL's (run with SHELTERWATCH_PG=1)")
+    row = {"id": "KV-0000-5A", "shelter_id": 1, "kind": "locked", "role": "resident",
+           "reporter": "", "distance_m": None, "reason": "", "at": utcnow(), "alert_id": None,
+           "incident_id": None, "routed_to": None, "seq": 1}
+    with pytest.raises(IntegrityError):
+        batch._pipelined(session.connection(), [(batch.INSERT_OBSERVATIONS, [row, row])])

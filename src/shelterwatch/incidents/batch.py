@@ -32,6 +32,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from shelterwatch.alerts.models import Alert
@@ -42,7 +43,7 @@ from shelterwatch.incidents import service as incidents
 from shelterwatch.incidents.intake import Intake
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log import service as log
-from shelterwatch.log.models import LogHead
+from shelterwatch.log.models import Fact, LogHead
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.models import Observation, ShelterStatus
 from shelterwatch.observations.service import Evaluation
@@ -232,6 +233,7 @@ STATUS_NOW = select(_s.shelter_id, _s.status, _s.explanation_en, _s.confidence).
     _s.shelter_id.in_(bindparam("ids", expanding=True)))
 TAKEN = select(_o.id).where(_o.id.in_(bindparam("ids", expanding=True)))
 INSERT_OBSERVATIONS, INSERT_STATUSES = insert(OBSERVATIONS), insert(STATUSES)
+FACTS = insert(_table(Fact))
 UPDATE_STATUS = update(STATUSES).where(_s.shelter_id == bindparam("b_shelter_id")).values(
     {c.name: bindparam(f"b_{c.name}") for c in STATUSES.c if c.name != "shelter_id"})
 
@@ -398,23 +400,65 @@ def _write(session: Session, state: _State, now: datetime) -> None:
     """The batch's rows, one statement per table."""
     if not state.facts:
         return
-    seqs = log.append_many(session, state.facts, now=now, locked_head=state.head)
-    if seqs[-1] != state.next_seq - 1:
-        raise RuntimeError("the log moved under its lock; the batch is not written")
     conn = session.connection()
-    conn.execute(INSERT_OBSERVATIONS, state.observation_rows)
     new, old = [], []
     for k, v in state.status_rows.items():
         if k in state.new_status_ids:
             new.append({c: getattr(v, c) for c in _StatusRow.__slots__})
         else:
             old.append({f"b_{c}": getattr(v, c) for c in _StatusRow.__slots__})
-    if new:
-        conn.execute(INSERT_STATUSES, new)
-    if old:  # an UPDATE by primary key per row, sent as one executemany
-        conn.execute(UPDATE_STATUS, old)
+    if conn.dialect.name == "postgresql":
+        facts = log.chained(state.facts, now=now, head=state.head)
+        last = facts[-1]
+        if last["seq"] != state.next_seq - 1:
+            raise RuntimeError("the log moved under its lock; the batch is not written")
+        _pipelined(conn, [
+            (FACTS, facts),
+            (log.MOVE_HEAD_AND_NOTIFY, [{"new_seq": last["seq"], "new_hash": last["hash"],
+                                         "channel": log.NOTIFY_CHANNEL,
+                                         "last": str(last["seq"])}]),
+            (INSERT_OBSERVATIONS, state.observation_rows), (INSERT_STATUSES, new),
+            (UPDATE_STATUS, old)])
+    else:
+        seqs = log.append_many(session, state.facts, now=now, locked_head=state.head)
+        if seqs[-1] != state.next_seq - 1:
+            raise RuntimeError("the log moved under its lock; the batch is not written")
+        conn.execute(INSERT_OBSERVATIONS, state.observation_rows)
+        if new:
+            conn.execute(INSERT_STATUSES, new)
+        if old:  # an UPDATE by primary key per row, sent as one executemany
+            conn.execute(UPDATE_STATUS, old)
     if session.dirty or session.new:
         session.flush()  # incidents opened, joined or resolved
+
+
+_SQL: dict[tuple[int, str], tuple[str, dict[str, Any]]] = {}
+
+
+def _pipelined(conn: Connection, writes: Sequence[tuple[Any, list[dict[str, Any]]]]) -> None:
+    """PostgreSQL: every row of the batch in one round trip, not one per statement.
+
+    psycopg's pipeline sends each statement without waiting for the one before to be answered;
+    the server still runs them in order, in this transaction, and the first error stops the rest
+    and is raised here, as SQLAlchemy would have raised it (so a duplicate key is still an
+    IntegrityError to the writer).
+    """
+    raw: Any = conn.connection.driver_connection
+    sent: list[tuple[str, list[dict[str, Any]]]] = []
+    for statement, rows in writes:
+        if rows:
+            key = (id(statement), ",".join(rows[0]))
+            if key not in _SQL:
+                compiled = statement.compile(dialect=conn.dialect, column_keys=list(rows[0]))
+                _SQL[key] = (str(compiled), dict(compiled.params))
+            sql, defaults = _SQL[key]
+            sent.append((sql, [{**defaults, **row} for row in rows]))
+    try:
+        with raw.pipeline(), raw.cursor() as cursor:
+            for sql, params in sent:
+                cursor.executemany(sql, params)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error) from exc
 
 
 def _shelters(conn: Connection, ids: Sequence[int]) -> dict[int, _Place]:

@@ -48,27 +48,18 @@ def lock(session: Session) -> int:
 
 
 # Built once: a batch of facts binds values into it and pays no statement construction.
-_MOVE_HEAD = update(LogHead).where(LogHead.id == HEAD_ID).values(
+MOVE_HEAD = update(LogHead).where(LogHead.id == HEAD_ID).values(
     seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 # On PostgreSQL the same statement wakes the followers too: one round trip, not two.
-_MOVE_HEAD_AND_NOTIFY = _MOVE_HEAD.returning(
+MOVE_HEAD_AND_NOTIFY = MOVE_HEAD.returning(
     func.pg_notify(bindparam("channel"), bindparam("last")))
 
 
-def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
-                locked_head: tuple[int, str] | None = None) -> list[int]:
-    """Append facts in order within the caller's transaction; returns their seqs.
-
-    `locked_head` is the (seq, hash) a caller read while already holding the log's lock in this
-    transaction (a batch writer), which spares locking and reading the head twice.
-    """
-    if not facts:
-        return []
-    head = None
-    if locked_head is None:
-        head = _lock_head(session)
-        locked_head = (head.seq, head.hash)
-    seq, prev = locked_head
+def chained(facts: Sequence[NewFact], *, now: datetime,
+            head: tuple[int, str]) -> list[dict[str, Any]]:
+    """The stored rows of these facts after the head (seq, hash), each hashed onto the one
+    before: for `append_many`, and for a writer that sends them with its other rows at once."""
+    seq, prev = head
     at = chain.format_at(now)
     rows: list[dict[str, Any]] = []
     for fact in facts:
@@ -86,15 +77,33 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
             "private_digest": body.private_digest, "prev_hash": prev, "hash": digest,
         })
         prev = digest
+    return rows
+
+
+def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
+                locked_head: tuple[int, str] | None = None) -> list[int]:
+    """Append facts in order within the caller's transaction; returns their seqs.
+
+    `locked_head` is the (seq, hash) a caller read while already holding the log's lock in this
+    transaction (a batch writer), which spares locking and reading the head twice.
+    """
+    if not facts:
+        return []
+    head = None
+    if locked_head is None:
+        head = _lock_head(session)
+        locked_head = (head.seq, head.hash)
+    rows = chained(facts, now=now, head=locked_head)
+    seq, prev = rows[-1]["seq"], rows[-1]["hash"]
     db.bulk_insert(session, db.table_of(Fact), rows)
     postgresql = session.get_bind().dialect.name == "postgresql"
     if head is None:  # a batch writer's head: no ORM row of it in this session to keep in step
         moved = {"new_seq": seq, "new_hash": prev}
         if postgresql:
-            session.connection().execute(_MOVE_HEAD_AND_NOTIFY,
+            session.connection().execute(MOVE_HEAD_AND_NOTIFY,
                                          {**moved, "channel": NOTIFY_CHANNEL, "last": str(seq)})
         else:
-            session.connection().execute(_MOVE_HEAD, moved)
+            session.connection().execute(MOVE_HEAD, moved)
         return [r["seq"] for r in rows]
     session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
     head.seq, head.hash = seq, prev
