@@ -13,7 +13,7 @@ go on.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -238,13 +238,20 @@ UPDATE_STATUS = update(STATUSES).where(_s.shelter_id == bindparam("b_shelter_id"
     {c.name: bindparam(f"b_{c.name}") for c in STATUSES.c if c.name != "shelter_id"})
 
 
+Writes = list[tuple[Any, list[dict[str, Any]]]]
+
+
 def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
-                tracking_prefix: str, memo: Memo | None = None) -> list[Intake | ShelterwatchError]:
+                tracking_prefix: str, memo: Memo | None = None,
+                also: Callable[[list[Intake | ShelterwatchError]], Writes] | None = None,
+                ) -> list[Intake | ShelterwatchError]:
     """Record each observation in order and act on its door's case; the caller commits.
 
     Returns, per item, what it did or the error that refused it alone. Any other failure raises
     and leaves the transaction for the caller to roll back. With a `memo`, the caller calls its
-    `settle` after the commit and its `forget` when the transaction fails.
+    `settle` after the commit and its `forget` when the transaction fails. `also` turns the
+    results into more rows (statement, rows) the caller wants written after the batch's own, in
+    the same round trip where the database allows (the writer's stored receipts).
     """
     session.flush()
     conn = session.connection()
@@ -287,7 +294,7 @@ def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
             results.append(InvalidInput(f"shelter_id: shelter {item.shelter_id} does not exist"))
             continue
         results.append(_one(session, state, item, shelter, next(tracking_ids), now))
-    _write(session, state, now)
+    _write(session, state, now, also(results) if also is not None else [])
     memo.staged = (state.next_seq - 1, now, state)
     return results
 
@@ -396,11 +403,13 @@ def _act(session: Session, state: _State, decision: rules.Decision, row: dict[st
     return incident
 
 
-def _write(session: Session, state: _State, now: datetime) -> None:
-    """The batch's rows, one statement per table."""
-    if not state.facts:
-        return
+def _write(session: Session, state: _State, now: datetime, also: Writes) -> None:
+    """The batch's rows, one statement per table, then the caller's."""
     conn = session.connection()
+    if not state.facts:
+        for statement, rows in also:
+            conn.execute(statement, rows)
+        return
     new, old = [], []
     for k, v in state.status_rows.items():
         if k in state.new_status_ids:
@@ -418,7 +427,7 @@ def _write(session: Session, state: _State, now: datetime) -> None:
                                          "channel": log.NOTIFY_CHANNEL,
                                          "last": str(last["seq"])}]),
             (INSERT_OBSERVATIONS, state.observation_rows), (INSERT_STATUSES, new),
-            (UPDATE_STATUS, old)])
+            (UPDATE_STATUS, old), *also])
     else:
         seqs = log.append_many(session, state.facts, now=now, locked_head=state.head)
         if seqs[-1] != state.next_seq - 1:
@@ -428,6 +437,8 @@ def _write(session: Session, state: _State, now: datetime) -> None:
             conn.execute(INSERT_STATUSES, new)
         if old:  # an UPDATE by primary key per row, sent as one executemany
             conn.execute(UPDATE_STATUS, old)
+        for statement, rows in also:
+            conn.execute(statement, rows)
     if session.dirty or session.new:
         session.flush()  # incidents opened, joined or resolved
 

@@ -161,23 +161,26 @@ class ReportWriter:
             elif job.same_as is None:
                 fresh.append(n)
         items = [_item(jobs[n].report) for n in fresh]
-        results = batch.submit_many(session, items, now=now, tracking_prefix=self.tracking_prefix,
-                                    memo=self._memo)
-        remembered = []
-        for n, result in zip(fresh, results, strict=True):
-            if isinstance(result, ShelterwatchError):
-                outcomes[n] = result
-                continue
-            receipt = idempotency.Receipt(201, reports.receipt(result))
-            outcomes[n] = receipt
-            job = jobs[n]
-            if job.key is not None:
-                remembered.append({"scope": SCOPE, "key": job.key, "request_hash": job.digest,
-                                   "status_code": 201,
-                                   "response": orjson.dumps(receipt.body).decode(),
-                                   "created_at": now})
-        if remembered:
-            session.connection().execute(REMEMBER, remembered)
+
+        def receipts(results: list[Any]) -> list[tuple[Any, list[dict[str, Any]]]]:
+            """Each report's answer, and the rows remembering them, written with the batch."""
+            remembered = []
+            for n, result in zip(fresh, results, strict=True):
+                if isinstance(result, ShelterwatchError):
+                    outcomes[n] = result
+                    continue
+                receipt = idempotency.Receipt(201, reports.receipt(result))
+                outcomes[n] = receipt
+                job = jobs[n]
+                if job.key is not None:
+                    remembered.append({"scope": SCOPE, "key": job.key,
+                                       "request_hash": job.digest, "status_code": 201,
+                                       "response": orjson.dumps(receipt.body).decode(),
+                                       "created_at": now})
+            return [(REMEMBER, remembered)] if remembered else []
+
+        batch.submit_many(session, items, now=now, tracking_prefix=self.tracking_prefix,
+                          memo=self._memo, also=receipts)
         for n, job in enumerate(jobs):
             if job.same_as is not None:  # a retry that arrived in the same batch as its first
                 outcomes[n] = outcomes[jobs.index(job.same_as)]
