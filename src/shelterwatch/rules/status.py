@@ -177,10 +177,13 @@ def _order(item: Evidence) -> tuple[datetime, str]:
     return item.at, item.id
 
 
-def _crowd(items: Iterable[Evidence], now: datetime, policy: StatusPolicy) -> _Crowd:
-    """Each device counts once, by its latest word; reports without a device share one voice."""
+def _crowd(items: Sequence[Evidence], now: datetime, policy: StatusPolicy) -> _Crowd:
+    """Each device counts once, by its latest word; reports without a device share one voice.
+
+    `items` come in `_order` (time, then id), as `derive` sorts them: the last word wins.
+    """
     latest_by_device: dict[str, Evidence] = {}
-    for item in sorted(items, key=_order):
+    for item in items:
         latest_by_device[item.reporter] = item
     score: dict[ObservationKind, float] = {}
     devices: dict[ObservationKind, int] = {}
