@@ -77,3 +77,16 @@ def test_what_a_writer_carries_to_its_next_batch_answers_as_everything_would(
     kept = [*carried(earlier, now=NOW), *later]
     assert pertinent(kept, now=then) == pertinent([*earlier, *later], now=then)
     assert derive(kept, now=then) == derive([*earlier, *later], now=then)
+
+
+def test_the_newest_reason_is_shown_whatever_a_phone_said_earlier() -> None:
+    """The phone that spoke first but whose latest word is newest gives the reason shown."""
+    def at(minutes_ago: int) -> datetime:
+        return NOW - timedelta(minutes=minutes_ago)
+
+    items = [Evidence("A", K.OPEN, R.RESIDENT, at(30), "d:x"),
+             Evidence("B", K.UNFIT, R.RESIDENT, at(20), "d:y", reason="flooded"),
+             Evidence("C", K.UNFIT, R.RESIDENT, at(10), "d:x", reason="no light")]
+    derived = derive(items, now=NOW)
+    assert "(no light)" in derived.explanation_en and "flooded" not in derived.explanation_en
+    assert derive(pertinent(items, now=NOW), now=NOW) == derived

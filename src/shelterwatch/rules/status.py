@@ -180,7 +180,10 @@ def _order(item: Evidence) -> tuple[datetime, str]:
 def _crowd(items: Sequence[Evidence], now: datetime, policy: StatusPolicy) -> _Crowd:
     """Each device counts once, by its latest word; reports without a device share one voice.
 
-    `items` come in `_order` (time, then id), as `derive` sorts them: the last word wins.
+    `items` come in `_order` (time, then id), as `derive` sorts them: the last word wins. The
+    latest words are then weighed in that same order (so the newest reason for a kind is the one
+    shown), which makes the result depend on each device's latest word alone — nothing else a
+    device said earlier, not even when it first spoke.
     """
     latest_by_device: dict[str, Evidence] = {}
     for item in items:
@@ -190,7 +193,7 @@ def _crowd(items: Sequence[Evidence], now: datetime, policy: StatusPolicy) -> _C
     latest: dict[ObservationKind, datetime] = {}
     reasons: dict[ObservationKind, str] = {}
     ids: list[Evidence] = []
-    for item in latest_by_device.values():
+    for item in sorted(latest_by_device.values(), key=_order):
         w = min(policy.device_cap * policy.role_weights.get(item.role, 1.0),
                 weight(item, now, policy))
         if w <= 0.0:
