@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from shelterwatch import db
 from shelterwatch.cli.main import app as cli
 from shelterwatch.clock import utcnow
-from shelterwatch.incidents import batch, intake
+from shelterwatch.incidents import batch, batch_sql, intake
 from shelterwatch.observations import idempotency
 from shelterwatch.reports.limits import ReportLimits
 from shelterwatch.reports.schemas import ReportIn
@@ -134,4 +134,4 @@ def test_on_postgresql_a_duplicate_row_in_the_batchs_single_round_trip_is_an_int
            "reporter": "", "distance_m": None, "reason": "", "at": utcnow(), "alert_id": None,
            "incident_id": None, "routed_to": None, "seq": 1}
     with pytest.raises(IntegrityError):
-        batch._pipelined(session.connection(), [(batch.INSERT_OBSERVATIONS, [row, row])])
+        batch_sql.pipelined(session.connection(), [(batch_sql.INSERT_OBSERVATIONS, [row, row])])

@@ -16,42 +16,42 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import orjson
-from sqlalchemy import (
-    Connection,
-    Table,
-    and_,
-    bindparam,
-    case,
-    func,
-    insert,
-    literal_column,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from shelterwatch.alerts.models import Alert
 from shelterwatch.areas.models import Area
 from shelterwatch.clock import as_utc
 from shelterwatch.errors import InvalidInput, ShelterwatchError
 from shelterwatch.incidents import service as incidents
+from shelterwatch.incidents.batch_memo import Memo, Place, Span
+from shelterwatch.incidents.batch_sql import (
+    EVIDENCE,
+    FACTS,
+    HEAD,
+    INSERT_OBSERVATIONS,
+    INSERT_STATUSES,
+    KINDS,
+    NOT_OVER,
+    OPEN_INCIDENTS,
+    ROLES,
+    SHELTERS,
+    STATUS_NOW,
+    TAKEN,
+    UPDATE_STATUS,
+    pipelined,
+)
 from shelterwatch.incidents.intake import Intake
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log import service as log
-from shelterwatch.log.models import Fact, LogHead
 from shelterwatch.observations import service as observations
-from shelterwatch.observations.models import Observation, ShelterStatus
 from shelterwatch.observations.service import Evaluation
 from shelterwatch.rules import incidents as rules
 from shelterwatch.rules import status as status_rules
 from shelterwatch.rules import tracking
 from shelterwatch.rules.ranking import great_circle_m
-from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import ObservationKind, Role, Status
 
 
@@ -68,16 +68,6 @@ class Item:
     lon: float | None = None
     reason: str = ""
     private: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Place:
-    """A shelter as the batch needs it: where it is and in which area."""
-
-    id: int
-    lat: float
-    lon: float
-    area_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,25 +93,15 @@ class _StatusRow:
     seq: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Span:
-    """An alert over an area, from its start to its end (None while it lasts)."""
-
-    id: int
-    area_id: str
-    started_at: datetime
-    ended_at: datetime | None
-
-
 @dataclass
 class _State:
     """What the batch knows, kept current as each observation is applied in order."""
 
     next_seq: int
     head: tuple[int, str]
-    shelters: dict[int, _Place]
-    spans: list[_Span]  # alerts not over at the batch's time
-    alerts: list[_Span]  # alerts on at the batch's time, oldest first
+    shelters: dict[int, Place]
+    spans: list[Span]  # alerts not over at the batch's time
+    alerts: list[Span]  # alerts on at the batch's time, oldest first
     ancestors: dict[str, list[str]]
     open_incidents: dict[int, Incident]
     evidence: dict[int, list[status_rules.Evidence]]
@@ -131,111 +111,6 @@ class _State:
     facts: list[log.NewFact] = field(default_factory=list)
     observation_rows: list[dict[str, Any]] = field(default_factory=list)
     next_incident_id: int | None = None
-
-
-MEMO_LIMIT = 50_000  # shelters a writer remembers between batches before it starts afresh
-
-
-@dataclass
-class Memo:
-    """What a writer's last committed batch knew of its shelters, kept for its next batch.
-
-    Every change to the database appends a fact under the log's lock, so the log head's seq is
-    the version of all of it. A batch that finds the head where this writer's own last commit
-    left it knows that the shelters, statuses and evidence it read and wrote then are still what
-    is stored, and reads only the shelters it has not met. Anything else — another writer's fact,
-    a failed commit, a clock that went back — and it reads everything again.
-    """
-
-    seq: int | None = None
-    now: datetime | None = None
-    places: dict[int, _Place] = field(default_factory=dict)
-    evidence: dict[int, list[status_rules.Evidence]] = field(default_factory=dict)
-    statuses: dict[int, tuple[str, str, float]] = field(default_factory=dict)
-    no_case: set[int] = field(default_factory=set)  # shelters without an open incident
-    alerts: list[_Span] | None = None  # alerts not over at `now`
-    ancestors: dict[str, list[str]] = field(default_factory=dict)
-    staged: tuple[int, datetime, _State] | None = None
-
-    def forget(self) -> None:
-        self.seq = self.now = self.staged = None
-        self.places, self.evidence, self.statuses, self.no_case = {}, {}, {}, set()
-        self.alerts, self.ancestors = None, {}
-
-    def holds(self, seq: int, now: datetime) -> bool:
-        return self.seq == seq and self.now is not None and now >= self.now
-
-    def settle(self) -> None:
-        """The staged batch committed: remember what it read and wrote."""
-        if self.staged is None:
-            return
-        seq, now, state = self.staged
-        if len(self.places) + len(state.shelters) > MEMO_LIMIT:
-            self.forget()
-        at = as_utc(now)
-        for sid, place in state.shelters.items():
-            self.places[sid] = place
-            self.evidence[sid] = status_rules.carried(state.evidence.get(sid, []), now=at)
-            if sid in state.statuses:
-                self.statuses[sid] = state.statuses[sid]
-            if sid in state.open_incidents:
-                self.no_case.discard(sid)
-            else:
-                self.no_case.add(sid)
-        self.alerts = state.spans
-        self.ancestors.update(state.ancestors)
-        self.seq, self.now, self.staged = seq, now, None
-
-
-def _table(model: Any) -> Table:
-    return cast(Table, model.__table__)
-
-
-# Built once: each batch only binds values, so no statement is constructed or keyed per report.
-OBSERVATIONS, STATUSES = _table(Observation), _table(ShelterStatus)
-_o, _s, _sh = OBSERVATIONS.c, STATUSES.c, _table(Shelter).c
-_a, _i, _h = _table(Alert).c, _table(Incident).c, _table(LogHead).c
-# The log's lock, and in the same round trip how many of the batch's candidate tracking ids are
-# taken already (almost always none; then no second look-up is needed). Should another process
-# take one while this waits for the lock, the insert fails on the primary key and the writer
-# retries each report alone, with fresh ids.
-HEAD = select(_h.seq, _h.hash, select(func.count()).select_from(OBSERVATIONS).where(
-    _o.id.in_(bindparam("ids", expanding=True))).scalar_subquery().label("taken"),
-).where(_h.id == log.HEAD_ID).with_for_update()
-SHELTERS = select(_sh.id, _sh.lat, _sh.lon, _sh.area_id).where(
-    _sh.id.in_(bindparam("ids", expanding=True)))
-# Alerts not over at `at`, those yet to start included: a remembered list stays right for any
-# later time, each batch picking those on at its own time (`_on_at`).
-NOT_OVER = select(_a.id, _a.area_id, _a.started_at, _a.ended_at).where(
-    or_(_a.ended_at.is_(None), _a.ended_at > bindparam("at")))
-OPEN_INCIDENTS = select(_i.id).where(_i.shelter_id.in_(bindparam("ids", expanding=True)),
-                                     _i.resolved_at.is_(None))
-_AUTHORITATIVE = _o.role.in_(  # constants of the vocabulary, written into the statement
-    [literal_column(f"'{r.value}'") for r in sorted(status_rules.AUTHORITATIVE)])
-_LATER = _o.at > bindparam("at")
-# `status_rules.carried` in SQL, loose on ties: per shelter, the authoritative observations at
-# the newest time within their time to live, each other reporter's observations at its newest
-# time within the horizon, and any dated after `at` (each its own partition). `carried` then
-# breaks equal times by id, in Python, so that no database collation decides which one counts.
-_RANKED = select(
-    _o.id, _o.shelter_id, _o.kind, _o.role, _o.at, _o.reporter, _o.distance_m, _o.reason,
-    func.rank().over(partition_by=(_o.shelter_id, _LATER, _AUTHORITATIVE,
-                                   case((_LATER, _o.id), (_AUTHORITATIVE, literal_column("''")),
-                                        else_=_o.reporter)),
-                     order_by=_o.at.desc()).label("newest"),
-).where(_o.shelter_id.in_(bindparam("ids", expanding=True)),
-        or_(_LATER, and_(_AUTHORITATIVE, _o.at >= bindparam("ttl_since")),
-            and_(~_AUTHORITATIVE, _o.at >= bindparam("horizon_since")))).subquery()
-EVIDENCE = select(*(c for c in _RANKED.c if c.name != "newest")).where(_RANKED.c.newest == 1)
-KINDS = {k.value: k for k in ObservationKind}
-ROLES = {r.value: r for r in Role}
-STATUS_NOW = select(_s.shelter_id, _s.status, _s.explanation_en, _s.confidence).where(
-    _s.shelter_id.in_(bindparam("ids", expanding=True)))
-TAKEN = select(_o.id).where(_o.id.in_(bindparam("ids", expanding=True)))
-INSERT_OBSERVATIONS, INSERT_STATUSES = insert(OBSERVATIONS), insert(STATUSES)
-FACTS = insert(_table(Fact))
-UPDATE_STATUS = update(STATUSES).where(_s.shelter_id == bindparam("b_shelter_id")).values(
-    {c.name: bindparam(f"b_{c.name}") for c in STATUSES.c if c.name != "shelter_id"})
 
 
 Writes = list[tuple[Any, list[dict[str, Any]]]]
@@ -299,7 +174,7 @@ def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
     return results
 
 
-def _one(session: Session, state: _State, item: Item, shelter: _Place, tracking_id: str,
+def _one(session: Session, state: _State, item: Item, shelter: Place, tracking_id: str,
          now: datetime) -> Intake:
     distance = None
     if item.lat is not None and item.lon is not None:
@@ -360,7 +235,7 @@ def _evaluate(state: _State, shelter_id: int, seq: int, actor: str, now: datetim
 
 
 def _act(session: Session, state: _State, decision: rules.Decision, row: dict[str, Any],
-         shelter: _Place, alert: Any, incident: Incident | None, actor: str,
+         shelter: Place, alert: Any, incident: Incident | None, actor: str,
          now: datetime) -> Incident | None:
     """`intake._act`, writing through the batch: the same facts and the same incident rows."""
     action = decision.action
@@ -421,7 +296,7 @@ def _write(session: Session, state: _State, now: datetime, also: Writes) -> None
         last = facts[-1]
         if last["seq"] != state.next_seq - 1:
             raise RuntimeError("the log moved under its lock; the batch is not written")
-        _pipelined(conn, [
+        pipelined(conn, [
             (FACTS, facts),
             (log.MOVE_HEAD_AND_NOTIFY, [{"new_seq": last["seq"], "new_hash": last["hash"],
                                          "channel": log.NOTIFY_CHANNEL,
@@ -443,38 +318,10 @@ def _write(session: Session, state: _State, now: datetime, also: Writes) -> None
         session.flush()  # incidents opened, joined or resolved
 
 
-_SQL: dict[tuple[int, str], tuple[str, dict[str, Any]]] = {}
 
-
-def _pipelined(conn: Connection, writes: Sequence[tuple[Any, list[dict[str, Any]]]]) -> None:
-    """PostgreSQL: every row of the batch in one round trip, not one per statement.
-
-    psycopg's pipeline sends each statement without waiting for the one before to be answered;
-    the server still runs them in order, in this transaction, and the first error stops the rest
-    and is raised here, as SQLAlchemy would have raised it (so a duplicate key is still an
-    IntegrityError to the writer).
-    """
-    raw: Any = conn.connection.driver_connection
-    sent: list[tuple[str, list[dict[str, Any]]]] = []
-    for statement, rows in writes:
-        if rows:
-            key = (id(statement), ",".join(rows[0]))
-            if key not in _SQL:
-                compiled = statement.compile(dialect=conn.dialect, column_keys=list(rows[0]))
-                _SQL[key] = (str(compiled), dict(compiled.params))
-            sql, defaults = _SQL[key]
-            sent.append((sql, [{**defaults, **row} for row in rows]))
-    try:
-        with raw.pipeline(), raw.cursor() as cursor:
-            for sql, params in sent:
-                cursor.executemany(sql, params)
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error) from exc
-
-
-def _shelters(conn: Connection, ids: Sequence[int]) -> dict[int, _Place]:
+def _shelters(conn: Connection, ids: Sequence[int]) -> dict[int, Place]:
     """The batch's shelters, as plain rows: only position and area are needed."""
-    return {r.id: _Place(r.id, r.lat, r.lon, r.area_id)
+    return {r.id: Place(r.id, r.lat, r.lon, r.area_id)
             for r in conn.execute(SHELTERS, {"ids": ids})}
 
 
@@ -499,13 +346,13 @@ def _ancestors(session: Session, area_ids: Iterable[str]) -> dict[str, list[str]
     return chains
 
 
-def _not_over(conn: Connection, now: datetime) -> list[_Span]:
-    return [_Span(r.id, r.area_id, as_utc(r.started_at),
+def _not_over(conn: Connection, now: datetime) -> list[Span]:
+    return [Span(r.id, r.area_id, as_utc(r.started_at),
                   as_utc(r.ended_at) if r.ended_at is not None else None)
             for r in conn.execute(NOT_OVER, {"at": as_utc(now)})]
 
 
-def _on_at(spans: Sequence[_Span], now: datetime) -> list[_Span]:
+def _on_at(spans: Sequence[Span], now: datetime) -> list[Span]:
     """The alerts on at `now`, oldest first (as `intake.active_alert` orders them)."""
     at = as_utc(now)
     return sorted((a for a in spans if a.started_at <= at
@@ -513,7 +360,7 @@ def _on_at(spans: Sequence[_Span], now: datetime) -> list[_Span]:
                   key=lambda a: (a.started_at, a.id))
 
 
-def _alert_over(state: _State, area_id: str) -> _Span | None:
+def _alert_over(state: _State, area_id: str) -> Span | None:
     """The oldest alert on now over this area or any area above it (`intake.active_alert`)."""
     if not state.alerts:
         return None

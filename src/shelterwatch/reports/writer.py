@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from shelterwatch import db
 from shelterwatch.clock import utcnow
 from shelterwatch.errors import Conflict, ShelterwatchError
-from shelterwatch.incidents import batch
+from shelterwatch.incidents import batch, batch_memo
 from shelterwatch.observations import idempotency
 from shelterwatch.observations.models import IdempotencyKey
 from shelterwatch.reports import service as reports
@@ -66,7 +66,7 @@ class ReportWriter:
         self._cond = threading.Condition()
         self._running = False
         self._conn: Connection | None = None
-        self._memo = batch.Memo()  # what the last batch knew, while no one else has written
+        self._memo = batch_memo.Memo()  # what the last batch knew, while no one else has written
 
     async def submit(self, report: ReportIn, *, key: str | None, address: str | None) -> Any:
         """Queue a report and wait, without holding a thread, until it is committed or refused."""
