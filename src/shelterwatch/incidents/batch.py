@@ -12,34 +12,25 @@ go on.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shelterwatch.areas.models import Area
 from shelterwatch.clock import as_utc
 from shelterwatch.errors import InvalidInput, ShelterwatchError
+from shelterwatch.incidents import batch_reads as reads
 from shelterwatch.incidents import service as incidents
 from shelterwatch.incidents.batch_memo import Memo, Place, Span
 from shelterwatch.incidents.batch_sql import (
-    EVIDENCE,
     FACTS,
     HEAD,
     INSERT_OBSERVATIONS,
     INSERT_STATUSES,
-    KINDS,
-    NOT_OVER,
-    OPEN_INCIDENTS,
-    ROLES,
-    SHELTERS,
-    STATUS_NOW,
-    TAKEN,
     UPDATE_STATUS,
     pipelined,
 )
@@ -50,7 +41,6 @@ from shelterwatch.observations import service as observations
 from shelterwatch.observations.service import Evaluation
 from shelterwatch.rules import incidents as rules
 from shelterwatch.rules import status as status_rules
-from shelterwatch.rules import tracking
 from shelterwatch.rules.ranking import great_circle_m
 from shelterwatch.vocabulary import ObservationKind, Role, Status
 
@@ -130,7 +120,7 @@ def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
     """
     session.flush()
     conn = session.connection()
-    candidates = _candidates(len(items), tracking_prefix)
+    candidates = reads.candidates(len(items), tracking_prefix)
     head = conn.execute(HEAD, {"ids": candidates}).first()
     if head is None:  # a fresh log: let the log make its head row
         log.lock(session)
@@ -146,22 +136,22 @@ def submit_many(session: Session, items: Sequence[Item], *, now: datetime,
     evidence = {i: list(memo.evidence.get(i, ())) for i in known}
     statuses = {i: memo.statuses[i] for i in known if i in memo.statuses}
     if unknown:
-        shelters.update(_shelters(conn, unknown))
-        evidence.update(_evidence(conn, unknown, now))
-        statuses.update(_statuses(conn, unknown))
-    spans = memo.alerts if memo.alerts is not None else _not_over(conn, now)
+        shelters.update(reads.shelters(conn, unknown))
+        evidence.update(reads.evidence(conn, unknown, now))
+        statuses.update(reads.statuses(conn, unknown))
+    spans = memo.alerts if memo.alerts is not None else reads.not_over(conn, now)
     state = _State(next_seq=head.seq + 1, head=(head.seq, head.hash), shelters=shelters,
-                   spans=spans, alerts=_on_at(spans, now), ancestors={},
-                   open_incidents=_open_incidents(session, [i for i in ids
+                   spans=spans, alerts=reads.on_at(spans, now), ancestors={},
+                   open_incidents=reads.open_incidents(session, [i for i in ids
                                                             if i not in memo.no_case]),
                    evidence=evidence,
                    statuses=statuses)
     if state.alerts:
         areas = {s.area_id for s in state.shelters.values()}
         state.ancestors = {a: memo.ancestors[a] for a in areas if a in memo.ancestors}
-        state.ancestors.update(_ancestors(session, areas - state.ancestors.keys()))
+        state.ancestors.update(reads.ancestors(session, areas - state.ancestors.keys()))
     tracking_ids = iter(candidates if head.taken == 0
-                        else _tracking_ids(conn, len(items), tracking_prefix))
+                        else reads.tracking_ids(conn, len(items), tracking_prefix))
     results: list[Intake | ShelterwatchError] = []
     for item in items:
         shelter = state.shelters.get(item.shelter_id)
@@ -319,110 +309,9 @@ def _write(session: Session, state: _State, now: datetime, also: Writes) -> None
 
 
 
-def _shelters(conn: Connection, ids: Sequence[int]) -> dict[int, Place]:
-    """The batch's shelters, as plain rows: only position and area are needed."""
-    return {r.id: Place(r.id, r.lat, r.lon, r.area_id)
-            for r in conn.execute(SHELTERS, {"ids": ids})}
-
-
-def _ancestors(session: Session, area_ids: Iterable[str]) -> dict[str, list[str]]:
-    """Each area with the areas above it, nearest first: one query per level of the tree."""
-    parent: dict[str, str | None] = {}
-    frontier = set(area_ids)
-    while frontier:
-        rows = session.execute(select(Area.id, Area.parent_id).where(Area.id.in_(frontier)))
-        found = {r.id: r.parent_id for r in rows}
-        for area in frontier:
-            parent[area] = found.get(area)
-        frontier = {p for p in found.values() if p is not None and p not in parent}
-    chains: dict[str, list[str]] = {}
-    for area in area_ids:
-        chain: list[str] = []
-        current: str | None = area
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = parent.get(current)
-        chains[area] = chain
-    return chains
-
-
-def _not_over(conn: Connection, now: datetime) -> list[Span]:
-    return [Span(r.id, r.area_id, as_utc(r.started_at),
-                  as_utc(r.ended_at) if r.ended_at is not None else None)
-            for r in conn.execute(NOT_OVER, {"at": as_utc(now)})]
-
-
-def _on_at(spans: Sequence[Span], now: datetime) -> list[Span]:
-    """The alerts on at `now`, oldest first (as `intake.active_alert` orders them)."""
-    at = as_utc(now)
-    return sorted((a for a in spans if a.started_at <= at
-                   and (a.ended_at is None or a.ended_at > at)),
-                  key=lambda a: (a.started_at, a.id))
-
-
 def _alert_over(state: _State, area_id: str) -> Span | None:
     """The oldest alert on now over this area or any area above it (`intake.active_alert`)."""
     if not state.alerts:
         return None
     covering = set(state.ancestors.get(area_id, [area_id]))
     return next((a for a in state.alerts if a.area_id in covering), None)
-
-
-def _open_incidents(session: Session, ids: Sequence[int]) -> dict[int, Incident]:
-    """Open cases of the batch's shelters, loaded as rows the session tracks (rarely any)."""
-    if not ids:
-        return {}
-    found = list(session.connection().execute(OPEN_INCIDENTS, {"ids": ids}).scalars())
-    if not found:
-        return {}
-    rows = session.execute(select(Incident).where(Incident.id.in_(found))
-                           .order_by(Incident.id)).scalars()
-    return {i.shelter_id: i for i in rows}  # the newest wins, as in `incidents.open_for`
-
-
-def _evidence(conn: Connection, ids: Sequence[int],
-              now: datetime) -> dict[int, list[status_rules.Evidence]]:
-    """Per shelter, only the evidence the status rule can use, now or later
-    (`status_rules.carried`)."""
-    at = as_utc(now)
-    policy = status_rules.DEFAULT_POLICY
-    found: dict[int, list[status_rules.Evidence]] = {}
-    params = {"ids": ids, "at": at,
-              "ttl_since": at - timedelta(seconds=policy.authoritative_ttl_s),
-              "horizon_since": at - timedelta(seconds=policy.horizon_s)}
-    for r in conn.execute(EVIDENCE, params):
-        when = r.at
-        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-        found.setdefault(r.shelter_id, []).append(status_rules.Evidence(
-            id=r.id, kind=KINDS[r.kind], role=ROLES[r.role], at=when,
-            reporter=r.reporter, distance_m=r.distance_m, reason=r.reason))
-    return {k: status_rules.carried(v, now=at, policy=policy) for k, v in found.items()}
-
-
-def _statuses(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, str, float]]:
-    return {r.shelter_id: (r.status, r.explanation_en, r.confidence)
-            for r in conn.execute(STATUS_NOW, {"ids": ids})}
-
-
-def _candidates(n: int, prefix: str) -> list[str]:
-    """`n` distinct random tracking ids, not yet checked against the table."""
-    chosen: set[str] = set()
-    while len(chosen) < n:
-        chosen.add(tracking.encode(prefix, secrets.randbelow(tracking.SPACE)))
-    return sorted(chosen)
-
-
-def _tracking_ids(conn: Connection, n: int, prefix: str) -> list[str]:
-    """`n` fresh, unused tracking ids, checked against the table in one query per round."""
-    chosen: list[str] = []
-    for _ in range(20):
-        wanted = n - len(chosen)
-        if wanted <= 0:
-            return chosen
-        candidates = {tracking.encode(prefix, secrets.randbelow(tracking.SPACE))
-                      for _ in range(wanted)} - set(chosen)
-        taken = set(conn.execute(TAKEN, {"ids": sorted(candidates)}).scalars())
-        chosen.extend(sorted(candidates - taken))
-    if len(chosen) < n:
-        raise RuntimeError("could not find unused tracking ids in 20 tries")
-    return chosen
