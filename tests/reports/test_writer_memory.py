@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from shelterwatch import db
 from shelterwatch.cli.main import app as cli
 from shelterwatch.clock import utcnow
-from shelterwatch.incidents import batch, batch_sql, intake
+from shelterwatch.incidents import batch_reads, batch_sql, intake
 from shelterwatch.observations import idempotency
 from shelterwatch.reports.limits import ReportLimits
 from shelterwatch.reports.schemas import ReportIn
@@ -118,7 +118,7 @@ def test_a_tracking_id_already_taken_is_never_given_twice(
     body = {"shelter_id": door.id, "kind": "open", "device_id": "phone-0001"}
     first = _report(writer, body)["tracking_id"]
     # the next batch draws the same id first, as a random draw one day will
-    monkeypatch.setattr(batch, "_candidates", lambda n, prefix: [str(first)])
+    monkeypatch.setattr(batch_reads, "candidates", lambda n, prefix: [str(first)])
     second = _report(writer, {**body, "device_id": "phone-0002"})["tracking_id"]
     assert second != first
     assert kyiv_client.get(f"/v1/reports/{second}").status_code == 200
