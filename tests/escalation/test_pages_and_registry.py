@@ -66,3 +66,17 @@ def test_a_forged_or_expired_check_in_link_records_nothing(client, settings):
     old = links.make_token(settings.secret_key, keyholder_id=1, shelter_id=1,
                            now=utcnow() - links.LINK_TTL - timedelta(minutes=1))
     assert client.get(f"/check-in/{old}").status_code == 403
+
+
+def test_a_deactivated_keyholder_is_no_longer_listed_as_active(client, make_token):
+    operator = make_token("operator")
+    created = client.post("/v1/keyholders", headers=auth(operator), json={
+        "name": "Petro", "shelter_ids": [1], "email": "petro@example.invalid"})
+    assert created.status_code == 201, created.text
+    keyholder_id = created.json()["id"]
+    r = client.post(f"/v1/keyholders/{keyholder_id}/deactivate", headers=auth(operator))
+    assert r.status_code == 200 and r.json() == {"id": keyholder_id, "active": False}
+    listed = client.get("/v1/keyholders", headers=auth(operator)).json()["keyholders"]
+    assert [k["active"] for k in listed if k["id"] == keyholder_id] == [False]
+    assert client.post("/v1/keyholders/999/deactivate",
+                       headers=auth(operator)).status_code == 404

@@ -48,10 +48,6 @@ class AreaLocator:
     def from_geojson(cls, rows: Sequence[tuple[str, str, str, dict[str, object]]]) -> AreaLocator:
         return cls([LocatableArea(i, n, e, shape(g)) for i, n, e, g in rows])
 
-    def area_for_hint(self, hint: str) -> str | None:
-        idx = self.by_name.get(normalise_name(hint))
-        return self.areas[idx].id if idx is not None else None
-
     def locate(self, lons: Sequence[float], lats: Sequence[float],
                hints: Sequence[str | None] | None = None) -> list[str | None]:
         """The area id for each point, or None when it lies in no known area."""

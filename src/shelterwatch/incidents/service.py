@@ -30,11 +30,6 @@ def get_or_raise(session: Session, incident_id: int) -> Incident:
     return incident
 
 
-def by_tracking_id(session: Session, tracking_id: str) -> Incident | None:
-    return session.execute(
-        select(Incident).where(Incident.tracking_id == tracking_id)).scalar_one_or_none()
-
-
 def open_for(session: Session, shelter_id: int) -> Incident | None:
     """The shelter's unresolved incident, if any (there is at most one)."""
     return session.execute(

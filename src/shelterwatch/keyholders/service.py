@@ -85,6 +85,7 @@ def create_owner(session: Session, *, contact: ContactIn, shelter_ids: Sequence[
 
 def deactivate_keyholder(session: Session, *, keyholder_id: int, now: datetime,
                          actor: str) -> None:
+    """Keys change hands: a former keyholder is kept on record but no longer notified."""
     row = session.get(Keyholder, keyholder_id)
     if row is None:
         raise NotFound(f"keyholder {keyholder_id} does not exist")

@@ -51,6 +51,16 @@ def create_keyholder(person: PersonIn, actor: Operator, session: WriteSession) -
     return {"id": row.id, "shelter_ids": sorted(set(person.shelter_ids))}
 
 
+@router.post("/v1/keyholders/{keyholder_id}/deactivate",
+             summary="Stop notifying a keyholder who no longer holds the keys (operator)")
+def deactivate_keyholder(keyholder_id: int, actor: Operator,
+                         session: WriteSession) -> dict[str, Any]:
+    keyholders.deactivate_keyholder(session, keyholder_id=keyholder_id, now=utcnow(),
+                                    actor=actor.label)
+    session.commit()
+    return {"id": keyholder_id, "active": False}
+
+
 @router.post("/v1/owners", status_code=201, summary="Register a shelter's owner (operator)")
 def create_owner(person: PersonIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
     row = keyholders.create_owner(session, contact=person.contact(),

@@ -205,8 +205,3 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
                 logger.warning("delivery %s was sent but its claim had been taken over",
                                delivery_id)
     return len(claimed)
-
-
-def list_dead_letters(session: Session, *, limit: int = 100) -> list[DeadLetter]:
-    return list(session.execute(
-        select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)).scalars())

@@ -7,7 +7,7 @@ out-of-order snapshots provably harmless: the same snapshot twice yields nothing
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,8 +55,3 @@ def is_stale(last_ok_at: datetime | None, now: datetime, stale_after_s: float) -
     if last_ok_at is None:
         return True
     return (now - last_ok_at).total_seconds() > stale_after_s
-
-
-def map_type(raw: str, table: Mapping[str, AlertType]) -> AlertType | None:
-    """A provider's alert type in our vocabulary, or None when we do not track it."""
-    return table.get(raw.strip().lower())
