@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import orjson
 from fastapi.testclient import TestClient
 
@@ -96,3 +98,25 @@ def test_health_says_the_database_answers_and_state_follows_the_log(
     body = kyiv_client.get("/v1/health").json()
     assert body["ok"] is True
     assert body["last_seq"] >= 3694 and body["applied_seq"] <= body["last_seq"]
+
+
+def test_a_report_shows_in_the_shelters_status_within_a_second(kyiv_client: TestClient) -> None:
+    """Every process follows the log (DESIGN §6): the registry's view catches up within a second."""
+    first = kyiv_client.get("/v1/shelters?limit=1").json()["features"][0]
+    shelter_id = first["id"]
+    lon, lat = first["geometry"]["coordinates"]
+    for device in ("phone-7777", "phone-8888"):  # two residents at the door
+        r = kyiv_client.post("/v1/reports", json={"shelter_id": shelter_id, "kind": "full",
+                                                    "device_id": device, "lat": lat, "lon": lon})
+        assert r.status_code == 201, r.text
+    assert r.json()["status"] == "full"  # the receipt already says so
+    deadline = time.monotonic() + 1.0
+    while True:
+        one = kyiv_client.get(f"/v1/shelters/{shelter_id}").json()["properties"]
+        if one["status"] == "full" or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert one["status"] == "full"
+    assert "full" in one["status_explanation"]["en"]
+    listed = kyiv_client.get("/v1/shelters?limit=1").json()["features"][0]["properties"]
+    assert listed["status"] == "full"
