@@ -72,12 +72,21 @@ class PackCache:
             self._stale = True
 
     def current(self) -> Pack:
+        """The newest pack. One request rebuilds a stale pack; while it does, the others are
+        answered with the previous pack (consistent with its own ETag) instead of queueing
+        behind the rebuild, so the ETag checks of an alert's first minute never wait."""
         pack = self._pack
         if pack is not None and not self._stale:
             return pack
-        with self._lock:  # one rebuild at a time; the others wait and take its result
+        if pack is not None and not self._lock.acquire(blocking=False):
+            return pack
+        if pack is None:
+            self._lock.acquire()  # the first build: everyone waits for it
+        try:
             if self._pack is None or self._stale:
                 self._stale = False
                 self._pack = self._build()
                 self.builds += 1
             return self._pack
+        finally:
+            self._lock.release()
