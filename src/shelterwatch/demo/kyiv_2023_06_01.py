@@ -48,6 +48,7 @@ from shelterwatch.outbox.models import Delivery
 from shelterwatch.patrols import service as patrols
 from shelterwatch.shelters import importer
 from shelterwatch.shelters.models import Shelter
+from shelterwatch.vocabulary import FactKind
 from shelterwatch.worker.runner import Worker
 
 ALERT_START = datetime(2023, 5, 31, 23, 49, 31, tzinfo=UTC)
@@ -252,12 +253,13 @@ def replay(*, door_controller: bool, workdir: Path) -> dict[str, Any]:
         db.dispose(url)
 
 
-SYSTEM_EVENTS = {
-    "incident.opened": "incident {tracking_id} opens for shelter {shelter_id}",
-    "incident.resolved": "incident {tracking_id} resolved: {resolution} after {time_to_open_s} s",
-    "escalation.step": "escalation: {step} for incident {tracking_id}",
-    "door.state": "door controller of shelter {shelter_id} reports {state}",
-    "status.changed": "shelter {shelter_id} is now {status}",
+SYSTEM_EVENTS: dict[str, str] = {
+    FactKind.INCIDENT_OPENED: "incident {tracking_id} opens for shelter {shelter_id}",
+    FactKind.INCIDENT_RESOLVED: (
+        "incident {tracking_id} resolved: {resolution} after {time_to_open_s} s"),
+    FactKind.ESCALATION_STEP: "escalation: {step} for incident {tracking_id}",
+    FactKind.DOOR_STATE: "door controller of shelter {shelter_id} reports {state}",
+    FactKind.STATUS_CHANGED: "shelter {shelter_id} is now {status}",
 }
 
 

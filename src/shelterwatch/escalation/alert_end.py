@@ -33,10 +33,11 @@ from shelterwatch.log import service as log
 from shelterwatch.outbox import queue
 from shelterwatch.patrols import service as patrols
 from shelterwatch.patrols.models import Task
-from shelterwatch.vocabulary import Resolution, TaskKind
+from shelterwatch.vocabulary import FactKind, Resolution, TaskKind
 
 ACTOR = "worker"
-TRIGGERS = frozenset({"alert.ended", "task.created"})  # facts after which a sweep may find work
+# Facts after which a sweep may find work.
+TRIGGERS = frozenset({FactKind.ALERT_ENDED, FactKind.TASK_CREATED})
 
 
 @dataclass

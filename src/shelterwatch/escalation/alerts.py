@@ -23,7 +23,7 @@ from shelterwatch.rules import dispatch, rounds
 from shelterwatch.rules.escalation import needs_check_in, unverified_at
 from shelterwatch.rules.status import is_authoritative
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import Obligation, ObservationKind, Role, TaskKind
+from shelterwatch.vocabulary import FactKind, Obligation, ObservationKind, Role, TaskKind
 
 ACTOR = "worker"
 OPEN_KINDS = (ObservationKind.OPEN.value, ObservationKind.FORCED_OPEN.value)
@@ -92,7 +92,7 @@ def start(session: Session, *, alert: Alert, settings: Settings, now: datetime) 
                 data={"alert": alert.id, "shelter_id": shelter.id, "event": "check_in"}),
                 now=now, actor=ACTOR)
         asked += 1
-    log.append(session, kind="escalation.alert_started", actor=ACTOR, now=now,
+    log.append(session, kind=FactKind.ESCALATION_ALERT_STARTED, actor=ACTOR, now=now,
                payload={"alert_id": alert.id, "area_id": alert.area_id, "shelters": len(ids),
                         "check_ins": asked})
     policy = ladder.policy_for_area(session, settings, alert.area_id)
@@ -126,6 +126,6 @@ def plan_rounds(session: Session, *, alert: Alert, settings: Settings, now: date
                                 alert_id=alert.id, unit_id=rnd.unit_id, position=position,
                                 eta_s=stop.arrival_s, now=now, actor=ACTOR)
             made += 1
-    log.append(session, kind="escalation.rounds", actor=ACTOR, now=now,
+    log.append(session, kind=FactKind.ESCALATION_ROUNDS, actor=ACTOR, now=now,
                payload={"alert_id": alert.id, "unverified": len(candidates), "tasks": made})
     return made

@@ -22,6 +22,7 @@ from shelterwatch.escalation import ladder, timers
 from shelterwatch.escalation.models import Timer
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log.models import Fact
+from shelterwatch.vocabulary import FactKind
 
 logger = logging.getLogger(__name__)
 RETRY_S = 5.0
@@ -32,10 +33,10 @@ def on_facts(session: Session, facts: Sequence[Fact], *, now: datetime) -> int:
     armed = 0
     for fact in facts:
         payload = orjson.loads(fact.payload)
-        if fact.kind == "alert.started":
+        if fact.kind == FactKind.ALERT_STARTED:
             timers.arm(session, subject=f"alert:{payload['id']}", kind=timers.ALERT, due_at=now,
                        reopen=False)
-        elif fact.kind in ("incident.opened", "incident.resolved"):
+        elif fact.kind in (FactKind.INCIDENT_OPENED, FactKind.INCIDENT_RESOLVED):
             # Opening starts the ladder; resolving may call off a patrol on its way.
             timers.arm(session, subject=f"incident:{payload['id']}", kind=timers.INCIDENT,
                        due_at=now)

@@ -42,7 +42,7 @@ from shelterwatch.observations.service import Evaluation
 from shelterwatch.rules import incidents as rules
 from shelterwatch.rules import status as status_rules
 from shelterwatch.rules.ranking import great_circle_m
-from shelterwatch.vocabulary import ObservationKind, Role, Status
+from shelterwatch.vocabulary import FactKind, ObservationKind, Role, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +181,7 @@ def _one(session: Session, state: _State, item: Item, shelter: Place, tracking_i
         tracking_id=tracking_id, shelter_id=shelter.id, kind=item.kind, role=item.role,
         reporter=item.reporter, distance_m=distance, reason=item.reason,
         alert_id=alert.id if alert else None, routed_to=routed, private=hidden)
-    seq = _append(state, "observation.recorded", item.actor, payload, private)
+    seq = _append(state, FactKind.OBSERVATION_RECORDED, item.actor, payload, private)
     row = {"id": tracking_id, "shelter_id": shelter.id, "kind": payload["kind"],
            "role": payload["role"], "reporter": item.reporter, "distance_m": distance,
            "reason": item.reason, "at": now, "alert_id": alert.id if alert else None,
@@ -214,7 +214,7 @@ def _evaluate(state: _State, shelter_id: int, seq: int, actor: str, now: datetim
                      derived.explanation_en,
                      orjson.dumps(derived.observation_ids).decode(), now, seq)
     if changed:
-        _append(state, "status.changed", actor,
+        _append(state, FactKind.STATUS_CHANGED, actor,
                 {**observations.public_status(row), "previous": previous.value,
                  "trigger": "observation"})
     if before is None:
@@ -237,7 +237,7 @@ def _act(session: Session, state: _State, decision: rules.Decision, row: dict[st
             incident_id=state.next_incident_id, shelter_id=shelter.id, area_id=shelter.area_id,
             alert_id=alert.id if alert else None, observation_id=row["id"])
         state.next_incident_id += 1
-        _append(state, "incident.opened", actor, payload)
+        _append(state, FactKind.INCIDENT_OPENED, actor, payload)
         opened = Incident(id=payload["id"], tracking_id=row["id"], shelter_id=shelter.id,
                           area_id=shelter.area_id, alert_id=payload["alert_id"], opened_at=now,
                           opened_by=row["id"], me_too=0, last_report_at=now)
@@ -250,7 +250,7 @@ def _act(session: Session, state: _State, decision: rules.Decision, row: dict[st
     if action in (rules.Action.JOIN, rules.Action.ATTACH):
         payload = incidents.joined_payload(incident, observation_id=row["id"], kind=row["kind"],
                                            me_too=action is rules.Action.JOIN)
-        _append(state, "incident.joined", actor, payload)
+        _append(state, FactKind.INCIDENT_JOINED, actor, payload)
         incident.me_too = int(payload["me_too_count"])
         incident.last_report_at = now
         row["incident_id"] = incident.id
@@ -258,7 +258,7 @@ def _act(session: Session, state: _State, decision: rules.Decision, row: dict[st
     if action is rules.Action.RESOLVE and decision.resolution is not None:
         payload = incidents.resolved_payload(incident, resolution=decision.resolution,
                                              observation_id=row["id"], now=now)
-        _append(state, "incident.resolved", actor, payload)
+        _append(state, FactKind.INCIDENT_RESOLVED, actor, payload)
         incident.resolved_at = now
         incident.resolution = payload["resolution"]
         incident.resolved_by = row["id"]

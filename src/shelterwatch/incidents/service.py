@@ -7,7 +7,7 @@ time-to-open), `join` adds a report to it, `resolve` ends it with a resolution. 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from shelterwatch.incidents.models import Incident
 from shelterwatch.log import chain
 from shelterwatch.log import service as log
 from shelterwatch.observations.models import Observation
-from shelterwatch.vocabulary import Resolution
+from shelterwatch.vocabulary import FactKind, Resolution
 
 
 def get_or_raise(session: Session, incident_id: int) -> Incident:
@@ -74,7 +74,7 @@ def open(session: Session, *, shelter_id: int, area_id: str, alert_id: int | Non
     next_id = (session.execute(select(func.max(Incident.id))).scalar_one() or 0) + 1
     payload = opened_payload(incident_id=next_id, shelter_id=shelter_id, area_id=area_id,
                              alert_id=alert_id, observation_id=observation_id)
-    log.append(session, kind="incident.opened", actor=actor, payload=payload, now=now)
+    log.append(session, kind=FactKind.INCIDENT_OPENED, actor=actor, payload=payload, now=now)
     return apply_opened(session, payload, now)
 
 
@@ -118,7 +118,7 @@ def join(session: Session, *, incident: Incident, observation_id: str, kind: str
          me_too: bool, actor: str, now: datetime) -> Incident:
     """Add a report to an open case; `me_too` when it is another `locked` of the same door."""
     payload = joined_payload(incident, observation_id=observation_id, kind=kind, me_too=me_too)
-    log.append(session, kind="incident.joined", actor=actor, payload=payload, now=now)
+    log.append(session, kind=FactKind.INCIDENT_JOINED, actor=actor, payload=payload, now=now)
     return apply_joined(session, payload, now)
 
 
@@ -138,7 +138,7 @@ def resolve(session: Session, *, incident: Incident, resolution: Resolution,
         raise Conflict(f"incident {incident.tracking_id} is already resolved")
     payload = resolved_payload(incident, resolution=resolution, observation_id=observation_id,
                                now=now)
-    log.append(session, kind="incident.resolved", actor=actor, payload=payload, now=now)
+    log.append(session, kind=FactKind.INCIDENT_RESOLVED, actor=actor, payload=payload, now=now)
     return apply_resolved(session, payload, now)
 
 
@@ -154,5 +154,6 @@ def apply_resolved(session: Session, payload: Mapping[str, Any], at: datetime) -
     return incident
 
 
-APPLY = {"incident.opened": apply_opened, "incident.joined": apply_joined,
-         "incident.resolved": apply_resolved}
+APPLY: dict[str, Callable[[Session, Mapping[str, Any], datetime], Incident]] = {
+    FactKind.INCIDENT_OPENED: apply_opened, FactKind.INCIDENT_JOINED: apply_joined,
+    FactKind.INCIDENT_RESOLVED: apply_resolved}

@@ -26,7 +26,7 @@ from shelterwatch.log import service as log
 from shelterwatch.observations.models import Observation, ShelterStatus
 from shelterwatch.rules import status as rules
 from shelterwatch.rules import tracking
-from shelterwatch.vocabulary import ObservationKind, Role, Status
+from shelterwatch.vocabulary import FactKind, ObservationKind, Role, Status
 
 REFRESH_TRIGGER = "refresh"
 
@@ -106,7 +106,7 @@ def record(session: Session, *, tracking_id: str, shelter_id: int, kind: Observa
                                     role=role, reporter=reporter, distance_m=distance_m,
                                     reason=reason, alert_id=alert_id, routed_to=routed_to,
                                     private=private)
-    seq = log.append(session, kind="observation.recorded", actor=actor, payload=payload,
+    seq = log.append(session, kind=FactKind.OBSERVATION_RECORDED, actor=actor, payload=payload,
                      private=hidden, now=now)
     row = Observation(id=tracking_id, shelter_id=shelter_id, kind=kind.value, role=role.value,
                       reporter=reporter, distance_m=distance_m, reason=reason, at=now,
@@ -179,7 +179,7 @@ def evaluate(session: Session, *, shelter_id: int, now: datetime, seq: int | Non
     row.seq = seq or 0
     fact_seq = None
     if changed and append:
-        fact_seq = log.append(session, kind="status.changed", actor=actor, now=now,
+        fact_seq = log.append(session, kind=FactKind.STATUS_CHANGED, actor=actor, now=now,
                               payload={**public_status(row), "previous": previous.value,
                                        "trigger": trigger})
     row.seq = seq if seq is not None else (fact_seq or 0)

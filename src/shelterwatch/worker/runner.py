@@ -30,6 +30,7 @@ from shelterwatch.log.models import Fact
 from shelterwatch.notify import registry
 from shelterwatch.observations import fading
 from shelterwatch.outbox import service as outbox
+from shelterwatch.vocabulary import FactKind
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class Worker:
             now = self.clock()
             armed = escalation.on_facts(session, facts, now=now)
             queued = sum(owners.route(session, orjson.loads(f.payload), now=now)
-                         for f in facts if f.kind == "observation.recorded")
+                         for f in facts if f.kind == FactKind.OBSERVATION_RECORDED)
         if any(f.kind in alert_end.TRIGGERS for f in facts):
             self.sweep_ended_alerts()
         if armed or queued:
