@@ -30,12 +30,11 @@ from shelterwatch.rules.escalation import (
     EscalationPolicy,
     IncidentFacts,
     Step,
-    parse_overrides,
     plan_next_step,
     policy_for,
 )
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import Resolution, TaskKind
+from shelterwatch.vocabulary import FactKind, Resolution, TaskKind
 
 ACTOR = "worker"
 
@@ -52,7 +51,8 @@ def base_policy(settings: Settings) -> EscalationPolicy:
 def policy_for_area(session: Session, settings: Settings, area_id: str) -> EscalationPolicy:
     """The city's ladder for an area: defaults, then overrides from the widest area down."""
     return policy_for(areas.ancestors_of(session, area_id), base=base_policy(settings),
-                      overrides=parse_overrides(settings.escalation_overrides))
+                      overrides={a: o.changes() for a, o in
+                                 settings.escalation_overrides.items()})
 
 
 def steps_taken(session: Session, incident_id: int) -> frozenset[Step]:
@@ -88,7 +88,7 @@ def _record(session: Session, incident: Incident, step: Step, now: datetime, act
     if step is not Step.CANCEL_PATROL_TASK:
         session.add(StepTaken(incident_id=incident.id, step=step.value, at=now))
         session.flush()
-    log.append(session, kind="escalation.step", actor=actor, now=now,
+    log.append(session, kind=FactKind.ESCALATION_STEP, actor=actor, now=now,
                payload={"incident_id": incident.id, "tracking_id": incident.tracking_id,
                         "shelter_id": incident.shelter_id, "step": step.value, **extra})
 
@@ -174,13 +174,13 @@ def take_step(session: Session, *, incident: Incident, step: Step, settings: Set
         _record(session, incident, step, now, actor, task_id=task.id, unit_id=task.unit_id)
     elif step is Step.ESCALATE_OPERATOR:
         _record(session, incident, step, now, actor)
-        log.append(session, kind="incident.escalated", actor=actor, now=now,
+        log.append(session, kind=FactKind.INCIDENT_ESCALATED, actor=actor, now=now,
                    payload={"id": incident.id, "tracking_id": incident.tracking_id,
                             "shelter_id": incident.shelter_id, "to": "operator"})
-        for n, (channel, address) in enumerate(operator_contacts(settings)):
+        for n, contact in enumerate(settings.operator_contacts):
             outbox.enqueue(session, outbox.Outgoing(
-                subject=subject, step=step.value, recipient=f"operator:{n}:{channel}",
-                channel=channel, address=address,
+                subject=subject, step=step.value, recipient=f"operator:{n}:{contact.channel}",
+                channel=contact.channel, address=contact.address,
                 title=f"Still locked after escalation delay: {where}",
                 body=(f"Case {incident.tracking_id}: the shelter at {where} is still reported "
                       f"locked. Decide on forcing the door."),
@@ -192,11 +192,3 @@ def take_step(session: Session, *, incident: Incident, step: Step, settings: Set
         _record(session, incident, step, now, actor, tasks=[t.id for t in cancelled])
 
 
-def operator_contacts(settings: Settings) -> list[tuple[str, str]]:
-    """The operator desk's channels from "webhook=https://…,email=desk@…"."""
-    pairs = []
-    for item in filter(None, (p.strip() for p in settings.operator_contacts.split(","))):
-        channel, _, address = item.partition("=")
-        if address:
-            pairs.append((channel.strip(), address.strip()))
-    return pairs
