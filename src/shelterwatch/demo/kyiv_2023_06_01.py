@@ -45,6 +45,7 @@ from shelterwatch.ingest import registry_csv
 from shelterwatch.keyholders import service as keyholders
 from shelterwatch.log import service as log
 from shelterwatch.outbox.models import Delivery
+from shelterwatch.outbox.queue import QueueState
 from shelterwatch.patrols import service as patrols
 from shelterwatch.shelters import importer
 from shelterwatch.shelters.models import Shelter
@@ -108,9 +109,10 @@ class Night:
     def system_due(self) -> datetime | None:
         """The next moment the worker has work: a timer or a delivery coming due."""
         with db.transaction(self.url) as s:
-            timer = s.scalar(select(func.min(Timer.due_at)).where(Timer.state == "pending"))
+            timer = s.scalar(select(func.min(Timer.due_at))
+                             .where(Timer.state == QueueState.PENDING))
             mail = s.scalar(select(func.min(Delivery.next_attempt_at))
-                            .where(Delivery.state == "pending"))
+                            .where(Delivery.state == QueueState.PENDING))
         due = [clock.as_utc(d) for d in (timer, mail) if d is not None]
         return min(due) if due else None
 
@@ -119,9 +121,9 @@ class Night:
         due = self.system_due()
         with db.transaction(self.url) as s:
             claimed = s.scalar(select(func.count()).select_from(Timer)
-                               .where(Timer.state == "claimed"))
+                               .where(Timer.state == QueueState.CLAIMED))
             sending = s.scalar(select(func.count()).select_from(Delivery)
-                               .where(Delivery.state == "claimed"))
+                               .where(Delivery.state == QueueState.CLAIMED))
             last = log.last_seq(s)
         follower = self.worker.follower
         behind = follower is not None and follower.applied_seq < last

@@ -12,12 +12,21 @@ from shelterwatch.clock import as_utc
 from shelterwatch.doors.models import DoorController
 from shelterwatch.errors import InvalidInput
 from shelterwatch.log import service as log
-from shelterwatch.vocabulary import FactKind, ObservationKind
+from shelterwatch.outbox import service as outbox
+from shelterwatch.vocabulary import FactKind, Noun, ObservationKind, Subject
 
 # What a controller's state means as evidence about the door.
 EVIDENCE = {"unlocked": ObservationKind.OPEN, "open": ObservationKind.OPEN,
             "locked": ObservationKind.LOCKED}
 STATES = frozenset({"unlocked", "open", "locked", "closed"})
+
+
+def unlock_command(shelter_id: int, *, subject: str, step: str, why: str) -> outbox.Outgoing:
+    """The one unlock command a door controller is sent, whoever asks (alert, case, operator)."""
+    return outbox.Outgoing(
+        subject=subject, step=step, recipient=str(Subject(Noun.DOOR, shelter_id)), channel="door",
+        address=str(shelter_id), title=f"unlock: {why}", body="unlock",
+        data={"command": "unlock"})
 
 
 def register(session: Session, *, shelter_id: int, device_id: str, now: datetime,

@@ -33,7 +33,7 @@ from shelterwatch.log import service as log
 from shelterwatch.outbox import queue
 from shelterwatch.patrols import service as patrols
 from shelterwatch.patrols.models import Task
-from shelterwatch.vocabulary import FactKind, Resolution, TaskKind
+from shelterwatch.vocabulary import FactKind, Noun, Resolution, Subject, TaskKind
 
 ACTOR = "worker"
 # Facts after which a sweep may find work.
@@ -90,7 +90,7 @@ def _stop_timers(session: Session) -> int:
         select(Timer.subject).where(Timer.kind.in_((timers.ALERT, timers.ROUNDS)),
                                     Timer.state == queue.PENDING)
     ).scalars().all()
-    ids = {int(s.split(":")[1]) for s in waiting}
+    ids = {Subject.parse(s).number for s in waiting}
     if not ids:
         return 0
     ended = session.execute(
@@ -98,7 +98,7 @@ def _stop_timers(session: Session) -> int:
     if not ended:
         return 0
     done = session.execute(
-        update(Timer).where(Timer.subject.in_([f"alert:{i}" for i in ended]),
+        update(Timer).where(Timer.subject.in_([str(Subject(Noun.ALERT, i)) for i in ended]),
                             Timer.kind.in_((timers.ALERT, timers.ROUNDS)),
                             Timer.state == queue.PENDING)
         .values(state=timers.DONE).execution_options(synchronize_session=False))

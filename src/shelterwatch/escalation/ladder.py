@@ -34,7 +34,7 @@ from shelterwatch.rules.escalation import (
     policy_for,
 )
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import FactKind, Resolution, TaskKind
+from shelterwatch.vocabulary import FactKind, Noun, Resolution, Subject, TaskKind
 
 ACTOR = "worker"
 
@@ -123,7 +123,8 @@ def dispatch_now(session: Session, *, incident: Incident, settings: Settings, no
     live = next((t for t in tasks if t.state in (patrols.OPEN, patrols.TAKEN)), None)
     if live is not None:
         return live
-    key = f"incident:{incident.id}:open_locked" + (f":{len(tasks) + 1}" if tasks else "")
+    key = f"{Subject(Noun.INCIDENT, incident.id)}:open_locked"
+    key += f":{len(tasks) + 1}" if tasks else ""
     task = _dispatch(session, incident=incident, shelter=session.get(Shelter, incident.shelter_id),
                      key=key, settings=settings, now=now, actor=actor)
     if Step.DISPATCH_PATROL not in steps_taken(session, incident.id):
@@ -137,13 +138,11 @@ def take_step(session: Session, *, incident: Incident, step: Step, settings: Set
     """Take one rung now, whatever its delay: the worker when due, an operator on demand."""
     shelter = session.get(Shelter, incident.shelter_id)
     where = shelter.address if shelter else f"#{incident.shelter_id}"
-    subject = f"incident:{incident.id}"
+    subject = str(Subject(Noun.INCIDENT, incident.id))
     if step is Step.UNLOCK_DOOR:
-        outbox.enqueue(session, outbox.Outgoing(
-            subject=subject, step=step.value, recipient=f"door:{incident.shelter_id}",
-            channel="door", address=str(incident.shelter_id),
-            title=f"unlock: reported locked ({incident.tracking_id})", body="unlock",
-            data={"command": "unlock"}), now=now, actor=actor)
+        outbox.enqueue(session, doors.unlock_command(
+            incident.shelter_id, subject=subject, step=step.value,
+            why=f"reported locked ({incident.tracking_id})"), now=now, actor=actor)
         _record(session, incident, step, now, actor)
     elif step in (Step.NOTIFY_KEYHOLDERS, Step.NOTIFY_OWNER):
         people = (keyholders.keyholder_addresses(session, incident.shelter_id)
@@ -151,9 +150,9 @@ def take_step(session: Session, *, incident: Incident, step: Step, settings: Set
                   else keyholders.owner_addresses(session, incident.shelter_id))
         for person in people:
             link = None
-            if person.recipient.startswith("keyholder:"):
-                token = links.make_token(settings.secret_key,
-                                         keyholder_id=int(person.recipient.split(":")[1]),
+            who = Subject.head(person.recipient)
+            if who.noun is Noun.KEYHOLDER:
+                token = links.make_token(settings.secret_key, keyholder_id=who.number,
                                          shelter_id=incident.shelter_id, now=now)
                 link = links.url(settings.public_base_url, token)
             outbox.enqueue(session, outbox.Outgoing(

@@ -39,7 +39,7 @@ from shelterwatch.outbox import queue
 from shelterwatch.patrols.models import Task
 from shelterwatch.rules.escalation import Step, unverified_at
 from shelterwatch.rules.escalation import ladder as rungs
-from shelterwatch.vocabulary import FactKind
+from shelterwatch.vocabulary import FactKind, Noun, Subject
 
 TASK_FACTS = (FactKind.TASK_CREATED, FactKind.TASK_TAKEN, FactKind.TASK_DONE,
               FactKind.TASK_CANCELLED)
@@ -166,7 +166,7 @@ def _alert_timers(session: Session, seen: _Seen, settings: Settings, now: dateti
         if alert is None:
             continue
         ended = alert.ended_at is not None
-        subject = f"alert:{alert_id}"
+        subject = str(Subject(Noun.ALERT, alert_id))
         waiting = not ended and alert_id not in seen.handled
         _timer(session, result, subject=subject, kind=timers.ALERT,
                due_at=started_fact_at if waiting else None, now=now)
@@ -195,5 +195,5 @@ def _incident_timers(session: Session, settings: Settings, now: datetime,
             due = min(left) if left else None
         elif facts.patrol_task_open:
             due = now  # a closed case whose patrol was not yet called off
-        _timer(session, result, subject=f"incident:{incident.id}", kind=timers.INCIDENT,
-               due_at=due, now=now)
+        _timer(session, result, subject=str(Subject(Noun.INCIDENT, incident.id)),
+               kind=timers.INCIDENT, due_at=due, now=now)

@@ -27,8 +27,8 @@ from shelterwatch.vocabulary import FactKind
 logger = logging.getLogger(__name__)
 
 SENDING = "sending"  # committed just before the send: a crash now leaves the outcome unknown
-SENT = "sent"
-FAILED = "failed"
+SENT = queue.QueueState.SENT
+FAILED = queue.QueueState.FAILED
 UNKNOWN_OUTCOME = "the worker stopped while sending; not retried, so it cannot arrive twice"
 
 

@@ -42,6 +42,8 @@ class Worker:
         self.clock = clock
         self.stop_event = threading.Event()
         self.wake = threading.Event()
+        # Completed passes of letting time pass over statuses: how a watcher knows one happened.
+        self.refresh_passes = 0
         self.channels = registry.load_enabled(settings)
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None
@@ -135,6 +137,7 @@ class Worker:
                 if tick - last_refresh >= self.settings.status_refresh_s:
                     last_refresh = tick
                     self.let_time_pass()
+                    self.refresh_passes += 1
                     if self.sweep_ended_alerts():
                         self.wake.set()
                 if tick - last_door_check > min(10.0, self.settings.door_stale_after_s / 3):
