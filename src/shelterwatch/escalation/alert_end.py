@@ -23,10 +23,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from shelterwatch.alerts import service as alerts
 from shelterwatch.alerts.models import Alert
 from shelterwatch.escalation import timers
 from shelterwatch.escalation.models import Timer
-from shelterwatch.incidents import intake
 from shelterwatch.incidents import service as incidents
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log import service as log
@@ -62,7 +62,7 @@ def close_ended(session: Session, *, now: datetime, actor: str = ACTOR) -> Swept
         .order_by(Incident.id)
     ).scalars().all()
     for incident in open_cases:
-        if intake.active_alert(session, area_id=incident.area_id, now=now) is not None:
+        if alerts.active_for_area(session, incident.area_id, now).under_alert:
             continue  # another alert still covers this door: the case goes on
         incidents.resolve(session, incident=incident, resolution=Resolution.ALERT_ENDED,
                           observation_id=None, actor=actor, now=now)

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from shelterwatch.clock import local_iso
 from shelterwatch.errors import NotFound
-from shelterwatch.incidents import intake
 from shelterwatch.incidents import service as incidents
-from shelterwatch.incidents.intake import Intake
+from shelterwatch.intake import service as intake
+from shelterwatch.intake.core import Intake
 from shelterwatch.log import chain
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.models import Observation
