@@ -10,7 +10,7 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shelterwatch.rules.ranking import great_circle_m
+from shelterwatch.rules.geo import great_circle_m
 from shelterwatch.shelters.index import IndexedShelter, ShelterIndex
 from shelterwatch.vocabulary import Status
 
