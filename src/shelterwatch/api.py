@@ -16,12 +16,15 @@ from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
 from shelterwatch.auth import views as tokens
 from shelterwatch.checks import views as checks
+from shelterwatch.doors import views as doors
 from shelterwatch.escalation import views as escalation
 from shelterwatch.incidents import views as incidents
+from shelterwatch.keyholders import views as keyholders
 from shelterwatch.log import views as log
 from shelterwatch.observations import board
 from shelterwatch.open311 import views as open311
 from shelterwatch.pack import views as pack
+from shelterwatch.patrols import views as patrols
 from shelterwatch.reports import views as reports
 from shelterwatch.shelters import views as shelters
 from shelterwatch.web import nearest
@@ -43,7 +46,10 @@ ROUTERS: list[APIRouter] = [
     stream.router,
     health.router,
     web.router,  # the resident page and its assets
-    escalation.router,  # patrols, tasks, keyholders, doors, check-in links, console
+    patrols.router,  # units and their tasks
+    keyholders.router,
+    doors.router,  # door controllers: registering, remote unlock
+    escalation.router,  # the console, owners, incident actions, check-in links
 ]
 
 # Domains that keep in-memory state load it here and subscribe to `app.state.follower`, so changes
