@@ -99,6 +99,14 @@ class Settings(BaseSettings):
     # How often the worker lets time pass over statuses (reports fade) and sweeps ended alerts.
     status_refresh_s: float = 30.0
 
+    # The verifiable log (issue 13): the Ed25519 key that signs tree heads, kept under ./var/;
+    # a head is signed once this many facts are new, or this many seconds after the last one.
+    log_key_path: str = str(Path("var") / "log-signing-key.pem")
+    log_head_every_facts: int = 500
+    log_head_every_s: float = 30.0
+    # Where each new signed head is pushed: "https://…" (POSTed JSON) or "dir:/path", comma list.
+    log_witnesses: str = ""
+
     def check_secrets(self) -> None:
         """Refuse to run a production deployment on the placeholder secret."""
         if self.environment != "development" and self.secret_key == PLACEHOLDER_SECRET:

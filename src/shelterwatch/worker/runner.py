@@ -27,6 +27,7 @@ from shelterwatch.escalation import service as escalation
 from shelterwatch.log import service as log
 from shelterwatch.log.follower import LogFollower
 from shelterwatch.log.models import Fact
+from shelterwatch.log.publisher import Publisher
 from shelterwatch.notify import registry
 from shelterwatch.observations import fading
 from shelterwatch.outbox import service as outbox
@@ -61,7 +62,9 @@ class Worker:
         if self.settings.mqtt_url:
             self.doors = StateListener(self.settings.mqtt_url, self._on_door_state)
             self.doors.start()
-        for target, name in ((self._timer_loop, "timers"), (self._outbox_loop, "outbox")):
+        self.publisher = Publisher(self.settings)
+        for target, name in ((self._timer_loop, "timers"), (self._outbox_loop, "outbox"),
+                             (self._tree_loop, "log-tree")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self.threads.append(thread)
@@ -144,6 +147,15 @@ class Worker:
             except Exception:
                 logger.exception("timer loop failed; retrying")
             self.stop_event.wait(self.settings.worker_tick_s)
+
+    def _tree_loop(self) -> None:
+        """Grow the log's Merkle tree, sign heads when due and hand them to the witnesses."""
+        while not self.stop_event.is_set():
+            try:
+                self.publisher.tick(now=self.clock())
+            except Exception:
+                logger.exception("signing the log's tree failed; retrying")
+            self.stop_event.wait(max(1.0, self.settings.worker_tick_s))
 
     def _outbox_loop(self) -> None:
         while not self.stop_event.is_set():
