@@ -18,6 +18,7 @@ import hashlib
 import json
 import struct
 import sys
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -156,9 +157,18 @@ def get(url: str) -> Any:
 
 
 def check_live(base: str, against: dict[str, Any] | None = None) -> str | None:
-    sth, key = get(base + "/v1/log/sth"), get(base + "/v1/log/key")
+    try:
+        sth = get(base + "/v1/log/sth")
+    except urllib.error.HTTPError as e:  # a log with no head yet answers 404
+        if e.code != 404:
+            raise
+        sth = None
+    heads = [h for h in (sth, against) if h]
+    if not heads:
+        return "the log has no signed head yet"
+    key = get(base + "/v1/log/key")
     keys = {k["key_id"]: k["public_key"] for k in key["keys"]}
-    for head in [sth] + ([against] if against else []):
+    for head in heads:
         bad = head_ok(head, keys.get(head["key_id"], key["public_key"]))
         if bad:
             return bad
@@ -171,7 +181,7 @@ def check_live(base: str, against: dict[str, Any] | None = None) -> str | None:
             prev = f["hash"]
             leaves.append(leaf(f["hash"]))
         after = page["next_after"]
-    for head in [sth] + ([against] if against else []):
+    for head in heads:
         if head["tree_size"] > len(leaves):
             return (f"log truncated: a head signed {head['tree_size']} facts, "
                     f"the log serves {len(leaves)}")
