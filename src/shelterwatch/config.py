@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     log_head_every_s: float = 30.0
     # Where each new signed head is pushed: "https://…" (POSTed JSON) or "dir:/path", comma list.
     log_witnesses: str = ""
+    # Accountability figures (issue 13): a locked-door case is on time if closed within this;
+    # shelters in these oblasts (area ids, comma list) are shown on /stats only as the oblast.
+    stats_case_target_s: float = 600.0
+    stats_hidden_oblasts: str = ""
 
     def check_secrets(self) -> None:
         """Refuse to run a production deployment on the placeholder secret."""

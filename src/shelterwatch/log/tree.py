@@ -267,3 +267,12 @@ def verify(session: Session, *, against: SavedHead | None = None) -> list[str]:
         elif roots[n].hex() != head.root_hash:
             problems.append(f"the facts no longer match the signed head of size {n}")
     return problems
+
+
+def audit_paths(session: Session, seqs: Sequence[int], tree_size: int) -> dict[int, list[str]]:
+    """Audit paths (hex) of many facts in one tree, from one fetch of the nodes they need."""
+    _check_size(session, tree_size)
+    wanted = [s for s in seqs if 1 <= s <= tree_size]
+    paths: dict[int, list[bytes]] = _compute(session, lambda get: {
+        s: merkle.inclusion_path(s - 1, tree_size, get) for s in wanted})
+    return {s: [p.hex() for p in path] for s, path in paths.items()}

@@ -42,6 +42,8 @@ HASHING = ("leaf = SHA-256(0x00 || fact hash bytes), node = SHA-256(0x01 || left
 
 @router.get("/v1/log/sth", summary="The latest signed tree head")
 def signed_tree_head(session: ReadSession) -> dict[str, Any]:
+    """`root_hash` and `key_id` are hex, `signature` base64 (Ed25519 over RFC 6962 §3.5's
+    TreeHeadSignature), `timestamp` milliseconds since 1970; the README says it byte for byte."""
     head = tree.latest_head(session)
     if head is None:
         raise NotFound("no signed tree head yet: the worker signs one after the first facts")
@@ -51,17 +53,20 @@ def signed_tree_head(session: ReadSession) -> dict[str, Any]:
 @router.get("/v1/log/proof", summary="Inclusion proof of a fact in the tree of `size` facts")
 def inclusion_proof(session: ReadSession, seq: Annotated[int, Query(ge=1)],
                     size: Annotated[int, Query(ge=1)]) -> dict[str, Any]:
+    """RFC 6962 audit path (hex) of leaf seq − 1, leaf = SHA-256(0x00 ‖ fact hash bytes)."""
     return {**tree.inclusion(session, seq=seq, tree_size=size), "hashing": HASHING}
 
 
 @router.get("/v1/log/consistency", summary="Consistency proof between two tree sizes")
 def consistency_proof(session: ReadSession, first: Annotated[int, Query(ge=1)],
                       second: Annotated[int, Query(ge=1)]) -> dict[str, Any]:
+    """RFC 6962 §2.1.2 consistency proof (hex) that tree `second` extends tree `first`."""
     return {**tree.consistency(session, first=first, second=second), "hashing": HASHING}
 
 
 @router.get("/v1/log/key", summary="The Ed25519 public key(s) that sign tree heads")
 def public_keys(session: ReadSession) -> dict[str, Any]:
+    """Raw Ed25519 public key in hex (and PEM); key_id = hex SHA-256 of the raw key."""
     keys = tree.keys(session)
     if not keys:
         raise NotFound("no signing key yet: `shelterwatch init` makes one")
@@ -75,5 +80,6 @@ def public_keys(session: ReadSession) -> dict[str, Any]:
 @router.get("/v1/log/verifier.py", response_class=PlainTextResponse,
             summary="A standalone verifier (Python standard library only)")
 def verifier_script() -> PlainTextResponse:
+    """Checks a dossier bundle offline, or a live log against a saved head."""
     text = resources.files("shelterwatch.log").joinpath("standalone_verifier.py").read_text()
     return PlainTextResponse(text, media_type="text/x-python; charset=utf-8")

@@ -31,6 +31,7 @@ from shelterwatch.log.publisher import Publisher
 from shelterwatch.notify import registry
 from shelterwatch.observations import fading
 from shelterwatch.outbox import service as outbox
+from shelterwatch.stats import service as stats
 
 logger = logging.getLogger(__name__)
 
@@ -149,13 +150,28 @@ class Worker:
             self.stop_event.wait(self.settings.worker_tick_s)
 
     def _tree_loop(self) -> None:
-        """Grow the log's Merkle tree, sign heads when due and hand them to the witnesses."""
+        """Keep what is derived from the whole log: the accountability rollups, and the Merkle
+        tree with its signed heads (handed to the witnesses)."""
         while not self.stop_event.is_set():
+            try:
+                self.catch_up_stats()
+            except Exception:
+                logger.exception("updating the statistics failed; retrying")
             try:
                 self.publisher.tick(now=self.clock())
             except Exception:
                 logger.exception("signing the log's tree failed; retrying")
             self.stop_event.wait(max(1.0, self.settings.worker_tick_s))
+
+    def catch_up_stats(self) -> int:
+        """Apply every fact the rollups have not seen; returns how many."""
+        total = 0
+        while True:
+            with db.transaction(self.url) as session:
+                applied = stats.catch_up(session)
+            if not applied:
+                return total
+            total += applied
 
     def _outbox_loop(self) -> None:
         while not self.stop_event.is_set():
