@@ -24,9 +24,9 @@ from shelterwatch.checks import service as checks
 from shelterwatch.checks.schemas import CheckIn
 from shelterwatch.clock import utcnow
 from shelterwatch.escalation import alert_end
-from shelterwatch.incidents import intake
 from shelterwatch.ingest import mapping as mappings
 from shelterwatch.ingest import registry_geojson
+from shelterwatch.intake import service as intake
 from shelterwatch.keyholders import service as keyholders
 from shelterwatch.shelters import importer
 from shelterwatch.shelters.models import Shelter

@@ -18,6 +18,26 @@ AUDIT_FRESH_DAYS = 90
 RESPONSIVENESS_CASES = 100
 PER_SHELTERS, PER_ALERT_HOURS = 100, 100
 WINDOWS_DAYS = (7, 30, 90, 365)
+OPEN_TIME_BUCKET_S = 10  # time to open is counted in 10-second buckets
+
+
+def bucket_of(seconds: int) -> int:
+    """The 10-second bucket a time to open falls in, by its lower edge."""
+    return max(0, seconds) // OPEN_TIME_BUCKET_S * OPEN_TIME_BUCKET_S
+
+
+def bucket_percentile(counts: Sequence[tuple[int, int]], q: float) -> float | None:
+    """Nearest-rank percentile over (bucket lower edge, count) pairs in ascending order, stated
+    as the bucket's upper edge: "q of the doors were open within this many seconds"."""
+    total = sum(n for _, n in counts)
+    if total == 0:
+        return None
+    rank, seen = max(1, math.ceil(q * total)), 0
+    for bucket, n in counts:
+        seen += n
+        if seen >= rank:
+            return float(bucket + OPEN_TIME_BUCKET_S)
+    return None  # unreachable: the ranks add up to the total
 
 
 class FigureId(StrEnum):
@@ -64,7 +84,8 @@ DEFINITIONS: tuple[Definition, ...] = (
     Definition(FigureId.TIME_TO_OPEN_P50, "seconds", False, "Time to open, median",
                "Час до відкриття, медіана",
                "Alert start → first verified-open evidence, over the pairs that got one; "
-               "nearest-rank 50th percentile."),
+               "nearest-rank 50th percentile, counted in 10-second buckets and stated as the "
+               "bucket's upper edge (half the doors were open within this time)."),
     Definition(FigureId.TIME_TO_OPEN_P90, "seconds", False, "Time to open, 90th percentile",
                "Час до відкриття, 90-й процентиль",
                "As the median, nearest-rank 90th percentile."),

@@ -31,6 +31,7 @@ class StatsPair(Base):
         Index("ix_stats_pairs_started_at", "started_at"),
         Index("ix_stats_pairs_shelter_id_started_at", "shelter_id", "started_at"),
         Index("ix_stats_pairs_owner_id_started_at", "owner_id", "started_at"),
+        Index("ix_stats_pairs_ended_at", "ended_at"),
     )
 
     alert_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -45,6 +46,37 @@ class StatsPair(Base):
     full_reports: Mapped[int] = mapped_column(Integer, default=0)
     unfit_reports: Mapped[int] = mapped_column(Integer, default=0)
     missing_reports: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsDaily(Base):
+    """The pairs' counts per UTC day of the alert's start, area and owner (0 = none): what
+    every dashboard sums, a few hundred rows a day however many shelters there are."""
+
+    __tablename__ = "stats_daily"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD
+    area_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    pairs: Mapped[int] = mapped_column(Integer, default=0)
+    open_5: Mapped[int] = mapped_column(Integer, default=0)
+    open_during: Mapped[int] = mapped_column(Integer, default=0)
+    check_ins: Mapped[int] = mapped_column(Integer, default=0)
+    alert_s: Mapped[int] = mapped_column(BIGINT, default=0)  # ended alerts' shelter-seconds
+    full_reports: Mapped[int] = mapped_column(Integer, default=0)
+    unfit_reports: Mapped[int] = mapped_column(Integer, default=0)
+    missing_reports: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsOpenTimes(Base):
+    """How many pairs were first verified open in each 10-second bucket after the alert's start,
+    per day and area ("*" = everywhere): the time-to-open percentiles and distribution."""
+
+    __tablename__ = "stats_open_times"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    area_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bucket_s: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StatsCase(Base):

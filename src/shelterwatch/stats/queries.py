@@ -4,20 +4,19 @@ The formulas are `rules.figures`; this module only counts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Integer, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from shelterwatch.areas.models import Area
 from shelterwatch.rules import figures
 from shelterwatch.rules.figures import FigureId
-from shelterwatch.stats.models import StatsCase, StatsPair
-from shelterwatch.stats.service import as_utc
+from shelterwatch.stats.models import StatsCase, StatsDaily, StatsOpenTimes, StatsPair
+from shelterwatch.stats.service import EVERYWHERE, as_utc, day_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +62,33 @@ def _seconds(session: Session, later: Any, earlier: Any) -> Any:
     return func.extract("epoch", later - earlier)
 
 
-def _month(session: Session, stamp: Any) -> Any:
-    if session.get_bind().dialect.name == "sqlite":
-        return func.strftime("%Y-%m", stamp)
-    return func.to_char(stamp, "YYYY-MM")
+def aligned(scope: Scope) -> Scope:
+    """Windows count whole UTC days: from the start of `start`'s day to the end of the day
+    before `end` (an `end` at midnight is that day's start)."""
+    def floor(at: datetime) -> datetime:
+        return as_utc(at).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    start = floor(scope.start) if scope.start else None
+    end = None
+    if scope.end is not None:
+        end = floor(scope.end)
+        if end != as_utc(scope.end):
+            end += timedelta(days=1)
+    return replace(scope, start=start, end=end)
+
+
+def _daily_where(scope: Scope) -> list[ColumnElement[bool]]:
+    d = StatsDaily
+    clauses: list[ColumnElement[bool]] = []
+    if scope.area_ids is not None:
+        clauses.append(d.area_id.in_(scope.area_ids))
+    if scope.owner_id is not None:
+        clauses.append(d.owner_id == scope.owner_id)
+    if scope.start is not None:
+        clauses.append(d.day >= day_of(scope.start))
+    if scope.end is not None:
+        clauses.append(d.day < day_of(scope.end))
+    return clauses
 
 
 @dataclass
@@ -79,55 +101,64 @@ class Counts:
     full: int = 0
     unfit: int = 0
     missing: int = 0
-    cases: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _pair_aggregates(session: Session, now: datetime) -> list[Any]:
+def _sum(column: Any) -> Any:
+    return func.coalesce(func.sum(column), 0)
+
+
+def _counts(session: Session, scope: Scope, now: datetime) -> Counts:
+    """The pairs' counts: from the daily rollup, or from the pairs for a set of shelters."""
     p = StatsPair
-    return [
-        func.count(),
-        func.coalesce(func.sum(case((p.open_after_s <= figures.OPEN_WITHIN_S, 1), else_=0)), 0),
-        func.count(p.open_after_s),
-        func.count(p.check_in_after_s),
-        func.coalesce(func.sum(_seconds(session, func.coalesce(p.ended_at, now), p.started_at)),
-                      0),
-        func.coalesce(func.sum(p.full_reports), 0),
-        func.coalesce(func.sum(p.unfit_reports), 0),
-        func.coalesce(func.sum(p.missing_reports), 0),
-    ]
+    if scope.shelter_ids is not None:
+        row = session.execute(select(
+            func.count(), _sum(case((p.open_after_s <= figures.OPEN_WITHIN_S, 1), else_=0)),
+            func.count(p.open_after_s), func.count(p.check_in_after_s),
+            _sum(_seconds(session, func.coalesce(p.ended_at, now), p.started_at)),
+            _sum(p.full_reports), _sum(p.unfit_reports), _sum(p.missing_reports))
+            .where(*_where(p, scope, p.started_at))).one()
+        return Counts(int(row[0]), int(row[1]), int(row[2]), int(row[3]),
+                      float(round(row[4] or 0)), int(row[5]), int(row[6]), int(row[7]))
+    d = StatsDaily
+    row = session.execute(select(
+        _sum(d.pairs), _sum(d.open_5), _sum(d.open_during), _sum(d.check_ins), _sum(d.alert_s),
+        _sum(d.full_reports), _sum(d.unfit_reports), _sum(d.missing_reports))
+        .where(*_daily_where(scope))).one()
+    # Alerts still running count up to now; the rollup holds only the ended ones' hours.
+    running = session.execute(select(_sum(_seconds(session, now, p.started_at))).where(
+        p.ended_at.is_(None), *_where(p, scope, p.started_at))).scalar()
+    return Counts(int(row[0]), int(row[1]), int(row[2]), int(row[3]),
+                  float(round(float(row[4] or 0) + float(running or 0))), int(row[5]),
+                  int(row[6]), int(row[7]))
 
 
-def _counts(row: Sequence[Any]) -> Counts:
-    return Counts(pairs=int(row[0]), open_5=int(row[1]), open_during=int(row[2]),
-                  check_ins=int(row[3]), shelter_alert_s=float(round(row[4] or 0)),
-                  full=int(row[5]),
-                  unfit=int(row[6]), missing=int(row[7]))
-
-
-def _nth(session: Session, query: Select[Any], n: int) -> float | None:
-    value = session.execute(query.offset(n - 1).limit(1)).scalar()
-    return None if value is None else float(value)
-
-
-def _percentiles(session: Session, scope: Scope) -> tuple[float | None, float | None, int]:
-    where = [*_where(StatsPair, scope, StatsPair.started_at), StatsPair.open_after_s.is_not(None)]
-    n = int(session.execute(select(func.count()).select_from(StatsPair).where(*where))
-            .scalar_one())
-    if n == 0:
-        return None, None, 0
-    ordered = select(StatsPair.open_after_s).where(*where).order_by(StatsPair.open_after_s)
-    ranks = [max(1, -(-n * q // 100)) for q in (50, 90)]  # nearest rank, as rules.figures
-    return _nth(session, ordered, ranks[0]), _nth(session, ordered, ranks[1]), n
+def open_times(session: Session, scope: Scope) -> list[tuple[int, int]]:
+    """(10-second bucket, pairs first verified open in it), ascending."""
+    if scope.shelter_ids is not None or scope.owner_id is not None:
+        bucket = (StatsPair.open_after_s / figures.OPEN_TIME_BUCKET_S).cast(Integer) \
+            * figures.OPEN_TIME_BUCKET_S
+        query = select(bucket, func.count()).where(
+            StatsPair.open_after_s.is_not(None), *_where(StatsPair, scope, StatsPair.started_at))
+    else:
+        t = StatsOpenTimes
+        bucket = t.bucket_s  # type: ignore[assignment]
+        area = t.area_id.in_(scope.area_ids) if scope.area_ids is not None \
+            else t.area_id == EVERYWHERE
+        query = select(bucket, _sum(t.n)).where(area)
+        if scope.start is not None:
+            query = query.where(t.day >= day_of(scope.start))
+        if scope.end is not None:
+            query = query.where(t.day < day_of(scope.end))
+    rows = session.execute(query.group_by(bucket).order_by(bucket)).all()
+    return [(int(b), int(n)) for b, n in rows]
 
 
 def figures_for(session: Session, scope: Scope, *, now: datetime,
                 target_s: float) -> dict[str, Any]:
     """Every figure for one scope, with the counts behind it."""
-    now = as_utc(now)
-    c = _counts(session.execute(select(*_pair_aggregates(session, now))
-                                .where(*_where(StatsPair, scope, StatsPair.started_at))).one())
-    p50, p90, opened = _percentiles(session, scope)
+    now, scope = as_utc(now), aligned(scope)
+    c = _counts(session, scope, now)
+    buckets = open_times(session, scope)
     cases = session.execute(
         select(StatsCase.created_at, StatsCase.door_open_at, StatsCase.closed_at,
                StatsCase.alert_id)
@@ -146,8 +177,8 @@ def figures_for(session: Session, scope: Scope, *, now: datetime,
     values: dict[FigureId, float | None] = {
         FigureId.OPEN_WITHIN_5_MIN: figures.share(c.open_5, c.pairs),
         FigureId.OPEN_DURING_ALERT: figures.share(c.open_during, c.pairs),
-        FigureId.TIME_TO_OPEN_P50: p50,
-        FigureId.TIME_TO_OPEN_P90: p90,
+        FigureId.TIME_TO_OPEN_P50: figures.bucket_percentile(buckets, 0.5),
+        FigureId.TIME_TO_OPEN_P90: figures.bucket_percentile(buckets, 0.9),
         FigureId.CASE_TIME_TO_OPEN_P50: figures.percentile(to_open, 0.5),
         FigureId.CASE_TIME_TO_OPEN_P90: figures.percentile(to_open, 0.9),
         FigureId.CHECK_IN_RATE: figures.share(c.check_ins, c.pairs),
@@ -162,7 +193,7 @@ def figures_for(session: Session, scope: Scope, *, now: datetime,
     }
     return {"figures": {k.value: v for k, v in values.items()},
             "counts": {"shelter_alert_pairs": c.pairs, "verified_open_within_5_min": c.open_5,
-                       "verified_open_during_alert": c.open_during, "opened_pairs": opened,
+                       "verified_open_during_alert": c.open_during,
                        "keyholder_check_ins": c.check_ins,
                        "shelter_alert_hours": round(c.shelter_alert_s / 3600, 3),
                        "locked_cases": len(cases), "locked_cases_during_alerts": len(during),
@@ -170,20 +201,19 @@ def figures_for(session: Session, scope: Scope, *, now: datetime,
                        "cases_closed_on_time": on_time, "cases_open_overdue": overdue,
                        "cases_never_opened": len(cases) - len(to_open),
                        "full_reports": c.full, "unfit_reports": c.unfit,
-                       "missing_reports": c.missing}}
+                       "missing_reports": c.missing},
+            "buckets": buckets}
 
 
-def share_by(session: Session, column: str, scope: Scope) -> dict[str, dict[str, float | None]]:
-    """The pair figures per area or per owner, in one GROUP BY, for comparison and ranking."""
-    key = getattr(StatsPair, column)
+def share_by(session: Session, column: str, scope: Scope) -> dict[str, dict[str, Any]]:
+    """The pair figures per area or per owner, in one GROUP BY over the daily rollup."""
+    key = getattr(StatsDaily, column)
+    d = StatsDaily
     rows = session.execute(
-        select(key, func.count(),
-               func.coalesce(func.sum(case((StatsPair.open_after_s <= figures.OPEN_WITHIN_S, 1),
-                                           else_=0)), 0),
-               func.count(StatsPair.open_after_s), func.count(StatsPair.check_in_after_s))
-        .where(*_where(StatsPair, scope, StatsPair.started_at), key.is_not(None))
+        select(key, _sum(d.pairs), _sum(d.open_5), _sum(d.open_during), _sum(d.check_ins))
+        .where(*_daily_where(aligned(scope)), key != 0 if column == "owner_id" else key != "")
         .group_by(key)).all()
-    return {str(r[0]): {"pairs": r[1], "open_5": int(r[2]),
+    return {str(r[0]): {"pairs": int(r[1]), "open_5": int(r[2]),
                         FigureId.OPEN_WITHIN_5_MIN.value: figures.share(int(r[2]), int(r[1])),
                         FigureId.OPEN_DURING_ALERT.value: figures.share(int(r[3]), int(r[1])),
                         FigureId.CHECK_IN_RATE.value: figures.share(int(r[4]), int(r[1]))}
@@ -192,34 +222,32 @@ def share_by(session: Session, column: str, scope: Scope) -> dict[str, dict[str,
 
 def monthly(session: Session, scope: Scope) -> list[dict[str, Any]]:
     """Verified-open share per month: the trend chart."""
-    month = _month(session, StatsPair.started_at)
-    rows = session.execute(
-        select(month, func.count(),
-               func.coalesce(func.sum(case((StatsPair.open_after_s <= figures.OPEN_WITHIN_S, 1),
-                                           else_=0)), 0), func.count(StatsPair.open_after_s))
-        .where(*_where(StatsPair, scope, StatsPair.started_at)).group_by(month).order_by(month)
-    ).all()
-    return [{"month": r[0], "pairs": r[1], "within_5_min": figures.share(int(r[2]), int(r[1])),
+    d = StatsDaily
+    month = func.substr(d.day, 1, 7)
+    where = _daily_where(aligned(scope))
+    if scope.shelter_ids is not None:
+        return []  # a set of shelters has no daily rollup; its owner page shows the total
+    rows = session.execute(select(month, _sum(d.pairs), _sum(d.open_5), _sum(d.open_during))
+                           .where(*where).group_by(month).order_by(month)).all()
+    return [{"month": r[0], "pairs": int(r[1]),
+             "within_5_min": figures.share(int(r[2]), int(r[1])),
              "during_alert": figures.share(int(r[3]), int(r[1]))} for r in rows]
 
 
-BUCKETS = ((60, "≤1 min"), (120, "1–2 min"), (300, "2–5 min"), (600, "5–10 min"),
-           (1800, "10–30 min"), (None, ">30 min"))
+BUCKETS = ((60, "<1 min"), (120, "1–2 min"), (300, "2–5 min"), (600, "5–10 min"),
+           (1800, "10–30 min"), (None, "≥30 min"))
 
 
-def distribution(session: Session, scope: Scope) -> list[dict[str, Any]]:
+def distribution(buckets: list[tuple[int, int]], pairs: int) -> list[dict[str, Any]]:
     """How many pairs opened how long after the alert started, and how many never did."""
-    t = StatsPair.open_after_s
-    columns, low = [], -1
-    for high, _ in BUCKETS:
-        cond = and_(t > low, t <= high) if high is not None else t > low
-        columns.append(func.coalesce(func.sum(case((cond, 1), else_=0)), 0))
-        low = high if high is not None else low
-    columns.append(func.coalesce(func.sum(case((t.is_(None), 1), else_=0)), 0))
-    row = session.execute(select(*columns)
-                          .where(*_where(StatsPair, scope, StatsPair.started_at))).one()
-    labels = [label for _, label in BUCKETS] + ["never"]
-    return [{"bucket": label, "pairs": int(n)} for label, n in zip(labels, row, strict=True)]
+    counts = [0] * len(BUCKETS)
+    for bucket, n in buckets:
+        for i, (high, _) in enumerate(BUCKETS):
+            if high is None or bucket < high:
+                counts[i] += n
+                break
+    out = [{"bucket": label, "pairs": n} for (_, label), n in zip(BUCKETS, counts, strict=True)]
+    return [*out, {"bucket": "never", "pairs": pairs - sum(counts)}]
 
 
 def cases(session: Session, scope: Scope, *, limit: int = 1000) -> list[dict[str, Any]]:

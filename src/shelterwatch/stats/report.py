@@ -68,9 +68,11 @@ def build(session: Session, settings: Settings, scope: Scope, *, now: datetime,
           with_cases: bool = True, hide: bool = True) -> dict[str, Any]:
     target = settings.stats_case_target_s
     mine = queries.figures_for(session, scope, now=now, target_s=target)
+    buckets = mine.pop("buckets")
     city_scope = Scope(start=scope.start, end=scope.end)
     city = mine if scope == city_scope else queries.figures_for(session, city_scope, now=now,
                                                                 target_s=target)
+    city.pop("buckets", None)  # (already gone when it is `mine`)
     areas = _areas(session)
     hidden = hidden_areas(session, settings) if hide else {}
     by_area = _rolled_up(queries.share_by(session, "area_id", city_scope), areas, None)
@@ -109,7 +111,8 @@ def build(session: Session, settings: Settings, scope: Scope, *, now: datetime,
         "worst_owners_7_days": [{"owner_id": int(r.key), "value": r.value,
                                  "pairs": week[r.key]["pairs"]} for r in worst],
         "monthly": queries.monthly(session, scope),
-        "time_to_open_distribution": queries.distribution(session, scope),
+        "time_to_open_distribution": queries.distribution(
+            buckets, mine["counts"]["shelter_alert_pairs"]),
     }
     if with_cases:
         report["cases"] = _hide(queries.cases(session, scope), hidden)

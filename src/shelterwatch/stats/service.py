@@ -14,17 +14,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, literal, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from shelterwatch.areas.models import Area
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact
 from shelterwatch.observations.models import Observation
+from shelterwatch.rules import figures
 from shelterwatch.stats.models import (
     FactSubject,
     StatsCase,
     StatsCursor,
+    StatsDaily,
+    StatsOpenTimes,
     StatsPair,
     StatsShelter,
 )
@@ -43,6 +46,45 @@ DOOR_OPENED = frozenset({Resolution.OPENED_BY_KEYHOLDER, Resolution.FOUND_OPEN,
 
 def as_utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def day_of(at: datetime) -> str:
+    """The UTC day the daily rollup files an alert's pairs under."""
+    return as_utc(at).strftime("%Y-%m-%d")
+
+
+EVERYWHERE = "*"
+DAILY_COUNTS = ("pairs", "open_5", "open_during", "check_ins", "alert_s", "full_reports",
+                "unfit_reports", "missing_reports")
+
+
+def bump_daily(session: Session, *, day: str, area_id: str, owner_id: int | None,
+               **deltas: int) -> None:
+    """Add to one day's counts (the row made on first use)."""
+    keys = {"day": day, "area_id": area_id, "owner_id": owner_id or 0}
+    t = StatsDaily
+    done = session.execute(
+        update(t).where(t.day == day, t.area_id == area_id, t.owner_id == (owner_id or 0))
+        .values({c: getattr(t, c) + d for c, d in deltas.items()}))
+    if done.rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(insert(t).values({**dict.fromkeys(DAILY_COUNTS, 0), **keys, **deltas}))
+
+
+def _bump_open_time(session: Session, *, day: str, area_id: str, after_s: int) -> None:
+    bucket = figures.bucket_of(after_s)
+    t = StatsOpenTimes
+    for area in (area_id, EVERYWHERE):
+        done = session.execute(update(t).where(t.day == day, t.area_id == area,
+                                               t.bucket_s == bucket).values(n=t.n + 1))
+        if done.rowcount == 0:  # type: ignore[attr-defined]
+            session.execute(insert(t).values(day=day, area_id=area, bucket_s=bucket, n=1))
+
+
+def _per_group(session: Session, alert_id: int) -> list[tuple[str, int | None, int]]:
+    rows = session.execute(select(StatsPair.area_id, StatsPair.owner_id, func.count())
+                           .where(StatsPair.alert_id == alert_id)
+                           .group_by(StatsPair.area_id, StatsPair.owner_id)).all()
+    return [(r[0], r[1], int(r[2])) for r in rows]
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -133,12 +175,27 @@ def _alert_started(a: _Applier, p: dict[str, Any], at: datetime) -> None:
     a.session.execute(insert(StatsPair).from_select(
         ["alert_id", "shelter_id", "area_id", "owner_id", "started_at", "ended_at",
          "full_reports", "unfit_reports", "missing_reports"], rows))
+    ended = _parse(p.get("ended_at"))
+    lasted = int((ended - started).total_seconds()) if ended else 0
+    for area_id, owner_id, n in _per_group(a.session, int(p["id"])):
+        bump_daily(a.session, day=day_of(started), area_id=area_id, owner_id=owner_id, pairs=n,
+                   alert_s=n * lasted)
 
 
 def _alert_ended(a: _Applier, p: dict[str, Any], at: datetime) -> None:
     a.session.flush()
-    a.session.execute(update(StatsPair).where(StatsPair.alert_id == int(p["id"]))
-                      .values(ended_at=_parse(p.get("ended_at")) or at))
+    alert_id = int(p["id"])
+    open_pair = a.session.execute(select(StatsPair.started_at).where(
+        StatsPair.alert_id == alert_id, StatsPair.ended_at.is_(None)).limit(1)).scalar()
+    if open_pair is None:
+        return  # no shelters under it, or its end was already counted
+    started, ended = as_utc(open_pair), _parse(p.get("ended_at")) or at
+    a.session.execute(update(StatsPair).where(StatsPair.alert_id == alert_id)
+                      .values(ended_at=ended))
+    lasted = int((ended - started).total_seconds())
+    for area_id, owner_id, n in _per_group(a.session, alert_id):
+        bump_daily(a.session, day=day_of(started), area_id=area_id, owner_id=owner_id,
+                   alert_s=n * lasted)
 
 
 def _observation(a: _Applier, p: dict[str, Any], at: datetime) -> None:
@@ -153,13 +210,25 @@ def _observation(a: _Applier, p: dict[str, Any], at: datetime) -> None:
         (StatsPair.ended_at.is_(None)) | (StatsPair.ended_at >= at))).scalars().all()
     for pair in pairs:
         after = int((at - as_utc(pair.started_at)).total_seconds())
+        deltas: dict[str, int] = {}
         if opening and pair.open_after_s is None:
             pair.open_after_s, pair.open_by = after, role
+            deltas["open_during"] = 1
+            if after <= figures.OPEN_WITHIN_S:
+                deltas["open_5"] = 1
         if opening and role == Role.KEYHOLDER and kind == ObservationKind.OPEN \
                 and pair.check_in_after_s is None:
             pair.check_in_after_s = after
+            deltas["check_ins"] = 1
         if column is not None:
             setattr(pair, column, getattr(pair, column) + 1)
+            deltas[column] = 1
+        if deltas:
+            day = day_of(pair.started_at)
+            bump_daily(a.session, day=day, area_id=pair.area_id, owner_id=pair.owner_id,
+                       **deltas)
+            if "open_during" in deltas:
+                _bump_open_time(a.session, day=day, area_id=pair.area_id, after_s=after)
 
 
 def _incident_opened(a: _Applier, p: dict[str, Any], at: datetime) -> None:
@@ -243,7 +312,7 @@ def catch_up(session: Session, *, limit: int = 2000) -> int:
     return len(facts)
 
 
-ROLLUPS = (FactSubject, StatsCase, StatsPair, StatsShelter)
+ROLLUPS = (FactSubject, StatsCase, StatsOpenTimes, StatsDaily, StatsPair, StatsShelter)
 
 
 def rebuild(session: Session) -> int:

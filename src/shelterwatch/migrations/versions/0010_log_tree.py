@@ -84,6 +84,26 @@ def _rollups() -> None:
                     ["shelter_id", "started_at"])
     op.create_index("ix_stats_pairs_owner_id_started_at", "stats_pairs",
                     ["owner_id", "started_at"])
+    op.create_index("ix_stats_pairs_ended_at", "stats_pairs", ["ended_at"])
+    counts = ("pairs", "open_5", "open_during", "check_ins", "full_reports", "unfit_reports",
+              "missing_reports")
+    op.create_table(
+        "stats_daily",
+        sa.Column("day", sa.String(10), nullable=False),
+        sa.Column("area_id", sa.String(32), nullable=False),
+        sa.Column("owner_id", sa.Integer, nullable=False),
+        *(sa.Column(c, sa.Integer, nullable=False) for c in counts),
+        sa.Column("alert_s", BIGINT, nullable=False),
+        sa.PrimaryKeyConstraint("day", "area_id", "owner_id", name="pk_stats_daily"),
+    )
+    op.create_table(
+        "stats_open_times",
+        sa.Column("day", sa.String(10), nullable=False),
+        sa.Column("area_id", sa.String(32), nullable=False),
+        sa.Column("bucket_s", sa.Integer, nullable=False),
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint("day", "area_id", "bucket_s", name="pk_stats_open_times"),
+    )
     op.create_table(
         "stats_cases",
         sa.Column("incident_id", sa.Integer, nullable=False),
@@ -117,7 +137,8 @@ def _rollups() -> None:
     )
 
 
-ROLLUPS = ("stats_cursor", "stats_fact_subjects", "stats_cases", "stats_pairs", "stats_shelters")
+ROLLUPS = ("stats_cursor", "stats_fact_subjects", "stats_cases", "stats_open_times",
+           "stats_daily", "stats_pairs", "stats_shelters")
 
 
 def downgrade() -> None:
