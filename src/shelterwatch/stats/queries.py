@@ -4,11 +4,12 @@ The formulas are `rules.figures`; this module only counts."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -153,41 +154,72 @@ def open_times(session: Session, scope: Scope) -> list[tuple[int, int]]:
     return [(int(b), int(n)) for b, n in rows]
 
 
+@dataclass
+class CaseCounts:
+    cases: int
+    during: int
+    opened: int
+    closed: int
+    on_time: int
+    overdue: int
+    p50: float | None
+    p90: float | None
+    responsiveness: float | None
+
+
+def _case_counts(session: Session, scope: Scope, now: datetime, target_s: float) -> CaseCounts:
+    """The locked-door cases' figures in SQL: counts, exact percentiles, the last 100's mean."""
+    c = StatsCase
+    where = _where(c, scope, c.created_at)
+    took = _seconds(session, c.closed_at, c.created_at)
+    to_open = _seconds(session, c.door_open_at, c.created_at)
+    slack = 0.001  # julianday arithmetic is not exact to the microsecond
+    row = session.execute(select(
+        func.count(), func.count(c.alert_id), func.count(c.door_open_at), func.count(c.closed_at),
+        _sum(case((and_(c.closed_at.is_not(None), took <= target_s + slack), 1), else_=0)),
+        _sum(case((and_(c.closed_at.is_(None),
+                        _seconds(session, now, c.created_at) > target_s), 1), else_=0)))
+        .where(*where)).one()
+    opened = int(row[2])
+
+    def nth(q: float) -> float | None:
+        if opened == 0:
+            return None
+        rank = max(1, math.ceil(q * opened))
+        value = session.execute(select(to_open).where(*where, c.door_open_at.is_not(None))
+                                .order_by(to_open).offset(rank - 1).limit(1)).scalar()
+        return None if value is None else float(round(value))
+
+    last = select(took.label("took")).where(*where, c.closed_at.is_not(None)) \
+        .order_by(c.closed_at.desc()).limit(figures.RESPONSIVENESS_CASES).subquery()
+    mean = session.execute(select(func.avg(last.c.took))).scalar()
+    return CaseCounts(cases=int(row[0]), during=int(row[1]), opened=opened, closed=int(row[3]),
+                      on_time=int(row[4]), overdue=int(row[5]), p50=nth(0.5), p90=nth(0.9),
+                      responsiveness=None if mean is None else round(float(mean), 1))
+
+
 def figures_for(session: Session, scope: Scope, *, now: datetime,
                 target_s: float) -> dict[str, Any]:
     """Every figure for one scope, with the counts behind it."""
     now, scope = as_utc(now), aligned(scope)
     c = _counts(session, scope, now)
     buckets = open_times(session, scope)
-    cases = session.execute(
-        select(StatsCase.created_at, StatsCase.door_open_at, StatsCase.closed_at,
-               StatsCase.alert_id)
-        .where(*_where(StatsCase, scope, StatsCase.created_at))).all()
-    during = [r for r in cases if r.alert_id is not None]
-    to_open = sorted((as_utc(r.door_open_at) - as_utc(r.created_at)).total_seconds()
-                     for r in cases if r.door_open_at is not None)
-    closed = [r for r in cases if r.closed_at is not None]
-    took = [(as_utc(r.closed_at) - as_utc(r.created_at)).total_seconds() for r in closed]
-    on_time = sum(1 for t in took if t <= target_s)
-    overdue = sum(1 for r in cases if r.closed_at is None
-                  and (now - as_utc(r.created_at)).total_seconds() > target_s)
-    last = sorted(zip((as_utc(r.closed_at) for r in closed), took, strict=True),
-                  reverse=True)[:figures.RESPONSIVENESS_CASES]
+    k = _case_counts(session, scope, now, target_s)
     rate = figures.rate_per_shelter_alert_hours
     values: dict[FigureId, float | None] = {
         FigureId.OPEN_WITHIN_5_MIN: figures.share(c.open_5, c.pairs),
         FigureId.OPEN_DURING_ALERT: figures.share(c.open_during, c.pairs),
         FigureId.TIME_TO_OPEN_P50: figures.bucket_percentile(buckets, 0.5),
         FigureId.TIME_TO_OPEN_P90: figures.bucket_percentile(buckets, 0.9),
-        FigureId.CASE_TIME_TO_OPEN_P50: figures.percentile(to_open, 0.5),
-        FigureId.CASE_TIME_TO_OPEN_P90: figures.percentile(to_open, 0.9),
+        FigureId.CASE_TIME_TO_OPEN_P50: k.p50,
+        FigureId.CASE_TIME_TO_OPEN_P90: k.p90,
         FigureId.CHECK_IN_RATE: figures.share(c.check_ins, c.pairs),
-        FigureId.LOCKED_RATE: rate(len(during), c.shelter_alert_s),
+        FigureId.LOCKED_RATE: rate(k.during, c.shelter_alert_s),
         FigureId.REFUSED_RATE: rate(c.full, c.shelter_alert_s),
         FigureId.UNFIT_RATE: rate(c.unfit, c.shelter_alert_s),
         FigureId.MISSING_RATE: rate(c.missing, c.shelter_alert_s),
-        FigureId.ON_TIME_SHARE: figures.on_time_share(on_time, len(closed), overdue),
-        FigureId.RESPONSIVENESS: figures.mean([t for _, t in last]),
+        FigureId.ON_TIME_SHARE: figures.on_time_share(k.on_time, k.closed, k.overdue),
+        FigureId.RESPONSIVENESS: k.responsiveness,
         FigureId.GHOST_RATE: None,  # no audits are recorded yet
         FigureId.AUDIT_FRESHNESS: None,
     }
@@ -196,10 +228,10 @@ def figures_for(session: Session, scope: Scope, *, now: datetime,
                        "verified_open_during_alert": c.open_during,
                        "keyholder_check_ins": c.check_ins,
                        "shelter_alert_hours": round(c.shelter_alert_s / 3600, 3),
-                       "locked_cases": len(cases), "locked_cases_during_alerts": len(during),
-                       "cases_opened": len(to_open), "cases_closed": len(closed),
-                       "cases_closed_on_time": on_time, "cases_open_overdue": overdue,
-                       "cases_never_opened": len(cases) - len(to_open),
+                       "locked_cases": k.cases, "locked_cases_during_alerts": k.during,
+                       "cases_opened": k.opened, "cases_closed": k.closed,
+                       "cases_closed_on_time": k.on_time, "cases_open_overdue": k.overdue,
+                       "cases_never_opened": k.cases - k.opened,
                        "full_reports": c.full, "unfit_reports": c.unfit,
                        "missing_reports": c.missing},
             "buckets": buckets}
