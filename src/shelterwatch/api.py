@@ -27,6 +27,7 @@ from shelterwatch.pack import views as pack
 from shelterwatch.patrols import views as patrols
 from shelterwatch.reports import views as reports
 from shelterwatch.shelters import views as shelters
+from shelterwatch.stats import views as stats
 from shelterwatch.web import nearest
 from shelterwatch.web import views as web
 
@@ -50,6 +51,8 @@ ROUTERS: list[APIRouter] = [
     keyholders.router,
     doors.router,  # door controllers: registering, remote unlock
     escalation.router,  # the console, owners, incident actions, check-in links
+    stats.router,  # accountability figures, the owners' view, dossiers
+    stats.page_router,  # /stats pages
 ]
 
 # Domains that keep in-memory state load it here and subscribe to `app.state.follower`, so changes
