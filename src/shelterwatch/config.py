@@ -116,15 +116,16 @@ def describe(exc: ValidationError) -> str:
     """One line naming each bad variable and what was expected (for `error:` at start-up)."""
     parts = []
     for err in exc.errors(include_url=False):
-        loc = [str(x) for x in err["loc"]]
+        loc = [str(x) for x in err["loc"] if x != "[key]"]
         name = _env_name(loc[0]) if loc else "settings"
         where = f" (at {'.'.join(loc[1:])})" if len(loc) > 1 else ""
         message = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = f"unknown setting {loc[-1]!r}"
-            where = f" (area {loc[1]})" if len(loc) > 2 else where
-            expected = ", ".join(EscalationOverride.model_fields)
-            message += f"; expected one of {expected}" if loc[0] == "escalation_overrides" else ""
+            message += f" (area {loc[1]})" if len(loc) > 2 else where
+            where = ""
+            if loc[0] == "escalation_overrides":
+                message += f"; expected one of {', '.join(EscalationOverride.model_fields)}"
         parts.append(f"{name}: {message}{where}")
     return "; ".join(parts)
 
