@@ -15,6 +15,7 @@ from shelterwatch import health, stream
 from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
 from shelterwatch.auth import views as tokens
+from shelterwatch.channels.telegram import views as telegram
 from shelterwatch.checks import views as checks
 from shelterwatch.escalation import views as escalation
 from shelterwatch.incidents import views as incidents
@@ -44,6 +45,7 @@ ROUTERS: list[APIRouter] = [
     health.router,
     web.router,  # the resident page and its assets
     escalation.router,  # patrols, tasks, keyholders, doors, check-in links, console
+    telegram.router,  # the residents' Telegram bot (issue 16)
 ]
 
 # Domains that keep in-memory state load it here and subscribe to `app.state.follower`, so changes

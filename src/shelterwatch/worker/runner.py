@@ -18,6 +18,7 @@ from datetime import datetime
 import orjson
 
 from shelterwatch import db
+from shelterwatch.channels import service as channels
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.doors import service as doors
@@ -30,6 +31,7 @@ from shelterwatch.log.models import Fact
 from shelterwatch.notify import registry
 from shelterwatch.observations import fading
 from shelterwatch.outbox import service as outbox
+from shelterwatch.outbox.throttle import OutboxThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ class Worker:
         self.stop_event = threading.Event()
         self.wake = threading.Event()
         self.channels = registry.load_enabled(settings)
+        self.throttle = OutboxThrottle(registry.limits(settings))
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None
         self.threads: list[threading.Thread] = []
@@ -87,6 +90,8 @@ class Worker:
             armed = escalation.on_facts(session, facts, now=now)
             queued = sum(owners.route(session, orjson.loads(f.payload), now=now)
                          for f in facts if f.kind == "observation.recorded")
+            # residents' channels: a case's news to its reporters, alerts to an area's followers
+            queued += channels.on_facts(session, facts, now=now, secret=self.settings.secret_key)
         if any(f.kind in alert_end.TRIGGERS for f in facts):
             self.sweep_ended_alerts()
         if armed or queued:
@@ -152,7 +157,7 @@ class Worker:
                     self.url, self.channels, clock=self.clock,
                     lease_s=self.settings.outbox_lease_s,
                     max_attempts=self.settings.outbox_max_attempts,
-                    backoff_base_s=self.settings.outbox_backoff_s)
+                    backoff_base_s=self.settings.outbox_backoff_s, throttle=self.throttle)
             except Exception:
                 logger.exception("outbox loop failed; retrying")
                 sent = 0
