@@ -15,6 +15,8 @@ from shelterwatch import health, stream
 from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
 from shelterwatch.auth import views as tokens
+from shelterwatch.channels import signs
+from shelterwatch.channels.sms import views as sms
 from shelterwatch.channels.telegram import views as telegram
 from shelterwatch.checks import views as checks
 from shelterwatch.escalation import views as escalation
@@ -46,6 +48,8 @@ ROUTERS: list[APIRouter] = [
     web.router,  # the resident page and its assets
     escalation.router,  # patrols, tasks, keyholders, doors, check-in links, console
     telegram.router,  # the residents' Telegram bot (issue 16)
+    sms.router,  # residents' SMS through the gateway
+    signs.router,  # printable door signs
 ]
 
 # Domains that keep in-memory state load it here and subscribe to `app.state.follower`, so changes

@@ -92,8 +92,10 @@ class Settings(BaseSettings):
     telegram_rate_per_s: float = 30.0
     telegram_chat_rate_per_s: float = 1.0
     telegram_chat_burst: int = 3
+    telegram_bot_username: str = ""  # for the door sign's QR code (t.me/<name>?start=s<id>)
     sms_inbound_secret: str = ""  # the gateway's X-Gateway-Secret; empty = inbound refused
     sms_rate_per_s: float = 10.0  # the gateway's contracted throughput
+    sms_inbound_number: str = ""  # the number residents text, printed on door signs
     push_vapid_private_key: str = ""  # PEM, or the raw key in base64url; empty = push off
     push_vapid_subject: str = "mailto:civil-protection@example.invalid"
     push_rate_per_s: float = 200.0

@@ -210,3 +210,17 @@ def test_subscribe_to_an_area_and_hear_the_alert_start_and_end(town: Town) -> No
         broadcast = [orjson.loads(f.payload) for f in s.execute(
             select(Fact).where(Fact.kind == "notification.broadcast_queued")).scalars()]
     assert [b["count"] for b in broadcast] == [1, 1]
+
+
+def test_the_door_signs_qr_code_opens_the_bot_on_that_shelter(town: Town) -> None:
+    door = clinic(town)
+    update = copy.deepcopy(fixture("update_start"))
+    update["message"]["text"] = f"/start s{door.id}"
+    town.update(update)
+    town.drain(2)
+    pin, card = town.api.calls
+    assert (pin.method, pin.params["latitude"], pin.params["longitude"]) == (
+        "sendLocation", door.lat, door.lon)
+    assert f"#{door.id}" in card.params["text"]
+    assert card.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == \
+        f"r:{door.id}:locked"

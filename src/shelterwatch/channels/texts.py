@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shelterwatch.reports.service import LEAVE
+
 STATUS_TEXT: dict[str, tuple[str, str]] = {
     "open_verified": ("відчинено (перевірено)", "open (verified)"),
     "open_reported": ("відчинено (за словами людей)", "open (reported)"),
@@ -96,12 +98,42 @@ def alert_header(alert: dict[str, Any] | None, lang: str) -> str:
     return "⚠️ ПОВІТРЯНА ТРИВОГА" + (f": приблизно {seconds} с на укриття." if seconds else ".")
 
 
-def receipt_text(receipt: dict[str, Any], lang: str) -> str:
+def go_instead(result: dict[str, Any] | None, lang: str, *, short: bool = False) -> str:
+    """"Don't wait at the door: go to X" with X written out (a chat or SMS has no map)."""
+    if result is None:
+        return LEAVE_NO_ALTERNATIVE[1 if lang == "en" else 0]
+    props = result["shelter"]["properties"]
+    address = props.get("address") or ""
+    if short:
+        address = address.split(",", 1)[1].strip() if address.startswith("м.") else address
+    walk = minutes(result["walk_s"])
+    if lang == "en":
+        return (f"Don't wait at the door: go to {address} #{props['id']} "
+                f"({status_text(result['status'], lang)}, {walk} min on foot).")
+    return (f"Не чекайте біля дверей: ідіть до {address} #{props['id']} "
+            f"({status_text(result['status'], lang)}, {walk} хв пішки).")
+
+
+LEAVE_NO_ALTERNATIVE = ("Не чекайте біля дверей: шукайте інше укриття.",
+                        "Don't wait at the door: look for another shelter.")
+
+
+def next_steps(receipt: dict[str, Any], lang: str, instead: dict[str, Any] | None, *,
+               short: bool = False) -> str:
+    """The receipt's next steps as the web page words them, the map's pointer written out."""
+    steps: str = receipt["next_steps"]["en" if lang == "en" else "uk"]
+    leave = LEAVE[1 if lang == "en" else 0]
+    if leave in steps:
+        steps = steps.replace(leave, go_instead(instead, lang, short=short))
+    return steps
+
+
+def receipt_text(receipt: dict[str, Any], lang: str,
+                 instead: dict[str, Any] | None = None) -> str:
     """The same receipt the web page shows: tracking id and what happens next."""
-    steps = receipt["next_steps"]["en" if lang == "en" else "uk"]
     tid = receipt["tracking_id"]
     head = f"Receipt {tid}" if lang == "en" else f"Квитанція {tid}"
-    return f"{head}\n{steps}"
+    return f"{head}\n{next_steps(receipt, lang, instead)}"
 
 
 def case_update(kind: str, lang: str, *, tracking_id: str, detail: str = "") -> str:

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from shelterwatch import db
 from shelterwatch.areas.models import Area
+from shelterwatch.channels import elsewhere, texts
 from shelterwatch.channels import service as follows
-from shelterwatch.channels import texts
 from shelterwatch.channels.telegram import bot
 from shelterwatch.channels.telegram.bot import Call, Incoming
 from shelterwatch.clock import utcnow
@@ -138,7 +138,8 @@ async def report(request: Request, incoming: Incoming, shelter_id: int,
         incident_id = _incident_id(settings, body["incident"]["tracking_id"])
         if incident_id is not None:
             subjects.append(f"incident:{incident_id}")
-    text = texts.receipt_text(body, lang)
+    alternative = elsewhere.instead(request.app.state.nearest, shelter_id)
+    text = texts.receipt_text(body, lang, alternative)
     return [bot.answer_callback(incoming.callback_id, text.split("\n", 1)[0]),
             Call("sendMessage", {"text": text})], subjects
 
