@@ -16,6 +16,7 @@ from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
 from shelterwatch.auth import views as tokens
 from shelterwatch.channels import signs
+from shelterwatch.channels.push import views as push
 from shelterwatch.channels.sms import views as sms
 from shelterwatch.channels.telegram import views as telegram
 from shelterwatch.checks import views as checks
@@ -50,6 +51,7 @@ ROUTERS: list[APIRouter] = [
     telegram.router,  # the residents' Telegram bot (issue 16)
     sms.router,  # residents' SMS through the gateway
     signs.router,  # printable door signs
+    push.router,  # web push subscriptions
 ]
 
 # Domains that keep in-memory state load it here and subscribe to `app.state.follower`, so changes

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     telegram_bot_token: str = ""
     sms_gateway_token: str = ""
     webhook_secret: str = ""  # signs webhook bodies; defaults to secret_key
-    notify_channels: str = "webhook,email,sms,telegram,door"
+    notify_channels: str = "webhook,email,sms,telegram,door,push"
     notify_timeout_s: float = 10.0
     outbox_max_attempts: int = 6
     outbox_backoff_s: float = 5.0  # doubles each attempt
@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     push_rate_per_s: float = 200.0
     push_subscription_days: int = 30  # a subscription not renewed by the page expires
     push_shown_window_s: int = 3600  # shelters shown this recently get "reported locked" news
+    # Hosts of the push services browsers use; a ".suffix" allows its subdomains.
+    push_endpoint_hosts: str = ("fcm.googleapis.com,updates.push.services.mozilla.com,"
+                                ".notify.windows.com,.push.apple.com")
 
     # Escalation ladder (DESIGN §4); per-area overrides as "31:operator_after_s=120;…".
     escalation_keyholder_after_s: float = 0.0

@@ -149,3 +149,4 @@ class FactKind(StrEnum):
     CHANNEL_FOLLOWED = "channel.followed"
     CHANNEL_UNFOLLOWED = "channel.unfollowed"
     PUSH_SUBSCRIBED = "push.subscribed"
+    PUSH_EXPIRED = "push.expired"

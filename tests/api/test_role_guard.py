@@ -25,6 +25,7 @@ PUBLIC = {
     ("get", "/open311/v2/requests/{request_id}.{fmt}"),
     ("post", "/v1/alerts/webhooks/ukrainealarm"), ("get", "/v1/health"),
     ("get", "/v1/shelters/{shelter_id}/sign.svg"),  # the printable door sign: public fields only
+    ("get", "/v1/push/key"), ("post", "/v1/push/subscriptions"),  # residents, no account
 }
 
 

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 
 from shelterwatch.app import create_app
@@ -19,6 +21,9 @@ from tests.channels.bot_api import TOKEN, BotApi, bot_api
 from tests.notify.receivers import HttpReceiver, http_receiver
 
 SECRET = "webhook-secret-for-tests"
+VAPID_PEM = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+    serialization.NoEncryption()).decode()
 
 
 @dataclass
@@ -35,7 +40,7 @@ class Town:
 
     def deliver(self) -> int:
         """What the worker's outbox loop does once: claim, pace, send, settle."""
-        channels = load_enabled(self.settings, ["telegram", "sms"])
+        channels = load_enabled(self.settings, ["telegram", "sms", "push"])
         return outbox.deliver_due(self.settings.database_url, channels, clock=utcnow,
                                   lease_s=30, max_attempts=6, backoff_base_s=0.2,
                                   limit=50, throttle=self.throttle)
@@ -59,7 +64,9 @@ def town(kyiv_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Town]:
                "SHELTERWATCH_TELEGRAM_WEBHOOK_SECRET": SECRET,
                "SHELTERWATCH_SMS_INBOUND_SECRET": "gateway-secret",
                "SHELTERWATCH_SMS_GATEWAY_URL": gateway.url + "/send",
-               "SHELTERWATCH_WORKER_TICK_S": "0.05"}
+               "SHELTERWATCH_WORKER_TICK_S": "0.05",
+               "SHELTERWATCH_PUSH_VAPID_PRIVATE_KEY": VAPID_PEM,
+               "SHELTERWATCH_PUSH_ENDPOINT_HOSTS": "127.0.0.1"}
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         get_settings.cache_clear()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,14 +20,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shelterwatch.areas.models import Area
-from shelterwatch.channels import texts
+from shelterwatch.channels import elsewhere, texts
 from shelterwatch.channels.models import Follow
+from shelterwatch.channels.push import service as push
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact
 from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.service import Outgoing, Priority
-from shelterwatch.vocabulary import FactKind
+from shelterwatch.rules import ranking
+from shelterwatch.shelters.index import ShelterIndex
+from shelterwatch.vocabulary import FactKind, Status
 
 ACTOR = "channels"
 
@@ -115,14 +119,40 @@ def _case_news(fact: Fact, payload: dict[str, Any]) -> tuple[int, str, str] | No
     return None
 
 
-def on_facts(session: Session, facts: Sequence[Fact], *, now: datetime, secret: str) -> int:
-    """Queue the news these facts are for followers; returns how many messages were queued."""
+@dataclass(frozen=True, slots=True)
+class Places:
+    """What a redirect needs to name the other shelter: the registry and statuses in memory."""
+
+    index: ShelterIndex
+    model: ranking.WalkingModel
+    shown_window_s: float
+
+
+LOCKED = frozenset({Status.LOCKED_REPORTED.value, Status.LOCKED_CONFIRMED.value})
+
+
+def on_facts(session: Session, facts: Sequence[Fact], *, now: datetime, secret: str,
+             places: Places | None = None) -> int:
+    """Queue the news these facts are for followers; returns how many messages were queued.
+
+    With `places` (the worker keeps them when push is on), a shelter newly reported locked sends
+    "go to X instead" to the browsers that were shown it in the last hour, first of all.
+    """
     queued = 0
     for fact in facts:
         if fact.kind in (FactKind.ALERT_STARTED, FactKind.ALERT_ENDED):
             queued += alert_news(session, orjson.loads(fact.payload),
                                  started=fact.kind == FactKind.ALERT_STARTED, now=now,
                                  secret=secret)
+            continue
+        if fact.kind == FactKind.STATUS_CHANGED and places is not None:
+            changed = orjson.loads(fact.payload)
+            if changed.get("status") in LOCKED and changed.get("previous") not in LOCKED:
+                shelter_id = int(changed["shelter_id"])
+                queued += push.redirect(
+                    session, shelter_id=shelter_id, status=str(changed["status"]),
+                    instead=elsewhere.instead(places.index, places.model, shelter_id),
+                    seq=fact.seq, now=now, window_s=places.shown_window_s)
             continue
         news = _case_news(fact, orjson.loads(fact.payload))
         if news is not None:
@@ -182,6 +212,9 @@ def alert_news(session: Session, alert: dict[str, Any], *, started: bool, now: d
             outgoing.append(_message(
                 follower, subject=subject, step=step, text=text, secret=secret,
                 priority=Priority.ALERT_STARTED if started else Priority.ALERT_ENDED))
+    areas = [s.split(":", 1)[1] for s in subjects]
+    outgoing += push.alert_outgoing(session, areas=areas, subject=subject, step=step,
+                                    names=names, started=started, now=now)
     # One delivery per recipient even when they follow two areas the alert covers.
     unique = list({o.recipient: o for o in outgoing}.values())
     return outbox.enqueue_many(session, unique, now=now, actor=ACTOR, subject=subject, step=step)

@@ -19,6 +19,7 @@ import orjson
 
 from shelterwatch import db
 from shelterwatch.channels import service as channels
+from shelterwatch.channels.push import service as push
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.doors import service as doors
@@ -32,6 +33,8 @@ from shelterwatch.notify import registry
 from shelterwatch.observations import fading
 from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.throttle import OutboxThrottle
+from shelterwatch.rules.ranking import WalkingModel
+from shelterwatch.shelters.index import ShelterIndex
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ class Worker:
         self.wake = threading.Event()
         self.channels = registry.load_enabled(settings)
         self.throttle = OutboxThrottle(registry.limits(settings))
+        self.places: channels.Places | None = None
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None
         self.threads: list[threading.Thread] = []
@@ -59,6 +63,14 @@ class Worker:
         self.sweep_ended_alerts()
         self.follower = LogFollower(self.url, interval_s=self.settings.follow_interval_s,
                                     start_seq=start_seq)
+        if "push" in self.channels:  # a redirect names the other shelter: keep the registry
+            with db.reading(self.url) as session:
+                index, seq = ShelterIndex.load(session)
+            self.places = channels.Places(index, WalkingModel(
+                speed_mps=self.settings.walking_speed_mps,
+                reduced_mobility_speed_mps=self.settings.reduced_mobility_speed_mps,
+                detour_factor=self.settings.detour_factor), self.settings.push_shown_window_s)
+            self.follower.subscribe(lambda facts: index.apply([f for f in facts if f.seq > seq]))
         self.follower.subscribe(self._on_facts)
         self.follower.start()
         if self.settings.mqtt_url:
@@ -91,7 +103,8 @@ class Worker:
             queued = sum(owners.route(session, orjson.loads(f.payload), now=now)
                          for f in facts if f.kind == "observation.recorded")
             # residents' channels: a case's news to its reporters, alerts to an area's followers
-            queued += channels.on_facts(session, facts, now=now, secret=self.settings.secret_key)
+            queued += channels.on_facts(session, facts, now=now, secret=self.settings.secret_key,
+                                        places=self.places)
         if any(f.kind in alert_end.TRIGGERS for f in facts):
             self.sweep_ended_alerts()
         if armed or queued:
@@ -139,6 +152,9 @@ class Worker:
                 if tick - last_refresh >= self.settings.status_refresh_s:
                     last_refresh = tick
                     self.let_time_pass()
+                    with db.transaction(self.url) as session:
+                        push.forget_expired(session, now=self.clock(),
+                                            shown_window_s=self.settings.push_shown_window_s)
                     if self.sweep_ended_alerts():
                         self.wake.set()
                 if tick - last_door_check > min(10.0, self.settings.door_stale_after_s / 3):

@@ -141,5 +141,6 @@ async def report(request: Request, kind: str, shelter_id: int, *, sender: str, l
             incident_id = session.execute(select(Incident.id).where(
                 Incident.tracking_id == body["incident"]["tracking_id"])).scalar_one_or_none()
         subject = f"incident:{incident_id}" if incident_id is not None else None
-    alternative = elsewhere.instead(request.app.state.nearest, shelter_id)
+    nearest = request.app.state.nearest
+    alternative = elsewhere.instead(nearest.index, nearest.model, shelter_id)
     return replies.receipt(body, lang, alternative), subject

@@ -138,7 +138,8 @@ async def report(request: Request, incoming: Incoming, shelter_id: int,
         incident_id = _incident_id(settings, body["incident"]["tracking_id"])
         if incident_id is not None:
             subjects.append(f"incident:{incident_id}")
-    alternative = elsewhere.instead(request.app.state.nearest, shelter_id)
+    nearest = request.app.state.nearest
+    alternative = elsewhere.instead(nearest.index, nearest.model, shelter_id)
     text = texts.receipt_text(body, lang, alternative)
     return [bot.answer_callback(incoming.callback_id, text.split("\n", 1)[0]),
             Call("sendMessage", {"text": text})], subjects
