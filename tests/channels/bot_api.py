@@ -35,6 +35,7 @@ class BotApi:
     calls: list[Call] = field(default_factory=list)
     # method → answers to give before the normal one, e.g. {"sendMessage": ["error_429"]}
     scripted: dict[str, list[str]] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=lambda: {"getUpdates": "getUpdates_empty"})
 
     def sent(self, method: str | None = None) -> list[Call]:
         return [c for c in self.calls if method is None or c.method == method]
@@ -60,7 +61,7 @@ def bot_api() -> Iterator[BotApi]:
             with lock:
                 api.calls.append(Call(method, params, time.monotonic()))
                 queue = api.scripted.get(method) or []
-                name = queue.pop(0) if queue else method
+                name = queue.pop(0) if queue else api.defaults.get(method, method)
             body = fixture(name)
             if body.get("ok") and isinstance(body.get("result"), dict) and "text" in params:
                 body["result"]["text"] = params["text"]
