@@ -36,7 +36,7 @@ def test_a_page_shown_a_door_hears_reported_locked_go_to_x_within_a_minute(town:
                          shown=ids)
         assert made.status_code == 201, made.text
         assert made.json()["area_id"] == door.area_id and made.json()["shown"] == sorted(ids)
-        worker = Worker(town.settings.model_copy(update={"notify_channels": "push"})).start()
+        worker = Worker(town.settings.model_copy(update={"notify_channels": ("push",)})).start()
         try:
             town.client.post("/v1/alerts", json={"area_id": "31", "type": "air_raid"},
                              headers=bearer(operator))

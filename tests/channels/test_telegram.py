@@ -149,7 +149,7 @@ def test_a_tap_on_locked_opens_the_same_case_as_a_web_report_and_the_chat_hears_
                 shelter_ids=[door.id], now=utcnow(), actor="test")
         keyholder = token(url, "keyholder", (door.id,))
         worker = Worker(town.settings.model_copy(
-            update={"notify_channels": "webhook,telegram"})).start()
+            update={"notify_channels": ("webhook", "telegram")})).start()
         try:
             assert town.client.post("/v1/alerts", json={"area_id": "31", "type": "air_raid"},
                                     headers=bearer(operator)).status_code == 201
@@ -198,7 +198,7 @@ def test_subscribe_to_an_area_and_hear_the_alert_start_and_end(town: Town) -> No
     update = copy.deepcopy(fixture("update_start"))
     update["message"]["text"] = "/subscribe 31"
     town.update(update)
-    worker = Worker(town.settings.model_copy(update={"notify_channels": "telegram"})).start()
+    worker = Worker(town.settings.model_copy(update={"notify_channels": ("telegram",)})).start()
     try:
         started = town.client.post("/v1/alerts", json={"area_id": "31", "type": "air_raid"},
                                    headers=bearer(operator)).json()

@@ -42,6 +42,9 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     """Serve the API and the pages."""
     import uvicorn
 
+    # Read and check the settings here, so a typo refuses to start with one line, not a traceback.
+    get_settings().check_secrets()
+
     uvicorn.run("shelterwatch.asgi:app", host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=True)
 

@@ -30,8 +30,8 @@ from shelterwatch.vocabulary import FactKind
 logger = logging.getLogger(__name__)
 
 SENDING = "sending"  # committed just before the send: a crash now leaves the outcome unknown
-SENT = "sent"
-FAILED = "failed"
+SENT = queue.QueueState.SENT
+FAILED = queue.QueueState.FAILED
 UNKNOWN_OUTCOME = "the worker stopped while sending; not retried, so it cannot arrive twice"
 
 
@@ -89,7 +89,7 @@ def enqueue(session: Session, outgoing: Outgoing, *, now: datetime, actor: str) 
                     recipient=outgoing.recipient)
         assert held is not None
         return held
-    log.append(session, kind="notification.queued", actor=actor, now=now,
+    log.append(session, kind=FactKind.NOTIFICATION_QUEUED, actor=actor, now=now,
                payload={"delivery": row.id, "subject": row.subject, "step": row.step,
                         "channel": row.channel, "recipient": _role_of(row.recipient)},
                private={"recipient": row.recipient, "address": row.address})
@@ -171,7 +171,7 @@ def _give_up_interrupted(session: Session, *, now: datetime, lease_s: float) -> 
         row.attempts += 1
         session.add(DeadLetter(delivery_id=row.id, channel=row.channel, recipient=row.recipient,
                                attempts=row.attempts, error=UNKNOWN_OUTCOME, at=now))
-        log.append(session, kind="notification.failed", actor="worker", now=now,
+        log.append(session, kind=FactKind.NOTIFICATION_FAILED, actor="worker", now=now,
                    payload={"delivery": row.id, "subject": row.subject, "step": row.step,
                             "channel": row.channel, "attempts": row.attempts},
                    private={"error": UNKNOWN_OUTCOME})
@@ -194,7 +194,7 @@ def mark_sent(session: Session, *, delivery_id: int, claim_token: str, now: date
         return False
     row.state, row.sent_at, row.provider_ref = SENT, now, provider_ref
     row.attempts += 1
-    log.append(session, kind="notification.sent", actor="worker", now=now,
+    log.append(session, kind=FactKind.NOTIFICATION_SENT, actor="worker", now=now,
                payload={"delivery": row.id, "subject": row.subject, "step": row.step,
                         "channel": row.channel, "attempts": row.attempts})
     return True
@@ -223,7 +223,7 @@ def mark_failed(session: Session, *, delivery_id: int, claim_token: str, now: da
     row.state = FAILED
     session.add(DeadLetter(delivery_id=row.id, channel=row.channel, recipient=row.recipient,
                            attempts=row.attempts, error=row.last_error, at=now))
-    log.append(session, kind="notification.failed", actor="worker", now=now,
+    log.append(session, kind=FactKind.NOTIFICATION_FAILED, actor="worker", now=now,
                payload={"delivery": row.id, "subject": row.subject, "step": row.step,
                         "channel": row.channel, "attempts": row.attempts},
                private={"error": row.last_error})

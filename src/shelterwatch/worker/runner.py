@@ -35,6 +35,7 @@ from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.throttle import OutboxThrottle
 from shelterwatch.rules.ranking import WalkingModel
 from shelterwatch.shelters.index import ShelterIndex
+from shelterwatch.vocabulary import FactKind
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class Worker:
         self.clock = clock
         self.stop_event = threading.Event()
         self.wake = threading.Event()
+        # Completed passes of letting time pass over statuses: how a watcher knows one happened.
+        self.refresh_passes = 0
         self.channels = registry.load_enabled(settings)
         self.throttle = OutboxThrottle(registry.limits(settings))
         self.places: channels.Places | None = None
@@ -101,7 +104,7 @@ class Worker:
             now = self.clock()
             armed = escalation.on_facts(session, facts, now=now)
             queued = sum(owners.route(session, orjson.loads(f.payload), now=now)
-                         for f in facts if f.kind == "observation.recorded")
+                         for f in facts if f.kind == FactKind.OBSERVATION_RECORDED)
             # residents' channels: a case's news to its reporters, alerts to an area's followers
             queued += channels.on_facts(session, facts, now=now, secret=self.settings.secret_key,
                                         places=self.places)
@@ -155,6 +158,7 @@ class Worker:
                     with db.transaction(self.url) as session:
                         push.forget_expired(session, now=self.clock(),
                                             shown_window_s=self.settings.push_shown_window_s)
+                    self.refresh_passes += 1
                     if self.sweep_ended_alerts():
                         self.wake.set()
                 if tick - last_door_check > min(10.0, self.settings.door_stale_after_s / 3):
