@@ -204,6 +204,10 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 6
     outbox_backoff_s: float = 5.0  # doubles each attempt
     outbox_lease_s: float = 60.0  # a claim older than this is taken over by another worker
+    # Sends side by side, one round of OUTBOX_ROUND settled together (outbox.batch); 1 keeps
+    # one message per transaction, the strictest crash behaviour.
+    outbox_senders: int = Field(default=1, ge=1, le=256)
+    outbox_round: int = Field(default=200, ge=1, le=5000)
 
     # Residents' channels (issue 16): the Telegram bot, inbound SMS, web push, and the limits
     # their providers publish (Telegram: ~30 messages/s per bot, ~1/s per chat with short bursts).

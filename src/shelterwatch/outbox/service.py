@@ -250,7 +250,7 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
         claimed = [(r.id, r.claim_token or "", r.channel, message_of(r))
                    for r in claim(session, now=clock(), lease_s=lease_s, limit=limit)]
     if throttle is not None and claimed:
-        claimed = _within_limits(database_url, claimed, throttle, clock)
+        claimed = within_limits(database_url, claimed, throttle, clock)
     for delivery_id, token, channel_name, message in claimed:
         with transaction(database_url) as session:
             if not begin_send(session, delivery_id=delivery_id, claim_token=token, now=clock()):
@@ -287,7 +287,7 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
 Claimed = tuple[int, str, str, Message]
 
 
-def _within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThrottle,
+def within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThrottle,
                    clock: Callable[[], datetime]) -> list[Claimed]:
     """The claimed deliveries the limits let through now; the rest are put back to wait."""
     now = clock()

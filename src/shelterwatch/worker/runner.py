@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import orjson
@@ -31,6 +32,7 @@ from shelterwatch.log.follower import LogFollower
 from shelterwatch.log.models import Fact
 from shelterwatch.notify import registry
 from shelterwatch.observations import fading
+from shelterwatch.outbox import batch
 from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.throttle import OutboxThrottle
 from shelterwatch.rules.ranking import WalkingModel
@@ -171,19 +173,31 @@ class Worker:
             self.stop_event.wait(self.settings.worker_tick_s)
 
     def _outbox_loop(self) -> None:
+        senders = self.settings.outbox_senders
+        pool = ThreadPoolExecutor(senders, thread_name_prefix="send") if senders > 1 else None
         while not self.stop_event.is_set():
             try:
-                sent = outbox.deliver_due(
-                    self.url, self.channels, clock=self.clock,
-                    lease_s=self.settings.outbox_lease_s,
-                    max_attempts=self.settings.outbox_max_attempts,
-                    backoff_base_s=self.settings.outbox_backoff_s, throttle=self.throttle)
+                if pool is not None:
+                    sent = batch.deliver_round(
+                        self.url, self.channels, clock=self.clock,
+                        lease_s=self.settings.outbox_lease_s,
+                        max_attempts=self.settings.outbox_max_attempts,
+                        backoff_base_s=self.settings.outbox_backoff_s, pool=pool,
+                        limit=self.settings.outbox_round, throttle=self.throttle)
+                else:
+                    sent = outbox.deliver_due(
+                        self.url, self.channels, clock=self.clock,
+                        lease_s=self.settings.outbox_lease_s,
+                        max_attempts=self.settings.outbox_max_attempts,
+                        backoff_base_s=self.settings.outbox_backoff_s, throttle=self.throttle)
             except Exception:
                 logger.exception("outbox loop failed; retrying")
                 sent = 0
             if not sent:
                 self.wake.wait(self.settings.worker_tick_s)
                 self.wake.clear()
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 def run(settings: Settings) -> None:
