@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from shelterwatch import db
 from shelterwatch.channels import elsewhere
@@ -79,19 +80,8 @@ async def sms_inbound(request: Request) -> dict[str, Any]:
     parsed = sms.parse(text)
     reply, subject = await answer(request, parsed, sender=sender, lang=lang,
                                   gateway_id=gateway_id)
-    now = utcnow()
-    with db.transaction(settings.database_url) as session:
-        if subject == "-all":
-            follows.unfollow(session, channel=CHANNEL, address=sender,
-                             secret=settings.secret_key, now=now, prefix="")
-        elif subject:
-            follows.follow(session, channel=CHANNEL, address=sender, subject=subject,
-                           language=lang, secret=settings.secret_key, now=now)
-        outbox.enqueue(session, Outgoing(
-            subject=f"sms:{gateway_id or uuid.uuid4().hex}", step="reply",
-            recipient=follows.recipient(settings.secret_key, CHANNEL, sender), channel=CHANNEL,
-            address=sender, title="sms", body=reply, priority=Priority.REPLY),
-            now=now, actor="sms")
+    # off the event loop: the commit waits for the disk
+    await run_in_threadpool(queue_reply, settings, sender, lang, reply, subject, gateway_id)
     return {"reply": reply, "encoding": gsm.encoding(reply), "parts": len(gsm.split(reply))}
 
 
@@ -144,3 +134,21 @@ async def report(request: Request, kind: str, shelter_id: int, *, sender: str, l
     nearest = request.app.state.nearest
     alternative = elsewhere.instead(nearest.index, nearest.model, shelter_id)
     return replies.receipt(body, lang, alternative), subject
+
+
+def queue_reply(settings: Settings, sender: str, lang: str, reply: str, subject: str | None,
+                gateway_id: str | None) -> None:
+    """In one transaction: what the phone now follows (or stops), and the reply in the outbox."""
+    now = utcnow()
+    with db.transaction(settings.database_url) as session:
+        if subject == "-all":
+            follows.unfollow(session, channel=CHANNEL, address=sender,
+                             secret=settings.secret_key, now=now, prefix="")
+        elif subject:
+            follows.follow(session, channel=CHANNEL, address=sender, subject=subject,
+                           language=lang, secret=settings.secret_key, now=now)
+        outbox.enqueue(session, Outgoing(
+            subject=f"sms:{gateway_id or uuid.uuid4().hex}", step="reply",
+            recipient=follows.recipient(settings.secret_key, CHANNEL, sender), channel=CHANNEL,
+            address=sender, title="sms", body=reply, priority=Priority.REPLY),
+            now=now, actor="sms")

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from shelterwatch import db
 from shelterwatch.areas.models import Area
@@ -64,7 +65,6 @@ async def telegram_webhook(request: Request) -> dict[str, Any]:
 async def handle(request: Request, incoming: Incoming) -> int:
     """Work out the reply, apply what the update changes, queue the reply; returns its length."""
     settings: Settings = request.app.state.settings
-    secret = settings.secret_key
     subjects: list[str] = []  # what the chat starts following, in the reply's transaction
     if incoming.location is not None:
         calls = await nearest_calls(request, *incoming.location, lang=incoming.lang)
@@ -72,7 +72,15 @@ async def handle(request: Request, incoming: Incoming) -> int:
         calls, subjects = await tapped(request, incoming)
     else:
         calls, subjects = command(request, incoming)
-    now = utcnow()
+    # off the event loop: the commit waits for the disk
+    await run_in_threadpool(queue_reply, settings, incoming, calls, subjects)
+    return len(calls)
+
+
+def queue_reply(settings: Settings, incoming: Incoming, calls: list[Call],
+                subjects: list[str]) -> None:
+    """In one transaction: what the chat now follows, and the reply's calls in the outbox."""
+    secret, now = settings.secret_key, utcnow()
     with db.transaction(settings.database_url) as session:
         for subject in subjects:
             if subject == "-area":
@@ -89,7 +97,6 @@ async def handle(request: Request, incoming: Incoming) -> int:
                 channel=CHANNEL, address=incoming.chat_id, title="telegram", body=call.text,
                 data=call.data(), priority=Priority.REPLY + (5 if first else 0)),
                 now=now, actor="telegram")
-    return len(calls)
 
 
 async def nearest_calls(request: Request, lat: float, lon: float, *, lang: str) -> list[Call]:
