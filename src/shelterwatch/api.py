@@ -15,6 +15,10 @@ from shelterwatch import health, stream
 from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
 from shelterwatch.auth import views as tokens
+from shelterwatch.channels import signs
+from shelterwatch.channels.push import views as push
+from shelterwatch.channels.sms import views as sms
+from shelterwatch.channels.telegram import views as telegram
 from shelterwatch.checks import views as checks
 from shelterwatch.escalation import views as escalation
 from shelterwatch.incidents import views as incidents
@@ -47,6 +51,10 @@ ROUTERS: list[APIRouter] = [
     escalation.router,  # patrols, tasks, keyholders, doors, check-in links, console
     stats.router,  # accountability figures, the owners' view, dossiers
     stats.page_router,  # /stats pages
+    telegram.router,  # the residents' Telegram bot
+    sms.router,  # residents' SMS through the gateway
+    signs.router,  # printable door signs
+    push.router,  # web push subscriptions
 ]
 
 # Domains that keep in-memory state load it here and subscribe to `app.state.follower`, so changes
