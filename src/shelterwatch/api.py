@@ -28,6 +28,7 @@ from shelterwatch.open311 import views as open311
 from shelterwatch.pack import views as pack
 from shelterwatch.reports import views as reports
 from shelterwatch.shelters import views as shelters
+from shelterwatch.stats import views as stats
 from shelterwatch.web import nearest
 from shelterwatch.web import views as web
 
@@ -48,7 +49,9 @@ ROUTERS: list[APIRouter] = [
     health.router,
     web.router,  # the resident page and its assets
     escalation.router,  # patrols, tasks, keyholders, doors, check-in links, console
-    telegram.router,  # the residents' Telegram bot (issue 16)
+    stats.router,  # accountability figures, the owners' view, dossiers
+    stats.page_router,  # /stats pages
+    telegram.router,  # the residents' Telegram bot
     sms.router,  # residents' SMS through the gateway
     signs.router,  # printable door signs
     push.router,  # web push subscriptions

@@ -243,6 +243,18 @@ class Settings(BaseSettings):
     # How often the worker lets time pass over statuses (reports fade) and sweeps ended alerts.
     status_refresh_s: float = 30.0
 
+    # The verifiable log (issue 13): the Ed25519 key that signs tree heads, kept under ./var/;
+    # a head is signed once this many facts are new, or this many seconds after the last one.
+    log_key_path: str = str(Path("var") / "log-signing-key.pem")
+    log_head_every_facts: int = 500
+    log_head_every_s: float = 30.0
+    # Where each new signed head is pushed: "https://…" (POSTed JSON) or "dir:/path", comma list.
+    log_witnesses: str = ""
+    # Accountability figures (issue 13): a locked-door case is on time if closed within this;
+    # shelters in these oblasts (area ids, comma list) are shown on /stats only as the oblast.
+    stats_case_target_s: float = 600.0
+    stats_hidden_oblasts: str = ""
+
     @field_validator("warning_overrides", mode="before")
     @classmethod
     def _warning_overrides(cls, value: Any) -> Any:

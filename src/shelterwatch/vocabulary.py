@@ -13,6 +13,7 @@ class Role(StrEnum):
     OPERATOR = "operator"
     AUDITOR = "auditor"
     DOOR = "door"  # a door controller speaking for itself
+    OWNER = "owner"  # a balance-keeper organisation, bound to its shelters
 
 
 class AreaLevel(StrEnum):

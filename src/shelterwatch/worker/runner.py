@@ -30,6 +30,7 @@ from shelterwatch.escalation import service as escalation
 from shelterwatch.log import service as log
 from shelterwatch.log.follower import LogFollower
 from shelterwatch.log.models import Fact
+from shelterwatch.log.publisher import Publisher
 from shelterwatch.notify import registry
 from shelterwatch.observations import fading
 from shelterwatch.outbox import batch
@@ -37,6 +38,7 @@ from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.throttle import OutboxThrottle
 from shelterwatch.rules.ranking import WalkingModel
 from shelterwatch.shelters.index import ShelterIndex
+from shelterwatch.stats import service as stats
 from shelterwatch.vocabulary import FactKind
 
 logger = logging.getLogger(__name__)
@@ -81,7 +83,9 @@ class Worker:
         if self.settings.mqtt_url:
             self.doors = StateListener(self.settings.mqtt_url, self._on_door_state)
             self.doors.start()
-        for target, name in ((self._timer_loop, "timers"), (self._outbox_loop, "outbox")):
+        self.publisher = Publisher(self.settings)
+        for target, name in ((self._timer_loop, "timers"), (self._outbox_loop, "outbox"),
+                             (self._tree_loop, "log-tree")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self.threads.append(thread)
@@ -171,6 +175,30 @@ class Worker:
             except Exception:
                 logger.exception("timer loop failed; retrying")
             self.stop_event.wait(self.settings.worker_tick_s)
+
+    def _tree_loop(self) -> None:
+        """Keep what is derived from the whole log: the accountability rollups, and the Merkle
+        tree with its signed heads (handed to the witnesses)."""
+        while not self.stop_event.is_set():
+            try:
+                self.catch_up_stats()
+            except Exception:
+                logger.exception("updating the statistics failed; retrying")
+            try:
+                self.publisher.tick(now=self.clock())
+            except Exception:
+                logger.exception("signing the log's tree failed; retrying")
+            self.stop_event.wait(max(1.0, self.settings.worker_tick_s))
+
+    def catch_up_stats(self) -> int:
+        """Apply every fact the rollups have not seen; returns how many."""
+        total = 0
+        while True:
+            with db.transaction(self.url) as session:
+                applied = stats.catch_up(session)
+            if not applied:
+                return total
+            total += applied
 
     def _outbox_loop(self) -> None:
         senders = self.settings.outbox_senders

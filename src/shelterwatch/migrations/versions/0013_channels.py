@@ -2,7 +2,7 @@
 and a priority for every delivery in the outbox.
 
 Revision ID: 0013_channels
-Revises: 0007_linear
+Revises: 0010_log_tree
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_channels"
-down_revision = "0007_linear"
+down_revision = "0010_log_tree"
 branch_labels = None
 depends_on = None
 
