@@ -20,12 +20,15 @@ from shelterwatch.channels.push import views as push
 from shelterwatch.channels.sms import views as sms
 from shelterwatch.channels.telegram import views as telegram
 from shelterwatch.checks import views as checks
+from shelterwatch.doors import views as doors
 from shelterwatch.escalation import views as escalation
 from shelterwatch.incidents import views as incidents
+from shelterwatch.keyholders import views as keyholders
 from shelterwatch.log import views as log
 from shelterwatch.observations import board
 from shelterwatch.open311 import views as open311
 from shelterwatch.pack import views as pack
+from shelterwatch.patrols import views as patrols
 from shelterwatch.reports import views as reports
 from shelterwatch.shelters import views as shelters
 from shelterwatch.stats import views as stats
@@ -48,7 +51,10 @@ ROUTERS: list[APIRouter] = [
     stream.router,
     health.router,
     web.router,  # the resident page and its assets
-    escalation.router,  # patrols, tasks, keyholders, doors, check-in links, console
+    patrols.router,  # units and their tasks
+    keyholders.router,
+    doors.router,  # door controllers: registering, remote unlock
+    escalation.router,  # the console, owners, incident actions, check-in links
     stats.router,  # accountability figures, the owners' view, dossiers
     stats.page_router,  # /stats pages
     telegram.router,  # the residents' Telegram bot
