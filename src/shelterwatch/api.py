@@ -16,6 +16,7 @@ from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
 from shelterwatch.auth import views as tokens
 from shelterwatch.checks import views as checks
+from shelterwatch.coverage import views as coverage
 from shelterwatch.escalation import views as escalation
 from shelterwatch.incidents import views as incidents
 from shelterwatch.log import views as log
@@ -44,6 +45,7 @@ ROUTERS: list[APIRouter] = [
     health.router,
     web.router,  # the resident page and its assets
     escalation.router,  # patrols, tasks, keyholders, doors, check-in links, console
+    coverage.router,  # coverage gaps: /v1/coverage, /coverage, the console's panel
 ]
 
 # Domains that keep in-memory state load it here and subscribe to `app.state.follower`, so changes
@@ -53,4 +55,5 @@ ON_STARTUP: list[Callable[[FastAPI], None]] = [
     board.on_startup,  # live statuses
     pack.on_startup,  # the offline pack
     reports.on_startup,  # the report writer and its limits
+    coverage.on_startup,  # coverage gaps, built on first request, then live
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from shelterwatch.cli import alerts, escalation, registry, tokens, verify
+from shelterwatch.cli.coverage import coverage
 from shelterwatch.cli.rebuild import rebuild
 
 app = typer.Typer(name="shelterwatch", no_args_is_help=True, add_completion=False,
@@ -22,6 +23,7 @@ app.add_typer(escalation.keyholders_app, name="keyholders")
 app.add_typer(escalation.patrols_app, name="patrols")
 app.add_typer(escalation.doors_app, name="doors")
 app.command("rebuild")(rebuild)
+app.command("coverage")(coverage)
 
 
 if __name__ == "__main__":
