@@ -163,6 +163,12 @@ def _reports_per_cell(session: Session, g: grids.Grid) -> IntArray:
     return counts
 
 
+def grid_for(session: Session, area_id: str) -> grids.Grid:
+    """The area's grid alone (for preparing inputs keyed by its cells)."""
+    area = areas.get_or_raise(session, area_id)
+    return grids.build(area.id, _districts(session, area))
+
+
 def build(session: Session, *, area_id: str, config: WarningConfig, walk: WalkParams,
           population_file: Path | None = None, network_file: Path | None = None,
           population_label: str | None = None, population_date: str | None = None,
