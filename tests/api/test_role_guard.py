@@ -24,6 +24,7 @@ PUBLIC = {
     ("get", "/open311/v2/requests.{fmt}"), ("post", "/open311/v2/requests.{fmt}"),
     ("get", "/open311/v2/requests/{request_id}.{fmt}"),
     ("post", "/v1/alerts/webhooks/ukrainealarm"), ("get", "/v1/health"),
+    ("get", "/v1/coverage"), ("get", "/v1/coverage/cells"),
 }
 
 
