@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,47 @@ def test_an_unknown_area_is_a_one_line_error(synthetic: Session, tmp_path: Path)
     assert result.exit_code == 1
     assert "area 'nowhere' does not exist" in result.output
     assert not (tmp_path / "summary.json").exists()
+
+
+def test_sites_are_ranked_by_the_people_they_would_bring_within_reach(
+        synthetic: Session, settings: Settings, tmp_path: Path,
+        make_token: Callable[..., str]) -> None:
+    """The west shelter is confirmed locked; a planner proposes a point in the empty south-east.
+    Reopening the west shelter brings back exactly the people it served in time; the point
+    brings in the people within 600 m (cruise: 600 s at 1.3 m/s, detour 1.3 → 600 m straight)."""
+    from fastapi.testclient import TestClient
+
+    from shelterwatch.app import create_app
+
+    ids = _shelter_ids(synthetic)
+    synthetic.rollback()
+    with TestClient(create_app(settings)) as client:
+        r = client.post("/v1/checks", json={"shelter_id": ids["w"], "kind": "locked"},
+                        headers={"Authorization": f"Bearer {make_token('patrol')}"})
+        assert r.status_code == 201 and r.json()["status"] == "locked_confirmed", r.text
+    pop_file, people = city.population_csv(tmp_path / "people.csv", _grid_cells(synthetic))
+    south_east = city.corner(0, 20)
+    sites = tmp_path / "sites.csv"
+    sites.write_text(f"name,lat,lon\nnew school basement,{south_east[0]},{south_east[1]}\n",
+                     encoding="utf-8")
+    common = ["coverage", "--area", city.CITY, "--threat", "cruise",
+              "--population", str(pop_file)]
+    _run([*common, "--candidates", str(sites), "--out", str(tmp_path / "out")])
+    cells = _cells(tmp_path / "out")
+    assert all(c["shelter_id"] != ids["w"] for c in cells.values())
+    ranked = json.loads((tmp_path / "out" / "summary.json").read_text())["sites"]
+    by_label = {s["label"]: s for s in ranked}
+    unreached = {h for h, c in cells.items() if not c["reachable"]}
+    import h3
+
+    near_point = {h for h in unreached if city.great_circle(
+        *h3.cell_to_latlng(h), *south_east) <= 600}
+    near_w = {h for h in unreached if city.great_circle(
+        *h3.cell_to_latlng(h), city.SHELTERS[0].lat, city.SHELTERS[0].lon) * 1.3 / 1.3 <= 600}
+    gain_point = sum(people[h] for h in near_point)
+    gain_w = sum(people[h] for h in near_w)
+    assert gain_point > 0 and gain_w > 0 and not near_point & near_w
+    assert by_label["new school basement"]["marginal_gain"] == gain_point
+    assert by_label[f"shelter {ids['w']}"]["marginal_gain"] == gain_w
+    assert ranked[0]["marginal_gain"] == max(gain_point, gain_w)
+    assert ranked[-1]["cumulative_gain"] == gain_point + gain_w

@@ -115,12 +115,13 @@ def coverage(
 def _print_table(model: models.CoverageModel,
                  evaluations: dict[Threat, figures.Evaluation]) -> None:
     """Share of people out of reach per district (rows) and threat (columns)."""
-    table = Table(title=f"share of people out of reach — area {model.area_id}")
-    table.add_column("district")
-    table.add_column("people", justify="right")
     shown = [t for t in Threat if t is not Threat.UNKNOWN]
+    warnings = ", ".join(f"{t.value} {int(model.warning_s[t].max())} s" for t in shown)
+    table = Table(title=f"share of people out of reach — area {model.area_id}")
+    table.add_column("district", no_wrap=True)
+    table.add_column("people", justify="right", no_wrap=True)
     for t in shown:
-        table.add_column(f"{t.value} {int(model.warning_s[t].max())} s", justify="right")
+        table.add_column(t.value, justify="right", no_wrap=True)
     pop = model.population.per_cell
     g = model.grid
 
@@ -131,8 +132,9 @@ def _print_table(model: models.CoverageModel,
 
     for i, d in enumerate(g.districts):
         rows = g.district == i
-        name = (d.name_en or d.name).removesuffix(" district").removesuffix(" District")
+        name = outputs.short_name(d.name_en or d.name)
         table.add_row(name, f"{pop[rows].sum():,.0f}", *(pct(rows, t) for t in shown))
     everyone = np.ones(len(g), dtype=bool)
     table.add_row("all", f"{pop.sum():,.0f}", *(pct(everyone, t) for t in shown))
     console.print(table)
+    console.print(f"warning time: {warnings}", highlight=False)

@@ -59,6 +59,13 @@ def _csv(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> str:
     return buf.getvalue()
 
 
+def short_name(name: str) -> str:
+    """"Pecherskyi district" → "Pecherskyi": labels must not cover the map."""
+    for suffix in (" district", " District", " район"):
+        name = name.removesuffix(suffix)
+    return name
+
+
 def draw_map(model: CoverageModel, summary: dict[str, Any],
              features: Sequence[dict[str, Any]]) -> bytes:
     """Cells coloured by walking time against the warning; districts outlined and labelled."""
@@ -91,7 +98,7 @@ def draw_map(model: CoverageModel, summary: dict[str, Any],
     fig, ax = plt.subplots(figsize=(7.2, 7.2), dpi=90)
     polys = [[(x, y) for x, y in grids.boundary(f["properties"]["h3"])] for f in features]
     ax.add_collection(PolyCollection(polys, array=bins, cmap=ListedColormap(colours),
-                                     clim=(-0.5, 4.5), linewidths=0))
+                                     clim=(-0.5, 4.5), linewidths=0, antialiased=False))
     for d in model.grid.districts:
         geom = d.geometry
         rings = (geom["coordinates"] if geom.get("type") == "Polygon"
@@ -103,7 +110,7 @@ def draw_map(model: CoverageModel, summary: dict[str, Any],
         rows = model.grid.district == d_index
         if rows.any():
             ax.text(float(model.grid.lon[rows].mean()), float(model.grid.lat[rows].mean()),
-                    f"{row['name_en'] or row['name']}\n{row['share'] * 100:.0f}%",
+                    f"{short_name(row['name_en'] or row['name'])}\n{row['share'] * 100:.0f}%",
                     ha="center", va="center", fontsize=7,
                     bbox={"boxstyle": "round", "fc": "white", "alpha": 0.75, "lw": 0})
     ax.autoscale_view()
