@@ -25,7 +25,7 @@ from shelterwatch.areas.models import Area
 from shelterwatch.coverage import grid as grids
 from shelterwatch.coverage import network as networks
 from shelterwatch.coverage import population as populations
-from shelterwatch.coverage.reach import by_detour
+from shelterwatch.coverage.reach import by_detour, subset
 from shelterwatch.errors import InvalidInput
 from shelterwatch.observations.models import PlaceReport, ShelterStatus
 from shelterwatch.rules.coverage import (
@@ -192,7 +192,9 @@ def build(session: Session, *, area_id: str, config: WarningConfig, walk: WalkPa
     if net is None:
         normal = by_detour(g.lat, g.lon, shelters.lat, shelters.lon,
                            detour=walk.detour_factor, horizon_m=horizon_m)
-        reduced = normal  # the same metres; only step-free shelters count for it
+        # The same metres, to step-free shelters only, within the horizon at the slower speed.
+        reduced = subset(normal, shelters.step_free,
+                         walk.horizon_s * walk.reduced_mobility_speed_mps)
         method = f"straight line × {walk.detour_factor:g} detour"
     else:
         normal = networks.candidates(net, g.lat, g.lon, shelters.lat, shelters.lon,

@@ -45,3 +45,12 @@ def by_detour(cell_lat: FloatArray, cell_lon: FloatArray, shelter_lat: FloatArra
                             shelter_lon[shelter]) * detour
     keep = metres <= horizon_m
     return to_candidates(cell[keep], shelter[keep], metres[keep], n_cells)
+
+
+def subset(candidates: Candidates, keep_shelter: np.ndarray, max_metres: float) -> Candidates:
+    """The same lists restricted to some shelters and a shorter horizon (order is kept)."""
+    cell = candidates.cell_of_entry()
+    keep = keep_shelter[candidates.shelter] & (candidates.metres <= max_metres) \
+        if len(candidates.shelter) else np.zeros(0, dtype=bool)
+    return to_candidates(cell[keep], candidates.shelter[keep], candidates.metres[keep],
+                         candidates.n_cells)
