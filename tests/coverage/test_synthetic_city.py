@@ -6,16 +6,21 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import h3
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from shelterwatch.app import create_app
 from shelterwatch.cli.main import app
 from shelterwatch.config import Settings
 from shelterwatch.coverage import figures
 from shelterwatch.coverage import model as models
 from shelterwatch.coverage.live import walk_params
 from shelterwatch.rules.warning import WarningConfig
+from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import Threat
 from tests.coverage import city
 
@@ -31,10 +36,6 @@ def synthetic(session: Session, settings: Settings) -> Session:
 
 
 def _shelter_ids(session: Session) -> dict[str, int]:
-    from sqlalchemy import select
-
-    from shelterwatch.shelters.models import Shelter
-
     return {str(sid): int(i) for sid, i in session.execute(
         select(Shelter.source_id, Shelter.id).where(Shelter.source == "synthetic")).all()}
 
@@ -104,8 +105,6 @@ def test_the_railway_makes_people_walk_round_by_the_crossing(
     _run([*common, "--network", str(osm), "--out", str(tmp_path / "net")])
     _run([*common, "--out", str(tmp_path / "est")])
     by_net, by_estimate = _cells(tmp_path / "net"), _cells(tmp_path / "est")
-    import h3
-
     probe = h3.latlng_to_cell(city.LAT0 + 10 * city.STEP, city.LON0 + 11.3 * city.STEP, 9)
     assert by_net[probe]["walk_s"] > by_estimate[probe]["walk_s"]
 
@@ -158,10 +157,6 @@ def test_sites_are_ranked_by_the_people_they_would_bring_within_reach(
     """The west shelter is confirmed locked; a planner proposes a point in the empty south-east.
     Reopening the west shelter brings back exactly the people it served in time; the point
     brings in the people within 600 m (cruise: 600 s at 1.3 m/s, detour 1.3 → 600 m straight)."""
-    from fastapi.testclient import TestClient
-
-    from shelterwatch.app import create_app
-
     ids = _shelter_ids(synthetic)
     synthetic.rollback()
     with TestClient(create_app(settings)) as client:
@@ -181,8 +176,6 @@ def test_sites_are_ranked_by_the_people_they_would_bring_within_reach(
     ranked = json.loads((tmp_path / "out" / "summary.json").read_text())["sites"]
     by_label = {s["label"]: s for s in ranked}
     unreached = {h for h, c in cells.items() if not c["reachable"]}
-    import h3
-
     near_point = {h for h in unreached if city.great_circle(
         *h3.cell_to_latlng(h), *south_east) <= 600}
     near_w = {h for h in unreached if city.great_circle(
@@ -194,3 +187,24 @@ def test_sites_are_ranked_by_the_people_they_would_bring_within_reach(
     assert by_label[f"shelter {ids['w']}"]["marginal_gain"] == gain_w
     assert ranked[0]["marginal_gain"] == max(gain_point, gain_w)
     assert ranked[-1]["cumulative_gain"] == gain_point + gain_w
+
+
+def test_reports_of_no_shelter_nearby_are_counted_on_the_grid(
+        synthetic: Session, settings: Settings, tmp_path: Path) -> None:
+    synthetic.rollback()
+    lat, lon = city.corner(18, 2)
+    with TestClient(create_app(settings)) as client:
+        for _ in range(2):
+            r = client.post("/open311/v2/requests.json", data={
+                "service_code": "no_shelter_nearby", "lat": str(lat), "long": str(lon)})
+            assert r.status_code in (200, 201), r.text
+    totals = tmp_path / "districts.csv"
+    totals.write_text("district_id,population\nSYN-W,1000\nSYN-E,2000\n", encoding="utf-8")
+    _run(["coverage", "--area", city.CITY, "--population", str(totals),
+          "--out", str(tmp_path / "out")])
+    cells = _cells(tmp_path / "out")
+    assert cells[h3.latlng_to_cell(round(lat, 3), round(lon, 3), 9)]["no_shelter_reports"] == 2
+    assert sum(int(c["no_shelter_reports"]) for c in cells.values()) == 2  # type: ignore[call-overload]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert {d["id"]: d["no_shelter_reports"] for d in summary["districts"]} == {
+        city.WEST: 2, city.EAST: 0}
