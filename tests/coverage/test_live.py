@@ -118,3 +118,21 @@ def test_the_page_speaks_both_languages(city_client: TestClient) -> None:
     assert page.status_code == 200
     assert "Покриття укриттями" in page.text and "Shelter coverage" in page.text
     assert city_client.get("/coverage.js").status_code == 200
+
+
+def test_during_an_alert_the_panel_speaks_of_its_threat(
+        city_client: TestClient, make_token: Callable[..., str]) -> None:
+    operator = {"Authorization": f"Bearer {make_token('operator')}"}
+    _wait(lambda: _summary(city_client), lambda r: r.status_code == 200)
+    calm = city_client.get("/v1/coverage/live", params={"area": city.CITY}, headers=operator)
+    assert calm.json()["under_alert"] is False
+    r = city_client.post("/v1/alerts", json={"area_id": city.CITY, "type": "air_raid",
+                                             "threat": "cruise"}, headers=operator)
+    assert r.status_code == 201, r.text
+    panel = _wait(lambda: city_client.get("/v1/coverage/live", params={"area": city.CITY},
+                                          headers=operator).json(),
+                  lambda p: p["under_alert"])
+    assert (panel["under_alert"], panel["threat"], panel["warning_s"]) == (True, "cruise", 600)
+    cruise = _summary(city_client, "cruise").json()["total"]
+    assert (panel["out_of_reach"], panel["population"]) == (cruise["out_of_reach"], 84100)
+    assert panel["newly_out_of_reach"] == 0  # every door still takes people in

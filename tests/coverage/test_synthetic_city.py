@@ -208,3 +208,14 @@ def test_reports_of_no_shelter_nearby_are_counted_on_the_grid(
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert {d["id"]: d["no_shelter_reports"] for d in summary["districts"]} == {
         city.WEST: 2, city.EAST: 0}
+
+
+def test_the_same_inputs_give_the_same_files(synthetic: Session, tmp_path: Path) -> None:
+    """Planning results are derived data: a second run reproduces them byte for byte."""
+    osm = city.write_osm(tmp_path / "city.osm")
+    pop, _ = city.population_csv(tmp_path / "people.csv", _grid_cells(synthetic))
+    common = ["coverage", "--area", city.CITY, "--population", str(pop), "--network", str(osm)]
+    _run([*common, "--out", str(tmp_path / "a")])
+    _run([*common, "--out", str(tmp_path / "b")])
+    for name in ("cells.geojson", "cells.csv", "summary.json", "sites.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
