@@ -5,7 +5,8 @@
 (() => {
   const panel = document.getElementById("coverage-panel");
   if (!panel) return;
-  const area = panel.dataset.area || "31";
+  const area = new URLSearchParams(location.search).get("coverage_area")
+    || panel.dataset.area || "31";
   const out = panel.querySelector("[data-out]");
   const list = panel.querySelector("[data-changes]");
   const num = (x) => Number(x || 0).toLocaleString("uk-UA");

@@ -67,6 +67,9 @@ async function load() {
   } catch (e) { say(`Помилка / Error: ${e.message}`); }
 }
 
+const asked = new URLSearchParams(location.search);  // /coverage?area=31&threat=cruise
+if (asked.get("area")) $("area").value = asked.get("area");
+if (asked.get("threat")) $("threat").value = asked.get("threat");
 $("go").onclick = load;
 $("threat").onchange = load;
 load();
