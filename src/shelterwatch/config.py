@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     coverage_population: str = ""
     coverage_network: str = ""
     coverage_horizon_s: float = 1800.0
+    coverage_max_cells: int = 60_000  # live figures only; Kyiv is ~8,300, an oblast ~300,000
 
     # Anonymous write limits
     reports_per_device_per_hour: int = 20

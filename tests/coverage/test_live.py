@@ -136,3 +136,11 @@ def test_during_an_alert_the_panel_speaks_of_its_threat(
     cruise = _summary(city_client, "cruise").json()["total"]
     assert (panel["out_of_reach"], panel["population"]) == (cruise["out_of_reach"], 84100)
     assert panel["newly_out_of_reach"] == 0  # every door still takes people in
+
+
+def test_an_oblast_is_refused_for_live_figures_with_the_reason(city_client: TestClient) -> None:
+    """Kharkiv oblast at resolution 9 is ~300,000 cells: the CLI's job, not the API's."""
+    r = _wait(lambda: city_client.get("/v1/coverage", params={"area": "22"}),
+              lambda r: r.status_code != 503)
+    assert r.status_code == 422
+    assert "cells" in r.json()["detail"] and "shelterwatch coverage" in r.json()["detail"]

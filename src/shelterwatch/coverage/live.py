@@ -31,6 +31,7 @@ from shelterwatch.alerts import service as alerts
 from shelterwatch.config import Settings
 from shelterwatch.coverage import figures
 from shelterwatch.coverage import model as models
+from shelterwatch.errors import ShelterwatchError, Unavailable
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact
 from shelterwatch.rules.coverage import BoolArray, Reach, is_usable, recompute_after_change
@@ -118,19 +119,26 @@ class LiveCoverage:
         self.settings = settings
         self._areas: dict[str, AreaCoverage] = {}
         self._building: set[str] = set()
-        self._failed: dict[str, str] = {}
+        self._failed: dict[str, tuple[ShelterwatchError, float]] = {}
         self._lock = threading.RLock()
+        self._one_build = threading.Semaphore(1)  # builds take the CPU: one at a time
         self._statuses = statuses
 
-    def get(self, area_id: str) -> AreaCoverage | None:
-        """The area's coverage if built; otherwise start building it (at most once at a time)."""
-        found = self._areas.get(area_id)
-        if found is None:
-            self.start_build(area_id)
-        return found
+    def peek(self, area_id: str) -> AreaCoverage | None:
+        """The area's coverage if built (no side effects)."""
+        return self._areas.get(area_id)
 
-    def failure(self, area_id: str) -> str | None:
-        return self._failed.get(area_id)
+    def failure(self, area_id: str) -> ShelterwatchError | None:
+        """Why the last build of this area failed, if it did; an unexpected failure is
+        forgotten after its Retry-After, so the next request tries again."""
+        found = self._failed.get(area_id)
+        if found is None:
+            return None
+        exc, at = found
+        if isinstance(exc, Unavailable) and time.monotonic() - at > exc.retry_after_s:
+            self._failed.pop(area_id, None)
+            return None
+        return exc
 
     def start_build(self, area_id: str) -> None:
         with self._lock:
@@ -141,6 +149,10 @@ class LiveCoverage:
                          daemon=True).start()
 
     def _build(self, area_id: str) -> None:
+        with self._one_build:
+            self._build_now(area_id)
+
+    def _build_now(self, area_id: str) -> None:
         started = time.perf_counter()
         try:
             s = self.settings
@@ -150,7 +162,8 @@ class LiveCoverage:
                     walk=walk_params(s),
                     population_file=Path(s.coverage_population) if s.coverage_population
                     else None,
-                    network_file=Path(s.coverage_network) if s.coverage_network else None)
+                    network_file=Path(s.coverage_network) if s.coverage_network else None,
+                    max_cells=s.coverage_max_cells)
                 seq = log.last_seq(session)
                 statuses = models.current_statuses(session)
                 ghosts = models.ghost_ids(session)
@@ -168,9 +181,14 @@ class LiveCoverage:
                 state.built_s = time.perf_counter() - started
                 self._areas[area_id] = state
                 self._failed.pop(area_id, None)
+        except ShelterwatchError as exc:  # the area cannot have live figures: say why
+            self._failed[area_id] = (exc, time.monotonic())
         except Exception as exc:  # noqa: BLE001 - a failed build is reported, never fatal
             logger.exception("coverage for area %s could not be built", area_id)
-            self._failed[area_id] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self._failed[area_id] = (Unavailable(
+                f"coverage for area {area_id} could not be computed: {reason}", 60),
+                time.monotonic())
         finally:
             with self._lock:
                 self._building.discard(area_id)
@@ -198,5 +216,6 @@ class LiveCoverage:
                     except Exception:  # noqa: BLE001 - one bad fact must not stop the follower
                         logger.exception("coverage could not take in statuses at seq %s", seq)
             if registry_changed:
+                self._failed.clear()  # a new registry may answer what the old one could not
                 for area_id in list(self._areas):
                     self.start_build(area_id)

@@ -163,6 +163,23 @@ def _reports_per_cell(session: Session, g: grids.Grid) -> IntArray:
     return counts
 
 
+def _check_size(area: Area, districts: Sequence[grids.District], max_cells: int | None) -> None:
+    """Refuse, before laying it, a grid larger than `max_cells` (an oblast is ~300,000)."""
+    if max_cells is None:
+        return
+    from shapely.geometry import shape
+
+    km2 = 0.0
+    for d in districts:
+        geom = shape(d.geometry)
+        lat = geom.centroid.y
+        km2 += geom.area * 111.32 ** 2 * float(np.cos(np.radians(lat)))
+    estimate = int(km2 / h3.average_hexagon_area(grids.RESOLUTION, unit="km^2"))
+    if estimate > max_cells:
+        raise InvalidInput(f"area {area.id} would need about {estimate:,} cells; the live "
+                           f"figures stop at {max_cells:,} (use `shelterwatch coverage`)")
+
+
 def grid_for(session: Session, area_id: str) -> grids.Grid:
     """The area's grid alone (for preparing inputs keyed by its cells)."""
     area = areas.get_or_raise(session, area_id)
@@ -172,12 +189,14 @@ def grid_for(session: Session, area_id: str) -> grids.Grid:
 def build(session: Session, *, area_id: str, config: WarningConfig, walk: WalkParams,
           population_file: Path | None = None, network_file: Path | None = None,
           population_label: str | None = None, population_date: str | None = None,
-          progress: Progress | None = None) -> CoverageModel:
+          progress: Progress | None = None, max_cells: int | None = None) -> CoverageModel:
     """Read the area, registry and inputs, and work out every cell's candidate shelters."""
     step = progress or (lambda _label: None)
     area = areas.get_or_raise(session, area_id)
     step("grid")
-    g = grids.build(area.id, _districts(session, area))
+    districts = _districts(session, area)
+    _check_size(area, districts, max_cells)
+    g = grids.build(area.id, districts)
     net = None
     if network_file is not None:
         step("street network")

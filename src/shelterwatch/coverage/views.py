@@ -12,13 +12,15 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
+from shelterwatch.areas import service as areas
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
 from shelterwatch.coverage import figures
 from shelterwatch.coverage.live import AreaCoverage, LiveCoverage
-from shelterwatch.deps import require_role
-from shelterwatch.errors import NotFound, Unavailable
+from shelterwatch.deps import ReadSession, require_role
+from shelterwatch.errors import Unavailable
 from shelterwatch.vocabulary import Role, Threat
 
 router = APIRouter()
@@ -28,31 +30,32 @@ AreaQuery = Annotated[str, Query(max_length=32, description="area id, e.g. 31 (K
 ThreatQuery = Annotated[Threat, Query(description="the threat whose warning time bounds the walk")]
 
 
-def _state(request: Request, area: str) -> AreaCoverage:
+def _state(request: Request, session: Session, area: str) -> AreaCoverage:
+    """The area's live coverage, or the reason there is none (yet)."""
     live: LiveCoverage = request.app.state.coverage
-    state = live.get(area)
-    if state is not None:
-        return state
+    found = live.peek(area)
+    if found is not None:
+        return found
     failure = live.failure(area)
     if failure is not None:
-        if "does not exist" in failure:
-            raise NotFound(failure)
-        raise Unavailable(f"coverage for area {area} could not be computed: {failure}", 30)
+        raise failure
+    areas.get_or_raise(session, area)  # only real areas start a build (a primary-key read)
+    live.start_build(area)
     raise Unavailable(f"coverage for area {area} is being computed; ask again in a few seconds")
 
 
 @router.get("/v1/coverage", summary="Who cannot reach a usable shelter in time, per district")
-def coverage_summary(request: Request, area: AreaQuery = "31",
+def coverage_summary(request: Request, session: ReadSession, area: AreaQuery = "31",
                      threat: ThreatQuery = Threat.BALLISTIC) -> Response:
-    state = _state(request, area)
+    state = _state(request, session, area)
     return Response(orjson.dumps(state.summaries[threat]), media_type="application/json",
                     headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/v1/coverage/cells", summary="The coverage grid: one Polygon per H3 cell")
-def coverage_cells(request: Request, area: AreaQuery = "31",
+def coverage_cells(request: Request, session: ReadSession, area: AreaQuery = "31",
                    threat: ThreatQuery = Threat.BALLISTIC) -> Response:
-    state = _state(request, area)
+    state = _state(request, session, area)
     key = (threat, state.as_of_seq, id(state))
     cache: dict[Any, bytes] = request.app.state.coverage_cells
     body = cache.get(key)
@@ -69,9 +72,10 @@ def coverage_cells(request: Request, area: AreaQuery = "31",
 
 
 @router.get("/v1/coverage/live", summary="Population newly out of reach, for the console")
-def coverage_live(actor: Operator, request: Request, area: AreaQuery = "31") -> dict[str, Any]:
+def coverage_live(actor: Operator, request: Request, session: ReadSession,
+                  area: AreaQuery = "31") -> dict[str, Any]:
     """During an alert: the alert's threat, people out of reach now and because of doors shut."""
-    state = _state(request, area)
+    state = _state(request, session, area)
     board = request.app.state.alert_board
     alert = board.warning_at(area, utcnow())
     threat = Threat(alert.threat) if alert.under_alert and alert.threat else Threat.BALLISTIC
