@@ -69,12 +69,11 @@ def short_name(name: str) -> str:
 def draw_map(model: CoverageModel, summary: dict[str, Any],
              features: Sequence[dict[str, Any]]) -> bytes:
     """Cells coloured by walking time against the warning; districts outlined and labelled."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    # The object API with the Agg canvas: no pyplot, no global state, no display.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import PolyCollection
     from matplotlib.colors import ListedColormap
+    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     threat = summary["threat"]
@@ -95,7 +94,9 @@ def draw_map(model: CoverageModel, summary: dict[str, Any],
             bins.append(0 if r <= 0.5 else 1 if r <= 1 else 2 if r <= 2 else 3)
     lat0 = math.radians(float(model.grid.lat.mean())) if len(model.grid) else 0.0
     aspect = 1 / max(0.1, math.cos(lat0))
-    fig, ax = plt.subplots(figsize=(7.2, 7.2), dpi=90)
+    fig = Figure(figsize=(7.2, 7.2), dpi=90)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     polys = [[(x, y) for x, y in grids.boundary(f["properties"]["h3"])] for f in features]
     ax.add_collection(PolyCollection(polys, array=bins, cmap=ListedColormap(colours),
                                      clim=(-0.5, 4.5), linewidths=0, antialiased=False))
@@ -130,5 +131,4 @@ def draw_map(model: CoverageModel, summary: dict[str, Any],
              fontsize=5.5, wrap=True)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
-    plt.close(fig)
     return buf.getvalue()
