@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 KYIV := src/shelterwatch/data/kyiv
 
-.PHONY: run test lint bench clean
+.PHONY: run test check lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -31,6 +31,10 @@ test: $(STAMP)
 	./scripts/system-deps.sh $(if $(SHELTERWATCH_PG),--postgres,)
 	$(MAKE) lint
 	$(BIN)/pytest -q
+
+# The fast lane: every test but the browser and slow ones, few property examples (< 2 min).
+check: $(STAMP)
+	$(BIN)/pytest -q -m "not browser and not slow" --hypothesis-profile=check
 
 bench: $(STAMP)  # each prints its figures; see the README's "Measured" tables
 	$(BIN)/python bench/import.py

@@ -25,6 +25,7 @@ from shelterwatch.open311 import views as open311
 from shelterwatch.pack import views as pack
 from shelterwatch.reports import views as reports
 from shelterwatch.shelters import views as shelters
+from shelterwatch.stats import views as stats
 from shelterwatch.web import nearest
 from shelterwatch.web import views as web
 
@@ -45,6 +46,8 @@ ROUTERS: list[APIRouter] = [
     health.router,
     web.router,  # the resident page and its assets
     escalation.router,  # patrols, tasks, keyholders, doors, check-in links, console
+    stats.router,  # accountability figures, the owners' view, dossiers
+    stats.page_router,  # /stats pages
     coverage.router,  # coverage gaps: /v1/coverage, /coverage, the console's panel
 ]
 

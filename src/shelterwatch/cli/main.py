@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shelterwatch.cli import alerts, escalation, registry, tokens, verify
+from shelterwatch.cli import alerts, escalation, registry, stats, tokens, verify
 from shelterwatch.cli.coverage import coverage
 from shelterwatch.cli.rebuild import rebuild
 
@@ -23,6 +23,7 @@ app.add_typer(escalation.keyholders_app, name="keyholders")
 app.add_typer(escalation.patrols_app, name="patrols")
 app.add_typer(escalation.doors_app, name="doors")
 app.command("rebuild")(rebuild)
+app.add_typer(stats.app, name="stats")
 app.command("coverage")(coverage)
 
 

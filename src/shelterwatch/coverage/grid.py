@@ -17,9 +17,9 @@ import h3
 import numpy as np
 
 from shelterwatch.rules.coverage import FloatArray, IntArray
+from shelterwatch.rules.geo import EARTH_RADIUS_M
 
 RESOLUTION = 9
-EARTH_RADIUS_M = 6_371_008.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,14 +100,3 @@ class LocalProjection:
         y = (np.asarray(lat) - self.lat0) * k
         out: FloatArray = np.column_stack([x, y]) if len(x) else np.zeros((0, 2))
         return out
-
-
-def great_circle_m(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray,
-                   lon2: FloatArray) -> FloatArray:
-    """Haversine distance in metres, element-wise."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(lon2) - np.radians(lon1)
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    out: FloatArray = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
-    return out

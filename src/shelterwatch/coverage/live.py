@@ -38,8 +38,7 @@ from shelterwatch.rules.coverage import BoolArray, Reach, is_usable, recompute_a
 from shelterwatch.vocabulary import FactKind, Status, Threat
 
 logger = logging.getLogger(__name__)
-REGISTRY_KINDS = frozenset({FactKind.SHELTER_CREATED, FactKind.SHELTER_UPDATED,
-                            "shelter.removed", "shelter.deleted"})
+REGISTRY_KINDS = frozenset({FactKind.SHELTER_CREATED, FactKind.SHELTER_UPDATED})
 RECENT_CHANGES = 20
 
 

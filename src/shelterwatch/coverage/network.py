@@ -24,9 +24,10 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from shelterwatch.coverage.grid import LocalProjection, great_circle_m
+from shelterwatch.coverage.grid import LocalProjection
 from shelterwatch.coverage.reach import to_candidates
 from shelterwatch.rules.coverage import Candidates, FloatArray, IntArray
+from shelterwatch.rules.geo import great_circle_many
 
 # Roads a pedestrian is not allowed on, or that do not exist yet.
 NOT_WALKABLE = frozenset({"motorway", "motorway_link", "trunk", "trunk_link", "construction",
@@ -125,7 +126,7 @@ def read(path: Path) -> StreetNetwork:
     e = np.asarray([(a, b) for a, b, _ in reader.edges], dtype=np.int64)
     lat = np.asarray(reader.lat)
     lon = np.asarray(reader.lon)
-    metres = great_circle_m(lat[e[:, 0]], lon[e[:, 0]], lat[e[:, 1]], lon[e[:, 1]])
+    metres = great_circle_many(lat[e[:, 0]], lon[e[:, 0]], lat[e[:, 1]], lon[e[:, 1]])
     steps = np.asarray([s for *_, s in reader.edges], dtype=bool)
     return StreetNetwork(lat, lon, e[:, 0], e[:, 1], metres, steps, reader.buildings,
                          source=path.name)
@@ -137,7 +138,7 @@ def _snap(net: StreetNetwork, nodes: IntArray, proj: LocalProjection, lat: Float
     tree = cKDTree(proj.xy(net.lat[nodes], net.lon[nodes]))
     _, pos = tree.query(proj.xy(lat, lon))
     node = nodes[np.asarray(pos, dtype=np.int64)]
-    return node, great_circle_m(lat, lon, net.lat[node], net.lon[node])
+    return node, great_circle_many(lat, lon, net.lat[node], net.lon[node])
 
 
 def candidates(net: StreetNetwork, cell_lat: FloatArray, cell_lon: FloatArray,

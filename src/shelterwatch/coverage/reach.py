@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from shelterwatch.coverage.grid import LocalProjection, great_circle_m
+from shelterwatch.coverage.grid import LocalProjection
 from shelterwatch.rules.coverage import Candidates, FloatArray, IntArray
+from shelterwatch.rules.geo import great_circle_many
 
 
 def to_candidates(cell: IntArray, shelter: IntArray, metres: FloatArray,
@@ -41,7 +42,7 @@ def by_detour(cell_lat: FloatArray, cell_lon: FloatArray, shelter_lat: FloatArra
     cell = np.repeat(np.arange(n_cells, dtype=np.int64), counts)
     shelter = (np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])
                if counts.sum() else np.zeros(0, np.int64))
-    metres = great_circle_m(cell_lat[cell], cell_lon[cell], shelter_lat[shelter],
+    metres = great_circle_many(cell_lat[cell], cell_lon[cell], shelter_lat[shelter],
                             shelter_lon[shelter]) * detour
     keep = metres <= horizon_m
     return to_candidates(cell[keep], shelter[keep], metres[keep], n_cells)

@@ -27,9 +27,12 @@ from shelterwatch.escalation import service as escalation
 from shelterwatch.log import service as log
 from shelterwatch.log.follower import LogFollower
 from shelterwatch.log.models import Fact
+from shelterwatch.log.publisher import Publisher
 from shelterwatch.notify import registry
 from shelterwatch.observations import fading
 from shelterwatch.outbox import service as outbox
+from shelterwatch.stats import service as stats
+from shelterwatch.vocabulary import FactKind
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,8 @@ class Worker:
         self.clock = clock
         self.stop_event = threading.Event()
         self.wake = threading.Event()
+        # Completed passes of letting time pass over statuses: how a watcher knows one happened.
+        self.refresh_passes = 0
         self.channels = registry.load_enabled(settings)
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None
@@ -61,7 +66,9 @@ class Worker:
         if self.settings.mqtt_url:
             self.doors = StateListener(self.settings.mqtt_url, self._on_door_state)
             self.doors.start()
-        for target, name in ((self._timer_loop, "timers"), (self._outbox_loop, "outbox")):
+        self.publisher = Publisher(self.settings)
+        for target, name in ((self._timer_loop, "timers"), (self._outbox_loop, "outbox"),
+                             (self._tree_loop, "log-tree")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self.threads.append(thread)
@@ -86,7 +93,7 @@ class Worker:
             now = self.clock()
             armed = escalation.on_facts(session, facts, now=now)
             queued = sum(owners.route(session, orjson.loads(f.payload), now=now)
-                         for f in facts if f.kind == "observation.recorded")
+                         for f in facts if f.kind == FactKind.OBSERVATION_RECORDED)
         if any(f.kind in alert_end.TRIGGERS for f in facts):
             self.sweep_ended_alerts()
         if armed or queued:
@@ -134,6 +141,7 @@ class Worker:
                 if tick - last_refresh >= self.settings.status_refresh_s:
                     last_refresh = tick
                     self.let_time_pass()
+                    self.refresh_passes += 1
                     if self.sweep_ended_alerts():
                         self.wake.set()
                 if tick - last_door_check > min(10.0, self.settings.door_stale_after_s / 3):
@@ -144,6 +152,30 @@ class Worker:
             except Exception:
                 logger.exception("timer loop failed; retrying")
             self.stop_event.wait(self.settings.worker_tick_s)
+
+    def _tree_loop(self) -> None:
+        """Keep what is derived from the whole log: the accountability rollups, and the Merkle
+        tree with its signed heads (handed to the witnesses)."""
+        while not self.stop_event.is_set():
+            try:
+                self.catch_up_stats()
+            except Exception:
+                logger.exception("updating the statistics failed; retrying")
+            try:
+                self.publisher.tick(now=self.clock())
+            except Exception:
+                logger.exception("signing the log's tree failed; retrying")
+            self.stop_event.wait(max(1.0, self.settings.worker_tick_s))
+
+    def catch_up_stats(self) -> int:
+        """Apply every fact the rollups have not seen; returns how many."""
+        total = 0
+        while True:
+            with db.transaction(self.url) as session:
+                applied = stats.catch_up(session)
+            if not applied:
+                return total
+            total += applied
 
     def _outbox_loop(self) -> None:
         while not self.stop_event.is_set():
