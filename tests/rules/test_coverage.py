@@ -151,3 +151,14 @@ def test_only_doors_that_take_people_in_are_usable() -> None:
     assert is_usable(Status.LOCKED_REPORTED)  # an unverified report never hides a shelter
     assert not is_usable(Status.LOCKED_CONFIRMED) and not is_usable(Status.CLOSED)
     assert not is_usable(Status.OPEN_VERIFIED, ghost=True)
+
+
+@given(st.lists(st.tuples(st.floats(-89, 89), st.floats(-179, 179), st.floats(-89, 89),
+                          st.floats(-179, 179)), min_size=1, max_size=20))
+def test_the_array_haversine_is_the_one_great_circle(points) -> None:  # type: ignore[no-untyped-def]
+    from shelterwatch.rules.geo import great_circle_m, great_circle_many
+
+    a = np.asarray(points)
+    many = great_circle_many(a[:, 0], a[:, 1], a[:, 2], a[:, 3])
+    one = [great_circle_m(*p) for p in points]
+    assert many.tolist() == pytest.approx(one, rel=1e-9, abs=1e-6)
