@@ -83,8 +83,19 @@ def test_walks_by_the_street_grid_are_the_hand_computed_ones(
             assert props["reduced_mobility_walk_s"] is None
             assert props["reduced_mobility_reachable"] is False
         expected_out += 0 if walks[best] <= CRUISE_S else people[cell]
+    # 2SFCA by hand: each shelter's places over the people who reach it within 600 s, summed
+    # over the shelters a cell reaches in time.
+    walk = {(c, s.source_id): city.walk_m(c, s) / SPEED for c in cells for s in city.SHELTERS}
+    demand = {s.source_id: sum(people[c] for c in cells if walk[c, s.source_id] <= CRUISE_S)
+              for s in city.SHELTERS}
+    places = {c: sum(s.capacity / demand[s.source_id] for s in city.SHELTERS
+                     if walk[c, s.source_id] <= CRUISE_S) for c in cells}
+    for cell, props in cells.items():
+        assert props["places_per_person"] == pytest.approx(places[cell], abs=6e-5), cell
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["total"]["out_of_reach"] == expected_out
+    assert summary["total"]["places_per_person"] == pytest.approx(
+        sum(people[c] * places[c] for c in cells) / sum(people.values()), abs=1e-4)
     assert summary["total"]["population"] == sum(people.values())  # the 5,000 outside excluded
     assert summary["population_outside_area"] == 5000
     assert {d["id"] for d in summary["districts"]} == {city.WEST, city.EAST}
