@@ -184,6 +184,13 @@ class Settings(BaseSettings):
     nearest_pool: int = 12
     tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
+    # Coverage gaps (issue 14): the population and street network the live figures use (empty =
+    # the bundled district totals, straight line × detour), and the longest walk considered.
+    coverage_population: str = ""
+    coverage_network: str = ""
+    coverage_horizon_s: float = 1800.0
+    coverage_max_cells: int = 60_000  # live figures only; Kyiv is ~8,300, an oblast ~300,000
+
     # Anonymous write limits
     reports_per_device_per_hour: int = 20
     reports_per_address_per_minute: int = 600
