@@ -61,6 +61,7 @@ def kyiv_db_url(templates: Templates) -> Iterator[str]:
 def _settings(url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SHELTERWATCH_FOLLOW_INTERVAL_S", "0.05")
+    monkeypatch.setenv("SHELTERWATCH_DEVICE_POW_BITS", "6")  # the real work, made short
     get_settings.cache_clear()
     settings = get_settings()
     return settings

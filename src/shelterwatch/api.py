@@ -16,6 +16,7 @@ from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
 from shelterwatch.auth import views as tokens
 from shelterwatch.checks import views as checks
+from shelterwatch.devices import views as devices
 from shelterwatch.escalation import views as escalation
 from shelterwatch.incidents import views as incidents
 from shelterwatch.log import views as log
@@ -31,6 +32,7 @@ HOT_ROUTES: list[BaseRoute] = [nearest.route]
 
 ROUTERS: list[APIRouter] = [
     reports.router,
+    devices.router,  # issued device ids for residents' phones
     pack.router,
     checks.router,
     incidents.router,

@@ -65,9 +65,18 @@ class Settings(BaseSettings):
     nearest_pool: int = 12
     tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
-    # Anonymous write limits
+    # Anonymous write limits, shared by every process on the database
     reports_per_device_per_hour: int = 20
     reports_per_address_per_minute: int = 600
+    # One person is at one door: how many different shelters one source may report about in an
+    # hour — a network without an issued device id, or one issued device id.
+    shelters_per_network_per_hour: int = 5
+    shelters_per_device_per_hour: int = 3
+    # Issued device ids: proof-of-work bits a phone pays once, and ids per network an hour.
+    device_pow_bits: int = 16
+    devices_per_address_per_hour: int = 30
+    # Peers whose X-Forwarded-For is believed: "10.0.0.1, 10.1.0.0/16"; empty = nobody's.
+    trusted_proxies: str = ""
     # Tracking ids on receipts: the city's letters, e.g. KV-7F3K-2Q (issue 4).
     tracking_prefix: str = "KV"
 

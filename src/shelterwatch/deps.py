@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from shelterwatch import db
 from shelterwatch.auth import service as auth
 from shelterwatch.auth.service import Actor
+from shelterwatch.clientaddr import client_address
 from shelterwatch.config import Settings
 from shelterwatch.errors import Forbidden, Unauthorized
 from shelterwatch.vocabulary import Role
@@ -39,6 +40,13 @@ def write_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def address_of(request: Request) -> str | None:
+    """The client's address (the peer, or X-Forwarded-For from a trusted proxy)."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"),
+                          request.app.state.settings.trusted_proxies)
 ReadSession = Annotated[Session, Depends(read_session)]
 WriteSession = Annotated[Session, Depends(write_session)]
 
