@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # hour — a network without an issued device id, or one issued device id.
     shelters_per_network_per_hour: int = 5
     shelters_per_device_per_hour: int = 3
+    # … and all issued ids behind one network together (a NAT's many phones, or one minting ids).
+    shelters_per_network_issued_per_hour: int = 5
     # Issued device ids: proof-of-work bits a phone pays once, and ids per network an hour.
     device_pow_bits: int = 16
     devices_per_address_per_hour: int = 30

@@ -108,3 +108,13 @@ def test_a_device_id_the_server_did_not_sign_is_not_an_issued_id(
     assert _locked(one, door, forged.replace("sw1.", "sw1.x")) == 201
     kyiv_client.app.state.follower.catch_up()
     assert _status(kyiv_client, door) == "locked_reported"  # both forged: the network, once
+
+
+def test_issued_ids_minted_on_one_network_reach_at_most_five_shelters_an_hour(
+        kyiv_client: TestClient, kyiv_settings: Settings) -> None:
+    url = kyiv_settings.database_url
+    _alert(kyiv_client, url)
+    minter = TestClient(kyiv_client.app, client=("198.51.100.11", 40000))
+    ids = [issued_device(minter) for _ in range(8)]
+    codes = [_locked(minter, kyiv_shelter(url, 10 + n), ids[n]) for n in range(8)]
+    assert codes == [201] * 5 + [429] * 3

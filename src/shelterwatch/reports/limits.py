@@ -6,7 +6,9 @@ Three limits, checked in the writer's transaction:
 - per device id (20 an hour): stops one phone repeating itself;
 - per source, how many *different* shelters it reports about in an hour: one person is at one
   door. A source is an issued device id (3 shelters), or, for a report without one, its network
-  (5 shelters) — so a client minting device ids at will moves at most five shelters an hour.
+  (5 shelters) — so a client minting device ids at will moves at most five shelters an hour;
+  all issued ids behind one network together reach at most 5 shelters an hour, so a client
+  spending its network's issuance budget on ids gains little.
 
 Kept in the database, N processes allow what one does, not N times as much.
 """
@@ -65,11 +67,22 @@ class ReportLimits:
             return
         limit = (s.shelters_per_device_per_hour if who.issued
                  else s.shelters_per_network_per_hour)
-        over = budgets.spread(session, scope="report-spread", key=who.reporter,
-                              item=str(shelter_id), limit=limit, window_s=3600.0, now=now)
+        self._spread(session, "report-spread", who.reporter, shelter_id, limit, now,
+                     "this device" if who.issued
+                     else "this network, without an issued device id,")
+        if who.issued and network:
+            self._spread(session, "report-spread-issued",
+                         "n:" + witnesses.keyed_digest(secret, "network", network),
+                         shelter_id, s.shelters_per_network_issued_per_hour, now,
+                         "this network's devices")
+
+    @staticmethod
+    def _spread(session: Session, scope: str, key: str, shelter_id: int, limit: int,
+                now: datetime, source: str) -> None:
+        over = budgets.spread(session, scope=scope, key=key, item=str(shelter_id), limit=limit,
+                              window_s=3600.0, now=now)
         if over is not None:
-            source = "this device" if who.issued else "this network, without an issued device id,"
             raise TooManyRequests(
-                f"{source} has reported about {over} different shelters in the last hour; one "
+                f"{source} reported about {over} different shelters in the last hour; one "
                 f"person is at one door, so this report was not recorded. Reports about the "
                 f"same shelters are still taken.", retry_after_s=600)
