@@ -13,7 +13,7 @@ from shelterwatch import db, migrate
 from shelterwatch.areas import service as areas
 from shelterwatch.cli.common import console, fail, one_line_errors
 from shelterwatch.clock import utcnow
-from shelterwatch.config import get_settings
+from shelterwatch.config import ensure_secret_file, get_settings
 from shelterwatch.errors import ImportRejected
 from shelterwatch.ingest import mapping as mappings
 from shelterwatch.ingest.registries import READERS, reader
@@ -27,7 +27,11 @@ SHOW_REJECTIONS = 50
 @one_line_errors
 def init() -> None:
     """Create or upgrade the database and load the bundled areas."""
-    url = get_settings().database_url
+    settings = get_settings()
+    if ensure_secret_file(settings):
+        console.print(f"generated a random secret in {settings.secret_key_file} (mode 0600)")
+        get_settings.cache_clear()
+    url = settings.database_url
     migrate.upgrade(url)
     with db.transaction(url) as session:
         counts = areas.load_bundled(session, now=utcnow())
@@ -42,8 +46,10 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     """Serve the API and the pages."""
     import uvicorn
 
+    get_settings().check_secrets_for_host(host)
+    # X-Forwarded-For is read by the app, only from SHELTERWATCH_TRUSTED_PROXIES (clientaddr.py).
     uvicorn.run("shelterwatch.asgi:app", host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True)
+                log_level="info", proxy_headers=False)
 
 
 def _print_summary(summary: ImportSummary) -> None:
