@@ -44,7 +44,8 @@ def test_a_reporters_exact_position_cannot_be_recovered_from_the_public_log(
     hits = 0
     for dlat in range(-20, 21):
         for dlon in range(-20, 21):
-            guess = {**known, "lat": round(lat + dlat * 1e-5, 5), "lon": round(lon + dlon * 1e-5, 5)}
+            guess = {**known, "lat": round(lat + dlat * 1e-5, 5),
+                     "lon": round(lon + dlon * 1e-5, 5)}
             hits += hashlib.sha256(chain.canonical_json(guess)).hexdigest() == public_digest
     assert hits == 0
     # … while the holder of the private part (salt included) reproduces it exactly.
