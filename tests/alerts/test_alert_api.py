@@ -37,7 +37,7 @@ def test_operator_alert_on_kyiv_shows_on_every_district_until_ended(
 def test_residents_cannot_start_alerts_and_unknown_areas_are_named(
         client: TestClient, make_token: Callable[..., str]) -> None:
     assert client.post("/v1/alerts", json={"area_id": "31"}).status_code == 401
-    keyholder = {"Authorization": f"Bearer {make_token('keyholder')}"}
+    keyholder = {"Authorization": f"Bearer {make_token('keyholder', shelter_ids=(1,))}"}
     assert client.post("/v1/alerts", json={"area_id": "31"}, headers=keyholder).status_code == 403
     operator = {"Authorization": f"Bearer {make_token('operator')}"}
     missing = client.post("/v1/alerts", json={"area_id": "999999"}, headers=operator)

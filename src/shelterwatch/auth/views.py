@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from shelterwatch.auth import service as auth
+from shelterwatch.shelters import service as shelters
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
 from shelterwatch.deps import WriteSession, require_role
@@ -25,6 +26,7 @@ class TokenIn(BaseModel):
 
 @router.post("/v1/tokens", status_code=201, summary="Issue a token (operator)")
 def create_token(body: TokenIn, session: WriteSession, actor: Operator) -> dict[str, Any]:
+    shelters.require_existing(session, body.shelter_ids, "shelter_ids")
     token, plaintext = auth.create(session, role=body.role, name=body.name, now=utcnow(),
                                    actor=actor.label, shelter_ids=body.shelter_ids)
     session.commit()

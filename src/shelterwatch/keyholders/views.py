@@ -12,6 +12,7 @@ from shelterwatch.clock import utcnow
 from shelterwatch.deps import ReadSession, WriteSession, require_role
 from shelterwatch.errors import InvalidInput, PayloadTooLarge
 from shelterwatch.keyholders import service as keyholders
+from shelterwatch.shelters import service as shelters
 from shelterwatch.vocabulary import Role
 
 router = APIRouter(tags=["keyholders"])
@@ -23,7 +24,7 @@ class PersonIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
-    shelter_ids: list[int] = Field(min_length=1)
+    shelter_ids: list[int] = Field(min_length=1, max_length=1000)
     email: str | None = Field(default=None, max_length=254)
     sms: str | None = Field(default=None, max_length=32)
     telegram: str | None = Field(default=None, max_length=64)
@@ -44,6 +45,7 @@ def list_keyholders(actor: Operator, session: ReadSession) -> dict[str, Any]:
 
 @router.post("/v1/keyholders", status_code=201, summary="Register a keyholder (operator)")
 def create_keyholder(person: PersonIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
+    shelters.require_existing(session, person.shelter_ids, "shelter_ids")
     row = keyholders.create_keyholder(session, contact=person.contact(),
                                       shelter_ids=person.shelter_ids, now=utcnow(),
                                       actor=actor.label)
@@ -63,6 +65,7 @@ def deactivate_keyholder(keyholder_id: int, actor: Operator,
 
 @router.post("/v1/owners", status_code=201, summary="Register a shelter's owner (operator)")
 def create_owner(person: PersonIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
+    shelters.require_existing(session, person.shelter_ids, "shelter_ids")
     row = keyholders.create_owner(session, contact=person.contact(),
                                   shelter_ids=person.shelter_ids, now=utcnow(),
                                   actor=actor.label)
