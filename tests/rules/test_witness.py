@@ -44,3 +44,22 @@ def test_leading_zero_bits_counts_bits(digest: bytes) -> None:
     n = witness.leading_zero_bits(digest)
     as_int = int.from_bytes(digest, "big")
     assert n == 256 - as_int.bit_length()
+
+
+def test_an_auditors_check_is_explained_as_an_auditors() -> None:
+    from datetime import UTC, datetime
+
+    from shelterwatch.rules import status
+    from shelterwatch.vocabulary import ObservationKind, Role
+
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    audit = status.Evidence(id="a", kind=ObservationKind.OPEN, role=Role.AUDITOR, at=now,
+                            reporter="auditor:7", distance_m=5.0)
+    alone = status.derive([audit], now=now)
+    assert "1 auditor reported open" in alone.explanation_en
+    assert "resident" not in alone.explanation_en
+    assert "1 аудитор повідомив" in alone.explanation_uk
+    resident = status.Evidence(id="b", kind=ObservationKind.OPEN, role=Role.RESIDENT, at=now,
+                               reporter="n:x", distance_m=5.0)
+    both = status.derive([audit, resident], now=now)
+    assert "1 auditor and 1 resident reported open" in both.explanation_en
