@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, FastAPI, Header, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from shelterwatch.deps import ReadSession, SettingsDep, address_of
 from shelterwatch.observations import idempotency
@@ -51,6 +52,8 @@ async def create_report(request: Request, report: ReportIn,
     key = idempotency.check_key(idempotency_key)
     receipt = await writer_of(request).submit(
         report, key=key, address=address_of(request))
+    # Read your writes: this process's board shows the new status before the 201 leaves.
+    await run_in_threadpool(request.app.state.follower.catch_up)
     return Response(orjson.dumps(receipt.body), status_code=receipt.status_code,
                     media_type="application/json")
 
