@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
@@ -84,6 +85,11 @@ async def import_keyholders(request: Request, actor: Operator,
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput("keyholder CSV must be UTF-8") from None
-    counts = keyholders.import_csv(session, text=text, now=utcnow(), actor=actor.label)
-    session.commit()
-    return {"imported": counts}
+
+    def work() -> dict[str, Any]:
+        """Parsing and writing thousands of rows happen off the event loop."""
+        counts = keyholders.import_csv(session, text=text, now=utcnow(), actor=actor.label)
+        session.commit()
+        return {"imported": counts}
+
+    return await run_in_threadpool(work)
