@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from shelterwatch.auth import service as auth
-from shelterwatch.shelters import service as shelters
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
 from shelterwatch.deps import WriteSession, require_role
+from shelterwatch.shelters import service as shelters
 from shelterwatch.vocabulary import Role
 
 router = APIRouter(tags=["tokens"])

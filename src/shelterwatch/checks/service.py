@@ -13,7 +13,7 @@ from shelterwatch.errors import Forbidden
 from shelterwatch.incidents import intake
 from shelterwatch.incidents.intake import Intake
 from shelterwatch.observations import service as observations
-from shelterwatch.vocabulary import ObservationKind, Role
+from shelterwatch.vocabulary import ObservationKind
 
 
 def submit(session: Session, *, check: CheckIn, actor: Actor, now: datetime,

@@ -22,7 +22,8 @@ Checker = Annotated[Actor, Depends(require_role(Role.KEYHOLDER, Role.PATROL, Rol
 
 @router.post("/v1/checks", status_code=201, summary="Record a check (keyholder, patrol, auditor)")
 def create_check(check: CheckIn, actor: Checker, session: WriteSession, settings: SettingsDep,
-                 request: Request, idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
+                 request: Request,
+                 idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     key = idempotency.check_key(idempotency_key)
     now = utcnow()
 
