@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from shelterwatch import db
@@ -40,6 +40,8 @@ def write_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+# A row id in a path: the databases' INTEGER, so a larger number is a 422, never an overflow.
+DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def address_of(request: Request) -> str | None:
@@ -85,4 +87,5 @@ def require_role(*roles: Role) -> Callable[..., Actor]:
             raise Forbidden(f"role {actor.role.value} may not do this (needs {allowed})")
         return actor
 
+    check.required_roles = roles  # type: ignore[attr-defined]  # read by problems.py
     return check

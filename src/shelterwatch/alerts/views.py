@@ -17,7 +17,7 @@ from shelterwatch.alerts.sources import cap, operator, ukrainealarm
 from shelterwatch.areas import service as areas
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
-from shelterwatch.deps import ReadSession, SettingsDep, WriteSession, require_role
+from shelterwatch.deps import DbId, ReadSession, SettingsDep, WriteSession, require_role
 from shelterwatch.errors import InvalidInput, NotFound, Unauthorized
 from shelterwatch.rules.warning import AlertWarning
 from shelterwatch.vocabulary import Role
@@ -74,7 +74,7 @@ def start_alert(body: AlertIn, session: WriteSession, response: Response,
 
 
 @router.post("/v1/alerts/{alert_id}/end", summary="End an alert (operator)")
-def end_alert(alert_id: int, session: WriteSession, body: AlertEndIn | None = None,
+def end_alert(alert_id: DbId, session: WriteSession, body: AlertEndIn | None = None,
               actor: Actor = Operator) -> dict[str, Any]:
     t = operator.end(session, alert_id=alert_id, ended_at=body.ended_at if body else None,
                      actor=actor.label, now=utcnow())

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
-from shelterwatch.deps import ReadSession, WriteSession, require_role
+from shelterwatch.deps import DbId, ReadSession, WriteSession, require_role
 from shelterwatch.errors import InvalidInput, PayloadTooLarge
 from shelterwatch.keyholders import service as keyholders
 from shelterwatch.shelters import service as shelters
@@ -56,7 +56,7 @@ def create_keyholder(person: PersonIn, actor: Operator, session: WriteSession) -
 
 @router.post("/v1/keyholders/{keyholder_id}/deactivate",
              summary="Stop notifying a keyholder who no longer holds the keys (operator)")
-def deactivate_keyholder(keyholder_id: int, actor: Operator,
+def deactivate_keyholder(keyholder_id: DbId, actor: Operator,
                          session: WriteSession) -> dict[str, Any]:
     keyholders.deactivate_keyholder(session, keyholder_id=keyholder_id, now=utcnow(),
                                     actor=actor.label)
