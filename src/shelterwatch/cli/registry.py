@@ -106,3 +106,6 @@ def import_file(
                 _print_summary(exc.summary)
             raise
     _print_summary(summary)
+    if summary.rejected and not summary.created and not summary.updated \
+            and not summary.unchanged:
+        raise fail(f"every row was rejected ({len(summary.rejected)}); nothing was imported")

@@ -24,6 +24,10 @@ def create_unit(session: Session, *, name: str, token_id: int | None, now: datet
                 lat: float | None = None, lon: float | None = None) -> PatrolUnit:
     if not name.strip():
         raise InvalidInput("a patrol unit needs a name (its call sign)")
+    if (lat is None) != (lon is None):
+        raise InvalidInput("lat and lon come together: give both or neither")
+    if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InvalidInput(f"lat must be within ±90 and lon within ±180, got {lat}, {lon}")
     unit = PatrolUnit(name=name.strip(), token_id=token_id, lat=lat, lon=lon,
                       position_at=now if lat is not None else None, available=True,
                       created_at=now)
