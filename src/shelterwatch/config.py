@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     devices_per_address_per_hour: int = 30
     # Peers whose X-Forwarded-For is believed: "10.0.0.1, 10.1.0.0/16"; empty = nobody's.
     trusted_proxies: str = ""
+    # Open /v1/stream connections one address may hold in one process.
+    stream_connections_per_address: int = 100
     # Tracking ids on receipts: the city's letters, e.g. KV-7F3K-2Q (issue 4).
     tracking_prefix: str = "KV"
 
