@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from shelterwatch.auth.models import Token
 from shelterwatch.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from shelterwatch.log import service as log
-from shelterwatch.vocabulary import Role
+from shelterwatch.vocabulary import FactKind, Role
 
 TOKEN_PREFIX = "sw_"
-ISSUABLE = (Role.KEYHOLDER, Role.PATROL, Role.OPERATOR, Role.AUDITOR, Role.DOOR)
+ISSUABLE = (Role.KEYHOLDER, Role.PATROL, Role.OPERATOR, Role.AUDITOR, Role.DOOR, Role.OWNER)
 # Roles whose word is authoritative about particular doors: a token acts on its shelters only.
 BOUND = (Role.KEYHOLDER, Role.DOOR)
 
@@ -65,7 +65,7 @@ def create(session: Session, *, role: str, name: str, now: datetime, actor: str 
                   shelter_ids=orjson.dumps(sorted(set(shelter_ids))).decode(), created_at=now)
     session.add(token)
     session.flush()
-    log.append(session, kind="token.created", actor=actor, now=now,
+    log.append(session, kind=FactKind.TOKEN_CREATED, actor=actor, now=now,
                payload={"id": token.id, "role": token.role},
                private={"name": token.name, "shelter_ids": sorted(set(shelter_ids))})
     return token, plaintext
@@ -80,7 +80,8 @@ def revoke(session: Session, *, token_id: int, now: datetime, actor: str) -> Non
             raise Conflict(f"token {token_id} is the last active operator token; create "
                            f"another operator token before revoking this one")
         token.revoked_at = now
-        log.append(session, kind="token.revoked", actor=actor, now=now, payload={"id": token_id})
+        log.append(session, kind=FactKind.TOKEN_REVOKED, actor=actor, now=now,
+                   payload={"id": token_id})
 
 
 def _active_operators(session: Session) -> int:

@@ -17,6 +17,7 @@ from shelterwatch.config import ensure_secret_file, get_settings
 from shelterwatch.errors import ImportRejected
 from shelterwatch.ingest import mapping as mappings
 from shelterwatch.ingest.registries import READERS, reader
+from shelterwatch.log import signing, tree
 from shelterwatch.shelters import importer
 from shelterwatch.shelters.importer import ImportSummary
 
@@ -33,10 +34,13 @@ def init() -> None:
         get_settings.cache_clear()
     url = settings.database_url
     migrate.upgrade(url)
+    key = signing.public(signing.load_or_create(settings.log_key_path))
     with db.transaction(url) as session:
         counts = areas.load_bundled(session, now=utcnow())
+        tree.register_key(session, key, utcnow())
     console.print(f"database ready; areas: {counts['created']} created, "
-                  f"{counts['updated']} updated, {counts['unchanged']} unchanged")
+                  f"{counts['updated']} updated, {counts['unchanged']} unchanged; "
+                  f"log signing key {key.key_id[:16]}… in {settings.log_key_path}")
 
 
 @one_line_errors
@@ -46,8 +50,11 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     """Serve the API and the pages."""
     import uvicorn
 
+    # Read and check the settings here, so a typo refuses to start with one line, not a traceback.
+    get_settings().check_secrets()
     get_settings().check_secrets_for_host(host)
     # X-Forwarded-For is read by the app, only from SHELTERWATCH_TRUSTED_PROXIES (clientaddr.py).
+
     uvicorn.run("shelterwatch.asgi:app", host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=False)
 

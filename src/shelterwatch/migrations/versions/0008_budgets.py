@@ -1,7 +1,7 @@
 """Shared rate limits and spread limits: rate cells and source marks.
 
 Revision ID: 0008_budgets
-Revises: 0007_linear
+Revises: 0013_channels
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_budgets"
-down_revision = "0007_linear"
+down_revision = "0013_channels"
 branch_labels = None
 depends_on = None
 
