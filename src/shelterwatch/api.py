@@ -21,6 +21,7 @@ from shelterwatch.channels.sms import views as sms
 from shelterwatch.channels.telegram import views as telegram
 from shelterwatch.checks import views as checks
 from shelterwatch.coverage import views as coverage
+from shelterwatch.devices import views as devices
 from shelterwatch.doors import views as doors
 from shelterwatch.escalation import views as escalation
 from shelterwatch.incidents import views as incidents
@@ -40,6 +41,7 @@ HOT_ROUTES: list[BaseRoute] = [nearest.route]
 
 ROUTERS: list[APIRouter] = [
     reports.router,
+    devices.router,  # issued device ids for residents' phones
     pack.router,
     checks.router,
     incidents.router,

@@ -51,5 +51,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in api.ROUTERS:
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       large_paths={"/v1/alerts/cap": 2_000_000})
+                       large_paths={"/v1/alerts/cap": 2_000_000,
+                                    "/v1/keyholders/import": 2_000_000})
     return app

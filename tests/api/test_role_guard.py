@@ -24,6 +24,8 @@ PUBLIC = {
     ("get", "/open311/v2/requests.{fmt}"), ("post", "/open311/v2/requests.{fmt}"),
     ("get", "/open311/v2/requests/{request_id}.{fmt}"),
     ("post", "/v1/alerts/webhooks/ukrainealarm"), ("get", "/v1/health"),
+    # a phone gets its issued device id without an account (proof of work, budget per network)
+    ("post", "/v1/devices/challenge"), ("post", "/v1/devices"),
     # the verifiable log and the accountability figures, for investigators and the public
     ("get", "/v1/log/sth"), ("get", "/v1/log/proof"), ("get", "/v1/log/consistency"),
     ("get", "/v1/log/key"), ("get", "/v1/log/verifier.py"), ("get", "/v1/stats"),
@@ -66,7 +68,7 @@ def test_every_private_endpoint_refuses_callers_without_a_valid_token(
 
 def test_a_resident_level_role_cannot_use_operator_endpoints(
         client: TestClient, make_token: Callable[..., str]) -> None:
-    keyholder = {"Authorization": f"Bearer {make_token('keyholder')}"}
+    keyholder = {"Authorization": f"Bearer {make_token('keyholder', shelter_ids=(1,))}"}
     for method, path in [("post", "/v1/alerts"), ("get", "/v1/incidents"),
                          ("post", "/v1/tokens"), ("get", "/v1/console"),
                          ("post", "/v1/incidents/1/false-report")]:

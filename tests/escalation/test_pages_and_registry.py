@@ -68,10 +68,15 @@ def test_a_forged_or_expired_check_in_link_records_nothing(client, settings):
     assert client.get(f"/check-in/{old}").status_code == 403
 
 
-def test_a_deactivated_keyholder_is_no_longer_listed_as_active(client, make_token):
+def test_a_deactivated_keyholder_is_no_longer_listed_as_active(kyiv_client, kyiv_settings,
+                                                              make_token):
+    from tests.reports.helpers import kyiv_shelter
+
+    client = kyiv_client
     operator = make_token("operator")
+    door = kyiv_shelter(kyiv_settings.database_url, 0)
     created = client.post("/v1/keyholders", headers=auth(operator), json={
-        "name": "Petro", "shelter_ids": [1], "email": "petro@example.invalid"})
+        "name": "Petro", "shelter_ids": [door.id], "email": "petro@example.invalid"})
     assert created.status_code == 201, created.text
     keyholder_id = created.json()["id"]
     r = client.post(f"/v1/keyholders/{keyholder_id}/deactivate", headers=auth(operator))

@@ -33,7 +33,8 @@ def site(templates: Templates, tmp_path_factory: pytest.TempPathFactory
     log = tmp_path_factory.mktemp("resident-page") / "server.log"
     # No tiles: the page must be usable without them, and tests reach nothing outside.
     server = LiveServer({"DATABASE_URL": url, "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.1",
-                         "SHELTERWATCH_TILES_URL": ""}, log)
+                         "SHELTERWATCH_TILES_URL": "", "SHELTERWATCH_DEVICE_POW_BITS": "10"},
+                        log)
     server.start()
     yield server, url
     server.stop()
@@ -173,3 +174,10 @@ def test_an_alert_started_through_the_api_raises_the_banner_without_reload(
     httpx.post(f"{server.url}/v1/alerts/{started.json()['id']}/end",
                headers={"Authorization": f"Bearer {token}"})
     page.wait_for_selector("#alert-banner.calm")
+
+
+def test_the_phone_fetches_an_issued_device_id_once_and_reports_carry_it(page: Any) -> None:
+    page.wait_for_function("() => localStorage.getItem('shelterwatch.device.issued')")
+    issued = page.evaluate("localStorage.getItem('shelterwatch.device.issued')")
+    assert re.fullmatch(r"sw1\.[A-Za-z0-9_-]+\.[0-9a-f]{32}", issued)
+    assert page.evaluate("deviceId()") == issued

@@ -18,7 +18,7 @@ from shelterwatch.alerts import service as alerts
 from shelterwatch.areas.models import Area
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import as_utc, utcnow
-from shelterwatch.deps import ReadSession, SettingsDep, WriteSession, require_role
+from shelterwatch.deps import DbId, ReadSession, SettingsDep, WriteSession, require_role
 from shelterwatch.doors import service as doors
 from shelterwatch.doors.models import DoorController
 from shelterwatch.escalation import evidence, ladder, links, owners
@@ -118,7 +118,7 @@ def _all_door_ids(session: Session) -> list[int]:
 
 @router.post("/v1/incidents/{incident_id}/dispatch",
              summary="Dispatch now: send the nearest patrol without waiting (operator)")
-def dispatch_now(incident_id: int, actor: Operator, session: WriteSession,
+def dispatch_now(incident_id: DbId, actor: Operator, session: WriteSession,
                  settings: SettingsDep) -> dict[str, Any]:
     incident = incidents.get_or_raise(session, incident_id)
     task = ladder.dispatch_now(session, incident=incident, settings=settings, now=utcnow(),
@@ -135,7 +135,7 @@ class FalseReport(BaseModel):
 
 @router.post("/v1/incidents/{incident_id}/false-report",
              summary="Mark an incident a false report and call off its tasks (operator)")
-def mark_false_report(incident_id: int, actor: Operator, session: WriteSession,
+def mark_false_report(incident_id: DbId, actor: Operator, session: WriteSession,
                       body: FalseReport | None = None) -> dict[str, Any]:
     now = utcnow()
     incident = incidents.get_or_raise(session, incident_id)

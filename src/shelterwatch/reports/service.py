@@ -31,22 +31,22 @@ LEAVE = ("Не чекайте біля дверей: найближче відч
          "Don't wait at the door: the nearest open shelter is shown on the map.")
 
 
-def intake_fields(report: ReportIn) -> dict[str, Any]:
-    """What the intake takes from a resident's report: anonymous, the device id kept private and
-    only its digest used, to count the device once."""
+def intake_fields(report: ReportIn, *, reporter: str) -> dict[str, Any]:
+    """What the intake takes from a resident's report: anonymous, the device id kept private;
+    `reporter` is the witness it counts as (rules/witness.py: an issued id, else its network)."""
     private = {"device_id": report.device_id, "contact": report.contact, "note": report.note}
     return {"shelter_id": report.shelter_id, "kind": ObservationKind(report.kind),
             "role": Role.RESIDENT,
-            "reporter": observations.reporter_key(role=Role.RESIDENT, device_id=report.device_id,
-                                                  token_label=""),
+            "reporter": reporter,
             "actor": Role.RESIDENT.value, "lat": report.lat, "lon": report.lon,
             "reason": report.reason or "", "private": {k: v for k, v in private.items() if v}}
 
 
-def submit(session: Session, *, report: ReportIn, now: datetime, tracking_prefix: str) -> Intake:
+def submit(session: Session, *, report: ReportIn, reporter: str, now: datetime,
+           tracking_prefix: str) -> Intake:
     """Take in one resident's report in the caller's transaction (Open311 comes this way)."""
     return intake.submit(session, now=now, tracking_prefix=tracking_prefix,
-                         **intake_fields(report))
+                         **intake_fields(report, reporter=reporter))
 
 
 def next_steps(result: Intake) -> dict[str, str]:

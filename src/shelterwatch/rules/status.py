@@ -143,6 +143,7 @@ class _Crowd:
     ids: tuple[str, ...]
     latest: Mapping[ObservationKind, datetime]
     reasons: Mapping[ObservationKind, str]
+    auditors: Mapping[ObservationKind, int] = field(default_factory=dict)  # of `devices`
 
     def best(self) -> tuple[ObservationKind, float] | None:
         if not self.score:
@@ -193,6 +194,7 @@ def _crowd(items: Sequence[Evidence], now: datetime, policy: StatusPolicy) -> _C
     devices: dict[ObservationKind, int] = {}
     latest: dict[ObservationKind, datetime] = {}
     reasons: dict[ObservationKind, str] = {}
+    auditors: dict[ObservationKind, int] = {}
     ids: list[Evidence] = []
     for item in sorted(latest_by_device.values(), key=_order):
         w = min(policy.device_cap * policy.role_weights.get(item.role, 1.0),
@@ -201,11 +203,14 @@ def _crowd(items: Sequence[Evidence], now: datetime, policy: StatusPolicy) -> _C
             continue
         score[item.kind] = score.get(item.kind, 0.0) + w
         devices[item.kind] = devices.get(item.kind, 0) + 1
+        if item.role is Role.AUDITOR:
+            auditors[item.kind] = auditors.get(item.kind, 0) + 1
         latest[item.kind] = max(latest.get(item.kind, item.at), item.at)
         if item.reason:
             reasons[item.kind] = item.reason
         ids.append(item)
-    return _Crowd(score, devices, tuple(i.id for i in sorted(ids, key=_order)), latest, reasons)
+    return _Crowd(score, devices, tuple(i.id for i in sorted(ids, key=_order)), latest, reasons,
+                  auditors)
 
 
 def _crowd_status(kind: ObservationKind, score: float, devices: int,
@@ -318,11 +323,18 @@ class _Text:
         kinds = sorted(crowd.score, key=lambda k: (k is not first, PESSIMISM.index(k)))
         parts: list[tuple[str, str]] = []
         for kind in kinds:
-            n = crowd.devices[kind]
+            a = crowd.auditors.get(kind, 0)
+            n = crowd.devices[kind] - a
             kind_uk, kind_en = KIND_TEXT[kind]
             at = self.clock(crowd.latest[kind])
-            uk = f"{n} {_residents_uk(n)} повідом{'ив' if n == 1 else 'или'} «{kind_uk}»"
-            en = f"{n} resident{'' if n == 1 else 's'} reported {kind_en}"
+            who_uk = [f"{a} {'аудитор' if a == 1 else 'аудитори'}"] if a else []
+            who_en = [f"{a} auditor{'' if a == 1 else 's'}"] if a else []
+            if n or not a:
+                who_uk.append(f"{n} {_residents_uk(n)}")
+                who_en.append(f"{n} resident{'' if n == 1 else 's'}")
+            many = crowd.devices[kind] > 1
+            uk = f"{' і '.join(who_uk)} повідом{'или' if many else 'ив'} «{kind_uk}»"
+            en = f"{' and '.join(who_en)} reported {kind_en}"
             reason = crowd.reasons.get(kind)
             if reason:
                 uk, en = f"{uk} ({reason})", f"{en} ({reason})"

@@ -32,6 +32,8 @@ const t = (key, ...args) => {
 const $ = (id) => document.getElementById(id);
 
 function deviceId() {
+  const issued = localStorage.getItem("shelterwatch.device.issued");  // see device.js
+  if (issued) return issued;
   let id = localStorage.getItem("shelterwatch.device");
   if (!id) {
     id = newKey();

@@ -11,7 +11,7 @@ importScripts("/static/push-sw.js");  // web push: alerts and "reported locked â
 const CACHE = "shelterwatch-v1";
 const SHELL = [
   "/", "/static/app.css", "/static/app.js", "/static/outbox.js", "/static/i18n.js",
-  "/static/rank.js", "/static/push.js", "/static/push-sw.js",
+  "/static/rank.js", "/static/push.js", "/static/push-sw.js", "/static/device.js",
   "/static/manifest.webmanifest", "/static/leaflet/leaflet.js", "/static/leaflet/leaflet.css",
   "/static/leaflet/images/marker-icon.png", "/static/leaflet/images/marker-icon-2x.png",
   "/static/leaflet/images/marker-shadow.png",
