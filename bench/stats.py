@@ -11,6 +11,7 @@ rendering count, the network does not) three times;
 the first and the best answer times are printed. Goal (issue 13): ≤ 2 s each, on 2 cores.
 
     .venv/bin/python bench/stats.py [--shelters 5000] [--alerts 1000] [--pg URL | --no-pg]
+                                    [--no-sqlite]
 """
 
 from __future__ import annotations
@@ -138,9 +139,10 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=1000)
     parser.add_argument("--pg", default=os.environ.get("SHELTERWATCH_PG_URL", PG_DEFAULT))
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        lanes = [("sqlite", f"sqlite:///{Path(tmp) / 'stats.sqlite3'}")]
+        lanes = [] if args.no_sqlite else [("sqlite", f"sqlite:///{Path(tmp) / 'stats.sqlite3'}")]
         if not args.no_pg:
             try:
                 lanes.append(("postgresql", pg_database(args.pg, "sw_bench_stats")))
