@@ -196,3 +196,8 @@ class FactKind(StrEnum):
     DOOR_STATE = "door.state"
     DOOR_SILENT = "door.silent"
     DOOR_BACK = "door.back"
+    NOTIFICATION_BROADCAST_QUEUED = "notification.broadcast_queued"
+    CHANNEL_FOLLOWED = "channel.followed"
+    CHANNEL_UNFOLLOWED = "channel.unfollowed"
+    PUSH_SUBSCRIBED = "push.subscribed"
+    PUSH_EXPIRED = "push.expired"

@@ -29,6 +29,9 @@ PUBLIC = {
     ("get", "/v1/log/key"), ("get", "/v1/log/verifier.py"), ("get", "/v1/stats"),
     ("get", "/v1/stats.csv"), ("get", "/v1/stats/cases.csv"),
     ("get", "/v1/dossiers/{kind}/{subject_id}"),
+    ("get", "/v1/shelters/{shelter_id}/sign.svg"),  # the printable door sign: public fields only
+    ("get", "/v1/push/key"), ("post", "/v1/push/subscriptions"),  # residents, no account
+    ("get", "/v1/coverage"), ("get", "/v1/coverage/cells"),
 }
 
 

@@ -35,8 +35,21 @@ def canon(v: Any) -> str:
     if isinstance(v, list):
         return "[" + ",".join(canon(x) for x in v) + "]"
     if isinstance(v, float):
-        return repr(v).replace("e-0", "e-")
+        return canon_float(v)
     return json.dumps(v, ensure_ascii=False)  # str, int, true, false, null
+
+
+def canon_float(v: float) -> str:
+    # Shortest round-trip digits (repr); plain decimals for 1e-5 <= |v| < 1e16,
+    # else "1.25e-6" / "1.25e+16" (no zero-padded exponent).
+    r = repr(v)
+    if "e" not in r:
+        return r
+    mantissa, exp = r.split("e")
+    sign, digits = ("-", mantissa[1:]) if mantissa.startswith("-") else ("", mantissa)
+    if -5 <= int(exp) < 0:
+        return sign + "0." + "0" * (-int(exp) - 1) + digits.replace(".", "")
+    return mantissa + "e" + ("+" if int(exp) > 0 else "") + str(int(exp))
 
 
 def fact_hash(f: dict[str, Any]) -> str:

@@ -14,15 +14,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
+from shelterwatch.answers import documented
 from shelterwatch.deps import ReadSession
 from shelterwatch.errors import NotFound
 from shelterwatch.log import chain, tree
 from shelterwatch.log import service as log
+from shelterwatch.log.schemas import LogPage
 
 router = APIRouter(tags=["log"])
 
 
-@router.get("/v1/log", summary="Public facts after a seq, with their hashes")
+@router.get("/v1/log", summary="Public facts after a seq, with their hashes",
+            **documented(LogPage))
 def public_log(session: ReadSession, after: Annotated[int, Query(ge=0)] = 0,
                limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict[str, Any]:
     facts = [log.public_view(f) for f in log.after(session, after, limit=limit)]
