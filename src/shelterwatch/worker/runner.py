@@ -42,6 +42,9 @@ from shelterwatch.stats import service as stats
 from shelterwatch.vocabulary import FactKind
 
 logger = logging.getLogger(__name__)
+# The derived loops (rollups, Merkle tree) write in short batches and step aside between them.
+STATS_BATCH = 300
+YIELD_S = 0.02
 
 
 class Worker:
@@ -185,20 +188,27 @@ class Worker:
             except Exception:
                 logger.exception("updating the statistics failed; retrying")
             try:
-                self.publisher.tick(now=self.clock())
+                self.publisher.tick(now=self.clock(), pause=self._yield_writer)
             except Exception:
                 logger.exception("signing the log's tree failed; retrying")
             self.stop_event.wait(max(1.0, self.settings.worker_tick_s))
 
     def catch_up_stats(self) -> int:
-        """Apply every fact the rollups have not seen; returns how many."""
+        """Apply every fact the rollups have not seen, a few hundred per transaction; returns
+        how many."""
         total = 0
-        while True:
+        while not self.stop_event.is_set():
             with db.transaction(self.url) as session:
-                applied = stats.catch_up(session)
+                applied = stats.catch_up(session, limit=STATS_BATCH)
             if not applied:
-                return total
+                break
             total += applied
+            self._yield_writer()
+        return total
+
+    def _yield_writer(self) -> None:
+        """Let the alert-time writers have the write lock between two derived batches."""
+        self.stop_event.wait(YIELD_S)
 
     def _outbox_loop(self) -> None:
         senders = self.settings.outbox_senders
