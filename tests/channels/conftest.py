@@ -87,7 +87,7 @@ def import_near_clinic(url: str) -> None:
 
 @pytest.fixture
 def town_db_url(templates: Templates) -> Iterator[str]:
-    url = templates.copy("near-clinic", import_near_clinic)
+    url = templates.copy("near_clinic", import_near_clinic)
     yield url
     templates.drop(url)
 
