@@ -184,6 +184,13 @@ class Settings(BaseSettings):
     nearest_pool: int = 12
     tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
+    # Coverage gaps (issue 14): the population and street network the live figures use (empty =
+    # the bundled district totals, straight line × detour), and the longest walk considered.
+    coverage_population: str = ""
+    coverage_network: str = ""
+    coverage_horizon_s: float = 1800.0
+    coverage_max_cells: int = 60_000  # live figures only; Kyiv is ~8,300, an oblast ~300,000
+
     # Anonymous write limits
     reports_per_device_per_hour: int = 20
     reports_per_address_per_minute: int = 600
@@ -249,11 +256,11 @@ class Settings(BaseSettings):
     log_head_every_facts: int = 500
     log_head_every_s: float = 30.0
     # Where each new signed head is pushed: "https://…" (POSTed JSON) or "dir:/path", comma list.
-    log_witnesses: str = ""
+    log_witnesses: Annotated[tuple[str, ...], NoDecode] = ()
     # Accountability figures (issue 13): a locked-door case is on time if closed within this;
     # shelters in these oblasts (area ids, comma list) are shown on /stats only as the oblast.
     stats_case_target_s: float = 600.0
-    stats_hidden_oblasts: str = ""
+    stats_hidden_oblasts: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator("warning_overrides", mode="before")
     @classmethod
@@ -276,6 +283,22 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(n.strip() for n in value.split(",") if n.strip())
         return value
+
+    @field_validator("stats_hidden_oblasts", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(n.strip() for n in value.split(",") if n.strip())
+        return value
+
+    @field_validator("log_witnesses", mode="before")
+    @classmethod
+    def _witnesses(cls, value: Any) -> Any:
+        found = cls._comma_list(value)
+        for w in found:
+            if not (w.startswith(("http://", "https://")) or w.startswith("dir:") and len(w) > 4):
+                raise ValueError(f"log witness {w!r} is neither http(s)://… nor dir:/path")
+        return found
 
     @field_validator("operator_contacts", mode="before")
     @classmethod

@@ -31,6 +31,7 @@ PUBLIC = {
     ("get", "/v1/dossiers/{kind}/{subject_id}"),
     ("get", "/v1/shelters/{shelter_id}/sign.svg"),  # the printable door sign: public fields only
     ("get", "/v1/push/key"), ("post", "/v1/push/subscriptions"),  # residents, no account
+    ("get", "/v1/coverage"), ("get", "/v1/coverage/cells"),
 }
 
 

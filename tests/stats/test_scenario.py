@@ -145,7 +145,7 @@ def test_shelters_in_a_hidden_oblast_are_named_only_by_it(
     from shelterwatch.config import get_settings
 
     app_settings = client.app.state.settings  # type: ignore[attr-defined]
-    monkeypatch.setattr(app_settings, "stats_hidden_oblasts", "31")
+    monkeypatch.setattr(app_settings, "stats_hidden_oblasts", ("31",))
     get_settings.cache_clear()
     cases = client.get("/v1/stats").json()["cases"]
     assert {(c["shelter_id"], c["tracking_id"], c["area_id"]) for c in cases} == {

@@ -25,7 +25,7 @@ from shelterwatch.stats.service import as_utc
 def hidden_areas(session: Session, settings: Settings) -> dict[str, str]:
     """Every area under a hidden oblast → that oblast."""
     hidden: dict[str, str] = {}
-    for oblast in (a.strip() for a in settings.stats_hidden_oblasts.split(",") if a.strip()):
+    for oblast in settings.stats_hidden_oblasts:
         for aid in queries.descendants(session, oblast):
             hidden[aid] = oblast
     return hidden
