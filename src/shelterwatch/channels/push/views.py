@@ -22,6 +22,7 @@ from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.errors import InvalidInput, NotFound
 from shelterwatch.notify import push as channel
+from shelterwatch.reports.views import limits_of
 
 router = APIRouter(tags=["residents"])
 B64URL = r"^[A-Za-z0-9_\-]+={0,2}$"
@@ -84,12 +85,16 @@ def push_key(request: Request) -> dict[str, str]:
 
 @router.post("/v1/push/subscriptions", status_code=201, response_model=SubscribeOut,
              summary="Subscribe this browser to alerts here and locked-door redirects",
-             responses={422: {"description": "An invalid field (problem+json)"}})
+             responses={422: {"description": "An invalid field (problem+json)"},
+                        429: {"description": "Too many from this address (problem+json)"}})
 def subscribe(body: SubscribeIn, request: Request, response: Response) -> dict[str, Any]:
     settings: Settings = request.app.state.settings
     if (body.lat is None) != (body.lon is None):
         raise InvalidInput("lat and lon come together: send both or neither")
     check_endpoint(settings, body.subscription.endpoint)
+    # anonymous writes share the reports' per-address limit (a NAT's worth a minute)
+    limits_of(request).check(device_id=None,
+                             address=request.client.host if request.client else None)
     nearest: Any = request.app.state.nearest
     area_id = None
     if body.lat is not None and body.lon is not None:
