@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from shelterwatch.alerts.models import Alert
 from shelterwatch.config import Settings
-from shelterwatch.db import transaction
+from shelterwatch.db import reading, transaction
 from shelterwatch.escalation import alerts as alert_steps
 from shelterwatch.escalation import ladder, timers
 from shelterwatch.escalation.models import Timer
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log.models import Fact
+from shelterwatch.outbox import service as outbox
 
 logger = logging.getLogger(__name__)
 RETRY_S = 5.0
@@ -78,15 +79,55 @@ def handle(session: Session, *, timer: Timer, settings: Settings,
     return None
 
 
-def run_due(database_url: str, *, settings: Settings, clock: Callable[[], datetime],
-            limit: int = 20) -> int:
-    """Claim due timers and handle each in its own transaction; returns how many ran."""
+def start_alert(database_url: str, *, timer_id: int, claim_token: str, alert_id: int,
+                settings: Settings, clock: Callable[[], datetime],
+                on_queued: Callable[[], None] = lambda: None) -> None:
+    """An alert's start, queued chunk by chunk: door unlocks first, each chunk its own short
+    transaction, so a report never waits behind a country's fan-out for the log's lock.
+
+    A crash part-way loses nothing: the timer's lease gives the start back, and queueing again
+    skips what was queued (unique keys).
+    """
+    with reading(database_url) as session:
+        alert = session.get(Alert, alert_id)
+        if alert is None or alert.ended_at is not None:
+            plan = None
+        else:
+            plan = alert_steps.plan_start(session, alert=alert, settings=settings, now=clock())
+    for chunk in plan.chunks() if plan else ():
+        with transaction(database_url) as session:
+            if not timers.still_ours(session, timer_id=timer_id, claim_token=claim_token):
+                return
+            outbox.enqueue_many(session, chunk, now=clock(), actor=alert_steps.ACTOR)
+        on_queued()
     with transaction(database_url) as session:
-        claimed = [(t.id, t.claim_token or "") for t in
+        if not timers.still_ours(session, timer_id=timer_id, claim_token=claim_token):
+            return
+        alert = session.get(Alert, alert_id)
+        if plan is not None and alert is not None:
+            alert_steps.finish_start(session, alert=alert, plan=plan, settings=settings,
+                                     now=clock())
+        timers.settle(session, timer_id=timer_id, claim_token=claim_token, next_at=None)
+
+
+def run_due(database_url: str, *, settings: Settings, clock: Callable[[], datetime],
+            limit: int = 20, on_queued: Callable[[], None] = lambda: None) -> int:
+    """Claim due timers and handle each in its own transaction; returns how many ran.
+
+    `on_queued` is called as soon as deliveries are committed (an alert's door unlocks go out
+    while its check-ins are still being queued).
+    """
+    with transaction(database_url) as session:
+        claimed = [(t.id, t.claim_token or "", t.kind, t.subject) for t in
                    timers.claim(session, now=clock(), lease_s=settings.outbox_lease_s,
                                 limit=limit)]
-    for timer_id, token in claimed:
+    for timer_id, token, kind, subject in claimed:
         try:
+            if kind == timers.ALERT:
+                start_alert(database_url, timer_id=timer_id, claim_token=token,
+                            alert_id=int(subject.split(":")[1]), settings=settings,
+                            clock=clock, on_queued=on_queued)
+                continue
             with transaction(database_url) as session:
                 if not timers.still_ours(session, timer_id=timer_id, claim_token=token):
                     continue

@@ -6,6 +6,9 @@ import httpx
 
 from shelterwatch.config import Settings
 from shelterwatch.notify.base import DeliveryError, Message
+from shelterwatch.notify.http import pooled_client
+
+CONNECTIONS = 32  # as many as the lane sends at once (notify.registry)
 
 
 class TelegramChannel:
@@ -17,16 +20,17 @@ class TelegramChannel:
         self.endpoint = (f"{settings.telegram_api_url.rstrip('/')}"
                          f"/bot{settings.telegram_bot_token}/sendMessage")
         self.timeout_s = settings.notify_timeout_s
+        self.client = pooled_client(timeout_s=self.timeout_s, connections=CONNECTIONS)
 
     def send(self, message: Message) -> str | None:
         text = f"{message.subject}\n\n{message.text}"
         if message.link:
             text += f"\n{message.link}"
         try:
-            response = httpx.post(self.endpoint, json={
+            response = self.client.post(self.endpoint, json={
                 "chat_id": message.address, "text": text[:4096],
                 "link_preview_options": {"is_disabled": True},
-            }, timeout=self.timeout_s)
+            })
             body = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise DeliveryError(f"telegram: {exc!r}") from exc
@@ -41,3 +45,6 @@ class TelegramChannel:
             retryable=code >= 500 or code == 429,
             retry_after_s=float(retry_after) if retry_after is not None else None,
         )
+
+    def close(self) -> None:
+        self.client.close()

@@ -18,6 +18,8 @@ class Delivery(Base):
         # At most one delivery per (subject, step, recipient), whoever enqueues it and how often.
         UniqueConstraint("subject", "step", "recipient", name="uq_outbox_deliveries_key"),
         Index("ix_outbox_deliveries_state_due", "state", "next_attempt_at"),
+        # Each channel's lane claims its most urgent due rows first (outbox.priority).
+        Index("ix_outbox_deliveries_lane", "channel", "state", "priority", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -31,6 +33,7 @@ class Delivery(Base):
     link: Mapped[str | None] = mapped_column(Text)
     data: Mapped[str] = mapped_column(Text, default="{}")
     state: Mapped[str] = mapped_column(String(16), default="pending")
+    priority: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

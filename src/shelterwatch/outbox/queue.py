@@ -9,10 +9,11 @@ between claiming and finishing loses nothing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 Row = TypeVar("Row")
@@ -22,8 +23,12 @@ CLAIMED = "claimed"
 
 
 def claim_due(session: Session, model: type[Row], *, due_column: str, now: datetime,
-              lease_s: float, limit: int = 20) -> list[Row]:
-    """Claim up to `limit` rows due at `now`; returns them with a fresh `claim_token`."""
+              lease_s: float, limit: int = 20, where: ColumnElement[bool] | None = None,
+              first: Sequence[Any] = ()) -> list[Row]:
+    """Claim up to `limit` rows due at `now`; returns them with a fresh `claim_token`.
+
+    `where` narrows the rows (one channel's lane); `first` orders before the due time (priority).
+    """
     table: Any = model
     due = getattr(table, due_column)
     stale = now - timedelta(seconds=lease_s)
@@ -31,7 +36,9 @@ def claim_due(session: Session, model: type[Row], *, due_column: str, now: datet
         and_(table.state == PENDING, due <= now),
         and_(table.state == CLAIMED, table.claimed_at < stale),
     )
-    query = select(table.id).where(claimable).order_by(due, table.id).limit(limit)
+    if where is not None:
+        claimable = and_(where, claimable)
+    query = select(table.id).where(claimable).order_by(*first, due, table.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(session.execute(query).scalars())
@@ -44,7 +51,7 @@ def claim_due(session: Session, model: type[Row], *, due_column: str, now: datet
         .execution_options(synchronize_session=False)
     )
     rows = session.execute(
-        select(table).where(table.claim_token == token).order_by(due, table.id)
+        select(table).where(table.claim_token == token).order_by(*first, due, table.id)
         .execution_options(populate_existing=True)
     ).scalars().all()
     return list(rows)

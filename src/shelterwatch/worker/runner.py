@@ -29,7 +29,7 @@ from shelterwatch.log.follower import LogFollower
 from shelterwatch.log.models import Fact
 from shelterwatch.notify import registry
 from shelterwatch.observations import fading
-from shelterwatch.outbox import service as outbox
+from shelterwatch.outbox.lanes import Lane
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +40,24 @@ class Worker:
         self.url = settings.database_url
         self.clock = clock
         self.stop_event = threading.Event()
-        self.wake = threading.Event()
         self.channels = registry.load_enabled(settings)
+        self.lanes = self._lanes()
+        self.wake = _WakeAll([lane.wake for lane in self.lanes])
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None
         self.threads: list[threading.Thread] = []
+
+    def _lanes(self) -> list[Lane]:
+        """One lane per enabled channel, and one that dead-letters deliveries of any other."""
+        common = {"database_url": self.url, "clock": self.clock,
+                  "lease_s": self.settings.outbox_lease_s,
+                  "max_attempts": self.settings.outbox_max_attempts,
+                  "backoff_base_s": self.settings.outbox_backoff_s}
+        lanes = [Lane(name, channel, registry.spec(name), **common)  # type: ignore[arg-type]
+                 for name, channel in self.channels.items()]
+        lanes.append(Lane("other", None, registry.ChannelSpec(path="", concurrency=1),
+                          others=list(self.channels), **common))  # type: ignore[arg-type]
+        return lanes
 
     def start(self) -> Worker:
         with db.transaction(self.url) as session:
@@ -61,8 +74,12 @@ class Worker:
         if self.settings.mqtt_url:
             self.doors = StateListener(self.settings.mqtt_url, self._on_door_state)
             self.doors.start()
-        for target, name in ((self._timer_loop, "timers"), (self._outbox_loop, "outbox")):
-            thread = threading.Thread(target=target, name=name, daemon=True)
+        thread = threading.Thread(target=self._timer_loop, name="timers", daemon=True)
+        thread.start()
+        self.threads.append(thread)
+        for lane in self.lanes:
+            thread = threading.Thread(target=lane.run, name=f"outbox-{lane.name}", daemon=True,
+                                      args=(self.stop_event, self.settings.worker_tick_s))
             thread.start()
             self.threads.append(thread)
         return self
@@ -127,7 +144,8 @@ class Worker:
         last_door_check = last_refresh = 0.0
         while not self.stop_event.is_set():
             try:
-                ran = escalation.run_due(self.url, settings=self.settings, clock=self.clock)
+                ran = escalation.run_due(self.url, settings=self.settings, clock=self.clock,
+                                         on_queued=self.wake.set)
                 if ran:
                     self.wake.set()  # new deliveries are probably waiting
                 tick = self.clock().timestamp()
@@ -145,20 +163,16 @@ class Worker:
                 logger.exception("timer loop failed; retrying")
             self.stop_event.wait(self.settings.worker_tick_s)
 
-    def _outbox_loop(self) -> None:
-        while not self.stop_event.is_set():
-            try:
-                sent = outbox.deliver_due(
-                    self.url, self.channels, clock=self.clock,
-                    lease_s=self.settings.outbox_lease_s,
-                    max_attempts=self.settings.outbox_max_attempts,
-                    backoff_base_s=self.settings.outbox_backoff_s)
-            except Exception:
-                logger.exception("outbox loop failed; retrying")
-                sent = 0
-            if not sent:
-                self.wake.wait(self.settings.worker_tick_s)
-                self.wake.clear()
+
+class _WakeAll:
+    """Wakes every outbox lane at once: new deliveries may be for any channel."""
+
+    def __init__(self, events: Sequence[threading.Event]) -> None:
+        self.events = list(events)
+
+    def set(self) -> None:
+        for event in self.events:
+            event.set()
 
 
 def run(settings: Settings) -> None:
