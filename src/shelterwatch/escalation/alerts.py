@@ -81,10 +81,11 @@ class StartPlan:
     check_ins: list[outbox.Outgoing]
     asked: int  # shelters whose keyholders are asked to check in
 
-    def chunks(self, size: int = CHUNK) -> Iterator[list[outbox.Outgoing]]:
+    def chunks(self, size: int | None = None) -> Iterator[list[outbox.Outgoing]]:
         """The deliveries in queueing order, door unlocks alone in the first chunk."""
         if self.doors:
             yield self.doors
+        size = size or CHUNK
         for start in range(0, len(self.check_ins), size):
             yield self.check_ins[start:start + size]
 

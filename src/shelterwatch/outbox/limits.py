@@ -32,8 +32,8 @@ class TokenBucket:
             now = self.clock()
             self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
             self.stamp = now
-            if self.tokens >= 1.0:
-                self.tokens -= 1.0
+            if self.tokens >= 1.0 - 1e-9:  # float rounding must not leave a waiter spinning
+                self.tokens = max(0.0, self.tokens - 1.0)
                 return 0.0
             return (1.0 - self.tokens) / self.rate
 
