@@ -101,7 +101,7 @@ def test_a_lane_keeps_several_sends_in_flight_and_settles_each_once(settings, se
         time.sleep(0.005)
     lane.close()
     assert 1 < receiver.most <= 4
-    assert sorted(receiver.sent) == sorted({k for k in receiver.sent})  # none twice
+    assert len(receiver.sent) == len(set(receiver.sent))  # none twice
     session.expire_all()
     states = dict(session.execute(select(Delivery.state, func.count())
                                   .group_by(Delivery.state)).all())

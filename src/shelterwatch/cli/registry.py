@@ -38,12 +38,17 @@ def init() -> None:
 @one_line_errors
 def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
           port: Annotated[int, typer.Option()] = 8000,
-          workers: Annotated[int, typer.Option(help="API worker processes")] = 1) -> None:
+          workers: Annotated[int, typer.Option(help="API worker processes")] = 1,
+          access_log: Annotated[bool, typer.Option(
+              help="log every request (costs about a tenth of the server's CPU)")] = False,
+          ) -> None:
     """Serve the API and the pages."""
     import uvicorn
 
+    # uvicorn's access log took 12% of the server's CPU on /v1/nearest; a reverse proxy's log
+    # (deploy/) or /metrics say the same for less. `--access-log` brings it back.
     uvicorn.run("shelterwatch.asgi:app", host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True)
+                log_level="info", proxy_headers=True, access_log=access_log)
 
 
 def _print_summary(summary: ImportSummary) -> None:

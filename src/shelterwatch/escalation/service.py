@@ -26,6 +26,7 @@ from shelterwatch.outbox import service as outbox
 
 logger = logging.getLogger(__name__)
 RETRY_S = 5.0
+CLAIM_LIMIT = 20  # timers claimed at once; a national alert's oblast starts fit in one claim
 
 
 def on_facts(session: Session, facts: Sequence[Fact], *, now: datetime) -> int:
@@ -79,39 +80,51 @@ def handle(session: Session, *, timer: Timer, settings: Settings,
     return None
 
 
-def start_alert(database_url: str, *, timer_id: int, claim_token: str, alert_id: int,
-                settings: Settings, clock: Callable[[], datetime],
-                on_queued: Callable[[], None] = lambda: None) -> None:
-    """An alert's start, queued chunk by chunk: door unlocks first, each chunk its own short
-    transaction, so a report never waits behind a country's fan-out for the log's lock.
+def start_alerts(database_url: str, *, claimed: Sequence[tuple[int, str, int]],
+                 settings: Settings, clock: Callable[[], datetime],
+                 on_queued: Callable[[], None] = lambda: None) -> None:
+    """Alerts' starts (timer id, claim token, alert id), queued together chunk by chunk: every
+    alert's door unlocks first, then check-ins, each chunk its own short transaction, so a
+    report never waits behind a country's fan-out for the log's lock. A national alert is one
+    start per oblast, all at once; their doors do not wait for each other's check-ins.
 
-    A crash part-way loses nothing: the timer's lease gives the start back, and queueing again
+    A crash part-way loses nothing: the timers' leases give the starts back, and queueing again
     skips what was queued (unique keys).
     """
+    plans: dict[int, alert_steps.StartPlan] = {}
     with reading(database_url) as session:
-        alert = session.get(Alert, alert_id)
-        if alert is None or alert.ended_at is not None:
-            plan = None
-        else:
-            plan = alert_steps.plan_start(session, alert=alert, settings=settings, now=clock())
-    for chunk in plan.chunks() if plan else ():
+        for _timer_id, _token, alert_id in claimed:
+            alert = session.get(Alert, alert_id)
+            if alert is not None and alert.ended_at is None:
+                plans[alert_id] = alert_steps.plan_start(session, alert=alert,
+                                                         settings=settings, now=clock())
+    doors = [d for plan in plans.values() for d in plan.doors]
+    check_ins = [c for plan in plans.values() for c in plan.check_ins]
+    every = alert_steps.StartPlan(shelters=0, doors=doors, check_ins=check_ins, asked=0)
+
+    def still_ours(session: Session) -> bool:
+        return all(timers.still_ours(session, timer_id=t, claim_token=token)
+                   for t, token, _ in claimed)
+
+    for chunk in every.chunks():
         with transaction(database_url) as session:
-            if not timers.still_ours(session, timer_id=timer_id, claim_token=claim_token):
+            if not still_ours(session):
                 return
             outbox.enqueue_many(session, chunk, now=clock(), actor=alert_steps.ACTOR)
         on_queued()
     with transaction(database_url) as session:
-        if not timers.still_ours(session, timer_id=timer_id, claim_token=claim_token):
+        if not still_ours(session):
             return
-        alert = session.get(Alert, alert_id)
-        if plan is not None and alert is not None:
-            alert_steps.finish_start(session, alert=alert, plan=plan, settings=settings,
-                                     now=clock())
-        timers.settle(session, timer_id=timer_id, claim_token=claim_token, next_at=None)
+        for timer_id, token, alert_id in claimed:
+            alert = session.get(Alert, alert_id)
+            if alert_id in plans and alert is not None:
+                alert_steps.finish_start(session, alert=alert, plan=plans[alert_id],
+                                         settings=settings, now=clock())
+            timers.settle(session, timer_id=timer_id, claim_token=token, next_at=None)
 
 
 def run_due(database_url: str, *, settings: Settings, clock: Callable[[], datetime],
-            limit: int = 20, on_queued: Callable[[], None] = lambda: None) -> int:
+            limit: int = CLAIM_LIMIT, on_queued: Callable[[], None] = lambda: None) -> int:
     """Claim due timers and handle each in its own transaction; returns how many ran.
 
     `on_queued` is called as soon as deliveries are committed (an alert's door unlocks go out
@@ -121,13 +134,18 @@ def run_due(database_url: str, *, settings: Settings, clock: Callable[[], dateti
         claimed = [(t.id, t.claim_token or "", t.kind, t.subject) for t in
                    timers.claim(session, now=clock(), lease_s=settings.outbox_lease_s,
                                 limit=limit)]
-    for timer_id, token, kind, subject in claimed:
+    starts = [(t, token, int(subject.split(":")[1]))
+              for t, token, kind, subject in claimed if kind == timers.ALERT]
+    if starts:
         try:
-            if kind == timers.ALERT:
-                start_alert(database_url, timer_id=timer_id, claim_token=token,
-                            alert_id=int(subject.split(":")[1]), settings=settings,
-                            clock=clock, on_queued=on_queued)
-                continue
+            start_alerts(database_url, claimed=starts, settings=settings, clock=clock,
+                         on_queued=on_queued)
+        except Exception:  # their leases give them back
+            logger.exception("alert starts %s failed; retried after the lease", starts)
+    for timer_id, token, kind, _subject in claimed:
+        if kind == timers.ALERT:
+            continue
+        try:
             with transaction(database_url) as session:
                 if not timers.still_ours(session, timer_id=timer_id, claim_token=token):
                     continue

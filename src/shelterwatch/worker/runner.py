@@ -43,6 +43,7 @@ class Worker:
         self.channels = registry.load_enabled(settings)
         self.lanes = self._lanes()
         self.wake = _WakeAll([lane.wake for lane in self.lanes])
+        self.timers_due = threading.Event()  # a new fact armed a timer: look now, not next tick
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None
         self.threads: list[threading.Thread] = []
@@ -87,6 +88,7 @@ class Worker:
     def stop(self) -> None:
         self.stop_event.set()
         self.wake.set()
+        self.timers_due.set()
         if self.follower:
             self.follower.stop()
         if self.doors:
@@ -106,6 +108,8 @@ class Worker:
                          for f in facts if f.kind == "observation.recorded")
         if any(f.kind in alert_end.TRIGGERS for f in facts):
             self.sweep_ended_alerts()
+        if armed:
+            self.timers_due.set()
         if armed or queued:
             self.wake.set()
 
@@ -143,6 +147,7 @@ class Worker:
     def _timer_loop(self) -> None:
         last_door_check = last_refresh = 0.0
         while not self.stop_event.is_set():
+            ran = 0
             try:
                 ran = escalation.run_due(self.url, settings=self.settings, clock=self.clock,
                                          on_queued=self.wake.set)
@@ -161,7 +166,9 @@ class Worker:
                                           stale_after_s=self.settings.door_stale_after_s)
             except Exception:
                 logger.exception("timer loop failed; retrying")
-            self.stop_event.wait(self.settings.worker_tick_s)
+            if ran < escalation.CLAIM_LIMIT:  # a full batch: more are due, take them at once
+                self.timers_due.wait(self.settings.worker_tick_s)
+            self.timers_due.clear()
 
 
 class _WakeAll:
