@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     patrol_speed_mps: float = 8.3
     # How often the worker lets time pass over statuses (reports fade) and sweeps ended alerts.
     status_refresh_s: float = 30.0
+    # The offline pack as static files: the worker publishes here, the API (or nginx) serves
+    # them and no request builds the pack. Empty: the API builds it itself when asked.
+    pack_dir: str = ""
 
     def check_secrets(self) -> None:
         """Refuse to run a production deployment on the placeholder secret."""

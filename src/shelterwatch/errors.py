@@ -62,3 +62,10 @@ class ImportRejected(ShelterwatchError):
     def __init__(self, detail: str, summary: object | None = None) -> None:
         super().__init__(detail)
         self.summary = summary
+
+
+class Unavailable(ShelterwatchError):
+    """Not ready to answer yet (the published pack before the worker's first publish)."""
+
+    status_code = 503
+    title = "Service unavailable"

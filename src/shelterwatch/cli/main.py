@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shelterwatch.cli import alerts, escalation, registry, tokens, verify
+from shelterwatch.cli import alerts, escalation, pack, registry, tokens, verify
 from shelterwatch.cli.rebuild import rebuild
 
 app = typer.Typer(name="shelterwatch", no_args_is_help=True, add_completion=False,
@@ -16,6 +16,7 @@ app.command("import")(registry.import_file)
 app.add_typer(tokens.app, name="token")
 app.add_typer(verify.app, name="log")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(pack.app, name="pack")
 app.command("worker")(escalation.worker)
 app.command("demo")(escalation.demo)
 app.add_typer(escalation.keyholders_app, name="keyholders")

@@ -14,6 +14,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 
 import orjson
 
@@ -30,6 +31,7 @@ from shelterwatch.log.models import Fact
 from shelterwatch.notify import registry
 from shelterwatch.observations import fading
 from shelterwatch.outbox.lanes import Lane
+from shelterwatch.pack.publisher import PackPublisher
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class Worker:
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None
         self.threads: list[threading.Thread] = []
+        self.pack: PackPublisher | None = None
 
     def _lanes(self) -> list[Lane]:
         """One lane per enabled channel, and one that dead-letters deliveries of any other."""
@@ -71,6 +74,9 @@ class Worker:
         self.follower = LogFollower(self.url, interval_s=self.settings.follow_interval_s,
                                     start_seq=start_seq)
         self.follower.subscribe(self._on_facts)
+        if self.settings.pack_dir:
+            self.pack = PackPublisher(self.url, Path(self.settings.pack_dir)).start()
+            self.follower.subscribe(self.pack.on_facts)
         self.follower.start()
         if self.settings.mqtt_url:
             self.doors = StateListener(self.settings.mqtt_url, self._on_door_state)
@@ -91,6 +97,8 @@ class Worker:
         self.timers_due.set()
         if self.follower:
             self.follower.stop()
+        if self.pack:
+            self.pack.stop()
         if self.doors:
             self.doors.stop()
         for thread in self.threads:
