@@ -24,6 +24,9 @@ PUBLIC = {
     ("get", "/open311/v2/requests.{fmt}"), ("post", "/open311/v2/requests.{fmt}"),
     ("get", "/open311/v2/requests/{request_id}.{fmt}"),
     ("post", "/v1/alerts/webhooks/ukrainealarm"), ("get", "/v1/health"),
+    # For load balancers, supervisors and Prometheus: counts and ages, nothing private
+    # (tests/ops/test_metrics.py proves a queued delivery's address is not in /metrics).
+    ("get", "/v1/health/live"), ("get", "/metrics"),
 }
 
 

@@ -84,15 +84,18 @@ class Lane:
                 break
             by_token.setdefault(token, []).append((claimed, outcome))
         settled = 0
-        for token, outcomes in by_token.items():
+        pending = list(by_token.items())
+        for n, (token, outcomes) in enumerate(pending):
             try:
                 service.settle(self.url, token, outcomes, now=self.clock(),
                                max_attempts=self.max_attempts,
                                backoff_base_s=self.backoff_base_s)
-            except Exception:  # the database is away: keep the outcomes and try again
-                for claimed, outcome in outcomes:
-                    self.done.put((token, claimed, outcome))
+            except Exception:  # the database is away: keep every unsettled outcome, retry
+                for later_token, later in pending[n:]:
+                    for claimed, outcome in later:
+                        self.done.put((later_token, claimed, outcome))
                 self.in_flight -= settled
+                self.sent_total += settled
                 raise
             settled += len(outcomes)
         self.in_flight -= settled

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import os
 import threading
+import time
 from pathlib import Path
 
 from shelterwatch.pack.service import Pack, etag_of
@@ -74,6 +75,13 @@ class PublishedPack:
         self._seen: tuple[int, int] | None = None
         self._pack: Pack | None = None
         self._lock = threading.Lock()
+
+    def age_s(self) -> float | None:
+        """Seconds since the published pack was last written (None: nothing published)."""
+        try:
+            return max(0.0, time.time() - self.path.stat().st_mtime)
+        except FileNotFoundError:
+            return None
 
     def current(self) -> Pack | None:
         """The published pack, or None while nothing is published yet."""
