@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 KYIV := src/shelterwatch/data/kyiv
 
-.PHONY: run test lint bench clean
+.PHONY: run test check lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -32,11 +32,17 @@ test: $(STAMP)
 	$(MAKE) lint
 	$(BIN)/pytest -q
 
+# The fast lane: every test but the browser and slow ones, few property examples (< 2 min).
+check: $(STAMP)
+	$(BIN)/pytest -q -m "not browser and not slow" --hypothesis-profile=check
+
 bench: $(STAMP)  # each prints its figures; see the README's "Measured" tables
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/nearest.py
 	$(BIN)/python bench/reports.py $(if $(SHELTERWATCH_PG),,--no-pg)
 	$(BIN)/python bench/door_open_kyiv_2023_06_01.py
+	$(BIN)/python bench/channels.py --paced 300
+	$(BIN)/python bench/coverage.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

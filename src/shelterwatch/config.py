@@ -1,14 +1,132 @@
-"""Settings from the environment (prefix SHELTERWATCH_, the database from DATABASE_URL)."""
+"""Settings from the environment (prefix SHELTERWATCH_, the database from DATABASE_URL).
+
+Every setting is a typed field, the small mini-languages too (per-area overrides, channel lists,
+geocode maps): they are parsed and checked once, when the process starts, so a typo refuses to
+start with the setting's name and what was expected, instead of failing later, at an alert, inside
+a transaction that would roll back a door unlock. Nothing parses configuration after start-up.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shelterwatch.vocabulary import Threat
 
 PLACEHOLDER_SECRET = "change-me"
+
+# The notification channels a deployment may switch on; notify.registry.CHANNELS holds their
+# classes under the same names (a test keeps the two lists equal).
+ChannelName = Literal["webhook", "email", "sms", "telegram", "door", "push"]
+CHANNEL_NAMES: tuple[ChannelName, ...] = get_args(ChannelName)
+
+
+class ConfigError(ValueError):
+    """The environment names a setting wrongly; the message is one line naming the variable."""
+
+
+class EscalationOverride(BaseModel):
+    """One area's changes to the escalation ladder (rules.escalation.EscalationPolicy fields)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    keyholder_after_s: NonNegativeFloat | None = None
+    patrol_after_s: NonNegativeFloat | None = None
+    operator_after_s: NonNegativeFloat | None = None
+    owner_after_s: NonNegativeFloat | None = None
+    check_in_grace_s: NonNegativeFloat | None = None
+
+    def changes(self) -> dict[str, float]:
+        """Only the delays this area sets, for dataclasses.replace on the base policy."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class OperatorContact(BaseModel):
+    """One way to reach the operator desk: a channel and its address."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: ChannelName
+    address: str = Field(min_length=1)
+
+
+def _pairs(text: str, sep: str, what: str) -> list[tuple[str, str]]:
+    """Split "a=b,c=d" into stripped pairs at `sep`; a pair lacking either side is refused."""
+    out = []
+    for raw in filter(None, (e.strip() for e in text.split(","))):
+        left, found, right = raw.partition(sep)
+        if not found or not left.strip() or not right.strip():
+            raise ValueError(f"{raw!r} is not {what}")
+        out.append((left.strip(), right.strip()))
+    return out
+
+
+def parse_warning_overrides(text: str) -> dict[str, dict[str, str]]:
+    """ "31:ballistic=90,14:drones=600" → {"31": {"ballistic": "90"}, …}; typed by the field."""
+    out: dict[str, dict[str, str]] = {}
+    for where, seconds in _pairs(text, "=", "area:threat=seconds"):
+        area_id, colon, threat = where.partition(":")
+        if not colon or not area_id.strip() or not threat.strip():
+            raise ValueError(f"{where}={seconds!r} is not area:threat=seconds")
+        out.setdefault(area_id.strip(), {})[threat.strip()] = seconds
+    return out
+
+
+def parse_escalation_overrides(text: str) -> dict[str, dict[str, str]]:
+    """ "31:operator_after_s=120,patrol_after_s=0;14:…" → {"31": {"operator_after_s": "120", …}}."""
+    out: dict[str, dict[str, str]] = {}
+    for chunk in filter(None, (c.strip() for c in text.split(";"))):
+        area_id, colon, pairs = chunk.partition(":")
+        if not colon or not area_id.strip():
+            raise ValueError(f"{chunk!r} lacks 'area:'")
+        values = out.setdefault(area_id.strip(), {})
+        values.update(_pairs(pairs, "=", "name=seconds"))
+    return out
+
+
+def parse_geocodes(text: str) -> dict[tuple[str, str], str]:
+    """ "SAME:006109=31,…" → {("same", "006109"): "31"} (CAP valueName matched without case)."""
+    out: dict[tuple[str, str], str] = {}
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        code, eq, area = entry.rpartition("=")
+        name, colon, value = code.partition(":")
+        if not eq or not colon or not name.strip() or not value.strip() or not area.strip():
+            raise ValueError(f"{entry!r} is not valueName:value=area_id")
+        out[(name.strip().casefold(), value.strip())] = area.strip()
+    return out
+
+
+def _env_name(field: str) -> str:
+    return "DATABASE_URL" if field == "database_url" else f"SHELTERWATCH_{field.upper()}"
+
+
+def describe(exc: ValidationError) -> str:
+    """One line naming each bad variable and what was expected (for `error:` at start-up)."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        loc = [str(x) for x in err["loc"]]
+        name = _env_name(loc[0]) if loc else "settings"
+        where = f" (at {'.'.join(loc[1:])})" if len(loc) > 1 else ""
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = f"unknown setting {loc[-1]!r}"
+            where = f" (area {loc[1]})" if len(loc) > 2 else where
+            expected = ", ".join(EscalationOverride.model_fields)
+            message += f"; expected one of {expected}" if loc[0] == "escalation_overrides" else ""
+        parts.append(f"{name}: {message}{where}")
+    return "; ".join(parts)
 
 
 def default_database_url() -> str:
@@ -43,7 +161,7 @@ class Settings(BaseSettings):
     # Shared secret the ukrainealarm push must send (X-Webhook-Secret); empty = push refused.
     ukrainealarm_webhook_secret: str = ""
     # CAP geocodes naming our areas: "valueName:value=area_id,…" (e.g. "SAME:006109=31").
-    cap_geocodes: str = ""
+    cap_geocodes: Annotated[dict[tuple[str, str], str], NoDecode] = Field(default_factory=dict)
 
     # Warning time in seconds per threat (DESIGN §2); per-area overrides as "area:threat=s,…".
     warning_ballistic_s: int = 120
@@ -52,7 +170,8 @@ class Settings(BaseSettings):
     warning_aviation_s: int = 300
     warning_artillery_s: int = 0
     warning_unknown_s: int = 120
-    warning_overrides: str = ""
+    warning_overrides: Annotated[dict[str, dict[Threat, Annotated[int, Field(ge=0)]]],
+                                 NoDecode] = Field(default_factory=dict)
 
     # Walking (DESIGN §4, issue 5)
     walking_speed_mps: float = 1.3
@@ -60,10 +179,17 @@ class Settings(BaseSettings):
     detour_factor: float = 1.3
     routing_url: str = ""
     routing_timeout_s: float = 0.3
-    routing_engine: str = "osrm"  # or "valhalla"
+    routing_engine: Literal["osrm", "valhalla"] = "osrm"
     # How many nearest shelters (by distance) the ranking chooses from.
     nearest_pool: int = 12
     tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+    # Coverage gaps (issue 14): the population and street network the live figures use (empty =
+    # the bundled district totals, straight line × detour), and the longest walk considered.
+    coverage_population: str = ""
+    coverage_network: str = ""
+    coverage_horizon_s: float = 1800.0
+    coverage_max_cells: int = 60_000  # live figures only; Kyiv is ~8,300, an oblast ~300,000
 
     # Anonymous write limits
     reports_per_device_per_hour: int = 20
@@ -80,19 +206,45 @@ class Settings(BaseSettings):
     telegram_bot_token: str = ""
     sms_gateway_token: str = ""
     webhook_secret: str = ""  # signs webhook bodies; defaults to secret_key
-    notify_channels: str = "webhook,email,sms,telegram,door"
+    notify_channels: Annotated[tuple[ChannelName, ...], NoDecode] = CHANNEL_NAMES
     notify_timeout_s: float = 10.0
     outbox_max_attempts: int = 6
     outbox_backoff_s: float = 5.0  # doubles each attempt
     outbox_lease_s: float = 60.0  # a claim older than this is taken over by another worker
+    # Sends side by side, one round of OUTBOX_ROUND settled together (outbox.batch); 1 keeps
+    # one message per transaction, the strictest crash behaviour. 16 by default: an alert's
+    # ten thousand check-ins one at a time take minutes (bench/alert_surge.py).
+    outbox_senders: int = Field(default=16, ge=1, le=256)
+    outbox_round: int = Field(default=200, ge=1, le=5000)
+
+    # Residents' channels (issue 16): the Telegram bot, inbound SMS, web push, and the limits
+    # their providers publish (Telegram: ~30 messages/s per bot, ~1/s per chat with short bursts).
+    telegram_webhook_secret: str = ""  # X-Telegram-Bot-Api-Secret-Token; empty = webhook refused
+    telegram_rate_per_s: float = 30.0
+    telegram_chat_rate_per_s: float = 1.0
+    telegram_chat_burst: int = 3
+    telegram_bot_username: str = ""  # for the door sign's QR code (t.me/<name>?start=s<id>)
+    sms_inbound_secret: str = ""  # the gateway's X-Gateway-Secret; empty = inbound refused
+    sms_rate_per_s: float = 10.0  # the gateway's contracted throughput
+    sms_inbound_number: str = ""  # the number residents text, printed on door signs
+    push_vapid_private_key: str = ""  # PEM, or the raw key in base64url; empty = push off
+    push_vapid_subject: str = "mailto:civil-protection@example.invalid"
+    push_rate_per_s: float = 200.0
+    push_subscription_days: int = 30  # a subscription not renewed by the page expires
+    push_shown_window_s: int = 3600  # shelters shown this recently get "reported locked" news
+    # Hosts of the push services browsers use; a ".suffix" allows its subdomains.
+    push_endpoint_hosts: str = ("fcm.googleapis.com,updates.push.services.mozilla.com,"
+                                ".notify.windows.com,.push.apple.com")
 
     # Escalation ladder (DESIGN §4); per-area overrides as "31:operator_after_s=120;…".
     escalation_keyholder_after_s: float = 0.0
     escalation_patrol_after_s: float = 0.0
     escalation_operator_after_s: float = 300.0
     escalation_check_in_grace_s: float = 120.0
-    escalation_overrides: str = ""
-    operator_contacts: str = ""  # the operator desk: "webhook=https://…,email=desk@…"
+    escalation_overrides: Annotated[dict[str, EscalationOverride], NoDecode] = Field(
+        default_factory=dict)
+    # The operator desk: "webhook=https://…,email=desk@…".
+    operator_contacts: Annotated[tuple[OperatorContact, ...], NoDecode] = ()
     worker_tick_s: float = 0.5
     door_stale_after_s: float = 300.0  # a controller silent this long is flagged
     patrol_speed_mps: float = 8.3
@@ -102,13 +254,79 @@ class Settings(BaseSettings):
     # them and no request builds the pack. Empty: the API builds it itself when asked.
     pack_dir: str = ""
 
+    # The verifiable log (issue 13): the Ed25519 key that signs tree heads, kept under ./var/;
+    # a head is signed once this many facts are new, or this many seconds after the last one.
+    log_key_path: str = str(Path("var") / "log-signing-key.pem")
+    log_head_every_facts: int = 500
+    log_head_every_s: float = 30.0
+    # Where each new signed head is pushed: "https://…" (POSTed JSON) or "dir:/path", comma list.
+    log_witnesses: Annotated[tuple[str, ...], NoDecode] = ()
+    # Accountability figures (issue 13): a locked-door case is on time if closed within this;
+    # shelters in these oblasts (area ids, comma list) are shown on /stats only as the oblast.
+    stats_case_target_s: float = 600.0
+    stats_hidden_oblasts: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("warning_overrides", mode="before")
+    @classmethod
+    def _warning_overrides(cls, value: Any) -> Any:
+        return parse_warning_overrides(value) if isinstance(value, str) else value
+
+    @field_validator("escalation_overrides", mode="before")
+    @classmethod
+    def _escalation_overrides(cls, value: Any) -> Any:
+        return parse_escalation_overrides(value) if isinstance(value, str) else value
+
+    @field_validator("cap_geocodes", mode="before")
+    @classmethod
+    def _cap_geocodes(cls, value: Any) -> Any:
+        return parse_geocodes(value) if isinstance(value, str) else value
+
+    @field_validator("notify_channels", mode="before")
+    @classmethod
+    def _channel_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(n.strip() for n in value.split(",") if n.strip())
+        return value
+
+    @field_validator("stats_hidden_oblasts", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(n.strip() for n in value.split(",") if n.strip())
+        return value
+
+    @field_validator("log_witnesses", mode="before")
+    @classmethod
+    def _witnesses(cls, value: Any) -> Any:
+        found = cls._comma_list(value)
+        for w in found:
+            if not (w.startswith(("http://", "https://")) or w.startswith("dir:") and len(w) > 4):
+                raise ValueError(f"log witness {w!r} is neither http(s)://… nor dir:/path")
+        return found
+
+    @field_validator("operator_contacts", mode="before")
+    @classmethod
+    def _operator_contacts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple({"channel": c, "address": a}
+                         for c, a in _pairs(value, "=", "channel=address"))
+        return value
+
     def check_secrets(self) -> None:
         """Refuse to run a production deployment on the placeholder secret."""
         if self.environment != "development" and self.secret_key == PLACEHOLDER_SECRET:
             raise ValueError("SHELTERWATCH_SECRET_KEY must be set outside development")
 
 
+def load(**values: Any) -> Settings:
+    """Settings from the environment (and `values`), or ConfigError naming the bad variable."""
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError(describe(exc)) from None
+
+
 @lru_cache
 def get_settings() -> Settings:
     """The process-wide settings; tests clear the cache to override them."""
-    return Settings()
+    return load()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -12,6 +13,7 @@ class Role(StrEnum):
     OPERATOR = "operator"
     AUDITOR = "auditor"
     DOOR = "door"  # a door controller speaking for itself
+    OWNER = "owner"  # a balance-keeper organisation, bound to its shelters
 
 
 class AreaLevel(StrEnum):
@@ -103,6 +105,55 @@ class Readiness(StrEnum):
     NOT_READY = "not_ready"
 
 
+class Noun(StrEnum):
+    """What a timer, a queued delivery or a recipient is about: the first half of a Subject."""
+
+    ALERT = "alert"
+    INCIDENT = "incident"
+    OBSERVATION = "observation"
+    SHELTER = "shelter"
+    KEYHOLDER = "keyholder"
+    OWNER = "owner"
+    DOOR = "door"
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """A thing named by noun and id, written "incident:17" in timers, delivery keys and recipients.
+
+    The id is a row's number, or a public tracking id ("observation:KV-7F3K-2Q"). Keys may carry
+    more after the subject ("alert:3:shelter:88", "keyholder:4:email"); `head` reads the subject
+    they start with, `parse` accepts the plain form only.
+    """
+
+    noun: Noun
+    id: int | str
+
+    def __str__(self) -> str:
+        return f"{self.noun.value}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Subject:
+        """ "incident:17" → Subject(INCIDENT, 17); ValueError for anything else."""
+        noun, sep, ident = text.partition(":")
+        if not sep or not ident or ":" in ident:
+            raise ValueError(f"{text!r} is not noun:id")
+        return cls(Noun(noun), int(ident) if ident.isdigit() else ident)
+
+    @property
+    def number(self) -> int:
+        """The id of a subject that names a row; ValueError for a tracking id."""
+        if isinstance(self.id, int):
+            return self.id
+        raise ValueError(f"{self} names no row")
+
+    @classmethod
+    def head(cls, key: str) -> Subject:
+        """The subject a longer key starts with: "alert:3:shelter:88" → Subject(ALERT, 3)."""
+        noun, _, rest = key.partition(":")
+        return cls.parse(f"{noun}:{rest.partition(':')[0]}")
+
+
 class FactKind(StrEnum):
     """Every kind of fact the log holds: writers append members, consumers subscribe by member.
 
@@ -145,3 +196,8 @@ class FactKind(StrEnum):
     DOOR_STATE = "door.state"
     DOOR_SILENT = "door.silent"
     DOOR_BACK = "door.back"
+    NOTIFICATION_BROADCAST_QUEUED = "notification.broadcast_queued"
+    CHANNEL_FOLLOWED = "channel.followed"
+    CHANNEL_UNFOLLOWED = "channel.unfollowed"
+    PUSH_SUBSCRIBED = "push.subscribed"
+    PUSH_EXPIRED = "push.expired"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from shelterwatch.rules.rounds import (
@@ -65,7 +65,6 @@ cands = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None)
 @given(cands)
 def test_a_round_visits_each_shelter_once_and_is_no_worse_than_greedy(candidates):
     rnd = plan_round(START, candidates)
@@ -74,7 +73,6 @@ def test_a_round_visits_each_shelter_once_and_is_no_worse_than_greedy(candidates
     assert rnd.cost <= route_cost(START, greedy) + 1e-6
 
 
-@settings(max_examples=40, deadline=None)
 @given(cands, st.integers(1, 3))
 def test_no_shelter_is_given_to_two_units(candidates, n_units):
     units = [UnitStart(u, 50.45 + 0.01 * u, 30.5) for u in range(n_units)]

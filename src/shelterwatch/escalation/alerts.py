@@ -20,20 +20,28 @@ from shelterwatch.alerts.models import Alert
 from shelterwatch.areas import service as areas
 from shelterwatch.clock import as_utc
 from shelterwatch.config import Settings
+from shelterwatch.doors import service as doors
 from shelterwatch.doors.models import DoorController
 from shelterwatch.escalation import ladder, links, timers
 from shelterwatch.incidents.models import Incident
 from shelterwatch.keyholders import service as keyholders
 from shelterwatch.log import service as log
 from shelterwatch.observations.models import Observation
-from shelterwatch.outbox import priority
 from shelterwatch.outbox import service as outbox
 from shelterwatch.patrols import service as patrols
 from shelterwatch.rules import dispatch, rounds
 from shelterwatch.rules.escalation import needs_check_in, unverified_at
 from shelterwatch.rules.status import is_authoritative
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import FactKind, Obligation, ObservationKind, Role, TaskKind
+from shelterwatch.vocabulary import (
+    FactKind,
+    Noun,
+    Obligation,
+    ObservationKind,
+    Role,
+    Subject,
+    TaskKind,
+)
 
 ACTOR = "worker"
 OPEN_KINDS = (ObservationKind.OPEN.value, ObservationKind.FORCED_OPEN.value)
@@ -95,12 +103,10 @@ def plan_start(session: Session, *, alert: Alert, settings: Settings,
     """Read, in a handful of set-based queries, what the start of `alert` must queue."""
     started = as_utc(alert.started_at)
     in_area = ids_in(session, alert.area_id)
-    subject = f"alert:{alert.id}"
+    subject = str(Subject(Noun.ALERT, alert.id))
     total = session.execute(select(func.count()).select_from(in_area.subquery())).scalar_one()
-    doors = [outbox.Outgoing(
-        subject=subject, step="unlock", recipient=f"door:{sid}", channel="door",
-        address=str(sid), title=f"unlock: alert {alert.id} started", body="unlock",
-        data={"command": "unlock"}, priority=priority.DOOR)
+    door_commands = [doors.unlock_command(sid, subject=subject, step="unlock",
+                                          why=f"alert {alert.id} started")
         for sid in session.execute(
             select(DoorController.shelter_id).where(DoorController.shelter_id.in_(in_area))
             .order_by(DoorController.shelter_id)).scalars()]
@@ -120,10 +126,10 @@ def plan_start(session: Session, *, alert: Alert, settings: Settings,
         asked.add(shelter_id)
         where = addresses.get(shelter_id, f"#{shelter_id}")
         token = links.make_token(settings.secret_key,
-                                 keyholder_id=int(person.recipient.split(":")[1]),
+                                 keyholder_id=Subject.head(person.recipient).number,
                                  shelter_id=shelter_id, now=now)
         check_ins.append(outbox.Outgoing(
-            subject=f"{subject}:shelter:{shelter_id}", step="check_in",
+            subject=f"{subject}:{Subject(Noun.SHELTER, shelter_id)}", step="check_in",
             recipient=person.recipient, channel=person.channel, address=person.address,
             title=f"Тривога: відчиніть укриття / Alert: open the shelter {where}",
             body=(f"Почалася тривога. Відчиніть укриття за адресою {where} і "
@@ -131,8 +137,19 @@ def plan_start(session: Session, *, alert: Alert, settings: Settings,
                   f"{where} and confirm with one tap."),
             link=links.url(settings.public_base_url, token),
             data={"alert": alert.id, "shelter_id": shelter_id, "event": "check_in"},
-            priority=priority.ALERT))
-    return StartPlan(shelters=total, doors=doors, check_ins=check_ins, asked=len(asked))
+            priority=outbox.Priority.ESCALATION))
+    return StartPlan(shelters=total, doors=door_commands, check_ins=check_ins, asked=len(asked))
+
+
+def queue_chunk(session: Session, chunk: Sequence[outbox.Outgoing], *, now: datetime) -> int:
+    """Queue one chunk of a start's plan in set-based inserts, one log fact per alert and step
+    (a broadcast: how many, on which channels); returns how many were new."""
+    groups: dict[tuple[str, str], list[outbox.Outgoing]] = {}
+    for item in chunk:
+        alert_subject = ":".join(item.subject.split(":")[:2])  # "alert:5:shelter:88" → "alert:5"
+        groups.setdefault((alert_subject, item.step), []).append(item)
+    return sum(outbox.enqueue_many(session, items, now=now, actor=ACTOR, subject=subject,
+                                   step=step) for (subject, step), items in groups.items())
 
 
 def finish_start(session: Session, *, alert: Alert, plan: StartPlan, settings: Settings,
@@ -151,7 +168,7 @@ def start(session: Session, *, alert: Alert, settings: Settings, now: datetime) 
     all in the caller's one transaction (the worker queues the same plan in chunks)."""
     plan = plan_start(session, alert=alert, settings=settings, now=now)
     for chunk in plan.chunks():
-        outbox.enqueue_many(session, chunk, now=now, actor=ACTOR)
+        queue_chunk(session, chunk, now=now)
     finish_start(session, alert=alert, plan=plan, settings=settings, now=now)
 
 

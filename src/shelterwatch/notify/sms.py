@@ -1,4 +1,6 @@
-"""SMS through an HTTP gateway: POST {"to", "text"} as JSON, bearer token if configured."""
+"""SMS through an HTTP gateway: POST {"to", "text", "parts", "encoding"} as JSON, bearer token if
+configured. `parts` is the text cut as the network carries it (153 GSM-7 or 67 UCS-2 characters
+per part of a long message, words kept whole), for gateways that send parts themselves."""
 
 from __future__ import annotations
 
@@ -6,12 +8,10 @@ import httpx
 
 from shelterwatch.config import Settings
 from shelterwatch.notify.base import DeliveryError, Message, http_failure
+from shelterwatch.notify.gsm import encoding, split
 from shelterwatch.notify.http import pooled_client
 
-SMS_LIMIT = 480  # three concatenated parts; a longer text is cut, the link kept
-
-
-CONNECTIONS = 32  # as many as the lane sends at once (notify.registry)
+CONNECTIONS = 32  # at least as many as the worker's senders (OUTBOX_SENDERS)
 
 
 class SmsChannel:
@@ -25,13 +25,18 @@ class SmsChannel:
         self.timeout_s = settings.notify_timeout_s
         self.client = pooled_client(timeout_s=self.timeout_s, connections=CONNECTIONS)
 
+    def close(self) -> None:
+        self.client.close()
+
     def send(self, message: Message) -> str | None:
         tail = f" {message.link}" if message.link else ""
-        text = message.text[: SMS_LIMIT - len(tail)] + tail
+        parts = split(message.text + tail)  # at most MAX_PARTS; a longer text loses its end
+        text = "".join(parts)
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             response = self.client.post(self.url, json={
-                "to": message.address, "text": text, "reference": message.delivery_key,
+                "to": message.address, "text": text, "parts": parts,
+                "encoding": encoding(text), "reference": message.delivery_key,
             }, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(f"sms gateway: {exc!r}") from exc
@@ -42,6 +47,3 @@ class SmsChannel:
         except ValueError:
             ref = None
         return str(ref) if ref is not None else None
-
-    def close(self) -> None:
-        self.client.close()

@@ -29,7 +29,7 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-CONNECTIONS = 32  # as many as the lane sends at once (notify.registry)
+CONNECTIONS = 32  # at least as many as the worker's senders (OUTBOX_SENDERS)
 
 
 class WebhookChannel:

@@ -8,6 +8,7 @@ from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shelterwatch.db import Base
+from shelterwatch.outbox.queue import QueueState
 
 
 class Delivery(Base):
@@ -18,8 +19,6 @@ class Delivery(Base):
         # At most one delivery per (subject, step, recipient), whoever enqueues it and how often.
         UniqueConstraint("subject", "step", "recipient", name="uq_outbox_deliveries_key"),
         Index("ix_outbox_deliveries_state_due", "state", "next_attempt_at"),
-        # Each channel's lane claims its most urgent due rows first (outbox.priority).
-        Index("ix_outbox_deliveries_lane", "channel", "state", "priority", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -32,8 +31,7 @@ class Delivery(Base):
     body: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(Text)
     data: Mapped[str] = mapped_column(Text, default="{}")
-    state: Mapped[str] = mapped_column(String(16), default="pending")
-    priority: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    state: Mapped[str] = mapped_column(String(16), default=QueueState.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -42,6 +40,8 @@ class Delivery(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     provider_ref: Mapped[str | None] = mapped_column(String(200))
+    # Higher first: people heading to a door just reported locked, then new alerts (issue 16).
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DeadLetter(Base):

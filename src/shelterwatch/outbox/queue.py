@@ -9,26 +9,38 @@ between claiming and finishing loses nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 Row = TypeVar("Row")
 
-PENDING = "pending"
-CLAIMED = "claimed"
+
+
+class QueueState(StrEnum):
+    """Where a queued row (delivery or timer) stands: pending → claimed → sent | failed | done."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"  # a delivery went out
+    FAILED = "failed"  # a delivery gave up (dead-lettered)
+    DONE = "done"  # a timer has nothing left to wait for
+
+
+PENDING = QueueState.PENDING
+CLAIMED = QueueState.CLAIMED
 
 
 def claim_due(session: Session, model: type[Row], *, due_column: str, now: datetime,
-              lease_s: float, limit: int = 20, where: ColumnElement[bool] | None = None,
-              first: Sequence[Any] = ()) -> list[Row]:
+              lease_s: float, limit: int = 20, first: str | None = None,
+              ahead: Any = None) -> list[Row]:
     """Claim up to `limit` rows due at `now`; returns them with a fresh `claim_token`.
 
-    `where` narrows the rows (one channel's lane); `first` orders before the due time (priority).
-    """
+    `first` names an integer column whose highest values are claimed first (a priority);
+    `ahead` is an expression whose lowest values go before even that (timers: alert starts)."""
     table: Any = model
     due = getattr(table, due_column)
     stale = now - timedelta(seconds=lease_s)
@@ -36,9 +48,9 @@ def claim_due(session: Session, model: type[Row], *, due_column: str, now: datet
         and_(table.state == PENDING, due <= now),
         and_(table.state == CLAIMED, table.claimed_at < stale),
     )
-    if where is not None:
-        claimable = and_(where, claimable)
-    query = select(table.id).where(claimable).order_by(*first, due, table.id).limit(limit)
+    order = (([ahead] if ahead is not None else [])
+             + ([getattr(table, first).desc()] if first else []) + [due, table.id])
+    query = select(table.id).where(claimable).order_by(*order).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(session.execute(query).scalars())
@@ -51,7 +63,7 @@ def claim_due(session: Session, model: type[Row], *, due_column: str, now: datet
         .execution_options(synchronize_session=False)
     )
     rows = session.execute(
-        select(table).where(table.claim_token == token).order_by(*first, due, table.id)
+        select(table).where(table.claim_token == token).order_by(*order)
         .execution_options(populate_existing=True)
     ).scalars().all()
     return list(rows)

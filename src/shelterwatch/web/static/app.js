@@ -262,6 +262,9 @@ function renderResults() {
   $("summary").textContent = state.source === "phone" ? t("foundOffline", n) : t("found", n);
   $("nearby-actions").hidden = false;
   state.results.forEach((r, i) => list.append(resultItem(r, i)));
+  // push.js (opt-in notifications) listens: which shelters this page just sent the resident to
+  document.dispatchEvent(new CustomEvent("shelterwatch:results", {detail: {
+    point: state.point, lang: state.lang, shown: state.results.map((r) => r.shelter.id)}}));
 }
 
 function resultItem(r, i) {

@@ -6,11 +6,12 @@
  * the page handles their failure by ranking on the phone and queueing reports.
  */
 "use strict";
+importScripts("/static/push-sw.js");  // web push: alerts and "reported locked — go to X"
 
 const CACHE = "shelterwatch-v1";
 const SHELL = [
   "/", "/static/app.css", "/static/app.js", "/static/outbox.js", "/static/i18n.js",
-  "/static/rank.js",
+  "/static/rank.js", "/static/push.js", "/static/push-sw.js",
   "/static/manifest.webmanifest", "/static/leaflet/leaflet.js", "/static/leaflet/leaflet.css",
   "/static/leaflet/images/marker-icon.png", "/static/leaflet/images/marker-icon-2x.png",
   "/static/leaflet/images/marker-shadow.png",

@@ -1,0 +1,83 @@
+"""The statements a batch of observations runs, built once.
+
+Each batch only binds values into these, so no statement is constructed or keyed per report.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+
+from shelterwatch.alerts.models import Alert
+from shelterwatch.incidents.models import Incident
+from shelterwatch.log import service as log
+from shelterwatch.log.models import Fact, LogHead
+from shelterwatch.observations.models import Observation, ShelterStatus
+from shelterwatch.rules import status as status_rules
+from shelterwatch.shelters.models import Shelter
+from shelterwatch.vocabulary import ObservationKind, Role
+
+
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
+
+
+OBSERVATIONS, STATUSES = _table(Observation), _table(ShelterStatus)
+_o, _s, _sh = OBSERVATIONS.c, STATUSES.c, _table(Shelter).c
+_a, _i, _h = _table(Alert).c, _table(Incident).c, _table(LogHead).c
+# The log's lock, and in the same round trip how many of the batch's candidate tracking ids are
+# taken already (almost always none; then no second look-up is needed). Should another process
+# take one while this waits for the lock, the insert fails on the primary key and the writer
+# retries each report alone, with fresh ids.
+HEAD = select(_h.seq, _h.hash, select(func.count()).select_from(OBSERVATIONS).where(
+    _o.id.in_(bindparam("ids", expanding=True))).scalar_subquery().label("taken"),
+    select(func.coalesce(func.max(_i.id), 0)).scalar_subquery().label("last_incident"),
+).where(_h.id == log.HEAD_ID).with_for_update()
+SHELTERS = select(_sh.id, _sh.lat, _sh.lon, _sh.area_id).where(
+    _sh.id.in_(bindparam("ids", expanding=True)))
+# Alerts not over at `at`, those yet to start included: a remembered list stays right for any
+# later time, each batch picking those on at its own time (`_on_at`).
+NOT_OVER = select(_a.id, _a.area_id, _a.started_at, _a.ended_at).where(
+    or_(_a.ended_at.is_(None), _a.ended_at > bindparam("at")))
+OPEN_INCIDENTS = select(_i.id).where(_i.shelter_id.in_(bindparam("ids", expanding=True)),
+                                     _i.resolved_at.is_(None))
+_AUTHORITATIVE = _o.role.in_(  # constants of the vocabulary, written into the statement
+    [literal_column(f"'{r.value}'") for r in sorted(status_rules.AUTHORITATIVE)])
+_LATER = _o.at > bindparam("at")
+# `status_rules.carried` in SQL, loose on ties: per shelter, the authoritative observations at
+# the newest time within their time to live, each other reporter's observations at its newest
+# time within the horizon, and any dated after `at` (each its own partition). `carried` then
+# breaks equal times by id, in Python, so that no database collation decides which one counts.
+_RANKED = select(
+    _o.id, _o.shelter_id, _o.kind, _o.role, _o.at, _o.reporter, _o.distance_m, _o.reason,
+    func.rank().over(partition_by=(_o.shelter_id, _LATER, _AUTHORITATIVE,
+                                   case((_LATER, _o.id), (_AUTHORITATIVE, literal_column("''")),
+                                        else_=_o.reporter)),
+                     order_by=_o.at.desc()).label("newest"),
+).where(_o.shelter_id.in_(bindparam("ids", expanding=True)),
+        or_(_LATER, and_(_AUTHORITATIVE, _o.at >= bindparam("ttl_since")),
+            and_(~_AUTHORITATIVE, _o.at >= bindparam("horizon_since")))).subquery()
+EVIDENCE = select(*(c for c in _RANKED.c if c.name != "newest")).where(_RANKED.c.newest == 1)
+KINDS = {k.value: k for k in ObservationKind}
+ROLES = {r.value: r for r in Role}
+STATUS_NOW = select(_s.shelter_id, _s.status, _s.explanation_en, _s.confidence).where(
+    _s.shelter_id.in_(bindparam("ids", expanding=True)))
+TAKEN = select(_o.id).where(_o.id.in_(bindparam("ids", expanding=True)))
+INSERT_OBSERVATIONS, INSERT_STATUSES = insert(OBSERVATIONS), insert(STATUSES)
+FACTS = insert(_table(Fact))
+UPDATE_STATUS = update(STATUSES).where(_s.shelter_id == bindparam("b_shelter_id")).values(
+    {c.name: bindparam(f"b_{c.name}") for c in STATUSES.c if c.name != "shelter_id"})
+
+
