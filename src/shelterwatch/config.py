@@ -232,8 +232,9 @@ class Settings(BaseSettings):
     outbox_backoff_s: float = 5.0  # doubles each attempt
     outbox_lease_s: float = 60.0  # a claim older than this is taken over by another worker
     # Sends side by side, one round of OUTBOX_ROUND settled together (outbox.batch); 1 keeps
-    # one message per transaction, the strictest crash behaviour.
-    outbox_senders: int = Field(default=1, ge=1, le=256)
+    # one message per transaction, the strictest crash behaviour. 16 by default: an alert's
+    # ten thousand check-ins one at a time take minutes (bench/alert_surge.py).
+    outbox_senders: int = Field(default=16, ge=1, le=256)
     outbox_round: int = Field(default=200, ge=1, le=5000)
 
     # Residents' channels (issue 16): the Telegram bot, inbound SMS, web push, and the limits
@@ -269,6 +270,9 @@ class Settings(BaseSettings):
     patrol_speed_mps: float = 8.3
     # How often the worker lets time pass over statuses (reports fade) and sweeps ended alerts.
     status_refresh_s: float = 30.0
+    # The offline pack as static files: the worker publishes here, the API (or nginx) serves
+    # them and no request builds the pack. Empty: the API builds it itself when asked.
+    pack_dir: str = ""
 
     @model_validator(mode="after")
     def _generated_secret(self) -> Settings:

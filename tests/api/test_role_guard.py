@@ -34,6 +34,9 @@ PUBLIC = {
     ("get", "/v1/shelters/{shelter_id}/sign.svg"),  # the printable door sign: public fields only
     ("get", "/v1/push/key"), ("post", "/v1/push/subscriptions"),  # residents, no account
     ("get", "/v1/coverage"), ("get", "/v1/coverage/cells"),
+    # For load balancers, supervisors and Prometheus: counts and ages, nothing private
+    # (tests/ops/test_metrics.py proves a queued delivery's address is not in /metrics).
+    ("get", "/v1/health/live"), ("get", "/metrics"),
 }
 
 

@@ -33,8 +33,9 @@ class Pack:
     etag: str
 
 
-def shelter_entry(shelter: Shelter, status: dict[str, Any]) -> dict[str, Any]:
-    """One shelter as the pack carries it: public fields only, never the owner or keyholders."""
+def shelter_entry(shelter: Any, status: dict[str, Any]) -> dict[str, Any]:
+    """One shelter (a row or object with the registry's columns) as the pack carries it: public
+    fields only, never the owner or keyholders."""
     return {
         "id": shelter.id, "name": shelter.name, "address": shelter.address,
         "lat": shelter.lat, "lon": shelter.lon, "kind": shelter.kind,
@@ -48,10 +49,18 @@ def shelter_entry(shelter: Shelter, status: dict[str, Any]) -> dict[str, Any]:
 def build(session: Session, status_of: Callable[[int], dict[str, Any]]) -> Pack:
     """Serialise the pack from the registry and the statuses."""
     shelters = session.execute(select(Shelter).order_by(Shelter.id)).scalars().all()
-    body = orjson.dumps({"format": FORMAT,
-                         "shelters": [shelter_entry(s, status_of(s.id)) for s in shelters]})
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return Pack(body=body, gzipped=gzip.compress(body, 6, mtime=0), etag=etag)
+    return sealed(orjson.dumps({
+        "format": FORMAT, "shelters": [shelter_entry(s, status_of(s.id)) for s in shelters]}))
+
+
+def etag_of(body: bytes) -> str:
+    """The content's ETag: it changes exactly when the bytes do."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def sealed(body: bytes) -> Pack:
+    """The pack of these bytes: compressed once, tagged by its content."""
+    return Pack(body=body, gzipped=gzip.compress(body, 6, mtime=0), etag=etag_of(body))
 
 
 class PackCache:
