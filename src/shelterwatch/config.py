@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     worker_tick_s: float = 0.5
     door_stale_after_s: float = 300.0  # a controller silent this long is flagged
     patrol_speed_mps: float = 8.3
+    # A check round's stop is worth making only if the unit gets there within this (issue 11).
+    round_budget_s: float = 900.0
     # How often the worker lets time pass over statuses (reports fade) and sweeps ended alerts.
     status_refresh_s: float = 30.0
 

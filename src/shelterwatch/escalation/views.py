@@ -8,6 +8,7 @@ from html import escape
 from importlib.resources import files
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,11 +23,12 @@ from shelterwatch.deps import ReadSession, SettingsDep, WriteSession, require_ro
 from shelterwatch.doors import service as doors
 from shelterwatch.doors.models import DoorController
 from shelterwatch.errors import NotFound
-from shelterwatch.escalation import evidence, ladder, links, owners
+from shelterwatch.escalation import evidence, ladder, links, owners, reach
 from shelterwatch.escalation.models import StepTaken
 from shelterwatch.incidents import service as incidents
 from shelterwatch.keyholders import views as keyholder_views
 from shelterwatch.log import chain
+from shelterwatch.log.models import Fact
 from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.models import DeadLetter
 from shelterwatch.patrols import service as patrols
@@ -34,7 +36,7 @@ from shelterwatch.patrols import views as patrol_views
 from shelterwatch.patrols.views import task_view, unit_view
 from shelterwatch.rules.escalation import ladder as rungs
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import Resolution, Role
+from shelterwatch.vocabulary import FactKind, Resolution, Role
 
 router = APIRouter(tags=["escalation"])
 # One router for the whole capability, so the app wires it in with one line.
@@ -101,7 +103,37 @@ def console_state(actor: Operator, session: ReadSession,
                    "last_seen_at": chain.format_at(d.last_seen_at) if d.last_seen_at else None}
                   for d in doors.in_shelters(session, _all_door_ids(session))],
         "dead_letters": session.scalar(select(func.count()).select_from(DeadLetter)) or 0,
+        "unreachable": _unreachable(session, [a.id for a in alerts.list_active(session, now=now)]),
     }
+
+
+def _unreachable(session: Session, alert_ids: list[int]) -> list[dict[str, Any]]:
+    """Shelters the latest check round of an active alert could give no patrol within its time
+    budget: nobody is on the way there, and the desk must know it."""
+    if not alert_ids:
+        return []
+    rows = session.execute(select(Fact.payload).where(Fact.kind == FactKind.ESCALATION_ROUNDS)
+                           .order_by(Fact.seq.desc()).limit(50)).scalars()
+    latest: dict[int, dict[str, Any]] = {}
+    for raw in rows:
+        payload = orjson.loads(raw)
+        if payload.get("alert_id") in alert_ids:
+            latest.setdefault(int(payload["alert_id"]), payload)
+    ids = sorted({sid for p in latest.values() for sid in p.get("unreachable", [])})
+    shelters = {s.id: s for s in session.execute(
+        select(Shelter).where(Shelter.id.in_(ids))).scalars()} if ids else {}
+    return [{"shelter_id": sid, "address": shelters[sid].address if sid in shelters else "",
+             "budget_s": max(p.get("budget_s", 0) for p in latest.values())} for sid in ids]
+
+
+@router.get("/v1/reports/{tracking_id}/progress",
+            summary="A report's timeline and who was reached, by which channel and when")
+def report_progress(tracking_id: str, session: ReadSession,
+                    settings: SettingsDep) -> dict[str, Any]:
+    """What the tracking page and the resident's receipt show: the public timeline of the
+    report, and one line per party of its case, read from the outbox, the ladder and the
+    patrol tasks (roles, channels and times only; nobody's name or contact)."""
+    return reach.progress(session, tracking_id=tracking_id, settings=settings, now=utcnow())
 
 
 @router.get("/v1/owners", summary="Owners and the reports that count against them (operator)")

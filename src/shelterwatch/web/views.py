@@ -32,7 +32,7 @@ from shelterwatch.rules.ranking import STATUS_CLASS, STATUS_TEXT, WalkingModel
 from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.shelters.routing import FootRouter
-from shelterwatch.web import nearest
+from shelterwatch.web import nearest, tracking
 from shelterwatch.web.alert_board import AlertBoard
 
 WEB = files("shelterwatch.web")
@@ -130,6 +130,9 @@ def about(session: ReadSession) -> HTMLResponse:
                    for n, e, c in rows)
     page = Template((WEB / "templates" / "about.html").read_text(encoding="utf-8"))
     return HTMLResponse(page.substitute(total=total, rows=body))
+
+
+router.include_router(tracking.router)
 
 
 def start(app: FastAPI) -> None:

@@ -1,6 +1,17 @@
 /* Words on the resident's page, in Ukrainian and English. */
 "use strict";
 
+/* The word for a count, by the language's own plural rules (Ukrainian has one / few / many):
+ * 1 найближче укриття, 3 найближчі укриття, 5 найближчих укриттів. */
+function plural(lang, n, forms, withNumber) {
+  const rule = new Intl.PluralRules(lang === "uk" ? "uk-UA" : "en-GB").select(n);
+  const word = forms[rule] ?? forms.other ?? forms.many;
+  return withNumber ? `${n} ${word}` : word;
+}
+const SHELTERS_UK = {one: "найближче укриття", few: "найближчі укриття",
+                     many: "найближчих укриттів", other: "найближчого укриття"};
+const SHELTERS_EN = {one: "nearest shelter", other: "nearest shelters"};
+
 const I18N = {
   uk: {
     skip: "Перейти до списку укриттів",
@@ -23,8 +34,8 @@ const I18N = {
     mapKeys: "Клавіатура: стрілки рухають карту, Enter шукає укриття в центрі карти.",
     results: "Куди йти",
     pickPoint: "Оберіть місце на карті або натисніть «Знайти мене».",
-    found: (n) => `Знайдено ${n} найближчих укриттів, найкраще — першим.`,
-    foundOffline: (n) => `Без мережі: ${n} найближчих укриттів з даних на телефоні.`,
+    found: (n) => `${plural("uk", n, SHELTERS_UK, true)}: найкраще — першим.`,
+    foundOffline: (n) => `Без мережі: ${plural("uk", n, SHELTERS_UK, true)} з даних на телефоні.`,
     walk: (s) => `${fmtMinutes(s, "uk")} пішки`,
     metres: (m) => m < 1000 ? `${Math.round(m)} м` : `${(m / 1000).toFixed(1)} км`,
     reachable: "Встигаєте до загрози",
@@ -54,6 +65,23 @@ const I18N = {
     langButton: "EN",
     langButtonLabel: "English",
     stepFreeMark: "без сходів",
+    trackTitle: "Звернення",
+    trackWhere: "Укриття",
+    trackReach: "Кого повідомлено",
+    trackTimeline: "Що відбувалося",
+    trackOffline: "Немає зв'язку з сервером: показано останнє відоме.",
+    backHome: "← Найближче укриття",
+    statusNow: "Стан укриття зараз",
+    caseOpen: (id, meToo) => `Випадок ${id} відкритий: ${plural("uk", meToo + 1, {one: "повідомлення", few: "повідомлення", many: "повідомлень"}, true)} про зачинені двері.`,
+    caseClosed: (id, how) => `Випадок ${id} закрито: ${how}.`,
+    noCase: "Випадок не відкривали (немає тривоги або повідомлення не про зачинені двері).",
+    placeOnly: "Це повідомлення про місце без укриття: його враховано на карті нестачі укриттів; випадку немає.",
+    reachNone: "Нікого не повідомляли: для цього повідомлення це не передбачено.",
+    zoneNote: (zone) => `Час — київський (${zone}).`,
+    resolution: {opened_by_keyholder: "ключник відчинив", found_open: "двері виявилися відчиненими",
+                 forced_open: "двері відчинили рятувальники", false_report: "повідомлення хибне",
+                 alert_ended: "тривога скінчилася"},
+    months: ["січ", "лют", "бер", "квіт", "трав", "черв", "лип", "серп", "вер", "жовт", "лист", "груд"],
   },
   en: {
     skip: "Skip to the shelter list",
@@ -76,8 +104,8 @@ const I18N = {
     mapKeys: "Keyboard: arrow keys move the map, Enter searches at the map's centre.",
     results: "Where to go",
     pickPoint: "Pick a place on the map or press “Locate me”.",
-    found: (n) => `${n} nearest shelters found, best first.`,
-    foundOffline: (n) => `Offline: ${n} nearest shelters from the data on this phone.`,
+    found: (n) => `${plural("en", n, SHELTERS_EN, true)} found, best first.`,
+    foundOffline: (n) => `Offline: ${plural("en", n, SHELTERS_EN, true)} from the data on this phone.`,
     walk: (s) => `${fmtMinutes(s, "en")} walk`,
     metres: (m) => m < 1000 ? `${Math.round(m)} m` : `${(m / 1000).toFixed(1)} km`,
     reachable: "Reachable before the threat",
@@ -107,6 +135,23 @@ const I18N = {
     langButton: "УКР",
     langButtonLabel: "Українська",
     stepFreeMark: "step-free",
+    trackTitle: "Report",
+    trackWhere: "Shelter",
+    trackReach: "Who was reached",
+    trackTimeline: "What happened",
+    trackOffline: "The server cannot be reached: showing the last known state.",
+    backHome: "← Nearest shelter",
+    statusNow: "Shelter status now",
+    caseOpen: (id, meToo) => `Case ${id} is open: ${plural("en", meToo + 1, {one: "report", other: "reports"}, true)} of a locked door.`,
+    caseClosed: (id, how) => `Case ${id} is closed: ${how}.`,
+    noCase: "No case was opened (no alert, or the report is not of a locked door).",
+    placeOnly: "This is a report of a place without a shelter: it counts in the map of places lacking shelter; there is no case.",
+    reachNone: "Nobody was to be told about this report.",
+    zoneNote: (zone) => `Times are Kyiv time (${zone}).`,
+    resolution: {opened_by_keyholder: "the keyholder opened it", found_open: "the door was found open",
+                 forced_open: "rescuers forced the door", false_report: "false report",
+                 alert_ended: "the alert ended"},
+    months: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
   },
 };
 
