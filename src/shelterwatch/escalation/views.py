@@ -91,9 +91,13 @@ def console_state(actor: Operator, session: ReadSession,
                 opened + timedelta(seconds=delay)),
                 "taken_at": chain.format_at(taken[step.value]) if step.value in taken else None}
                 for step, delay in rungs(facts, policy)],
+            # What actually happened on each rung: a ticked rung with nobody registered
+            # reached nobody, and the desk must see that.
+            "reach": reach.of_incident(session, incident, settings=settings, now=now),
         })
     return {
         "now": chain.format_at(now),
+        "zone": settings.timezone,
         "alerts": [{**alerts.public_fields(a), "area_name": _area_name(session, a.area_id)}
                    for a in alerts.list_active(session, now=now)],
         "incidents": board,
