@@ -20,6 +20,7 @@ from shelterwatch.rules import tracking
 from shelterwatch.rules.ranking import STATUS_TEXT
 
 router = APIRouter(include_in_schema=False)
+TEMPLATES = files("shelterwatch.web") / "templates"
 
 
 @router.get("/t/{tracking_id}", response_class=HTMLResponse)
@@ -27,7 +28,7 @@ def tracking_page(tracking_id: str) -> HTMLResponse:
     canonical = tracking.parse(tracking_id) or tracking_id[:32]
     config = {"trackingId": canonical,
               "statusText": {s.value: {"uk": t[0], "en": t[1]} for s, t in STATUS_TEXT.items()}}
-    page = Template((files("shelterwatch.web") / "templates" / "track.html").read_text(encoding="utf-8"))
+    page = Template((TEMPLATES / "track.html").read_text(encoding="utf-8"))
     html = page.substitute(
         tracking_id=escape(canonical, quote=True),
         config=orjson.dumps(config).decode().replace("</", "<\\/"))
