@@ -65,7 +65,8 @@ def alert_entries(session: Session, *, now: datetime,
 def area_parents(session: Session) -> dict[str, str | None]:
     """Each area that holds shelters, with its ancestors: the phone walks this to know whether an
     alert on an oblast or a city covers a shelter in one of its districts."""
-    tree: dict[str, str | None] = {a: p for a, p in session.execute(select(Area.id, Area.parent_id))}
+    rows = session.execute(select(Area.id, Area.parent_id)).all()
+    tree: dict[str, str | None] = {row[0]: row[1] for row in rows}
     parents: dict[str, str | None] = {}
     for area_id in session.execute(select(Shelter.area_id).distinct()).scalars():
         current = area_id
