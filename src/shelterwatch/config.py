@@ -63,7 +63,9 @@ class Settings(BaseSettings):
     routing_engine: str = "osrm"  # or "valhalla"
     # How many nearest shelters (by distance) the ranking chooses from.
     nearest_pool: int = 12
-    tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Empty: no tile server. A public one (tile.openstreetmap.org) forbids heavy use, and a
+    # page that must work during an alert cannot lean on a third party (issue 11).
+    tiles_url: str = ""
 
     # Anonymous write limits
     reports_per_device_per_hour: int = 20

@@ -67,7 +67,35 @@ def _load_assets() -> dict[str, Asset]:
     for entry in static.iterdir():
         if entry.is_file():
             out[entry.name] = _asset(entry, entry.name)
+    districts = _districts_outline()
+    out["districts.geojson"] = Asset(districts, "application/geo+json",
+                                     '"' + hashlib.sha256(districts).hexdigest()[:20] + '"')
     return out
+
+
+def _districts_outline(places: int = 4) -> bytes:
+    """The city's districts as a light GeoJSON: the map's background when no basemap is built.
+
+    Coordinates rounded to about 10 m and repeated points dropped take the bundled OSM export
+    from half a megabyte to a size a phone keeps without noticing.
+    """
+    raw = orjson.loads((files("shelterwatch.data.areas") / "kyiv_districts_osm.geojson")
+                       .read_bytes())
+    features = []
+    for f in raw["features"]:
+        rings = []
+        for ring in f["geometry"]["coordinates"]:
+            out: list[list[float]] = []
+            for lon, lat in ring:
+                point = [round(lon, places), round(lat, places)]
+                if not out or out[-1] != point:
+                    out.append(point)
+            rings.append(out)
+        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": rings},
+                         "properties": {"name": f["properties"].get("name", ""),
+                                        "name_en": f["properties"].get("name:en", "")}})
+    return orjson.dumps({"type": "FeatureCollection", "features": features,
+                         "attribution": "© OpenStreetMap contributors, ODbL 1.0"})
 
 
 ASSETS = _load_assets()
@@ -101,6 +129,7 @@ def _page_config(request: Request) -> str:
     model: WalkingModel = request.app.state.nearest.model
     config = {
         "tilesUrl": settings.tiles_url,
+        "zone": settings.timezone,
         "version": APP_VERSION,
         "walk": {"speed": model.speed_mps, "reducedSpeed": model.reduced_mobility_speed_mps,
                  "detour": model.detour_factor},
