@@ -46,3 +46,20 @@ def test_without_a_basemap_the_districts_outline_is_served_small_and_attributed(
     assert len(body["features"]) == 10
     assert {f["properties"]["name"] for f in body["features"]} >= {"Деснянський район"}
     assert "OpenStreetMap" in body["attribution"] and "ODbL" in body["attribution"]
+
+
+def test_the_api_docs_load_every_file_from_the_app(kyiv_client: TestClient) -> None:
+    html = kyiv_client.get("/docs").text
+    assert "/static/swagger/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+    assert "https://" not in html.split("<body", 1)[0]
+    assert kyiv_client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert kyiv_client.get("/static/swagger/swagger-ui.css").status_code == 200
+
+
+def test_the_page_can_be_installed_with_icons(kyiv_client: TestClient) -> None:
+    manifest = kyiv_client.get("/static/manifest.webmanifest").json()
+    sizes = {i["sizes"] for i in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    for icon in manifest["icons"]:
+        assert kyiv_client.get(icon["src"]).status_code == 200
+    assert 'rel="icon"' in kyiv_client.get("/").text

@@ -18,6 +18,7 @@ from string import Template
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
@@ -63,6 +64,11 @@ def _load_assets() -> dict[str, Asset]:
                 "images/marker-icon-2x.png", "images/marker-shadow.png", "images/layers.png",
                 "images/layers-2x.png"):
         out[f"leaflet/{rel}"] = _asset(base / rel, rel)
+    import swagger_ui_bundle
+
+    swagger = Path(swagger_ui_bundle.swagger_ui_path)
+    for rel in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        out[f"swagger/{rel}"] = _asset(swagger / rel, rel)
     static = WEB / "static"
     for entry in static.iterdir():
         if entry.is_file():
@@ -146,6 +152,15 @@ def home(request: Request) -> HTMLResponse:
     page = Template((WEB / "templates" / "index.html").read_text(encoding="utf-8"))
     html = page.substitute(config=_page_config(request), version=APP_VERSION)
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def docs() -> HTMLResponse:
+    """The API's interactive documentation, every file served by the app itself (offline too)."""
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="shelterwatch API",
+                               swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                               swagger_css_url="/static/swagger/swagger-ui.css",
+                               swagger_favicon_url="/static/icon.svg")
 
 
 @router.get("/about", response_class=HTMLResponse)
