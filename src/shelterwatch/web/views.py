@@ -157,10 +157,12 @@ def home(request: Request) -> HTMLResponse:
 @router.get("/docs", response_class=HTMLResponse)
 def docs() -> HTMLResponse:
     """The API's interactive documentation, every file served by the app itself (offline too)."""
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="shelterwatch API",
+    page = get_swagger_ui_html(openapi_url="/openapi.json", title="shelterwatch API",
                                swagger_js_url="/static/swagger/swagger-ui-bundle.js",
                                swagger_css_url="/static/swagger/swagger-ui.css",
                                swagger_favicon_url="/static/icon.svg")
+    html = bytes(page.body).decode().replace("<html>", '<html lang="en">', 1)
+    return HTMLResponse(html)
 
 
 @router.get("/about", response_class=HTMLResponse)

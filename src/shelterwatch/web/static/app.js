@@ -70,7 +70,8 @@ function applyLanguage() {
   }
   const button = $("lang");
   button.textContent = t("langButton");
-  button.setAttribute("aria-label", t("langButtonLabel"));
+  // The accessible name starts with the visible text, so voice control finds the button.
+  button.setAttribute("aria-label", `${t("langButton")} — ${t("langButtonLabel")}`);
   button.lang = state.lang === "uk" ? "en" : "uk";
   document.title = t("title");
   renderAlert();

@@ -28,7 +28,7 @@ function render() {
   document.documentElement.lang = lang;
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = tr(node.dataset.i18n);
   el("lang").textContent = tr("langButton");
-  el("lang").setAttribute("aria-label", tr("langButtonLabel"));
+  el("lang").setAttribute("aria-label", `${tr("langButton")} — ${tr("langButtonLabel")}`);
   el("lang").lang = lang === "uk" ? "en" : "uk";
   document.title = `${tr("trackTitle")} ${TRACKING_ID}`;
   if (!last) return;
