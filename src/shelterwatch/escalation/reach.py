@@ -57,6 +57,17 @@ def _line(who: str, state: str, at: datetime | None, uk: str, en: str,
             "at": chain.format_at(at) if at else None, "text": {"uk": uk, "en": en}}
 
 
+def _due(who: str, at: datetime, now: datetime, clock: Clock, late: tuple[str, str],
+         soon: tuple[str, str]) -> dict[str, Any]:
+    """A rung not taken yet: "is to be … at 22:30", or, once that time has passed without it,
+    "… was due at 22:30 — not done yet" (the worker may be down: say so, do not pretend)."""
+    t = clock.hm(at)
+    if as_utc(now) - as_utc(at) > timedelta(seconds=5):
+        return _line(who, "overdue", at, f"{late[0]} о {t} — ще не зроблено",
+                     f"{late[1]} at {t} — not done yet")
+    return _line(who, "due", at, f"{soon[0]} о {t}", f"{soon[1]} at {t}")
+
+
 def _deliveries(session: Session, subject: str, step: str) -> list[Delivery]:
     return list(session.execute(select(Delivery).where(Delivery.subject == subject,
                                                        Delivery.step == step)
@@ -141,16 +152,18 @@ def of_incident(session: Session, incident: Incident, *, settings: Settings,
                                  "keyholder", clock)
     elif open_case and Step.NOTIFY_KEYHOLDERS.value in due:
         at = due[Step.NOTIFY_KEYHOLDERS.value]
-        lines.append(_line("keyholder", "due", at, f"Ключника буде повідомлено о {clock.hm(at)}",
-                           f"The keyholder is to be told at {clock.hm(at)}"))
+        lines.append(_due("keyholder", at, now, clock,
+                          ("Ключника мали повідомити", "The keyholder was to be told"),
+                          ("Ключника буде повідомлено", "The keyholder is to be told")))
 
     patrol = _patrol_lines(session, incident, clock)
     if patrol:
         lines += patrol
     elif open_case and Step.DISPATCH_PATROL.value in due:
         at = due[Step.DISPATCH_PATROL.value]
-        lines.append(_line("patrol", "due", at, f"Патруль буде викликано о {clock.hm(at)}",
-                           f"A patrol is to be called at {clock.hm(at)}"))
+        lines.append(_due("patrol", at, now, clock,
+                          ("Патруль мали викликати", "A patrol was to be called"),
+                          ("Патруль буде викликано", "A patrol is to be called")))
 
     if Step.ESCALATE_OPERATOR.value in taken:
         at = taken[Step.ESCALATE_OPERATOR.value]

@@ -203,7 +203,8 @@ async function loadShelterPages() {
 function renderDataAge() {
   if (!state.dataAt) return;
   const time = state.dataAt.toLocaleString(state.lang === "uk" ? "uk-UA" : "en-GB",
-    {hour: "2-digit", minute: "2-digit", day: "numeric", month: "short"});
+    {hour: "2-digit", minute: "2-digit", day: "numeric", month: "short",
+     timeZone: CONFIG.zone || "Europe/Kyiv"});
   const minutes = Math.max(0, (Date.now() - state.dataAt.getTime()) / 60000);
   const text = t("dataAge", time, t("ago", minutes));
   $("data-age").textContent = text;

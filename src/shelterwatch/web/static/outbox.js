@@ -125,8 +125,10 @@ async function followCase(trackingId) {
                       reach: p.reach.map((x) => ({state: x.state, who: x.who, text: x.text}))};
     writeList(RECEIPTS_KEY, readList(RECEIPTS_KEY).map(
       (x) => (x.tracking_id === trackingId ? {...x, progress} : x)));
-    if (progress.status && p.shelter) {
+    if (progress.status && p.shelter && statusOf(p.shelter.id) !== progress.status) {
+      // The phone learns of a new status here first: show it, and rank again with it.
       state.statuses.set(p.shelter.id, progress.status);
+      refreshResults();
     }
     renderReceipts();
   } catch (e) { /* offline: the receipt keeps its last known state */ }
