@@ -40,7 +40,14 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
           port: Annotated[int, typer.Option()] = 8000,
           workers: Annotated[int, typer.Option(help="API worker processes")] = 1) -> None:
     """Serve the API and the pages."""
+    import os
+
     import uvicorn
+
+    # Check-in links name this server unless SHELTERWATCH_PUBLIC_BASE_URL says where the public
+    # reaches it (a proxy, a domain); the setting is read when the app is made, after this.
+    os.environ.setdefault("SHELTERWATCH_PUBLIC_BASE_URL", f"http://{host}:{port}")
+    get_settings.cache_clear()
 
     uvicorn.run("shelterwatch.asgi:app", host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=True)

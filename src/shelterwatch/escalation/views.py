@@ -229,23 +229,33 @@ padding:.8em 1.2em;background:#1a7f37;color:#fff;border:0;border-radius:.4em;wid
 <h1>{title}</h1><p>{text}</p>{form}</html>"""
 
 
+def _where(session: Session, shelter_id: int) -> str:
+    """The keyholder knows the door by its address, not by our number."""
+    shelter = session.get(Shelter, shelter_id)
+    return escape(shelter.address if shelter else f"#{shelter_id}")
+
+
 @router.get("/check-in/{token}", include_in_schema=False)
-def check_in_page(token: str, settings: SettingsDep) -> HTMLResponse:
+def check_in_page(token: str, session: ReadSession, settings: SettingsDep) -> HTMLResponse:
     # A GET only shows the button: mail scanners follow links, and must not record "open".
     grant = links.read_token(settings.secret_key, token, now=utcnow())
     form = (f'<form method="post" action="/check-in/{escape(token)}">'
             '<button type="submit">Відчинено / It is open</button></form>')
+    where = _where(session, grant.shelter_id)
     return HTMLResponse(CHECK_IN_PAGE.format(
-        title="Підтвердіть: укриття відчинене", form=form,
-        text=f"Укриття №{grant.shelter_id}. Натисніть, коли двері відчинені. / "
+        title="Підтвердіть: укриття відчинене / Confirm: the shelter is open", form=form,
+        text=f"<strong>{where}</strong><br>Натисніть, коли двері відчинені. / "
              "Tap when the door is open."))
 
 
 @router.post("/check-in/{token}", include_in_schema=False)
 def check_in(token: str, session: WriteSession, settings: SettingsDep) -> HTMLResponse:
     intake = evidence.check_in_by_link(session, token=token, settings=settings, now=utcnow())
+    where = _where(session, intake.shelter.id)
     session.commit()
     return HTMLResponse(CHECK_IN_PAGE.format(
         title="Дякуємо! / Thank you!", form="",
-        text=f"Записано: укриття №{intake.shelter.id} відчинене ({intake.observation.id}). "
-             "Residents are now sent here."), status_code=201)
+        text=f"Записано: укриття <strong>{where}</strong> відчинене ({intake.observation.id}). "
+             "Мешканців тепер скеровують сюди.<br>Recorded: the shelter at "
+             f"<strong>{where}</strong> is open ({intake.observation.id}). Residents are now "
+             "sent here."), status_code=201)

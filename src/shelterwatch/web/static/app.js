@@ -331,6 +331,7 @@ function renderResults() {
   list.replaceChildren();
   resultLayer.clearLayers();
   if (!state.point) {
+    $("results-title").textContent = t("results");
     $("summary").textContent = t("pickPoint");
     $("nearby-actions").hidden = true;
     $("answer").hidden = true;
@@ -338,6 +339,7 @@ function renderResults() {
     return;
   }
   const n = state.results.length;
+  $("results-title").textContent = n > 1 ? t("alternatives") : t("results");
   $("summary").textContent = state.source === "phone" ? t("foundOffline", n) : t("found", n);
   $("nearby-actions").hidden = false;
   $("from").textContent = fromWords();

@@ -75,7 +75,10 @@ function render() {
     const time = document.createElement("time");
     time.dateTime = e.at;
     time.textContent = localTime(e.at_local);
-    li.append(time, " — ", e.text[lang]);
+    const words = e.event === "incident.resolved" && e.resolution
+      ? tr("caseClosed", (p.incident || p).tracking_id, tr("resolution")[e.resolution] || e.resolution)
+      : e.text[lang];
+    li.append(time, " — ", words);
     list.append(li);
   }
   el("zone-note").textContent = tr("zoneNote", p.zone || "Europe/Kyiv");
