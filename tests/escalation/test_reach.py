@@ -101,3 +101,24 @@ def test_a_no_shelter_nearby_tracking_id_resolves(kyiv_client: TestClient) -> No
     assert kyiv_client.get(f"/t/{tid}").status_code == 200
     missing = kyiv_client.get("/v1/reports/KV-0000-00")
     assert missing.status_code == 404 and "look like" in missing.json()["detail"]
+
+
+def test_entry_refused_during_an_alert_opens_a_case_and_says_so(
+        kyiv_client: TestClient, kyiv_settings: Settings) -> None:
+    url = kyiv_settings.database_url
+    shelter = kyiv_shelter(url, 5)
+    kyiv_client.post("/v1/alerts", json={"area_id": "31", "type": "air_raid"},
+                     headers=bearer(token(url, "operator")))
+    r = kyiv_client.post("/v1/reports", json={"shelter_id": shelter.id, "kind": "refused",
+                                              "device_id": "phone-0042", "lat": shelter.lat,
+                                              "lon": shelter.lon})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["status"] == "refused_reported" and body["incident"]["state"] == "open"
+    assert "entry refused" in body["status_explanation"]["en"]
+    kyiv_client.app.state.follower.catch_up()  # type: ignore[attr-defined]
+    nearest = kyiv_client.get("/v1/nearest", params={"lat": shelter.lat, "lon": shelter.lon})
+    first = nearest.json()["results"][0]
+    assert first["shelter"]["id"] != shelter.id  # ranked down like a locked door
+    services = kyiv_client.get("/open311/v2/services.json").json()
+    assert "shelter_refused" in [s["service_code"] for s in services]

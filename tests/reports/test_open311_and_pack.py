@@ -13,7 +13,7 @@ from tests.reports.helpers import bearer, kyiv_shelter, token
 def test_open311_client_lists_services_in_json_and_xml(kyiv_client: TestClient) -> None:
     codes = [s["service_code"] for s in kyiv_client.get("/open311/v2/services.json").json()]
     assert codes == ["shelter_locked", "shelter_full", "shelter_unfit", "shelter_missing",
-                     "shelter_open", "no_shelter_nearby"]
+                     "shelter_open", "no_shelter_nearby", "shelter_refused"]
     xml = ET.fromstring(kyiv_client.get("/open311/v2/services.xml").content)
     assert xml.tag == "services"
     assert [e.findtext("service_code") for e in xml.findall("service")] == codes

@@ -142,6 +142,7 @@ def test_after_locate_the_top_shelter_its_status_and_go_fill_the_first_screen(
         assert inside_first_screen(page, part), part
     assert card.locator(".badge").inner_text() == "Стан невідомий"  # words, not only colour
     assert card.locator("a.go").get_attribute("href").startswith("geo:")
+    assert card.locator("button.report-refused").inner_text() == "Не пускають"  # still one tap
     assert re.search(r"\d+ хв пішки", card.locator(".walk").inner_text())
     assert page.locator("#from").inner_text() == "Від вашого місця (GPS)."
     assert page.locator("#results li.result").count() == 2  # the alternatives follow

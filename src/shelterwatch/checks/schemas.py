@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-CheckKind = Literal["locked", "open", "full", "unfit", "missing", "forced_open"]
+CheckKind = Literal["locked", "open", "full", "unfit", "missing", "forced_open", "refused"]
 
 
 class CheckIn(BaseModel):

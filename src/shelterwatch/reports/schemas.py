@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-ResidentKind = Literal["locked", "open", "full", "unfit", "missing"]
+ResidentKind = Literal["locked", "open", "full", "unfit", "missing", "refused"]
 
 
 class ReportIn(BaseModel):

@@ -75,7 +75,7 @@ def next_steps(result: Intake) -> dict[str, str]:
               "укриття повідомляють, якщо реєстр його називає. " + FOLLOW[0])
         en = ("There is no alert now, so no case is opened. The report is recorded; the "
               "shelter's owner is told if the registry names one. " + FOLLOW[1])
-    elif result.observation.kind == ObservationKind.LOCKED.value:
+    elif result.observation.kind in (ObservationKind.LOCKED.value, ObservationKind.REFUSED.value):
         uk = ("Повідомлення враховано, але ви надто далеко від укриття, щоб відкрити випадок. "
               + LEAVE[0])
         en = ("Recorded, but you are too far from the shelter to open a case alone. " + LEAVE[1])

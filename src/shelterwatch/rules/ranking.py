@@ -28,6 +28,7 @@ STATUS_CLASS: Mapping[Status, int] = {
     Status.UNKNOWN: 3,
     Status.FULL: 4,
     Status.LOCKED_REPORTED: 5,
+    Status.REFUSED_REPORTED: 5,
     Status.LOCKED_CONFIRMED: 6,
     Status.UNFIT: 7,
     Status.CLOSED: 7,
@@ -43,6 +44,7 @@ STATUS_TEXT: Mapping[Status, tuple[str, str]] = {
     Status.LOCKED_CONFIRMED: ("Зачинено, підтверджено", "Locked, confirmed"),
     Status.UNFIT: ("Непридатне", "Unfit for use"),
     Status.CLOSED: ("Закрите", "Closed"),
+    Status.REFUSED_REPORTED: ("Не пускають, за повідомленням", "Reported: entry refused"),
 }
 
 

@@ -27,6 +27,7 @@ AUTHORITATIVE: frozenset[Role] = frozenset({Role.KEYHOLDER, Role.PATROL, Role.DO
 # sending them one door further.
 PESSIMISM: Sequence[ObservationKind] = (
     ObservationKind.LOCKED,
+    ObservationKind.REFUSED,
     ObservationKind.UNFIT,
     ObservationKind.FULL,
     ObservationKind.MISSING,
@@ -41,6 +42,7 @@ AUTHORITATIVE_STATUS: Mapping[ObservationKind, Status] = {
     ObservationKind.FULL: Status.FULL,
     ObservationKind.UNFIT: Status.UNFIT,
     ObservationKind.MISSING: Status.CLOSED,
+    ObservationKind.REFUSED: Status.REFUSED_REPORTED,
 }
 
 # What the crowd's reports can say. `missing` from residents never closes a shelter (DESIGN §3.4):
@@ -52,6 +54,7 @@ CROWD_STATUS: Mapping[ObservationKind, Status] = {
     ObservationKind.FULL: Status.FULL,
     ObservationKind.UNFIT: Status.UNFIT,
     ObservationKind.MISSING: Status.UNKNOWN,
+    ObservationKind.REFUSED: Status.REFUSED_REPORTED,
 }
 
 STATUS_TEXT: Mapping[Status, tuple[str, str]] = {
@@ -64,6 +67,7 @@ STATUS_TEXT: Mapping[Status, tuple[str, str]] = {
     Status.FORCED_OPEN: ("Відчинено рятувальниками", "Forced open by rescuers"),
     Status.UNFIT: ("Непридатне", "Unfit for use"),
     Status.CLOSED: ("Закрите", "Closed"),
+    Status.REFUSED_REPORTED: ("Не пускають, за повідомленнями", "Reported: entry refused"),
 }
 
 KIND_TEXT: Mapping[ObservationKind, tuple[str, str]] = {
@@ -73,6 +77,7 @@ KIND_TEXT: Mapping[ObservationKind, tuple[str, str]] = {
     ObservationKind.UNFIT: ("непридатне", "unfit"),
     ObservationKind.MISSING: ("укриття немає", "no shelter here"),
     ObservationKind.FORCED_OPEN: ("відчинено примусово", "forced open"),
+    ObservationKind.REFUSED: ("не пускають досередини", "entry refused"),
 }
 
 ROLE_TEXT: Mapping[Role, tuple[str, str]] = {

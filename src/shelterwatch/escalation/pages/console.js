@@ -19,7 +19,8 @@ const WORDS = {
   notify_owner: "Балансоутримувач / Owner",
   open_locked: "Відчинити зачинене / Open locked", check: "Перевірка / Check",
   open: "нове / new", taken: "в дорозі / on the way", done: "виконано / done",
-  cancelled: "скасовано / cancelled", locked: "зачинено / locked", unlocked: "відчинено / unlocked",
+  cancelled: "скасовано / cancelled", locked: "зачинено / locked",
+  refused: "не пускають / entry refused", unlocked: "відчинено / unlocked",
 };
 const word = (code) => WORDS[code] || code;
 // Every time on the board is read on the city's clocks, whatever the desk computer's zone.

@@ -10,8 +10,8 @@
 const CONFIG = JSON.parse(document.getElementById("config").textContent);
 const OUTBOX_KEY = "shelterwatch.outbox";
 const RECEIPTS_KEY = "shelterwatch.receipts";
-const KIND_TO_BUTTON = {locked: "reportLocked", full: "reportFull", unfit: "reportUnfit",
-                        missing: "reportMissing"};
+const KIND_TO_BUTTON = {locked: "reportLocked", refused: "reportRefused", full: "reportFull",
+                        unfit: "reportUnfit", missing: "reportMissing"};
 
 const state = {
   lang: localStorage.getItem("shelterwatch.lang") || "uk",
