@@ -9,7 +9,7 @@ KYIV := src/shelterwatch/data/kyiv
 
 NPM_STAMP := node_modules/.installed-stamp
 
-.PHONY: run test lint bench clean
+.PHONY: run test check lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -39,6 +39,10 @@ test: $(STAMP) $(NPM_STAMP)
 	./scripts/system-deps.sh $(if $(SHELTERWATCH_PG),--postgres,)
 	$(MAKE) lint
 	$(BIN)/pytest -q
+
+# The fast lane: every test but the browser and slow ones, few property examples (< 2 min).
+check: $(STAMP)
+	$(BIN)/pytest -q -m "not browser and not slow" --hypothesis-profile=check
 
 bench: $(STAMP)  # each prints its figures; see the README's "Measured" tables
 	$(BIN)/python bench/import.py

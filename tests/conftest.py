@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy.orm import Session
 
 from shelterwatch import db
@@ -17,6 +18,14 @@ from shelterwatch.config import Settings, get_settings
 from tests.support.databases import Templates
 from tests.support.kyiv import import_kyiv
 from tests.support.server import LiveServer
+
+# Property tests of the pure rules: the full suite tries many cases, `make check` (the fast lane,
+# profile "check") few, so a pure rule's tests take seconds there; no deadline on a shared machine.
+settings.register_profile("default", max_examples=150, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("check", max_examples=15, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("default")
 
 
 def pytest_report_header() -> str:

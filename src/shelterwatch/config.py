@@ -1,14 +1,132 @@
-"""Settings from the environment (prefix SHELTERWATCH_, the database from DATABASE_URL)."""
+"""Settings from the environment (prefix SHELTERWATCH_, the database from DATABASE_URL).
+
+Every setting is a typed field, the small mini-languages too (per-area overrides, channel lists,
+geocode maps): they are parsed and checked once, when the process starts, so a typo refuses to
+start with the setting's name and what was expected, instead of failing later, at an alert, inside
+a transaction that would roll back a door unlock. Nothing parses configuration after start-up.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shelterwatch.vocabulary import Threat
 
 PLACEHOLDER_SECRET = "change-me"
+
+# The notification channels a deployment may switch on; notify.registry.CHANNELS holds their
+# classes under the same names (a test keeps the two lists equal).
+ChannelName = Literal["webhook", "email", "sms", "telegram", "door"]
+CHANNEL_NAMES: tuple[ChannelName, ...] = get_args(ChannelName)
+
+
+class ConfigError(ValueError):
+    """The environment names a setting wrongly; the message is one line naming the variable."""
+
+
+class EscalationOverride(BaseModel):
+    """One area's changes to the escalation ladder (rules.escalation.EscalationPolicy fields)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    keyholder_after_s: NonNegativeFloat | None = None
+    patrol_after_s: NonNegativeFloat | None = None
+    operator_after_s: NonNegativeFloat | None = None
+    owner_after_s: NonNegativeFloat | None = None
+    check_in_grace_s: NonNegativeFloat | None = None
+
+    def changes(self) -> dict[str, float]:
+        """Only the delays this area sets, for dataclasses.replace on the base policy."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class OperatorContact(BaseModel):
+    """One way to reach the operator desk: a channel and its address."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: ChannelName
+    address: str = Field(min_length=1)
+
+
+def _pairs(text: str, sep: str, what: str) -> list[tuple[str, str]]:
+    """Split "a=b,c=d" into stripped pairs at `sep`; a pair lacking either side is refused."""
+    out = []
+    for raw in filter(None, (e.strip() for e in text.split(","))):
+        left, found, right = raw.partition(sep)
+        if not found or not left.strip() or not right.strip():
+            raise ValueError(f"{raw!r} is not {what}")
+        out.append((left.strip(), right.strip()))
+    return out
+
+
+def parse_warning_overrides(text: str) -> dict[str, dict[str, str]]:
+    """ "31:ballistic=90,14:drones=600" → {"31": {"ballistic": "90"}, …}; typed by the field."""
+    out: dict[str, dict[str, str]] = {}
+    for where, seconds in _pairs(text, "=", "area:threat=seconds"):
+        area_id, colon, threat = where.partition(":")
+        if not colon or not area_id.strip() or not threat.strip():
+            raise ValueError(f"{where}={seconds!r} is not area:threat=seconds")
+        out.setdefault(area_id.strip(), {})[threat.strip()] = seconds
+    return out
+
+
+def parse_escalation_overrides(text: str) -> dict[str, dict[str, str]]:
+    """ "31:operator_after_s=120,patrol_after_s=0;14:…" → {"31": {"operator_after_s": "120", …}}."""
+    out: dict[str, dict[str, str]] = {}
+    for chunk in filter(None, (c.strip() for c in text.split(";"))):
+        area_id, colon, pairs = chunk.partition(":")
+        if not colon or not area_id.strip():
+            raise ValueError(f"{chunk!r} lacks 'area:'")
+        values = out.setdefault(area_id.strip(), {})
+        values.update(_pairs(pairs, "=", "name=seconds"))
+    return out
+
+
+def parse_geocodes(text: str) -> dict[tuple[str, str], str]:
+    """ "SAME:006109=31,…" → {("same", "006109"): "31"} (CAP valueName matched without case)."""
+    out: dict[tuple[str, str], str] = {}
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        code, eq, area = entry.rpartition("=")
+        name, colon, value = code.partition(":")
+        if not eq or not colon or not name.strip() or not value.strip() or not area.strip():
+            raise ValueError(f"{entry!r} is not valueName:value=area_id")
+        out[(name.strip().casefold(), value.strip())] = area.strip()
+    return out
+
+
+def _env_name(field: str) -> str:
+    return "DATABASE_URL" if field == "database_url" else f"SHELTERWATCH_{field.upper()}"
+
+
+def describe(exc: ValidationError) -> str:
+    """One line naming each bad variable and what was expected (for `error:` at start-up)."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        loc = [str(x) for x in err["loc"]]
+        name = _env_name(loc[0]) if loc else "settings"
+        where = f" (at {'.'.join(loc[1:])})" if len(loc) > 1 else ""
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = f"unknown setting {loc[-1]!r}"
+            where = f" (area {loc[1]})" if len(loc) > 2 else where
+            expected = ", ".join(EscalationOverride.model_fields)
+            message += f"; expected one of {expected}" if loc[0] == "escalation_overrides" else ""
+        parts.append(f"{name}: {message}{where}")
+    return "; ".join(parts)
 
 
 def default_database_url() -> str:
@@ -43,7 +161,7 @@ class Settings(BaseSettings):
     # Shared secret the ukrainealarm push must send (X-Webhook-Secret); empty = push refused.
     ukrainealarm_webhook_secret: str = ""
     # CAP geocodes naming our areas: "valueName:value=area_id,…" (e.g. "SAME:006109=31").
-    cap_geocodes: str = ""
+    cap_geocodes: Annotated[dict[tuple[str, str], str], NoDecode] = Field(default_factory=dict)
 
     # Warning time in seconds per threat (DESIGN §2); per-area overrides as "area:threat=s,…".
     warning_ballistic_s: int = 120
@@ -52,7 +170,8 @@ class Settings(BaseSettings):
     warning_aviation_s: int = 300
     warning_artillery_s: int = 0
     warning_unknown_s: int = 120
-    warning_overrides: str = ""
+    warning_overrides: Annotated[dict[str, dict[Threat, Annotated[int, Field(ge=0)]]],
+                                 NoDecode] = Field(default_factory=dict)
 
     # Walking (DESIGN §4, issue 5)
     walking_speed_mps: float = 1.3
@@ -60,7 +179,7 @@ class Settings(BaseSettings):
     detour_factor: float = 1.3
     routing_url: str = ""
     routing_timeout_s: float = 0.3
-    routing_engine: str = "osrm"  # or "valhalla"
+    routing_engine: Literal["osrm", "valhalla"] = "osrm"
     # How many nearest shelters (by distance) the ranking chooses from.
     nearest_pool: int = 12
     # Empty: no tile server. A public one (tile.openstreetmap.org) forbids heavy use, and a
@@ -82,7 +201,7 @@ class Settings(BaseSettings):
     telegram_bot_token: str = ""
     sms_gateway_token: str = ""
     webhook_secret: str = ""  # signs webhook bodies; defaults to secret_key
-    notify_channels: str = "webhook,email,sms,telegram,door"
+    notify_channels: Annotated[tuple[ChannelName, ...], NoDecode] = CHANNEL_NAMES
     notify_timeout_s: float = 10.0
     outbox_max_attempts: int = 6
     outbox_backoff_s: float = 5.0  # doubles each attempt
@@ -93,8 +212,10 @@ class Settings(BaseSettings):
     escalation_patrol_after_s: float = 0.0
     escalation_operator_after_s: float = 300.0
     escalation_check_in_grace_s: float = 120.0
-    escalation_overrides: str = ""
-    operator_contacts: str = ""  # the operator desk: "webhook=https://…,email=desk@…"
+    escalation_overrides: Annotated[dict[str, EscalationOverride], NoDecode] = Field(
+        default_factory=dict)
+    # The operator desk: "webhook=https://…,email=desk@…".
+    operator_contacts: Annotated[tuple[OperatorContact, ...], NoDecode] = ()
     worker_tick_s: float = 0.5
     door_stale_after_s: float = 300.0  # a controller silent this long is flagged
     patrol_speed_mps: float = 8.3
@@ -103,13 +224,51 @@ class Settings(BaseSettings):
     # How often the worker lets time pass over statuses (reports fade) and sweeps ended alerts.
     status_refresh_s: float = 30.0
 
+    @field_validator("warning_overrides", mode="before")
+    @classmethod
+    def _warning_overrides(cls, value: Any) -> Any:
+        return parse_warning_overrides(value) if isinstance(value, str) else value
+
+    @field_validator("escalation_overrides", mode="before")
+    @classmethod
+    def _escalation_overrides(cls, value: Any) -> Any:
+        return parse_escalation_overrides(value) if isinstance(value, str) else value
+
+    @field_validator("cap_geocodes", mode="before")
+    @classmethod
+    def _cap_geocodes(cls, value: Any) -> Any:
+        return parse_geocodes(value) if isinstance(value, str) else value
+
+    @field_validator("notify_channels", mode="before")
+    @classmethod
+    def _channel_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(n.strip() for n in value.split(",") if n.strip())
+        return value
+
+    @field_validator("operator_contacts", mode="before")
+    @classmethod
+    def _operator_contacts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple({"channel": c, "address": a}
+                         for c, a in _pairs(value, "=", "channel=address"))
+        return value
+
     def check_secrets(self) -> None:
         """Refuse to run a production deployment on the placeholder secret."""
         if self.environment != "development" and self.secret_key == PLACEHOLDER_SECRET:
             raise ValueError("SHELTERWATCH_SECRET_KEY must be set outside development")
 
 
+def load(**values: Any) -> Settings:
+    """Settings from the environment (and `values`), or ConfigError naming the bad variable."""
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError(describe(exc)) from None
+
+
 @lru_cache
 def get_settings() -> Settings:
     """The process-wide settings; tests clear the cache to override them."""
-    return Settings()
+    return load()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -105,6 +106,55 @@ class Readiness(StrEnum):
     READY = "ready"
     LIMITED = "limited"
     NOT_READY = "not_ready"
+
+
+class Noun(StrEnum):
+    """What a timer, a queued delivery or a recipient is about: the first half of a Subject."""
+
+    ALERT = "alert"
+    INCIDENT = "incident"
+    OBSERVATION = "observation"
+    SHELTER = "shelter"
+    KEYHOLDER = "keyholder"
+    OWNER = "owner"
+    DOOR = "door"
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """A thing named by noun and id, written "incident:17" in timers, delivery keys and recipients.
+
+    The id is a row's number, or a public tracking id ("observation:KV-7F3K-2Q"). Keys may carry
+    more after the subject ("alert:3:shelter:88", "keyholder:4:email"); `head` reads the subject
+    they start with, `parse` accepts the plain form only.
+    """
+
+    noun: Noun
+    id: int | str
+
+    def __str__(self) -> str:
+        return f"{self.noun.value}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Subject:
+        """ "incident:17" → Subject(INCIDENT, 17); ValueError for anything else."""
+        noun, sep, ident = text.partition(":")
+        if not sep or not ident or ":" in ident:
+            raise ValueError(f"{text!r} is not noun:id")
+        return cls(Noun(noun), int(ident) if ident.isdigit() else ident)
+
+    @property
+    def number(self) -> int:
+        """The id of a subject that names a row; ValueError for a tracking id."""
+        if isinstance(self.id, int):
+            return self.id
+        raise ValueError(f"{self} names no row")
+
+    @classmethod
+    def head(cls, key: str) -> Subject:
+        """The subject a longer key starts with: "alert:3:shelter:88" → Subject(ALERT, 3)."""
+        noun, _, rest = key.partition(":")
+        return cls.parse(f"{noun}:{rest.partition(':')[0]}")
 
 
 class FactKind(StrEnum):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from shelterwatch import config
 from shelterwatch.alerts import service
 from shelterwatch.alerts.sources import cap
 from shelterwatch.errors import InvalidInput
@@ -24,7 +25,7 @@ def read(name: str) -> list[cap.CapMessage]:
 
 
 def apply(session: Session, name: str, mapping: str = "") -> list[cap.CapOutcome]:
-    geocodes = cap.parse_geocode_map(mapping)
+    geocodes = config.load(cap_geocodes=mapping).cap_geocodes
     return [cap.apply(session, m, geocode_map=geocodes, actor="test", now=NOW)
             for m in read(name)]
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shelterwatch.rules.warning import ActiveAlert, WarningConfig, parse_overrides, warning_for
+from shelterwatch import config
+from shelterwatch.rules.warning import ActiveAlert, WarningConfig, warning_for
 from shelterwatch.vocabulary import AlertType, Threat
 
 NOW = datetime(2023, 6, 1, 0, 30, tzinfo=UTC)
@@ -39,8 +40,9 @@ def test_most_urgent_alert_wins_when_several_cover_the_place() -> None:
 def test_artillery_gives_no_warning_and_area_override_beats_default() -> None:
     assert warning_for([alert(1, "31", type=AlertType.ARTILLERY)], PODIL, WarningConfig(),
                        NOW).warning_s == 0
-    config = WarningConfig(overrides=parse_overrides("31:ballistic=90"))
-    assert warning_for([alert(1, "31", Threat.BALLISTIC)], PODIL, config, NOW).warning_s == 90
+    overrides = config.load(warning_overrides="31:ballistic=90").warning_overrides
+    rule = WarningConfig(overrides=overrides)
+    assert warning_for([alert(1, "31", Threat.BALLISTIC)], PODIL, rule, NOW).warning_s == 90
 
 
 def test_alert_is_over_at_the_second_it_ended_and_not_on_before_it_started() -> None:
@@ -52,5 +54,5 @@ def test_alert_is_over_at_the_second_it_ended_and_not_on_before_it_started() -> 
 
 
 def test_a_typo_in_the_warning_overrides_is_refused_by_name() -> None:
-    with pytest.raises(ValueError, match="31:balistic=90"):
-        parse_overrides("31:balistic=90")
+    with pytest.raises(config.ConfigError, match="SHELTERWATCH_WARNING_OVERRIDES.*balistic"):
+        config.load(warning_overrides="31:balistic=90")

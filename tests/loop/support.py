@@ -25,7 +25,7 @@ from shelterwatch.worker.runner import Worker
 def worker_settings(settings: Settings, **changes: Any) -> Settings:
     """The test's settings with a quick worker and only the loopback channels."""
     return settings.model_copy(update={"worker_tick_s": 0.05, "follow_interval_s": 0.05,
-                                       "notify_channels": "webhook,email", **changes})
+                                       "notify_channels": ("webhook", "email"), **changes})
 
 
 @contextmanager

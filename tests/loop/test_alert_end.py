@@ -14,8 +14,8 @@ from shelterwatch.areas.models import Area
 from shelterwatch.clock import utcnow
 from shelterwatch.escalation import alert_end
 from shelterwatch.escalation.models import Timer
-from shelterwatch.incidents import intake
 from shelterwatch.incidents.models import Incident
+from shelterwatch.intake import service as intake
 from shelterwatch.patrols import service as patrols
 from shelterwatch.patrols.models import Task
 from shelterwatch.shelters.models import Shelter

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -35,15 +34,15 @@ def test_a_lone_locked_report_fades_and_every_view_follows(kyiv_client: TestClie
     etag = kyiv_client.get("/v1/pack").headers["etag"]
     settings = worker_settings(kyiv_settings)
 
-    with running(settings, clock=lambda: utcnow() + timedelta(minutes=10)):
-        time.sleep(0.3)  # the worker's first tick looks at once
+    with running(settings, clock=lambda: utcnow() + timedelta(minutes=10)) as worker:
+        wait_for(lambda: worker.refresh_passes >= 1, what="the worker let ten minutes pass")
     assert [f for f in facts(url, "status.changed") if f["trigger"] == "refresh"] == []
 
     three_hours_on = lambda: utcnow() + timedelta(hours=3)  # noqa: E731
     with running(settings, clock=three_hours_on):
         wait_for(lambda: status() == "unknown", what="the report faded")
-    with running(settings, clock=three_hours_on):  # again: nothing new to say
-        time.sleep(0.3)
+    with running(settings, clock=three_hours_on) as worker:  # again: nothing new to say
+        wait_for(lambda: worker.refresh_passes >= 1, what="the worker looked again")
     refreshed = [f for f in facts(url, "status.changed") if f["trigger"] == "refresh"]
     assert [(f["shelter_id"], f["previous"], f["status"]) for f in refreshed] == [
         (door.id, "locked_reported", "unknown")]

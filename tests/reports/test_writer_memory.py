@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from shelterwatch import db
 from shelterwatch.cli.main import app as cli
 from shelterwatch.clock import utcnow
-from shelterwatch.incidents import batch_reads, batch_sql, intake
+from shelterwatch.intake import load, sql, write
+from shelterwatch.intake import service as intake
 from shelterwatch.observations import idempotency
 from shelterwatch.reports.limits import ReportLimits
 from shelterwatch.reports.schemas import ReportIn
@@ -118,7 +119,7 @@ def test_a_tracking_id_already_taken_is_never_given_twice(
     body = {"shelter_id": door.id, "kind": "open", "device_id": "phone-0001"}
     first = _report(writer, body)["tracking_id"]
     # the next batch draws the same id first, as a random draw one day will
-    monkeypatch.setattr(batch_reads, "candidates", lambda n, prefix: [str(first)])
+    monkeypatch.setattr(load, "candidates", lambda n, prefix: [str(first)])
     second = _report(writer, {**body, "device_id": "phone-0002"})["tracking_id"]
     assert second != first
     assert kyiv_client.get(f"/v1/reports/{second}").status_code == 200
@@ -134,4 +135,4 @@ def test_on_postgresql_a_duplicate_row_in_the_batchs_single_round_trip_is_an_int
            "reporter": "", "distance_m": None, "reason": "", "at": utcnow(), "alert_id": None,
            "incident_id": None, "routed_to": None, "seq": 1}
     with pytest.raises(IntegrityError):
-        batch_sql.pipelined(session.connection(), [(batch_sql.INSERT_OBSERVATIONS, [row, row])])
+        write.pipelined(session.connection(), [(sql.INSERT_OBSERVATIONS, [row, row])])

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shelterwatch import config
 from shelterwatch.rules.escalation import (
     EscalationPolicy,
     IncidentFacts,
     Step,
     needs_check_in,
-    parse_overrides,
     plan_next_step,
     policy_for,
 )
@@ -65,6 +65,12 @@ def test_keyholder_recording_open_cancels_the_patrol_task_and_stops_the_ladder()
     assert plan.next_at is None
 
 
+def parse_overrides(text: str) -> dict[str, dict[str, float]]:
+    """The overrides as the process has them once its settings are read."""
+    typed = config.load(escalation_overrides=text).escalation_overrides
+    return {area: override.changes() for area, override in typed.items()}
+
+
 def test_a_city_can_shorten_its_operator_escalation():
     overrides = parse_overrides("31:operator_after_s=60; 14:operator_after_s=900,patrol_after_s=30")
     kyiv_district = policy_for(["8000000000", "31"], base=POLICY, overrides=overrides)
@@ -81,7 +87,7 @@ def test_a_nearer_area_override_wins_over_its_city():
 
 @pytest.mark.parametrize("bad", ["operator_after_s=5", "31:nonsense=1", "31:operator_after_s=-1"])
 def test_a_mistyped_override_is_refused(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(config.ConfigError, match="SHELTERWATCH_ESCALATION_OVERRIDES"):
         parse_overrides(bad)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from shelterwatch.rules.rounds import (
@@ -66,7 +66,6 @@ cands = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None)
 @given(cands)
 def test_a_round_visits_each_shelter_once_and_is_no_worse_than_greedy(candidates):
     rnd = plan_round(START, candidates)
@@ -75,7 +74,6 @@ def test_a_round_visits_each_shelter_once_and_is_no_worse_than_greedy(candidates
     assert rnd.cost <= route_cost(START, greedy) + 1e-6
 
 
-@settings(max_examples=40, deadline=None)
 @given(cands, st.integers(1, 3))
 def test_no_shelter_is_given_to_two_units(candidates, n_units):
     units = [UnitStart(u, 50.45 + 0.01 * u, 30.5) for u in range(n_units)]
@@ -96,7 +94,6 @@ def test_no_stop_is_given_beyond_the_budget_and_those_left_are_named():
 
 @given(st.lists(st.tuples(st.floats(50.35, 50.55), st.floats(30.35, 30.75)), max_size=25),
        st.floats(60, 3600))
-@settings(max_examples=40, deadline=None)
 def test_every_stop_is_within_the_budget_and_every_shelter_accounted_for(points, budget):
     units = [UnitStart(1, 50.45, 30.52), UnitStart(2, 50.50, 30.62)]
     cands = [RoundCandidate(i, lat, lon) for i, (lat, lon) in enumerate(points)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from shelterwatch.rules.status import Evidence, derive, plausibility
@@ -114,13 +114,11 @@ def resident_reports(draw: st.DrawFn, reporter: str | None = None) -> list[Evide
                      distance_m=draw(distances)) for i in range(n)]
 
 
-@settings(max_examples=200, deadline=None)
 @given(resident_reports(reporter="one-phone"))
 def test_one_device_alone_never_confirms_locked(reports: list[Evidence]) -> None:
     assert derive(reports, now=NOW).status is not S.LOCKED_CONFIRMED
 
 
-@settings(max_examples=200, deadline=None)
 @given(resident_reports(), st.floats(min_value=0, max_value=11 * 3600),
        st.sampled_from([R.KEYHOLDER, R.PATROL, R.DOOR]))
 def test_authoritative_open_after_residents_locked_is_verified(
@@ -134,7 +132,6 @@ def test_authoritative_open_after_residents_locked_is_verified(
     assert "auth" in result.observation_ids
 
 
-@settings(max_examples=200, deadline=None)
 @given(resident_reports(), st.randoms(use_true_random=False))
 def test_status_depends_only_on_the_facts_and_now(reports: list[Evidence], rnd) -> None:
     shuffled = list(reports)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from shelterwatch.rules.status import Evidence, carried, derive, pertinent
@@ -37,14 +37,12 @@ def evidence(draw: st.DrawFn) -> list[Evidence]:
             for i in range(n)]
 
 
-@settings(max_examples=200, deadline=None)
 @given(evidence())
 def test_status_from_pertinent_evidence_is_the_status_from_all_evidence(
         items: list[Evidence]) -> None:
     assert derive(pertinent(items, now=NOW), now=NOW) == derive(items, now=NOW)
 
 
-@settings(max_examples=150, deadline=None)
 @given(evidence(), evidence())
 def test_a_report_added_to_pertinent_evidence_reads_as_if_added_to_all(
         earlier: list[Evidence], later: list[Evidence]) -> None:
@@ -55,7 +53,6 @@ def test_a_report_added_to_pertinent_evidence_reads_as_if_added_to_all(
             == derive([*earlier, *later], now=NOW))
 
 
-@settings(max_examples=200, deadline=None)
 @given(evidence())
 def test_one_phone_reporting_many_times_is_loaded_once(items: list[Evidence]) -> None:
     kept = pertinent(items, now=NOW)
@@ -65,7 +62,6 @@ def test_one_phone_reporting_many_times_is_loaded_once(items: list[Evidence]) ->
     assert pertinent(kept, now=NOW) == kept
 
 
-@settings(max_examples=200, deadline=None)
 @given(evidence(), evidence(), st.integers(min_value=0, max_value=13 * 60))
 def test_what_a_writer_carries_to_its_next_batch_answers_as_everything_would(
         earlier: list[Evidence], later: list[Evidence], minutes_on: int) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import orjson
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from shelterwatch.rules.ranking import great_circle_m
@@ -46,7 +46,6 @@ def test_nearest_equals_brute_force_on_a_national_size_set() -> None:
         assert np.allclose(got, brute(points, float(lat), float(lon), 12), atol=1e-6)
 
 
-@settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.tuples(st.floats(-85, 85), st.floats(-180, 180)), min_size=1, max_size=60),
     st.tuples(st.floats(-89, 89), st.floats(-180, 180)),

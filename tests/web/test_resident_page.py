@@ -142,10 +142,11 @@ def test_with_the_network_cut_the_page_still_ranks_and_queues_a_report(
 
 def test_the_page_reopens_offline_from_the_phones_copy(page: Any) -> None:
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("navigator.serviceWorker.controller !== null || true")
+    # The worker claims the page once active: from then on it answers the page's requests.
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
     page.reload()
     page.wait_for_selector("body[data-ready='1']")
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
     page.context.set_offline(True)
     page.reload()
     page.wait_for_selector("body[data-ready='1']")

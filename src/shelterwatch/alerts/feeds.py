@@ -17,6 +17,7 @@ from shelterwatch.alerts.models import FeedHealth
 from shelterwatch.clock import as_utc
 from shelterwatch.log import service as log
 from shelterwatch.rules import alert_feed
+from shelterwatch.vocabulary import FactKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ def record_ok(session: Session, *, source: str, now: datetime,
     """The feed answered well at `now`."""
     row = _row(session, source)
     if row.failures:
-        log.append(session, kind="feed.recovered", actor=f"feed:{source}",
+        log.append(session, kind=FactKind.FEED_RECOVERED, actor=f"feed:{source}",
                    payload={"source": source, "after_failures": row.failures}, now=now)
     row.last_attempt_at = as_utc(now)
     row.last_ok_at = as_utc(now)
@@ -67,7 +68,7 @@ def record_failure(session: Session, *, source: str, now: datetime, reason: str)
     """The feed failed at `now` for `reason`; returns how many failures in a row."""
     row = _row(session, source)
     if not row.failures:
-        log.append(session, kind="feed.failed", actor=f"feed:{source}",
+        log.append(session, kind=FactKind.FEED_FAILED, actor=f"feed:{source}",
                    payload={"source": source, "reason": reason[:500]}, now=now)
     row.last_attempt_at = as_utc(now)
     row.last_error = reason[:2000]

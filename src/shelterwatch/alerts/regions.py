@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from shelterwatch.alerts import names
 from shelterwatch.areas.models import Area
 from shelterwatch.log import service as log
-from shelterwatch.vocabulary import AreaLevel
+from shelterwatch.vocabulary import AreaLevel, FactKind
 
 KYIV_CITY = "31"
 
@@ -83,7 +83,7 @@ def load(session: Session, *, now: datetime, actor: str = "system") -> int:
                          level=str(region.level), parent_id=region.parent_id, katottg=None,
                          geometry=None))
         have.add(region.id)
-        facts.append(log.NewFact("area.created", actor, {
+        facts.append(log.NewFact(FactKind.AREA_CREATED, actor, {
             "id": region.id, "name": region.name, "level": str(region.level),
             "parent_id": region.parent_id, "katottg": None}))
     session.flush()

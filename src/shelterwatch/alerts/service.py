@@ -25,7 +25,7 @@ from shelterwatch.config import Settings, get_settings
 from shelterwatch.errors import NotFound
 from shelterwatch.log import service as log
 from shelterwatch.rules import alert_feed, warning
-from shelterwatch.vocabulary import AlertType, Threat
+from shelterwatch.vocabulary import AlertType, FactKind, Threat
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,8 @@ def start(
                   source_ref=source_ref)
     session.add(alert)
     session.flush()
-    log.append(session, kind="alert.started", actor=actor, payload=public_fields(alert), now=now)
+    log.append(session, kind=FactKind.ALERT_STARTED, actor=actor, payload=public_fields(alert),
+               now=now)
     return Transition(alert, changed=True)
 
 
@@ -123,7 +124,8 @@ def end(session: Session, *, alert: Alert, ended_at: datetime, actor: str,
     started = as_utc(alert.started_at)
     alert.ended_at = ended if ended >= started else started
     session.flush()
-    log.append(session, kind="alert.ended", actor=actor, payload=public_fields(alert), now=now)
+    log.append(session, kind=FactKind.ALERT_ENDED, actor=actor, payload=public_fields(alert),
+               now=now)
     return Transition(alert, changed=True)
 
 
@@ -201,7 +203,7 @@ def warning_config(settings: Settings | None = None) -> warning.WarningConfig:
             Threat.UNKNOWN: s.warning_unknown_s,
         },
         artillery_s=s.warning_artillery_s,
-        overrides=warning.parse_overrides(s.warning_overrides),
+        overrides=s.warning_overrides,
     )
 
 

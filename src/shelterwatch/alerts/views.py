@@ -85,9 +85,8 @@ def end_alert(alert_id: int, session: WriteSession, body: AlertEndIn | None = No
 async def upload_cap(request: Request, session: WriteSession, settings: SettingsDep,
                      actor: Actor = Operator) -> dict[str, Any]:
     messages = cap.parse_document(await request.body())
-    mapping = cap.parse_geocode_map(settings.cap_geocodes)
     now = utcnow()
-    outcomes = [cap.apply(session, m, geocode_map=mapping, actor=actor.label, now=now)
+    outcomes = [cap.apply(session, m, geocode_map=settings.cap_geocodes, actor=actor.label, now=now)
                 for m in messages]
     session.commit()
     return {"messages": [vars(o) for o in outcomes]}

@@ -14,6 +14,7 @@ from shelterwatch.areas.locator import AreaLocator
 from shelterwatch.areas.models import Area
 from shelterwatch.errors import NotFound
 from shelterwatch.log import service as log
+from shelterwatch.vocabulary import FactKind
 
 
 def load_bundled(session: Session, *, now: datetime, actor: str = "system") -> dict[str, int]:
@@ -30,12 +31,12 @@ def load_bundled(session: Session, *, now: datetime, actor: str = "system") -> d
             session.add(Area(id=rec.id, **values))
             session.flush()
             counts["created"] += 1
-            kind = "area.created"
+            kind = FactKind.AREA_CREATED
         elif any(getattr(area, k) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(area, k, v)
             counts["updated"] += 1
-            kind = "area.updated"
+            kind = FactKind.AREA_UPDATED
         else:
             counts["unchanged"] += 1
             continue

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from shelterwatch.auth.models import Token
 from shelterwatch.errors import InvalidInput, NotFound, Unauthorized
 from shelterwatch.log import service as log
-from shelterwatch.vocabulary import Role
+from shelterwatch.vocabulary import FactKind, Role
 
 TOKEN_PREFIX = "sw_"
 ISSUABLE = (Role.KEYHOLDER, Role.PATROL, Role.OPERATOR, Role.AUDITOR, Role.DOOR)
@@ -60,7 +60,7 @@ def create(session: Session, *, role: str, name: str, now: datetime, actor: str 
                   shelter_ids=orjson.dumps(sorted(set(shelter_ids))).decode(), created_at=now)
     session.add(token)
     session.flush()
-    log.append(session, kind="token.created", actor=actor, now=now,
+    log.append(session, kind=FactKind.TOKEN_CREATED, actor=actor, now=now,
                payload={"id": token.id, "role": token.role},
                private={"name": token.name, "shelter_ids": sorted(set(shelter_ids))})
     return token, plaintext
@@ -72,7 +72,8 @@ def revoke(session: Session, *, token_id: int, now: datetime, actor: str) -> Non
         raise NotFound(f"token {token_id} does not exist")
     if token.revoked_at is None:
         token.revoked_at = now
-        log.append(session, kind="token.revoked", actor=actor, now=now, payload={"id": token_id})
+        log.append(session, kind=FactKind.TOKEN_REVOKED, actor=actor, now=now,
+                   payload={"id": token_id})
 
 
 def authenticate(session: Session, plaintext: str) -> Actor:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from shelterwatch.auth.service import Actor
 from shelterwatch.checks.schemas import CheckIn
 from shelterwatch.errors import Forbidden
-from shelterwatch.incidents import intake
-from shelterwatch.incidents.intake import Intake
+from shelterwatch.intake import service as intake
+from shelterwatch.intake.core import Intake
 from shelterwatch.observations import service as observations
 from shelterwatch.vocabulary import ObservationKind, Role
 

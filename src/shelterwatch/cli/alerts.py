@@ -39,9 +39,9 @@ def import_cap(path_or_url: str) -> None:
     """Import a CAP 1.2 message or an Atom feed of them from a file or URL."""
     settings = get_settings()
     messages = cap.parse_document(_read(path_or_url))
-    mapping = cap.parse_geocode_map(settings.cap_geocodes)
     with db.transaction(settings.database_url) as session:
-        outcomes = [cap.apply(session, m, geocode_map=mapping, actor="cli", now=utcnow())
+        outcomes = [cap.apply(session, m, geocode_map=settings.cap_geocodes, actor="cli",
+                              now=utcnow())
                     for m in messages]
     for o in outcomes:
         detail = f"alerts {o.alert_ids}" if o.alert_ids else o.reason

@@ -48,6 +48,8 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     # reaches it (a proxy, a domain); the setting is read when the app is made, after this.
     os.environ.setdefault("SHELTERWATCH_PUBLIC_BASE_URL", f"http://{host}:{port}")
     get_settings.cache_clear()
+    # Read and check the settings here, so a typo refuses to start with one line, not a traceback.
+    get_settings().check_secrets()
 
     uvicorn.run("shelterwatch.asgi:app", host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=True)

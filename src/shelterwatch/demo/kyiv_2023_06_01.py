@@ -45,9 +45,11 @@ from shelterwatch.ingest import registry_csv
 from shelterwatch.keyholders import service as keyholders
 from shelterwatch.log import service as log
 from shelterwatch.outbox.models import Delivery
+from shelterwatch.outbox.queue import QueueState
 from shelterwatch.patrols import service as patrols
 from shelterwatch.shelters import importer
 from shelterwatch.shelters.models import Shelter
+from shelterwatch.vocabulary import FactKind
 from shelterwatch.worker.runner import Worker
 
 ALERT_START = datetime(2023, 5, 31, 23, 49, 31, tzinfo=UTC)
@@ -107,9 +109,10 @@ class Night:
     def system_due(self) -> datetime | None:
         """The next moment the worker has work: a timer or a delivery coming due."""
         with db.transaction(self.url) as s:
-            timer = s.scalar(select(func.min(Timer.due_at)).where(Timer.state == "pending"))
+            timer = s.scalar(select(func.min(Timer.due_at))
+                             .where(Timer.state == QueueState.PENDING))
             mail = s.scalar(select(func.min(Delivery.next_attempt_at))
-                            .where(Delivery.state == "pending"))
+                            .where(Delivery.state == QueueState.PENDING))
         due = [clock.as_utc(d) for d in (timer, mail) if d is not None]
         return min(due) if due else None
 
@@ -118,9 +121,9 @@ class Night:
         due = self.system_due()
         with db.transaction(self.url) as s:
             claimed = s.scalar(select(func.count()).select_from(Timer)
-                               .where(Timer.state == "claimed"))
+                               .where(Timer.state == QueueState.CLAIMED))
             sending = s.scalar(select(func.count()).select_from(Delivery)
-                               .where(Delivery.state == "claimed"))
+                               .where(Delivery.state == QueueState.CLAIMED))
             last = log.last_seq(s)
         follower = self.worker.follower
         behind = follower is not None and follower.applied_seq < last
@@ -252,12 +255,13 @@ def replay(*, door_controller: bool, workdir: Path) -> dict[str, Any]:
         db.dispose(url)
 
 
-SYSTEM_EVENTS = {
-    "incident.opened": "incident {tracking_id} opens for shelter {shelter_id}",
-    "incident.resolved": "incident {tracking_id} resolved: {resolution} after {time_to_open_s} s",
-    "escalation.step": "escalation: {step} for incident {tracking_id}",
-    "door.state": "door controller of shelter {shelter_id} reports {state}",
-    "status.changed": "shelter {shelter_id} is now {status}",
+SYSTEM_EVENTS: dict[str, str] = {
+    FactKind.INCIDENT_OPENED: "incident {tracking_id} opens for shelter {shelter_id}",
+    FactKind.INCIDENT_RESOLVED: (
+        "incident {tracking_id} resolved: {resolution} after {time_to_open_s} s"),
+    FactKind.ESCALATION_STEP: "escalation: {step} for incident {tracking_id}",
+    FactKind.DOOR_STATE: "door controller of shelter {shelter_id} reports {state}",
+    FactKind.STATUS_CHANGED: "shelter {shelter_id} is now {status}",
 }
 
 

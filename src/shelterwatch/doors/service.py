@@ -12,12 +12,21 @@ from shelterwatch.clock import as_utc
 from shelterwatch.doors.models import DoorController
 from shelterwatch.errors import InvalidInput
 from shelterwatch.log import service as log
-from shelterwatch.vocabulary import ObservationKind
+from shelterwatch.outbox import service as outbox
+from shelterwatch.vocabulary import FactKind, Noun, ObservationKind, Subject
 
 # What a controller's state means as evidence about the door.
 EVIDENCE = {"unlocked": ObservationKind.OPEN, "open": ObservationKind.OPEN,
             "locked": ObservationKind.LOCKED}
 STATES = frozenset({"unlocked", "open", "locked", "closed"})
+
+
+def unlock_command(shelter_id: int, *, subject: str, step: str, why: str) -> outbox.Outgoing:
+    """The one unlock command a door controller is sent, whoever asks (alert, case, operator)."""
+    return outbox.Outgoing(
+        subject=subject, step=step, recipient=str(Subject(Noun.DOOR, shelter_id)), channel="door",
+        address=str(shelter_id), title=f"unlock: {why}", body="unlock",
+        data={"command": "unlock"})
 
 
 def register(session: Session, *, shelter_id: int, device_id: str, now: datetime,
@@ -31,7 +40,7 @@ def register(session: Session, *, shelter_id: int, device_id: str, now: datetime
     else:
         row.device_id = device_id
     session.flush()
-    log.append(session, kind="door.registered", actor=actor, now=now,
+    log.append(session, kind=FactKind.DOOR_REGISTERED, actor=actor, now=now,
                payload={"shelter_id": shelter_id, "device_id": device_id})
     return row
 
@@ -64,11 +73,11 @@ def record_state(session: Session, *, shelter_id: int, state: str, at: datetime,
     was_silent = row.silent
     row.last_state, row.last_seen_at, row.silent = state, at, False
     if was_silent:
-        log.append(session, kind="door.back", actor=f"door:{shelter_id}", now=now,
+        log.append(session, kind=FactKind.DOOR_BACK, actor=f"door:{shelter_id}", now=now,
                    payload={"shelter_id": shelter_id})
     if not changed:
         return None
-    log.append(session, kind="door.state", actor=f"door:{shelter_id}", now=now,
+    log.append(session, kind=FactKind.DOOR_STATE, actor=f"door:{shelter_id}", now=now,
                payload={"shelter_id": shelter_id, "state": state, "at": at.isoformat()})
     return EVIDENCE.get(state)
 
@@ -84,7 +93,7 @@ def flag_silent(session: Session, *, now: datetime, stale_after_s: float) -> lis
         if seen < cutoff:
             row.silent = True
             flagged.append(row.shelter_id)
-            log.append(session, kind="door.silent", actor="worker", now=now,
+            log.append(session, kind=FactKind.DOOR_SILENT, actor="worker", now=now,
                        payload={"shelter_id": row.shelter_id,
                                 "last_seen_at": seen.isoformat()})
     return flagged

@@ -23,20 +23,21 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from shelterwatch.alerts import service as alerts
 from shelterwatch.alerts.models import Alert
 from shelterwatch.escalation import timers
 from shelterwatch.escalation.models import Timer
-from shelterwatch.incidents import intake
 from shelterwatch.incidents import service as incidents
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log import service as log
 from shelterwatch.outbox import queue
 from shelterwatch.patrols import service as patrols
 from shelterwatch.patrols.models import Task
-from shelterwatch.vocabulary import Resolution, TaskKind
+from shelterwatch.vocabulary import FactKind, Noun, Resolution, Subject, TaskKind
 
 ACTOR = "worker"
-TRIGGERS = frozenset({"alert.ended", "task.created"})  # facts after which a sweep may find work
+# Facts after which a sweep may find work.
+TRIGGERS = frozenset({FactKind.ALERT_ENDED, FactKind.TASK_CREATED})
 
 
 @dataclass
@@ -61,7 +62,7 @@ def close_ended(session: Session, *, now: datetime, actor: str = ACTOR) -> Swept
         .order_by(Incident.id)
     ).scalars().all()
     for incident in open_cases:
-        if intake.active_alert(session, area_id=incident.area_id, now=now) is not None:
+        if alerts.active_for_area(session, incident.area_id, now).under_alert:
             continue  # another alert still covers this door: the case goes on
         incidents.resolve(session, incident=incident, resolution=Resolution.ALERT_ENDED,
                           observation_id=None, actor=actor, now=now)
@@ -89,7 +90,7 @@ def _stop_timers(session: Session) -> int:
         select(Timer.subject).where(Timer.kind.in_((timers.ALERT, timers.ROUNDS)),
                                     Timer.state == queue.PENDING)
     ).scalars().all()
-    ids = {int(s.split(":")[1]) for s in waiting}
+    ids = {Subject.parse(s).number for s in waiting}
     if not ids:
         return 0
     ended = session.execute(
@@ -97,7 +98,7 @@ def _stop_timers(session: Session) -> int:
     if not ended:
         return 0
     done = session.execute(
-        update(Timer).where(Timer.subject.in_([f"alert:{i}" for i in ended]),
+        update(Timer).where(Timer.subject.in_([str(Subject(Noun.ALERT, i)) for i in ended]),
                             Timer.kind.in_((timers.ALERT, timers.ROUNDS)),
                             Timer.state == queue.PENDING)
         .values(state=timers.DONE).execution_options(synchronize_session=False))

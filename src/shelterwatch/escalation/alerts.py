@@ -23,7 +23,15 @@ from shelterwatch.rules import dispatch, rounds
 from shelterwatch.rules.escalation import needs_check_in, unverified_at
 from shelterwatch.rules.status import is_authoritative
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import Obligation, ObservationKind, Role, TaskKind
+from shelterwatch.vocabulary import (
+    FactKind,
+    Noun,
+    Obligation,
+    ObservationKind,
+    Role,
+    Subject,
+    TaskKind,
+)
 
 ACTOR = "worker"
 OPEN_KINDS = (ObservationKind.OPEN.value, ObservationKind.FORCED_OPEN.value)
@@ -62,12 +70,11 @@ def start(session: Session, *, alert: Alert, settings: Settings, now: datetime) 
     started = as_utc(alert.started_at)
     shelters = shelters_in(session, alert.area_id)
     ids = [s.id for s in shelters]
-    subject = f"alert:{alert.id}"
+    subject = str(Subject(Noun.ALERT, alert.id))
     for door in doors.in_shelters(session, ids):
-        outbox.enqueue(session, outbox.Outgoing(
-            subject=subject, step="unlock", recipient=f"door:{door.shelter_id}", channel="door",
-            address=str(door.shelter_id), title=f"unlock: alert {alert.id} started",
-            body="unlock", data={"command": "unlock"}), now=now, actor=ACTOR)
+        outbox.enqueue(session, doors.unlock_command(
+            door.shelter_id, subject=subject, step="unlock", why=f"alert {alert.id} started"),
+            now=now, actor=ACTOR)
     with_keys = keyholders.shelters_with_keyholders(session, ids)
     already_open = opened_since(session, list(with_keys), started)
     asked = 0
@@ -79,10 +86,10 @@ def start(session: Session, *, alert: Alert, settings: Settings, now: datetime) 
             continue
         for person in keyholders.keyholder_addresses(session, shelter.id):
             token = links.make_token(settings.secret_key,
-                                     keyholder_id=int(person.recipient.split(":")[1]),
+                                     keyholder_id=Subject.head(person.recipient).number,
                                      shelter_id=shelter.id, now=now)
             outbox.enqueue(session, outbox.Outgoing(
-                subject=f"{subject}:shelter:{shelter.id}", step="check_in",
+                subject=f"{subject}:{Subject(Noun.SHELTER, shelter.id)}", step="check_in",
                 recipient=person.recipient, channel=person.channel, address=person.address,
                 title=f"Тривога: відчиніть укриття / Alert: open the shelter {shelter.address}",
                 body=(f"Почалася тривога. Відчиніть укриття за адресою {shelter.address} і "
@@ -92,7 +99,7 @@ def start(session: Session, *, alert: Alert, settings: Settings, now: datetime) 
                 data={"alert": alert.id, "shelter_id": shelter.id, "event": "check_in"}),
                 now=now, actor=ACTOR)
         asked += 1
-    log.append(session, kind="escalation.alert_started", actor=ACTOR, now=now,
+    log.append(session, kind=FactKind.ESCALATION_ALERT_STARTED, actor=ACTOR, now=now,
                payload={"alert_id": alert.id, "area_id": alert.area_id, "shelters": len(ids),
                         "check_ins": asked})
     policy = ladder.policy_for_area(session, settings, alert.area_id)
@@ -128,7 +135,7 @@ def plan_rounds(session: Session, *, alert: Alert, settings: Settings, now: date
                                 alert_id=alert.id, unit_id=rnd.unit_id, position=position,
                                 eta_s=stop.arrival_s, now=now, actor=ACTOR)
             made += 1
-    log.append(session, kind="escalation.rounds", actor=ACTOR, now=now,
+    log.append(session, kind=FactKind.ESCALATION_ROUNDS, actor=ACTOR, now=now,
                payload={"alert_id": alert.id, "unverified": len(candidates), "tasks": made,
                         "budget_s": settings.round_budget_s,
                         "unreachable": list(plan.unreachable)})

@@ -17,7 +17,7 @@ from shelterwatch.config import Settings
 from shelterwatch.doors import service as doors
 from shelterwatch.errors import Forbidden
 from shelterwatch.escalation import links
-from shelterwatch.incidents.intake import Intake
+from shelterwatch.intake.core import Intake
 from shelterwatch.keyholders.models import Keyholder, KeyholderShelter
 from shelterwatch.vocabulary import Role
 

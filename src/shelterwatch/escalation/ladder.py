@@ -31,12 +31,11 @@ from shelterwatch.rules.escalation import (
     EscalationPolicy,
     IncidentFacts,
     Step,
-    parse_overrides,
     plan_next_step,
     policy_for,
 )
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import ObservationKind, Resolution, TaskKind
+from shelterwatch.vocabulary import FactKind, Noun, ObservationKind, Resolution, Subject, TaskKind
 
 ACTOR = "worker"
 
@@ -53,7 +52,8 @@ def base_policy(settings: Settings) -> EscalationPolicy:
 def policy_for_area(session: Session, settings: Settings, area_id: str) -> EscalationPolicy:
     """The city's ladder for an area: defaults, then overrides from the widest area down."""
     return policy_for(areas.ancestors_of(session, area_id), base=base_policy(settings),
-                      overrides=parse_overrides(settings.escalation_overrides))
+                      overrides={a: o.changes() for a, o in
+                                 settings.escalation_overrides.items()})
 
 
 def steps_taken(session: Session, incident_id: int) -> frozenset[Step]:
@@ -89,7 +89,7 @@ def _record(session: Session, incident: Incident, step: Step, now: datetime, act
     if step is not Step.CANCEL_PATROL_TASK:
         session.add(StepTaken(incident_id=incident.id, step=step.value, at=now))
         session.flush()
-    log.append(session, kind="escalation.step", actor=actor, now=now,
+    log.append(session, kind=FactKind.ESCALATION_STEP, actor=actor, now=now,
                payload={"incident_id": incident.id, "tracking_id": incident.tracking_id,
                         "shelter_id": incident.shelter_id, "step": step.value, **extra})
 
@@ -124,7 +124,8 @@ def dispatch_now(session: Session, *, incident: Incident, settings: Settings, no
     live = next((t for t in tasks if t.state in (patrols.OPEN, patrols.TAKEN)), None)
     if live is not None:
         return live
-    key = f"incident:{incident.id}:open_locked" + (f":{len(tasks) + 1}" if tasks else "")
+    key = f"{Subject(Noun.INCIDENT, incident.id)}:open_locked"
+    key += f":{len(tasks) + 1}" if tasks else ""
     task = _dispatch(session, incident=incident, shelter=session.get(Shelter, incident.shelter_id),
                      key=key, settings=settings, now=now, actor=actor)
     if Step.DISPATCH_PATROL not in steps_taken(session, incident.id):
@@ -138,13 +139,11 @@ def take_step(session: Session, *, incident: Incident, step: Step, settings: Set
     """Take one rung now, whatever its delay: the worker when due, an operator on demand."""
     shelter = session.get(Shelter, incident.shelter_id)
     where = shelter.address if shelter else f"#{incident.shelter_id}"
-    subject = f"incident:{incident.id}"
+    subject = str(Subject(Noun.INCIDENT, incident.id))
     if step is Step.UNLOCK_DOOR:
-        outbox.enqueue(session, outbox.Outgoing(
-            subject=subject, step=step.value, recipient=f"door:{incident.shelter_id}",
-            channel="door", address=str(incident.shelter_id),
-            title=f"unlock: reported locked ({incident.tracking_id})", body="unlock",
-            data={"command": "unlock"}), now=now, actor=actor)
+        outbox.enqueue(session, doors.unlock_command(
+            incident.shelter_id, subject=subject, step=step.value,
+            why=f"reported locked ({incident.tracking_id})"), now=now, actor=actor)
         _record(session, incident, step, now, actor)
     elif step in (Step.NOTIFY_KEYHOLDERS, Step.NOTIFY_OWNER):
         people = (keyholders.keyholder_addresses(session, incident.shelter_id)
@@ -152,9 +151,9 @@ def take_step(session: Session, *, incident: Incident, step: Step, settings: Set
                   else keyholders.owner_addresses(session, incident.shelter_id))
         for person in people:
             link = None
-            if person.recipient.startswith("keyholder:"):
-                token = links.make_token(settings.secret_key,
-                                         keyholder_id=int(person.recipient.split(":")[1]),
+            who = Subject.head(person.recipient)
+            if who.noun is Noun.KEYHOLDER:
+                token = links.make_token(settings.secret_key, keyholder_id=who.number,
                                          shelter_id=incident.shelter_id, now=now)
                 link = links.url(settings.public_base_url, token)
             title, body = _case_words(session, incident, where)
@@ -171,13 +170,13 @@ def take_step(session: Session, *, incident: Incident, step: Step, settings: Set
         _record(session, incident, step, now, actor, task_id=task.id, unit_id=task.unit_id)
     elif step is Step.ESCALATE_OPERATOR:
         _record(session, incident, step, now, actor)
-        log.append(session, kind="incident.escalated", actor=actor, now=now,
+        log.append(session, kind=FactKind.INCIDENT_ESCALATED, actor=actor, now=now,
                    payload={"id": incident.id, "tracking_id": incident.tracking_id,
                             "shelter_id": incident.shelter_id, "to": "operator"})
-        for n, (channel, address) in enumerate(operator_contacts(settings)):
+        for n, contact in enumerate(settings.operator_contacts):
             outbox.enqueue(session, outbox.Outgoing(
-                subject=subject, step=step.value, recipient=f"operator:{n}:{channel}",
-                channel=channel, address=address,
+                subject=subject, step=step.value, recipient=f"operator:{n}:{contact.channel}",
+                channel=contact.channel, address=contact.address,
                 title=f"Still locked after escalation delay: {where}",
                 body=(f"Case {incident.tracking_id}: the shelter at {where} is still reported "
                       f"locked. Decide on forcing the door."),
@@ -204,12 +203,3 @@ def _case_words(session: Session, incident: Incident, where: str) -> tuple[str, 
             f"{where} locked during the alert. Open it now. "
             f"Case {incident.tracking_id}.")
 
-
-def operator_contacts(settings: Settings) -> list[tuple[str, str]]:
-    """The operator desk's channels from "webhook=https://…,email=desk@…"."""
-    pairs = []
-    for item in filter(None, (p.strip() for p in settings.operator_contacts.split(","))):
-        channel, _, address = item.partition("=")
-        if address:
-            pairs.append((channel.strip(), address.strip()))
-    return pairs

@@ -8,6 +8,7 @@ from sqlalchemy import DateTime, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shelterwatch.db import Base
+from shelterwatch.outbox.queue import QueueState
 
 
 class Timer(Base):
@@ -23,7 +24,7 @@ class Timer(Base):
     subject: Mapped[str] = mapped_column(String(64))  # "incident:17", "alert:5"
     kind: Mapped[str] = mapped_column(String(16))  # "incident", "rounds"
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=QueueState.PENDING.value)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     claim_token: Mapped[str | None] = mapped_column(String(32))
 

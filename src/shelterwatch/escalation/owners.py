@@ -21,6 +21,7 @@ from shelterwatch.keyholders import service as keyholders
 from shelterwatch.keyholders.models import Owner, OwnerShelter
 from shelterwatch.observations.models import Observation
 from shelterwatch.outbox import service as outbox
+from shelterwatch.vocabulary import Noun, Subject
 
 ACTOR = "worker"
 STEP = "notify_owner"
@@ -38,7 +39,7 @@ def route(session: Session, observation: Mapping[str, Any], *, now: datetime,
     shelter_id, kind, ident = int(observation["shelter_id"]), observation["kind"], observation["id"]
     queued = 0
     for person in keyholders.owner_addresses(session, shelter_id):
-        subject = f"observation:{ident}"
+        subject = str(Subject(Noun.OBSERVATION, str(ident)))
         if outbox.find(session, subject=subject, step=STEP, recipient=person.recipient):
             continue
         outbox.enqueue(session, outbox.Outgoing(

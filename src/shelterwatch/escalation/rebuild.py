@@ -39,10 +39,12 @@ from shelterwatch.outbox import queue
 from shelterwatch.patrols.models import Task
 from shelterwatch.rules.escalation import Step, unverified_at
 from shelterwatch.rules.escalation import ladder as rungs
+from shelterwatch.vocabulary import FactKind, Noun, Subject
 
-TASK_FACTS = ("task.created", "task.taken", "task.done", "task.cancelled")
-KINDS = (*TASK_FACTS, "escalation.step", "alert.started", "escalation.alert_started",
-         "escalation.rounds")
+TASK_FACTS = (FactKind.TASK_CREATED, FactKind.TASK_TAKEN, FactKind.TASK_DONE,
+              FactKind.TASK_CANCELLED)
+KINDS = (*TASK_FACTS, FactKind.ESCALATION_STEP, FactKind.ALERT_STARTED,
+         FactKind.ESCALATION_ALERT_STARTED, FactKind.ESCALATION_ROUNDS)
 BATCH = 2000
 
 
@@ -75,13 +77,13 @@ def rebuild(session: Session, *, settings: Settings, now: datetime) -> Rebuilt:
         if fact.kind in TASK_FACTS:
             private = orjson.loads(fact.private) if fact.private else {}
             result.tasks += _apply_task(session, fact.kind, payload, private, at)
-        elif fact.kind == "escalation.step":
+        elif fact.kind == FactKind.ESCALATION_STEP:
             result.steps += _apply_step(session, payload, at)
-        elif fact.kind == "alert.started":
+        elif fact.kind == FactKind.ALERT_STARTED:
             seen.started[int(payload["id"])] = at
-        elif fact.kind == "escalation.alert_started":
+        elif fact.kind == FactKind.ESCALATION_ALERT_STARTED:
             seen.handled.add(int(payload["alert_id"]))
-        elif fact.kind == "escalation.rounds":
+        elif fact.kind == FactKind.ESCALATION_ROUNDS:
             seen.rounds.add(int(payload["alert_id"]))
     session.flush()
     _restart_task_ids(session)
@@ -115,14 +117,14 @@ def _apply_task(session: Session, kind: str, payload: dict[str, Any], private: d
     task.unit_id, task.position = payload.get("unit_id"), int(payload.get("position") or 0)
     task.eta_s = float(eta) if eta is not None else None
     task.state, task.result = payload["state"], payload.get("result")
-    if kind == "task.taken" and task.taken_at is None:
+    if kind == FactKind.TASK_TAKEN and task.taken_at is None:
         task.taken_at = at
-    elif kind == "task.done":
+    elif kind == FactKind.TASK_DONE:
         task.note, task.done_at = private.get("note"), at
-    elif kind == "task.cancelled":
+    elif kind == FactKind.TASK_CANCELLED:
         task.done_at = at
     session.flush()
-    return 1 if kind == "task.created" else 0
+    return 1 if kind == FactKind.TASK_CREATED else 0
 
 
 def _apply_step(session: Session, payload: dict[str, Any], at: datetime) -> int:
@@ -164,7 +166,7 @@ def _alert_timers(session: Session, seen: _Seen, settings: Settings, now: dateti
         if alert is None:
             continue
         ended = alert.ended_at is not None
-        subject = f"alert:{alert_id}"
+        subject = str(Subject(Noun.ALERT, alert_id))
         waiting = not ended and alert_id not in seen.handled
         _timer(session, result, subject=subject, kind=timers.ALERT,
                due_at=started_fact_at if waiting else None, now=now)
@@ -193,5 +195,5 @@ def _incident_timers(session: Session, settings: Settings, now: datetime,
             due = min(left) if left else None
         elif facts.patrol_task_open:
             due = now  # a closed case whose patrol was not yet called off
-        _timer(session, result, subject=f"incident:{incident.id}", kind=timers.INCIDENT,
-               due_at=due, now=now)
+        _timer(session, result, subject=str(Subject(Noun.INCIDENT, incident.id)),
+               kind=timers.INCIDENT, due_at=due, now=now)

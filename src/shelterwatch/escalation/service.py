@@ -22,6 +22,7 @@ from shelterwatch.escalation import ladder, timers
 from shelterwatch.escalation.models import Timer
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log.models import Fact
+from shelterwatch.vocabulary import FactKind, Noun, Subject
 
 logger = logging.getLogger(__name__)
 RETRY_S = 5.0
@@ -32,13 +33,13 @@ def on_facts(session: Session, facts: Sequence[Fact], *, now: datetime) -> int:
     armed = 0
     for fact in facts:
         payload = orjson.loads(fact.payload)
-        if fact.kind == "alert.started":
-            timers.arm(session, subject=f"alert:{payload['id']}", kind=timers.ALERT, due_at=now,
-                       reopen=False)
-        elif fact.kind in ("incident.opened", "incident.resolved"):
+        if fact.kind == FactKind.ALERT_STARTED:
+            timers.arm(session, subject=str(Subject(Noun.ALERT, int(payload["id"]))),
+                       kind=timers.ALERT, due_at=now, reopen=False)
+        elif fact.kind in (FactKind.INCIDENT_OPENED, FactKind.INCIDENT_RESOLVED):
             # Opening starts the ladder; resolving may call off a patrol on its way.
-            timers.arm(session, subject=f"incident:{payload['id']}", kind=timers.INCIDENT,
-                       due_at=now)
+            timers.arm(session, subject=str(Subject(Noun.INCIDENT, int(payload["id"]))),
+                       kind=timers.INCIDENT, due_at=now)
         else:
             continue
         armed += 1
@@ -52,9 +53,9 @@ def sync_open_incidents(session: Session, *, now: datetime) -> int:
     armed = 0
     for incident_id in session.execute(
             select(Incident.id).where(Incident.resolved_at.is_(None))).scalars():
-        if f"incident:{incident_id}" not in have:
-            timers.arm(session, subject=f"incident:{incident_id}", kind=timers.INCIDENT,
-                       due_at=now)
+        subject = str(Subject(Noun.INCIDENT, incident_id))
+        if subject not in have:
+            timers.arm(session, subject=subject, kind=timers.INCIDENT, due_at=now)
             armed += 1
     return armed
 
@@ -62,7 +63,7 @@ def sync_open_incidents(session: Session, *, now: datetime) -> int:
 def handle(session: Session, *, timer: Timer, settings: Settings,
            now: datetime) -> datetime | None:
     """Do what one timer is for; returns when to look at its subject again."""
-    kind, ident = timer.kind, int(timer.subject.split(":")[1])
+    kind, ident = timer.kind, Subject.parse(timer.subject).number
     if kind == timers.INCIDENT:
         incident = session.get(Incident, ident)
         if incident is None:
@@ -111,7 +112,8 @@ def sync_active_alerts(session: Session, *, now: datetime) -> int:
     armed = 0
     for alert_id in session.execute(
             select(Alert.id).where(Alert.ended_at.is_(None))).scalars():
-        if timers.find(session, subject=f"alert:{alert_id}", kind=timers.ALERT) is None:
-            timers.arm(session, subject=f"alert:{alert_id}", kind=timers.ALERT, due_at=now)
+        subject = str(Subject(Noun.ALERT, alert_id))
+        if timers.find(session, subject=subject, kind=timers.ALERT) is None:
+            timers.arm(session, subject=subject, kind=timers.ALERT, due_at=now)
             armed += 1
     return armed

@@ -7,6 +7,7 @@ query, so two workers never run the same timer and a dead worker's claim is take
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,8 +17,18 @@ from shelterwatch.clock import as_utc
 from shelterwatch.escalation.models import Timer
 from shelterwatch.outbox import queue
 
-DONE = "done"
-INCIDENT, ALERT, ROUNDS = "incident", "alert", "rounds"
+DONE = queue.QueueState.DONE
+
+
+class TimerKind(StrEnum):
+    """What a timer wakes the worker for: a case's next rung, an alert's start, its rounds."""
+
+    INCIDENT = "incident"
+    ALERT = "alert"
+    ROUNDS = "rounds"
+
+
+INCIDENT, ALERT, ROUNDS = TimerKind.INCIDENT, TimerKind.ALERT, TimerKind.ROUNDS
 
 
 def find(session: Session, *, subject: str, kind: str) -> Timer | None:

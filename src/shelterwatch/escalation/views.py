@@ -213,10 +213,9 @@ def unlock_door(shelter_id: int, actor: Operator, session: WriteSession) -> dict
     now = utcnow()
     if doors.get(session, shelter_id) is None:
         raise NotFound(f"shelter {shelter_id} has no door controller")
-    row = outbox.enqueue(session, outbox.Outgoing(
-        subject=f"operator:{now.isoformat()}", step="unlock", recipient=f"door:{shelter_id}",
-        channel="door", address=str(shelter_id), title=f"unlock by {actor.label}",
-        body="unlock", data={"command": "unlock"}), now=now, actor=actor.label)
+    row = outbox.enqueue(session, doors.unlock_command(
+        shelter_id, subject=f"operator:{now.isoformat()}", step="unlock", why=f"by {actor.label}"),
+        now=now, actor=actor.label)
     session.commit()
     return {"delivery": row.id, "state": row.state}
 

@@ -20,6 +20,7 @@ from shelterwatch.incidents.models import Incident
 from shelterwatch.log.models import Fact
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.models import Observation, PlaceReport, ShelterStatus
+from shelterwatch.vocabulary import FactKind
 
 BATCH = 2000
 
@@ -55,7 +56,7 @@ def _apply(session: Session, fact: Fact, result: Rebuilt) -> None:
     result.facts += 1
     kind = fact.kind
     at = as_utc(fact.at)
-    if kind == "observation.recorded":
+    if kind == FactKind.OBSERVATION_RECORDED:
         payload = orjson.loads(fact.payload)
         private = orjson.loads(fact.private) if fact.private else {}
         row = observations.restore(session, payload=payload, private=private, at=at,
@@ -63,7 +64,7 @@ def _apply(session: Session, fact: Fact, result: Rebuilt) -> None:
         observations.evaluate(session, shelter_id=row.shelter_id, now=at, seq=fact.seq,
                               actor="rebuild", append=False)
         result.observations += 1
-    elif kind == "status.changed":
+    elif kind == FactKind.STATUS_CHANGED:
         payload = orjson.loads(fact.payload)
         shelter_id = int(payload["shelter_id"])
         if payload.get("trigger") == observations.REFRESH_TRIGGER:
@@ -77,9 +78,9 @@ def _apply(session: Session, fact: Fact, result: Rebuilt) -> None:
     elif kind in incidents.APPLY:
         payload = orjson.loads(fact.payload)
         incidents.APPLY[kind](session, payload, at)
-        if kind == "incident.opened":
+        if kind == FactKind.INCIDENT_OPENED:
             result.incidents += 1
-    elif kind == "place.no_shelter_reported":
+    elif kind == FactKind.PLACE_NO_SHELTER_REPORTED:
         payload = orjson.loads(fact.payload)
         session.add(PlaceReport(id=payload["id"], lat=payload["lat"], lon=payload["lon"], at=at,
                                 seq=fact.seq))

@@ -1,17 +1,18 @@
-"""Opening, joining and resolving locked-door cases. Callers own the transaction.
+"""Locked-door cases: their facts' payloads, reads, resolving, and replaying them from the log.
 
-These are the functions the escalation ladder builds on: `open` starts a case (and the clock on
-time-to-open), `join` adds a report to it, `resolve` ends it with a resolution. Each appends its
-`incident.*` fact, whose payload carries everything needed to rebuild the table from the log.
+A case is opened and joined where observations are decided (`shelterwatch.intake`), with the
+payloads built here; `resolve` ends a case by someone's decision (an operator, an ended alert).
+Each `incident.*` payload carries everything needed to rebuild the table from the log.
+Callers own the transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shelterwatch.clock import as_utc
@@ -20,7 +21,7 @@ from shelterwatch.incidents.models import Incident
 from shelterwatch.log import chain
 from shelterwatch.log import service as log
 from shelterwatch.observations.models import Observation
-from shelterwatch.vocabulary import Resolution
+from shelterwatch.vocabulary import FactKind, Resolution
 
 
 def get_or_raise(session: Session, incident_id: int) -> Incident:
@@ -28,14 +29,6 @@ def get_or_raise(session: Session, incident_id: int) -> Incident:
     if incident is None:
         raise NotFound(f"incident {incident_id} does not exist")
     return incident
-
-
-def open_for(session: Session, shelter_id: int) -> Incident | None:
-    """The shelter's unresolved incident, if any (there is at most one)."""
-    return session.execute(
-        select(Incident).where(Incident.shelter_id == shelter_id, Incident.resolved_at.is_(None))
-        .order_by(Incident.id.desc())
-    ).scalars().first()
 
 
 def list_(session: Session, *, state: str = "open", limit: int = 200) -> Sequence[Incident]:
@@ -63,19 +56,6 @@ def public_fields(incident: Incident) -> dict[str, Any]:
 def _set_observation(session: Session, observation_id: str, incident_id: int) -> None:
     session.execute(update(Observation).where(Observation.id == observation_id)
                     .values(incident_id=incident_id))
-
-
-def open(session: Session, *, shelter_id: int, area_id: str, alert_id: int | None,
-         observation_id: str, actor: str, now: datetime) -> Incident:
-    """Start a case for a locked door; its tracking id is that of the opening report."""
-    if open_for(session, shelter_id) is not None:
-        raise Conflict(f"shelter {shelter_id} already has an open incident")
-    log.lock(session)  # ids follow the log's order, so a rebuild allocates the same ones
-    next_id = (session.execute(select(func.max(Incident.id))).scalar_one() or 0) + 1
-    payload = opened_payload(incident_id=next_id, shelter_id=shelter_id, area_id=area_id,
-                             alert_id=alert_id, observation_id=observation_id)
-    log.append(session, kind="incident.opened", actor=actor, payload=payload, now=now)
-    return apply_opened(session, payload, now)
 
 
 def opened_payload(*, incident_id: int, shelter_id: int, area_id: str, alert_id: int | None,
@@ -114,14 +94,6 @@ def apply_opened(session: Session, payload: Mapping[str, Any], at: datetime) -> 
     return incident
 
 
-def join(session: Session, *, incident: Incident, observation_id: str, kind: str,
-         me_too: bool, actor: str, now: datetime) -> Incident:
-    """Add a report to an open case; `me_too` when it is another `locked` of the same door."""
-    payload = joined_payload(incident, observation_id=observation_id, kind=kind, me_too=me_too)
-    log.append(session, kind="incident.joined", actor=actor, payload=payload, now=now)
-    return apply_joined(session, payload, now)
-
-
 def apply_joined(session: Session, payload: Mapping[str, Any], at: datetime) -> Incident:
     incident = get_or_raise(session, int(payload["id"]))
     incident.me_too = int(payload["me_too_count"])
@@ -138,7 +110,7 @@ def resolve(session: Session, *, incident: Incident, resolution: Resolution,
         raise Conflict(f"incident {incident.tracking_id} is already resolved")
     payload = resolved_payload(incident, resolution=resolution, observation_id=observation_id,
                                now=now)
-    log.append(session, kind="incident.resolved", actor=actor, payload=payload, now=now)
+    log.append(session, kind=FactKind.INCIDENT_RESOLVED, actor=actor, payload=payload, now=now)
     return apply_resolved(session, payload, now)
 
 
@@ -154,5 +126,6 @@ def apply_resolved(session: Session, payload: Mapping[str, Any], at: datetime) -
     return incident
 
 
-APPLY = {"incident.opened": apply_opened, "incident.joined": apply_joined,
-         "incident.resolved": apply_resolved}
+APPLY: dict[str, Callable[[Session, Mapping[str, Any], datetime], Incident]] = {
+    FactKind.INCIDENT_OPENED: apply_opened, FactKind.INCIDENT_JOINED: apply_joined,
+    FactKind.INCIDENT_RESOLVED: apply_resolved}

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from shelterwatch.errors import InvalidInput, NotFound
 from shelterwatch.keyholders.models import Keyholder, KeyholderShelter, Owner, OwnerShelter
 from shelterwatch.log import service as log
+from shelterwatch.vocabulary import FactKind
 
 CHANNELS = ("email", "sms", "telegram", "webhook")
 
@@ -62,7 +63,7 @@ def create_keyholder(session: Session, *, contact: ContactIn, shelter_ids: Seque
     session.flush()
     for sid in sorted(set(shelter_ids)):
         session.add(KeyholderShelter(keyholder_id=row.id, shelter_id=sid))
-    log.append(session, kind="keyholder.created", actor=actor, now=now,
+    log.append(session, kind=FactKind.KEYHOLDER_CREATED, actor=actor, now=now,
                payload={"id": row.id, "shelter_ids": sorted(set(shelter_ids)),
                         "channels": sorted(contact.addresses())},
                private={"name": row.name, **contact.addresses()})
@@ -77,7 +78,7 @@ def create_owner(session: Session, *, contact: ContactIn, shelter_ids: Sequence[
     session.flush()
     for sid in sorted(set(shelter_ids)):
         session.add(OwnerShelter(owner_id=row.id, shelter_id=sid))
-    log.append(session, kind="owner.created", actor=actor, now=now,
+    log.append(session, kind=FactKind.OWNER_CREATED, actor=actor, now=now,
                payload={"id": row.id, "shelter_ids": sorted(set(shelter_ids))},
                private={"name": row.name, **contact.addresses()})
     return row
@@ -91,7 +92,7 @@ def deactivate_keyholder(session: Session, *, keyholder_id: int, now: datetime,
         raise NotFound(f"keyholder {keyholder_id} does not exist")
     if row.active:
         row.active = False
-        log.append(session, kind="keyholder.deactivated", actor=actor, now=now,
+        log.append(session, kind=FactKind.KEYHOLDER_DEACTIVATED, actor=actor, now=now,
                    payload={"id": keyholder_id})
 
 

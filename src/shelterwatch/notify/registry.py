@@ -36,9 +36,7 @@ def load(name: str, settings: Settings) -> Channel:
 
 def load_enabled(settings: Settings, names: Iterable[str] | None = None) -> dict[str, Channel]:
     """Every channel switched on in settings (`SHELTERWATCH_NOTIFY_CHANNELS`), by name."""
-    wanted = names if names is not None else [
-        n.strip() for n in settings.notify_channels.split(",") if n.strip()
-    ]
+    wanted = names if names is not None else settings.notify_channels
     channels: dict[str, Channel] = {}
     for name in wanted:
         try:

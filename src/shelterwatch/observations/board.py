@@ -19,8 +19,9 @@ from shelterwatch import db
 from shelterwatch.log.models import Fact
 from shelterwatch.observations.models import ShelterStatus
 from shelterwatch.observations.service import public_status
+from shelterwatch.vocabulary import FactKind
 
-STATUS_KIND = "status.changed"
+STATUS_KIND = FactKind.STATUS_CHANGED
 
 
 class StatusBoard:

@@ -1,10 +1,11 @@
-"""Recording observations and keeping each shelter's status current. Callers own the transaction.
+"""Observations and each shelter's status as stored: their facts' shapes, reads and re-evaluation.
 
-Every observation appends `observation.recorded`; the reporter's device id, contact, precise
-position and note go into the fact's private part only. After each observation the shelter's status
-is re-derived by the pure rule at the observation's time, and `status.changed` is appended when the
-status or its explanation changed, so the stream, every process's in-memory board and a rebuild all
-learn of it from the log.
+Observations are taken in by `shelterwatch.intake` (the one place they are decided); this module
+holds what that and the other writers share: the `observation.recorded` fact's public and private
+parts (the reporter's device id, contact, precise position and note go into the private part
+only), the public form of a status, and `evaluate`, which re-derives a stored shelter's status when
+time passes (`fading`) or the log is replayed (`rebuild`) and appends `status.changed` when it
+moved. Callers own the transaction.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from shelterwatch.log import service as log
 from shelterwatch.observations.models import Observation, ShelterStatus
 from shelterwatch.rules import status as rules
 from shelterwatch.rules import tracking
-from shelterwatch.vocabulary import ObservationKind, Role, Status
+from shelterwatch.vocabulary import FactKind, ObservationKind, Role, Status
 
 REFRESH_TRIGGER = "refresh"
 
@@ -97,25 +98,6 @@ def recorded_fact(*, tracking_id: str, shelter_id: int, kind: ObservationKind, r
     return payload, {**private, "reporter": reporter, "distance_m": distance_m}
 
 
-def record(session: Session, *, tracking_id: str, shelter_id: int, kind: ObservationKind,
-           role: Role, reporter: str, distance_m: float | None, reason: str,
-           alert_id: int | None, routed_to: str | None, actor: str, now: datetime,
-           private: Mapping[str, Any]) -> Observation:
-    """Store one observation and append `observation.recorded` (private parts kept apart)."""
-    payload, hidden = recorded_fact(tracking_id=tracking_id, shelter_id=shelter_id, kind=kind,
-                                    role=role, reporter=reporter, distance_m=distance_m,
-                                    reason=reason, alert_id=alert_id, routed_to=routed_to,
-                                    private=private)
-    seq = log.append(session, kind="observation.recorded", actor=actor, payload=payload,
-                     private=hidden, now=now)
-    row = Observation(id=tracking_id, shelter_id=shelter_id, kind=kind.value, role=role.value,
-                      reporter=reporter, distance_m=distance_m, reason=reason, at=now,
-                      alert_id=alert_id, routed_to=routed_to, incident_id=None, seq=seq)
-    session.add(row)
-    session.flush()
-    return row
-
-
 def restore(session: Session, *, payload: Mapping[str, Any], private: Mapping[str, Any],
             at: datetime, seq: int) -> Observation:
     """Recreate an observation row from its fact (rebuild)."""
@@ -179,32 +161,12 @@ def evaluate(session: Session, *, shelter_id: int, now: datetime, seq: int | Non
     row.seq = seq or 0
     fact_seq = None
     if changed and append:
-        fact_seq = log.append(session, kind="status.changed", actor=actor, now=now,
+        fact_seq = log.append(session, kind=FactKind.STATUS_CHANGED, actor=actor, now=now,
                               payload={**public_status(row), "previous": previous.value,
                                        "trigger": trigger})
     row.seq = seq if seq is not None else (fact_seq or 0)
     session.flush()
     return Evaluation(row, changed, previous)
-
-
-def refresh(session: Session, *, now: datetime, actor: str = "system",
-            policy: rules.StatusPolicy = rules.DEFAULT_POLICY) -> list[int]:
-    """Let time pass: re-evaluate every shelter with a known status; returns those that changed.
-
-    A report fades as it ages; a process that wants statuses to fade without new evidence (the
-    worker, once a minute) calls this, and each change is a fact like any other.
-    """
-    log.lock(session)  # one writer at a time, so no observation slips in between
-    ids = session.execute(
-        select(ShelterStatus.shelter_id).where(ShelterStatus.status != Status.UNKNOWN.value)
-    ).scalars().all()
-    changed: list[int] = []
-    for shelter_id in ids:
-        result = evaluate(session, shelter_id=shelter_id, now=now, seq=None, actor=actor,
-                          trigger=REFRESH_TRIGGER, policy=policy)
-        if result.changed:
-            changed.append(shelter_id)
-    return changed
 
 
 def public_status(row: StatusView | None, shelter_id: int | None = None) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from shelterwatch.observations.models import Observation, PlaceReport
 from shelterwatch.rules import tracking
 from shelterwatch.rules.ranking import great_circle_m
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import Role
+from shelterwatch.vocabulary import FactKind, Role
 
 NO_SHELTER = "no_shelter_nearby"
 SNAP_M = 150.0  # a request without a shelter id is about the shelter within this distance
@@ -96,7 +96,7 @@ def record_place(session: Session, *, lat: float, lon: float, now: datetime,
     while session.get(PlaceReport, tid) is not None:
         tid = observations.new_tracking_id(session, prefix=tracking_prefix)
     rounded = (round(lat, 3), round(lon, 3))
-    seq = log.append(session, kind="place.no_shelter_reported", actor=Role.RESIDENT.value,
+    seq = log.append(session, kind=FactKind.PLACE_NO_SHELTER_REPORTED, actor=Role.RESIDENT.value,
                      now=now, payload={"id": tid, "lat": rounded[0], "lon": rounded[1]},
                      private={**private, "lat": lat, "lon": lon})
     row = PlaceReport(id=tid, lat=rounded[0], lon=rounded[1], at=now, seq=seq)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_, select, update
@@ -17,8 +18,20 @@ from sqlalchemy.orm import Session
 
 Row = TypeVar("Row")
 
-PENDING = "pending"
-CLAIMED = "claimed"
+
+
+class QueueState(StrEnum):
+    """Where a queued row (delivery or timer) stands: pending → claimed → sent | failed | done."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"  # a delivery went out
+    FAILED = "failed"  # a delivery gave up (dead-lettered)
+    DONE = "done"  # a timer has nothing left to wait for
+
+
+PENDING = QueueState.PENDING
+CLAIMED = QueueState.CLAIMED
 
 
 def claim_due(session: Session, model: type[Row], *, due_column: str, now: datetime,

@@ -22,12 +22,13 @@ from shelterwatch.log import service as log
 from shelterwatch.notify.base import Channel, DeliveryError, Message
 from shelterwatch.outbox import queue
 from shelterwatch.outbox.models import DeadLetter, Delivery
+from shelterwatch.vocabulary import FactKind
 
 logger = logging.getLogger(__name__)
 
 SENDING = "sending"  # committed just before the send: a crash now leaves the outcome unknown
-SENT = "sent"
-FAILED = "failed"
+SENT = queue.QueueState.SENT
+FAILED = queue.QueueState.FAILED
 UNKNOWN_OUTCOME = "the worker stopped while sending; not retried, so it cannot arrive twice"
 
 
@@ -73,7 +74,7 @@ def enqueue(session: Session, outgoing: Outgoing, *, now: datetime, actor: str) 
                     recipient=outgoing.recipient)
         assert held is not None
         return held
-    log.append(session, kind="notification.queued", actor=actor, now=now,
+    log.append(session, kind=FactKind.NOTIFICATION_QUEUED, actor=actor, now=now,
                payload={"delivery": row.id, "subject": row.subject, "step": row.step,
                         "channel": row.channel, "recipient": _role_of(row.recipient)},
                private={"recipient": row.recipient, "address": row.address})
@@ -107,7 +108,7 @@ def _give_up_interrupted(session: Session, *, now: datetime, lease_s: float) -> 
         row.attempts += 1
         session.add(DeadLetter(delivery_id=row.id, channel=row.channel, recipient=row.recipient,
                                attempts=row.attempts, error=UNKNOWN_OUTCOME, at=now))
-        log.append(session, kind="notification.failed", actor="worker", now=now,
+        log.append(session, kind=FactKind.NOTIFICATION_FAILED, actor="worker", now=now,
                    payload={"delivery": row.id, "subject": row.subject, "step": row.step,
                             "channel": row.channel, "attempts": row.attempts},
                    private={"error": UNKNOWN_OUTCOME})
@@ -130,7 +131,7 @@ def mark_sent(session: Session, *, delivery_id: int, claim_token: str, now: date
         return False
     row.state, row.sent_at, row.provider_ref = SENT, now, provider_ref
     row.attempts += 1
-    log.append(session, kind="notification.sent", actor="worker", now=now,
+    log.append(session, kind=FactKind.NOTIFICATION_SENT, actor="worker", now=now,
                payload={"delivery": row.id, "subject": row.subject, "step": row.step,
                         "channel": row.channel, "attempts": row.attempts})
     return True
@@ -157,7 +158,7 @@ def mark_failed(session: Session, *, delivery_id: int, claim_token: str, now: da
     row.state = FAILED
     session.add(DeadLetter(delivery_id=row.id, channel=row.channel, recipient=row.recipient,
                            attempts=row.attempts, error=row.last_error, at=now))
-    log.append(session, kind="notification.failed", actor="worker", now=now,
+    log.append(session, kind=FactKind.NOTIFICATION_FAILED, actor="worker", now=now,
                payload={"delivery": row.id, "subject": row.subject, "step": row.step,
                         "channel": row.channel, "attempts": row.attempts},
                private={"error": row.last_error})

@@ -69,7 +69,7 @@ def area_parents(session: Session) -> dict[str, str | None]:
     tree: dict[str, str | None] = {row[0]: row[1] for row in rows}
     parents: dict[str, str | None] = {}
     for area_id in session.execute(select(Shelter.area_id).distinct()).scalars():
-        current = area_id
+        current: str | None = area_id
         while current is not None and current not in parents:
             parents[current] = tree.get(current)
             current = parents[current]

@@ -13,7 +13,7 @@ from shelterwatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shelterwatch.log import service as log
 from shelterwatch.patrols.models import PatrolUnit, Task
 from shelterwatch.rules import dispatch
-from shelterwatch.vocabulary import ObservationKind, TaskKind
+from shelterwatch.vocabulary import FactKind, ObservationKind, TaskKind
 
 OPEN, TAKEN, DONE, CANCELLED = "open", "taken", "done", "cancelled"
 RESULTS = (ObservationKind.OPEN, ObservationKind.LOCKED, ObservationKind.FORCED_OPEN,
@@ -29,7 +29,7 @@ def create_unit(session: Session, *, name: str, token_id: int | None, now: datet
                       created_at=now)
     session.add(unit)
     session.flush()
-    log.append(session, kind="patrol.created", actor=actor, now=now,
+    log.append(session, kind=FactKind.PATROL_CREATED, actor=actor, now=now,
                payload={"id": unit.id, "name": unit.name})
     return unit
 
@@ -65,7 +65,7 @@ def update_unit(session: Session, *, unit: PatrolUnit, now: datetime, actor: str
         unit.lat, unit.lon, unit.position_at = lat, lon, now
     if available is not None:
         unit.available = available
-    log.append(session, kind="patrol.updated", actor=actor, now=now,
+    log.append(session, kind=FactKind.PATROL_UPDATED, actor=actor, now=now,
                payload={"id": unit.id, "available": unit.available},
                private={"lat": unit.lat, "lon": unit.lon})
     return unit
@@ -107,7 +107,7 @@ def create_task(session: Session, *, key: str, kind: TaskKind, shelter_id: int, 
                 created_at=now)
     session.add(task)
     session.flush()
-    log.append(session, kind="task.created", actor=actor, now=now,
+    log.append(session, kind=FactKind.TASK_CREATED, actor=actor, now=now,
                payload={**public(task), "key": task.key})
     return task
 
@@ -148,7 +148,7 @@ def take(session: Session, *, task: Task, unit: PatrolUnit, now: datetime, actor
     if task.state not in (OPEN, TAKEN) or (task.unit_id not in (None, unit.id)):
         raise Conflict(f"task {task.id} is {task.state} for another unit")
     task.unit_id, task.state, task.taken_at = unit.id, TAKEN, task.taken_at or now
-    log.append(session, kind="task.taken", actor=actor, now=now, payload=public(task))
+    log.append(session, kind=FactKind.TASK_TAKEN, actor=actor, now=now, payload=public(task))
     return task
 
 
@@ -163,7 +163,7 @@ def finish(session: Session, *, task: Task, unit: PatrolUnit, result: Observatio
         raise Forbidden(f"task {task.id} belongs to another unit")
     task.unit_id, task.state, task.result, task.note, task.done_at = (
         unit.id, DONE, result.value, note, now)
-    log.append(session, kind="task.done", actor=actor, now=now, payload=public(task),
+    log.append(session, kind=FactKind.TASK_DONE, actor=actor, now=now, payload=public(task),
                private={"note": note} if note else None)
     return task
 
@@ -180,7 +180,7 @@ def cancel_open_for_incident(session: Session, *, incident_id: int, now: datetim
 def cancel(session: Session, *, task: Task, now: datetime, actor: str) -> Task:
     """Call off one open task (its reason is gone: the door is open, the alert is over)."""
     task.state, task.done_at = CANCELLED, now
-    log.append(session, kind="task.cancelled", actor=actor, now=now, payload=public(task))
+    log.append(session, kind=FactKind.TASK_CANCELLED, actor=actor, now=now, payload=public(task))
     return task
 
 

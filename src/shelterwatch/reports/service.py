@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from shelterwatch.clock import local_iso
 from shelterwatch.errors import NotFound
-from shelterwatch.incidents import intake
 from shelterwatch.incidents import service as incidents
-from shelterwatch.incidents.intake import Intake
+from shelterwatch.intake import service as intake
+from shelterwatch.intake.core import Intake
 from shelterwatch.log import chain
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.models import Observation, PlaceReport
@@ -25,7 +25,7 @@ from shelterwatch.rules import tracking
 from shelterwatch.rules.incidents import Action
 from shelterwatch.rules.status import KIND_TEXT, ROLE_TEXT
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import ObservationKind, Role
+from shelterwatch.vocabulary import FactKind, ObservationKind, Role
 
 # Only what is true whatever the other shelters' statuses: the list beside the receipt shows
 # each one's status in words, and "open" only where it is.
@@ -132,12 +132,12 @@ def timeline(session: Session, *, tracking_id: str, zone: str = "Europe/Kyiv") -
     related = observations.list_for_incident(session, incident.id) if incident else [row]
     events = [_entry(r, row.id) for r in related]
     if incident is not None:
-        events.append({"at": chain.format_at(incident.opened_at), "event": "incident.opened",
+        events.append({"at": chain.format_at(incident.opened_at), "event": FactKind.INCIDENT_OPENED,
                        "text": {"uk": f"відкрито випадок {incident.tracking_id}",
                                 "en": f"case {incident.tracking_id} opened"}})
         if incident.resolved_at is not None:
             events.append({"at": chain.format_at(incident.resolved_at),
-                           "event": "incident.resolved", "resolution": incident.resolution,
+                           "event": FactKind.INCIDENT_RESOLVED, "resolution": incident.resolution,
                            "text": {"uk": f"випадок закрито: {incident.resolution}",
                                     "en": f"case closed: {incident.resolution}"}})
     elif row.routed_to:

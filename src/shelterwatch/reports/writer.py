@@ -30,7 +30,9 @@ from sqlalchemy.orm import Session
 from shelterwatch import db
 from shelterwatch.clock import utcnow
 from shelterwatch.errors import Conflict, ShelterwatchError
-from shelterwatch.incidents import batch, batch_memo
+from shelterwatch.intake import core as intake
+from shelterwatch.intake import service as intake_service
+from shelterwatch.intake.memo import Memo
 from shelterwatch.observations import idempotency
 from shelterwatch.observations.models import IdempotencyKey
 from shelterwatch.reports import service as reports
@@ -66,7 +68,7 @@ class ReportWriter:
         self._cond = threading.Condition()
         self._running = False
         self._conn: Connection | None = None
-        self._memo = batch_memo.Memo()  # what the last batch knew, while no one else has written
+        self._memo = Memo()  # what the last batch knew, while no one else has written
 
     async def submit(self, report: ReportIn, *, key: str | None, address: str | None) -> Any:
         """Queue a report and wait, without holding a thread, until it is committed or refused."""
@@ -179,7 +181,7 @@ class ReportWriter:
                                        "created_at": now})
             return [(REMEMBER, remembered)] if remembered else []
 
-        batch.submit_many(session, items, now=now, tracking_prefix=self.tracking_prefix,
+        intake_service.submit_many(session, items, now=now, tracking_prefix=self.tracking_prefix,
                           memo=self._memo, also=receipts)
         for n, job in enumerate(jobs):
             if job.same_as is not None:  # a retry that arrived in the same batch as its first
@@ -215,9 +217,9 @@ class ReportWriter:
         return first if first is not None else RuntimeError("the report could not be stored")
 
 
-def _item(report: ReportIn) -> batch.Item:
+def _item(report: ReportIn) -> intake.Item:
     fields = reports.intake_fields(report)
-    return batch.Item(**fields)
+    return intake.Item(**fields)
 
 
 _keys = cast(Table, IdempotencyKey.__table__)

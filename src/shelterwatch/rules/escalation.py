@@ -38,26 +38,6 @@ class EscalationPolicy:
 POLICY_FIELDS = frozenset(EscalationPolicy.__dataclass_fields__)
 
 
-def parse_overrides(text: str) -> dict[str, dict[str, float]]:
-    """Parse "31:operator_after_s=120,patrol_after_s=0;14:operator_after_s=600" per area id."""
-    result: dict[str, dict[str, float]] = {}
-    for chunk in filter(None, (c.strip() for c in text.split(";"))):
-        area, sep, pairs = chunk.partition(":")
-        if not sep or not area.strip():
-            raise ValueError(f"escalation override {chunk!r} lacks 'area:'")
-        values = result.setdefault(area.strip(), {})
-        for pair in filter(None, (p.strip() for p in pairs.split(","))):
-            name, eq, raw = pair.partition("=")
-            name = name.strip()
-            if not eq or name not in POLICY_FIELDS:
-                raise ValueError(f"unknown escalation setting {name!r} in {chunk!r}")
-            seconds = float(raw)
-            if seconds < 0:
-                raise ValueError(f"escalation delay {name} must not be negative")
-            values[name] = seconds
-    return result
-
-
 def policy_for(
     area_chain: list[str],
     *,

@@ -65,29 +65,6 @@ class AlertWarning:
         return cls(under_alert=False)
 
 
-def parse_overrides(text: str) -> dict[str, dict[Threat, int]]:
-    """Read "area:threat=seconds,…" (e.g. "31:ballistic=90,14:drones=600") into a mapping.
-
-    Raises ValueError naming the bad entry, so a typo in configuration fails at start-up.
-    """
-    out: dict[str, dict[Threat, int]] = {}
-    for raw in text.split(","):
-        entry = raw.strip()
-        if not entry:
-            continue
-        try:
-            where, seconds = entry.split("=", 1)
-            area_id, threat = where.split(":", 1)
-            value = int(seconds)
-            parsed = Threat(threat.strip())
-        except ValueError as exc:
-            raise ValueError(f"warning override {entry!r} is not area:threat=seconds") from exc
-        if value < 0:
-            raise ValueError(f"warning override {entry!r} has negative seconds")
-        out.setdefault(area_id.strip(), {})[parsed] = value
-    return out
-
-
 def is_active(alert: ActiveAlert, now: datetime) -> bool:
     """Started at or before `now` and not yet ended at `now` (an end is exclusive)."""
     return alert.started_at <= now and (alert.ended_at is None or now < alert.ended_at)

@@ -23,6 +23,7 @@ from shelterwatch.errors import ImportRejected
 from shelterwatch.ingest.records import Rejection, ShelterRecord
 from shelterwatch.log import service as log
 from shelterwatch.shelters.models import Shelter
+from shelterwatch.vocabulary import FactKind
 
 PUBLIC_FIELDS = ("name", "address", "lat", "lon", "area_id", "kind", "capacity", "step_free",
                  "obligation", "facilities", "details")
@@ -152,13 +153,13 @@ def _write(session: Session, placed: list[tuple[ShelterRecord, str]], summary: I
             row = {"id": next_id, "source": summary.source, "source_id": rec.source_id,
                    "fingerprint": fp, "created_at": now, "updated_at": now, **values}
             inserts.append(row)
-            facts.append(log.NewFact("shelter.created", actor,
+            facts.append(log.NewFact(FactKind.SHELTER_CREATED, actor,
                                      public_payload(next_id, summary.source, rec.source_id,
                                                     values), private))
             next_id += 1
         elif known[1] != fp:
             updates.append({"id": known[0], "fingerprint": fp, "updated_at": now, **values})
-            facts.append(log.NewFact("shelter.updated", actor,
+            facts.append(log.NewFact(FactKind.SHELTER_UPDATED, actor,
                                      public_payload(known[0], summary.source, rec.source_id,
                                                     values), private))
         else:

@@ -7,8 +7,8 @@ inside a longitude window with one vectorised comparison, and ranks those by exa
 distance. The window grows until it provably holds the k nearest, so the answer equals a
 brute-force ranking of the whole registry.
 
-The index follows the fact log (`shelter.created` / `shelter.updated` / `shelter.removed`,
-`status.changed`), so an import or a status change made by any process shows in the next answer.
+The index follows the fact log (`FactKind.SHELTER_CREATED`, `SHELTER_UPDATED`, `STATUS_CHANGED`),
+so an import or a status change made by any process shows in the next answer.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import Status
+from shelterwatch.vocabulary import FactKind, Status
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +40,7 @@ MAX_WINDOW_RAD = math.radians(10.0)
 START_WINDOW_RAD = math.radians(0.01)  # about 1.1 km: a city block's worth of shelters
 PUBLIC_KEYS = ("id", "name", "address", "kind", "capacity", "step_free", "obligation",
                "facilities", "area_id", "source")
-STATUS_KINDS = ("status.changed",)
-REMOVED_KINDS = ("shelter.removed", "shelter.deleted")
+STATUS_KINDS = (FactKind.STATUS_CHANGED,)
 _STATUS_VALUES = frozenset(s.value for s in Status)
 
 
@@ -210,7 +209,6 @@ class ShelterIndex:
     def apply(self, facts: Sequence[Fact]) -> None:
         """Take in a batch of new facts from the log (the LogFollower calls this)."""
         changed: list[IndexedShelter] = []
-        removed: list[int] = []
         for fact in facts:
             kind = fact.kind
             if kind in STATUS_KINDS:
@@ -219,13 +217,10 @@ class ShelterIndex:
                     self.set_status(int(payload["shelter_id"]), payload["status"])
                 except (KeyError, ValueError):
                     logger.warning("status fact %s has no usable status", fact.seq)
-            elif kind in ("shelter.created", "shelter.updated"):
+            elif kind in (FactKind.SHELTER_CREATED, FactKind.SHELTER_UPDATED):
                 changed.append(IndexedShelter.from_public(orjson.loads(fact.payload)))
-            elif kind in REMOVED_KINDS:
-                payload = orjson.loads(fact.payload)
-                removed.append(int(payload.get("id", payload.get("shelter_id", 0))))
-        if changed or removed:
-            self.upsert(changed, removed)
+        if changed:
+            self.upsert(changed)
 
 
 def _statuses_from_log(session: Session, up_to_seq: int) -> dict[int, str]:

@@ -21,7 +21,9 @@ from shelterwatch.areas.models import Area
 from shelterwatch.clock import as_utc
 from shelterwatch.log.models import Fact
 from shelterwatch.rules import warning
-from shelterwatch.vocabulary import AlertType, Threat
+from shelterwatch.vocabulary import AlertType, FactKind, Threat
+
+AREA_KINDS = frozenset({FactKind.AREA_CREATED, FactKind.AREA_UPDATED})
 
 
 def _alert_from_payload(payload: dict[str, Any]) -> warning.ActiveAlert:
@@ -82,16 +84,16 @@ class AlertBoard:
     def apply(self, facts: Sequence[Fact]) -> None:
         """Take in new facts (a LogFollower subscriber)."""
         for fact in facts:
-            if fact.kind == "alert.started":
+            if fact.kind == FactKind.ALERT_STARTED:
                 alert = _alert_from_payload(orjson.loads(fact.payload))
                 with self._lock:
                     self._active = {**self._active, alert.id: alert}
-            elif fact.kind == "alert.ended":
+            elif fact.kind == FactKind.ALERT_ENDED:
                 payload = orjson.loads(fact.payload)
                 with self._lock:
                     self._active = {k: v for k, v in self._active.items()
                                     if k != int(payload["id"])}
-            elif fact.kind.startswith("area.") and "id" in (p := orjson.loads(fact.payload)):
+            elif fact.kind in AREA_KINDS and "id" in (p := orjson.loads(fact.payload)):
                 with self._lock:
                     self._parents[str(p["id"])] = p.get("parent_id")
                     self._chains = {}

@@ -30,6 +30,7 @@ from shelterwatch.log.models import Fact
 from shelterwatch.notify import registry
 from shelterwatch.observations import fading
 from shelterwatch.outbox import service as outbox
+from shelterwatch.vocabulary import FactKind
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class Worker:
         self.clock = clock
         self.stop_event = threading.Event()
         self.wake = threading.Event()
+        # Completed passes of letting time pass over statuses: how a watcher knows one happened.
+        self.refresh_passes = 0
         self.channels = registry.load_enabled(settings)
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None
@@ -86,7 +89,7 @@ class Worker:
             now = self.clock()
             armed = escalation.on_facts(session, facts, now=now)
             queued = sum(owners.route(session, orjson.loads(f.payload), now=now)
-                         for f in facts if f.kind == "observation.recorded")
+                         for f in facts if f.kind == FactKind.OBSERVATION_RECORDED)
         if any(f.kind in alert_end.TRIGGERS for f in facts):
             self.sweep_ended_alerts()
         if armed or queued:
@@ -134,6 +137,7 @@ class Worker:
                 if tick - last_refresh >= self.settings.status_refresh_s:
                     last_refresh = tick
                     self.let_time_pass()
+                    self.refresh_passes += 1
                     if self.sweep_ended_alerts():
                         self.wake.set()
                 if tick - last_door_check > min(10.0, self.settings.door_stale_after_s / 3):

@@ -183,19 +183,6 @@ def type_and_threat(info: CapInfo) -> tuple[AlertType, Threat]:
     return kind, threat
 
 
-def parse_geocode_map(text: str) -> dict[tuple[str, str], str]:
-    """Settings "valueName:value=area_id,…" as a lookup."""
-    out: dict[tuple[str, str], str] = {}
-    for entry in filter(None, (e.strip() for e in text.split(","))):
-        try:
-            code, area = entry.rsplit("=", 1)
-            name, value = code.split(":", 1)
-        except ValueError as exc:
-            raise ValueError(f"CAP geocode mapping {entry!r} is not name:value=area") from exc
-        out[(name.strip().casefold(), value.strip())] = area.strip()
-    return out
-
-
 def areas_for(session: Session, info: CapInfo, geocode_map: dict[tuple[str, str], str]) -> \
         list[str]:
     """Our areas this CAP info speaks for: geocodes first, then geometry."""

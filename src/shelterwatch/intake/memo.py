@@ -9,34 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from shelterwatch.clock import as_utc
+from shelterwatch.intake.core import Batch, Place, Span
 from shelterwatch.rules import status as status_rules
-
-if TYPE_CHECKING:
-    from shelterwatch.incidents.batch import _State
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """A shelter as the batch needs it: where it is and in which area."""
-
-    id: int
-    lat: float
-    lon: float
-    area_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """An alert over an area, from its start to its end (None while it lasts)."""
-
-    id: int
-    area_id: str
-    started_at: datetime
-    ended_at: datetime | None
-
 
 MEMO_LIMIT = 50_000  # shelters a writer remembers between batches before it starts afresh
 
@@ -60,7 +36,7 @@ class Memo:
     no_case: set[int] = field(default_factory=set)  # shelters without an open incident
     alerts: list[Span] | None = None  # alerts not over at `now`
     ancestors: dict[str, list[str]] = field(default_factory=dict)
-    staged: tuple[int, datetime, _State] | None = None
+    staged: tuple[int, datetime, Batch] | None = None
 
     def forget(self) -> None:
         self.seq = self.now = self.staged = None

@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import delete, insert, select
 
 from shelterwatch.clock import utcnow
-from shelterwatch.incidents import batch_reads
+from shelterwatch.intake import load
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.models import Observation
 from shelterwatch.rules import status as status_rules
@@ -43,7 +43,7 @@ def test_a_burst_of_repeated_reports_loads_only_what_decides_each_doors_status(s
         if rows:
             session.execute(insert(Observation), rows)
         session.flush()
-        loaded = batch_reads.evidence(session.connection(), [1, 2, 3], now)
+        loaded = load.evidence(session.connection(), [1, 2, 3], now)
         for shelter_id in (1, 2, 3):
             stored = [observations.to_evidence(o) for o in session.execute(
                 select(Observation).where(Observation.shelter_id == shelter_id)).scalars()]

@@ -1,15 +1,13 @@
-"""The statements a batch of reports runs, built once, and PostgreSQL's one-round-trip send.
+"""The statements a batch of observations runs, built once.
 
 Each batch only binds values into these, so no statement is constructed or keyed per report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import (
-    Connection,
     Table,
     and_,
     bindparam,
@@ -21,7 +19,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError
 
 from shelterwatch.alerts.models import Alert
 from shelterwatch.incidents.models import Incident
@@ -46,6 +43,7 @@ _a, _i, _h = _table(Alert).c, _table(Incident).c, _table(LogHead).c
 # retries each report alone, with fresh ids.
 HEAD = select(_h.seq, _h.hash, select(func.count()).select_from(OBSERVATIONS).where(
     _o.id.in_(bindparam("ids", expanding=True))).scalar_subquery().label("taken"),
+    select(func.coalesce(func.max(_i.id), 0)).scalar_subquery().label("last_incident"),
 ).where(_h.id == log.HEAD_ID).with_for_update()
 SHELTERS = select(_sh.id, _sh.lat, _sh.lon, _sh.area_id).where(
     _sh.id.in_(bindparam("ids", expanding=True)))
@@ -83,30 +81,3 @@ UPDATE_STATUS = update(STATUSES).where(_s.shelter_id == bindparam("b_shelter_id"
     {c.name: bindparam(f"b_{c.name}") for c in STATUSES.c if c.name != "shelter_id"})
 
 
-_SQL: dict[tuple[int, str], tuple[str, dict[str, Any]]] = {}
-
-
-def pipelined(conn: Connection, writes: Sequence[tuple[Any, list[dict[str, Any]]]]) -> None:
-    """PostgreSQL: every row of the batch in one round trip, not one per statement.
-
-    psycopg's pipeline sends each statement without waiting for the one before to be answered;
-    the server still runs them in order, in this transaction, and the first error stops the rest
-    and is raised here, as SQLAlchemy would have raised it (so a duplicate key is still an
-    IntegrityError to the writer).
-    """
-    raw: Any = conn.connection.driver_connection
-    sent: list[tuple[str, list[dict[str, Any]]]] = []
-    for statement, rows in writes:
-        if rows:
-            key = (id(statement), ",".join(rows[0]))
-            if key not in _SQL:
-                compiled = statement.compile(dialect=conn.dialect, column_keys=list(rows[0]))
-                _SQL[key] = (str(compiled), dict(compiled.params))
-            sql, defaults = _SQL[key]
-            sent.append((sql, [{**defaults, **row} for row in rows]))
-    try:
-        with raw.pipeline(), raw.cursor() as cursor:
-            for sql, params in sent:
-                cursor.executemany(sql, params)
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error) from exc

@@ -19,9 +19,10 @@ from shelterwatch.cli.main import app as cli
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.errors import InvalidInput
-from shelterwatch.incidents import batch
-from shelterwatch.incidents.intake import Intake
 from shelterwatch.incidents.models import Incident
+from shelterwatch.intake import core
+from shelterwatch.intake import service as intake
+from shelterwatch.intake.core import Intake
 from shelterwatch.vocabulary import ObservationKind, Role
 from tests.reports.helpers import bearer, kyiv_shelter, token
 from tests.reports.test_rebuild import _tables
@@ -29,8 +30,8 @@ from tests.support.server import LiveServer
 
 
 def _resident(shelter_id: int, device: str, kind: ObservationKind = ObservationKind.LOCKED,
-              lat: float | None = None, lon: float | None = None) -> batch.Item:
-    return batch.Item(shelter_id=shelter_id, kind=kind, role=Role.RESIDENT, reporter=device,
+              lat: float | None = None, lon: float | None = None) -> core.Item:
+    return core.Item(shelter_id=shelter_id, kind=kind, role=Role.RESIDENT, reporter=device,
                       actor="resident", lat=lat, lon=lon, private={"device_id": device})
 
 
@@ -43,11 +44,11 @@ def test_one_batch_opens_one_case_counts_me_too_and_keeps_a_bad_report_to_itself
     assert r.status_code == 201, r.text
     items = [_resident(door.id, f"d:{n}", lat=door.lat, lon=door.lon) for n in range(3)]
     items.insert(1, _resident(99_999_999, "d:lost"))  # no such shelter
-    items.append(batch.Item(shelter_id=door.id, kind=ObservationKind.OPEN, role=Role.PATROL,
+    items.append(core.Item(shelter_id=door.id, kind=ObservationKind.OPEN, role=Role.PATROL,
                             reporter="patrol-7", actor="patrol-7"))
     items.append(_resident(other.id, "d:9", kind=ObservationKind.OPEN))
     with db.transaction(url) as session:
-        results = batch.submit_many(session, items, now=utcnow(), tracking_prefix="KV")
+        results = intake.submit_many(session, items, now=utcnow(), tracking_prefix="KV")
 
     assert isinstance(results[1], InvalidInput) and "99999999" in results[1].detail
     done = [r for r in results if isinstance(r, Intake)]

@@ -1,4 +1,4 @@
-"""The reads of a report batch: one query per table for the whole batch, as plain rows."""
+"""What a batch of observations needs to be decided: one query per table, as plain rows."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from shelterwatch.areas.models import Area
 from shelterwatch.clock import as_utc
-from shelterwatch.incidents.batch_memo import Place, Span
-from shelterwatch.incidents.batch_sql import (
+from shelterwatch.incidents.models import Incident
+from shelterwatch.intake.core import Place, Span
+from shelterwatch.intake.sql import (
     EVIDENCE,
     KINDS,
     NOT_OVER,
@@ -22,7 +23,6 @@ from shelterwatch.incidents.batch_sql import (
     STATUS_NOW,
     TAKEN,
 )
-from shelterwatch.incidents.models import Incident
 from shelterwatch.rules import status as status_rules
 from shelterwatch.rules import tracking
 
@@ -61,7 +61,7 @@ def not_over(conn: Connection, now: datetime) -> list[Span]:
 
 
 def on_at(spans: Sequence[Span], now: datetime) -> list[Span]:
-    """The alerts on at `now`, oldest first (as `intake.active_alert` orders them)."""
+    """The alerts on at `now`, oldest first ."""
     at = as_utc(now)
     return sorted((a for a in spans if a.started_at <= at
                    and (a.ended_at is None or a.ended_at > at)),
@@ -77,7 +77,7 @@ def open_incidents(session: Session, ids: Sequence[int]) -> dict[int, Incident]:
         return {}
     rows = session.execute(select(Incident).where(Incident.id.in_(found))
                            .order_by(Incident.id)).scalars()
-    return {i.shelter_id: i for i in rows}  # the newest wins, as in `incidents.open_for`
+    return {i.shelter_id: i for i in rows}  # the newest wins (there is at most one)
 
 
 def evidence(conn: Connection, ids: Sequence[int],

@@ -1,0 +1,1 @@
+"""One intake for every observation: decided in `core`, read by `load`, stored by `write`."""

@@ -1,0 +1,92 @@
+"""Taking in observations: `submit` one (a check, a door state, a check-in link, Open311),
+`submit_many` a batch (the reports' group-commit writer). Both decide through `intake.core`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from shelterwatch.errors import InvalidInput, ShelterwatchError
+from shelterwatch.intake import core, load, write
+from shelterwatch.intake.core import Batch
+from shelterwatch.intake.memo import Memo
+from shelterwatch.intake.sql import HEAD
+from shelterwatch.log import service as log
+from shelterwatch.vocabulary import ObservationKind, Role
+
+
+def submit(session: Session, *, shelter_id: int, kind: ObservationKind, role: Role,
+           reporter: str, actor: str, now: datetime, tracking_prefix: str,
+           lat: float | None = None, lon: float | None = None, reason: str = "",
+           private: Mapping[str, Any] | None = None) -> core.Intake:
+    """Take in one observation and act on its door's case; the caller commits.
+
+    The same path as a batch of one: an unknown shelter raises InvalidInput.
+    """
+    item = core.Item(shelter_id=shelter_id, kind=kind, role=role, reporter=reporter,
+                     actor=actor, lat=lat, lon=lon, reason=reason, private=private)
+    result = submit_many(session, [item], now=now, tracking_prefix=tracking_prefix)[0]
+    if isinstance(result, ShelterwatchError):
+        raise result
+    return result
+
+
+def submit_many(session: Session, items: Sequence[core.Item], *, now: datetime,
+                tracking_prefix: str, memo: Memo | None = None,
+                also: Callable[[list[core.Intake | ShelterwatchError]], write.Writes] | None = None,
+                ) -> list[core.Intake | ShelterwatchError]:
+    """Record each observation in order and act on its door's case; the caller commits.
+
+    Returns, per item, what it did or the error that refused it alone. Any other failure raises
+    and leaves the transaction for the caller to roll back. With a `memo`, the caller calls its
+    `settle` after the commit and its `forget` when the transaction fails. `also` turns the
+    results into more rows (statement, rows) the caller wants written after the batch's own, in
+    the same round trip where the database allows (the writer's stored receipts).
+    """
+    session.flush()
+    conn = session.connection()
+    candidates = load.candidates(len(items), tracking_prefix)
+    head = conn.execute(HEAD, {"ids": candidates}).first()
+    if head is None:  # a fresh log: let the log make its head row
+        log.lock(session)
+        head = conn.execute(HEAD, {"ids": candidates}).one()
+    ids = sorted({i.shelter_id for i in items})
+    if memo is None:
+        memo = Memo()
+    elif not memo.holds(head.seq, now):
+        memo.forget()
+    known = [i for i in ids if i in memo.places]
+    unknown = [i for i in ids if i not in memo.places]
+    shelters = {i: memo.places[i] for i in known}
+    evidence = {i: list(memo.evidence.get(i, ())) for i in known}
+    statuses = {i: memo.statuses[i] for i in known if i in memo.statuses}
+    if unknown:
+        shelters.update(load.shelters(conn, unknown))
+        evidence.update(load.evidence(conn, unknown, now))
+        statuses.update(load.statuses(conn, unknown))
+    spans = memo.alerts if memo.alerts is not None else load.not_over(conn, now)
+    state = Batch(next_seq=head.seq + 1, head=(head.seq, head.hash), shelters=shelters,
+                   spans=spans, alerts=load.on_at(spans, now), ancestors={},
+                   open_incidents=load.open_incidents(session, [i for i in ids
+                                                            if i not in memo.no_case]),
+                   evidence=evidence,
+                   statuses=statuses, next_incident_id=head.last_incident + 1)
+    if state.alerts:
+        areas = {s.area_id for s in state.shelters.values()}
+        state.ancestors = {a: memo.ancestors[a] for a in areas if a in memo.ancestors}
+        state.ancestors.update(load.ancestors(session, areas - state.ancestors.keys()))
+    tracking_ids = iter(candidates if head.taken == 0
+                        else load.tracking_ids(conn, len(items), tracking_prefix))
+    results: list[core.Intake | ShelterwatchError] = []
+    for item in items:
+        shelter = state.shelters.get(item.shelter_id)
+        if shelter is None:
+            results.append(InvalidInput(f"shelter_id: shelter {item.shelter_id} does not exist"))
+            continue
+        results.append(core.take(state, item, shelter, next(tracking_ids), now))
+    write.write(session, state, now, also(results) if also is not None else [])
+    memo.staged = (state.next_seq - 1, now, state)
+    return results
