@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelterwatch.clock import local_iso
@@ -18,6 +20,7 @@ from shelterwatch.incidents import service as incidents
 from shelterwatch.intake import service as intake
 from shelterwatch.intake.core import Intake
 from shelterwatch.log import chain
+from shelterwatch.log.models import Fact
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.models import Observation, PlaceReport
 from shelterwatch.reports.schemas import ReportIn
@@ -44,7 +47,8 @@ def intake_fields(report: ReportIn) -> dict[str, Any]:
             "reporter": observations.reporter_key(role=Role.RESIDENT, device_id=report.device_id,
                                                   token_label=""),
             "actor": Role.RESIDENT.value, "lat": report.lat, "lon": report.lon,
-            "reason": report.reason or "", "private": {k: v for k, v in private.items() if v}}
+            "reason": report.reason or "", "private": {k: v for k, v in private.items() if v},
+            "made_at": report.made_at}
 
 
 def submit(session: Session, *, report: ReportIn, now: datetime, tracking_prefix: str) -> Intake:
@@ -131,6 +135,9 @@ def timeline(session: Session, *, tracking_id: str, zone: str = "Europe/Kyiv") -
     incident = incidents.get_or_raise(session, row.incident_id) if row.incident_id else None
     related = observations.list_for_incident(session, incident.id) if incident else [row]
     events = [_entry(r, row.id) for r in related]
+    made_at = _made_at(session, row.seq)
+    if made_at is not None:
+        events[[r.id for r in related].index(row.id)]["made_at"] = made_at
     if incident is not None:
         events.append({"at": chain.format_at(incident.opened_at), "event": FactKind.INCIDENT_OPENED,
                        "text": {"uk": f"відкрито випадок {incident.tracking_id}",
@@ -179,3 +186,10 @@ def place_timeline(place: PlaceReport, *, zone: str = "Europe/Kyiv") -> dict[str
                                "en": "you: no shelter near here — recorded for the map of "
                                      "places without shelter"}}],
     }
+
+
+def _made_at(session: Session, seq: int) -> str | None:
+    """When the phone made this report, if it said (a report queued offline arrives later)."""
+    payload = session.execute(select(Fact.payload).where(Fact.seq == seq)).scalar()
+    made = orjson.loads(payload).get("made_at") if payload else None
+    return str(made) if made else None

@@ -66,7 +66,9 @@ function reportRequest(item) {
     return fetch("/open311/v2/requests.json", {method: "POST", body: form,
       headers: {...headers, "Content-Type": "application/x-www-form-urlencoded"}});
   }
-  const body = {shelter_id: item.shelter_id, kind: item.kind, device_id: item.device_id};
+  // made_at: a report queued offline keeps the time it was made (the server bounds it).
+  const body = {shelter_id: item.shelter_id, kind: item.kind, device_id: item.device_id,
+                made_at: item.made_at};
   // One tap has no room for a form; the reason says how it was sent, staff ask for details.
   if (item.kind === "unfit") body.reason = "one-tap report from the resident page";
   if (item.lat != null) Object.assign(body, {lat: item.lat, lon: item.lon});

@@ -79,6 +79,11 @@ function render() {
       ? tr("caseClosed", (p.incident || p).tracking_id, tr("resolution")[e.resolution] || e.resolution)
       : e.text[lang];
     li.append(time, " — ", words);
+    if (e.made_at && Date.parse(e.at) - Date.parse(e.made_at) > 60000) {
+      const made = new Date(e.made_at).toLocaleTimeString(lang === "uk" ? "uk-UA" : "en-GB",
+        {hour: "2-digit", minute: "2-digit", timeZone: p.zone || "Europe/Kyiv"});
+      li.append(` (${tr("madeAt", made)})`);
+    }
     list.append(li);
   }
   el("zone-note").textContent = tr("zoneNote", p.zone || "Europe/Kyiv");
