@@ -123,7 +123,8 @@ def phone(browser: Any, site: Site, phones: list[Phone], size: tuple[int, int] =
 def inside_first_screen(page: Any, selector: str) -> bool:
     box = page.locator(selector).bounding_box()
     viewport = page.viewport_size
-    return (box is not None and box["y"] >= 0 and box["x"] >= 0
+    banner = page.locator("#alert-banner").bounding_box()  # sticky: nothing may hide under it
+    return (box is not None and box["y"] >= banner["y"] + banner["height"] - 1 and box["x"] >= 0
             and box["y"] + box["height"] <= viewport["height"]
             and box["x"] + box["width"] <= viewport["width"])
 

@@ -252,7 +252,10 @@ async function choose(lat, lon, from = {how: "tap"}) {
   // The answer fills the first screen: scroll to it and put the focus on it.
   const answer = $("answer");
   if (!answer.hidden) {
-    answer.scrollIntoView({block: "start", behavior: "instant"});
+    // Just below the sticky alert banner, whose height depends on the alert's words.
+    const top = answer.getBoundingClientRect().top + window.scrollY
+      - $("alert-banner").offsetHeight - 4;
+    window.scrollTo({top: Math.max(0, top), behavior: "instant"});
     answer.focus({preventScroll: true});
   }
 }
