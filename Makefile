@@ -49,6 +49,8 @@ bench: $(STAMP)  # each prints its figures; see the README's "Measured" tables
 	$(BIN)/python bench/nearest.py
 	$(BIN)/python bench/reports.py $(if $(SHELTERWATCH_PG),,--no-pg)
 	$(BIN)/python bench/door_open_kyiv_2023_06_01.py
+	$(BIN)/python bench/channels.py --paced 300
+	$(BIN)/python bench/coverage.py
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache

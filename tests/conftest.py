@@ -38,6 +38,7 @@ def pytest_report_header() -> str:
 def _never_the_developers_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A test that asks for no database gets an empty one of its own, never ./var's."""
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'unmigrated.sqlite3'}")
+    monkeypatch.setenv("SHELTERWATCH_LOG_KEY_PATH", str(tmp_path / "log-signing-key.pem"))
     get_settings.cache_clear()
 
 

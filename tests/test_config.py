@@ -77,3 +77,11 @@ def test_worker_and_server_refuse_to_start_on_the_typo(command: list[str], tmp_p
     assert lines[0].startswith("error: SHELTERWATCH_ESCALATION_OVERRIDES: unknown setting "
                                "'operatr_after_s'")
     assert not (tmp_path / "never.sqlite3").exists()
+
+
+def test_comma_lists_are_read_once_into_tuples() -> None:
+    settings = config.load(stats_hidden_oblasts="31, 14", log_witnesses="dir:/tmp/w,https://x.example")
+    assert settings.stats_hidden_oblasts == ("31", "14")
+    assert settings.log_witnesses == ("dir:/tmp/w", "https://x.example")
+    with pytest.raises(config.ConfigError, match="SHELTERWATCH_LOG_WITNESSES.*ftp://x"):
+        config.load(log_witnesses="ftp://x")

@@ -15,15 +15,24 @@ from shelterwatch import health, stream
 from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
 from shelterwatch.auth import views as tokens
+from shelterwatch.channels import signs
+from shelterwatch.channels.push import views as push
+from shelterwatch.channels.sms import views as sms
+from shelterwatch.channels.telegram import views as telegram
 from shelterwatch.checks import views as checks
+from shelterwatch.coverage import views as coverage
+from shelterwatch.doors import views as doors
 from shelterwatch.escalation import views as escalation
 from shelterwatch.incidents import views as incidents
+from shelterwatch.keyholders import views as keyholders
 from shelterwatch.log import views as log
 from shelterwatch.observations import board
 from shelterwatch.open311 import views as open311
 from shelterwatch.pack import views as pack
+from shelterwatch.patrols import views as patrols
 from shelterwatch.reports import views as reports
 from shelterwatch.shelters import views as shelters
+from shelterwatch.stats import views as stats
 from shelterwatch.web import nearest
 from shelterwatch.web import views as web
 
@@ -43,7 +52,17 @@ ROUTERS: list[APIRouter] = [
     stream.router,
     health.router,
     web.router,  # the resident page and its assets
-    escalation.router,  # patrols, tasks, keyholders, doors, check-in links, console
+    patrols.router,  # units and their tasks
+    keyholders.router,
+    doors.router,  # door controllers: registering, remote unlock
+    escalation.router,  # the console, owners, incident actions, check-in links
+    stats.router,  # accountability figures, the owners' view, dossiers
+    stats.page_router,  # /stats pages
+    telegram.router,  # the residents' Telegram bot
+    sms.router,  # residents' SMS through the gateway
+    signs.router,  # printable door signs
+    push.router,  # web push subscriptions
+    coverage.router,  # coverage gaps: /v1/coverage, /coverage, the console's panel
 ]
 
 # Domains that keep in-memory state load it here and subscribe to `app.state.follower`, so changes
@@ -53,4 +72,5 @@ ON_STARTUP: list[Callable[[FastAPI], None]] = [
     board.on_startup,  # live statuses
     pack.on_startup,  # the offline pack
     reports.on_startup,  # the report writer and its limits
+    coverage.on_startup,  # coverage gaps, built on first request, then live
 ]

@@ -29,7 +29,7 @@ PLACEHOLDER_SECRET = "change-me"
 
 # The notification channels a deployment may switch on; notify.registry.CHANNELS holds their
 # classes under the same names (a test keeps the two lists equal).
-ChannelName = Literal["webhook", "email", "sms", "telegram", "door"]
+ChannelName = Literal["webhook", "email", "sms", "telegram", "door", "push"]
 CHANNEL_NAMES: tuple[ChannelName, ...] = get_args(ChannelName)
 
 
@@ -186,6 +186,13 @@ class Settings(BaseSettings):
     # page that must work during an alert cannot lean on a third party (issue 11).
     tiles_url: str = ""
 
+    # Coverage gaps (issue 14): the population and street network the live figures use (empty =
+    # the bundled district totals, straight line × detour), and the longest walk considered.
+    coverage_population: str = ""
+    coverage_network: str = ""
+    coverage_horizon_s: float = 1800.0
+    coverage_max_cells: int = 60_000  # live figures only; Kyiv is ~8,300, an oblast ~300,000
+
     # Anonymous write limits
     reports_per_device_per_hour: int = 20
     reports_per_address_per_minute: int = 600
@@ -206,6 +213,29 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 6
     outbox_backoff_s: float = 5.0  # doubles each attempt
     outbox_lease_s: float = 60.0  # a claim older than this is taken over by another worker
+    # Sends side by side, one round of OUTBOX_ROUND settled together (outbox.batch); 1 keeps
+    # one message per transaction, the strictest crash behaviour.
+    outbox_senders: int = Field(default=1, ge=1, le=256)
+    outbox_round: int = Field(default=200, ge=1, le=5000)
+
+    # Residents' channels (issue 16): the Telegram bot, inbound SMS, web push, and the limits
+    # their providers publish (Telegram: ~30 messages/s per bot, ~1/s per chat with short bursts).
+    telegram_webhook_secret: str = ""  # X-Telegram-Bot-Api-Secret-Token; empty = webhook refused
+    telegram_rate_per_s: float = 30.0
+    telegram_chat_rate_per_s: float = 1.0
+    telegram_chat_burst: int = 3
+    telegram_bot_username: str = ""  # for the door sign's QR code (t.me/<name>?start=s<id>)
+    sms_inbound_secret: str = ""  # the gateway's X-Gateway-Secret; empty = inbound refused
+    sms_rate_per_s: float = 10.0  # the gateway's contracted throughput
+    sms_inbound_number: str = ""  # the number residents text, printed on door signs
+    push_vapid_private_key: str = ""  # PEM, or the raw key in base64url; empty = push off
+    push_vapid_subject: str = "mailto:civil-protection@example.invalid"
+    push_rate_per_s: float = 200.0
+    push_subscription_days: int = 30  # a subscription not renewed by the page expires
+    push_shown_window_s: int = 3600  # shelters shown this recently get "reported locked" news
+    # Hosts of the push services browsers use; a ".suffix" allows its subdomains.
+    push_endpoint_hosts: str = ("fcm.googleapis.com,updates.push.services.mozilla.com,"
+                                ".notify.windows.com,.push.apple.com")
 
     # Escalation ladder (DESIGN §4); per-area overrides as "31:operator_after_s=120;…".
     escalation_keyholder_after_s: float = 0.0
@@ -223,6 +253,18 @@ class Settings(BaseSettings):
     round_budget_s: float = 900.0
     # How often the worker lets time pass over statuses (reports fade) and sweeps ended alerts.
     status_refresh_s: float = 30.0
+
+    # The verifiable log (issue 13): the Ed25519 key that signs tree heads, kept under ./var/;
+    # a head is signed once this many facts are new, or this many seconds after the last one.
+    log_key_path: str = str(Path("var") / "log-signing-key.pem")
+    log_head_every_facts: int = 500
+    log_head_every_s: float = 30.0
+    # Where each new signed head is pushed: "https://…" (POSTed JSON) or "dir:/path", comma list.
+    log_witnesses: Annotated[tuple[str, ...], NoDecode] = ()
+    # Accountability figures (issue 13): a locked-door case is on time if closed within this;
+    # shelters in these oblasts (area ids, comma list) are shown on /stats only as the oblast.
+    stats_case_target_s: float = 600.0
+    stats_hidden_oblasts: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator("warning_overrides", mode="before")
     @classmethod
@@ -245,6 +287,22 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(n.strip() for n in value.split(",") if n.strip())
         return value
+
+    @field_validator("stats_hidden_oblasts", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(n.strip() for n in value.split(",") if n.strip())
+        return value
+
+    @field_validator("log_witnesses", mode="before")
+    @classmethod
+    def _witnesses(cls, value: Any) -> Any:
+        found = cls._comma_list(value)
+        for w in found:
+            if not (w.startswith(("http://", "https://")) or w.startswith("dir:") and len(w) > 4):
+                raise ValueError(f"log witness {w!r} is neither http(s)://… nor dir:/path")
+        return found
 
     @field_validator("operator_contacts", mode="before")
     @classmethod

@@ -51,19 +51,6 @@ def bearer(request: Request) -> str | None:
     return value.strip()
 
 
-def current_actor(request: Request, session: ReadSession) -> Actor:
-    """The token's actor, or an anonymous resident when no token is sent."""
-    token = bearer(request)
-    if token is None:
-        if request.headers.get("authorization"):
-            raise Unauthorized("the Authorization header must be 'Bearer <token>'")
-        return auth.RESIDENT
-    return auth.authenticate(session, token)
-
-
-CurrentActor = Annotated[Actor, Depends(current_actor)]
-
-
 def require_role(*roles: Role) -> Callable[..., Actor]:
     """A dependency that lets through only tokens holding one of `roles`."""
     allowed = ", ".join(r.value for r in roles)

@@ -48,6 +48,17 @@ class TooManyRequests(ShelterwatchError):
         self.retry_after_s = retry_after_s
 
 
+class Unavailable(ShelterwatchError):
+    """Not ready yet (derived figures still being computed): ask again after `retry_after_s`."""
+
+    status_code = 503
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, retry_after_s: int = 5) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+
 class PayloadTooLarge(ShelterwatchError):
     status_code = 413
     title = "Payload too large"

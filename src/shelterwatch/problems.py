@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shelterwatch.errors import ShelterwatchError, TooManyRequests
+from shelterwatch.errors import ShelterwatchError, TooManyRequests, Unavailable
 
 logger = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -30,7 +30,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ShelterwatchError)
     async def domain_error(request: Request, exc: ShelterwatchError) -> JSONResponse:
         response = problem(exc.status_code, exc.title, exc.detail)
-        if isinstance(exc, TooManyRequests):
+        if isinstance(exc, TooManyRequests | Unavailable):
             response.headers["Retry-After"] = str(exc.retry_after_s)
         if exc.status_code == 401:
             response.headers["WWW-Authenticate"] = "Bearer"

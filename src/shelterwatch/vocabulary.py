@@ -13,6 +13,7 @@ class Role(StrEnum):
     OPERATOR = "operator"
     AUDITOR = "auditor"
     DOOR = "door"  # a door controller speaking for itself
+    OWNER = "owner"  # a balance-keeper organisation, bound to its shelters
 
 
 class AreaLevel(StrEnum):
@@ -199,3 +200,8 @@ class FactKind(StrEnum):
     DOOR_STATE = "door.state"
     DOOR_SILENT = "door.silent"
     DOOR_BACK = "door.back"
+    NOTIFICATION_BROADCAST_QUEUED = "notification.broadcast_queued"
+    CHANNEL_FOLLOWED = "channel.followed"
+    CHANNEL_UNFOLLOWED = "channel.unfollowed"
+    PUSH_SUBSCRIBED = "push.subscribed"
+    PUSH_EXPIRED = "push.expired"

@@ -25,6 +25,14 @@ PUBLIC = {
     ("get", "/open311/v2/requests.{fmt}"), ("post", "/open311/v2/requests.{fmt}"),
     ("get", "/open311/v2/requests/{request_id}.{fmt}"),
     ("post", "/v1/alerts/webhooks/ukrainealarm"), ("get", "/v1/health"),
+    # the verifiable log and the accountability figures, for investigators and the public
+    ("get", "/v1/log/sth"), ("get", "/v1/log/proof"), ("get", "/v1/log/consistency"),
+    ("get", "/v1/log/key"), ("get", "/v1/log/verifier.py"), ("get", "/v1/stats"),
+    ("get", "/v1/stats.csv"), ("get", "/v1/stats/cases.csv"),
+    ("get", "/v1/dossiers/{kind}/{subject_id}"),
+    ("get", "/v1/shelters/{shelter_id}/sign.svg"),  # the printable door sign: public fields only
+    ("get", "/v1/push/key"), ("post", "/v1/push/subscriptions"),  # residents, no account
+    ("get", "/v1/coverage"), ("get", "/v1/coverage/cells"),
 }
 
 

@@ -11,9 +11,9 @@ from shelterwatch.rules.dispatch import (
     PatrolUnitState,
     Travel,
     choose_unit,
-    distance_m,
     travel_time_s,
 )
+from shelterwatch.rules.geo import great_circle_m
 
 NOW = datetime(2023, 6, 1, 0, 0, tzinfo=UTC)
 CLINIC = (50.4765086, 30.6311707)  # вул. Курчатова, 18-А
@@ -60,5 +60,5 @@ def test_the_chosen_unit_is_available_and_none_available_is_closer(raw, target):
     assert choice is not None
     chosen = next(u for u in units if u.id == choice.unit_id)
     assert chosen.available
-    best = min(distance_m(u.lat, u.lon, *target) for u in available)
-    assert distance_m(chosen.lat, chosen.lon, *target) <= best + 1e-6
+    best = min(great_circle_m(u.lat, u.lon, *target) for u in available)
+    assert great_circle_m(chosen.lat, chosen.lon, *target) <= best + 1e-6

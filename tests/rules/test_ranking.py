@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shelterwatch.rules.geo import great_circle_m
 from shelterwatch.rules.ranking import (
     MIN_RESULTS,
     STATUS_CLASS,
     Candidate,
     WalkingModel,
-    great_circle_m,
     rank,
 )
 from shelterwatch.vocabulary import Status

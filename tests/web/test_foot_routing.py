@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from shelterwatch.app import create_app
 from shelterwatch.config import Settings
-from shelterwatch.rules.ranking import great_circle_m
+from shelterwatch.rules.geo import great_circle_m
 from shelterwatch.shelters.routing import FootRouter
 
 MAIDAN = (50.4501, 30.5234)

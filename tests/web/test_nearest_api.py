@@ -12,7 +12,7 @@ from shelterwatch import db
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.log import service as log
-from shelterwatch.rules.ranking import great_circle_m
+from shelterwatch.rules.geo import great_circle_m
 from shelterwatch.shelters.models import Shelter
 
 MAIDAN = (50.4501, 30.5234)

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from shelterwatch.alerts import feeds, service
-from shelterwatch.alerts.schemas import AlertEndIn, AlertIn
+from shelterwatch.alerts.schemas import ActiveAlerts, AlertEndIn, AlertIn, AlertOut, AreaAlerts
 from shelterwatch.alerts.sources import cap, operator, ukrainealarm
+from shelterwatch.answers import documented
 from shelterwatch.areas import service as areas
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
@@ -33,7 +34,8 @@ def warning_view(w: AlertWarning) -> dict[str, Any]:
             "alert_ids": list(w.alert_ids)}
 
 
-@router.get("/v1/alerts/active", summary="Alerts in force now, and whether each feed is fresh")
+@router.get("/v1/alerts/active", summary="Alerts in force now, and whether each feed is fresh",
+            **documented(ActiveAlerts))
 def active_alerts(session: ReadSession, settings: SettingsDep) -> dict[str, Any]:
     now = utcnow()
     states = feeds.states(session, now=now, stale_after_s=settings.feed_stale_after_s)
@@ -46,7 +48,8 @@ def active_alerts(session: ReadSession, settings: SettingsDep) -> dict[str, Any]
 
 
 @router.get("/v1/areas/{area_id}/alerts",
-            summary="Alerts covering an area (its own and its ancestors') since a moment")
+            summary="Alerts covering an area (its own and its ancestors') since a moment",
+            **documented(AreaAlerts))
 def area_alerts(session: ReadSession, settings: SettingsDep, area_id: str,
                 since: datetime | None = None) -> dict[str, Any]:
     areas.get_or_raise(session, area_id)
@@ -61,7 +64,8 @@ def area_alerts(session: ReadSession, settings: SettingsDep, area_id: str,
     }
 
 
-@router.post("/v1/alerts", status_code=201, summary="Start an alert on an area (operator)")
+@router.post("/v1/alerts", status_code=201, summary="Start an alert on an area (operator)",
+             **documented(AlertOut, 201))
 def start_alert(body: AlertIn, session: WriteSession, response: Response,
                 actor: Actor = Operator) -> dict[str, Any]:
     t = operator.start(session, area_id=body.area_id, type=body.type, threat=body.threat,
@@ -72,7 +76,8 @@ def start_alert(body: AlertIn, session: WriteSession, response: Response,
     return service.public_fields(t.alert)
 
 
-@router.post("/v1/alerts/{alert_id}/end", summary="End an alert (operator)")
+@router.post("/v1/alerts/{alert_id}/end", summary="End an alert (operator)",
+             **documented(AlertOut))
 def end_alert(alert_id: int, session: WriteSession, body: AlertEndIn | None = None,
               actor: Actor = Operator) -> dict[str, Any]:
     t = operator.end(session, alert_id=alert_id, ended_at=body.ended_at if body else None,

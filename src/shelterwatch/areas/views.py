@@ -7,14 +7,17 @@ from typing import Any
 import orjson
 from fastapi import APIRouter
 
+from shelterwatch.answers import documented
 from shelterwatch.areas import service as areas
+from shelterwatch.areas.schemas import AreaList
 from shelterwatch.deps import ReadSession
 from shelterwatch.shelters import service as shelters
 
 router = APIRouter(tags=["areas"])
 
 
-@router.get("/v1/areas", summary="Areas alerts are issued for, with shelter counts")
+@router.get("/v1/areas", summary="Areas alerts are issued for, with shelter counts",
+            **documented(AreaList))
 def list_areas(session: ReadSession, geometry: bool = False) -> dict[str, Any]:
     counts = shelters.count_by_area(session)
     items = []

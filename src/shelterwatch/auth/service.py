@@ -18,7 +18,7 @@ from shelterwatch.log import service as log
 from shelterwatch.vocabulary import FactKind, Role
 
 TOKEN_PREFIX = "sw_"
-ISSUABLE = (Role.KEYHOLDER, Role.PATROL, Role.OPERATOR, Role.AUDITOR, Role.DOOR)
+ISSUABLE = (Role.KEYHOLDER, Role.PATROL, Role.OPERATOR, Role.AUDITOR, Role.DOOR, Role.OWNER)
 
 
 @dataclass(frozen=True, slots=True)

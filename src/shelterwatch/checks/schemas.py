@@ -6,6 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shelterwatch.answers import Answer, Text
+from shelterwatch.vocabulary import Status
+
 CheckKind = Literal["locked", "open", "full", "unfit", "missing", "forced_open", "refused"]
 
 
@@ -26,3 +29,22 @@ class CheckIn(BaseModel):
         if self.kind == "unfit" and not self.reason:
             raise ValueError("reason is required when kind is unfit (e.g. 'flooded')")
         return self
+
+
+class CheckCase(Answer):
+    id: int
+    tracking_id: str
+    state: Literal["open", "resolved"]
+    resolution: str | None
+
+
+class CheckReceipt(Answer):
+    """What a recorded check did: the shelter's status now and the case it touched."""
+
+    id: str
+    shelter_id: int
+    kind: str
+    status: Status
+    status_explanation: Text
+    action: str  # the incident rule's decision: open, join, resolve, record, …
+    incident: CheckCase | None

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 
+from shelterwatch.answers import documented
 from shelterwatch.auth.service import Actor
 from shelterwatch.checks import service as checks
-from shelterwatch.checks.schemas import CheckIn
+from shelterwatch.checks.schemas import CheckIn, CheckReceipt
 from shelterwatch.clock import utcnow
 from shelterwatch.deps import SettingsDep, WriteSession, require_role
 from shelterwatch.observations import idempotency
@@ -20,7 +21,8 @@ Checker = Annotated[Actor, Depends(require_role(Role.KEYHOLDER, Role.PATROL, Rol
                                                 Role.DOOR))]
 
 
-@router.post("/v1/checks", status_code=201, summary="Record a check (keyholder, patrol, auditor)")
+@router.post("/v1/checks", status_code=201, summary="Record a check (keyholder, patrol, auditor)",
+             **documented(CheckReceipt, 201))
 def create_check(check: CheckIn, actor: Checker, session: WriteSession, settings: SettingsDep,
                  idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     key = idempotency.check_key(idempotency_key)

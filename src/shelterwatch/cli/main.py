@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from shelterwatch.cli import alerts, escalation, registry, tokens, verify
+from shelterwatch.cli import alerts, escalation, registry, stats, telegram, tokens, verify
+from shelterwatch.cli.coverage import coverage
 from shelterwatch.cli.rebuild import rebuild
 
 app = typer.Typer(name="shelterwatch", no_args_is_help=True, add_completion=False,
@@ -21,7 +22,10 @@ app.command("demo")(escalation.demo)
 app.add_typer(escalation.keyholders_app, name="keyholders")
 app.add_typer(escalation.patrols_app, name="patrols")
 app.add_typer(escalation.doors_app, name="doors")
+app.add_typer(telegram.app, name="telegram")
 app.command("rebuild")(rebuild)
+app.add_typer(stats.app, name="stats")
+app.command("coverage")(coverage)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from shelterwatch.config import get_settings
 from shelterwatch.errors import ImportRejected
 from shelterwatch.ingest import mapping as mappings
 from shelterwatch.ingest.registries import READERS, reader
+from shelterwatch.log import signing, tree
 from shelterwatch.shelters import importer
 from shelterwatch.shelters.importer import ImportSummary
 
@@ -27,12 +28,16 @@ SHOW_REJECTIONS = 50
 @one_line_errors
 def init() -> None:
     """Create or upgrade the database and load the bundled areas."""
-    url = get_settings().database_url
+    settings = get_settings()
+    url = settings.database_url
     migrate.upgrade(url)
+    key = signing.public(signing.load_or_create(settings.log_key_path))
     with db.transaction(url) as session:
         counts = areas.load_bundled(session, now=utcnow())
+        tree.register_key(session, key, utcnow())
     console.print(f"database ready; areas: {counts['created']} created, "
-                  f"{counts['updated']} updated, {counts['unchanged']} unchanged")
+                  f"{counts['updated']} updated, {counts['unchanged']} unchanged; "
+                  f"log signing key {key.key_id[:16]}… in {settings.log_key_path}")
 
 
 @one_line_errors

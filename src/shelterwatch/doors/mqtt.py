@@ -24,7 +24,6 @@ from shelterwatch.notify.base import DeliveryError, Message
 logger = logging.getLogger(__name__)
 
 COMMAND_TOPIC = "shelterwatch/doors/{shelter_id}/command"
-STATE_TOPIC = "shelterwatch/doors/{shelter_id}/state"
 STATE_SUBSCRIPTION = "shelterwatch/doors/+/state"
 
 

@@ -22,26 +22,19 @@ from shelterwatch.clock import as_utc, utcnow
 from shelterwatch.deps import ReadSession, SettingsDep, WriteSession, require_role
 from shelterwatch.doors import service as doors
 from shelterwatch.doors.models import DoorController
-from shelterwatch.errors import NotFound
 from shelterwatch.escalation import evidence, ladder, links, owners, reach
 from shelterwatch.escalation.models import StepTaken
 from shelterwatch.incidents import service as incidents
-from shelterwatch.keyholders import views as keyholder_views
 from shelterwatch.log import chain
 from shelterwatch.log.models import Fact
-from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.models import DeadLetter
 from shelterwatch.patrols import service as patrols
-from shelterwatch.patrols import views as patrol_views
 from shelterwatch.patrols.views import task_view, unit_view
 from shelterwatch.rules.escalation import ladder as rungs
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import FactKind, Resolution, Role
 
 router = APIRouter(tags=["escalation"])
-# One router for the whole capability, so the app wires it in with one line.
-router.include_router(patrol_views.router)
-router.include_router(keyholder_views.router)
 Operator = Annotated[Actor, Depends(require_role(Role.OPERATOR))]
 PAGES = files("shelterwatch.escalation") / "pages"
 
@@ -189,35 +182,6 @@ def mark_false_report(incident_id: int, actor: Operator, session: WriteSession,
     answer = incidents.public_fields(incident)
     session.commit()
     return answer
-
-
-class DoorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    shelter_id: int = Field(ge=1)
-    device_id: str = Field(min_length=1, max_length=64)
-
-
-@router.post("/v1/doors", status_code=201, summary="Register a shelter's door controller")
-def register_door(door: DoorIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
-    if session.get(Shelter, door.shelter_id) is None:
-        raise NotFound(f"shelter {door.shelter_id} does not exist")
-    row = doors.register(session, shelter_id=door.shelter_id, device_id=door.device_id,
-                         now=utcnow(), actor=actor.label)
-    session.commit()
-    return {"shelter_id": row.shelter_id, "device_id": row.device_id}
-
-
-@router.post("/v1/doors/{shelter_id}/unlock", status_code=202,
-             summary="Open a door remotely: queue an unlock command (operator)")
-def unlock_door(shelter_id: int, actor: Operator, session: WriteSession) -> dict[str, Any]:
-    now = utcnow()
-    if doors.get(session, shelter_id) is None:
-        raise NotFound(f"shelter {shelter_id} has no door controller")
-    row = outbox.enqueue(session, doors.unlock_command(
-        shelter_id, subject=f"operator:{now.isoformat()}", step="unlock", why=f"by {actor.label}"),
-        now=now, actor=actor.label)
-    session.commit()
-    return {"delivery": row.id, "state": row.state}
 
 
 CHECK_IN_PAGE = """<!doctype html><html lang="uk"><meta charset="utf-8">

@@ -27,7 +27,7 @@ from shelterwatch.observations import service as observations
 from shelterwatch.observations.service import Evaluation
 from shelterwatch.rules import incidents as rules
 from shelterwatch.rules import status as status_rules
-from shelterwatch.rules.ranking import great_circle_m
+from shelterwatch.rules.geo import great_circle_m
 from shelterwatch.vocabulary import FactKind, ObservationKind, Role, Status
 
 

@@ -1,4 +1,5 @@
-"""The one list of notification channels: name → dotted path of the class (pygeoapi style)."""
+"""The one list of notification channels: name → dotted path of the class (pygeoapi style),
+and the send limits each channel's provider publishes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterable
 
 from shelterwatch.config import Settings
 from shelterwatch.notify.base import Channel
+from shelterwatch.outbox.throttle import ChannelLimits, Limit
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +20,19 @@ CHANNELS: dict[str, str] = {
     "telegram": "shelterwatch.notify.telegram:TelegramChannel",
     # Door controllers take commands through the same durable queue as people take messages.
     "door": "shelterwatch.doors.mqtt:DoorCommandChannel",
+    "push": "shelterwatch.notify.push:PushChannel",
 }
+
+
+def limits(settings: Settings) -> dict[str, ChannelLimits]:
+    """Each channel's published send limits, as data: the outbox holds back what exceeds them."""
+    return {
+        "telegram": ChannelLimits(
+            Limit(settings.telegram_rate_per_s, burst=settings.telegram_rate_per_s),
+            Limit(settings.telegram_chat_rate_per_s, burst=settings.telegram_chat_burst)),
+        "sms": ChannelLimits(Limit(settings.sms_rate_per_s, burst=settings.sms_rate_per_s)),
+        "push": ChannelLimits(Limit(settings.push_rate_per_s, burst=settings.push_rate_per_s)),
+    }
 
 
 def load(name: str, settings: Settings) -> Channel:

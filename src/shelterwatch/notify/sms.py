@@ -1,4 +1,6 @@
-"""SMS through an HTTP gateway: POST {"to", "text"} as JSON, bearer token if configured."""
+"""SMS through an HTTP gateway: POST {"to", "text", "parts", "encoding"} as JSON, bearer token if
+configured. `parts` is the text cut as the network carries it (153 GSM-7 or 67 UCS-2 characters
+per part of a long message, words kept whole), for gateways that send parts themselves."""
 
 from __future__ import annotations
 
@@ -6,8 +8,7 @@ import httpx
 
 from shelterwatch.config import Settings
 from shelterwatch.notify.base import DeliveryError, Message, http_failure
-
-SMS_LIMIT = 480  # three concatenated parts; a longer text is cut, the link kept
+from shelterwatch.notify.gsm import encoding, split
 
 
 class SmsChannel:
@@ -22,10 +23,12 @@ class SmsChannel:
 
     def send(self, message: Message) -> str | None:
         tail = f" {message.link}" if message.link else ""
-        text = message.text[: SMS_LIMIT - len(tail)] + tail
+        parts = split(message.text + tail)  # at most MAX_PARTS; a longer text loses its end
+        text = "".join(parts)
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             response = httpx.post(self.url, json={"to": message.address, "text": text,
+                                                  "parts": parts, "encoding": encoding(text),
                                                   "reference": message.delivery_key},
                                   headers=headers, timeout=self.timeout_s)
         except httpx.HTTPError as exc:

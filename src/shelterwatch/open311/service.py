@@ -24,7 +24,7 @@ from shelterwatch.log import service as log
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.models import Observation, PlaceReport
 from shelterwatch.rules import tracking
-from shelterwatch.rules.ranking import great_circle_m
+from shelterwatch.rules.geo import great_circle_m
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import FactKind, Role
 

@@ -40,6 +40,8 @@ class Delivery(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     provider_ref: Mapped[str | None] = mapped_column(String(200))
+    # Higher first: people heading to a door just reported locked, then new alerts (issue 16).
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DeadLetter(Base):

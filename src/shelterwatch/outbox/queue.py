@@ -35,8 +35,10 @@ CLAIMED = QueueState.CLAIMED
 
 
 def claim_due(session: Session, model: type[Row], *, due_column: str, now: datetime,
-              lease_s: float, limit: int = 20) -> list[Row]:
-    """Claim up to `limit` rows due at `now`; returns them with a fresh `claim_token`."""
+              lease_s: float, limit: int = 20, first: str | None = None) -> list[Row]:
+    """Claim up to `limit` rows due at `now`; returns them with a fresh `claim_token`.
+
+    `first` names an integer column whose highest values are claimed first (a priority)."""
     table: Any = model
     due = getattr(table, due_column)
     stale = now - timedelta(seconds=lease_s)
@@ -44,7 +46,8 @@ def claim_due(session: Session, model: type[Row], *, due_column: str, now: datet
         and_(table.state == PENDING, due <= now),
         and_(table.state == CLAIMED, table.claimed_at < stale),
     )
-    query = select(table.id).where(claimable).order_by(due, table.id).limit(limit)
+    order = ([getattr(table, first).desc()] if first else []) + [due, table.id]
+    query = select(table.id).where(claimable).order_by(*order).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(session.execute(query).scalars())
@@ -57,7 +60,7 @@ def claim_due(session: Session, model: type[Row], *, due_column: str, now: datet
         .execution_options(synchronize_session=False)
     )
     rows = session.execute(
-        select(table).where(table.claim_token == token).order_by(due, table.id)
+        select(table).where(table.claim_token == token).order_by(*order)
         .execution_options(populate_existing=True)
     ).scalars().all()
     return list(rows)

@@ -7,13 +7,15 @@ database lock: claim in one short transaction, send, settle in another.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +24,7 @@ from shelterwatch.log import service as log
 from shelterwatch.notify.base import Channel, DeliveryError, Message
 from shelterwatch.outbox import queue
 from shelterwatch.outbox.models import DeadLetter, Delivery
+from shelterwatch.outbox.throttle import OutboxThrottle
 from shelterwatch.vocabulary import FactKind
 
 logger = logging.getLogger(__name__)
@@ -45,6 +48,18 @@ class Outgoing:
     body: str
     link: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    priority: int = 0  # higher first (Priority)
+
+
+class Priority:
+    """Who waits least when everything is queued at once (higher first)."""
+
+    REDIRECT = 100  # heading to a door just reported locked: go elsewhere now
+    REPLY = 90  # an answer to a resident who just asked (nearest shelters, a receipt)
+    CASE_UPDATE = 80  # the case a resident reported: keyholder reached, patrol, door open
+    ESCALATION = 70  # keyholders, patrols, operators (the ladder)
+    ALERT_STARTED = 50
+    ALERT_ENDED = 10
 
 
 def find(session: Session, *, subject: str, step: str, recipient: str) -> Delivery | None:
@@ -64,7 +79,7 @@ def enqueue(session: Session, outgoing: Outgoing, *, now: datetime, actor: str) 
                    channel=outgoing.channel, address=outgoing.address, title=outgoing.title,
                    body=outgoing.body, link=outgoing.link,
                    data=orjson.dumps(dict(outgoing.data)).decode(), state=queue.PENDING,
-                   attempts=0, created_at=now, next_attempt_at=now)
+                   attempts=0, created_at=now, next_attempt_at=now, priority=outgoing.priority)
     try:
         with session.begin_nested():
             session.add(row)
@@ -81,6 +96,40 @@ def enqueue(session: Session, outgoing: Outgoing, *, now: datetime, actor: str) 
     return row
 
 
+def enqueue_many(session: Session, outgoing: Sequence[Outgoing], *, now: datetime,
+                 actor: str, subject: str, step: str) -> int:
+    """Queue one message to many recipients (an alert to every subscriber) in set-based inserts.
+
+    Rows already queued under the same key are skipped, as `enqueue` would; the log gets one
+    fact for the broadcast (how many, on which channels), not one per recipient. Returns how many
+    were new.
+    """
+    if not outgoing:
+        return 0
+    table = cast(Table, Delivery.__table__)
+    dialect = session.get_bind().dialect.name
+    insert_ = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    queued = 0
+    channels: dict[str, int] = {}
+    for start in range(0, len(outgoing), 1000):
+        chunk = outgoing[start:start + 1000]
+        rows = [{"subject": o.subject, "step": o.step, "recipient": o.recipient,
+                 "channel": o.channel, "address": o.address, "title": o.title, "body": o.body,
+                 "link": o.link, "data": orjson.dumps(dict(o.data)).decode(),
+                 "state": queue.PENDING, "attempts": 0, "created_at": now,
+                 "next_attempt_at": now, "priority": o.priority} for o in chunk]
+        statement = insert_(table).on_conflict_do_nothing(
+            index_elements=["subject", "step", "recipient"]).returning(table.c.channel)
+        for channel in session.execute(statement, rows).scalars():
+            channels[channel] = channels.get(channel, 0) + 1
+            queued += 1
+    if queued:
+        log.append(session, kind=FactKind.NOTIFICATION_BROADCAST_QUEUED, actor=actor, now=now,
+                   payload={"subject": subject, "step": step, "count": queued,
+                            "channels": dict(sorted(channels.items()))})
+    return queued
+
+
 def _role_of(recipient: str) -> str:
     # "keyholder:4:email" → "keyholder": the public log says who kind of person, not which one.
     return recipient.split(":", 1)[0]
@@ -90,7 +139,21 @@ def claim(session: Session, *, now: datetime, lease_s: float, limit: int = 20) -
     """Claim deliveries due now (pending past their back-off, or claims abandoned unsent)."""
     _give_up_interrupted(session, now=now, lease_s=lease_s)
     return queue.claim_due(session, Delivery, due_column="next_attempt_at", now=now,
-                           lease_s=lease_s, limit=limit)
+                           lease_s=lease_s, limit=limit, first="priority")
+
+
+def hold(session: Session, *, held: Sequence[tuple[int, str, float]], now: datetime) -> None:
+    """Put claimed deliveries back, due after their wait: a rate limit said not yet.
+
+    Not an attempt: nothing was sent, so nothing counts against the delivery.
+    """
+    for delivery_id, claim_token, wait_s in held:
+        session.execute(
+            update(Delivery).where(Delivery.id == delivery_id, Delivery.claim_token == claim_token,
+                                   Delivery.state == queue.CLAIMED)
+            .values(state=queue.PENDING, claim_token=None, claimed_at=None,
+                    next_attempt_at=now + timedelta(seconds=wait_s))
+            .execution_options(synchronize_session=False))
 
 
 def _give_up_interrupted(session: Session, *, now: datetime, lease_s: float) -> None:
@@ -148,9 +211,11 @@ def mark_failed(session: Session, *, delivery_id: int, claim_token: str, now: da
     row = session.get(Delivery, delivery_id, populate_existing=True)
     if row is None or row.claim_token != claim_token or row.state != SENDING:
         return False
-    row.attempts += 1
+    throttled = error.retry_after_s is not None  # the provider's pacing, not a failure
+    if not throttled:
+        row.attempts += 1
     row.last_error = error.detail[:2000]
-    if error.retryable and row.attempts < max_attempts:
+    if error.retryable and (throttled or row.attempts < max_attempts):
         wait = error.retry_after_s or backoff_s(row.attempts, backoff_base_s)
         row.state, row.next_attempt_at = queue.PENDING, now + timedelta(seconds=wait)
         row.claim_token = None
@@ -173,11 +238,19 @@ def message_of(row: Delivery) -> Message:
 
 def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
                 clock: Callable[[], datetime], lease_s: float, max_attempts: int,
-                backoff_base_s: float, limit: int = 20) -> int:
-    """Claim, send and settle one batch; returns how many deliveries were attempted."""
+                backoff_base_s: float, limit: int = 20,
+                throttle: OutboxThrottle | None = None) -> int:
+    """Claim, send and settle one batch; returns how many deliveries were attempted.
+
+    With a `throttle`, a delivery over its channel's or recipient's limit goes back to wait its
+    turn (highest priority first when it is due again), and a provider's "retry after" holds
+    that recipient.
+    """
     with transaction(database_url) as session:
         claimed = [(r.id, r.claim_token or "", r.channel, message_of(r))
                    for r in claim(session, now=clock(), lease_s=lease_s, limit=limit)]
+    if throttle is not None and claimed:
+        claimed = within_limits(database_url, claimed, throttle, clock)
     for delivery_id, token, channel_name, message in claimed:
         with transaction(database_url) as session:
             if not begin_send(session, delivery_id=delivery_id, claim_token=token, now=clock()):
@@ -189,6 +262,9 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
             ref = channel.send(message)
         except DeliveryError as exc:
             logger.warning("delivery %s failed: %s", delivery_id, exc.detail)
+            if throttle is not None and exc.retry_after_s is not None:
+                throttle.retry_after(channel_name, message.address, seconds=exc.retry_after_s,
+                                     now=clock().timestamp())
             with transaction(database_url) as session:
                 mark_failed(session, delivery_id=delivery_id, claim_token=token, now=clock(),
                             error=exc, max_attempts=max_attempts, backoff_base_s=backoff_base_s)
@@ -206,3 +282,25 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
                 logger.warning("delivery %s was sent but its claim had been taken over",
                                delivery_id)
     return len(claimed)
+
+
+Claimed = tuple[int, str, str, Message]
+
+
+def within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThrottle,
+                   clock: Callable[[], datetime]) -> list[Claimed]:
+    """The claimed deliveries the limits let through now; the rest are put back to wait."""
+    now = clock()
+    ready: list[Claimed] = []
+    held: list[tuple[int, str, float]] = []
+    for item in claimed:
+        wait = throttle.reserve(item[2], item[3].address, now.timestamp())
+        if wait > 0:
+            held.append((item[0], item[1], wait))
+        else:
+            ready.append(item)
+    if held:
+        with transaction(database_url) as session:
+            hold(session, held=held, now=now)
+    throttle.tidy(now.timestamp())
+    return ready

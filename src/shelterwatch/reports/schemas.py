@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shelterwatch.answers import Answer, Text
+from shelterwatch.vocabulary import Status
+
 ResidentKind = Literal["locked", "open", "full", "unfit", "missing", "refused"]
 
 
@@ -36,3 +39,23 @@ class ReportIn(BaseModel):
         if self.kind == "unfit" and not self.reason:
             raise ValueError("reason is required when kind is unfit (e.g. 'flooded')")
         return self
+
+
+class CaseBrief(Answer):
+    tracking_id: str
+    me_too: int  # how many more residents reported the same locked door
+    state: Literal["open", "resolved"]
+
+
+class ReportReceipt(Answer):
+    """The 201 a resident gets once the report is committed: only what happened."""
+
+    tracking_id: str
+    shelter_id: int
+    kind: str
+    status: Status
+    status_explanation: Text
+    incident: CaseBrief | None
+    routed_to: str | None  # "owner" outside an alert
+    next_steps: Text
+    follow: str  # where the report's timeline is

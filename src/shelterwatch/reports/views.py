@@ -11,7 +11,7 @@ from shelterwatch.deps import ReadSession, SettingsDep
 from shelterwatch.observations import idempotency
 from shelterwatch.reports import service as reports
 from shelterwatch.reports.limits import ReportLimits
-from shelterwatch.reports.schemas import ReportIn
+from shelterwatch.reports.schemas import ReportIn, ReportReceipt
 from shelterwatch.reports.writer import ReportWriter
 
 router = APIRouter(tags=["reports"])
@@ -42,7 +42,9 @@ def on_startup(app: FastAPI) -> None:
 
 
 @router.post("/v1/reports", status_code=201, summary="Report a shelter's door (anonymous)",
-             responses={201: {"description": "Receipt with tracking id and next steps"},
+             response_model=None,
+             responses={201: {"description": "Receipt with tracking id and next steps",
+                              "model": ReportReceipt},
                         422: {"description": "A field is invalid (problem+json)"},
                         429: {"description": "Too many reports (problem+json, Retry-After)"}})
 async def create_report(request: Request, report: ReportIn,

@@ -6,12 +6,11 @@ a routing service can replace it later without changing the choice rule.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-EARTH_RADIUS_M = 6_371_008.8
+from shelterwatch.rules.geo import great_circle_m
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,17 +39,9 @@ class Choice:
     travel_s: float
 
 
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
-
-
 def travel_time_s(lat1: float, lon1: float, lat2: float, lon2: float, travel: Travel) -> float:
     """Seconds to drive between two points."""
-    return distance_m(lat1, lon1, lat2, lon2) * travel.detour / travel.speed_mps
+    return great_circle_m(lat1, lon1, lat2, lon2) * travel.detour / travel.speed_mps
 
 
 def choose_unit(

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from shelterwatch.rules.status import STATUS_TEXT
 from shelterwatch.vocabulary import Status
 
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG), the one great-circle distances use
 MIN_RESULTS = 3  # always offer alternatives (issue 5)
 
 # Status classes, best first. unfit and closed share the last class.
@@ -34,18 +34,6 @@ STATUS_CLASS: Mapping[Status, int] = {
     Status.CLOSED: 7,
 }
 
-STATUS_TEXT: Mapping[Status, tuple[str, str]] = {
-    Status.OPEN_VERIFIED: ("Відчинено, підтверджено", "Open, verified"),
-    Status.FORCED_OPEN: ("Відчинено рятувальниками", "Opened by rescuers"),
-    Status.OPEN_REPORTED: ("Відчинено за повідомленням", "Reported open"),
-    Status.UNKNOWN: ("Стан невідомий", "Status unknown"),
-    Status.FULL: ("Переповнене за повідомленням", "Reported full"),
-    Status.LOCKED_REPORTED: ("Зачинено за повідомленням", "Reported locked"),
-    Status.LOCKED_CONFIRMED: ("Зачинено, підтверджено", "Locked, confirmed"),
-    Status.UNFIT: ("Непридатне", "Unfit for use"),
-    Status.CLOSED: ("Закрите", "Closed"),
-    Status.REFUSED_REPORTED: ("Не пускають, за повідомленням", "Reported: entry refused"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +78,6 @@ class Ranked:
     capacity: int | None
     why_uk: str
     why_en: str
-
-
-def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Haversine distance in metres between two WGS84 points."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _minutes(walk_s: int) -> int:

@@ -11,7 +11,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shelterwatch.rules.dispatch import DEFAULT_TRAVEL, Travel, distance_m, travel_time_s
+from shelterwatch.rules.dispatch import DEFAULT_TRAVEL, Travel, travel_time_s
+from shelterwatch.rules.geo import great_circle_m
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +246,7 @@ def count_nearby(points: Sequence[tuple[int, float, float]], radius_m: float) ->
         for dx in (-1, 0, 1):
             for dy in range(-3, 4):  # a degree of longitude is shorter than one of latitude
                 for oid, olat, olon in grid.get((gx + dx, gy + dy), ()):
-                    if oid != pid and distance_m(lat, lon, olat, olon) <= radius_m:
+                    if oid != pid and great_circle_m(lat, lon, olat, olon) <= radius_m:
                         n += 1
         counts[pid] = n
     return counts

@@ -57,14 +57,15 @@ CROWD_STATUS: Mapping[ObservationKind, Status] = {
     ObservationKind.REFUSED: Status.REFUSED_REPORTED,
 }
 
+# The one headline of each status wherever it is shown: explanations, the answer's `why`, the page.
 STATUS_TEXT: Mapping[Status, tuple[str, str]] = {
     Status.OPEN_VERIFIED: ("Відчинено, підтверджено", "Open, verified"),
-    Status.OPEN_REPORTED: ("Відчинено за повідомленнями", "Reported open"),
-    Status.UNKNOWN: ("Стан невідомий", "Status unknown"),
-    Status.FULL: ("Переповнене", "Full"),
-    Status.LOCKED_REPORTED: ("Зачинено за повідомленнями", "Reported locked"),
-    Status.LOCKED_CONFIRMED: ("Зачинено, підтверджено", "Locked, confirmed"),
     Status.FORCED_OPEN: ("Відчинено рятувальниками", "Forced open by rescuers"),
+    Status.OPEN_REPORTED: ("Відчинено за повідомленням", "Reported open"),
+    Status.UNKNOWN: ("Стан невідомий", "Status unknown"),
+    Status.FULL: ("Переповнене за повідомленням", "Reported full"),
+    Status.LOCKED_REPORTED: ("Зачинено за повідомленням", "Reported locked"),
+    Status.LOCKED_CONFIRMED: ("Зачинено, підтверджено", "Locked, confirmed"),
     Status.UNFIT: ("Непридатне", "Unfit for use"),
     Status.CLOSED: ("Закрите", "Closed"),
     Status.REFUSED_REPORTED: ("Не пускають, за повідомленнями", "Reported: entry refused"),

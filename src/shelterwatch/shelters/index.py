@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session
 
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact
+from shelterwatch.rules.geo import EARTH_RADIUS_M
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import FactKind, Status
 
 logger = logging.getLogger(__name__)
 
-EARTH_RADIUS_M = 6_371_008.8
 # A window whose half-width is d radians of latitude holds every point closer than SAFETY·R·d;
 # the 1 % margin covers the small-angle approximations for windows up to ~10°.
 SAFETY = 0.99

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 
+from shelterwatch.answers import documented
 from shelterwatch.auth.service import Actor
 from shelterwatch.deps import ReadSession, require_role
 from shelterwatch.shelters import service as shelters
+from shelterwatch.shelters.schemas import ShelterFeature, ShelterPage
 from shelterwatch.vocabulary import Role
 
 router = APIRouter(tags=["shelters"])
@@ -20,7 +22,8 @@ def _status_of(request: Request) -> Any:
     return getattr(request.app.state, "status_of", None)
 
 
-@router.get("/v1/shelters", summary="Shelters as a GeoJSON FeatureCollection")
+@router.get("/v1/shelters", summary="Shelters as a GeoJSON FeatureCollection",
+            **documented(ShelterPage))
 def list_shelters(
     request: Request, session: ReadSession,
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat")] = None,
@@ -39,7 +42,8 @@ def list_shelters(
             "next_cursor": shelters.encode_cursor(last) if last is not None else None}
 
 
-@router.get("/v1/shelters/{shelter_id}", summary="One shelter with its status and why")
+@router.get("/v1/shelters/{shelter_id}", summary="One shelter with its status and why",
+            **documented(ShelterFeature))
 def get_shelter(request: Request, session: ReadSession, shelter_id: int) -> dict[str, Any]:
     shelter = shelters.get_or_raise(session, shelter_id)
     status_of = _status_of(request)

@@ -17,7 +17,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from shelterwatch.rules import tracking
-from shelterwatch.rules.ranking import STATUS_TEXT
+from shelterwatch.rules.status import STATUS_TEXT
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = files("shelterwatch.web") / "templates"

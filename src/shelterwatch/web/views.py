@@ -29,7 +29,8 @@ from shelterwatch.clock import utcnow
 from shelterwatch.deps import ReadSession
 from shelterwatch.errors import NotFound
 from shelterwatch.observations.models import ShelterStatus
-from shelterwatch.rules.ranking import STATUS_CLASS, STATUS_TEXT, WalkingModel
+from shelterwatch.rules.ranking import STATUS_CLASS, WalkingModel
+from shelterwatch.rules.status import STATUS_TEXT
 from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.shelters.routing import FootRouter

@@ -13,11 +13,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import orjson
 
 from shelterwatch import db
+from shelterwatch.channels import service as channels
+from shelterwatch.channels.push import service as push
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.doors import service as doors
@@ -27,9 +30,15 @@ from shelterwatch.escalation import service as escalation
 from shelterwatch.log import service as log
 from shelterwatch.log.follower import LogFollower
 from shelterwatch.log.models import Fact
+from shelterwatch.log.publisher import Publisher
 from shelterwatch.notify import registry
 from shelterwatch.observations import fading
+from shelterwatch.outbox import batch
 from shelterwatch.outbox import service as outbox
+from shelterwatch.outbox.throttle import OutboxThrottle
+from shelterwatch.rules.ranking import WalkingModel
+from shelterwatch.shelters.index import ShelterIndex
+from shelterwatch.stats import service as stats
 from shelterwatch.vocabulary import FactKind
 
 logger = logging.getLogger(__name__)
@@ -45,6 +54,8 @@ class Worker:
         # Completed passes of letting time pass over statuses: how a watcher knows one happened.
         self.refresh_passes = 0
         self.channels = registry.load_enabled(settings)
+        self.throttle = OutboxThrottle(registry.limits(settings))
+        self.places: channels.Places | None = None
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None
         self.threads: list[threading.Thread] = []
@@ -59,12 +70,22 @@ class Worker:
         self.sweep_ended_alerts()
         self.follower = LogFollower(self.url, interval_s=self.settings.follow_interval_s,
                                     start_seq=start_seq)
+        if "push" in self.channels:  # a redirect names the other shelter: keep the registry
+            with db.reading(self.url) as session:
+                index, seq = ShelterIndex.load(session)
+            self.places = channels.Places(index, WalkingModel(
+                speed_mps=self.settings.walking_speed_mps,
+                reduced_mobility_speed_mps=self.settings.reduced_mobility_speed_mps,
+                detour_factor=self.settings.detour_factor), self.settings.push_shown_window_s)
+            self.follower.subscribe(lambda facts: index.apply([f for f in facts if f.seq > seq]))
         self.follower.subscribe(self._on_facts)
         self.follower.start()
         if self.settings.mqtt_url:
             self.doors = StateListener(self.settings.mqtt_url, self._on_door_state)
             self.doors.start()
-        for target, name in ((self._timer_loop, "timers"), (self._outbox_loop, "outbox")):
+        self.publisher = Publisher(self.settings)
+        for target, name in ((self._timer_loop, "timers"), (self._outbox_loop, "outbox"),
+                             (self._tree_loop, "log-tree")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self.threads.append(thread)
@@ -90,6 +111,9 @@ class Worker:
             armed = escalation.on_facts(session, facts, now=now)
             queued = sum(owners.route(session, orjson.loads(f.payload), now=now)
                          for f in facts if f.kind == FactKind.OBSERVATION_RECORDED)
+            # residents' channels: a case's news to its reporters, alerts to an area's followers
+            queued += channels.on_facts(session, facts, now=now, secret=self.settings.secret_key,
+                                        places=self.places)
         if any(f.kind in alert_end.TRIGGERS for f in facts):
             self.sweep_ended_alerts()
         if armed or queued:
@@ -137,6 +161,9 @@ class Worker:
                 if tick - last_refresh >= self.settings.status_refresh_s:
                     last_refresh = tick
                     self.let_time_pass()
+                    with db.transaction(self.url) as session:
+                        push.forget_expired(session, now=self.clock(),
+                                            shown_window_s=self.settings.push_shown_window_s)
                     self.refresh_passes += 1
                     if self.sweep_ended_alerts():
                         self.wake.set()
@@ -149,20 +176,56 @@ class Worker:
                 logger.exception("timer loop failed; retrying")
             self.stop_event.wait(self.settings.worker_tick_s)
 
-    def _outbox_loop(self) -> None:
+    def _tree_loop(self) -> None:
+        """Keep what is derived from the whole log: the accountability rollups, and the Merkle
+        tree with its signed heads (handed to the witnesses)."""
         while not self.stop_event.is_set():
             try:
-                sent = outbox.deliver_due(
-                    self.url, self.channels, clock=self.clock,
-                    lease_s=self.settings.outbox_lease_s,
-                    max_attempts=self.settings.outbox_max_attempts,
-                    backoff_base_s=self.settings.outbox_backoff_s)
+                self.catch_up_stats()
+            except Exception:
+                logger.exception("updating the statistics failed; retrying")
+            try:
+                self.publisher.tick(now=self.clock())
+            except Exception:
+                logger.exception("signing the log's tree failed; retrying")
+            self.stop_event.wait(max(1.0, self.settings.worker_tick_s))
+
+    def catch_up_stats(self) -> int:
+        """Apply every fact the rollups have not seen; returns how many."""
+        total = 0
+        while True:
+            with db.transaction(self.url) as session:
+                applied = stats.catch_up(session)
+            if not applied:
+                return total
+            total += applied
+
+    def _outbox_loop(self) -> None:
+        senders = self.settings.outbox_senders
+        pool = ThreadPoolExecutor(senders, thread_name_prefix="send") if senders > 1 else None
+        while not self.stop_event.is_set():
+            try:
+                if pool is not None:
+                    sent = batch.deliver_round(
+                        self.url, self.channels, clock=self.clock,
+                        lease_s=self.settings.outbox_lease_s,
+                        max_attempts=self.settings.outbox_max_attempts,
+                        backoff_base_s=self.settings.outbox_backoff_s, pool=pool,
+                        limit=self.settings.outbox_round, throttle=self.throttle)
+                else:
+                    sent = outbox.deliver_due(
+                        self.url, self.channels, clock=self.clock,
+                        lease_s=self.settings.outbox_lease_s,
+                        max_attempts=self.settings.outbox_max_attempts,
+                        backoff_base_s=self.settings.outbox_backoff_s, throttle=self.throttle)
             except Exception:
                 logger.exception("outbox loop failed; retrying")
                 sent = 0
             if not sent:
                 self.wake.wait(self.settings.worker_tick_s)
                 self.wake.clear()
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 def run(settings: Settings) -> None:

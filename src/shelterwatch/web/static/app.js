@@ -353,6 +353,9 @@ function renderResults() {
   $("answer").hidden = n === 0;
   state.results.slice(1).forEach((r, i) => list.append(resultItem(r, i + 1)));
   renderReported();
+  // push.js (opt-in notifications) listens: which shelters this page just sent the resident to
+  document.dispatchEvent(new CustomEvent("shelterwatch:results", {detail: {
+    point: state.point, lang: state.lang, shown: state.results.map((r) => r.shelter.id)}}));
 }
 
 /* Where the ranking starts, in words: found address, GPS, a tap, or the map's centre. */

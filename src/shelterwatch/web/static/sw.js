@@ -6,6 +6,7 @@
  * the page handles their failure by ranking on the phone and queueing reports.
  */
 "use strict";
+importScripts("/static/push-sw.js");  // web push: alerts and "reported locked — go to X"
 
 const CACHE = "shelterwatch-v2";
 const SHELL = [
@@ -13,6 +14,7 @@ const SHELL = [
   "/static/rank.js", "/static/geo.js", "/static/answer.js", "/static/search.js",
   "/static/districts.geojson", "/static/icon.svg", "/static/icon-192.png",
   "/static/icon-512.png", "/static/track.js",
+  "/static/push.js", "/static/push-sw.js",
   "/static/manifest.webmanifest", "/static/leaflet/leaflet.js", "/static/leaflet/leaflet.css",
   "/static/leaflet/images/marker-icon.png", "/static/leaflet/images/marker-icon-2x.png",
   "/static/leaflet/images/marker-shadow.png",

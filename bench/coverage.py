@@ -1,0 +1,106 @@
+"""Coverage of Kyiv (issue 14): the full computation and the recompute after one shelter closes.
+
+Goals: the whole city (~8,000 resolution-9 cells, 3,694 shelters, bundled district totals,
+straight line × detour) in ≤ 60 s; the live recompute after a shelter turns `locked_confirmed`
+(only its cells, then every threat's summary) in ≤ 1 s.
+
+Run: .venv/bin/python bench/coverage.py [--repeat 3] [--closures 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--closures", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        run(args.repeat, args.closures, Path(tmp))
+
+
+def run(repeat: int, closures: int, tmp: Path) -> None:
+    import numpy as np
+
+    from shelterwatch import db, migrate
+    from shelterwatch.alerts import service as alerts
+    from shelterwatch.areas import service as areas
+    from shelterwatch.clock import utcnow
+    from shelterwatch.config import get_settings
+    from shelterwatch.coverage import figures, outputs
+    from shelterwatch.coverage import model as models
+    from shelterwatch.coverage.live import AreaCoverage, walk_params
+    from shelterwatch.ingest import mapping as mappings
+    from shelterwatch.ingest import registry_csv
+    from shelterwatch.shelters import importer
+    from shelterwatch.vocabulary import Status, Threat
+
+    settings = get_settings()
+    url = settings.database_url
+    migrate.upgrade(url)
+    data = Path(__file__).resolve().parent.parent / "src" / "shelterwatch" / "data" / "kyiv"
+    with db.transaction(url) as session:
+        areas.load_bundled(session, now=utcnow())
+        importer.import_records(
+            session, registry_csv.read(data / "kyiv_shelters_2022-02-25.csv",
+                                       mappings.load(data / "kmda-2022.toml")),
+            source="kmda-2022", now=utcnow())
+    config, walk = alerts.warning_config(settings), walk_params(settings)
+
+    full: list[float] = []
+    model = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        with db.reading(url) as session:
+            model = models.build(session, area_id="31", config=config, walk=walk)
+            statuses = models.current_statuses(session)
+        usable = model.usable(statuses)
+        reach = model.reach(usable)
+        sums = {t: figures.summary(model, usable, figures.evaluate(model, usable, reach, t))
+                for t in Threat}
+        full.append(time.perf_counter() - started)
+    assert model is not None
+    started = time.perf_counter()
+    ev = figures.evaluate(model, usable, reach, Threat.BALLISTIC)
+    outputs.write_all(tmp / "out", model, sums[Threat.BALLISTIC],
+                      list(figures.features(model, ev)), [])
+    files_s = time.perf_counter() - started
+    entries = len(model.normal.shelter)
+    print(f"Kyiv grid: {len(model.grid)} cells (H3 res 9), {len(model.shelters)} shelters, "
+          f"{entries:,} cell-shelter pairs within {walk.horizon_s:.0f} s")
+    print(f"full computation (grid, people, walks, reach, 5 threats' summaries): "
+          f"median {statistics.median(full):.2f} s, runs {', '.join(f'{x:.2f}' for x in full)} "
+          f"(goal <= 60 s) {'ok' if max(full) <= 60 else 'MISSED'}")
+    print(f"writing cells.geojson, cells.csv, summary.json and map.png: {files_s:.2f} s")
+
+    everyone = np.ones(len(model.shelters), dtype=bool)
+    baseline = {t: figures.evaluate(model, everyone, model.reach(everyone), t) for t in Threat}
+    state = AreaCoverage(model, dict(statuses), frozenset(), usable, reach, baseline)
+    state.refresh()
+    served = np.bincount(reach[0].shelter[reach[0].shelter >= 0],
+                         minlength=len(model.shelters))
+    busiest = np.argsort(-served, kind="stable")[:closures]
+    times, cells = [], []
+    for i in busiest.tolist():
+        sid = int(model.shelters.ids[i])
+        flipped = state.apply_statuses({sid: Status.LOCKED_CONFIRMED.value}, at="", seq=1)
+        assert flipped == [i]
+        times.append(state.last_recompute_s or 0.0)
+        cells.append(state.changes[0]["cells_recomputed"])
+        state.apply_statuses({sid: Status.OPEN_VERIFIED.value}, at="", seq=2)
+    print(f"recompute after one shelter turns locked_confirmed ({closures} busiest shelters, "
+          f"{min(cells)}–{max(cells)} cells each, then 5 threats' summaries): "
+          f"median {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms "
+          f"(goal <= 1 s) {'ok' if max(times) <= 1 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""SMS for push-button phones: reports by the number on the door sign, nearest by address."""

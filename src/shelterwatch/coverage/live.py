@@ -1,0 +1,220 @@
+"""Coverage that follows the doors: rebuilt when the registry changes, patched when a status does.
+
+The API process keeps one model per area asked for. Building one (Kyiv: ~8,000 cells and every
+shelter within the walking horizon of each) takes seconds, so it happens in a background thread
+the first time the area is asked for (the request is answered 503 with Retry-After until then) —
+never on the request path. After that, every `status.changed` fact flips the shelter's usability
+and only the cells that shelter served (or, if it reopened, could serve) look again, so the
+figures reflect a door confirmed locked within the follower's interval. The summaries per threat
+are recomputed then too, so a request only reads a ready dictionary.
+
+The figure the operator needs during an alert is *newly out of reach*: people who could reach a
+shelter if every registered door took them in, and cannot now.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from shelterwatch import db
+from shelterwatch.alerts import service as alerts
+from shelterwatch.config import Settings
+from shelterwatch.coverage import figures
+from shelterwatch.coverage import model as models
+from shelterwatch.errors import ShelterwatchError, Unavailable
+from shelterwatch.log import service as log
+from shelterwatch.log.models import Fact
+from shelterwatch.rules.coverage import BoolArray, Reach, is_usable, recompute_after_change
+from shelterwatch.vocabulary import FactKind, Status, Threat
+
+logger = logging.getLogger(__name__)
+REGISTRY_KINDS = frozenset({FactKind.SHELTER_CREATED, FactKind.SHELTER_UPDATED})
+RECENT_CHANGES = 20
+
+
+def walk_params(settings: Settings) -> models.WalkParams:
+    """Walking speeds and detour from the settings the resident page uses too."""
+    return models.WalkParams(speed_mps=settings.walking_speed_mps,
+                             reduced_mobility_speed_mps=settings.reduced_mobility_speed_mps,
+                             detour_factor=settings.detour_factor,
+                             horizon_s=max(settings.coverage_horizon_s, 1.0))
+
+
+@dataclass(slots=True)
+class AreaCoverage:
+    """One area's model, its live reach, and the summaries a request reads."""
+
+    model: models.CoverageModel
+    statuses: dict[int, str]
+    ghosts: frozenset[int]
+    usable: BoolArray
+    reach: tuple[Reach, Reach]
+    baseline: dict[Threat, figures.Evaluation]
+    summaries: dict[Threat, dict[str, Any]] = field(default_factory=dict)
+    changes: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECENT_CHANGES))
+    as_of_seq: int = 0
+    built_s: float = 0.0
+    last_recompute_s: float | None = None
+
+    def refresh(self) -> None:
+        """Re-derive every threat's summary from the current reach (a few ms for a city)."""
+        out = {}
+        for threat in Threat:
+            ev = figures.evaluate(self.model, self.usable, self.reach, threat)
+            out[threat] = figures.summary(self.model, self.usable, ev,
+                                          baseline=self.baseline[threat],
+                                          as_of_seq=self.as_of_seq)
+        self.summaries = out
+
+    def apply_statuses(self, changed: Mapping[int, str], *, at: str, seq: int) -> list[int]:
+        """Take in new statuses; recompute only the cells of shelters whose usability flipped."""
+        started = time.perf_counter()
+        position = self.model.shelters.position()
+        self.statuses.update(changed)
+        self.as_of_seq = seq
+        usable = self.usable.copy()
+        for sid, status in changed.items():
+            i = position.get(sid)
+            if i is not None:
+                usable[i] = is_usable(Status(status), ghost=sid in self.ghosts)
+        flipped = np.flatnonzero(usable != self.usable).tolist()
+        if not flipped:
+            return []
+        before = {t: s["total"]["out_of_reach"] for t, s in self.summaries.items()}
+        normal, cells = recompute_after_change(self.model.normal, usable,
+                                               self.model.walk.speed_mps, self.reach[0], flipped)
+        reduced, _ = recompute_after_change(self.model.reduced, usable & self.model.shelters
+                                            .step_free, self.model.walk
+                                            .reduced_mobility_speed_mps, self.reach[1], flipped)
+        self.usable, self.reach = usable, (normal, reduced)
+        self.refresh()
+        self.last_recompute_s = time.perf_counter() - started
+        for i in flipped:
+            sid = int(self.model.shelters.ids[i])
+            self.changes.appendleft({
+                "at": at, "seq": seq, "shelter_id": sid, "status": self.statuses.get(sid),
+                "usable": bool(usable[i]), "cells_recomputed": len(cells),
+                "out_of_reach_change": {t.value: figures.people(
+                    s["total"]["out_of_reach"] - before.get(t, 0))
+                    for t, s in self.summaries.items()}})
+        return flipped
+
+
+class LiveCoverage:
+    """Area id → its live coverage; `apply` is a LogFollower subscriber."""
+
+    def __init__(self, settings: Settings,
+                 statuses: Callable[[], Mapping[int, str]] | None = None) -> None:
+        self.settings = settings
+        self._areas: dict[str, AreaCoverage] = {}
+        self._building: set[str] = set()
+        self._failed: dict[str, tuple[ShelterwatchError, float]] = {}
+        self._lock = threading.RLock()
+        self._one_build = threading.Semaphore(1)  # builds take the CPU: one at a time
+        self._statuses = statuses
+
+    def peek(self, area_id: str) -> AreaCoverage | None:
+        """The area's coverage if built (no side effects)."""
+        return self._areas.get(area_id)
+
+    def failure(self, area_id: str) -> ShelterwatchError | None:
+        """Why the last build of this area failed, if it did; an unexpected failure is
+        forgotten after its Retry-After, so the next request tries again."""
+        found = self._failed.get(area_id)
+        if found is None:
+            return None
+        exc, at = found
+        if isinstance(exc, Unavailable) and time.monotonic() - at > exc.retry_after_s:
+            self._failed.pop(area_id, None)
+            return None
+        return exc
+
+    def start_build(self, area_id: str) -> None:
+        with self._lock:
+            if area_id in self._building:
+                return
+            self._building.add(area_id)
+        threading.Thread(target=self._build, args=(area_id,), name=f"coverage-{area_id}",
+                         daemon=True).start()
+
+    def _build(self, area_id: str) -> None:
+        with self._one_build:
+            self._build_now(area_id)
+
+    def _build_now(self, area_id: str) -> None:
+        started = time.perf_counter()
+        try:
+            s = self.settings
+            with db.reading(s.database_url) as session:
+                model = models.build(
+                    session, area_id=area_id, config=alerts.warning_config(s),
+                    walk=walk_params(s),
+                    population_file=Path(s.coverage_population) if s.coverage_population
+                    else None,
+                    network_file=Path(s.coverage_network) if s.coverage_network else None,
+                    max_cells=s.coverage_max_cells)
+                seq = log.last_seq(session)
+                statuses = models.current_statuses(session)
+                ghosts = models.ghost_ids(session)
+            everyone = ~np.isin(model.shelters.ids, np.asarray(sorted(ghosts), dtype=np.int64))
+            all_open = model.reach(everyone)
+            baseline = {t: figures.evaluate(model, everyone, all_open, t) for t in Threat}
+            with self._lock:
+                # Statuses the follower applied while we built are newer than the table read.
+                if self._statuses is not None:
+                    statuses.update(self._statuses())
+                usable = model.usable(statuses, ghosts)
+                state = AreaCoverage(model, statuses, ghosts, usable, model.reach(usable),
+                                     baseline, as_of_seq=seq)
+                state.refresh()
+                state.built_s = time.perf_counter() - started
+                self._areas[area_id] = state
+                self._failed.pop(area_id, None)
+        except ShelterwatchError as exc:  # the area cannot have live figures: say why
+            self._failed[area_id] = (exc, time.monotonic())
+        except Exception as exc:  # noqa: BLE001 - a failed build is reported, never fatal
+            logger.exception("coverage for area %s could not be built", area_id)
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self._failed[area_id] = (Unavailable(
+                f"coverage for area {area_id} could not be computed: {reason}", 60),
+                time.monotonic())
+        finally:
+            with self._lock:
+                self._building.discard(area_id)
+
+    def apply(self, facts: Sequence[Fact]) -> None:
+        """Patch every built area with new statuses; rebuild areas whose registry changed."""
+        changed: dict[int, str] = {}
+        registry_changed = False
+        at, seq = "", 0
+        for fact in facts:
+            if fact.kind == FactKind.STATUS_CHANGED:
+                payload = orjson.loads(fact.payload)
+                try:
+                    changed[int(payload["shelter_id"])] = str(Status(payload["status"]))
+                except (KeyError, ValueError):
+                    continue
+                at, seq = fact.at.isoformat() if fact.at else "", fact.seq
+            elif fact.kind in REGISTRY_KINDS:
+                registry_changed = True
+        with self._lock:
+            if changed:
+                for state in self._areas.values():
+                    try:
+                        state.apply_statuses(changed, at=at, seq=seq)
+                    except Exception:  # noqa: BLE001 - one bad fact must not stop the follower
+                        logger.exception("coverage could not take in statuses at seq %s", seq)
+            if registry_changed:
+                self._failed.clear()  # a new registry may answer what the old one could not
+                for area_id in list(self._areas):
+                    self.start_build(area_id)

@@ -1,0 +1,75 @@
+// The coverage page: cells coloured by the walk to the nearest usable shelter against the threat's
+// warning time, and the districts' figures. Both come from /v1/coverage and /v1/coverage/cells.
+"use strict";
+const $ = (id) => document.getElementById(id);
+const COLOURS = ["#1a9850", "#91cf60", "#fdae61", "#d73027", "#4d4d4d"];
+const map = L.map("map", { preferCanvas: true }).setView([50.45, 30.52], 10);
+let layer = null;
+const num = (x) => x === null || x === undefined ? "—" : Number(x).toLocaleString("uk-UA");
+const pct = (x) => `${(100 * x).toFixed(1)}%`;
+const say = (text) => { $("msg").textContent = text; };
+
+function colour(p) {
+  if (p.walk_s === null) return COLOURS[4];
+  if (p.warning_s <= 0) return COLOURS[3];
+  const r = p.walk_s / p.warning_s;
+  return COLOURS[r <= 0.5 ? 0 : r <= 1 ? 1 : r <= 2 ? 2 : 3];
+}
+
+async function fetchReady(path) {
+  for (;;) {
+    const res = await fetch(path);
+    if (res.status !== 503) return res;
+    const wait = Number(res.headers.get("Retry-After") || 5);
+    say(`Обчислюється… / Computing… (${wait} s)`);
+    await new Promise((ok) => setTimeout(ok, wait * 1000));
+  }
+}
+
+function showSummary(s) {
+  const t = s.total;
+  $("headline").textContent =
+    `${s.area.name} / ${s.area.name_en}: ${pct(t.share)} людей не встигають до придатного укриття` +
+    ` / of people cannot reach a usable shelter in time (${num(t.out_of_reach)} з / of ${num(t.population)})`;
+  const body = $("districts");
+  body.replaceChildren();
+  for (const d of s.districts) {
+    const row = body.insertRow();
+    for (const [text, cls] of [[`${d.name} / ${d.name_en}`, ""], [num(d.population), "n"],
+        [num(d.out_of_reach), "n"], [pct(d.share), "n"], [pct(d.reduced_mobility_share), "n"],
+        [d.places_per_person === null ? "—" : d.places_per_person.toFixed(2), "n"]]) {
+      const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls;
+    }
+  }
+  const src = s.population_source;
+  $("source").textContent = `Населення / Population: ${src.label}, ${src.date} — ${src.method}` +
+    `${src.coarse ? " (грубо / coarse)" : ""}. Досяжність / Reach: ${s.reach.method}. ` +
+    `Статуси станом на запис журналу / Statuses as of log seq ${s.statuses_as_of_seq}.`;
+}
+
+async function load() {
+  const q = `area=${encodeURIComponent($("area").value.trim())}&threat=${$("threat").value}`;
+  try {
+    const res = await fetchReady(`/v1/coverage?${q}`);
+    const data = await res.json();
+    if (!res.ok) { say(`Помилка / Error: ${data.detail || res.statusText}`); return; }
+    showSummary(data);
+    const cells = await (await fetchReady(`/v1/coverage/cells?${q}`)).json();
+    if (layer) layer.remove();
+    layer = L.geoJSON(cells, {
+      style: (f) => ({ color: colour(f.properties), weight: 0, fillOpacity: 0.7 }),
+      onEachFeature: (f, l) => l.bindTooltip(
+        `${num(f.properties.population)} · ${f.properties.walk_s === null ? "—" :
+          Math.round(f.properties.walk_s) + " s"}`),
+    }).addTo(map);
+    if (layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
+    say("");
+  } catch (e) { say(`Помилка / Error: ${e.message}`); }
+}
+
+const asked = new URLSearchParams(location.search);  // /coverage?area=31&threat=cruise
+if (asked.get("area")) $("area").value = asked.get("area");
+if (asked.get("threat")) $("threat").value = asked.get("threat");
+$("go").onclick = load;
+$("threat").onchange = load;
+load();

@@ -1,0 +1,124 @@
+"""`GET /v1/coverage` (the summary), its cells, the operator's live panel, and the `/coverage` page.
+
+Requests only read what `coverage.live` has already derived; an area not yet built is answered
+503 with Retry-After while a background thread builds it.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from shelterwatch.areas import service as areas
+from shelterwatch.auth.service import Actor
+from shelterwatch.clock import utcnow
+from shelterwatch.coverage import figures
+from shelterwatch.coverage.live import AreaCoverage, LiveCoverage
+from shelterwatch.deps import ReadSession, require_role
+from shelterwatch.errors import Unavailable
+from shelterwatch.vocabulary import Role, Threat
+
+router = APIRouter()
+PAGES = files("shelterwatch.coverage") / "pages"
+Operator = Annotated[Actor, Depends(require_role(Role.OPERATOR))]
+AreaQuery = Annotated[str, Query(max_length=32, description="area id, e.g. 31 (Kyiv city)")]
+ThreatQuery = Annotated[Threat, Query(description="the threat whose warning time bounds the walk")]
+
+
+def _state(request: Request, session: Session, area: str) -> AreaCoverage:
+    """The area's live coverage, or the reason there is none (yet)."""
+    live: LiveCoverage = request.app.state.coverage
+    found = live.peek(area)
+    if found is not None:
+        return found
+    failure = live.failure(area)
+    if failure is not None:
+        raise failure
+    areas.get_or_raise(session, area)  # only real areas start a build (a primary-key read)
+    live.start_build(area)
+    raise Unavailable(f"coverage for area {area} is being computed; ask again in a few seconds")
+
+
+@router.get("/v1/coverage", summary="Who cannot reach a usable shelter in time, per district")
+def coverage_summary(request: Request, session: ReadSession, area: AreaQuery = "31",
+                     threat: ThreatQuery = Threat.BALLISTIC) -> Response:
+    state = _state(request, session, area)
+    return Response(orjson.dumps(state.summaries[threat]), media_type="application/json",
+                    headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/v1/coverage/cells", summary="The coverage grid: one Polygon per H3 cell")
+def coverage_cells(request: Request, session: ReadSession, area: AreaQuery = "31",
+                   threat: ThreatQuery = Threat.BALLISTIC) -> Response:
+    state = _state(request, session, area)
+    key = (threat, state.as_of_seq, id(state))
+    cache: dict[Any, bytes] = request.app.state.coverage_cells
+    body = cache.get(key)
+    if body is None:
+        ev = figures.evaluate(state.model, state.usable, state.reach, threat)
+        body = orjson.dumps({"type": "FeatureCollection",
+                             "features": list(figures.features(state.model, ev))})
+        cache.clear()  # one grid in memory at a time: they are megabytes each
+        cache[key] = body
+    etag = f'"{state.as_of_seq}-{threat.value}"'
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(body, media_type="application/geo+json", headers={"ETag": etag})
+
+
+@router.get("/v1/coverage/live", summary="Population newly out of reach, for the console")
+def coverage_live(actor: Operator, request: Request, session: ReadSession,
+                  area: AreaQuery = "31") -> dict[str, Any]:
+    """During an alert: the alert's threat, people out of reach now and because of doors shut."""
+    state = _state(request, session, area)
+    board = request.app.state.alert_board
+    alert = board.warning_at(area, utcnow())
+    threat = Threat(alert.threat) if alert.under_alert and alert.threat else Threat.BALLISTIC
+    total = state.summaries[threat]["total"]
+    return {
+        "area_id": area, "under_alert": alert.under_alert, "threat": threat.value,
+        "warning_s": alert.warning_s if alert.under_alert else None,
+        "population": total["population"], "out_of_reach": total["out_of_reach"],
+        "share": total["share"], "newly_out_of_reach": total.get("newly_out_of_reach", 0),
+        "unusable_shelters": int((~state.usable).sum()),
+        "recent_changes": list(state.changes), "as_of_seq": state.as_of_seq,
+        "last_recompute_s": state.last_recompute_s,
+        "population_source": state.summaries[threat]["population_source"],
+    }
+
+
+@router.get("/coverage", include_in_schema=False, response_class=HTMLResponse)
+def coverage_page() -> HTMLResponse:
+    return HTMLResponse((PAGES / "coverage.html").read_text(encoding="utf-8"),
+                        headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/coverage.js", include_in_schema=False)
+def coverage_js() -> Response:
+    return Response((PAGES / "coverage.js").read_bytes(), media_type="text/javascript")
+
+
+@router.get("/coverage-panel.js", include_in_schema=False)
+def coverage_panel_js() -> Response:
+    return Response((PAGES / "coverage-panel.js").read_bytes(), media_type="text/javascript")
+
+
+def on_startup(app: FastAPI) -> None:
+    """Follow the log for statuses and registry changes (an api.ON_STARTUP hook)."""
+    board = getattr(app.state, "status_board", None)
+
+    def statuses() -> dict[int, str]:
+        if board is None:
+            return {}
+        return {sid: str(v["status"]) for sid, v in board.snapshot().items()
+                if v.get("status")}
+
+    live = LiveCoverage(app.state.settings, statuses)
+    app.state.coverage = live
+    app.state.coverage_cells = {}
+    app.state.follower.subscribe(live.apply)

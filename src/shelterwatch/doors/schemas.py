@@ -1,0 +1,12 @@
+"""What an operator sends to register a shelter's door controller."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DoorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    shelter_id: int = Field(ge=1)
+    device_id: str = Field(min_length=1, max_length=64)

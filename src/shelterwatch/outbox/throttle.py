@@ -1,0 +1,130 @@
+"""Per-channel send limits as token buckets, so a surge never trips a provider's flood control.
+
+Providers publish their limits: Telegram about 30 messages a second per bot and about one a second
+per chat (short bursts tolerated), an SMS gateway its contracted throughput. A bucket holds up to
+`burst` tokens and refills at `rate_per_s`; a send takes one token from every bucket it passes
+(the channel's global one and the recipient's). When a bucket is empty the answer is how long to
+wait, and nothing is taken, so a message held back costs no one else their turn. A provider's own
+"retry after N seconds" pauses the bucket it names. Time is a number passed in (seconds), never
+read here, so the buckets are a pure rule the tests drive with any clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A published limit: `rate_per_s` sustained, up to `burst` at once."""
+
+    rate_per_s: float
+    burst: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.rate_per_s <= 0 or self.burst < 1:
+            raise ValueError("a limit needs a positive rate and a burst of at least one")
+
+
+@dataclass(slots=True)
+class _Bucket:
+    limit: Limit
+    tokens: float
+    at: float
+    paused_until: float = 0.0
+
+    def refill(self, now: float) -> None:
+        if now > self.at:
+            self.tokens = min(self.limit.burst,
+                              self.tokens + (now - self.at) * self.limit.rate_per_s)
+            self.at = now
+
+
+@dataclass(slots=True)
+class Throttle:
+    """Token buckets by key; `reserve` takes a token from each named bucket or says how long to
+    wait. Buckets that refilled completely are forgotten (`forget_full`), so memory follows the
+    recipients of the last few seconds, not every recipient ever served."""
+
+    buckets: dict[str, _Bucket] = field(default_factory=dict)
+
+    def _bucket(self, key: str, limit: Limit, now: float) -> _Bucket:
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = _Bucket(limit=limit, tokens=limit.burst, at=now)
+        bucket.limit = limit
+        bucket.refill(now)
+        return bucket
+
+    def wait_s(self, key: str, limit: Limit, now: float) -> float:
+        """Seconds until this bucket can give a token (0 when it can now)."""
+        bucket = self._bucket(key, limit, now)
+        if bucket.paused_until > now:
+            return bucket.paused_until - now
+        if bucket.tokens >= 1:
+            return 0.0
+        return (1 - bucket.tokens) / limit.rate_per_s
+
+    def reserve(self, wanted: list[tuple[str, Limit]], now: float) -> float:
+        """Take one token from every bucket in `wanted`, or none and return the longest wait."""
+        wait = max((self.wait_s(key, limit, now) for key, limit in wanted), default=0.0)
+        if wait > 0:
+            return wait
+        for key, _ in wanted:
+            self.buckets[key].tokens -= 1
+        return 0.0
+
+    def pause(self, key: str, limit: Limit, *, until: float, now: float) -> None:
+        """The provider said "retry after": nothing more through this bucket until then."""
+        bucket = self._bucket(key, limit, now)
+        bucket.paused_until = max(bucket.paused_until, until)
+        bucket.tokens = min(bucket.tokens, 0.0)
+
+    def forget_full(self, now: float) -> None:
+        """Drop buckets that are full again (a new one would start full too)."""
+        for key, bucket in list(self.buckets.items()):
+            bucket.refill(now)
+            if bucket.paused_until <= now and bucket.tokens >= bucket.limit.burst:
+                del self.buckets[key]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelLimits:
+    """A channel's published limits: all its sends together, and each recipient's."""
+
+    overall: Limit
+    per_recipient: Limit | None = None
+
+
+@dataclass(slots=True)
+class OutboxThrottle:
+    """The buckets of one sending process, by channel and by (channel, recipient address).
+
+    Each worker process keeps its own; run N workers and give each 1/N of the provider's limit.
+    """
+
+    limits: dict[str, ChannelLimits]
+    throttle: Throttle = field(default_factory=Throttle)
+
+    def _wanted(self, channel: str, address: str) -> list[tuple[str, Limit]]:
+        limits = self.limits.get(channel)
+        if limits is None:
+            return []
+        wanted = [(channel, limits.overall)]
+        if limits.per_recipient is not None:
+            wanted.append((f"{channel}|{address}", limits.per_recipient))
+        return wanted
+
+    def reserve(self, channel: str, address: str, now: float) -> float:
+        """0 and a token taken from the channel's and the recipient's buckets, or the wait."""
+        return self.throttle.reserve(self._wanted(channel, address), now)
+
+    def retry_after(self, channel: str, address: str, *, seconds: float, now: float) -> None:
+        """The provider throttled this recipient: hold everything to them for `seconds`."""
+        wanted = self._wanted(channel, address)
+        if wanted:
+            key, limit = wanted[-1]
+            self.throttle.pause(key, limit, until=now + seconds, now=now)
+
+    def tidy(self, now: float) -> None:
+        self.throttle.forget_full(now)

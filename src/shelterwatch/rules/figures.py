@@ -1,0 +1,184 @@
+"""The public accountability figures: each one defined once, here, with the words published
+beside it on /stats, so a journalist and the city argue about the same number.
+
+The rollups (`shelterwatch.stats`) count; these functions turn counts into figures. A figure
+with nothing to count is None ("no data"), never 0 %, which would accuse an owner of a failure
+nobody observed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+OPEN_WITHIN_S = 300  # "within 5 minutes of the alert's start"
+AUDIT_FRESH_DAYS = 90
+RESPONSIVENESS_CASES = 100
+PER_SHELTERS, PER_ALERT_HOURS = 100, 100
+WINDOWS_DAYS = (7, 30, 90, 365)
+OPEN_TIME_BUCKET_S = 10  # time to open is counted in 10-second buckets
+
+
+def bucket_of(seconds: int) -> int:
+    """The 10-second bucket a time to open falls in, by its lower edge."""
+    return max(0, seconds) // OPEN_TIME_BUCKET_S * OPEN_TIME_BUCKET_S
+
+
+def bucket_percentile(counts: Sequence[tuple[int, int]], q: float) -> float | None:
+    """Nearest-rank percentile over (bucket lower edge, count) pairs in ascending order, stated
+    as the bucket's upper edge: "q of the doors were open within this many seconds"."""
+    total = sum(n for _, n in counts)
+    if total == 0:
+        return None
+    rank, seen = max(1, math.ceil(q * total)), 0
+    for bucket, n in counts:
+        seen += n
+        if seen >= rank:
+            return float(bucket + OPEN_TIME_BUCKET_S)
+    return None  # unreachable: the ranks add up to the total
+
+
+class FigureId(StrEnum):
+    OPEN_WITHIN_5_MIN = "verified_open_within_5_min"
+    OPEN_DURING_ALERT = "verified_open_during_alert"
+    TIME_TO_OPEN_P50 = "time_to_open_p50_s"
+    TIME_TO_OPEN_P90 = "time_to_open_p90_s"
+    CASE_TIME_TO_OPEN_P50 = "case_time_to_open_p50_s"
+    CASE_TIME_TO_OPEN_P90 = "case_time_to_open_p90_s"
+    CHECK_IN_RATE = "keyholder_check_in_rate"
+    LOCKED_RATE = "locked_per_100_shelters_100_alert_hours"
+    REFUSED_RATE = "refused_per_100_shelters_100_alert_hours"
+    UNFIT_RATE = "unfit_per_100_shelters_100_alert_hours"
+    MISSING_RATE = "missing_per_100_shelters_100_alert_hours"
+    ON_TIME_SHARE = "on_time_share"
+    RESPONSIVENESS = "responsiveness_s"
+    GHOST_RATE = "ghost_rate"
+    AUDIT_FRESHNESS = "audit_freshness"
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    id: FigureId
+    unit: str  # "share", "seconds" or "rate"
+    higher_is_better: bool
+    title_en: str
+    title_uk: str
+    definition_en: str
+
+
+RATE_WORDS = ("per 100 shelters per 100 alert-hours: count × 10,000 ÷ the sum, over the "
+              "(shelter, alert) pairs, of the alert's hours")
+DEFINITIONS: tuple[Definition, ...] = (
+    Definition(FigureId.OPEN_WITHIN_5_MIN, "share", True, "Verified open within 5 min",
+               "Перевірено відкритим за 5 хв",
+               "Share of (shelter, alert) pairs with verified-open evidence (door controller "
+               "unlocked, keyholder check-in, patrol or auditor `open`, rescue `forced_open`) at "
+               "most 300 s after the alert started. Kyiv 2023 baseline: 44% freely accessible + "
+               "21% opened within 5 minutes."),
+    Definition(FigureId.OPEN_DURING_ALERT, "share", True, "Verified open during the alert",
+               "Перевірено відкритим під час тривоги",
+               "Share of (shelter, alert) pairs with verified-open evidence at any time between "
+               "the alert's start and end."),
+    Definition(FigureId.TIME_TO_OPEN_P50, "seconds", False, "Time to open, median",
+               "Час до відкриття, медіана",
+               "Alert start → first verified-open evidence, over the pairs that got one; "
+               "nearest-rank 50th percentile, counted in 10-second buckets and stated as the "
+               "bucket's upper edge (half the doors were open within this time)."),
+    Definition(FigureId.TIME_TO_OPEN_P90, "seconds", False, "Time to open, 90th percentile",
+               "Час до відкриття, 90-й процентиль",
+               "As the median, nearest-rank 90th percentile."),
+    Definition(FigureId.CASE_TIME_TO_OPEN_P50, "seconds", False,
+               "Locked door: report → open, median", "Зачинені двері: скарга → відкрито, медіана",
+               "First `locked` report → the case resolved with the door open (keyholder, found "
+               "open, forced open); nearest-rank 50th percentile. Cases never opened are counted "
+               "apart, as unanswered."),
+    Definition(FigureId.CASE_TIME_TO_OPEN_P90, "seconds", False,
+               "Locked door: report → open, 90th percentile",
+               "Зачинені двері: скарга → відкрито, 90-й процентиль",
+               "As the median, nearest-rank 90th percentile."),
+    Definition(FigureId.CHECK_IN_RATE, "share", True, "Keyholder check-in rate",
+               "Частка відміток ключника",
+               "Share of (shelter, alert) pairs where a keyholder recorded `open` during the "
+               "alert."),
+    Definition(FigureId.LOCKED_RATE, "rate", False, "Locked doors", "Зачинені двері",
+               f"Locked-door cases opened during alerts {RATE_WORDS}."),
+    Definition(FigureId.REFUSED_RATE, "rate", False, "Refused entry (full)",
+               "Відмова у вході (переповнено)",
+               f"Reports of `full` (people turned away) during alerts {RATE_WORDS}."),
+    Definition(FigureId.UNFIT_RATE, "rate", False, "Unfit", "Непридатне",
+               f"Reports of `unfit` during alerts {RATE_WORDS}."),
+    Definition(FigureId.MISSING_RATE, "rate", False, "Missing", "Відсутнє",
+               f"Reports of `missing` (no shelter at the address) during alerts {RATE_WORDS}."),
+    Definition(FigureId.ON_TIME_SHARE, "share", True, "On time", "Вчасно",
+               "Austin 311: locked-door cases closed within the target ÷ (cases closed + cases "
+               "still open past the target)."),
+    Definition(FigureId.RESPONSIVENESS, "seconds", False, "Responsiveness", "Оперативність",
+               "FixMyStreet: mean time from report to closing, over the last 100 closed "
+               "locked-door cases."),
+    Definition(FigureId.GHOST_RATE, "share", False, "Ghost shelters", "Укриття-привиди",
+               "Share of shelters an audit found not to exist or used for something else; "
+               "no data until audits are recorded."),
+    Definition(FigureId.AUDIT_FRESHNESS, "share", True, "Audited in the last 90 days",
+               "Перевірено за останні 90 днів",
+               "Share of shelters with an audit in the last 90 days; no data until audits are "
+               "recorded."),
+)
+BY_ID = {d.id: d for d in DEFINITIONS}
+
+
+def share(part: int, whole: int) -> float | None:
+    return None if whole == 0 else part / whole
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least q of the values at or below."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(q * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def rate_per_shelter_alert_hours(count: int, shelter_alert_s: float) -> float | None:
+    """Events per 100 shelters per 100 alert-hours."""
+    hours = shelter_alert_s / 3600
+    return None if hours <= 0 else count * PER_SHELTERS * PER_ALERT_HOURS / hours
+
+
+def on_time_share(closed_on_time: int, closed: int, open_overdue: int) -> float | None:
+    """Austin 311's formula."""
+    return share(closed_on_time, closed + open_overdue)
+
+
+def mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    key: str
+    value: float | None
+    rank: int | None  # 1 = best; None for no data
+
+
+def rank(values: dict[str, float | None], *, higher_is_better: bool) -> list[Ranked]:
+    """Best first, ties sharing a rank (competition ranking); no-data entries last, unranked."""
+    known = sorted(((k, v) for k, v in values.items() if v is not None),
+                   key=lambda kv: (-kv[1] if higher_is_better else kv[1], kv[0]))
+    out: list[Ranked] = []
+    previous: float | None = None
+    current = 0
+    for n, (key, value) in enumerate(known, start=1):
+        if value != previous:
+            current, previous = n, value
+        out.append(Ranked(key, value, current))
+    out.extend(Ranked(k, None, None) for k, v in sorted(values.items()) if v is None)
+    return out
+
+
+def worst(values: dict[str, float | None], *, higher_is_better: bool,
+          limit: int = 10) -> list[Ranked]:
+    """The `limit` worst with data, worst first (the weekly worst-10 owners)."""
+    ranked = [r for r in rank(values, higher_is_better=higher_is_better) if r.value is not None]
+    return list(reversed(ranked))[:limit]

@@ -1,0 +1,45 @@
+"""The public shapes of shelters: GeoJSON Features with the public properties only."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from shelterwatch.answers import Answer, Text
+from shelterwatch.vocabulary import Status
+
+
+class Point(Answer):
+    type: Literal["Point"]
+    coordinates: list[float]  # longitude, latitude (WGS84)
+
+
+class ShelterProperties(Answer):
+    """What anyone may read of a shelter; owner and keyholders are never here."""
+
+    id: int
+    name: str
+    address: str
+    kind: str
+    capacity: int | None
+    step_free: bool | None
+    obligation: str
+    facilities: list[str]
+    area_id: str
+    source: str
+    status: Status
+    status_explanation: Text | None = None  # on the one-shelter answer
+
+
+class ShelterFeature(Answer):
+    type: Literal["Feature"]
+    id: int
+    geometry: Point
+    properties: ShelterProperties
+
+
+class ShelterPage(Answer):
+    """A page of shelters; follow `next_cursor` (null on the last page)."""
+
+    type: Literal["FeatureCollection"]
+    features: list[ShelterFeature]
+    next_cursor: str | None

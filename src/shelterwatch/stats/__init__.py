@@ -1,0 +1,1 @@
+"""Accountability statistics: rollups kept from the facts, the public figures, dossiers."""

@@ -1,0 +1,66 @@
+"""A dossier for investigators: every fact about a shelter or a case, in order, with the times
+in the city's zone, who was notified when, and the proofs that tie each fact to a signed tree
+head — a JSON bundle the shipped standalone verifier checks offline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shelterwatch.errors import InvalidInput, NotFound
+from shelterwatch.log import service as log
+from shelterwatch.log import tree
+from shelterwatch.log.models import Fact
+from shelterwatch.stats.models import FactSubject
+from shelterwatch.vocabulary import FactKind
+
+MAX_FACTS = 5000
+FORMAT = "shelterwatch-dossier/1"
+
+
+def subject_of(kind: str, subject_id: int) -> str:
+    if kind not in ("shelter", "incident"):
+        raise InvalidInput(f"a dossier is about a shelter or an incident, not {kind!r}")
+    return f"{kind}:{subject_id}"
+
+
+def build(session: Session, *, subject: str, timezone: str, now: datetime) -> dict[str, Any]:
+    seqs = session.execute(select(FactSubject.seq).where(FactSubject.subject == subject)
+                           .order_by(FactSubject.seq).limit(MAX_FACTS)).scalars().all()
+    if not seqs:
+        raise NotFound(f"no facts about {subject} (yet: the worker indexes new facts within "
+                       "seconds)")
+    rows = session.execute(select(Fact).where(Fact.seq.in_(seqs)).order_by(Fact.seq)).scalars()
+    zone = ZoneInfo(timezone)
+    head = tree.latest_head(session)
+    paths = tree.audit_paths(session, list(seqs), head.tree_size) if head else {}
+    facts, notified = [], []
+    for fact in rows:
+        view = log.public_view(fact)
+        view["at_local"] = fact.at.astimezone(zone).isoformat() if fact.at.tzinfo else \
+            fact.at.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).isoformat()
+        if fact.seq in paths:
+            view["audit_path"] = paths[fact.seq]
+        facts.append(view)
+        if fact.kind in (FactKind.NOTIFICATION_QUEUED, FactKind.NOTIFICATION_SENT,
+                         FactKind.NOTIFICATION_FAILED):
+            notified.append({"at_local": view["at_local"], "kind": fact.kind,
+                             "recipient": view["payload"].get("recipient"),
+                             "channel": view["payload"].get("channel"),
+                             "step": view["payload"].get("step")})
+    keys = {k.key_id: k for k in tree.keys(session)}
+    key = keys.get(head.key_id) if head else None
+    return {
+        "format": FORMAT, "subject": subject, "timezone": timezone,
+        "generated_at": now.isoformat(),
+        "sth": tree.head_view(head) if head else None,
+        "public_key": key.public_key if key else None,
+        "facts": [f for f in facts if "audit_path" in f],
+        "not_yet_signed": [f for f in facts if "audit_path" not in f],
+        "notifications": notified,
+        "verify_with": "python3 verify.py BUNDLE.json (GET /v1/log/verifier.py)",
+    }

@@ -1,0 +1,117 @@
+"""The public /stats pages, server-rendered HTML with SVG charts, in Ukrainian and English.
+
+No script and no chart library: a bar is a rectangle whose width is the number, so the page reads
+at a glance on any phone and prints as it shows.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from shelterwatch.rules import figures
+from shelterwatch.rules.figures import FigureId
+
+WORDS = {
+    "uk": {"title": "Чи були відчинені укриття під час тривоги", "city": "місто",
+           "figure": "Показник", "value": "Значення", "definition": "Визначення",
+           "trend": "Перевірено відкритими за 5 хв, по місяцях",
+           "distribution": "Час від початку тривоги до відкриття",
+           "districts": "Райони: перевірено відкритими за 5 хв",
+           "worst": "Найгірші 10 балансоутримувачів за тиждень", "owner": "Балансоутримувач",
+           "cases": "Випадки зачинених дверей", "no_data": "немає даних",
+           "pairs": "пар «укриття × тривога»", "download": "Дані", "other": "English"},
+    "en": {"title": "Were the shelters open when the sirens sounded", "city": "city",
+           "figure": "Figure", "value": "Value", "definition": "Definition",
+           "trend": "Verified open within 5 min, by month",
+           "distribution": "Time from the alert's start to a verified open door",
+           "districts": "Districts: verified open within 5 min",
+           "worst": "Worst 10 owners this week", "owner": "Owner",
+           "cases": "Locked-door cases", "no_data": "no data",
+           "pairs": "shelter × alert pairs", "download": "Data", "other": "Українська"},
+}
+CASE_FIELDS = ("tracking_id", "alert_id", "created", "first_notified", "patrol_dispatched",
+               "door_open", "closed", "resolution", "evidence_kind")
+
+
+def show(value: float | None, unit: str, lang: str) -> str:
+    if value is None:
+        return WORDS[lang]["no_data"]
+    if unit == "share":
+        return f"{value * 100:.1f} %"
+    if unit == "seconds":
+        return f"{value:.0f} s" if value < 600 else f"{value / 60:.1f} min"
+    return f"{value:.1f}"
+
+
+def bars(rows: list[tuple[str, float | None, str]], *, scale: float = 1.0) -> str:
+    """A horizontal bar chart: (label, value in 0..scale, shown text) per row."""
+    height = 22 * len(rows) + 4
+    parts = [f'<svg class="bars" viewBox="0 0 600 {height}" role="img" '
+             f'width="100%" preserveAspectRatio="xMinYMin meet">']
+    for i, (label, value, text) in enumerate(rows):
+        y = 22 * i + 2
+        width = 0 if value is None or scale <= 0 else max(1.0, 360 * value / scale)
+        parts.append(f'<text x="0" y="{y + 15}" font-size="13">{escape(label)}</text>'
+                     f'<rect x="170" y="{y + 3}" width="{width:.1f}" height="16" '
+                     f'fill="#1f6f43"/><text x="{176 + width:.1f}" y="{y + 15}" '
+                     f'font-size="13">{escape(text)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render(report: dict[str, Any], *, lang: str, heading: str, json_url: str,
+           csv_url: str, cases_csv_url: str, other_url: str) -> str:
+    w = WORDS[lang]
+    definitions = {d.id.value: d for d in figures.DEFINITIONS}
+    headline = FigureId.OPEN_WITHIN_5_MIN.value
+    main = report["versus_city"][headline]
+    rows = []
+    for fid, cmp in report["versus_city"].items():
+        d = definitions[fid]
+        title = d.title_uk if lang == "uk" else d.title_en
+        rows.append(f"<tr><td>{escape(title)}</td><td data-figure=\"{fid}\">"
+                    f"{show(cmp['value'], d.unit, lang)}</td>"
+                    f"<td>{show(cmp['city'], d.unit, lang)}</td>"
+                    f"<td class=\"def\">{escape(d.definition_en)}</td></tr>")
+    trend = bars([(m["month"], m["within_5_min"], show(m["within_5_min"], "share", lang))
+                  for m in report["monthly"]])
+    dist = report["time_to_open_distribution"]
+    top = max([b["pairs"] for b in dist] + [1])
+    distribution = bars([(b["bucket"], b["pairs"], str(b["pairs"])) for b in dist],
+                        scale=float(top))
+    districts = bars([((d["name"] if lang == "uk" else d["name_en"] or d["name"]),
+                       d["value"], show(d["value"], "share", lang))
+                      for d in report["districts"]])
+    worst = "".join(f"<li><a href=\"/stats/owners/{o['owner_id']}?lang={lang}\">{w['owner']} "
+                    f"#{o['owner_id']}</a>: {show(o['value'], 'share', lang)}</li>"
+                    for o in report["worst_owners_7_days"])
+    case_rows = "".join(
+        "<tr>" + "".join(f"<td>{escape(str(c.get(k) or '—'))}</td>" for k in CASE_FIELDS)
+        + "</tr>" for c in report.get("cases", [])[:100])
+    return f"""<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(heading)} — {escape(w['title'])}</title>
+<style>body{{font:16px/1.4 system-ui,sans-serif;margin:1rem auto;max-width:60rem;padding:0 1rem}}
+.big{{font-size:2.6rem;font-weight:700}}table{{border-collapse:collapse;width:100%}}
+td,th{{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}}
+.def{{font-size:.8rem;color:#444}}</style></head><body>
+<p><a href="{other_url}">{w['other']}</a></p>
+<h1>{escape(heading)}</h1>
+<p>{escape(w['title'])}</p>
+<p class="big" data-figure="headline">{show(main['value'], 'share', lang)}</p>
+<p>{escape(definitions[headline].title_uk if lang == 'uk' else definitions[headline].title_en)}
+ — {w['city']}: {show(main['city'], 'share', lang)};
+ {report['counts']['shelter_alert_pairs']} {w['pairs']}</p>
+<h2>{w['trend']}</h2>{trend}
+<h2>{w['distribution']}</h2>{distribution}
+<h2>{w['districts']}</h2>{districts}
+<h2>{w['worst']}</h2><ol>{worst}</ol>
+<table><tr><th>{w['figure']}</th><th>{w['value']}</th><th>{w['city']}</th>
+<th>{w['definition']}</th></tr>{''.join(rows)}</table>
+<h2>{w['cases']}</h2>
+<table><tr>{''.join(f'<th>{k}</th>' for k in CASE_FIELDS)}</tr>{case_rows}</table>
+<p>{w['download']}: <a href="{json_url}">JSON</a> · <a href="{csv_url}">CSV</a> ·
+<a href="{cases_csv_url}">CSV ({w['cases']})</a></p>
+</body></html>"""

@@ -1,0 +1,74 @@
+"""The coverage page and the console's coverage panel in headless Chromium, on a real server."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from shelterwatch import db
+from shelterwatch.auth import service as auth
+from shelterwatch.clock import utcnow
+from shelterwatch.config import Settings
+from tests.coverage import city
+from tests.support.browser import launch
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+TIMEOUT_MS = 20_000
+
+
+@pytest.fixture
+def server(session: Session, settings: Settings, live_server: Any, tmp_path: Path) -> str:
+    city.install(session)
+    session.commit()
+    totals = tmp_path / "districts.csv"
+    totals.write_text("district_id,population\nSYN-W,44100\nSYN-E,40000\n", encoding="utf-8")
+    return str(live_server(SHELTERWATCH_COVERAGE_POPULATION=str(totals)).url)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    yield from launch()
+
+
+def test_the_coverage_page_shows_the_districts_and_the_cells(browser: Any, server: str) -> None:
+    context = browser.new_context(base_url=server)
+    context.set_default_timeout(TIMEOUT_MS)
+    asked: list[str] = []
+    page = context.new_page()
+    page.on("request", lambda r: asked.append(r.url))
+    page.goto("/coverage?area=SYN&threat=cruise")
+    page.wait_for_function("document.querySelectorAll('#districts tr').length === 2")
+    headline = page.locator("#headline").inner_text()
+    assert re.search(r"\d+\.\d% людей не встигають", headline) and "of people" in headline
+    assert "84" in headline.replace("\u00a0", "").replace(" ", "")  # 84 100 people
+    rows = page.locator("#districts tr").all_inner_texts()
+    assert any("Захід / West" in r for r in rows) and any("Схід / East" in r for r in rows)
+    assert "districts.csv" in page.locator("#source").inner_text()
+    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path, "
+                           ".leaflet-overlay-pane canvas').length > 0")
+    assert [u for u in asked if not u.startswith(server + "/")] == []
+    context.close()
+
+
+def test_the_console_panel_shows_people_out_of_reach(browser: Any, server: str,
+                                                     settings: Settings) -> None:
+    with db.transaction(settings.database_url) as s:
+        _, token = auth.create(s, role="operator", name="Черговий", now=utcnow())
+    httpx.get(f"{server}/v1/coverage", params={"area": "SYN"}, timeout=10)  # start the build
+    context = browser.new_context(base_url=server)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(f"localStorage.setItem('sw_operator_token', {token!r});")
+    page = context.new_page()
+    page.goto("/console?coverage_area=SYN")
+    panel = page.locator("#coverage-panel [data-out]")
+    page.wait_for_function(
+        "document.querySelector('#coverage-panel [data-out]').textContent.includes('Out of')")
+    text = panel.inner_text()
+    assert "без тривоги / no alert" in text and "Поза досяжністю / Out of reach" in text
+    context.close()

@@ -1,0 +1,63 @@
+"""An investigator's dossier: every fact about a case in order, in the city's time, and a JSON
+bundle the shipped standard-library script verifies offline against the signed tree head."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from shelterwatch import db
+from shelterwatch.clock import utcnow
+from shelterwatch.config import Settings
+from shelterwatch.incidents.models import Incident
+from shelterwatch.log import standalone_verifier
+from shelterwatch.log.publisher import Publisher
+from tests.stats.scenario import play
+
+
+def verify_offline(bundle: dict[str, object], tmp_path: Path) -> tuple[int, str]:
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-I", standalone_verifier.__file__, str(path)],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    return done.returncode, done.stdout
+
+
+def test_a_cases_dossier_verifies_offline_and_a_changed_fact_does_not(
+        client: TestClient, settings: Settings, tmp_path: Path) -> None:
+    night = play(settings.database_url)
+    Publisher(settings).tick(now=utcnow(), force=True)
+    with db.reading(settings.database_url) as s:
+        case_id = s.execute(select(Incident.id).where(
+            Incident.shelter_id == night.shelters["s3"])).scalar_one()
+    bundle = client.get(f"/v1/dossiers/incident/{case_id}").json()
+    kinds = [f["kind"] for f in bundle["facts"]]
+    assert kinds[0] == "observation.recorded"  # the report that opened it
+    assert "incident.opened" in kinds and kinds[-1] == "incident.resolved"
+    assert bundle["not_yet_signed"] == []
+    assert bundle["facts"][0]["at_local"].endswith(("+02:00", "+03:00"))  # Europe/Kyiv
+    assert verify_offline(bundle, tmp_path) == (0, "verified\n")
+
+    bundle["facts"][-1]["payload"]["resolution"] = "found_open"
+    code, out = verify_offline(bundle, tmp_path)
+    assert code == 1 and "hash does not match its content" in out
+
+    page = client.get(f"/dossiers/incident/{case_id}")
+    assert page.status_code == 200 and "incident.resolved" in page.text
+
+
+def test_a_shelters_dossier_holds_its_alert_time_evidence(
+        client: TestClient, settings: Settings, tmp_path: Path) -> None:
+    night = play(settings.database_url)
+    Publisher(settings).tick(now=utcnow(), force=True)
+    bundle = client.get(f"/v1/dossiers/shelter/{night.shelters['s2']}").json()
+    kinds = [f["kind"] for f in bundle["facts"]]
+    assert kinds[0] == "shelter.created" and "observation.recorded" in kinds
+    assert verify_offline(bundle, tmp_path) == (0, "verified\n")
+    assert client.get("/v1/dossiers/shelter/999999").status_code == 404
+    assert client.get("/v1/dossiers/owner/1").status_code == 422

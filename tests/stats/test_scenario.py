@@ -1,0 +1,152 @@
+"""A night with known times gives exactly the expected figures, on the page, in the JSON and in
+the CSV; the rollups the worker kept equal `shelterwatch stats rebuild`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from shelterwatch import db
+from shelterwatch.cli.main import app
+from shelterwatch.config import Settings
+from shelterwatch.stats.models import (
+    FactSubject,
+    StatsCase,
+    StatsDaily,
+    StatsOpenTimes,
+    StatsPair,
+    StatsShelter,
+)
+from tests.stats.scenario import Night, play
+
+EXPECTED = {
+    "verified_open_within_5_min": 0.5,  # s1 (120 s) and s2 (10 s) of four
+    "verified_open_during_alert": 0.75,  # … and s3 at 332 s
+    # nearest rank over 10, 120, 332 s, counted in 10-second buckets, stated by the upper edge
+    "time_to_open_p50_s": 130.0,
+    "time_to_open_p90_s": 340.0,
+    "case_time_to_open_p50_s": 272.0,  # the one locked door that was opened
+    "case_time_to_open_p90_s": 272.0,
+    "keyholder_check_in_rate": 0.5,  # s1 and s3
+    "locked_per_100_shelters_100_alert_hours": 5000.0,  # 2 cases × 10,000 ÷ 4 shelter-hours
+    "refused_per_100_shelters_100_alert_hours": 0.0,
+    "unfit_per_100_shelters_100_alert_hours": 0.0,
+    "missing_per_100_shelters_100_alert_hours": 0.0,
+    "on_time_share": 0.5,  # 272 s ≤ 600 s target; 3,500 s is late
+    "responsiveness_s": 1886.0,  # (272 + 3,500) ÷ 2
+    "ghost_rate": None,
+    "audit_freshness": None,
+}
+
+
+@pytest.fixture
+def night(settings: Settings) -> Night:
+    return play(settings.database_url)
+
+
+def test_the_json_gives_exactly_the_expected_figures(client: TestClient, night: Night) -> None:
+    got = client.get("/v1/stats", params={"area": "31"}).json()
+    assert got["figures"] == EXPECTED
+    assert got["counts"]["shelter_alert_pairs"] == 4
+    assert got["counts"]["cases_never_opened"] == 1
+    by_owner = {o["owner_id"]: (o["value"], o["rank"]) for o in got["owners"]}
+    assert by_owner == {night.owner_a: (1.0, 1), night.owner_b: (0.0, 2)}
+    assert [o["owner_id"] for o in got["worst_owners_7_days"]] == [night.owner_b, night.owner_a]
+    owner_b = client.get("/v1/stats", params={"owner": night.owner_b}).json()
+    assert owner_b["figures"]["verified_open_within_5_min"] == 0.0
+    assert owner_b["figures"]["verified_open_during_alert"] == 0.5
+    assert owner_b["versus_city"]["verified_open_within_5_min"] == {
+        "value": 0.0, "city": 0.5, "versus_city": -0.5}
+    assert [b["pairs"] for b in got["time_to_open_distribution"]] == [1, 0, 1, 1, 0, 0, 1]
+
+    cases = sorted(got["cases"], key=lambda c: c["created"])
+    assert [(c["shelter_id"], c["resolution"], c["evidence_kind"]) for c in cases] == [
+        (night.shelters["s3"], "opened_by_keyholder", "keyholder:open"),
+        (night.shelters["s4"], "alert_ended", None)]
+    def at(seconds: int) -> str:
+        return (night.t0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+    assert [(c["created"], c["door_open"], c["closed"]) for c in cases] == [
+        (at(60), at(332), at(332)), (at(100), None, at(3600))]
+    assert all(c["alert_id"] == night.alert_id for c in cases)
+
+
+def test_the_csv_gives_the_same_figures_and_each_case(client: TestClient, night: Night) -> None:
+    rows = list(csv.DictReader(io.StringIO(client.get("/v1/stats.csv",
+                                                      params={"area": "31"}).text)))
+    got = {r["figure"]: (float(r["value"]) if r["value"] else None) for r in rows}
+    assert got == EXPECTED
+    cases = list(csv.DictReader(io.StringIO(client.get("/v1/stats/cases.csv").text)))
+    assert sorted(c["resolution"] for c in cases) == ["alert_ended", "opened_by_keyholder"]
+    assert {"created", "first_notified", "patrol_dispatched", "door_open", "closed",
+            "alert_id", "evidence_kind"} <= set(cases[0])
+
+
+def test_the_page_shows_the_same_figures_in_both_languages(client: TestClient,
+                                                          night: Night) -> None:
+    uk = client.get("/stats")
+    assert uk.status_code == 200 and 'lang="uk"' in uk.text
+    assert '<p class="big" data-figure="headline">50.0 %</p>' in uk.text
+    assert '<td data-figure="time_to_open_p90_s">340 s</td>' in uk.text
+    assert '<td data-figure="case_time_to_open_p50_s">272 s</td>' in uk.text
+    assert '<td data-figure="responsiveness_s">31.4 min</td>' in uk.text
+    assert "Перевірено відкритим за 5 хв" in uk.text and "<svg" in uk.text
+    en = client.get("/stats", params={"lang": "en"})
+    assert "Verified open within 5 min" in en.text and 'lang="en"' in en.text
+    owner = client.get(f"/stats/owners/{night.owner_b}", params={"lang": "en"})
+    assert '<p class="big" data-figure="headline">0.0 %</p>' in owner.text
+    area = client.get(f"/stats/areas/{night.areas['s3']}")
+    assert area.status_code == 200
+
+
+def rollups(url: str) -> dict[str, list[Any]]:
+    def rows(model: Any) -> list[Any]:
+        cols = list(model.__table__.columns)
+        with db.reading(url) as s:
+            return sorted(tuple(r) for r in s.execute(select(*cols)).all())
+
+    return {m.__tablename__: rows(m) for m in (StatsShelter, StatsPair, StatsCase, FactSubject,
+                                                StatsDaily, StatsOpenTimes)}
+
+
+def test_stats_rebuild_equals_the_rollups_kept_fact_by_fact(settings: Settings,
+                                                            night: Night) -> None:
+    live = rollups(settings.database_url)
+    assert len(live["stats_pairs"]) == 4 and len(live["stats_cases"]) == 2
+    result = CliRunner().invoke(app, ["stats", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert rollups(settings.database_url) == live
+
+
+def test_the_owner_sees_their_own_figures_and_cases(client: TestClient, night: Night,
+                                                    make_token: Callable[..., str]) -> None:
+    mine = (night.shelters["s3"], night.shelters["s4"])
+    token = make_token("owner", shelter_ids=mine)
+    got = client.get("/v1/owner/stats", headers={"Authorization": f"Bearer {token}"})
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["figures"]["verified_open_during_alert"] == 0.5
+    assert sorted(c["shelter_id"] for c in body["cases"]) == sorted(mine)
+    keyholder = make_token("keyholder", shelter_ids=mine)
+    refused = client.get("/v1/owner/stats", headers={"Authorization": f"Bearer {keyholder}"})
+    assert refused.status_code == 403
+
+
+def test_shelters_in_a_hidden_oblast_are_named_only_by_it(
+        client: TestClient, night: Night, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shelterwatch.config import get_settings
+
+    app_settings = client.app.state.settings  # type: ignore[attr-defined]
+    monkeypatch.setattr(app_settings, "stats_hidden_oblasts", ("31",))
+    get_settings.cache_clear()
+    cases = client.get("/v1/stats").json()["cases"]
+    assert {(c["shelter_id"], c["tracking_id"], c["area_id"]) for c in cases} == {
+        (None, None, "31")}
