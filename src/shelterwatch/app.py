@@ -40,8 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             follower.stop()
 
+    # /docs is served by shelterwatch.web with Swagger UI's files from a pip package: no CDN.
     app = FastAPI(title="shelterwatch", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.follower = follower
     app.state.hub = hub

@@ -189,7 +189,9 @@ class Settings(BaseSettings):
     routing_engine: Literal["osrm", "valhalla"] = "osrm"
     # How many nearest shelters (by distance) the ranking chooses from.
     nearest_pool: int = 12
-    tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Empty: no tile server. A public one (tile.openstreetmap.org) forbids heavy use, and a
+    # page that must work during an alert cannot lean on a third party (issue 11).
+    tiles_url: str = ""
 
     # Coverage gaps (issue 14): the population and street network the live figures use (empty =
     # the bundled district totals, straight line × detour), and the longest walk considered.
@@ -268,6 +270,8 @@ class Settings(BaseSettings):
     worker_tick_s: float = 0.5
     door_stale_after_s: float = 300.0  # a controller silent this long is flagged
     patrol_speed_mps: float = 8.3
+    # A check round's stop is worth making only if the unit gets there within this (issue 11).
+    round_budget_s: float = 900.0
     # How often the worker lets time pass over statuses (reports fade) and sweeps ended alerts.
     status_refresh_s: float = 30.0
     # The offline pack as static files: the worker publishes here, the API (or nginx) serves

@@ -51,8 +51,14 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
               help="log every request (costs about a tenth of the server's CPU)")] = False,
           ) -> None:
     """Serve the API and the pages."""
+    import os
+
     import uvicorn
 
+    # Check-in links name this server unless SHELTERWATCH_PUBLIC_BASE_URL says where the public
+    # reaches it (a proxy, a domain); the setting is read when the app is made, after this.
+    os.environ.setdefault("SHELTERWATCH_PUBLIC_BASE_URL", f"http://{host}:{port}")
+    get_settings.cache_clear()
     # Read and check the settings here, so a typo refuses to start with one line, not a traceback.
     get_settings().check_secrets()
     get_settings().check_secrets_for_host(host)

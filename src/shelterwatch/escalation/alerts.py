@@ -193,7 +193,9 @@ def plan_rounds(session: Session, *, alert: Alert, settings: Settings, now: date
              if u.available and u.lat is not None and u.lon is not None]
     travel = dispatch.Travel(speed_mps=settings.patrol_speed_mps)
     made = 0
-    for rnd in rounds.plan_rounds(units, candidates, travel=travel, max_stops=8):
+    plan = rounds.plan_rounds_within(units, candidates, travel=travel, max_stops=8,
+                                     budget_s=settings.round_budget_s)
+    for rnd in plan.rounds:
         for position, stop in enumerate(rnd.stops):
             patrols.create_task(session, key=f"alert:{alert.id}:check:{stop.shelter_id}",
                                 kind=TaskKind.CHECK, shelter_id=stop.shelter_id,
@@ -201,5 +203,7 @@ def plan_rounds(session: Session, *, alert: Alert, settings: Settings, now: date
                                 eta_s=stop.arrival_s, now=now, actor=ACTOR)
             made += 1
     log.append(session, kind=FactKind.ESCALATION_ROUNDS, actor=ACTOR, now=now,
-               payload={"alert_id": alert.id, "unverified": len(candidates), "tasks": made})
+               payload={"alert_id": alert.id, "unverified": len(candidates), "tasks": made,
+                        "budget_s": settings.round_budget_s,
+                        "unreachable": list(plan.unreachable)})
     return made

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -86,8 +86,10 @@ class IncrementalPack:
             self.touched += len(dirty)
         return len(dirty)
 
-    def render(self) -> Pack:
-        """The pack as `pack.service.build` would make it, from the kept entries."""
+    def render(self, extras: Mapping[str, Any] | None = None) -> Pack:
+        """The pack as `pack.service.build` would make it, from the kept entries and the
+        `pack.service.extras` (alerts in force, when it was made) read at publish time."""
         with self.lock:
             joined = b",".join([self.entries[sid] for sid in self.order])
-        return sealed(b'{"format":%d,"shelters":[' % FORMAT + joined + b"]}")
+        tail = b"," + orjson.dumps(dict(extras))[1:-1] if extras else b""
+        return sealed(b'{"format":%d,"shelters":[' % FORMAT + joined + b"]" + tail + b"}")

@@ -15,19 +15,25 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shelterwatch import db
+from shelterwatch.clock import utcnow
 from shelterwatch.log.models import Fact
 from shelterwatch.pack import published
+from shelterwatch.pack import service as packs
 from shelterwatch.pack.incremental import REGISTRY_KINDS, IncrementalPack
+from shelterwatch.rules import warning
 from shelterwatch.vocabulary import FactKind
 
 logger = logging.getLogger(__name__)
-RELEVANT = (FactKind.STATUS_CHANGED, *REGISTRY_KINDS)
+RELEVANT = (FactKind.STATUS_CHANGED, *REGISTRY_KINDS, FactKind.ALERT_STARTED,
+            FactKind.ALERT_ENDED, FactKind.AREA_CREATED, FactKind.AREA_UPDATED)
 
 
 class PackPublisher:
     def __init__(self, database_url: str, directory: Path, *,
+                 config: warning.WarningConfig | None = None,
                  min_interval_s: float = 0.2) -> None:
         self.url, self.directory = database_url, directory
+        self.config = config  # warning times for the alerts the pack carries
         self.min_interval_s = min_interval_s
         self.pack = IncrementalPack()
         self.dirty = threading.Event()
@@ -58,7 +64,11 @@ class PackPublisher:
         self.dirty.set()
 
     def _publish(self) -> None:
-        if published.publish(self.directory, self.pack.render()):
+        extras = None
+        if self.config is not None:
+            with db.reading(self.url) as session:
+                extras = packs.extras(session, now=utcnow(), config=self.config)
+        if published.publish(self.directory, self.pack.render(extras)):
             self.publishes += 1
         self.published_at = time.time()
 

@@ -7,6 +7,8 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request, Response
 
 from shelterwatch import db
+from shelterwatch.alerts import service as alerts
+from shelterwatch.clock import utcnow
 from shelterwatch.errors import Unavailable
 from shelterwatch.pack import service as packs
 from shelterwatch.pack.published import PublishedPack
@@ -25,10 +27,12 @@ def on_startup(app: FastAPI) -> None:
     url = app.state.settings.database_url
     board = getattr(app.state, "status_board", None)
 
+    config = alerts.warning_config(app.state.settings)
+
     def build() -> packs.Pack:
         status_of = app.state.status_of
         with db.reading(url) as session:
-            return packs.build(session, status_of)
+            return packs.build(session, status_of, now=utcnow(), config=config)
 
     cache = PackCache(build)
     if board is not None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import orjson
 
 from shelterwatch import db
+from shelterwatch.alerts import service as alerts
 from shelterwatch.channels import service as channels
 from shelterwatch.channels.push import service as push
 from shelterwatch.clock import utcnow
@@ -87,7 +88,8 @@ class Worker:
             self.follower.subscribe(lambda facts: index.apply([f for f in facts if f.seq > seq]))
         self.follower.subscribe(self._on_facts)
         if self.settings.pack_dir:  # the offline pack, published off every request path
-            self.pack = PackPublisher(self.url, Path(self.settings.pack_dir)).start()
+            self.pack = PackPublisher(self.url, Path(self.settings.pack_dir),
+                                     config=alerts.warning_config(self.settings)).start()
             self.follower.subscribe(self.pack.on_facts)
         self.follower.start()
         if self.settings.mqtt_url:

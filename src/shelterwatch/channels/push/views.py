@@ -20,6 +20,7 @@ from shelterwatch import db
 from shelterwatch.channels.push import service as push
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
+from shelterwatch.deps import address_of
 from shelterwatch.errors import InvalidInput, NotFound
 from shelterwatch.notify import push as channel
 from shelterwatch.reports.views import limits_of
@@ -92,9 +93,6 @@ def subscribe(body: SubscribeIn, request: Request, response: Response) -> dict[s
     if (body.lat is None) != (body.lon is None):
         raise InvalidInput("lat and lon come together: send both or neither")
     check_endpoint(settings, body.subscription.endpoint)
-    # anonymous writes share the reports' per-address limit (a NAT's worth a minute)
-    limits_of(request).check(device_id=None,
-                             address=request.client.host if request.client else None)
     nearest: Any = request.app.state.nearest
     area_id = None
     if body.lat is not None and body.lon is not None:
@@ -103,6 +101,10 @@ def subscribe(body: SubscribeIn, request: Request, response: Response) -> dict[s
     shown = [i for i in body.shown if nearest.index.get(i) is not None]
     now = utcnow()
     with db.transaction(settings.database_url) as session:
+        # anonymous writes share the reports' per-address budget (a NAT's worth a minute),
+        # counted in the database so every process shares it
+        limits_of(request).check(session, device_id=None, address=address_of(request),
+                                 shelter_id=None, now=now)
         row = push.subscribe(session, endpoint=body.subscription.endpoint,
                              p256dh=body.subscription.keys.p256dh,
                              auth=body.subscription.keys.auth, language=body.lang,
