@@ -52,6 +52,7 @@ bench: $(STAMP)  # each prints its figures; see the README's "Measured" tables
 	$(BIN)/python bench/channels.py --paced 300
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/stats.py $(if $(SHELTERWATCH_PG),,--no-pg)
+	$(BIN)/python bench/alert_surge.py
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache
