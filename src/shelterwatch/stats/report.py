@@ -73,7 +73,7 @@ _CITY_LOCK = threading.Lock()
 
 
 def _city(session: Session, scope: Scope, *, now: datetime, target_s: float) -> dict[str, Any]:
-    key = (str(session.get_bind().url), stats.applied_seq(session), scope.start, scope.end,
+    key = (str(session.get_bind().engine.url), stats.applied_seq(session), scope.start, scope.end,
            target_s,
            as_utc(now).replace(second=0, microsecond=0))
     with _CITY_LOCK:
