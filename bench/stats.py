@@ -11,6 +11,7 @@ rendering count, the network does not) three times;
 the first and the best answer times are printed. Goal (issue 13): ≤ 2 s each, on 2 cores.
 
     .venv/bin/python bench/stats.py [--shelters 5000] [--alerts 1000] [--pg URL | --no-pg]
+                                    [--no-sqlite]
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ def fill(url: str, shelters: int, alerts: int) -> tuple[list[str], float]:
         districts = sorted(s.execute(select(Area.id).where(Area.parent_id == "31")).scalars())
     year_ago = utcnow().replace(microsecond=0) - timedelta(days=365)
     step = timedelta(days=365) / alerts
+    indexes = ("ix_stats_pairs_started_at", "ix_stats_pairs_shelter_id_started_at",
+               "ix_stats_pairs_owner_id_started_at", "ix_stats_pairs_ended_at")
+    with db.transaction(url) as s:  # built after the rows: far quicker than row by row
+        for name in indexes:
+            s.execute(text(f"DROP INDEX {name}"))
     with db.transaction(url) as s:
         s.execute(text("CREATE TABLE bench_alerts (id INTEGER PRIMARY KEY, "
                        "started_at TIMESTAMP, ended_at TIMESTAMP)"))
@@ -110,6 +116,13 @@ def fill(url: str, shelters: int, alerts: int) -> tuple[list[str], float]:
                 f"INSERT INTO stats_open_times (day, area_id, bucket_s, n) "
                 f"SELECT {day}, {area}, open_after_s / 10 * 10, count(*) FROM stats_pairs "
                 f"WHERE open_after_s IS NOT NULL GROUP BY {day}{group}, open_after_s / 10 * 10"))
+    with db.transaction(url) as s:
+        s.execute(text("CREATE INDEX ix_stats_pairs_started_at ON stats_pairs (started_at)"))
+        s.execute(text("CREATE INDEX ix_stats_pairs_shelter_id_started_at "
+                       "ON stats_pairs (shelter_id, started_at)"))
+        s.execute(text("CREATE INDEX ix_stats_pairs_owner_id_started_at "
+                       "ON stats_pairs (owner_id, started_at)"))
+        s.execute(text("CREATE INDEX ix_stats_pairs_ended_at ON stats_pairs (ended_at)"))
     with db.engine_for(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
     return districts, time.perf_counter() - began
@@ -138,9 +151,10 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=1000)
     parser.add_argument("--pg", default=os.environ.get("SHELTERWATCH_PG_URL", PG_DEFAULT))
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        lanes = [("sqlite", f"sqlite:///{Path(tmp) / 'stats.sqlite3'}")]
+        lanes = [] if args.no_sqlite else [("sqlite", f"sqlite:///{Path(tmp) / 'stats.sqlite3'}")]
         if not args.no_pg:
             try:
                 lanes.append(("postgresql", pg_database(args.pg, "sw_bench_stats")))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, FastAPI
 from starlette.routing import BaseRoute
 
-from shelterwatch import health, stream
+from shelterwatch import health, metrics, stream
 from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
 from shelterwatch.auth import views as tokens
@@ -53,6 +53,7 @@ ROUTERS: list[APIRouter] = [
     tokens.router,
     stream.router,
     health.router,
+    metrics.router,
     web.router,  # the resident page and its assets
     patrols.router,  # units and their tasks
     keyholders.router,

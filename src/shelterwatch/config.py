@@ -120,15 +120,16 @@ def describe(exc: ValidationError) -> str:
     """One line naming each bad variable and what was expected (for `error:` at start-up)."""
     parts = []
     for err in exc.errors(include_url=False):
-        loc = [str(x) for x in err["loc"]]
+        loc = [str(x) for x in err["loc"] if x != "[key]"]
         name = _env_name(loc[0]) if loc else "settings"
         where = f" (at {'.'.join(loc[1:])})" if len(loc) > 1 else ""
         message = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = f"unknown setting {loc[-1]!r}"
-            where = f" (area {loc[1]})" if len(loc) > 2 else where
-            expected = ", ".join(EscalationOverride.model_fields)
-            message += f"; expected one of {expected}" if loc[0] == "escalation_overrides" else ""
+            message += f" (area {loc[1]})" if len(loc) > 2 else where
+            where = ""
+            if loc[0] == "escalation_overrides":
+                message += f"; expected one of {', '.join(EscalationOverride.model_fields)}"
         parts.append(f"{name}: {message}{where}")
     return "; ".join(parts)
 
@@ -188,7 +189,9 @@ class Settings(BaseSettings):
     routing_engine: Literal["osrm", "valhalla"] = "osrm"
     # How many nearest shelters (by distance) the ranking chooses from.
     nearest_pool: int = 12
-    tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Empty: no tile server. A public one (tile.openstreetmap.org) forbids heavy use, and a
+    # page that must work during an alert cannot lean on a third party (issue 11).
+    tiles_url: str = ""
 
     # Coverage gaps (issue 14): the population and street network the live figures use (empty =
     # the bundled district totals, straight line × detour), and the longest walk considered.
@@ -231,8 +234,9 @@ class Settings(BaseSettings):
     outbox_backoff_s: float = 5.0  # doubles each attempt
     outbox_lease_s: float = 60.0  # a claim older than this is taken over by another worker
     # Sends side by side, one round of OUTBOX_ROUND settled together (outbox.batch); 1 keeps
-    # one message per transaction, the strictest crash behaviour.
-    outbox_senders: int = Field(default=1, ge=1, le=256)
+    # one message per transaction, the strictest crash behaviour. 16 by default: an alert's
+    # ten thousand check-ins one at a time take minutes (bench/alert_surge.py).
+    outbox_senders: int = Field(default=16, ge=1, le=256)
     outbox_round: int = Field(default=200, ge=1, le=5000)
 
     # Residents' channels (issue 16): the Telegram bot, inbound SMS, web push, and the limits
@@ -251,8 +255,9 @@ class Settings(BaseSettings):
     push_subscription_days: int = 30  # a subscription not renewed by the page expires
     push_shown_window_s: int = 3600  # shelters shown this recently get "reported locked" news
     # Hosts of the push services browsers use; a ".suffix" allows its subdomains.
-    push_endpoint_hosts: str = ("fcm.googleapis.com,updates.push.services.mozilla.com,"
-                                ".notify.windows.com,.push.apple.com")
+    push_endpoint_hosts: Annotated[tuple[str, ...], NoDecode] = (
+        "fcm.googleapis.com", "updates.push.services.mozilla.com", ".notify.windows.com",
+        ".push.apple.com")
 
     # Escalation ladder (DESIGN §4); per-area overrides as "31:operator_after_s=120;…".
     escalation_keyholder_after_s: float = 0.0
@@ -266,8 +271,13 @@ class Settings(BaseSettings):
     worker_tick_s: float = 0.5
     door_stale_after_s: float = 300.0  # a controller silent this long is flagged
     patrol_speed_mps: float = 8.3
+    # A check round's stop is worth making only if the unit gets there within this (issue 11).
+    round_budget_s: float = 900.0
     # How often the worker lets time pass over statuses (reports fade) and sweeps ended alerts.
     status_refresh_s: float = 30.0
+    # The offline pack as static files: the worker publishes here, the API (or nginx) serves
+    # them and no request builds the pack. Empty: the API builds it itself when asked.
+    pack_dir: str = ""
 
     @model_validator(mode="after")
     def _generated_secret(self) -> Settings:
@@ -323,6 +333,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(n.strip() for n in value.split(",") if n.strip())
         return value
+
+    @field_validator("push_endpoint_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: Any) -> Any:
+        return tuple(h.lower() for h in cls._comma_list(value))
 
     @field_validator("log_witnesses", mode="before")
     @classmethod

@@ -76,6 +76,9 @@ class StreamHub:
             self._clients.add((asyncio.get_running_loop(), queue))
         return queue
 
+    def client_count(self) -> int:
+        return len(self._clients)
+
     def disconnect(self, queue: asyncio.Queue[tuple[int, bytes]], address: str = "") -> None:
         with self._lock:
             self._clients = {c for c in self._clients if c[1] is not queue}

@@ -19,7 +19,8 @@ PUBLIC = {
     ("get", "/v1/alerts/active"), ("get", "/v1/areas/{area_id}/alerts"),
     ("get", "/v1/shelters"), ("get", "/v1/shelters/{shelter_id}"), ("get", "/v1/areas"),
     ("get", "/v1/log"), ("get", "/v1/stream"), ("post", "/v1/reports"),
-    ("get", "/v1/reports/{tracking_id}"), ("get", "/v1/pack"), ("get", "/v1/nearest"),
+    ("get", "/v1/reports/{tracking_id}"), ("get", "/v1/reports/{tracking_id}/progress"),
+    ("get", "/v1/pack"), ("get", "/v1/nearest"),
     ("get", "/open311/v2/services.{fmt}"), ("get", "/open311/v2/services/{code}.{fmt}"),
     ("get", "/open311/v2/requests.{fmt}"), ("post", "/open311/v2/requests.{fmt}"),
     ("get", "/open311/v2/requests/{request_id}.{fmt}"),
@@ -34,6 +35,9 @@ PUBLIC = {
     ("get", "/v1/shelters/{shelter_id}/sign.svg"),  # the printable door sign: public fields only
     ("get", "/v1/push/key"), ("post", "/v1/push/subscriptions"),  # residents, no account
     ("get", "/v1/coverage"), ("get", "/v1/coverage/cells"),
+    # For load balancers, supervisors and Prometheus: counts and ages, nothing private
+    # (tests/ops/test_metrics.py proves a queued delivery's address is not in /metrics).
+    ("get", "/v1/health/live"), ("get", "/metrics"),
 }
 
 

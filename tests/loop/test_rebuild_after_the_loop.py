@@ -15,6 +15,8 @@ from shelterwatch.keyholders import service as keyholders
 from shelterwatch.patrols import service as patrols
 from shelterwatch.patrols.models import Task
 from shelterwatch.shelters.models import Shelter
+from shelterwatch.stats import service as stats
+from shelterwatch.stats.models import StatsCase
 from shelterwatch.vocabulary import TaskKind
 from tests.escalation.support import wait_for
 from tests.loop.support import derived_tables, facts, running, worker_idle, worker_settings
@@ -92,6 +94,15 @@ def test_rebuild_after_alert_reports_check_in_patrol_forced_open_and_alert_end_e
             ("check", "cancelled")} <= states, states
     assert any(t[2] == "pending" for t in live["escalation_timers"])  # the operator rung ahead
     assert live["escalation_steps"] and len(live["incidents"]) == 3
+
+    # The accountability rollups saw the same night: the clinic's case, step by step.
+    with db.transaction(url) as s:
+        while stats.catch_up(s):
+            pass
+        case = s.execute(select(StatsCase).where(StatsCase.shelter_id == clinic_id)).scalar_one()
+        assert case.first_notified_at and case.patrol_dispatched_at and case.door_open_at
+        assert case.created_at <= case.first_notified_at and case.created_at <= case.closed_at
+        assert (case.resolution, case.evidence_kind) == ("forced_open", "patrol:forced_open")
 
     outcome = CliRunner().invoke(cli, ["rebuild"])
     assert outcome.exit_code == 0, outcome.output

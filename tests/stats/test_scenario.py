@@ -65,6 +65,9 @@ def test_the_json_gives_exactly_the_expected_figures(client: TestClient, night: 
     assert owner_b["figures"]["verified_open_during_alert"] == 0.5
     assert owner_b["versus_city"]["verified_open_within_5_min"] == {
         "value": 0.0, "city": 0.5, "versus_city": -0.5}
+    s3 = client.get("/v1/stats", params={"shelter": night.shelters["s3"]}).json()["figures"]
+    assert (s3["verified_open_within_5_min"], s3["time_to_open_p50_s"]) == (0.0, 340.0)
+    assert s3["case_time_to_open_p50_s"] == 272.0
     assert [b["pairs"] for b in got["time_to_open_distribution"]] == [1, 0, 1, 1, 0, 0, 1]
 
     cases = sorted(got["cases"], key=lambda c: c["created"])

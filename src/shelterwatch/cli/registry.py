@@ -46,17 +46,28 @@ def init() -> None:
 @one_line_errors
 def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
           port: Annotated[int, typer.Option()] = 8000,
-          workers: Annotated[int, typer.Option(help="API worker processes")] = 1) -> None:
+          workers: Annotated[int, typer.Option(help="API worker processes")] = 1,
+          access_log: Annotated[bool, typer.Option(
+              help="log every request (costs about a tenth of the server's CPU)")] = False,
+          ) -> None:
     """Serve the API and the pages."""
+    import os
+
     import uvicorn
 
+    # Check-in links name this server unless SHELTERWATCH_PUBLIC_BASE_URL says where the public
+    # reaches it (a proxy, a domain); the setting is read when the app is made, after this.
+    os.environ.setdefault("SHELTERWATCH_PUBLIC_BASE_URL", f"http://{host}:{port}")
+    get_settings.cache_clear()
     # Read and check the settings here, so a typo refuses to start with one line, not a traceback.
     get_settings().check_secrets()
     get_settings().check_secrets_for_host(host)
     # X-Forwarded-For is read by the app, only from SHELTERWATCH_TRUSTED_PROXIES (clientaddr.py).
 
+    # uvicorn's access log took 12% of the server's CPU on /v1/nearest; a reverse proxy's log
+    # (deploy/) or /metrics say the same for less. `--access-log` brings it back.
     uvicorn.run("shelterwatch.asgi:app", host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=False)
+                log_level="info", proxy_headers=False, access_log=access_log)
 
 
 def _print_summary(summary: ImportSummary) -> None:

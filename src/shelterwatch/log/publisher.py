@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from shelterwatch.config import Settings
 from shelterwatch.log import signing, tree
 
 logger = logging.getLogger(__name__)
+BATCH = 1000  # facts per transaction
 
 
 def push(witness: str, head: dict[str, Any], *, timeout_s: float = 10.0) -> None:
@@ -56,14 +58,21 @@ class Publisher:
         self.key = signing.load_or_create(self.settings.log_key_path)
         self.targets = list(self.settings.log_witnesses)  # checked when settings were read
 
-    def tick(self, *, now: datetime, force: bool = False) -> dict[str, Any] | None:
-        """Grow the tree to the log's end, sign a head if due; returns the latest head."""
+    def tick(self, *, now: datetime, force: bool = False,
+             pause: Callable[[], object] | None = None) -> dict[str, Any] | None:
+        """Grow the tree to the log's end, sign a head if due; returns the latest head.
+
+        The tree grows in short transactions with `pause` between them, so the alert-time
+        writers (reports, timers) never wait long behind it for SQLite's one write lock.
+        """
         while True:
             with db.transaction(self.url) as session:
                 before = tree.size(session)
-                after = tree.extend(session)
+                after = tree.extend(session, batch=BATCH)
             if after == before:
                 break
+            if pause is not None:
+                pause()
         with db.transaction(self.url) as session:
             if force:
                 tree.publish(session, self.key, now=now)

@@ -27,6 +27,7 @@ AUTHORITATIVE: frozenset[Role] = frozenset({Role.KEYHOLDER, Role.PATROL, Role.DO
 # sending them one door further.
 PESSIMISM: Sequence[ObservationKind] = (
     ObservationKind.LOCKED,
+    ObservationKind.REFUSED,
     ObservationKind.UNFIT,
     ObservationKind.FULL,
     ObservationKind.MISSING,
@@ -41,6 +42,7 @@ AUTHORITATIVE_STATUS: Mapping[ObservationKind, Status] = {
     ObservationKind.FULL: Status.FULL,
     ObservationKind.UNFIT: Status.UNFIT,
     ObservationKind.MISSING: Status.CLOSED,
+    ObservationKind.REFUSED: Status.REFUSED_REPORTED,
 }
 
 # What the crowd's reports can say. `missing` from residents never closes a shelter (DESIGN §3.4):
@@ -52,6 +54,7 @@ CROWD_STATUS: Mapping[ObservationKind, Status] = {
     ObservationKind.FULL: Status.FULL,
     ObservationKind.UNFIT: Status.UNFIT,
     ObservationKind.MISSING: Status.UNKNOWN,
+    ObservationKind.REFUSED: Status.REFUSED_REPORTED,
 }
 
 # The one headline of each status wherever it is shown: explanations, the answer's `why`, the page.
@@ -65,6 +68,7 @@ STATUS_TEXT: Mapping[Status, tuple[str, str]] = {
     Status.LOCKED_CONFIRMED: ("Зачинено, підтверджено", "Locked, confirmed"),
     Status.UNFIT: ("Непридатне", "Unfit for use"),
     Status.CLOSED: ("Закрите", "Closed"),
+    Status.REFUSED_REPORTED: ("Не пускають, за повідомленнями", "Reported: entry refused"),
 }
 
 KIND_TEXT: Mapping[ObservationKind, tuple[str, str]] = {
@@ -74,6 +78,7 @@ KIND_TEXT: Mapping[ObservationKind, tuple[str, str]] = {
     ObservationKind.UNFIT: ("непридатне", "unfit"),
     ObservationKind.MISSING: ("укриття немає", "no shelter here"),
     ObservationKind.FORCED_OPEN: ("відчинено примусово", "forced open"),
+    ObservationKind.REFUSED: ("не пускають досередини", "entry refused"),
 }
 
 ROLE_TEXT: Mapping[Role, tuple[str, str]] = {

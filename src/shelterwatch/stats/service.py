@@ -98,6 +98,22 @@ class _Applier:
         self.session = session
         self._children: dict[str, list[str]] | None = None
         self.subjects: set[tuple[str, int]] = set()
+        self.shelters: dict[int, str] = {}
+
+    def flush(self) -> None:
+        """Write the shelters this batch named (an import names thousands) in two statements."""
+        if self.shelters:
+            known = set(self.session.execute(select(StatsShelter.shelter_id).where(
+                StatsShelter.shelter_id.in_(list(self.shelters)))).scalars())
+            new = [{"shelter_id": sid, "area_id": area, "owner_id": None}
+                   for sid, area in self.shelters.items() if sid not in known]
+            if new:
+                self.session.execute(insert(StatsShelter), new)
+            for sid in known:
+                self.session.execute(update(StatsShelter).where(StatsShelter.shelter_id == sid)
+                                     .values(area_id=self.shelters[sid]))
+            self.shelters.clear()
+        self.session.flush()
 
     def covered_areas(self, area_id: str) -> list[str]:
         if self._children is None:
@@ -151,21 +167,17 @@ def subjects_of(kind: str, payload: Mapping[str, Any]) -> set[str]:
 
 
 def _shelter(a: _Applier, p: dict[str, Any], at: datetime) -> None:
-    row = a.session.get(StatsShelter, int(p["id"]))
-    if row is None:
-        a.session.add(StatsShelter(shelter_id=int(p["id"]), area_id=str(p["area_id"])))
-    else:
-        row.area_id = str(p["area_id"])
+    a.shelters[int(p["id"])] = str(p["area_id"])  # written in bulk before anyone reads them
 
 
 def _owner(a: _Applier, p: dict[str, Any], at: datetime) -> None:
-    a.session.flush()
+    a.flush()
     a.session.execute(update(StatsShelter).where(StatsShelter.shelter_id.in_(p["shelter_ids"]))
                       .values(owner_id=int(p["id"])))
 
 
 def _alert_started(a: _Applier, p: dict[str, Any], at: datetime) -> None:
-    a.session.flush()
+    a.flush()
     started = _parse(p["started_at"]) or at
     rows = select(literal(int(p["id"])), StatsShelter.shelter_id, StatsShelter.area_id,
                   StatsShelter.owner_id, literal(started, StatsPair.started_at.type),
@@ -232,6 +244,7 @@ def _observation(a: _Applier, p: dict[str, Any], at: datetime) -> None:
 
 
 def _incident_opened(a: _Applier, p: dict[str, Any], at: datetime) -> None:
+    a.flush()
     shelter = a.session.get(StatsShelter, int(p["shelter_id"]))
     a.session.add(StatsCase(incident_id=int(p["id"]), tracking_id=str(p["tracking_id"]),
                             shelter_id=int(p["shelter_id"]), area_id=str(p["area_id"]),
@@ -292,11 +305,17 @@ def _lock_cursor(session: Session) -> StatsCursor:
     return cursor
 
 
+def applied_seq(session: Session) -> int:
+    """The last fact the rollups hold: what a cached figure was computed at."""
+    cursor = session.get(StatsCursor, CURSOR_ID)
+    return cursor.seq if cursor else 0
+
+
 def apply_facts(session: Session, facts: Iterable[Fact]) -> None:
     applier = _Applier(session)
     for fact in facts:
         applier.apply(fact)
-    session.flush()
+    applier.flush()
     applier.flush_subjects()
 
 

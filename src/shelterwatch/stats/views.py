@@ -23,13 +23,15 @@ page_router = APIRouter(include_in_schema=False)
 
 Area = Annotated[str | None, Query(description="area id: figures for it and all under it")]
 Owner = Annotated[int | None, Query(description="owner (balance-keeper) id")]
+OneShelter = Annotated[int | None, Query(description="one shelter's figures")]
 From = Annotated[datetime | None, Query(alias="from", description="ISO 8601, inclusive")]
 To = Annotated[datetime | None, Query(description="ISO 8601, exclusive")]
 Days = Annotated[int | None, Query(description="a window back from now: 7, 30, 90 or 365")]
 
 
-def _scope(session: ReadSession, area: Area = None, owner: Owner = None, start: From = None,
-           to: To = None, days: Days = None) -> Scope:
+def _scope(session: ReadSession, area: Area = None, owner: Owner = None,
+           shelter: OneShelter = None, start: From = None, to: To = None,
+           days: Days = None) -> Scope:
     if days is not None and days not in figures.WINDOWS_DAYS:
         raise InvalidInput(f"days must be one of {', '.join(map(str, figures.WINDOWS_DAYS))}")
     if days is not None and (start or to):
@@ -38,7 +40,8 @@ def _scope(session: ReadSession, area: Area = None, owner: Owner = None, start: 
     if begin and end and begin >= end:
         raise InvalidInput("from must be before to")
     return Scope(area_ids=queries.descendants(session, area) if area else None,
-                 owner_id=owner, start=begin, end=end)
+                 owner_id=owner, shelter_ids=(shelter,) if shelter is not None else None,
+                 start=begin, end=end)
 
 
 ScopeDep = Annotated[Scope, Depends(_scope)]
