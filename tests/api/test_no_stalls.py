@@ -62,7 +62,7 @@ def test_nearest_answers_within_50_ms_while_a_write_waits_for_the_lock(
         answers: list[httpx.Response] = []
         waiting = threading.Thread(target=lambda: answers.append(requests[write]()))
         waiting.start()
-        time.sleep(0.3)  # the write is now waiting for the lock
+        time.sleep(1.0)  # the write has parsed its body and now waits for the lock
         took = []
         for _ in range(10):
             start = time.perf_counter()
