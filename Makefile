@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 KYIV := src/shelterwatch/data/kyiv
 
+NPM_STAMP := node_modules/.installed-stamp
+
 .PHONY: run test check lint bench clean
 
 $(STAMP): pyproject.toml
@@ -16,6 +18,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
+
+# Front-end packages from npm (axe-core for the accessibility checks), pinned in package-lock.json.
+$(NPM_STAMP): package.json package-lock.json
+	command -v npm >/dev/null 2>&1 || ./scripts/system-deps.sh --npm
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $(NPM_STAMP)
 
 run: $(STAMP)
 	$(BIN)/shelterwatch init
@@ -27,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: $(STAMP)
+test: $(STAMP) $(NPM_STAMP)
 	./scripts/system-deps.sh $(if $(SHELTERWATCH_PG),--postgres,)
 	$(MAKE) lint
 	$(BIN)/pytest -q
@@ -44,6 +52,7 @@ bench: $(STAMP)  # each prints its figures; see the README's "Measured" tables
 	$(BIN)/python bench/channels.py --paced 300
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/stats.py $(if $(SHELTERWATCH_PG),,--no-pg)
+	$(BIN)/python bench/alert_surge.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,9 @@ BIN=${BIN:-.venv/bin}
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 
+# Links sent to keyholders point at this server unless a public address is configured.
+export SHELTERWATCH_PUBLIC_BASE_URL=${SHELTERWATCH_PUBLIC_BASE_URL:-http://$HOST:$PORT}
+
 pids=()
 stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait || true; }
 trap stop EXIT INT TERM

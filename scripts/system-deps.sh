@@ -24,6 +24,14 @@ if [ "$want_venv" = 1 ]; then
   exit 0
 fi
 
+if [ "${1:-}" = "--npm" ]; then
+  # npm installs the pinned front-end packages at set-up (axe-core for the accessibility tests).
+  echo "system-deps: installing npm"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null
+  exit 0
+fi
+
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)

@@ -38,6 +38,7 @@ def pytest_report_header() -> str:
 def _never_the_developers_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A test that asks for no database gets an empty one of its own, never ./var's."""
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'unmigrated.sqlite3'}")
+    monkeypatch.setenv("SHELTERWATCH_SECRET_KEY_FILE", str(tmp_path / "var" / "secret_key"))
     monkeypatch.setenv("SHELTERWATCH_LOG_KEY_PATH", str(tmp_path / "log-signing-key.pem"))
     get_settings.cache_clear()
 
@@ -71,6 +72,7 @@ def kyiv_db_url(templates: Templates) -> Iterator[str]:
 def _settings(url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SHELTERWATCH_FOLLOW_INTERVAL_S", "0.05")
+    monkeypatch.setenv("SHELTERWATCH_DEVICE_POW_BITS", "6")  # the real work, made short
     get_settings.cache_clear()
     settings = get_settings()
     return settings

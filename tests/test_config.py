@@ -70,7 +70,7 @@ def test_worker_and_server_refuse_to_start_on_the_typo(command: list[str], tmp_p
     env = {**os.environ, "SHELTERWATCH_ESCALATION_OVERRIDES": TYPO,
            "DATABASE_URL": f"sqlite:///{tmp_path / 'never.sqlite3'}", "COLUMNS": "200"}
     done = subprocess.run([sys.executable, "-m", "shelterwatch.cli.main", *command], env=env,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=240)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr

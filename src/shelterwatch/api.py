@@ -11,7 +11,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, FastAPI
 from starlette.routing import BaseRoute
 
-from shelterwatch import health, stream
+from shelterwatch import health, metrics, stream
 from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
 from shelterwatch.auth import views as tokens
@@ -21,6 +21,7 @@ from shelterwatch.channels.sms import views as sms
 from shelterwatch.channels.telegram import views as telegram
 from shelterwatch.checks import views as checks
 from shelterwatch.coverage import views as coverage
+from shelterwatch.devices import views as devices
 from shelterwatch.doors import views as doors
 from shelterwatch.escalation import views as escalation
 from shelterwatch.incidents import views as incidents
@@ -40,6 +41,7 @@ HOT_ROUTES: list[BaseRoute] = [nearest.route]
 
 ROUTERS: list[APIRouter] = [
     reports.router,
+    devices.router,  # issued device ids for residents' phones
     pack.router,
     checks.router,
     incidents.router,
@@ -51,6 +53,7 @@ ROUTERS: list[APIRouter] = [
     tokens.router,
     stream.router,
     health.router,
+    metrics.router,
     web.router,  # the resident page and its assets
     patrols.router,  # units and their tasks
     keyholders.router,

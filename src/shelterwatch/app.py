@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from shelterwatch import __version__, api, problems
+from shelterwatch import __version__, api, metrics, problems
 from shelterwatch.config import Settings, get_settings
 from shelterwatch.limits import BodyLimit
 from shelterwatch.log import service as log
@@ -40,8 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             follower.stop()
 
+    # /docs is served by shelterwatch.web with Swagger UI's files from a pip package: no CDN.
     app = FastAPI(title="shelterwatch", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.follower = follower
     app.state.hub = hub
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.router.routes.append(route)
     for router in api.ROUTERS:
         app.include_router(router)
+    metrics.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       large_paths={"/v1/alerts/cap": 2_000_000})
+                       large_paths={"/v1/alerts/cap": 2_000_000,
+                                    "/v1/keyholders/import": 2_000_000})
     return app

@@ -20,12 +20,16 @@ from pydantic import (
     NonNegativeFloat,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shelterwatch.vocabulary import Threat
 
 PLACEHOLDER_SECRET = "change-me"
+# Values that are not secrets: anyone who has read the code or a tutorial knows them.
+PLACEHOLDERS = frozenset({PLACEHOLDER_SECRET, "", "changeme", "secret", "dev", "development"})
+SECRET_FILE = "var/secret_key"  # written by `shelterwatch init` when no secret is configured
 
 # The notification channels a deployment may switch on; notify.registry.CHANNELS holds their
 # classes under the same names (a test keeps the two lists equal).
@@ -116,15 +120,16 @@ def describe(exc: ValidationError) -> str:
     """One line naming each bad variable and what was expected (for `error:` at start-up)."""
     parts = []
     for err in exc.errors(include_url=False):
-        loc = [str(x) for x in err["loc"]]
+        loc = [str(x) for x in err["loc"] if x != "[key]"]
         name = _env_name(loc[0]) if loc else "settings"
         where = f" (at {'.'.join(loc[1:])})" if len(loc) > 1 else ""
         message = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = f"unknown setting {loc[-1]!r}"
-            where = f" (area {loc[1]})" if len(loc) > 2 else where
-            expected = ", ".join(EscalationOverride.model_fields)
-            message += f"; expected one of {expected}" if loc[0] == "escalation_overrides" else ""
+            message += f" (area {loc[1]})" if len(loc) > 2 else where
+            where = ""
+            if loc[0] == "escalation_overrides":
+                message += f"; expected one of {', '.join(EscalationOverride.model_fields)}"
         parts.append(f"{name}: {message}{where}")
     return "; ".join(parts)
 
@@ -142,8 +147,10 @@ class Settings(BaseSettings):
         default_factory=default_database_url,
         validation_alias=AliasChoices("DATABASE_URL", "SHELTERWATCH_DATABASE_URL"),
     )
-    # Signs one-tap links and webhook bodies; must be set outside development.
+    # Signs one-tap links, issued device ids and webhook bodies, keys private digests; set it in
+    # production. Unset, the one `shelterwatch init` generated under ./var/ is used.
     secret_key: str = PLACEHOLDER_SECRET
+    secret_key_file: str = SECRET_FILE
     timezone: str = "Europe/Kyiv"
     public_base_url: str = "http://127.0.0.1:8000"
 
@@ -182,7 +189,9 @@ class Settings(BaseSettings):
     routing_engine: Literal["osrm", "valhalla"] = "osrm"
     # How many nearest shelters (by distance) the ranking chooses from.
     nearest_pool: int = 12
-    tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Empty: no tile server. A public one (tile.openstreetmap.org) forbids heavy use, and a
+    # page that must work during an alert cannot lean on a third party (issue 11).
+    tiles_url: str = ""
 
     # Coverage gaps (issue 14): the population and street network the live figures use (empty =
     # the bundled district totals, straight line × detour), and the longest walk considered.
@@ -191,9 +200,22 @@ class Settings(BaseSettings):
     coverage_horizon_s: float = 1800.0
     coverage_max_cells: int = 60_000  # live figures only; Kyiv is ~8,300, an oblast ~300,000
 
-    # Anonymous write limits
+    # Anonymous write limits, shared by every process on the database
     reports_per_device_per_hour: int = 20
     reports_per_address_per_minute: int = 600
+    # One person is at one door: how many different shelters one source may report about in an
+    # hour — a network without an issued device id, or one issued device id.
+    shelters_per_network_per_hour: int = 5
+    shelters_per_device_per_hour: int = 3
+    # … and all issued ids behind one network together (a NAT's many phones, or one minting ids).
+    shelters_per_network_issued_per_hour: int = 5
+    # Issued device ids: proof-of-work bits a phone pays once, and ids per network an hour.
+    device_pow_bits: int = 16
+    devices_per_address_per_hour: int = 30
+    # Peers whose X-Forwarded-For is believed: "10.0.0.1, 10.1.0.0/16"; empty = nobody's.
+    trusted_proxies: str = ""
+    # Open /v1/stream connections one address may hold in one process.
+    stream_connections_per_address: int = 100
     # Tracking ids on receipts: the city's letters, e.g. KV-7F3K-2Q (issue 4).
     tracking_prefix: str = "KV"
 
@@ -212,8 +234,9 @@ class Settings(BaseSettings):
     outbox_backoff_s: float = 5.0  # doubles each attempt
     outbox_lease_s: float = 60.0  # a claim older than this is taken over by another worker
     # Sends side by side, one round of OUTBOX_ROUND settled together (outbox.batch); 1 keeps
-    # one message per transaction, the strictest crash behaviour.
-    outbox_senders: int = Field(default=1, ge=1, le=256)
+    # one message per transaction, the strictest crash behaviour. 16 by default: an alert's
+    # ten thousand check-ins one at a time take minutes (bench/alert_surge.py).
+    outbox_senders: int = Field(default=16, ge=1, le=256)
     outbox_round: int = Field(default=200, ge=1, le=5000)
 
     # Residents' channels (issue 16): the Telegram bot, inbound SMS, web push, and the limits
@@ -232,8 +255,9 @@ class Settings(BaseSettings):
     push_subscription_days: int = 30  # a subscription not renewed by the page expires
     push_shown_window_s: int = 3600  # shelters shown this recently get "reported locked" news
     # Hosts of the push services browsers use; a ".suffix" allows its subdomains.
-    push_endpoint_hosts: str = ("fcm.googleapis.com,updates.push.services.mozilla.com,"
-                                ".notify.windows.com,.push.apple.com")
+    push_endpoint_hosts: Annotated[tuple[str, ...], NoDecode] = (
+        "fcm.googleapis.com", "updates.push.services.mozilla.com", ".notify.windows.com",
+        ".push.apple.com")
 
     # Escalation ladder (DESIGN §4); per-area overrides as "31:operator_after_s=120;…".
     escalation_keyholder_after_s: float = 0.0
@@ -247,9 +271,28 @@ class Settings(BaseSettings):
     worker_tick_s: float = 0.5
     door_stale_after_s: float = 300.0  # a controller silent this long is flagged
     patrol_speed_mps: float = 8.3
+    # A check round's stop is worth making only if the unit gets there within this (issue 11).
+    round_budget_s: float = 900.0
     # How often the worker lets time pass over statuses (reports fade) and sweeps ended alerts.
     status_refresh_s: float = 30.0
+    # The offline pack as static files: the worker publishes here, the API (or nginx) serves
+    # them and no request builds the pack. Empty: the API builds it itself when asked.
+    pack_dir: str = ""
 
+    @model_validator(mode="after")
+    def _generated_secret(self) -> Settings:
+        """Without a configured secret, use the one generated on this machine, if any."""
+        if self.secret_key == PLACEHOLDER_SECRET:
+            path = Path(self.secret_key_file)
+            if path.is_file():
+                generated = path.read_text(encoding="ascii").strip()
+                if generated:
+                    self.secret_key = generated
+        return self
+
+    @property
+    def secret_is_placeholder(self) -> bool:
+        return self.secret_key in PLACEHOLDERS or len(self.secret_key) < 16
     # The verifiable log (issue 13): the Ed25519 key that signs tree heads, kept under ./var/;
     # a head is signed once this many facts are new, or this many seconds after the last one.
     log_key_path: str = str(Path("var") / "log-signing-key.pem")
@@ -291,6 +334,11 @@ class Settings(BaseSettings):
             return tuple(n.strip() for n in value.split(",") if n.strip())
         return value
 
+    @field_validator("push_endpoint_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: Any) -> Any:
+        return tuple(h.lower() for h in cls._comma_list(value))
+
     @field_validator("log_witnesses", mode="before")
     @classmethod
     def _witnesses(cls, value: Any) -> Any:
@@ -310,8 +358,47 @@ class Settings(BaseSettings):
 
     def check_secrets(self) -> None:
         """Refuse to run a production deployment on the placeholder secret."""
-        if self.environment != "development" and self.secret_key == PLACEHOLDER_SECRET:
-            raise ValueError("SHELTERWATCH_SECRET_KEY must be set outside development")
+        if self.environment != "development" and self.secret_is_placeholder:
+            raise ValueError("SHELTERWATCH_SECRET_KEY must be set outside development "
+                             "(at least 16 characters, not a placeholder)")
+
+    def check_secrets_for_host(self, host: str) -> None:
+        """Refuse to serve beyond this machine on a secret anyone can read."""
+        if self.secret_is_placeholder and not is_loopback(host):
+            raise ValueError(
+                f"refusing to serve on {host} with a placeholder secret: set "
+                f"SHELTERWATCH_SECRET_KEY, or run `shelterwatch init` to generate "
+                f"{self.secret_key_file}")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable only from this machine."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def ensure_secret_file(settings: Settings) -> bool:
+    """Generate a random secret under ./var/ (mode 0600) unless one is configured or exists.
+
+    Returns whether one was written. Every process started here (server, worker, CLI) reads it.
+    """
+    import os
+    import secrets
+
+    if not settings.secret_is_placeholder:
+        return False
+    path = Path(settings.secret_key_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secrets.token_urlsafe(48) + "\n")
+    return True
 
 
 def load(**values: Any) -> Settings:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from shelterwatch import db
 from shelterwatch.auth import service as auth
 from shelterwatch.auth.service import Actor
+from shelterwatch.clientaddr import client_address
 from shelterwatch.config import Settings
 from shelterwatch.errors import Forbidden, Unauthorized
 from shelterwatch.vocabulary import Role
@@ -39,6 +40,15 @@ def write_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+# A row id in a path: the databases' INTEGER, so a larger number is a 422, never an overflow.
+DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def address_of(request: Request) -> str | None:
+    """The client's address (the peer, or X-Forwarded-For from a trusted proxy)."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"),
+                          request.app.state.settings.trusted_proxies)
 ReadSession = Annotated[Session, Depends(read_session)]
 WriteSession = Annotated[Session, Depends(write_session)]
 
@@ -64,4 +74,5 @@ def require_role(*roles: Role) -> Callable[..., Actor]:
             raise Forbidden(f"role {actor.role.value} may not do this (needs {allowed})")
         return actor
 
+    check.required_roles = roles  # type: ignore[attr-defined]  # read by problems.py
     return check

@@ -73,3 +73,4 @@ class ImportRejected(ShelterwatchError):
     def __init__(self, detail: str, summary: object | None = None) -> None:
         super().__init__(detail)
         self.summary = summary
+

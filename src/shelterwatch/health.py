@@ -16,6 +16,13 @@ router = APIRouter(tags=["health"])
 MAX_LAG = 10_000  # facts not yet applied before the process counts as behind
 
 
+@router.get("/v1/health/live", summary="This process answers (liveness; no database look)")
+def live() -> JSONResponse:
+    """For a supervisor deciding whether to restart the process: it answers, nothing more.
+    Readiness (database reachable, state following the log) is `/v1/health`."""
+    return JSONResponse({"ok": True})
+
+
 @router.get("/v1/health", summary="Database reachable and in-memory state following the log")
 def health(request: Request) -> JSONResponse:
     settings = request.app.state.settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -35,7 +36,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _BodyTooLarge
+                    raise _BodyTooLarge(limit)
             return message
 
         try:
@@ -44,8 +45,12 @@ class BodyLimit:
             await _too_large(send, limit)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """Raised while the body is read, so FastAPI's body parser passes it on as a 413 (a chunked
+    upload has no Content-Length to refuse it by beforehand)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Payload too large: request body exceeds {limit} bytes")
 
 
 async def _too_large(send: Send, limit: int) -> None:

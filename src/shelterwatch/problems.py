@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shelterwatch.errors import ShelterwatchError, TooManyRequests, Unavailable
@@ -38,6 +40,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        refused = await run_in_threadpool(_caller_refused, request)
+        if refused is not None:  # nobody learns an endpoint's schema before its token is checked
+            return await domain_error(request, refused)
         errors = exc.errors()
         detail = "; ".join(f"{_location(e['loc'])}: {e['msg']}" for e in errors[:5])
         fields = [{"field": _location(e["loc"]), "message": e["msg"]} for e in errors]
@@ -48,7 +53,21 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}"
-        return problem(exc.status_code, detail.split(":")[0][:60], detail)
+        response = problem(exc.status_code, detail.split(":")[0][:60], detail)
+        for name, value in (exc.headers or {}).items():  # Allow on 405, for one
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(OverflowError)
+    async def overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        return problem(422, "Invalid input", "a number in the request is out of range "
+                       "(ids fit in 31 bits, sequence numbers in 63)")
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> JSONResponse:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return problem(422, "Invalid input", f"the database refused a value: {reason}; "
+                       "nothing was changed")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -56,3 +75,42 @@ def install(app: FastAPI) -> None:
         return problem(500, "Internal error",
                        f"{type(exc).__name__} while handling {request.method} {request.url.path}; "
                        "nothing was acknowledged")
+
+
+def _caller_refused(request: Request) -> ShelterwatchError | None:
+    """The 401/403 a role-only endpoint would answer this caller, checked before its body."""
+    from shelterwatch import db
+    from shelterwatch.auth import service as auth
+    from shelterwatch.errors import Forbidden, Unauthorized
+
+    route = request.scope.get("route")
+    roles = _required_roles(getattr(route, "dependant", None))
+    if not roles:
+        return None
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return Unauthorized("this endpoint needs a bearer token with role "
+                            + ", ".join(r.value for r in roles))
+    try:
+        with db.reading(request.app.state.settings.database_url) as session:
+            actor = auth.authenticate(session, value.strip())
+    except ShelterwatchError as exc:
+        return exc
+    if actor.role not in roles:
+        return Forbidden(f"role {actor.role.value} may not do this")
+    return None
+
+
+def _required_roles(dependant: Any) -> tuple[Any, ...]:
+    """The roles a route's `require_role` dependency demands, found by walking its dependants."""
+    if dependant is None:
+        return ()
+    roles = getattr(dependant.call, "required_roles", ())
+    if roles:
+        return tuple(roles)
+    for sub in dependant.dependencies:
+        found = _required_roles(sub)
+        if found:
+            return found
+    return ()

@@ -16,6 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from shelterwatch import db
+from shelterwatch.deps import address_of
+from shelterwatch.errors import TooManyRequests
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact
 
@@ -49,6 +51,7 @@ class StreamHub:
     def __init__(self) -> None:
         self._clients: set[tuple[asyncio.AbstractEventLoop, Queue]] = set()
         self._lock = threading.Lock()
+        self._per_address: dict[str, int] = {}
 
     def publish(self, facts: Sequence[Fact]) -> None:
         encoded = [(f.seq, e) for f in facts if (e := encode(f)) is not None]
@@ -60,15 +63,30 @@ class StreamHub:
             for item in encoded:
                 loop.call_soon_threadsafe(_offer, queue, item)
 
-    def connect(self) -> asyncio.Queue[tuple[int, bytes]]:
+    def connect(self, address: str = "", limit: int = 0) -> asyncio.Queue[tuple[int, bytes]]:
+        """A queue for one client; more than `limit` open streams from one address are refused
+        (each holds memory and a socket for as long as it lasts)."""
         queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue(QUEUE_LIMIT)
         with self._lock:
+            held = self._per_address.get(address, 0)
+            if limit and held >= limit:
+                raise TooManyRequests(f"this address already holds {held} open streams (limit "
+                                      f"{limit}); close one first", retry_after_s=30)
+            self._per_address[address] = held + 1
             self._clients.add((asyncio.get_running_loop(), queue))
         return queue
 
-    def disconnect(self, queue: asyncio.Queue[tuple[int, bytes]]) -> None:
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    def disconnect(self, queue: asyncio.Queue[tuple[int, bytes]], address: str = "") -> None:
         with self._lock:
             self._clients = {c for c in self._clients if c[1] is not queue}
+            left = self._per_address.get(address, 1) - 1
+            if left > 0:
+                self._per_address[address] = left
+            else:
+                self._per_address.pop(address, None)
 
 
 def _offer(queue: asyncio.Queue[tuple[int, bytes]], item: tuple[int, bytes]) -> None:
@@ -94,9 +112,10 @@ async def stream(request: Request) -> StreamingResponse:
     last_id = request.headers.get("last-event-id") or request.query_params.get("after")
     # Read the follower's position before connecting; the backlog query closes any gap between.
     start: int = app.state.follower.applied_seq
-    if last_id is not None and last_id.isdigit():
+    if last_id is not None and last_id.isdigit() and len(last_id) < 19:
         start = int(last_id)
-    queue = hub.connect()
+    address = address_of(request) or ""
+    queue = hub.connect(address, app.state.settings.stream_connections_per_address)
 
     async def events() -> AsyncIterator[bytes]:
         try:
@@ -119,7 +138,7 @@ async def stream(request: Request) -> StreamingResponse:
                     sent = seq
                     yield chunk
         finally:
-            hub.disconnect(queue)
+            hub.disconnect(queue, address)
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)

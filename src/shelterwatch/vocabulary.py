@@ -72,6 +72,9 @@ class ObservationKind(StrEnum):
     UNFIT = "unfit"
     MISSING = "missing"
     FORCED_OPEN = "forced_open"
+    # The door is open but the people there are not let in (28 of the first 500 reports to the
+    # 2023 government bot): as bad as locked for whoever stands outside.
+    REFUSED = "refused"
 
 
 class Status(StrEnum):
@@ -84,6 +87,7 @@ class Status(StrEnum):
     FORCED_OPEN = "forced_open"
     UNFIT = "unfit"
     CLOSED = "closed"
+    REFUSED_REPORTED = "refused_reported"
 
 
 class Resolution(StrEnum):

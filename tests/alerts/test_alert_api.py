@@ -37,7 +37,7 @@ def test_operator_alert_on_kyiv_shows_on_every_district_until_ended(
 def test_residents_cannot_start_alerts_and_unknown_areas_are_named(
         client: TestClient, make_token: Callable[..., str]) -> None:
     assert client.post("/v1/alerts", json={"area_id": "31"}).status_code == 401
-    keyholder = {"Authorization": f"Bearer {make_token('keyholder')}"}
+    keyholder = {"Authorization": f"Bearer {make_token('keyholder', shelter_ids=(1,))}"}
     assert client.post("/v1/alerts", json={"area_id": "31"}, headers=keyholder).status_code == 403
     operator = {"Authorization": f"Bearer {make_token('operator')}"}
     missing = client.post("/v1/alerts", json={"area_id": "999999"}, headers=operator)
@@ -88,3 +88,22 @@ def test_alert_events_appear_on_the_stream(settings: Settings,
             if line.startswith("data:") and f'"id":{created["id"]}' in line.replace(" ", ""):
                 break
     assert "event: alert" in seen
+
+
+def test_an_alert_starting_in_the_future_is_refused_and_does_not_block_the_area(
+        client, make_token) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    operator = {"Authorization": f"Bearer {make_token('operator')}"}
+    later = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    r = client.post("/v1/alerts", json={"area_id": "31", "type": "air_raid",
+                                        "started_at": later}, headers=operator)
+    assert r.status_code == 422
+    assert "is in the future" in r.json()["detail"]
+    now = client.post("/v1/alerts", json={"area_id": "31", "type": "air_raid"},
+                      headers=operator)
+    assert now.status_code == 201  # a real start still sounds
+    soon = (datetime.now(UTC) + timedelta(seconds=30)).isoformat()  # a clock a little ahead
+    r = client.post("/v1/alerts", json={"area_id": "31", "type": "artillery",
+                                        "started_at": soon}, headers=operator)
+    assert r.status_code == 201

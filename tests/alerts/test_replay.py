@@ -60,3 +60,10 @@ def test_replay_at_speed_waits_between_events_in_proportion(settings: Settings) 
     events = replay.read_events(NIGHT, replay.ReplayReport(), since=START, until=START + SECOND)
     span_s = (events[-1].at - events[0].at).total_seconds()
     assert report.rows == 7 and abs(sum(waits) - span_s / 3600) < 1e-6
+
+
+def test_replay_takes_since_and_until_as_typed_on_the_command_line(settings: Settings) -> None:
+    # Typer parses `--since 2023-05-31T23:49:31` without a zone; the dataset's times are UTC.
+    naive = START.replace(tzinfo=None)
+    report = replay.replay(settings, NIGHT, since=naive, until=naive + SECOND)
+    assert report.rows == 7 and report.started == 7

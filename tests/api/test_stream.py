@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 
 import httpx
@@ -65,3 +66,25 @@ def test_status_and_incident_events_stream_and_resume_from_last_event_id(
                           until=lambda e: e["data"]["kind"] == "incident.resolved")
     assert all(int(e["id"]) > int(last) for e in resumed)
     assert any(e["data"].get("status") == "forced_open" for e in resumed)
+
+
+def test_one_address_holds_only_so_many_open_streams(
+        settings: Settings, live_server: Callable[..., LiveServer]) -> None:
+    server = live_server(SHELTERWATCH_STREAM_CONNECTIONS_PER_ADDRESS="2")
+    with httpx.Client(timeout=10) as a, httpx.Client(timeout=10) as b, \
+            httpx.Client(timeout=10) as c:
+        with a.stream("GET", f"{server.url}/v1/stream") as first, \
+                b.stream("GET", f"{server.url}/v1/stream") as second:
+            assert first.status_code == second.status_code == 200
+            next(first.iter_bytes()), next(second.iter_bytes())
+            third = c.get(f"{server.url}/v1/stream")
+            assert third.status_code == 429
+            assert "open streams" in third.json()["detail"]
+        codes = []
+        for _ in range(30):  # the server notices the closed ones within moments
+            with c.stream("GET", f"{server.url}/v1/stream?after=99999999999999999999999") as again:
+                codes.append(again.status_code)  # … and an absurd resume point is ignored
+            if codes[-1] == 200:
+                break
+            time.sleep(0.1)
+        assert codes[-1] == 200

@@ -1,24 +1,33 @@
-"""A Kyiv city with the bot's settings pointed at a local Bot API server."""
+"""A Kyiv neighbourhood with the channels' settings pointed at local servers."""
 
 from __future__ import annotations
 
+import csv
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 
+from shelterwatch import db
 from shelterwatch.app import create_app
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings, get_settings
+from shelterwatch.ingest import mapping as mappings
+from shelterwatch.ingest import registry_csv
 from shelterwatch.notify.registry import limits, load_enabled
 from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.throttle import OutboxThrottle
+from shelterwatch.shelters import importer
 from tests.channels.bot_api import TOKEN, BotApi, bot_api
 from tests.notify.receivers import HttpReceiver, http_receiver
+from tests.support.databases import Templates
+from tests.support.kyiv import KYIV_CSV, KYIV_MAPPING
 
 SECRET = "webhook-secret-for-tests"
 VAPID_PEM = ec.generate_private_key(ec.SECP256R1()).private_bytes(
@@ -55,10 +64,38 @@ class Town:
         assert self.deliver() == 0 and len(self.api.calls) == calls
 
 
+# The real registry's rows around вул. Курчатова, 18-А (Desnianskyi district): the seed night's
+# neighbourhood, small enough that a worker starting on it catches up in a moment.
+NEAR_CLINIC = (50.455, 50.500, 30.590, 30.670)
+
+
+def import_near_clinic(url: str) -> None:
+    south, north, west, east = NEAR_CLINIC
+    with KYIV_CSV.open(encoding="utf-8", newline="") as source:
+        rows = list(csv.reader(source))
+    header, body = rows[0], rows[1:]
+    lat, lon = header.index("lat"), header.index("lon")
+    kept = [r for r in body if south <= float(r[lat]) <= north and west <= float(r[lon]) <= east]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "near-clinic.csv"
+        with path.open("w", encoding="utf-8", newline="") as out:
+            csv.writer(out).writerows([header, *kept])
+        with db.transaction(url) as session:
+            importer.import_records(session, registry_csv.read(path, mappings.load(KYIV_MAPPING)),
+                                    source="kmda-2022", now=utcnow())
+
+
 @pytest.fixture
-def town(kyiv_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Town]:
+def town_db_url(templates: Templates) -> Iterator[str]:
+    url = templates.copy("near_clinic", import_near_clinic)
+    yield url
+    templates.drop(url)
+
+
+@pytest.fixture
+def town(town_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Town]:
     with bot_api() as api, http_receiver() as gateway:
-        env = {"DATABASE_URL": kyiv_db_url, "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.05",
+        env = {"DATABASE_URL": town_db_url, "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.05",
                "SHELTERWATCH_TELEGRAM_API_URL": api.url,
                "SHELTERWATCH_TELEGRAM_BOT_TOKEN": TOKEN,
                "SHELTERWATCH_TELEGRAM_WEBHOOK_SECRET": SECRET,

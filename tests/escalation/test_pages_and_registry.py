@@ -68,10 +68,15 @@ def test_a_forged_or_expired_check_in_link_records_nothing(client, settings):
     assert client.get(f"/check-in/{old}").status_code == 403
 
 
-def test_a_deactivated_keyholder_is_no_longer_listed_as_active(client, make_token):
+def test_a_deactivated_keyholder_is_no_longer_listed_as_active(kyiv_client, kyiv_settings,
+                                                              make_token):
+    from tests.reports.helpers import kyiv_shelter
+
+    client = kyiv_client
     operator = make_token("operator")
+    door = kyiv_shelter(kyiv_settings.database_url, 0)
     created = client.post("/v1/keyholders", headers=auth(operator), json={
-        "name": "Petro", "shelter_ids": [1], "email": "petro@example.invalid"})
+        "name": "Petro", "shelter_ids": [door.id], "email": "petro@example.invalid"})
     assert created.status_code == 201, created.text
     keyholder_id = created.json()["id"]
     r = client.post(f"/v1/keyholders/{keyholder_id}/deactivate", headers=auth(operator))
@@ -80,3 +85,28 @@ def test_a_deactivated_keyholder_is_no_longer_listed_as_active(client, make_toke
     assert [k["active"] for k in listed if k["id"] == keyholder_id] == [False]
     assert client.post("/v1/keyholders/999/deactivate",
                        headers=auth(operator)).status_code == 404
+
+
+def test_the_check_in_page_names_the_address_and_thanks_in_both_languages(
+        kyiv_client, kyiv_settings):
+    from sqlalchemy import select
+
+    from shelterwatch import db
+    from shelterwatch.clock import utcnow
+    from shelterwatch.keyholders import service as keyholders
+    from shelterwatch.shelters.models import Shelter
+
+    with db.transaction(kyiv_settings.database_url) as s:
+        shelter = s.execute(select(Shelter).order_by(Shelter.id).limit(1)).scalar_one()
+        address = shelter.address
+        person = keyholders.create_keyholder(s, contact=keyholders.ContactIn(
+            name="k", email="k@example.invalid"), shelter_ids=[shelter.id], now=utcnow(),
+            actor="test")
+        token = links.make_token(kyiv_settings.secret_key, keyholder_id=person.id,
+                                 shelter_id=shelter.id, now=utcnow())
+    page = kyiv_client.get(f"/check-in/{token}").text
+    assert address in page and "Укриття №" not in page
+    done = kyiv_client.post(f"/check-in/{token}")
+    assert done.status_code == 201
+    assert "Дякуємо" in done.text and "Thank you" in done.text and address in done.text
+    assert "Мешканців тепер скеровують сюди" in done.text and "Residents are now sent" in done.text

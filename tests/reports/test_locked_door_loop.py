@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from shelterwatch.config import Settings
 from tests.reports.helpers import bearer, kyiv_shelter, token
+from tests.support.devices import issued_device
 
 
 def test_locked_door_during_alert_opens_a_case_that_rescuers_close(
@@ -28,9 +29,10 @@ def test_locked_door_during_alert_opens_a_case_that_rescuers_close(
     assert "ключник" in check.json()["status_explanation"]["uk"]
 
     receipts = []
-    for n in range(3):
+    phones = [issued_device(kyiv_client) for _ in range(3)]
+    for phone in phones:
         r = kyiv_client.post("/v1/reports", json={"shelter_id": shelter.id, "kind": "locked",
-                                                  "device_id": f"phone-{n:04d}", **near})
+                                                  "device_id": phone, **near})
         assert r.status_code == 201, r.text
         receipts.append(r.json())
     first, second, third = receipts
@@ -65,7 +67,7 @@ def test_locked_door_during_alert_opens_a_case_that_rescuers_close(
         ("observation", "locked", True), ("observation", "locked", False),
         ("observation", "forced_open", False), ("incident.resolved", None, None)]
     public = kyiv_client.get(f"/v1/reports/{case}").text
-    assert "phone-0000" not in public and str(near["lat"]) not in public
+    assert phones[0] not in public and str(near["lat"]) not in public
     kyiv_client.app.state.follower.catch_up()  # what every process does within a second
     shown = kyiv_client.get(f"/v1/shelters/{shelter.id}").json()["properties"]
     assert shown["status"] == "forced_open"

@@ -13,7 +13,7 @@ from tests.reports.helpers import bearer, kyiv_shelter, token
 def test_open311_client_lists_services_in_json_and_xml(kyiv_client: TestClient) -> None:
     codes = [s["service_code"] for s in kyiv_client.get("/open311/v2/services.json").json()]
     assert codes == ["shelter_locked", "shelter_full", "shelter_unfit", "shelter_missing",
-                     "shelter_open", "no_shelter_nearby"]
+                     "shelter_open", "no_shelter_nearby", "shelter_refused"]
     xml = ET.fromstring(kyiv_client.get("/open311/v2/services.xml").content)
     assert xml.tag == "services"
     assert [e.findtext("service_code") for e in xml.findall("service")] == codes
@@ -92,3 +92,25 @@ def test_pack_etag_changes_exactly_when_its_content_does(
     assert entry["status"] == "full"
     gz = kyiv_client.get("/v1/pack", headers={"Accept-Encoding": "gzip"})
     assert gz.headers["etag"] == changed.headers["etag"]
+
+
+def test_the_pack_carries_the_alerts_in_force_so_a_phone_offline_knows_of_them(
+        kyiv_client: TestClient, kyiv_settings: Settings) -> None:
+    url = kyiv_settings.database_url
+    calm = kyiv_client.get("/v1/pack").json()
+    assert calm["alerts"] == [] and calm["generated_at"]
+    started = kyiv_client.post("/v1/alerts", json={"area_id": "31", "type": "air_raid",
+                                                   "threat": "ballistic"},
+                               headers=bearer(token(url, "operator")))
+    kyiv_client.app.state.follower.catch_up()
+    pack = kyiv_client.get("/v1/pack").json()
+    (alert,) = pack["alerts"]
+    assert alert["id"] == started.json()["id"] and alert["started_at"]
+    assert alert["warning_s"] == 120 and alert["threat"] == "ballistic"
+    # The phone can walk from a shelter's district up to the alerted city.
+    area, chain = pack["shelters"][0]["area_id"], []
+    while area is not None:
+        chain.append(area)
+        area = pack["area_parents"].get(area)
+    assert "31" in chain
+    assert pack["generated_at"] >= calm["generated_at"]

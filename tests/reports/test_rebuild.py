@@ -34,8 +34,8 @@ def test_rebuild_from_the_log_equals_the_live_state(
     url = kyiv_settings.database_url
     shelters = [kyiv_shelter(url, i) for i in range(4)]
     operator = token(url, "operator")
-    roles = {"keyholder": token(url, "keyholder"), "patrol": token(url, "patrol"),
-             "auditor": token(url, "auditor")}
+    roles = {"keyholder": token(url, "keyholder", tuple(s.id for s in shelters)),
+             "patrol": token(url, "patrol"), "auditor": token(url, "auditor")}
     rnd = random.Random(7)
     alert = None
     for step in range(60):

@@ -143,3 +143,34 @@ def test_the_public_timeline_shows_kyiv_time_beside_utc(kyiv_client: TestClient,
     assert local == utc.replace(microsecond=0)  # the same instant …
     assert local.utcoffset() == utc.astimezone(ZoneInfo("Europe/Kyiv")).utcoffset()  # … Kyiv's
     assert all("at_local" in event for event in story["timeline"])
+
+
+def test_a_report_queued_offline_keeps_the_time_it_was_made_within_the_servers_bounds(
+        kyiv_client, kyiv_settings) -> None:
+    from datetime import datetime, timedelta
+
+    from shelterwatch.clock import utcnow
+    from tests.reports.helpers import kyiv_shelter
+
+    shelter = kyiv_shelter(kyiv_settings.database_url, 7)
+    made = utcnow() - timedelta(minutes=20)
+    r = kyiv_client.post("/v1/reports", json={"shelter_id": shelter.id, "kind": "full",
+                                              "device_id": "phone-made-1",
+                                              "made_at": made.isoformat()})
+    assert r.status_code == 201, r.text
+    story = kyiv_client.get(f"/v1/reports/{r.json()['tracking_id']}").json()
+    (mine,) = [e for e in story["timeline"] if e.get("yours")]
+    assert mine["made_at"][:16] == made.isoformat()[:16]
+    # A phone whose clock runs a day and more behind, or ahead, is held to the bounds.
+    future = kyiv_client.post("/v1/reports", json={
+        "shelter_id": shelter.id, "kind": "full", "device_id": "phone-made-2",
+        "made_at": (utcnow() + timedelta(hours=3)).isoformat()}).json()
+    ahead = kyiv_client.get(f"/v1/reports/{future['tracking_id']}").json()
+    (mine,) = [e for e in ahead["timeline"] if e.get("yours")]
+    assert datetime.fromisoformat(mine["made_at"]) <= datetime.fromisoformat(mine["at"])
+    old = kyiv_client.post("/v1/reports", json={
+        "shelter_id": shelter.id, "kind": "full", "device_id": "phone-made-3",
+        "made_at": (utcnow() - timedelta(days=9)).isoformat()}).json()
+    aged = kyiv_client.get(f"/v1/reports/{old['tracking_id']}").json()
+    (mine,) = [e for e in aged["timeline"] if e.get("yours")]
+    assert datetime.fromisoformat(mine["made_at"]) >= utcnow() - timedelta(days=1, minutes=1)

@@ -11,7 +11,6 @@ Runs on the database lane of the run: SQLite by default, PostgreSQL with SHELTER
 from __future__ import annotations
 
 import threading
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -46,8 +45,8 @@ def test_a_keyholders_check_between_two_bursts_counts_for_the_next_report(
         kyiv_settings, kyiv_client) -> None:
     url = kyiv_settings.database_url
     door = kyiv_shelter(url, 0)
-    limits = ReportLimits(SimpleNamespace(reports_per_device_per_hour=1000,  # type: ignore[arg-type]
-                                          reports_per_address_per_minute=1000))
+    limits = ReportLimits(kyiv_settings.model_copy(update={
+        "reports_per_device_per_hour": 1000, "reports_per_address_per_minute": 1000}))
     writer = ReportWriter(url, limits=limits, tracking_prefix="KV")
 
     def locked(device: str) -> dict[str, object]:
@@ -79,8 +78,8 @@ def test_an_alert_started_or_ended_by_another_writer_decides_the_writers_next_re
     url = kyiv_settings.database_url
     door, second, third = (kyiv_shelter(url, n) for n in (1, 2, 3))
     operator = token(url, "operator")
-    limits = ReportLimits(SimpleNamespace(reports_per_device_per_hour=1000,  # type: ignore[arg-type]
-                                          reports_per_address_per_minute=1000))
+    limits = ReportLimits(kyiv_settings.model_copy(update={
+        "reports_per_device_per_hour": 1000, "reports_per_address_per_minute": 1000}))
     writer = ReportWriter(url, limits=limits, tracking_prefix="KV")
 
     def locked(place: Place, device: str) -> dict[str, object]:
@@ -113,8 +112,8 @@ def test_a_tracking_id_already_taken_is_never_given_twice(
         kyiv_settings, kyiv_client, monkeypatch) -> None:
     url = kyiv_settings.database_url
     door = kyiv_shelter(url, 4)
-    limits = ReportLimits(SimpleNamespace(reports_per_device_per_hour=1000,  # type: ignore[arg-type]
-                                          reports_per_address_per_minute=1000))
+    limits = ReportLimits(kyiv_settings.model_copy(update={
+        "reports_per_device_per_hour": 1000, "reports_per_address_per_minute": 1000}))
     writer = ReportWriter(url, limits=limits, tracking_prefix="KV")
     body = {"shelter_id": door.id, "kind": "open", "device_id": "phone-0001"}
     first = _report(writer, body)["tracking_id"]

@@ -33,6 +33,12 @@ CASES = [
      Action.OPEN, None),
     ("open with no incident is just evidence", K.OPEN, R.RESIDENT, 1.0, True, False,
      Action.RECORD, None),
+    ("entry refused during an alert opens an incident", K.REFUSED, R.RESIDENT, 1.0, True, False,
+     Action.OPEN, None),
+    ("a refusal joins an open locked-door case", K.REFUSED, R.RESIDENT, 1.0, True, True,
+     Action.JOIN, None),
+    ("entry refused outside an alert goes to the owner", K.REFUSED, R.RESIDENT, 1.0, False,
+     False, Action.ROUTE_TO_OWNER, None),
 ]
 
 

@@ -14,6 +14,7 @@ from shelterwatch.rules.rounds import (
     greedy_order,
     plan_round,
     plan_rounds,
+    plan_rounds_within,
     risk,
     route_cost,
 )
@@ -79,3 +80,24 @@ def test_no_shelter_is_given_to_two_units(candidates, n_units):
     rounds = plan_rounds(units, candidates, max_stops=4)
     seen = [s.shelter_id for r in rounds for s in r.stops]
     assert len(seen) == len(set(seen)) == min(len(candidates), 4 * n_units)
+
+
+def test_no_stop_is_given_beyond_the_budget_and_those_left_are_named():
+    desna = UnitStart(1, 50.5150, 30.6050)  # Troieshchyna
+    near = RoundCandidate(10, 50.5170, 30.6100)
+    across_the_city = RoundCandidate(11, 50.3900, 30.3700)  # Holosiivskyi, ~21 km away
+    plan = plan_rounds_within([desna], [near, across_the_city], budget_s=900)
+    assert [s.shelter_id for r in plan.rounds for s in r.stops] == [10]
+    assert plan.unreachable == (11,)
+    assert plan_rounds_within([], [near], budget_s=900).unreachable == (10,)
+
+
+@given(st.lists(st.tuples(st.floats(50.35, 50.55), st.floats(30.35, 30.75)), max_size=25),
+       st.floats(60, 3600))
+def test_every_stop_is_within_the_budget_and_every_shelter_accounted_for(points, budget):
+    units = [UnitStart(1, 50.45, 30.52), UnitStart(2, 50.50, 30.62)]
+    cands = [RoundCandidate(i, lat, lon) for i, (lat, lon) in enumerate(points)]
+    plan = plan_rounds_within(units, cands, budget_s=budget, max_stops=30)
+    stops = [s for r in plan.rounds for s in r.stops]
+    assert all(s.arrival_s <= budget for s in stops)
+    assert sorted([s.shelter_id for s in stops] + list(plan.unreachable)) == list(range(len(cands)))

@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -22,7 +22,7 @@ from shelterwatch.alerts.models import Alert
 from shelterwatch.areas import service as areas
 from shelterwatch.clock import as_utc
 from shelterwatch.config import Settings, get_settings
-from shelterwatch.errors import NotFound
+from shelterwatch.errors import InvalidInput, NotFound
 from shelterwatch.log import service as log
 from shelterwatch.rules import alert_feed, warning
 from shelterwatch.vocabulary import AlertType, FactKind, Threat
@@ -74,6 +74,9 @@ def open_in_slot(session: Session, *, source: str, area_id: str,
     ).scalars().first()
 
 
+CLOCK_SKEW_S = 120  # how far ahead a sender's clock may run
+
+
 def start(
     session: Session,
     *,
@@ -86,8 +89,18 @@ def start(
     actor: str,
     now: datetime,
 ) -> Transition:
-    """Open an alert on an area; the same (source, source_ref) again returns the first one."""
+    """Open an alert on an area; the same (source, source_ref) again returns the first one.
+
+    A start in the future is refused beyond a small allowance for clocks that run ahead: it
+    would sit inactive in the area's slot, and every real start after it would join it instead
+    of sounding.
+    """
     started = as_utc(started_at)
+    if started > as_utc(now) + timedelta(seconds=CLOCK_SKEW_S):
+        raise InvalidInput(
+            f"started_at: {started.isoformat()} is in the future (more than {CLOCK_SKEW_S} s "
+            f"ahead of the server's clock, {as_utc(now).isoformat(timespec='seconds')}); an "
+            f"alert starts when it is declared")
     if source_ref is not None:
         held = find(session, source=source, source_ref=source_ref)
         if held is not None:

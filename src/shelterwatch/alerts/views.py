@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from shelterwatch.alerts import feeds, service
 from shelterwatch.alerts.schemas import ActiveAlerts, AlertEndIn, AlertIn, AlertOut, AreaAlerts
@@ -17,7 +18,7 @@ from shelterwatch.answers import documented
 from shelterwatch.areas import service as areas
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
-from shelterwatch.deps import ReadSession, SettingsDep, WriteSession, require_role
+from shelterwatch.deps import DbId, ReadSession, SettingsDep, WriteSession, require_role
 from shelterwatch.errors import InvalidInput, NotFound, Unauthorized
 from shelterwatch.rules.warning import AlertWarning
 from shelterwatch.vocabulary import Role
@@ -78,7 +79,7 @@ def start_alert(body: AlertIn, session: WriteSession, response: Response,
 
 @router.post("/v1/alerts/{alert_id}/end", summary="End an alert (operator)",
              **documented(AlertOut))
-def end_alert(alert_id: int, session: WriteSession, body: AlertEndIn | None = None,
+def end_alert(alert_id: DbId, session: WriteSession, body: AlertEndIn | None = None,
               actor: Actor = Operator) -> dict[str, Any]:
     t = operator.end(session, alert_id=alert_id, ended_at=body.ended_at if body else None,
                      actor=actor.label, now=utcnow())
@@ -89,12 +90,19 @@ def end_alert(alert_id: int, session: WriteSession, body: AlertEndIn | None = No
 @router.post("/v1/alerts/cap", summary="Import a CAP 1.2 alert or an Atom feed of them (operator)")
 async def upload_cap(request: Request, session: WriteSession, settings: SettingsDep,
                      actor: Actor = Operator) -> dict[str, Any]:
-    messages = cap.parse_document(await request.body())
-    now = utcnow()
-    outcomes = [cap.apply(session, m, geocode_map=settings.cap_geocodes, actor=actor.label, now=now)
-                for m in messages]
-    session.commit()
-    return {"messages": [vars(o) for o in outcomes]}
+    body = await request.body()
+
+    def work() -> dict[str, Any]:
+        """Parsing a large polygon and waiting for the database happen off the event loop,
+        so no other request (the nearest shelter least of all) waits for this one."""
+        messages = cap.parse_document(body)
+        now = utcnow()
+        outcomes = [cap.apply(session, m, geocode_map=settings.cap_geocodes, actor=actor.label,
+                              now=now) for m in messages]
+        session.commit()
+        return {"messages": [vars(o) for o in outcomes]}
+
+    return await run_in_threadpool(work)
 
 
 @router.post("/v1/alerts/webhooks/ukrainealarm", summary="Receive ukrainealarm pushes")
@@ -111,11 +119,17 @@ async def ukrainealarm_push(request: Request, session: WriteSession,
     push = ukrainealarm.parse_push(body)
     if push is None:
         return JSONResponse({"applied": False, "reason": "alert type not tracked"})
-    try:
-        areas.get_or_raise(session, push.area_id)
-    except NotFound:
-        return JSONResponse({"applied": False, "reason": f"unknown region {push.area_id}"})
-    t = ukrainealarm.apply_push(session, push, now=utcnow())
-    session.commit()
-    return JSONResponse({"applied": bool(t and t.changed),
-                         "alert": service.public_fields(t.alert) if t else None})
+
+    def work() -> JSONResponse:
+        """The database work, off the event loop: another process may hold the write lock."""
+        assert push is not None
+        try:
+            areas.get_or_raise(session, push.area_id)
+        except NotFound:
+            return JSONResponse({"applied": False, "reason": f"unknown region {push.area_id}"})
+        t = ukrainealarm.apply_push(session, push, now=utcnow())
+        session.commit()
+        return JSONResponse({"applied": bool(t and t.changed),
+                             "alert": service.public_fields(t.alert) if t else None})
+
+    return await run_in_threadpool(work)

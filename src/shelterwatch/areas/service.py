@@ -70,6 +70,21 @@ def ancestors_of(session: Session, area_id: str) -> list[str]:
     return chain
 
 
+def covered_by(session: Session, area_id: str) -> list[str]:
+    """The area and every area below it: those an alert on `area_id` covers (one query)."""
+    parents = dict(session.execute(select(Area.id, Area.parent_id)).all())
+    covered: dict[str, bool] = {area_id: True}
+
+    def under(current: str | None, seen: tuple[str, ...] = ()) -> bool:
+        if current is None or current in seen:
+            return False
+        if current not in covered:
+            covered[current] = under(parents.get(current), (*seen, current))
+        return covered[current]
+
+    return sorted(a for a in parents if under(a)) or [area_id]
+
+
 def locator(session: Session) -> AreaLocator:
     """A point locator over every area that has a polygon."""
     rows = session.execute(

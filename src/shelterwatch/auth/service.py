@@ -9,16 +9,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shelterwatch.auth.models import Token
-from shelterwatch.errors import InvalidInput, NotFound, Unauthorized
+from shelterwatch.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from shelterwatch.log import service as log
 from shelterwatch.vocabulary import FactKind, Role
 
 TOKEN_PREFIX = "sw_"
 ISSUABLE = (Role.KEYHOLDER, Role.PATROL, Role.OPERATOR, Role.AUDITOR, Role.DOOR, Role.OWNER)
+# Roles whose word is authoritative about particular doors: a token acts on its shelters only.
+BOUND = (Role.KEYHOLDER, Role.DOOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,9 @@ def create(session: Session, *, role: str, name: str, now: datetime, actor: str 
         raise InvalidInput(f"role {role!r} cannot hold a token (one of {allowed})")
     if not name.strip():
         raise InvalidInput("a token needs a name saying who holds it")
+    if parsed in BOUND and not shelter_ids:
+        raise InvalidInput(f"a {parsed.value} token must be bound to the shelters it acts on "
+                           f"(shelter_ids, or --shelter ID on the command line)")
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = Token(name=name.strip(), role=parsed.value, digest=digest(plaintext),
                   shelter_ids=orjson.dumps(sorted(set(shelter_ids))).decode(), created_at=now)
@@ -71,9 +76,17 @@ def revoke(session: Session, *, token_id: int, now: datetime, actor: str) -> Non
     if token is None:
         raise NotFound(f"token {token_id} does not exist")
     if token.revoked_at is None:
+        if token.role == Role.OPERATOR.value and _active_operators(session) <= 1:
+            raise Conflict(f"token {token_id} is the last active operator token; create "
+                           f"another operator token before revoking this one")
         token.revoked_at = now
         log.append(session, kind=FactKind.TOKEN_REVOKED, actor=actor, now=now,
                    payload={"id": token_id})
+
+
+def _active_operators(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(Token).where(
+        Token.role == Role.OPERATOR.value, Token.revoked_at.is_(None))).scalar_one())
 
 
 def authenticate(session: Session, plaintext: str) -> Actor:

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from shelterwatch.auth import service as auth
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
-from shelterwatch.deps import WriteSession, require_role
+from shelterwatch.deps import DbId, WriteSession, require_role
+from shelterwatch.shelters import service as shelters
 from shelterwatch.vocabulary import Role
 
 router = APIRouter(tags=["tokens"])
@@ -25,6 +26,7 @@ class TokenIn(BaseModel):
 
 @router.post("/v1/tokens", status_code=201, summary="Issue a token (operator)")
 def create_token(body: TokenIn, session: WriteSession, actor: Operator) -> dict[str, Any]:
+    shelters.require_existing(session, body.shelter_ids, "shelter_ids")
     token, plaintext = auth.create(session, role=body.role, name=body.name, now=utcnow(),
                                    actor=actor.label, shelter_ids=body.shelter_ids)
     session.commit()
@@ -32,7 +34,7 @@ def create_token(body: TokenIn, session: WriteSession, actor: Operator) -> dict[
 
 
 @router.post("/v1/tokens/{token_id}/revoke", summary="Revoke a token at once (operator)")
-def revoke_token(token_id: int, session: WriteSession, actor: Operator) -> dict[str, Any]:
+def revoke_token(token_id: DbId, session: WriteSession, actor: Operator) -> dict[str, Any]:
     auth.revoke(session, token_id=token_id, now=utcnow(), actor=actor.label)
     session.commit()
     return {"id": token_id, "revoked": True}

@@ -17,6 +17,7 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     "forced_open": ("відчинено рятувальниками", "forced open"),
     "unfit": ("непридатне", "unfit"),
     "closed": ("закрите", "closed"),
+    "refused_reported": ("повідомили: не пускають", "reported: entry refused"),
 }
 
 # Report buttons: what the resident taps → the report kind sent to the intake.

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shelterwatch.answers import Answer, Text
 from shelterwatch.vocabulary import Status
 
-CheckKind = Literal["locked", "open", "full", "unfit", "missing", "forced_open"]
+CheckKind = Literal["locked", "open", "full", "unfit", "missing", "forced_open", "refused"]
 
 
 class CheckIn(BaseModel):

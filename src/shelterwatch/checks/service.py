@@ -7,21 +7,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shelterwatch.auth.service import Actor
+from shelterwatch.auth.service import BOUND, Actor
 from shelterwatch.checks.schemas import CheckIn
 from shelterwatch.errors import Forbidden
 from shelterwatch.intake import service as intake
 from shelterwatch.intake.core import Intake
 from shelterwatch.observations import service as observations
-from shelterwatch.vocabulary import ObservationKind, Role
+from shelterwatch.vocabulary import ObservationKind
 
 
 def submit(session: Session, *, check: CheckIn, actor: Actor, now: datetime,
            tracking_prefix: str) -> Intake:
-    """Record a check; a keyholder bound to shelters may check only those."""
-    if actor.role is Role.KEYHOLDER and actor.shelter_ids and \
-            check.shelter_id not in actor.shelter_ids:
-        raise Forbidden(f"this keyholder token is not bound to shelter {check.shelter_id}")
+    """Record a check; a keyholder's or a door's token acts only on the shelters it is bound to."""
+    if actor.role in BOUND and check.shelter_id not in actor.shelter_ids:
+        raise Forbidden(f"this {actor.role.value} token is not bound to shelter "
+                        f"{check.shelter_id}")
     return intake.submit(
         session, shelter_id=check.shelter_id, kind=ObservationKind(check.kind), role=actor.role,
         reporter=observations.reporter_key(role=actor.role, device_id=None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from shelterwatch.answers import documented
@@ -24,6 +24,7 @@ Checker = Annotated[Actor, Depends(require_role(Role.KEYHOLDER, Role.PATROL, Rol
 @router.post("/v1/checks", status_code=201, summary="Record a check (keyholder, patrol, auditor)",
              **documented(CheckReceipt, 201))
 def create_check(check: CheckIn, actor: Checker, session: WriteSession, settings: SettingsDep,
+                 request: Request,
                  idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     key = idempotency.check_key(idempotency_key)
     now = utcnow()
@@ -35,4 +36,5 @@ def create_check(check: CheckIn, actor: Checker, session: WriteSession, settings
 
     receipt = idempotency.respond_once(session, scope=f"checks:{actor.label}", key=key,
                                        body=check.model_dump(), write=write, now=now)
+    request.app.state.follower.catch_up()  # read your writes: this process shows it at once
     return JSONResponse(receipt.body, status_code=receipt.status_code)

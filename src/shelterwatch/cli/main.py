@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from shelterwatch.cli import alerts, escalation, registry, stats, telegram, tokens, verify
+from shelterwatch.cli import (
+    alerts,
+    escalation,
+    pack,
+    registry,
+    stats,
+    telegram,
+    tokens,
+    verify,
+)
 from shelterwatch.cli.coverage import coverage
 from shelterwatch.cli.rebuild import rebuild
 
@@ -17,6 +26,7 @@ app.command("import")(registry.import_file)
 app.add_typer(tokens.app, name="token")
 app.add_typer(verify.app, name="log")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(pack.app, name="pack")
 app.command("worker")(escalation.worker)
 app.command("demo")(escalation.demo)
 app.add_typer(escalation.keyholders_app, name="keyholders")

@@ -13,7 +13,7 @@ from shelterwatch import db, migrate
 from shelterwatch.areas import service as areas
 from shelterwatch.cli.common import console, fail, one_line_errors
 from shelterwatch.clock import utcnow
-from shelterwatch.config import get_settings
+from shelterwatch.config import ensure_secret_file, get_settings
 from shelterwatch.errors import ImportRejected
 from shelterwatch.ingest import mapping as mappings
 from shelterwatch.ingest.registries import READERS, reader
@@ -29,6 +29,9 @@ SHOW_REJECTIONS = 50
 def init() -> None:
     """Create or upgrade the database and load the bundled areas."""
     settings = get_settings()
+    if ensure_secret_file(settings):
+        console.print(f"generated a random secret in {settings.secret_key_file} (mode 0600)")
+        get_settings.cache_clear()
     url = settings.database_url
     migrate.upgrade(url)
     key = signing.public(signing.load_or_create(settings.log_key_path))
@@ -43,15 +46,28 @@ def init() -> None:
 @one_line_errors
 def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
           port: Annotated[int, typer.Option()] = 8000,
-          workers: Annotated[int, typer.Option(help="API worker processes")] = 1) -> None:
+          workers: Annotated[int, typer.Option(help="API worker processes")] = 1,
+          access_log: Annotated[bool, typer.Option(
+              help="log every request (costs about a tenth of the server's CPU)")] = False,
+          ) -> None:
     """Serve the API and the pages."""
+    import os
+
     import uvicorn
 
+    # Check-in links name this server unless SHELTERWATCH_PUBLIC_BASE_URL says where the public
+    # reaches it (a proxy, a domain); the setting is read when the app is made, after this.
+    os.environ.setdefault("SHELTERWATCH_PUBLIC_BASE_URL", f"http://{host}:{port}")
+    get_settings.cache_clear()
     # Read and check the settings here, so a typo refuses to start with one line, not a traceback.
     get_settings().check_secrets()
+    get_settings().check_secrets_for_host(host)
+    # X-Forwarded-For is read by the app, only from SHELTERWATCH_TRUSTED_PROXIES (clientaddr.py).
 
+    # uvicorn's access log took 12% of the server's CPU on /v1/nearest; a reverse proxy's log
+    # (deploy/) or /metrics say the same for less. `--access-log` brings it back.
     uvicorn.run("shelterwatch.asgi:app", host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True)
+                log_level="info", proxy_headers=False, access_log=access_log)
 
 
 def _print_summary(summary: ImportSummary) -> None:
@@ -108,3 +124,6 @@ def import_file(
                 _print_summary(exc.summary)
             raise
     _print_summary(summary)
+    if summary.rejected and not summary.created and not summary.updated \
+            and not summary.unchanged:
+        raise fail(f"every row was rejected ({len(summary.rejected)}); nothing was imported")

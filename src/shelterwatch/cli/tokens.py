@@ -11,6 +11,7 @@ from shelterwatch.auth import service as auth
 from shelterwatch.cli.common import console, one_line_errors
 from shelterwatch.clock import utcnow
 from shelterwatch.config import get_settings
+from shelterwatch.shelters import service as shelters
 
 app = typer.Typer(help="Bearer tokens for keyholders, patrols, operators and auditors.",
                   no_args_is_help=True)
@@ -21,10 +22,12 @@ app = typer.Typer(help="Bearer tokens for keyholders, patrols, operators and aud
 def create(
     role: Annotated[str, typer.Option(help="keyholder | patrol | operator | auditor | door")],
     name: Annotated[str, typer.Option(help="who holds it, e.g. 'Patrol unit 7'")],
-    shelter: Annotated[list[int] | None, typer.Option(help="keyholder's shelter id")] = None,
+    shelter: Annotated[list[int] | None, typer.Option(
+        help="a shelter the token acts on (keyholder, door: required; repeat for more)")] = None,
 ) -> None:
     """Create a token; the plaintext is printed alone on the last line, once."""
     with db.transaction(get_settings().database_url) as session:
+        shelters.require_existing(session, shelter or [], "--shelter")
         token, plaintext = auth.create(session, role=role, name=name, now=utcnow(),
                                        shelter_ids=shelter or [])
     console.print(f"token {token.id} for {token.name!r} with role {token.role}; "

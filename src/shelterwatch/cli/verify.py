@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from shelterwatch import db
 from shelterwatch.cli.common import console, fail, one_line_errors
@@ -25,13 +26,19 @@ def verify(against: Annotated[Path | None, typer.Option(
         help="a signed tree head saved earlier (GET /v1/log/sth); the log must extend it")]
         = None) -> None:
     """Check the chain, the Merkle tree and every signed head; exit 1 naming what is wrong."""
+    url = get_settings().database_url
+    if db.is_sqlite(url):
+        path = make_url(url).database
+        if path and path != ":memory:" and not Path(path).is_file():
+            # Opening it would create an empty database, and an empty log verifies.
+            raise fail(f"no database at {path} (check DATABASE_URL)")
     saved = None
     if against is not None:
         try:
             saved = tree.SavedHead.parse(json.loads(against.read_text(encoding="utf-8")))
         except json.JSONDecodeError as exc:
             raise fail(f"{against} is not JSON: {exc}") from None
-    with db.reading(get_settings().database_url) as session:
+    with db.reading(url) as session:
         verdict = log.verify(session)
         problems = tree.verify(session, against=saved)
         latest = tree.latest_head(session)

@@ -26,7 +26,7 @@ def unlock_command(shelter_id: int, *, subject: str, step: str, why: str) -> out
     return outbox.Outgoing(
         subject=subject, step=step, recipient=str(Subject(Noun.DOOR, shelter_id)), channel="door",
         address=str(shelter_id), title=f"unlock: {why}", body="unlock",
-        data={"command": "unlock"})
+        data={"command": "unlock"}, priority=outbox.Priority.DOOR)
 
 
 def register(session: Session, *, shelter_id: int, device_id: str, now: datetime,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
-from shelterwatch.deps import WriteSession, require_role
+from shelterwatch.deps import DbId, WriteSession, require_role
 from shelterwatch.doors import service as doors
 from shelterwatch.doors.schemas import DoorIn
 from shelterwatch.errors import NotFound
@@ -32,7 +32,7 @@ def register_door(door: DoorIn, actor: Operator, session: WriteSession) -> dict[
 
 @router.post("/v1/doors/{shelter_id}/unlock", status_code=202,
              summary="Open a door remotely: queue an unlock command (operator)")
-def unlock_door(shelter_id: int, actor: Operator, session: WriteSession) -> dict[str, Any]:
+def unlock_door(shelter_id: DbId, actor: Operator, session: WriteSession) -> dict[str, Any]:
     now = utcnow()
     if doors.get(session, shelter_id) is None:
         raise NotFound(f"shelter {shelter_id} has no door controller")

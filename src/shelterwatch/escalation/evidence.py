@@ -28,7 +28,7 @@ def door_state(session: Session, *, shelter_id: int, state: str, at: datetime,
     kind = doors.record_state(session, shelter_id=shelter_id, state=state, at=at, now=now)
     if kind is None:
         return None
-    actor = Actor(role=Role.DOOR, name=f"door:{shelter_id}")
+    actor = Actor(role=Role.DOOR, name=f"door:{shelter_id}", shelter_ids=frozenset({shelter_id}))
     return checks.submit(session, check=CheckIn(shelter_id=shelter_id, kind=kind.value),
                          actor=actor, now=now, tracking_prefix=settings.tracking_prefix)
 

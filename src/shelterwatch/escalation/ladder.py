@@ -22,6 +22,7 @@ from shelterwatch.escalation.models import StepTaken
 from shelterwatch.incidents.models import Incident
 from shelterwatch.keyholders import service as keyholders
 from shelterwatch.log import service as log
+from shelterwatch.observations.models import Observation
 from shelterwatch.outbox import service as outbox
 from shelterwatch.patrols import service as patrols
 from shelterwatch.patrols.models import Task
@@ -34,7 +35,7 @@ from shelterwatch.rules.escalation import (
     policy_for,
 )
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import FactKind, Noun, Resolution, Subject, TaskKind
+from shelterwatch.vocabulary import FactKind, Noun, ObservationKind, Resolution, Subject, TaskKind
 
 ACTOR = "worker"
 
@@ -155,14 +156,10 @@ def take_step(session: Session, *, incident: Incident, step: Step, settings: Set
                 token = links.make_token(settings.secret_key, keyholder_id=who.number,
                                          shelter_id=incident.shelter_id, now=now)
                 link = links.url(settings.public_base_url, token)
+            title, body = _case_words(session, incident, where)
             outbox.enqueue(session, outbox.Outgoing(
                 subject=subject, step=step.value, recipient=person.recipient,
-                channel=person.channel, address=person.address,
-                title=f"Укриття зачинене / Shelter reported LOCKED: {where}",
-                body=(f"Під час тривоги мешканці повідомляють, що укриття за адресою {where} "
-                      f"зачинене. Відчиніть його негайно.\nResidents report the shelter at "
-                      f"{where} locked during the alert. Open it now. "
-                      f"Case {incident.tracking_id}."),
+                channel=person.channel, address=person.address, title=title, body=body,
                 link=link,
                 data={"incident": incident.tracking_id, "shelter_id": incident.shelter_id,
                       "event": step.value}), now=now, actor=actor)
@@ -190,4 +187,19 @@ def take_step(session: Session, *, incident: Incident, step: Step, settings: Set
                                                      actor=actor)
         _record(session, incident, step, now, actor, tasks=[t.id for t in cancelled])
 
+
+def _case_words(session: Session, incident: Incident, where: str) -> tuple[str, str]:
+    """The keyholder's message says what residents reported: a locked door, or entry refused."""
+    opening = session.get(Observation, incident.opened_by)
+    if opening is not None and opening.kind == ObservationKind.REFUSED.value:
+        return (f"Укриття: не пускають / Shelter: entry REFUSED: {where}",
+                f"Під час тривоги мешканців не пускають до укриття за адресою {where}. "
+                f"Впустіть людей негайно.\nResidents report they are refused entry to the "
+                f"shelter at {where} during the alert. Let them in now. "
+                f"Case {incident.tracking_id}.")
+    return (f"Укриття зачинене / Shelter reported LOCKED: {where}",
+            f"Під час тривоги мешканці повідомляють, що укриття за адресою {where} "
+            f"зачинене. Відчиніть його негайно.\nResidents report the shelter at "
+            f"{where} locked during the alert. Open it now. "
+            f"Case {incident.tracking_id}.")
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from shelterwatch.alerts.models import Alert
 from shelterwatch.config import Settings
-from shelterwatch.db import transaction
+from shelterwatch.db import reading, transaction
 from shelterwatch.escalation import alerts as alert_steps
 from shelterwatch.escalation import ladder, timers
 from shelterwatch.escalation.models import Timer
@@ -26,6 +26,7 @@ from shelterwatch.vocabulary import FactKind, Noun, Subject
 
 logger = logging.getLogger(__name__)
 RETRY_S = 5.0
+CLAIM_LIMIT = 20  # timers claimed at once; a national alert's oblast starts fit in one claim
 
 
 def on_facts(session: Session, facts: Sequence[Fact], *, now: datetime) -> int:
@@ -79,14 +80,71 @@ def handle(session: Session, *, timer: Timer, settings: Settings,
     return None
 
 
-def run_due(database_url: str, *, settings: Settings, clock: Callable[[], datetime],
-            limit: int = 20) -> int:
-    """Claim due timers and handle each in its own transaction; returns how many ran."""
+def start_alerts(database_url: str, *, claimed: Sequence[tuple[int, str, int]],
+                 settings: Settings, clock: Callable[[], datetime],
+                 on_queued: Callable[[], None] = lambda: None) -> None:
+    """Alerts' starts (timer id, claim token, alert id), queued together chunk by chunk: every
+    alert's door unlocks first, then check-ins, each chunk its own short transaction, so a
+    report never waits behind a country's fan-out for the log's lock. A national alert is one
+    start per oblast, all at once; their doors do not wait for each other's check-ins.
+
+    A crash part-way loses nothing: the timers' leases give the starts back, and queueing again
+    skips what was queued (unique keys).
+    """
+    plans: dict[int, alert_steps.StartPlan] = {}
+    with reading(database_url) as session:
+        for _timer_id, _token, alert_id in claimed:
+            alert = session.get(Alert, alert_id)
+            if alert is not None and alert.ended_at is None:
+                plans[alert_id] = alert_steps.plan_start(session, alert=alert,
+                                                         settings=settings, now=clock())
+    doors = [d for plan in plans.values() for d in plan.doors]
+    check_ins = [c for plan in plans.values() for c in plan.check_ins]
+    every = alert_steps.StartPlan(shelters=0, doors=doors, check_ins=check_ins, asked=0)
+
+    def still_ours(session: Session) -> bool:
+        return all(timers.still_ours(session, timer_id=t, claim_token=token)
+                   for t, token, _ in claimed)
+
+    for chunk in every.chunks():
+        with transaction(database_url) as session:
+            if not still_ours(session):
+                return
+            alert_steps.queue_chunk(session, chunk, now=clock())
+        on_queued()
     with transaction(database_url) as session:
-        claimed = [(t.id, t.claim_token or "") for t in
+        if not still_ours(session):
+            return
+        for timer_id, token, alert_id in claimed:
+            alert = session.get(Alert, alert_id)
+            if alert_id in plans and alert is not None:
+                alert_steps.finish_start(session, alert=alert, plan=plans[alert_id],
+                                         settings=settings, now=clock())
+            timers.settle(session, timer_id=timer_id, claim_token=token, next_at=None)
+
+
+def run_due(database_url: str, *, settings: Settings, clock: Callable[[], datetime],
+            limit: int = CLAIM_LIMIT, on_queued: Callable[[], None] = lambda: None) -> int:
+    """Claim due timers and handle each in its own transaction; returns how many ran.
+
+    `on_queued` is called as soon as deliveries are committed (an alert's door unlocks go out
+    while its check-ins are still being queued).
+    """
+    with transaction(database_url) as session:
+        claimed = [(t.id, t.claim_token or "", t.kind, t.subject) for t in
                    timers.claim(session, now=clock(), lease_s=settings.outbox_lease_s,
                                 limit=limit)]
-    for timer_id, token in claimed:
+    starts = [(t, token, int(subject.split(":")[1]))
+              for t, token, kind, subject in claimed if kind == timers.ALERT]
+    if starts:
+        try:
+            start_alerts(database_url, claimed=starts, settings=settings, clock=clock,
+                         on_queued=on_queued)
+        except Exception:  # their leases give them back
+            logger.exception("alert starts %s failed; retried after the lease", starts)
+    for timer_id, token, kind, _subject in claimed:
+        if kind == timers.ALERT:
+            continue
         try:
             with transaction(database_url) as session:
                 if not timers.still_ours(session, timer_id=timer_id, claim_token=token):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,8 +61,10 @@ def arm(session: Session, *, subject: str, kind: str, due_at: datetime,
 
 
 def claim(session: Session, *, now: datetime, lease_s: float, limit: int = 20) -> list[Timer]:
+    """Claim due timers, alert starts first: a country's door unlocks and check-ins must not
+    wait behind the incidents reported in the same second."""
     return queue.claim_due(session, Timer, due_column="due_at", now=now, lease_s=lease_s,
-                           limit=limit)
+                           limit=limit, ahead=case((Timer.kind == ALERT, 0), else_=1))
 
 
 def settle(session: Session, *, timer_id: int, claim_token: str,

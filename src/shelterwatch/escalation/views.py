@@ -8,6 +8,7 @@ from html import escape
 from importlib.resources import files
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,19 +19,20 @@ from shelterwatch.alerts import service as alerts
 from shelterwatch.areas.models import Area
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import as_utc, utcnow
-from shelterwatch.deps import ReadSession, SettingsDep, WriteSession, require_role
+from shelterwatch.deps import DbId, ReadSession, SettingsDep, WriteSession, require_role
 from shelterwatch.doors import service as doors
 from shelterwatch.doors.models import DoorController
-from shelterwatch.escalation import evidence, ladder, links, owners
+from shelterwatch.escalation import evidence, ladder, links, owners, reach
 from shelterwatch.escalation.models import StepTaken
 from shelterwatch.incidents import service as incidents
 from shelterwatch.log import chain
+from shelterwatch.log.models import Fact
 from shelterwatch.outbox.models import DeadLetter
 from shelterwatch.patrols import service as patrols
 from shelterwatch.patrols.views import task_view, unit_view
 from shelterwatch.rules.escalation import ladder as rungs
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import Resolution, Role
+from shelterwatch.vocabulary import FactKind, Resolution, Role
 
 router = APIRouter(tags=["escalation"])
 Operator = Annotated[Actor, Depends(require_role(Role.OPERATOR))]
@@ -82,9 +84,13 @@ def console_state(actor: Operator, session: ReadSession,
                 opened + timedelta(seconds=delay)),
                 "taken_at": chain.format_at(taken[step.value]) if step.value in taken else None}
                 for step, delay in rungs(facts, policy)],
+            # What actually happened on each rung: a ticked rung with nobody registered
+            # reached nobody, and the desk must see that.
+            "reach": reach.of_incident(session, incident, settings=settings, now=now),
         })
     return {
         "now": chain.format_at(now),
+        "zone": settings.timezone,
         "alerts": [{**alerts.public_fields(a), "area_name": _area_name(session, a.area_id)}
                    for a in alerts.list_active(session, now=now)],
         "incidents": board,
@@ -94,7 +100,37 @@ def console_state(actor: Operator, session: ReadSession,
                    "last_seen_at": chain.format_at(d.last_seen_at) if d.last_seen_at else None}
                   for d in doors.in_shelters(session, _all_door_ids(session))],
         "dead_letters": session.scalar(select(func.count()).select_from(DeadLetter)) or 0,
+        "unreachable": _unreachable(session, [a.id for a in alerts.list_active(session, now=now)]),
     }
+
+
+def _unreachable(session: Session, alert_ids: list[int]) -> list[dict[str, Any]]:
+    """Shelters the latest check round of an active alert could give no patrol within its time
+    budget: nobody is on the way there, and the desk must know it."""
+    if not alert_ids:
+        return []
+    rows = session.execute(select(Fact.payload).where(Fact.kind == FactKind.ESCALATION_ROUNDS)
+                           .order_by(Fact.seq.desc()).limit(50)).scalars()
+    latest: dict[int, dict[str, Any]] = {}
+    for raw in rows:
+        payload = orjson.loads(raw)
+        if payload.get("alert_id") in alert_ids:
+            latest.setdefault(int(payload["alert_id"]), payload)
+    ids = sorted({sid for p in latest.values() for sid in p.get("unreachable", [])})
+    shelters = {s.id: s for s in session.execute(
+        select(Shelter).where(Shelter.id.in_(ids))).scalars()} if ids else {}
+    return [{"shelter_id": sid, "address": shelters[sid].address if sid in shelters else "",
+             "budget_s": max(p.get("budget_s", 0) for p in latest.values())} for sid in ids]
+
+
+@router.get("/v1/reports/{tracking_id}/progress",
+            summary="A report's timeline and who was reached, by which channel and when")
+def report_progress(tracking_id: str, session: ReadSession,
+                    settings: SettingsDep) -> dict[str, Any]:
+    """What the tracking page and the resident's receipt show: the public timeline of the
+    report, and one line per party of its case, read from the outbox, the ladder and the
+    patrol tasks (roles, channels and times only; nobody's name or contact)."""
+    return reach.progress(session, tracking_id=tracking_id, settings=settings, now=utcnow())
 
 
 @router.get("/v1/owners", summary="Owners and the reports that count against them (operator)")
@@ -118,7 +154,7 @@ def _all_door_ids(session: Session) -> list[int]:
 
 @router.post("/v1/incidents/{incident_id}/dispatch",
              summary="Dispatch now: send the nearest patrol without waiting (operator)")
-def dispatch_now(incident_id: int, actor: Operator, session: WriteSession,
+def dispatch_now(incident_id: DbId, actor: Operator, session: WriteSession,
                  settings: SettingsDep) -> dict[str, Any]:
     incident = incidents.get_or_raise(session, incident_id)
     task = ladder.dispatch_now(session, incident=incident, settings=settings, now=utcnow(),
@@ -135,7 +171,7 @@ class FalseReport(BaseModel):
 
 @router.post("/v1/incidents/{incident_id}/false-report",
              summary="Mark an incident a false report and call off its tasks (operator)")
-def mark_false_report(incident_id: int, actor: Operator, session: WriteSession,
+def mark_false_report(incident_id: DbId, actor: Operator, session: WriteSession,
                       body: FalseReport | None = None) -> dict[str, Any]:
     now = utcnow()
     incident = incidents.get_or_raise(session, incident_id)
@@ -156,23 +192,33 @@ padding:.8em 1.2em;background:#1a7f37;color:#fff;border:0;border-radius:.4em;wid
 <h1>{title}</h1><p>{text}</p>{form}</html>"""
 
 
+def _where(session: Session, shelter_id: int) -> str:
+    """The keyholder knows the door by its address, not by our number."""
+    shelter = session.get(Shelter, shelter_id)
+    return escape(shelter.address if shelter else f"#{shelter_id}")
+
+
 @router.get("/check-in/{token}", include_in_schema=False)
-def check_in_page(token: str, settings: SettingsDep) -> HTMLResponse:
+def check_in_page(token: str, session: ReadSession, settings: SettingsDep) -> HTMLResponse:
     # A GET only shows the button: mail scanners follow links, and must not record "open".
     grant = links.read_token(settings.secret_key, token, now=utcnow())
     form = (f'<form method="post" action="/check-in/{escape(token)}">'
             '<button type="submit">Відчинено / It is open</button></form>')
+    where = _where(session, grant.shelter_id)
     return HTMLResponse(CHECK_IN_PAGE.format(
-        title="Підтвердіть: укриття відчинене", form=form,
-        text=f"Укриття №{grant.shelter_id}. Натисніть, коли двері відчинені. / "
+        title="Підтвердіть: укриття відчинене / Confirm: the shelter is open", form=form,
+        text=f"<strong>{where}</strong><br>Натисніть, коли двері відчинені. / "
              "Tap when the door is open."))
 
 
 @router.post("/check-in/{token}", include_in_schema=False)
 def check_in(token: str, session: WriteSession, settings: SettingsDep) -> HTMLResponse:
     intake = evidence.check_in_by_link(session, token=token, settings=settings, now=utcnow())
+    where = _where(session, intake.shelter.id)
     session.commit()
     return HTMLResponse(CHECK_IN_PAGE.format(
         title="Дякуємо! / Thank you!", form="",
-        text=f"Записано: укриття №{intake.shelter.id} відчинене ({intake.observation.id}). "
-             "Residents are now sent here."), status_code=201)
+        text=f"Записано: укриття <strong>{where}</strong> відчинене ({intake.observation.id}). "
+             "Мешканців тепер скеровують сюди.<br>Recorded: the shelter at "
+             f"<strong>{where}</strong> is open ({intake.observation.id}). Residents are now "
+             "sent here."), status_code=201)

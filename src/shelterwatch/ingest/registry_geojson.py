@@ -18,7 +18,8 @@ def read(path: Path, mapping: ColumnMapping) -> Iterator[ShelterRecord | Rejecti
         yield Rejection("file", f"not readable as GeoJSON: {exc}")
         return
     features = data.get("features") if isinstance(data, dict) else None
-    if data.get("type") != "FeatureCollection" or not isinstance(features, list):
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" \
+            or not isinstance(features, list):
         yield Rejection("file", "not a GeoJSON FeatureCollection")
         return
     for n, feature in enumerate(features, start=1):
@@ -33,12 +34,19 @@ def _record(feature: object, mapping: ColumnMapping, location: str) -> ShelterRe
     if not isinstance(feature, dict):
         raise RowError("not a GeoJSON Feature")
     geometry = feature.get("geometry") or {}
+    if not isinstance(geometry, dict):
+        raise RowError(f"geometry must be a GeoJSON object, got {type(geometry).__name__}")
     if geometry.get("type") != "Point":
         raise RowError(f"geometry must be a Point, got {geometry.get('type')!r}")
     coords = geometry.get("coordinates")
     if not isinstance(coords, list) or len(coords) < 2:
         raise RowError("Point without coordinates")
-    props = dict(feature.get("properties") or {})
+    if not all(isinstance(c, int | float) and not isinstance(c, bool) for c in coords[:2]):
+        raise RowError("Point coordinates must be numbers")
+    raw_props = feature.get("properties") or {}
+    if not isinstance(raw_props, dict):
+        raise RowError("properties must be a JSON object")
+    props = dict(raw_props)
     if "id" not in props and feature.get("id") is not None:
         props["id"] = feature["id"]
     return to_record(props, mapping, location=location, lat=coords[1], lon=coords[0])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import orjson
@@ -78,6 +78,8 @@ class Intake:
     incident: Incident | None
 
 
+MADE_AT_WINDOW = timedelta(days=1)  # how far back a queued report may say it was made
+
 @dataclass(frozen=True, slots=True)
 class Item:
     """One observation to take in: what was seen of which shelter, by whom, from where."""
@@ -91,6 +93,7 @@ class Item:
     lon: float | None = None
     reason: str = ""
     private: Mapping[str, Any] | None = None
+    made_at: datetime | None = None  # when the phone made it (queued offline), as it says
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +173,11 @@ def take(state: Batch, item: Item, shelter: Place, tracking_id: str,
         tracking_id=tracking_id, shelter_id=shelter.id, kind=item.kind, role=item.role,
         reporter=item.reporter, distance_m=distance, reason=item.reason,
         alert_id=alert.id if alert else None, routed_to=routed, private=hidden)
+    if item.made_at is not None:
+        # What the phone says of itself is bounded: never after the report arrived, and no
+        # more than a day before it. The evidence still counts from its arrival.
+        made = min(max(as_utc(item.made_at), as_utc(now) - MADE_AT_WINDOW), as_utc(now))
+        payload["made_at"] = made.isoformat()
     seq = append(state, FactKind.OBSERVATION_RECORDED, item.actor, payload, private)
     row = {"id": tracking_id, "shelter_id": shelter.id, "kind": payload["kind"],
            "role": payload["role"], "reporter": item.reporter, "distance_m": distance,

@@ -21,13 +21,15 @@ from shelterwatch.vocabulary import ObservationKind, Role
 def submit(session: Session, *, shelter_id: int, kind: ObservationKind, role: Role,
            reporter: str, actor: str, now: datetime, tracking_prefix: str,
            lat: float | None = None, lon: float | None = None, reason: str = "",
-           private: Mapping[str, Any] | None = None) -> core.Intake:
+           private: Mapping[str, Any] | None = None,
+           made_at: datetime | None = None) -> core.Intake:
     """Take in one observation and act on its door's case; the caller commits.
 
     The same path as a batch of one: an unknown shelter raises InvalidInput.
     """
     item = core.Item(shelter_id=shelter_id, kind=kind, role=role, reporter=reporter,
-                     actor=actor, lat=lat, lon=lon, reason=reason, private=private)
+                     actor=actor, lat=lat, lon=lon, reason=reason, private=private,
+                     made_at=made_at)
     result = submit_many(session, [item], now=now, tracking_prefix=tracking_prefix)[0]
     if isinstance(result, ShelterwatchError):
         raise result

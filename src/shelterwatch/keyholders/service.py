@@ -10,8 +10,9 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from shelterwatch.errors import InvalidInput, NotFound
@@ -129,6 +130,18 @@ def owner_addresses(session: Session, shelter_id: int) -> list[Address]:
         .where(OwnerShelter.shelter_id == shelter_id).order_by(Owner.id)
     ).scalars()
     return [a for o in owners for a in _addresses("owner", o)]
+
+
+def addresses_in(session: Session, shelter_ids: Select[Any]
+                 ) -> list[tuple[int, Address]]:
+    """(shelter, address) for every channel of every active keyholder of the selected shelters,
+    in one query whatever their number (an alert's start over a whole city)."""
+    rows = session.execute(
+        select(KeyholderShelter.shelter_id, Keyholder)
+        .join(Keyholder, Keyholder.id == KeyholderShelter.keyholder_id)
+        .where(KeyholderShelter.shelter_id.in_(shelter_ids), Keyholder.active.is_(True))
+        .order_by(KeyholderShelter.shelter_id, Keyholder.id)).all()
+    return [(sid, a) for sid, person in rows for a in _addresses("keyholder", person)]
 
 
 def shelters_with_keyholders(session: Session, shelter_ids: Iterable[int]) -> dict[int, int]:

@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
-from shelterwatch.deps import ReadSession, WriteSession, require_role
+from shelterwatch.deps import DbId, ReadSession, WriteSession, require_role
 from shelterwatch.errors import InvalidInput, PayloadTooLarge
 from shelterwatch.keyholders import service as keyholders
+from shelterwatch.shelters import service as shelters
 from shelterwatch.vocabulary import Role
 
 router = APIRouter(tags=["keyholders"])
@@ -23,7 +25,7 @@ class PersonIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
-    shelter_ids: list[int] = Field(min_length=1)
+    shelter_ids: list[int] = Field(min_length=1, max_length=1000)
     email: str | None = Field(default=None, max_length=254)
     sms: str | None = Field(default=None, max_length=32)
     telegram: str | None = Field(default=None, max_length=64)
@@ -44,6 +46,7 @@ def list_keyholders(actor: Operator, session: ReadSession) -> dict[str, Any]:
 
 @router.post("/v1/keyholders", status_code=201, summary="Register a keyholder (operator)")
 def create_keyholder(person: PersonIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
+    shelters.require_existing(session, person.shelter_ids, "shelter_ids")
     row = keyholders.create_keyholder(session, contact=person.contact(),
                                       shelter_ids=person.shelter_ids, now=utcnow(),
                                       actor=actor.label)
@@ -53,7 +56,7 @@ def create_keyholder(person: PersonIn, actor: Operator, session: WriteSession) -
 
 @router.post("/v1/keyholders/{keyholder_id}/deactivate",
              summary="Stop notifying a keyholder who no longer holds the keys (operator)")
-def deactivate_keyholder(keyholder_id: int, actor: Operator,
+def deactivate_keyholder(keyholder_id: DbId, actor: Operator,
                          session: WriteSession) -> dict[str, Any]:
     keyholders.deactivate_keyholder(session, keyholder_id=keyholder_id, now=utcnow(),
                                     actor=actor.label)
@@ -63,6 +66,7 @@ def deactivate_keyholder(keyholder_id: int, actor: Operator,
 
 @router.post("/v1/owners", status_code=201, summary="Register a shelter's owner (operator)")
 def create_owner(person: PersonIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
+    shelters.require_existing(session, person.shelter_ids, "shelter_ids")
     row = keyholders.create_owner(session, contact=person.contact(),
                                   shelter_ids=person.shelter_ids, now=utcnow(),
                                   actor=actor.label)
@@ -81,6 +85,11 @@ async def import_keyholders(request: Request, actor: Operator,
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput("keyholder CSV must be UTF-8") from None
-    counts = keyholders.import_csv(session, text=text, now=utcnow(), actor=actor.label)
-    session.commit()
-    return {"imported": counts}
+
+    def work() -> dict[str, Any]:
+        """Parsing and writing thousands of rows happen off the event loop."""
+        counts = keyholders.import_csv(session, text=text, now=utcnow(), actor=actor.label)
+        session.commit()
+        return {"imported": counts}
+
+    return await run_in_threadpool(work)

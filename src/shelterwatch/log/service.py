@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,6 +56,19 @@ MOVE_HEAD_AND_NOTIFY = MOVE_HEAD.returning(
     func.pg_notify(bindparam("channel"), bindparam("last")))
 
 
+def salted(private: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The private part with a random salt of its own, kept inside it.
+
+    The public log shows each fact's private digest. Without a salt, a digest of guessable
+    values (a position rounded to 5 decimals, a token's name) is found by trying them all; with
+    128 random bits inside, only who holds the private part can recompute it, and the public
+    chain stays verifiable from the digest alone.
+    """
+    if not private:
+        return private
+    return {**private, "salt": secrets.token_hex(16)}
+
+
 def chained(facts: Sequence[NewFact], *, now: datetime,
             head: tuple[int, str]) -> list[dict[str, Any]]:
     """The stored rows of these facts after the head (seq, hash), each hashed onto the one
@@ -66,14 +80,15 @@ def chained(facts: Sequence[NewFact], *, now: datetime,
         seq += 1
         # Serialised once: what is stored is byte for byte what was hashed.
         payload_json = chain.canonical_json(fact.payload)
+        private = salted(fact.private)
         body = chain.FactBody(seq=seq, at=at, kind=fact.kind, actor=fact.actor,
                               payload=orjson.Fragment(payload_json),
-                              private_digest=chain.private_digest(fact.private))
+                              private_digest=chain.private_digest(private))
         digest = chain.fact_hash(prev, body)
         rows.append({
             "seq": seq, "at": now, "kind": fact.kind, "actor": fact.actor,
             "payload": payload_json.decode(),
-            "private": chain.canonical_json(fact.private).decode() if fact.private else None,
+            "private": chain.canonical_json(private).decode() if private else None,
             "private_digest": body.private_digest, "prev_hash": prev, "hash": digest,
         })
         prev = digest

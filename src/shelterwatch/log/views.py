@@ -26,7 +26,7 @@ router = APIRouter(tags=["log"])
 
 @router.get("/v1/log", summary="Public facts after a seq, with their hashes",
             **documented(LogPage))
-def public_log(session: ReadSession, after: Annotated[int, Query(ge=0)] = 0,
+def public_log(session: ReadSession, after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
                limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict[str, Any]:
     facts = [log.public_view(f) for f in log.after(session, after, limit=limit)]
     return {

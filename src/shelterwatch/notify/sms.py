@@ -9,6 +9,9 @@ import httpx
 from shelterwatch.config import Settings
 from shelterwatch.notify.base import DeliveryError, Message, http_failure
 from shelterwatch.notify.gsm import encoding, split
+from shelterwatch.notify.http import pooled_client
+
+CONNECTIONS = 32  # at least as many as the worker's senders (OUTBOX_SENDERS)
 
 
 class SmsChannel:
@@ -20,6 +23,10 @@ class SmsChannel:
         self.url = settings.sms_gateway_url
         self.token = settings.sms_gateway_token
         self.timeout_s = settings.notify_timeout_s
+        self.client = pooled_client(timeout_s=self.timeout_s, connections=CONNECTIONS)
+
+    def close(self) -> None:
+        self.client.close()
 
     def send(self, message: Message) -> str | None:
         tail = f" {message.link}" if message.link else ""
@@ -27,10 +34,10 @@ class SmsChannel:
         text = "".join(parts)
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            response = httpx.post(self.url, json={"to": message.address, "text": text,
-                                                  "parts": parts, "encoding": encoding(text),
-                                                  "reference": message.delivery_key},
-                                  headers=headers, timeout=self.timeout_s)
+            response = self.client.post(self.url, json={
+                "to": message.address, "text": text, "parts": parts,
+                "encoding": encoding(text), "reference": message.delivery_key,
+            }, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(f"sms gateway: {exc!r}") from exc
         if response.status_code >= 300:

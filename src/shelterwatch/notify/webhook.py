@@ -11,6 +11,7 @@ import orjson
 
 from shelterwatch.config import Settings
 from shelterwatch.notify.base import DeliveryError, Message, http_failure
+from shelterwatch.notify.http import pooled_client
 
 SIGNATURE_HEADER = "X-Shelterwatch-Signature"
 TIMESTAMP_HEADER = "X-Shelterwatch-Timestamp"
@@ -28,12 +29,16 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
+CONNECTIONS = 32  # at least as many as the worker's senders (OUTBOX_SENDERS)
+
+
 class WebhookChannel:
     name = "webhook"
 
     def __init__(self, settings: Settings) -> None:
         self.secret = settings.webhook_secret or settings.secret_key
         self.timeout_s = settings.notify_timeout_s
+        self.client = pooled_client(timeout_s=self.timeout_s, connections=CONNECTIONS)
 
     def send(self, message: Message) -> str | None:
         body = orjson.dumps({
@@ -46,10 +51,12 @@ class WebhookChannel:
             TIMESTAMP_HEADER: ts, DELIVERY_HEADER: message.delivery_key,
         }
         try:
-            response = httpx.post(message.address, content=body, headers=headers,
-                                  timeout=self.timeout_s)
+            response = self.client.post(message.address, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(f"webhook {message.address}: {exc!r}") from exc
         if response.status_code >= 300:
             raise http_failure(response.status_code, response.text, what="webhook")
         return None
+
+    def close(self) -> None:
+        self.client.close()

@@ -51,6 +51,8 @@ SERVICES: Sequence[Service] = (
     Service("shelter_open", "open", "Shelter open", "The shelter's door is open."),
     Service(NO_SHELTER, None, "No shelter nearby",
             "There is no shelter within reach of this place."),
+    Service("shelter_refused", "refused", "Entry refused",
+            "The door is open but people are not let in. During an alert this opens a case."),
 )
 BY_CODE: Mapping[str, Service] = {s.code: s for s in SERVICES}
 BY_KIND: Mapping[str, Service] = {s.kind: s for s in SERVICES if s.kind}

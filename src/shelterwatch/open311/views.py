@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shelterwatch import db
 from shelterwatch.clock import as_utc, utcnow
+from shelterwatch.deps import address_of
 from shelterwatch.errors import InvalidInput, ShelterwatchError
 from shelterwatch.observations import idempotency
 from shelterwatch.open311 import service as open311
@@ -137,7 +138,7 @@ async def create_request(request: Request, fmt: str) -> Response:
     except ShelterwatchError as exc:
         return _errors(fmt, exc.status_code, exc.detail)
     key = request.headers.get("idempotency-key")
-    address = request.client.host if request.client else None
+    address = address_of(request)
     # The database work runs in a worker thread, like the synchronous endpoints.
     return await run_in_threadpool(_guarded, fmt, lambda: _create(request, fmt, form, key,
                                                                   address))
@@ -159,7 +160,7 @@ def _create(request: Request, fmt: str, form: dict[str, str], key: str | None,
             session.rollback()  # end the read before queueing for the write
             if first is not None:
                 return _render(fmt, "service_requests", "request", first.body["rows"], 201)
-        limits_of(request).check(device_id=form.get("device_id"), address=address)
+        limits = limits_of(request)
 
         def write() -> idempotency.Receipt:
             if service.kind is None:
@@ -167,6 +168,8 @@ def _create(request: Request, fmt: str, form: dict[str, str], key: str | None,
                     raise InvalidInput("lat and long are required for no_shelter_nearby")
                 if not (-90 <= lat <= 90 and -180 <= lon <= 180):
                     raise InvalidInput("lat must be within ±90 and long within ±180")
+                limits.check(session, device_id=form.get("device_id"), address=address,
+                             shelter_id=None, now=now)
                 place = open311.record_place(
                     session, lat=lat, lon=lon, now=now, tracking_prefix=settings.tracking_prefix,
                     private={k: v for k, v in {"device_id": form.get("device_id"),
@@ -182,7 +185,10 @@ def _create(request: Request, fmt: str, form: dict[str, str], key: str | None,
                     raise InvalidInput("address_id (the shelter id) or lat/long is required")
                 shelter_id = str(open311.nearest_shelter(session, lat=lat, lon=lon))
             report = _report(form, service.kind, shelter_id, lat, lon, contact)
-            result = reports.submit(session, report=report, now=now,
+            limits.check(session, device_id=report.device_id, address=address,
+                         shelter_id=report.shelter_id, now=now)
+            who = limits.witness(device_id=report.device_id, address=address)
+            result = reports.submit(session, report=report, reporter=who.reporter, now=now,
                                     tracking_prefix=settings.tracking_prefix)
             steps = reports.next_steps(result)
             return idempotency.Receipt(201, {"rows": [{

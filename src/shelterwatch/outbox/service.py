@@ -54,6 +54,7 @@ class Outgoing:
 class Priority:
     """Who waits least when everything is queued at once (higher first)."""
 
+    DOOR = 110  # a door controller's unlock: people are at that door, or soon will be
     REDIRECT = 100  # heading to a door just reported locked: go elsewhere now
     REPLY = 90  # an answer to a resident who just asked (nearest shelters, a receipt)
     CASE_UPDATE = 80  # the case a resident reported: keyholder reached, patrol, door open

@@ -13,17 +13,22 @@ import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shelterwatch.alerts import service as alerts
+from shelterwatch.areas import service as areas
+from shelterwatch.areas.models import Area
 from shelterwatch.log.models import Fact
+from shelterwatch.rules import warning
 from shelterwatch.shelters.models import Shelter
 
 FORMAT = 1
-RELEVANT_PREFIXES = ("status.", "shelter.", "area.")
+RELEVANT_PREFIXES = ("status.", "shelter.", "area.", "alert.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +38,9 @@ class Pack:
     etag: str
 
 
-def shelter_entry(shelter: Shelter, status: dict[str, Any]) -> dict[str, Any]:
-    """One shelter as the pack carries it: public fields only, never the owner or keyholders."""
+def shelter_entry(shelter: Any, status: dict[str, Any]) -> dict[str, Any]:
+    """One shelter (a row or object with the registry's columns) as the pack carries it: public
+    fields only, never the owner or keyholders."""
     return {
         "id": shelter.id, "name": shelter.name, "address": shelter.address,
         "lat": shelter.lat, "lon": shelter.lon, "kind": shelter.kind,
@@ -45,13 +51,60 @@ def shelter_entry(shelter: Shelter, status: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build(session: Session, status_of: Callable[[int], dict[str, Any]]) -> Pack:
-    """Serialise the pack from the registry and the statuses."""
+def alert_entries(session: Session, *, now: datetime,
+                  config: warning.WarningConfig) -> list[dict[str, Any]]:
+    """The alerts in force with their start and warning time: offline, the phone must still say
+    "air-raid alert since 23:49", never "no alert", during an alert."""
+    out = []
+    for alert in alerts.list_active(session, now=now):
+        chain = tuple(areas.ancestors_of(session, alert.area_id))
+        out.append({**alerts.public_fields(alert),
+                    "warning_s": warning.seconds_for(alerts.as_rule_input(alert), chain, config)})
+    return out
+
+
+def area_parents(session: Session) -> dict[str, str | None]:
+    """Each area that holds shelters, with its ancestors: the phone walks this to know whether an
+    alert on an oblast or a city covers a shelter in one of its districts."""
+    rows = session.execute(select(Area.id, Area.parent_id)).all()
+    tree: dict[str, str | None] = {row[0]: row[1] for row in rows}
+    parents: dict[str, str | None] = {}
+    for area_id in session.execute(select(Shelter.area_id).distinct()).scalars():
+        current: str | None = area_id
+        while current is not None and current not in parents:
+            parents[current] = tree.get(current)
+            current = parents[current]
+    return parents
+
+
+def build(session: Session, status_of: Callable[[int], dict[str, Any]], *,
+          now: datetime | None = None, config: warning.WarningConfig | None = None) -> Pack:
+    """Serialise the pack from the registry, the statuses and the alerts in force."""
     shelters = session.execute(select(Shelter).order_by(Shelter.id)).scalars().all()
-    body = orjson.dumps({"format": FORMAT,
-                         "shelters": [shelter_entry(s, status_of(s.id)) for s in shelters]})
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return Pack(body=body, gzipped=gzip.compress(body, 6, mtime=0), etag=etag)
+    content: dict[str, Any] = {"format": FORMAT,
+                               "shelters": [shelter_entry(s, status_of(s.id)) for s in shelters]}
+    if now is not None and config is not None:
+        content.update(extras(session, now=now, config=config))
+    return sealed(orjson.dumps(content))
+
+
+def extras(session: Session, *, now: datetime,
+           config: warning.WarningConfig) -> dict[str, Any]:
+    """What the pack carries beside the shelters, in the order it is written: when it was made,
+    the alerts in force and the area tree they are walked on."""
+    return {"generated_at": now.isoformat(),
+            "alerts": alert_entries(session, now=now, config=config),
+            "area_parents": area_parents(session)}
+
+
+def etag_of(body: bytes) -> str:
+    """The content's ETag: it changes exactly when the bytes do."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def sealed(body: bytes) -> Pack:
+    """The pack of these bytes: compressed once, tagged by its content."""
+    return Pack(body=body, gzipped=gzip.compress(body, 6, mtime=0), etag=etag_of(body))
 
 
 class PackCache:

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, FastAPI, Request, Response
 
 from shelterwatch import db
+from shelterwatch.alerts import service as alerts
+from shelterwatch.clock import utcnow
+from shelterwatch.errors import Unavailable
 from shelterwatch.pack import service as packs
+from shelterwatch.pack.published import PublishedPack
 from shelterwatch.pack.service import PackCache
 
 router = APIRouter(tags=["live"])
 
 
 def on_startup(app: FastAPI) -> None:
-    """Build lazily, rebuild only after relevant facts (after the status board applied them)."""
+    """Serve the published files when `SHELTERWATCH_PACK_DIR` is set (the worker keeps them
+    current; no request builds the pack). Else build lazily, rebuild only after relevant facts
+    (after the status board applied them)."""
+    if app.state.settings.pack_dir:
+        app.state.pack = PublishedPack(Path(app.state.settings.pack_dir))
+        return
     url = app.state.settings.database_url
     board = getattr(app.state, "status_board", None)
+
+    config = alerts.warning_config(app.state.settings)
 
     def build() -> packs.Pack:
         status_of = app.state.status_of
         with db.reading(url) as session:
-            return packs.build(session, status_of)
+            return packs.build(session, status_of, now=utcnow(), config=config)
 
     cache = PackCache(build)
     if board is not None:
@@ -38,6 +51,9 @@ def _matches(header: str | None, etag: str) -> bool:
 @router.get("/v1/pack", summary="Offline pack: every shelter and its status (ETag)")
 def get_pack(request: Request) -> Response:
     pack = request.app.state.pack.current()
+    if pack is None:
+        raise Unavailable("the offline pack is not published yet (the worker publishes it to "
+                          "SHELTERWATCH_PACK_DIR when it starts); retry in a few seconds")
     headers = {"ETag": pack.etag, "Cache-Control": "public, max-age=5, must-revalidate",
                "Vary": "Accept-Encoding"}
     if _matches(request.headers.get("if-none-match"), pack.etag):

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from shelterwatch.clock import as_utc
 from shelterwatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shelterwatch.log import service as log
+from shelterwatch.observations.models import ShelterStatus
 from shelterwatch.patrols.models import PatrolUnit, Task
 from shelterwatch.rules import dispatch
-from shelterwatch.vocabulary import FactKind, ObservationKind, TaskKind
+from shelterwatch.vocabulary import FactKind, ObservationKind, Status, TaskKind
 
 OPEN, TAKEN, DONE, CANCELLED = "open", "taken", "done", "cancelled"
 RESULTS = (ObservationKind.OPEN, ObservationKind.LOCKED, ObservationKind.FORCED_OPEN,
@@ -24,6 +25,10 @@ def create_unit(session: Session, *, name: str, token_id: int | None, now: datet
                 lat: float | None = None, lon: float | None = None) -> PatrolUnit:
     if not name.strip():
         raise InvalidInput("a patrol unit needs a name (its call sign)")
+    if (lat is None) != (lon is None):
+        raise InvalidInput("lat and lon come together: give both or neither")
+    if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InvalidInput(f"lat must be within ±90 and lon within ±180, got {lat}, {lon}")
     unit = PatrolUnit(name=name.strip(), token_id=token_id, lat=lat, lon=lon,
                       position_at=now if lat is not None else None, available=True,
                       created_at=now)
@@ -120,14 +125,26 @@ def public(task: Task) -> dict[str, object]:
             "created_at": task.created_at.isoformat()}
 
 
+# How strong the evidence behind a door's case is, strongest first: a flood of weak cases (one
+# network's word each) must not bury a door many witnesses confirmed.
+_STRENGTH = case((ShelterStatus.status == Status.LOCKED_CONFIRMED.value, 0),
+                 (ShelterStatus.status == Status.LOCKED_REPORTED.value, 1), else_=2)
+
+
 def tasks_for_unit(session: Session, unit: PatrolUnit) -> Sequence[Task]:
-    """The unit's own open work, plus dispatch tasks nobody was free to take."""
+    """The unit's own open work, plus dispatch tasks nobody was free to take: dispatch before
+    rounds, and dispatch ordered by the strength of the evidence, then by route and age."""
     return session.execute(
-        select(Task).where(
+        select(Task).outerjoin(ShelterStatus, ShelterStatus.shelter_id == Task.shelter_id)
+        .where(
             Task.state.in_((OPEN, TAKEN)),
             or_(Task.unit_id == unit.id,
                 (Task.unit_id.is_(None)) & (Task.kind == TaskKind.OPEN_LOCKED.value)),
-        ).order_by(Task.kind.desc(), Task.position, Task.id)  # open_locked before check
+        ).order_by(Task.kind.desc(),  # open_locked before check
+                   case((Task.kind == TaskKind.OPEN_LOCKED.value, _STRENGTH), else_=0),
+                   case((Task.kind == TaskKind.OPEN_LOCKED.value,
+                         -func.coalesce(ShelterStatus.confidence, 0.0)), else_=0.0),
+                   Task.position, Task.id)
     ).scalars().all()
 
 

@@ -13,7 +13,7 @@ from shelterwatch.auth.service import Actor
 from shelterwatch.checks import service as checks
 from shelterwatch.checks.schemas import CheckIn
 from shelterwatch.clock import utcnow
-from shelterwatch.deps import ReadSession, SettingsDep, WriteSession, require_role
+from shelterwatch.deps import DbId, ReadSession, SettingsDep, WriteSession, require_role
 from shelterwatch.patrols import service as patrols
 from shelterwatch.patrols.models import PatrolUnit, Task
 from shelterwatch.patrols.schemas import TaskResult, UnitIn, UnitUpdate
@@ -47,7 +47,7 @@ def list_tasks(actor: Patrol, session: ReadSession) -> dict[str, Any]:
 
 
 @router.post("/v1/tasks/{task_id}/take", summary="Take a task: on our way (patrol)")
-def take_task(task_id: int, actor: Patrol, session: WriteSession) -> dict[str, Any]:
+def take_task(task_id: DbId, actor: Patrol, session: WriteSession) -> dict[str, Any]:
     unit = patrols.unit_for_token(session, actor.token_id)
     task = patrols.take(session, task=patrols.get_task(session, task_id), unit=unit,
                         now=utcnow(), actor=actor.label)
@@ -58,7 +58,7 @@ def take_task(task_id: int, actor: Patrol, session: WriteSession) -> dict[str, A
 
 @router.post("/v1/tasks/{task_id}/result", status_code=201,
              summary="Record what the unit found: open, locked, forced open (patrol)")
-def task_result(task_id: int, result: TaskResult, actor: Patrol, session: WriteSession,
+def task_result(task_id: DbId, result: TaskResult, actor: Patrol, session: WriteSession,
                 settings: SettingsDep) -> dict[str, Any]:
     now = utcnow()
     unit = patrols.unit_for_token(session, actor.token_id)

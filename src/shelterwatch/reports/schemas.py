@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -9,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shelterwatch.answers import Answer, Text
 from shelterwatch.vocabulary import Status
 
-ResidentKind = Literal["locked", "open", "full", "unfit", "missing"]
+ResidentKind = Literal["locked", "open", "full", "unfit", "missing", "refused"]
 
 
 class ReportIn(BaseModel):
@@ -27,6 +28,9 @@ class ReportIn(BaseModel):
                                   description="a random id your phone keeps; kept private")
     contact: str | None = Field(default=None, max_length=200,
                                 description="phone or e-mail for follow-up; kept private")
+    made_at: datetime | None = Field(
+        default=None, description="when the phone made the report (one queued offline is sent "
+        "later); the server keeps it no later than its arrival and no earlier than a day before")
 
     @model_validator(mode="after")
     def _consistent(self) -> ReportIn:

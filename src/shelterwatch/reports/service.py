@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelterwatch.clock import local_iso
@@ -18,8 +20,9 @@ from shelterwatch.incidents import service as incidents
 from shelterwatch.intake import service as intake
 from shelterwatch.intake.core import Intake
 from shelterwatch.log import chain
+from shelterwatch.log.models import Fact
 from shelterwatch.observations import service as observations
-from shelterwatch.observations.models import Observation
+from shelterwatch.observations.models import Observation, PlaceReport
 from shelterwatch.reports.schemas import ReportIn
 from shelterwatch.rules import tracking
 from shelterwatch.rules.incidents import Action
@@ -27,26 +30,31 @@ from shelterwatch.rules.status import KIND_TEXT, ROLE_TEXT
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import FactKind, ObservationKind, Role
 
-LEAVE = ("Не чекайте біля дверей: найближче відчинене укриття показано на мапі.",
-         "Don't wait at the door: the nearest open shelter is shown on the map.")
+# Only what is true whatever the other shelters' statuses: the list beside the receipt shows
+# each one's status in words, and "open" only where it is.
+LEAVE = ("Не чекайте біля дверей: ідіть до наступного укриття зі списку (його стан — поруч).",
+         "Don't wait at the door: go to the next shelter on the list (its status is beside it).")
+FOLLOW = ("Кого і коли повідомлено — на сторінці випадку, вона оновлюється сама.",
+          "Who was reached, and when, is on the case page; it updates by itself.")
 
 
-def intake_fields(report: ReportIn) -> dict[str, Any]:
-    """What the intake takes from a resident's report: anonymous, the device id kept private and
-    only its digest used, to count the device once."""
+def intake_fields(report: ReportIn, *, reporter: str) -> dict[str, Any]:
+    """What the intake takes from a resident's report: anonymous, the device id kept private;
+    `reporter` is the witness it counts as (rules/witness.py: an issued id, else its network)."""
     private = {"device_id": report.device_id, "contact": report.contact, "note": report.note}
     return {"shelter_id": report.shelter_id, "kind": ObservationKind(report.kind),
             "role": Role.RESIDENT,
-            "reporter": observations.reporter_key(role=Role.RESIDENT, device_id=report.device_id,
-                                                  token_label=""),
+            "reporter": reporter,
             "actor": Role.RESIDENT.value, "lat": report.lat, "lon": report.lon,
-            "reason": report.reason or "", "private": {k: v for k, v in private.items() if v}}
+            "reason": report.reason or "", "private": {k: v for k, v in private.items() if v},
+            "made_at": report.made_at}
 
 
-def submit(session: Session, *, report: ReportIn, now: datetime, tracking_prefix: str) -> Intake:
+def submit(session: Session, *, report: ReportIn, reporter: str, now: datetime,
+           tracking_prefix: str) -> Intake:
     """Take in one resident's report in the caller's transaction (Open311 comes this way)."""
     return intake.submit(session, now=now, tracking_prefix=tracking_prefix,
-                         **intake_fields(report))
+                         **intake_fields(report, reporter=reporter))
 
 
 def next_steps(result: Intake) -> dict[str, str]:
@@ -54,10 +62,8 @@ def next_steps(result: Intake) -> dict[str, str]:
     action, incident = result.decision.action, result.incident
     tid = incident.tracking_id if incident else ""
     if action is Action.OPEN:
-        uk = (f"Випадок {tid} відкрито. Ключника, патруль і оператора сповіщено зараз. "
-              + LEAVE[0])
-        en = (f"Case {tid} is open. The keyholder, a patrol and the operator are being alerted "
-              "now. " + LEAVE[1])
+        uk = f"Випадок {tid} відкрито. {FOLLOW[0]} {LEAVE[0]}"
+        en = f"Case {tid} is open. {FOLLOW[1]} {LEAVE[1]}"
     elif action is Action.JOIN and incident is not None:
         n = incident.me_too + 1
         uk = f"Додано до випадку {tid}: ви не один — уже {n} повідомлень. " + LEAVE[0]
@@ -69,11 +75,11 @@ def next_steps(result: Intake) -> dict[str, str]:
         uk, en = (f"Випадок {tid} закрито ({incident.resolution}).",
                   f"Case {tid} is closed ({incident.resolution}).")
     elif action is Action.ROUTE_TO_OWNER:
-        uk = ("Зараз немає тривоги. Повідомлення передано власнику укриття; воно враховується "
-              "в оцінці того, як укриття утримують.")
-        en = ("There is no alert now. The report is sent to the shelter's owner and counts in "
-              "how well the shelter is kept.")
-    elif result.observation.kind == ObservationKind.LOCKED.value:
+        uk = ("Зараз немає тривоги, тож випадок не відкрито. Повідомлення записано; власника "
+              "укриття повідомляють, якщо реєстр його називає. " + FOLLOW[0])
+        en = ("There is no alert now, so no case is opened. The report is recorded; the "
+              "shelter's owner is told if the registry names one. " + FOLLOW[1])
+    elif result.observation.kind in (ObservationKind.LOCKED.value, ObservationKind.REFUSED.value):
         uk = ("Повідомлення враховано, але ви надто далеко від укриття, щоб відкрити випадок. "
               + LEAVE[0])
         en = ("Recorded, but you are too far from the shelter to open a case alone. " + LEAVE[1])
@@ -120,11 +126,18 @@ def timeline(session: Session, *, tracking_id: str, zone: str = "Europe/Kyiv") -
     canonical = tracking.parse(tracking_id)
     row = observations.get(session, canonical) if canonical else None
     if row is None:
-        raise NotFound(f"no report with tracking id {tracking_id!r} (check the characters)")
+        place = session.get(PlaceReport, canonical) if canonical else None
+        if place is not None:
+            return place_timeline(place, zone=zone)
+        raise NotFound(f"no report has tracking id {tracking_id!r}; tracking ids look like "
+                       "KV-7F3K-2Q (letters and digits, dashes and case do not matter)")
     shelter = session.get(Shelter, row.shelter_id)
     incident = incidents.get_or_raise(session, row.incident_id) if row.incident_id else None
     related = observations.list_for_incident(session, incident.id) if incident else [row]
     events = [_entry(r, row.id) for r in related]
+    made_at = _made_at(session, row.seq)
+    if made_at is not None:
+        events[[r.id for r in related].index(row.id)]["made_at"] = made_at
     if incident is not None:
         events.append({"at": chain.format_at(incident.opened_at), "event": FactKind.INCIDENT_OPENED,
                        "text": {"uk": f"відкрито випадок {incident.tracking_id}",
@@ -154,3 +167,29 @@ def timeline(session: Session, *, tracking_id: str, zone: str = "Europe/Kyiv") -
         "routed_to": row.routed_to,
         "timeline": events,
     }
+
+
+def place_timeline(place: PlaceReport, *, zone: str = "Europe/Kyiv") -> dict[str, Any]:
+    """A "no shelter near here" report's story: it is about a place, so it has no door and no
+    case; it is kept for the coverage analysis, and the answer says so."""
+    at = chain.format_at(place.at)
+    return {
+        "tracking_id": place.id, "reported_at": at, "reported_at_local": local_iso(place.at, zone),
+        "kind": "no_shelter_nearby", "shelter": None, "status": None, "incident": None,
+        "routed_to": None,
+        # Rounded to about 100 m when recorded; the precise position is private.
+        "place": {"lat": place.lat, "lon": place.lon},
+        "timeline": [{"at": at, "at_local": local_iso(place.at, zone), "event": "place.recorded",
+                      "yours": True,
+                      "text": {"uk": "ви: «тут немає укриття поруч» — записано для карти "
+                                     "нестачі укриттів",
+                               "en": "you: no shelter near here — recorded for the map of "
+                                     "places without shelter"}}],
+    }
+
+
+def _made_at(session: Session, seq: int) -> str | None:
+    """When the phone made this report, if it said (a report queued offline arrives later)."""
+    payload = session.execute(select(Fact.payload).where(Fact.seq == seq)).scalar()
+    made = orjson.loads(payload).get("made_at") if payload else None
+    return str(made) if made else None

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, FastAPI, Header, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from shelterwatch.deps import ReadSession, SettingsDep
+from shelterwatch.deps import ReadSession, SettingsDep, address_of
 from shelterwatch.observations import idempotency
 from shelterwatch.reports import service as reports
 from shelterwatch.reports.limits import ReportLimits
@@ -52,7 +53,9 @@ async def create_report(request: Request, report: ReportIn,
     """Queue the report for the process's writer; answer once it is committed (or refused)."""
     key = idempotency.check_key(idempotency_key)
     receipt = await writer_of(request).submit(
-        report, key=key, address=request.client.host if request.client else None)
+        report, key=key, address=address_of(request))
+    # Read your writes: this process's board shows the new status before the 201 leaves.
+    await run_in_threadpool(request.app.state.follower.catch_up)
     return Response(orjson.dumps(receipt.body), status_code=receipt.status_code,
                     media_type="application/json")
 

@@ -20,6 +20,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 import orjson
@@ -53,6 +54,7 @@ class Job:
     digest: str
     address: str | None
     answer: Callable[[Outcome], None]
+    reporter: str = ""  # the witness this report counts as (rules/witness.py)
     admitted: bool = False  # passed the rate limits (counted once, even when retried alone)
     same_as: Job | None = field(default=None, repr=False)  # an earlier job with the same key
 
@@ -79,7 +81,8 @@ class ReportWriter:
             loop.call_soon_threadsafe(_settle, future, outcome)
 
         digest = idempotency.request_hash(report.model_dump()) if key is not None else ""
-        self.put(Job(report, key, digest, address, answer))
+        reporter = self.limits.witness(device_id=report.device_id, address=address).reporter
+        self.put(Job(report, key, digest, address, answer, reporter))
         outcome = await future
         if isinstance(outcome, BaseException):
             raise outcome
@@ -154,7 +157,7 @@ class ReportWriter:
         first_by_key: dict[str, Job] = {}
         for n, job in enumerate(jobs):
             try:
-                refused = self._refusal(job, stored, first_by_key)
+                refused = self._refusal(session, job, stored, first_by_key, now)
             except ShelterwatchError as exc:
                 outcomes[n] = exc
                 continue
@@ -162,7 +165,7 @@ class ReportWriter:
                 outcomes[n] = refused
             elif job.same_as is None:
                 fresh.append(n)
-        items = [_item(jobs[n].report) for n in fresh]
+        items = [_item(jobs[n]) for n in fresh]
 
         def receipts(results: list[Any]) -> list[tuple[Any, list[dict[str, Any]]]]:
             """Each report's answer, and the rows remembering them, written with the batch."""
@@ -188,8 +191,8 @@ class ReportWriter:
                 outcomes[n] = outcomes[jobs.index(job.same_as)]
         return [outcomes[n] for n in range(len(jobs))]
 
-    def _refusal(self, job: Job, stored: dict[str, Any],
-                 first_by_key: dict[str, Job]) -> Outcome | None:
+    def _refusal(self, session: Session, job: Job, stored: dict[str, Any],
+                 first_by_key: dict[str, Job], now: datetime) -> Outcome | None:
         """A stored receipt or a refusal for this job, or None when it is to be written."""
         if job.key is not None:
             row = stored.get(job.key)
@@ -205,7 +208,8 @@ class ReportWriter:
                 return None
             first_by_key[job.key] = job
         if not job.admitted:
-            self.limits.check(device_id=job.report.device_id, address=job.address)
+            self.limits.check(session, device_id=job.report.device_id, address=job.address,
+                              shelter_id=job.report.shelter_id, now=now)
             job.admitted = True
         return None
 
@@ -217,8 +221,8 @@ class ReportWriter:
         return first if first is not None else RuntimeError("the report could not be stored")
 
 
-def _item(report: ReportIn) -> intake.Item:
-    fields = reports.intake_fields(report)
+def _item(job: Job) -> intake.Item:
+    fields = reports.intake_fields(job.report, reporter=job.reporter)
     return intake.Item(**fields)
 
 

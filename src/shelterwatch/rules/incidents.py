@@ -35,7 +35,10 @@ class Decision:
     why_en: str = ""
 
 
-_OWNER_KINDS = frozenset({ObservationKind.LOCKED, ObservationKind.UNFIT, ObservationKind.MISSING})
+_OWNER_KINDS = frozenset({ObservationKind.LOCKED, ObservationKind.UNFIT, ObservationKind.MISSING,
+                          ObservationKind.REFUSED})
+# Nobody gets in either way: a refused entry during an alert is a case like a locked door.
+_CASE_KINDS = frozenset({ObservationKind.LOCKED, ObservationKind.REFUSED})
 
 
 def resolution_for(kind: ObservationKind, role: Role) -> Resolution | None:
@@ -58,12 +61,12 @@ def decide(*, kind: ObservationKind, role: Role, plausibility: float, alert_acti
         resolution = resolution_for(kind, role)
         if resolution is not None:
             return Decision(Action.RESOLVE, resolution, "двері відчинено", "the door is open")
-        if kind is ObservationKind.LOCKED:
+        if kind in _CASE_KINDS:
             return Decision(Action.JOIN, None, "додано до відкритого випадку",
                             "added to the open case")
         return Decision(Action.ATTACH, None, "додано до історії випадку",
                         "added to the case's timeline")
-    if kind is ObservationKind.LOCKED and alert_active:
+    if kind in _CASE_KINDS and alert_active:
         if is_authoritative(role) or plausibility >= MIN_CREDIBLE:
             return Decision(Action.OPEN, None, "під час тривоги зачинене укриття — це випадок",
                             "a locked shelter during an alert is an incident")

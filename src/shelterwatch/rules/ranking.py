@@ -28,6 +28,7 @@ STATUS_CLASS: Mapping[Status, int] = {
     Status.UNKNOWN: 3,
     Status.FULL: 4,
     Status.LOCKED_REPORTED: 5,
+    Status.REFUSED_REPORTED: 5,
     Status.LOCKED_CONFIRMED: 6,
     Status.UNFIT: 7,
     Status.CLOSED: 7,

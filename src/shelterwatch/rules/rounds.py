@@ -156,6 +156,14 @@ def plan_round(
     return Round(unit_id=start.unit_id, stops=stops)
 
 
+@dataclass(frozen=True, slots=True)
+class RoundPlan:
+    """The rounds, and the shelters no unit can reach within the budget (for the operator)."""
+
+    rounds: tuple[Round, ...]
+    unreachable: tuple[int, ...]
+
+
 def plan_rounds(
     units: Sequence[UnitStart],
     candidates: Sequence[RoundCandidate],
@@ -165,26 +173,63 @@ def plan_rounds(
     service_s: float = 120.0,
     max_stops: int = 12,
 ) -> list[Round]:
+    """Share the riskiest shelters among units and route each, with no time budget."""
+    plan = plan_rounds_within(units, candidates, weights=weights, travel=travel,
+                              service_s=service_s, max_stops=max_stops, budget_s=None)
+    return list(plan.rounds)
+
+
+def plan_rounds_within(
+    units: Sequence[UnitStart],
+    candidates: Sequence[RoundCandidate],
+    *,
+    budget_s: float | None,
+    weights: RiskWeights = DEFAULT_WEIGHTS,
+    travel: Travel = DEFAULT_TRAVEL,
+    service_s: float = 120.0,
+    max_stops: int = 12,
+) -> RoundPlan:
     """Share the riskiest shelters among units (each to the nearest unit with room) and route each.
 
-    Shelters beyond units × max_stops are left for the next round: a patrol can only do so much
-    in the first minutes of an alert, so the list is cut by risk, not by position.
+    A check is worth something only while the alert lasts: a stop the unit would reach after
+    `budget_s` is not given to it (a patrol sent across the city during a two-minute ballistic
+    warning checks nothing and is missing where it is needed). Such shelters are returned as
+    `unreachable`, so the operator sees that nobody is on the way. Shelters beyond
+    units × max_stops are left for the next round: a patrol can only do so much in the first
+    minutes of an alert, so the list is cut by risk, not by position.
     """
     if not units:
-        return []
+        return RoundPlan((), tuple(sorted(c.shelter_id for c in candidates)))
     ranked = sorted(candidates, key=lambda c: (-risk(c, weights), c.shelter_id))
-    ranked = ranked[: len(units) * max_stops]
+    unreachable: list[int] = []
     assigned: dict[int, list[RoundCandidate]] = {u.unit_id: [] for u in units}
+    taken = 0
     for c in ranked:
-        room = [u for u in units if len(assigned[u.unit_id]) < max_stops]
-        nearest = min(
-            room, key=lambda u: (travel_time_s(u.lat, u.lon, c.lat, c.lon, travel), u.unit_id)
-        )
-        assigned[nearest.unit_id].append(c)
-    return [
-        plan_round(u, assigned[u.unit_id], weights=weights, travel=travel, service_s=service_s)
-        for u in units
-    ]
+        near = [(travel_time_s(u.lat, u.lon, c.lat, c.lon, travel), u.unit_id, u) for u in units]
+        if budget_s is not None:
+            near = [n for n in near if n[0] <= budget_s]
+        if not near:
+            unreachable.append(c.shelter_id)
+            continue
+        if taken >= len(units) * max_stops:
+            continue  # reachable, but the next round's
+        room = [n for n in near if len(assigned[n[1]]) < max_stops]
+        if not room:
+            continue
+        assigned[min(room, key=lambda n: (n[0], n[1]))[1]].append(c)
+        taken += 1
+    out: list[Round] = []
+    for u in units:
+        rnd = plan_round(u, assigned[u.unit_id], weights=weights, travel=travel,
+                         service_s=service_s)
+        if budget_s is not None:
+            late = [s.shelter_id for s in rnd.stops if s.arrival_s > budget_s]
+            if late:
+                unreachable.extend(late)
+                rnd = Round(unit_id=u.unit_id,
+                            stops=tuple(s for s in rnd.stops if s.arrival_s <= budget_s))
+        out.append(rnd)
+    return RoundPlan(tuple(out), tuple(sorted(unreachable)))
 
 
 def count_nearby(points: Sequence[tuple[int, float, float]], radius_m: float) -> dict[int, int]:

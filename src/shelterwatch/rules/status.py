@@ -27,6 +27,7 @@ AUTHORITATIVE: frozenset[Role] = frozenset({Role.KEYHOLDER, Role.PATROL, Role.DO
 # sending them one door further.
 PESSIMISM: Sequence[ObservationKind] = (
     ObservationKind.LOCKED,
+    ObservationKind.REFUSED,
     ObservationKind.UNFIT,
     ObservationKind.FULL,
     ObservationKind.MISSING,
@@ -41,6 +42,7 @@ AUTHORITATIVE_STATUS: Mapping[ObservationKind, Status] = {
     ObservationKind.FULL: Status.FULL,
     ObservationKind.UNFIT: Status.UNFIT,
     ObservationKind.MISSING: Status.CLOSED,
+    ObservationKind.REFUSED: Status.REFUSED_REPORTED,
 }
 
 # What the crowd's reports can say. `missing` from residents never closes a shelter (DESIGN §3.4):
@@ -52,6 +54,7 @@ CROWD_STATUS: Mapping[ObservationKind, Status] = {
     ObservationKind.FULL: Status.FULL,
     ObservationKind.UNFIT: Status.UNFIT,
     ObservationKind.MISSING: Status.UNKNOWN,
+    ObservationKind.REFUSED: Status.REFUSED_REPORTED,
 }
 
 # The one headline of each status wherever it is shown: explanations, the answer's `why`, the page.
@@ -65,6 +68,7 @@ STATUS_TEXT: Mapping[Status, tuple[str, str]] = {
     Status.LOCKED_CONFIRMED: ("Зачинено, підтверджено", "Locked, confirmed"),
     Status.UNFIT: ("Непридатне", "Unfit for use"),
     Status.CLOSED: ("Закрите", "Closed"),
+    Status.REFUSED_REPORTED: ("Не пускають, за повідомленнями", "Reported: entry refused"),
 }
 
 KIND_TEXT: Mapping[ObservationKind, tuple[str, str]] = {
@@ -74,6 +78,7 @@ KIND_TEXT: Mapping[ObservationKind, tuple[str, str]] = {
     ObservationKind.UNFIT: ("непридатне", "unfit"),
     ObservationKind.MISSING: ("укриття немає", "no shelter here"),
     ObservationKind.FORCED_OPEN: ("відчинено примусово", "forced open"),
+    ObservationKind.REFUSED: ("не пускають досередини", "entry refused"),
 }
 
 ROLE_TEXT: Mapping[Role, tuple[str, str]] = {
@@ -143,6 +148,7 @@ class _Crowd:
     ids: tuple[str, ...]
     latest: Mapping[ObservationKind, datetime]
     reasons: Mapping[ObservationKind, str]
+    auditors: Mapping[ObservationKind, int] = field(default_factory=dict)  # of `devices`
 
     def best(self) -> tuple[ObservationKind, float] | None:
         if not self.score:
@@ -193,6 +199,7 @@ def _crowd(items: Sequence[Evidence], now: datetime, policy: StatusPolicy) -> _C
     devices: dict[ObservationKind, int] = {}
     latest: dict[ObservationKind, datetime] = {}
     reasons: dict[ObservationKind, str] = {}
+    auditors: dict[ObservationKind, int] = {}
     ids: list[Evidence] = []
     for item in sorted(latest_by_device.values(), key=_order):
         w = min(policy.device_cap * policy.role_weights.get(item.role, 1.0),
@@ -201,11 +208,14 @@ def _crowd(items: Sequence[Evidence], now: datetime, policy: StatusPolicy) -> _C
             continue
         score[item.kind] = score.get(item.kind, 0.0) + w
         devices[item.kind] = devices.get(item.kind, 0) + 1
+        if item.role is Role.AUDITOR:
+            auditors[item.kind] = auditors.get(item.kind, 0) + 1
         latest[item.kind] = max(latest.get(item.kind, item.at), item.at)
         if item.reason:
             reasons[item.kind] = item.reason
         ids.append(item)
-    return _Crowd(score, devices, tuple(i.id for i in sorted(ids, key=_order)), latest, reasons)
+    return _Crowd(score, devices, tuple(i.id for i in sorted(ids, key=_order)), latest, reasons,
+                  auditors)
 
 
 def _crowd_status(kind: ObservationKind, score: float, devices: int,
@@ -318,11 +328,18 @@ class _Text:
         kinds = sorted(crowd.score, key=lambda k: (k is not first, PESSIMISM.index(k)))
         parts: list[tuple[str, str]] = []
         for kind in kinds:
-            n = crowd.devices[kind]
+            a = crowd.auditors.get(kind, 0)
+            n = crowd.devices[kind] - a
             kind_uk, kind_en = KIND_TEXT[kind]
             at = self.clock(crowd.latest[kind])
-            uk = f"{n} {_residents_uk(n)} повідом{'ив' if n == 1 else 'или'} «{kind_uk}»"
-            en = f"{n} resident{'' if n == 1 else 's'} reported {kind_en}"
+            who_uk = [f"{a} {'аудитор' if a == 1 else 'аудитори'}"] if a else []
+            who_en = [f"{a} auditor{'' if a == 1 else 's'}"] if a else []
+            if n or not a:
+                who_uk.append(f"{n} {_residents_uk(n)}")
+                who_en.append(f"{n} resident{'' if n == 1 else 's'}")
+            many = crowd.devices[kind] > 1
+            uk = f"{' і '.join(who_uk)} повідом{'или' if many else 'ив'} «{kind_uk}»"
+            en = f"{' and '.join(who_en)} reported {kind_en}"
             reason = crowd.reasons.get(kind)
             if reason:
                 uk, en = f"{uk} ({reason})", f"{en} ({reason})"

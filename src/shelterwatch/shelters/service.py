@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +77,22 @@ def get_or_raise(session: Session, shelter_id: int) -> Shelter:
     if shelter is None:
         raise NotFound(f"shelter {shelter_id} does not exist")
     return shelter
+
+
+def missing(session: Session, shelter_ids: Iterable[int]) -> list[int]:
+    """Which of these shelter ids name no shelter (for anything that binds to shelters)."""
+    wanted = sorted(set(shelter_ids))
+    if not wanted:
+        return []
+    found = set(session.execute(select(Shelter.id).where(Shelter.id.in_(wanted))).scalars())
+    return [i for i in wanted if i not in found]
+
+
+def require_existing(session: Session, shelter_ids: Iterable[int], field: str) -> None:
+    """Refuse ids that name no shelter, naming them."""
+    absent = missing(session, shelter_ids)
+    if absent:
+        raise InvalidInput(f"{field}: no shelter with id {', '.join(map(str, absent[:10]))}")
 
 
 def count_by_area(session: Session) -> dict[str, int]:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from shelterwatch.answers import documented
 from shelterwatch.auth.service import Actor
-from shelterwatch.deps import ReadSession, require_role
+from shelterwatch.deps import DbId, ReadSession, require_role
 from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.schemas import ShelterFeature, ShelterPage
 from shelterwatch.vocabulary import Role
@@ -44,7 +44,7 @@ def list_shelters(
 
 @router.get("/v1/shelters/{shelter_id}", summary="One shelter with its status and why",
             **documented(ShelterFeature))
-def get_shelter(request: Request, session: ReadSession, shelter_id: int) -> dict[str, Any]:
+def get_shelter(request: Request, session: ReadSession, shelter_id: DbId) -> dict[str, Any]:
     shelter = shelters.get_or_raise(session, shelter_id)
     status_of = _status_of(request)
     if status_of:
@@ -59,7 +59,7 @@ def get_shelter(request: Request, session: ReadSession, shelter_id: int) -> dict
 @router.get("/v1/registry/shelters/{shelter_id}",
             summary="One shelter with its private fields (operators and auditors)")
 def get_registry_entry(
-    session: ReadSession, shelter_id: int,
+    session: ReadSession, shelter_id: DbId,
     actor: Annotated[Actor, Depends(require_role(Role.OPERATOR, Role.AUDITOR))],
 ) -> dict[str, Any]:
     shelter = shelters.get_or_raise(session, shelter_id)

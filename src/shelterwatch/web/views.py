@@ -18,6 +18,7 @@ from string import Template
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
@@ -33,7 +34,7 @@ from shelterwatch.rules.status import STATUS_TEXT
 from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.shelters.routing import FootRouter
-from shelterwatch.web import nearest
+from shelterwatch.web import nearest, tracking
 from shelterwatch.web.alert_board import AlertBoard
 
 WEB = files("shelterwatch.web")
@@ -64,11 +65,44 @@ def _load_assets() -> dict[str, Asset]:
                 "images/marker-icon-2x.png", "images/marker-shadow.png", "images/layers.png",
                 "images/layers-2x.png"):
         out[f"leaflet/{rel}"] = _asset(base / rel, rel)
+    import swagger_ui_bundle
+
+    swagger = Path(swagger_ui_bundle.swagger_ui_path)
+    for rel in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        out[f"swagger/{rel}"] = _asset(swagger / rel, rel)
     static = WEB / "static"
     for entry in static.iterdir():
         if entry.is_file():
             out[entry.name] = _asset(entry, entry.name)
+    districts = _districts_outline()
+    out["districts.geojson"] = Asset(districts, "application/geo+json",
+                                     '"' + hashlib.sha256(districts).hexdigest()[:20] + '"')
     return out
+
+
+def _districts_outline(places: int = 4) -> bytes:
+    """The city's districts as a light GeoJSON: the map's background when no basemap is built.
+
+    Coordinates rounded to about 10 m and repeated points dropped take the bundled OSM export
+    from half a megabyte to a size a phone keeps without noticing.
+    """
+    raw = orjson.loads((files("shelterwatch.data.areas") / "kyiv_districts_osm.geojson")
+                       .read_bytes())
+    features = []
+    for f in raw["features"]:
+        rings = []
+        for ring in f["geometry"]["coordinates"]:
+            out: list[list[float]] = []
+            for lon, lat in ring:
+                point = [round(lon, places), round(lat, places)]
+                if not out or out[-1] != point:
+                    out.append(point)
+            rings.append(out)
+        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": rings},
+                         "properties": {"name": f["properties"].get("name", ""),
+                                        "name_en": f["properties"].get("name:en", "")}})
+    return orjson.dumps({"type": "FeatureCollection", "features": features,
+                         "attribution": "© OpenStreetMap contributors, ODbL 1.0"})
 
 
 ASSETS = _load_assets()
@@ -102,6 +136,7 @@ def _page_config(request: Request) -> str:
     model: WalkingModel = request.app.state.nearest.model
     config = {
         "tilesUrl": settings.tiles_url,
+        "zone": settings.timezone,
         "version": APP_VERSION,
         "walk": {"speed": model.speed_mps, "reducedSpeed": model.reduced_mobility_speed_mps,
                  "detour": model.detour_factor},
@@ -120,6 +155,17 @@ def home(request: Request) -> HTMLResponse:
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
 
+@router.get("/docs", response_class=HTMLResponse)
+def docs() -> HTMLResponse:
+    """The API's interactive documentation, every file served by the app itself (offline too)."""
+    page = get_swagger_ui_html(openapi_url="/openapi.json", title="shelterwatch API",
+                               swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                               swagger_css_url="/static/swagger/swagger-ui.css",
+                               swagger_favicon_url="/static/icon.svg")
+    html = bytes(page.body).decode().replace("<html>", '<html lang="en">', 1)
+    return HTMLResponse(html)
+
+
 @router.get("/about", response_class=HTMLResponse)
 def about(session: ReadSession) -> HTMLResponse:
     """How many shelters are loaded, per district: the registry at a glance."""
@@ -131,6 +177,9 @@ def about(session: ReadSession) -> HTMLResponse:
                    for n, e, c in rows)
     page = Template((WEB / "templates" / "about.html").read_text(encoding="utf-8"))
     return HTMLResponse(page.substitute(total=total, rows=body))
+
+
+router.include_router(tracking.router)
 
 
 def start(app: FastAPI) -> None:

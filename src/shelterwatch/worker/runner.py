@@ -15,10 +15,12 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 
 import orjson
 
 from shelterwatch import db
+from shelterwatch.alerts import service as alerts
 from shelterwatch.channels import service as channels
 from shelterwatch.channels.push import service as push
 from shelterwatch.clock import utcnow
@@ -36,6 +38,7 @@ from shelterwatch.observations import fading
 from shelterwatch.outbox import batch
 from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.throttle import OutboxThrottle
+from shelterwatch.pack.publisher import PackPublisher
 from shelterwatch.rules.ranking import WalkingModel
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.stats import service as stats
@@ -62,6 +65,8 @@ class Worker:
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None
         self.threads: list[threading.Thread] = []
+        self.timers_due = threading.Event()  # a new fact armed a timer: look now, not next tick
+        self.pack: PackPublisher | None = None
 
     def start(self) -> Worker:
         with db.transaction(self.url) as session:
@@ -82,6 +87,10 @@ class Worker:
                 detour_factor=self.settings.detour_factor), self.settings.push_shown_window_s)
             self.follower.subscribe(lambda facts: index.apply([f for f in facts if f.seq > seq]))
         self.follower.subscribe(self._on_facts)
+        if self.settings.pack_dir:  # the offline pack, published off every request path
+            self.pack = PackPublisher(self.url, Path(self.settings.pack_dir),
+                                     config=alerts.warning_config(self.settings)).start()
+            self.follower.subscribe(self.pack.on_facts)
         self.follower.start()
         if self.settings.mqtt_url:
             self.doors = StateListener(self.settings.mqtt_url, self._on_door_state)
@@ -97,8 +106,11 @@ class Worker:
     def stop(self) -> None:
         self.stop_event.set()
         self.wake.set()
+        self.timers_due.set()
         if self.follower:
             self.follower.stop()
+        if self.pack:
+            self.pack.stop()
         if self.doors:
             self.doors.stop()
         for thread in self.threads:
@@ -119,6 +131,8 @@ class Worker:
                                         places=self.places)
         if any(f.kind in alert_end.TRIGGERS for f in facts):
             self.sweep_ended_alerts()
+        if armed:
+            self.timers_due.set()
         if armed or queued:
             self.wake.set()
 
@@ -156,8 +170,11 @@ class Worker:
     def _timer_loop(self) -> None:
         last_door_check = last_refresh = 0.0
         while not self.stop_event.is_set():
+            ran = 0
             try:
-                ran = escalation.run_due(self.url, settings=self.settings, clock=self.clock)
+                # An alert's door unlocks go out while its check-ins are still being queued.
+                ran = escalation.run_due(self.url, settings=self.settings, clock=self.clock,
+                                         on_queued=self.wake.set)
                 if ran:
                     self.wake.set()  # new deliveries are probably waiting
                 tick = self.clock().timestamp()
@@ -177,7 +194,9 @@ class Worker:
                                           stale_after_s=self.settings.door_stale_after_s)
             except Exception:
                 logger.exception("timer loop failed; retrying")
-            self.stop_event.wait(self.settings.worker_tick_s)
+            if ran < escalation.CLAIM_LIMIT:  # a full batch: more are due, take them at once
+                self.timers_due.wait(self.settings.worker_tick_s)
+            self.timers_due.clear()
 
     def _tree_loop(self) -> None:
         """Keep what is derived from the whole log: the accountability rollups, and the Merkle

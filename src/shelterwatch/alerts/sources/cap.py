@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -21,6 +22,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as SafeET
 import xmlschema
 from defusedxml import DefusedXmlException
+from shapely import make_valid
 from shapely.geometry import Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
@@ -103,15 +105,45 @@ def _all(el: Element, name: str) -> list[Element]:
     return el.findall(f"{{{CAP12}}}{name}")
 
 
+def _point(text: str, where: str) -> tuple[float, float]:
+    """A CAP "lat,lon" pair as (lon, lat), checked to be a place on Earth."""
+    parts = text.split(",")
+    try:
+        lat, lon = (float(v) for v in parts)
+    except ValueError:
+        raise InvalidInput(f"{where}: {text!r} is not a 'lat,lon' pair") from None
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90
+            and -180 <= lon <= 180):
+        raise InvalidInput(f"{where}: {text!r} is not a position on Earth")
+    return lon, lat
+
+
 def _shape_of(area: Element) -> list[BaseGeometry]:
+    """The area's polygons and circles; a malformed one is refused, naming what is wrong."""
     shapes: list[BaseGeometry] = []
     for poly in _all(area, "polygon"):
-        pairs = [p.split(",") for p in (poly.text or "").split()]
-        shapes.append(Polygon([(float(lon), float(lat)) for lat, lon in pairs]))
+        points = [_point(p, "polygon") for p in (poly.text or "").split()]
+        if len(points) < 4 or points[0] != points[-1]:
+            raise InvalidInput("polygon: needs at least 4 'lat,lon' pairs, the first repeated "
+                               f"last (CAP 1.2 §3.3.4), got {len(points)}")
+        shape_ = Polygon(points)
+        if not shape_.is_valid:  # a ring that crosses itself: take the area it encloses
+            shape_ = make_valid(shape_)
+        if shape_.is_empty or shape_.area == 0:
+            raise InvalidInput("polygon: encloses no area")
+        shapes.append(shape_)
     for circle in _all(area, "circle"):
-        centre, radius_km = (circle.text or "").split()
-        lat, lon = (float(v) for v in centre.split(","))
-        shapes.append(Point(lon, lat).buffer(max(float(radius_km), 0.01) / 111.32))
+        parts = (circle.text or "").split()
+        if len(parts) != 2:
+            raise InvalidInput(f"circle: {circle.text!r} is not 'lat,lon radius_km'")
+        lon, lat = _point(parts[0], "circle")
+        try:
+            radius_km = float(parts[1])
+        except ValueError:
+            raise InvalidInput(f"circle: radius {parts[1]!r} is not a number") from None
+        if not math.isfinite(radius_km) or radius_km < 0 or radius_km > 5000:
+            raise InvalidInput(f"circle: radius {parts[1]!r} km is not a usable radius")
+        shapes.append(Point(lon, lat).buffer(max(radius_km, 0.01) / 111.32))
     return shapes
 
 

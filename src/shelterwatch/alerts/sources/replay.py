@@ -153,6 +153,9 @@ def replay(settings: Settings, path: Path, *, speed: float = 0.0,
            sleep: Callable[[float], None] = time.sleep) -> ReplayReport:
     """Read a history CSV and play it into the alert state."""
     report = ReplayReport()
+    # A bound typed on the command line has no zone; like the dataset's times it is UTC.
+    since = as_utc(since) if since is not None else None
+    until = as_utc(until) if until is not None else None
     events = read_events(path, report, since=since, until=until)
     apply_events(settings, events, report, speed=speed, sleep=sleep)
     return report

@@ -20,8 +20,10 @@ from shelterwatch import db
 from shelterwatch.channels.push import service as push
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
+from shelterwatch.deps import address_of
 from shelterwatch.errors import InvalidInput, NotFound
 from shelterwatch.notify import push as channel
+from shelterwatch.reports.views import limits_of
 
 router = APIRouter(tags=["residents"])
 B64URL = r"^[A-Za-z0-9_\-]+={0,2}$"
@@ -62,7 +64,7 @@ def check_endpoint(settings: Settings, endpoint: str) -> None:
     """A push service's https URL, on one of the configured push services' hosts."""
     url = urlsplit(endpoint)
     host = (url.hostname or "").lower()
-    allowed = [h.strip().lower() for h in settings.push_endpoint_hosts.split(",") if h.strip()]
+    allowed = settings.push_endpoint_hosts  # read, split and lower-cased once, at start
     if not any(host == h or (h.startswith(".") and host.endswith(h)) for h in allowed):
         raise InvalidInput(f"subscription.endpoint must be on a push service "
                            f"({', '.join(allowed)}), not {host or endpoint[:40]!r}")
@@ -84,7 +86,8 @@ def push_key(request: Request) -> dict[str, str]:
 
 @router.post("/v1/push/subscriptions", status_code=201, response_model=SubscribeOut,
              summary="Subscribe this browser to alerts here and locked-door redirects",
-             responses={422: {"description": "An invalid field (problem+json)"}})
+             responses={422: {"description": "An invalid field (problem+json)"},
+                        429: {"description": "Too many from this address (problem+json)"}})
 def subscribe(body: SubscribeIn, request: Request, response: Response) -> dict[str, Any]:
     settings: Settings = request.app.state.settings
     if (body.lat is None) != (body.lon is None):
@@ -98,6 +101,10 @@ def subscribe(body: SubscribeIn, request: Request, response: Response) -> dict[s
     shown = [i for i in body.shown if nearest.index.get(i) is not None]
     now = utcnow()
     with db.transaction(settings.database_url) as session:
+        # anonymous writes share the reports' per-address budget (a NAT's worth a minute),
+        # counted in the database so every process shares it
+        limits_of(request).check(session, device_id=None, address=address_of(request),
+                                 shelter_id=None, now=now)
         row = push.subscribe(session, endpoint=body.subscription.endpoint,
                              p256dh=body.subscription.keys.p256dh,
                              auth=body.subscription.keys.auth, language=body.lang,

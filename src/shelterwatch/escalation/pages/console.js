@@ -19,9 +19,12 @@ const WORDS = {
   notify_owner: "Балансоутримувач / Owner",
   open_locked: "Відчинити зачинене / Open locked", check: "Перевірка / Check",
   open: "нове / new", taken: "в дорозі / on the way", done: "виконано / done",
-  cancelled: "скасовано / cancelled", locked: "зачинено / locked", unlocked: "відчинено / unlocked",
+  cancelled: "скасовано / cancelled", locked: "зачинено / locked",
+  refused: "не пускають / entry refused", unlocked: "відчинено / unlocked",
 };
 const word = (code) => WORDS[code] || code;
+// Every time on the board is read on the city's clocks, whatever the desk computer's zone.
+const zone = () => (state && state.zone) || "Europe/Kyiv";
 
 class Refused extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
@@ -63,7 +66,7 @@ function act(label, name, key, path, confirmText) {
 function tick() {
   if (!state) return;
   const t = now();
-  $("clock").textContent = new Date(t).toLocaleTimeString("uk-UA", { timeZone: "Europe/Kyiv" });
+  $("clock").textContent = new Date(t).toLocaleTimeString("uk-UA", { timeZone: zone() });
   for (const el of document.querySelectorAll("[data-since]")) {
     el.textContent = mmss((t - Number(el.dataset.since)) / 1000);
   }
@@ -94,9 +97,22 @@ function renderIncidents() {
     cell(row, "", "timer").dataset.since = Date.parse(inc.opened_at);
     const ladder = row.insertCell();
     for (const rung of inc.ladder) {
+      if (rung.taken_at) continue;  // what a taken rung did is in the lines below
       const div = document.createElement("div");
-      if (rung.taken_at) { div.className = "done"; div.textContent = `✓ ${word(rung.step)}`; }
-      else { div.dataset.due = Date.parse(rung.due_at); div.dataset.step = word(rung.step); }
+      div.dataset.due = Date.parse(rung.due_at); div.dataset.step = word(rung.step);
+      ladder.appendChild(div);
+    }
+    // Who was reached, read from the outbox and the tasks: "✓ Keyholder" only when a message
+    // to a keyholder went out, and "nobody registered" when there is nobody to reach.
+    for (const line of inc.reach || []) {
+      if (line.state === "due") continue;  // shown as a ticking timer above
+      const div = document.createElement("div");
+      div.className = line.state === "sent" || line.state === "on_the_way" || line.state === "done"
+        ? "done" : line.state === "none" || line.state === "failed" || line.state === "no_unit"
+        ? "late" : "muted";
+      div.dataset.who = line.who; div.dataset.state = line.state;
+      div.textContent = (div.className === "done" ? "✓ " : div.className === "late" ? "✗ " : "… ")
+        + `${line.text.uk} / ${line.text.en}`;
       ladder.appendChild(div);
     }
     const actions = row.insertCell();
@@ -116,7 +132,8 @@ function renderSide() {
   for (const u of state.units) {
     const row = units.insertRow();
     cell(row, u.name); cell(row, u.available ? "вільний / free" : "зайнятий / busy");
-    cell(row, u.position_at ? new Date(u.position_at).toLocaleTimeString("uk-UA") : "—", "muted");
+    cell(row, u.position_at ? new Date(u.position_at).toLocaleTimeString("uk-UA", { timeZone: zone() })
+      : "—", "muted");
   }
   const tasks = $("tasks"); tasks.replaceChildren();
   for (const task of state.tasks) {
@@ -124,6 +141,13 @@ function renderSide() {
     cell(row, word(task.kind)); cell(row, task.shelter.address); cell(row, word(task.state));
     cell(row, task.unit_id ? names.get(task.unit_id) || `#${task.unit_id}` : "—", "muted");
   }
+  const far = $("unreachable"); far.replaceChildren();
+  for (const u of state.unreachable || []) {
+    const row = far.insertRow();
+    cell(row, `#${u.shelter_id}`); cell(row, u.address);
+    cell(row, `> ${Math.round(u.budget_s / 60)} хв / min`, "late");
+  }
+  $("unreachable-note").hidden = !(state.unreachable || []).length;
   const doors = $("doors"); doors.replaceChildren();
   for (const d of state.doors) {
     const row = doors.insertRow();

@@ -93,6 +93,35 @@ function refuse(status, detail) {
   $("token").focus();
 }
 
+// A new task must reach a patrol whose phone is in a pocket: a tone, a vibration and, where
+// the patrol allowed it, a system notification. Tasks present at the first load are not new.
+let seen = null;
+function announce(tasks) {
+  const ids = new Set(tasks.map((t) => t.id));
+  const fresh = seen === null ? [] : tasks.filter((t) => !seen.has(t.id));
+  seen = ids;
+  if (!fresh.length) return;
+  document.body.dataset.announced = String(Number(document.body.dataset.announced || 0) + 1);
+  const first = fresh[0];
+  const text = `${first.kind === "open_locked" ? "ВІДЧИНИТИ / OPEN" : "Перевірка / Check"}: `
+    + first.shelter.address;
+  say(`Нове завдання / New task — ${text}`);
+  try {
+    const AudioCtx = window.AudioContext || window.webkitAudioContext;
+    const ctx = new AudioCtx();
+    for (const [at, hz] of [[0, 880], [0.25, 660], [0.5, 880]]) {
+      const osc = ctx.createOscillator();
+      osc.frequency.value = hz; osc.connect(ctx.destination);
+      osc.start(ctx.currentTime + at); osc.stop(ctx.currentTime + at + 0.18);
+    }
+  } catch (e) { /* no audio: the vibration and the words remain */ }
+  if (navigator.vibrate) navigator.vibrate([300, 120, 300, 120, 300]);
+  if (window.Notification && Notification.permission === "granted") {
+    try { new Notification("shelterwatch", { body: text, tag: `task-${first.id}` }); }
+    catch (e) { /* some browsers allow notifications only from a service worker */ }
+  }
+}
+
 async function refresh() {
   if (!token) { $("login").hidden = false; return; }
   const mine = ++asked;
@@ -108,6 +137,7 @@ async function refresh() {
       ? document.activeElement.dataset.key : undefined) || pressed;
     pressed = null;
     const list = $("tasks"); list.replaceChildren();
+    announce(data.tasks);
     if (!data.tasks.length) list.textContent = "Завдань немає / No tasks";
     data.tasks.forEach((t) => list.appendChild(card(t)));
     // After "Take" the next key press belongs to the task's first result.
@@ -124,6 +154,10 @@ $("login").onsubmit = (ev) => {
   ev.preventDefault();
   token = $("token").value.trim();
   localStorage.setItem("sw_patrol_token", token);
+  // Asked on the patrol's own tap, as browsers require.
+  if (window.Notification && Notification.permission === "default") {
+    Notification.requestPermission().catch(() => {});
+  }
   refresh();
 };
 $("available").onchange = () =>
@@ -138,3 +172,5 @@ if (navigator.geolocation) {
 }
 refresh();
 setInterval(refresh, 10000);
+// A new dispatch shows within a second, not at the next poll.
+if (window.EventSource) new EventSource("/v1/stream").addEventListener("incident", refresh);

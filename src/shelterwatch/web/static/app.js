@@ -10,8 +10,8 @@
 const CONFIG = JSON.parse(document.getElementById("config").textContent);
 const OUTBOX_KEY = "shelterwatch.outbox";
 const RECEIPTS_KEY = "shelterwatch.receipts";
-const KIND_TO_BUTTON = {locked: "reportLocked", full: "reportFull", unfit: "reportUnfit",
-                        missing: "reportMissing"};
+const KIND_TO_BUTTON = {locked: "reportLocked", refused: "reportRefused", full: "reportFull",
+                        unfit: "reportUnfit", missing: "reportMissing"};
 
 const state = {
   lang: localStorage.getItem("shelterwatch.lang") || "uk",
@@ -23,7 +23,13 @@ const state = {
   alert: null,
   activeAlerts: [],
   source: "none",        // "server" | "phone"
+  from: null,            // how the point was chosen: {how: "gps"|"tap"|"keyboard"|"search", label}
+  here: null,            // the phone's latest position while it is followed, [lat, lon]
+  reportedId: null,      // the shelter this phone last reported: kept in view with its status
+  packAlerts: [],        // alerts in force when the pack was made (offline, the last known)
+  areaParents: {},       // area id -> parent id, from the pack
 };
+const OPEN_STATUSES = new Set(["open_verified", "open_reported", "forced_open"]);
 
 const t = (key, ...args) => {
   const v = I18N[state.lang][key];
@@ -32,6 +38,8 @@ const t = (key, ...args) => {
 const $ = (id) => document.getElementById(id);
 
 function deviceId() {
+  const issued = localStorage.getItem("shelterwatch.device.issued");  // see device.js
+  if (issued) return issued;
   let id = localStorage.getItem("shelterwatch.device");
   if (!id) {
     id = newKey();
@@ -59,15 +67,20 @@ function applyLanguage() {
   for (const el of document.querySelectorAll("[data-i18n-label]")) {
     el.setAttribute("aria-label", t(el.dataset.i18nLabel));
   }
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) {
+    el.setAttribute("placeholder", t(el.dataset.i18nPlaceholder));
+  }
   const button = $("lang");
   button.textContent = t("langButton");
-  button.setAttribute("aria-label", t("langButtonLabel"));
+  // The accessible name starts with the visible text, so voice control finds the button.
+  button.setAttribute("aria-label", `${t("langButton")} — ${t("langButtonLabel")}`);
   button.lang = state.lang === "uk" ? "en" : "uk";
   document.title = t("title");
   renderAlert();
   renderResults();
   renderReceipts();
   renderDataAge();
+  renderMapNote();
 }
 
 $("lang").addEventListener("click", () => {
@@ -81,20 +94,31 @@ $("lang").addEventListener("click", () => {
 const map = L.map("map", {center: [50.4501, 30.5234], zoom: 12, keyboard: true,
                           preferCanvas: true, zoomControl: true});
 if (CONFIG.tilesUrl) {
-  // The page works without tiles: markers and taps need no background.
   L.tileLayer(CONFIG.tilesUrl, {maxZoom: 19,
     attribution: "© OpenStreetMap contributors"}).addTo(map);
+} else {
+  // No street map configured: the city's districts (bundled, ODbL) show where things are, and
+  // the page says how to add streets. Markers and taps need no background.
+  fetch("/static/districts.geojson").then((r) => r.json()).then((outline) => {
+    state.districts = outline.features;
+    L.geoJSON(outline, {interactive: false, style: {color: "#4a5a6a", weight: 1.5,
+                                                   fillColor: "#eef2f5", fillOpacity: 0.6}})
+      .addTo(map).bringToBack();
+  }).catch(() => { /* offline and never cached: dots alone */ });
+}
+function renderMapNote() {
+  $("map-note").textContent = CONFIG.tilesUrl ? "" : t("noBasemap");
 }
 const shelterLayer = L.layerGroup().addTo(map);
 const resultLayer = L.layerGroup().addTo(map);
 let hereMarker = null;
 
-map.on("click", (e) => choose(e.latlng.lat, e.latlng.lng));
+map.on("click", (e) => choose(e.latlng.lat, e.latlng.lng, {how: "tap"}));
 $("map").addEventListener("keydown", (e) => {
   if (e.key === "Enter" || e.key === " ") {
     e.preventDefault();
     const c = map.getCenter();
-    choose(c.lat, c.lng);
+    choose(c.lat, c.lng, {how: "keyboard"});
   }
 });
 map.on("moveend", drawShelters);
@@ -114,7 +138,7 @@ function drawShelters() {
     const status = statusOf(s.id);
     L.circleMarker([s.lat, s.lon], {radius: 4, weight: 1, color: "#fff",
       fillColor: statusColour(status), fillOpacity: 0.9, keyboard: false})
-      .on("click", (e) => { L.DomEvent.stopPropagation(e); choose(s.lat, s.lon); })
+      .on("click", (e) => { L.DomEvent.stopPropagation(e); choose(s.lat, s.lon, {how: "tap"}); })
       .addTo(shelterLayer);
   }
 }
@@ -142,6 +166,8 @@ function takePack(pack, fetchedAt) {
     state.statuses.set(Number(id), typeof v === "string" ? v : v.status);
   }
   state.dataAt = new Date(pack.generated_at || pack.built_at || pack.at || fetchedAt);
+  state.packAlerts = pack.alerts || [];
+  state.areaParents = pack.area_parents || {};
   $("shelter-count").textContent = state.shelters.length.toLocaleString(state.lang);
   $("shelter-count").dataset.count = String(state.shelters.length);
   drawShelters();
@@ -179,23 +205,71 @@ async function loadShelterPages() {
 function renderDataAge() {
   if (!state.dataAt) return;
   const time = state.dataAt.toLocaleString(state.lang === "uk" ? "uk-UA" : "en-GB",
-    {hour: "2-digit", minute: "2-digit", day: "numeric", month: "short"});
+    {hour: "2-digit", minute: "2-digit", day: "numeric", month: "short",
+     timeZone: CONFIG.zone || "Europe/Kyiv"});
   const minutes = Math.max(0, (Date.now() - state.dataAt.getTime()) / 60000);
   const text = t("dataAge", time, t("ago", minutes));
   $("data-age").textContent = text;
-  $("offline-text").textContent = t("offline", text);
+  // Offline, the last alert the phone knew of, with its age: never "no alert" from silence.
+  const known = lastKnownAlert();
+  const alertText = known ? t("offlineAlert", alertWords(known.alert),
+                              localClock(new Date(known.alert.started_at)),
+                              t("ago", Math.max(0, (Date.now() - known.at) / 60000)))
+    : t("offlineNoAlert", t("ago", minutes));
+  $("offline-text").textContent = `${t("offline", text)} ${alertText}`;
   $("offline-banner").hidden = online();
+  if (!online()) renderAlert();
+}
+
+/* The newest alert the phone heard of — live over the stream or in the pack — and when. */
+function lastKnownAlert() {
+  const live = state.alert || state.activeAlerts[0];
+  if (live && state.alertHeardAt) return {alert: live, at: state.alertHeardAt};
+  const saved = JSON.parse(localStorage.getItem("shelterwatch.lastAlert") || "null");
+  const fromPack = state.packAlerts[0];
+  if (fromPack && (!saved || Date.parse(saved.at) < state.dataAt.getTime())) {
+    return {alert: fromPack, at: state.dataAt.getTime()};
+  }
+  if (saved && saved.alert) return {alert: saved.alert, at: Date.parse(saved.at)};
+  return null;
+}
+
+function localClock(date) {
+  return date.toLocaleTimeString(state.lang === "uk" ? "uk-UA" : "en-GB",
+    {hour: "2-digit", minute: "2-digit", timeZone: CONFIG.zone || "Europe/Kyiv"});
 }
 
 /* ---------- ranking ---------- */
 
-async function choose(lat, lon) {
+/* Rank from a point. `from` says how it was chosen, so the page can say where it ranks from:
+ * a position moved by keyboard might be in the river, and the resident must be able to tell. */
+async function choose(lat, lon, from = {how: "tap"}) {
   state.point = [lat, lon];
+  state.from = from;
   if (hereMarker) hereMarker.remove();
   hereMarker = L.marker([lat, lon], {title: t("yourPlace"), alt: t("yourPlace"), keyboard: false})
     .addTo(map);
   await refreshResults();
-  $("results-section").focus({preventScroll: true});
+  fitResults();
+  // The answer fills the first screen: scroll to it and put the focus on it.
+  const answer = $("answer");
+  if (!answer.hidden) {
+    // Just below the sticky alert banner, whose height depends on the alert's words.
+    const top = answer.getBoundingClientRect().top + window.scrollY
+      - $("alert-banner").offsetHeight - 4;
+    window.scrollTo({top: Math.max(0, top), behavior: "instant"});
+    answer.focus({preventScroll: true});
+  }
+}
+
+/* Show "you" and the numbered results together. */
+function fitResults() {
+  if (!state.point || !state.results.length) return;
+  const points = [state.point, ...state.results.map((r) => {
+    const [lon, lat] = r.shelter.geometry.coordinates;
+    return [lat, lon];
+  })];
+  map.fitBounds(L.latLngBounds(points), {padding: [28, 28], maxZoom: 17, animate: false});
 }
 
 async function refreshResults() {
@@ -211,6 +285,7 @@ async function refreshResults() {
         const body = await response.json();
         state.results = body.results;
         state.alert = body.alert;
+        if (body.alert) rememberAlert();
         state.source = "server";
         for (const r of body.results) state.statuses.set(r.shelter.id, r.status);
         renderAlert();
@@ -221,10 +296,17 @@ async function refreshResults() {
   }
   state.results = Rank.rank(state.shelters, lat, lon, {
     walk: CONFIG.walk, pool: CONFIG.pool, statusClass: CONFIG.statusClass,
-    statusOf, stepFree, warningS: state.alert ? state.alert.warning_s : null, limit: 3,
+    statusOf, stepFree, warningS: offlineWarning(), limit: 3,
   });
   state.source = "phone";
   renderResults();
+}
+
+/* Offline, the warning time of the last alert the phone knew of (null: none known). */
+function offlineWarning() {
+  if (state.alert) return state.alert.warning_s;
+  const known = lastKnownAlert();
+  return known && known.alert.warning_s != null ? known.alert.warning_s : null;
 }
 
 $("step-free").addEventListener("change", refreshResults);
@@ -234,8 +316,8 @@ $("locate").addEventListener("click", () => {
   navigator.geolocation.getCurrentPosition(
     (pos) => {
       $("hint").textContent = t("hint");
-      map.setView([pos.coords.latitude, pos.coords.longitude], 16);
-      choose(pos.coords.latitude, pos.coords.longitude);
+      choose(pos.coords.latitude, pos.coords.longitude, {how: "gps"});
+      follow();
     },
     () => { $("hint").textContent = t("locateFailed"); },
     {enableHighAccuracy: true, timeout: 10000, maximumAge: 30000});
@@ -254,17 +336,99 @@ function renderResults() {
   list.replaceChildren();
   resultLayer.clearLayers();
   if (!state.point) {
+    $("results-title").textContent = t("results");
     $("summary").textContent = t("pickPoint");
     $("nearby-actions").hidden = true;
+    $("answer").hidden = true;
+    renderReported();
     return;
   }
   const n = state.results.length;
+  $("results-title").textContent = n > 1 ? t("alternatives") : t("results");
   $("summary").textContent = state.source === "phone" ? t("foundOffline", n) : t("found", n);
   $("nearby-actions").hidden = false;
-  state.results.forEach((r, i) => list.append(resultItem(r, i)));
+  $("from").textContent = fromWords();
+  if (n) {
+    renderAnswer(state.results[0]);
+    resultMarker(state.results[0], 0);
+  }
+  $("answer").hidden = n === 0;
+  state.results.slice(1).forEach((r, i) => list.append(resultItem(r, i + 1)));
+  renderReported();
   // push.js (opt-in notifications) listens: which shelters this page just sent the resident to
   document.dispatchEvent(new CustomEvent("shelterwatch:results", {detail: {
     point: state.point, lang: state.lang, shown: state.results.map((r) => r.shelter.id)}}));
+}
+
+/* Where the ranking starts, in words: found address, GPS, a tap, or the map's centre. */
+function fromWords() {
+  const f = state.from || {how: "tap"};
+  if (f.how === "search") return t("fromSearch", f.label);
+  if (f.how === "gps") return t("fromGps");
+  const place = placeWords(state.point[0], state.point[1]);
+  return f.how === "keyboard" ? t("fromKeyboard", place) : t("fromTap", place);
+}
+
+/* "near вул. Антоновича, 10-Б, Голосіївський район": the nearest registry address and the
+ * district, so a point moved by keyboard says where it is. */
+function placeWords(lat, lon) {
+  const near = Rank.nearest(state.shelters, lat, lon, 1)[0];
+  const district = districtAt(lat, lon);
+  const parts = [];
+  if (near) parts.push(t("nearAddress", near.shelter.address, t("metres", near.distance)));
+  if (district) parts.push(state.lang === "uk" ? district.name : district.name_en);
+  else if (state.districts) parts.push(t("outsideCity"));
+  return parts.join(", ");
+}
+
+function districtAt(lat, lon) {
+  for (const f of state.districts || []) {
+    const ring = f.geometry.coordinates[0];
+    let inside = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i], [xj, yj] = ring[j];
+      if ((yi > lat) !== (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi) {
+        inside = !inside;
+      }
+    }
+    if (inside) return f.properties;
+  }
+  return null;
+}
+
+/* The shelter this phone reported stays in sight with its status now, even when the new
+ * ranking moves it off the list. */
+function renderReported() {
+  const box = $("reported");
+  const id = state.reportedId;
+  const shown = state.results.some((r) => r.shelter.id === id);
+  const s = id != null && !shown ? state.shelters.find((x) => x.id === id) : null;
+  box.hidden = !s;
+  box.replaceChildren();
+  if (!s) return;
+  const status = statusOf(id);
+  const p = document.createElement("p");
+  p.dataset.shelterId = String(id);
+  p.dataset.status = status;
+  const badge = document.createElement("span");
+  badge.className = `badge st-${status}`;
+  badge.textContent = statusWords(status);
+  p.append(`${t("youReported")}: ${s.address || s.name} — `, badge);
+  box.append(p);
+}
+
+function statusWords(status) {
+  return (CONFIG.statusText[status] || CONFIG.statusText.unknown)[state.lang];
+}
+
+function resultMarker(r, i) {
+  const [lon, lat] = r.shelter.geometry.coordinates;
+  const status = statusOf(r.shelter.id) || r.status;
+  const p = r.shelter.properties;
+  const icon = L.divIcon({className: "num-marker", iconSize: [30, 30],
+    html: `<span class="num st-${status}" aria-hidden="true">${i + 1}</span>`});
+  L.marker([lat, lon], {icon, keyboard: false, title: `${i + 1}. ${p.address || p.name || ""}`})
+    .addTo(resultLayer);
 }
 
 function resultItem(r, i) {
@@ -292,7 +456,12 @@ function resultItem(r, i) {
   li.querySelector(".name").textContent = p.name || p.address || `#${r.shelter.id}`;
   li.querySelector(".address").textContent = p.address || "";
   li.querySelector(".why").textContent = why;
-  const group = li.querySelector(".reports");
+  reportButtons(li.querySelector(".reports"), r.shelter.id, p);
+  resultMarker(r, i);
+  return li;
+}
+
+function reportButtons(group, shelterId, p) {
   group.setAttribute("aria-label", t("reportLabel", p.name || p.address || ""));
   for (const [kind, key] of Object.entries(KIND_TO_BUTTON)) {
     const b = document.createElement("button");
@@ -301,31 +470,43 @@ function resultItem(r, i) {
     b.dataset.kind = kind;
     b.textContent = t(key);
     b.setAttribute("aria-label", `${t(key)}: ${t("reportLabel", t("kind")[kind])} — ${p.address || p.name || ""}`);
-    b.addEventListener("click", () => report(kind, r.shelter.id));
+    b.addEventListener("click", () => report(kind, shelterId));
     group.append(b);
   }
-  const [lon, lat] = r.shelter.geometry.coordinates;
-  L.circleMarker([lat, lon], {radius: 9, weight: 3, color: "#000",
-    fillColor: statusColour(status), fillOpacity: 1})
-    .bindTooltip(`${i + 1}. ${p.address || p.name || ""}`).addTo(resultLayer);
-  return li;
 }
 
 /* ---------- alerts ---------- */
 
-function renderAlert() {
-  const banner = $("alert-banner");
-  const a = state.alert || state.activeAlerts[0] || null;
-  if (!a) {
-    banner.className = "banner calm";
-    $("alert-text").textContent = t("noAlert");
-    return;
-  }
-  banner.className = "banner alarm";
+function alertWords(a) {
   const type = t("alertType")[a.type] || t("alert");
   const threat = a.threat ? ` · ${t("threat")[a.threat] || a.threat}` : "";
   const warn = a.warning_s != null ? ` · ${t("warning", a.warning_s)}` : "";
-  $("alert-text").textContent = `${type}${threat}${warn}`;
+  return `${type}${threat}${warn}`;
+}
+
+function renderAlert() {
+  const banner = $("alert-banner");
+  let a = state.alert || state.activeAlerts[0] || null;
+  if (!online()) {
+    // Offline the phone cannot know the alert ended: it shows the last one it knew of.
+    const known = lastKnownAlert();
+    a = known ? known.alert : null;
+  }
+  if (!a) {
+    banner.className = "banner calm";
+    $("alert-text").textContent = online() ? t("noAlert") : t("noAlertKnown");
+    return;
+  }
+  banner.className = "banner alarm";
+  const since = a.started_at ? ` · ${t("since", localClock(new Date(a.started_at)))}` : "";
+  $("alert-text").textContent = alertWords(a) + since;
+}
+
+function rememberAlert() {
+  const a = state.alert || state.activeAlerts[0] || null;
+  state.alertHeardAt = Date.now();
+  localStorage.setItem("shelterwatch.lastAlert",
+                       JSON.stringify({alert: a, at: new Date().toISOString()}));
 }
 
 async function loadActiveAlerts() {
@@ -334,6 +515,7 @@ async function loadActiveAlerts() {
     if (!response.ok) return;
     const body = await response.json();
     state.activeAlerts = Array.isArray(body) ? body : (body.alerts || body.items || []);
+    rememberAlert();
     renderAlert();
   } catch (e) { /* offline: keep the last known */ }
 }
@@ -345,7 +527,10 @@ function listen() {
     loadActiveAlerts();
     refreshResults();
   });
+  // A case moving (keyholder told, patrol on the way, door open) updates the receipts at once.
+  source.addEventListener("incident", () => followAll());
   source.addEventListener("status", (e) => {
+    followAll();
     const data = JSON.parse(e.data);
     if (data.shelter_id == null || !data.status) return;
     state.statuses.set(Number(data.shelter_id), data.status);

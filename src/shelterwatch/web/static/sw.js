@@ -8,10 +8,13 @@
 "use strict";
 importScripts("/static/push-sw.js");  // web push: alerts and "reported locked — go to X"
 
-const CACHE = "shelterwatch-v1";
+const CACHE = "shelterwatch-v2";
 const SHELL = [
   "/", "/static/app.css", "/static/app.js", "/static/outbox.js", "/static/i18n.js",
-  "/static/rank.js", "/static/push.js", "/static/push-sw.js",
+  "/static/rank.js", "/static/geo.js", "/static/answer.js", "/static/search.js",
+  "/static/districts.geojson", "/static/icon.svg", "/static/icon-192.png",
+  "/static/icon-512.png", "/static/track.js",
+  "/static/push.js", "/static/push-sw.js", "/static/device.js",
   "/static/manifest.webmanifest", "/static/leaflet/leaflet.js", "/static/leaflet/leaflet.css",
   "/static/leaflet/images/marker-icon.png", "/static/leaflet/images/marker-icon-2x.png",
   "/static/leaflet/images/marker-shadow.png",

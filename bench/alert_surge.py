@@ -1,0 +1,296 @@
+"""The first minutes of a national alert: door unlocks and check-ins fanned out, while residents
+report and look up shelters.
+
+Builds a fresh database with a national-size registry (65,000 shelters at seeded random points in
+Ukraine's oblasts, as bench/import.py), 10,000 keyholders with webhooks to a local receiver (its
+own process, raw asyncio) and 2,000 door controllers, then runs the product as users run it:
+`shelterwatch serve` and `shelterwatch worker`, each its own process, Mosquitto for the doors.
+Residents' load runs throughout (POST /v1/reports `locked` and GET /v1/nearest from client
+threads). An alert then starts on every oblast at once, as a feed poll starts them, and the bench
+prints, from the alert fact's time:
+
+* door unlocks: last queued (goal ≤ 1 s) and last published on MQTT (goal ≤ 5 s);
+* check-ins: last queued (goal ≤ 5 s) and last delivered to the receiver (goal ≤ 60 s);
+* report and nearest latency p50/p99/max while the surge lasted (goals p99 ≤ 100 ms / 20 ms).
+
+    .venv/bin/python bench/alert_surge.py [--shelters 65000] [--keyholders 10000]
+        [--doors 2000] [--pg ADMIN_URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.server import free_port  # noqa: E402
+
+from shelterwatch import db, migrate  # noqa: E402
+from shelterwatch.alerts import service as alerts  # noqa: E402
+from shelterwatch.areas import service as areas  # noqa: E402
+from shelterwatch.areas.models import Area  # noqa: E402
+from shelterwatch.clock import utcnow  # noqa: E402
+from shelterwatch.doors.models import DoorController  # noqa: E402
+from shelterwatch.ingest import mapping, registry_csv  # noqa: E402
+from shelterwatch.keyholders.models import Keyholder, KeyholderShelter  # noqa: E402
+from shelterwatch.outbox.models import Delivery  # noqa: E402
+from shelterwatch.shelters import importer  # noqa: E402
+from shelterwatch.shelters.models import Shelter  # noqa: E402
+from shelterwatch.vocabulary import AlertType, Threat  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("bench_import", ROOT / "bench" / "import.py")
+assert _spec and _spec.loader
+bench_import = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_import)
+
+MQTT_URL = "mqtt://127.0.0.1:1883"
+BENCH_DB = "sw_bench_surge"
+
+
+def database(args: argparse.Namespace, tmp: Path) -> str:
+    if not args.pg:
+        return f"sqlite:///{tmp / 'surge.sqlite3'}"
+    engine = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://", 1),
+                           isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
+    engine.dispose()
+    return make_url(args.pg).set(database=BENCH_DB).render_as_string(hide_password=False)
+
+
+def prepare(url: str, args: argparse.Namespace, tmp: Path, receiver: str) -> None:
+    """Registry, keyholders and doors; set-up only, so keyholders and doors go in as rows."""
+    migrate.upgrade(url)
+    with db.transaction(url) as session:
+        areas.load_bundled(session, now=utcnow())
+    registry = tmp / "registry.csv"
+    bench_import.write_registry(registry, args.shelters)
+    with db.transaction(url) as session:
+        importer.import_records(session, registry_csv.read(registry, mapping.DEFAULT),
+                                source="national", now=utcnow())
+    rnd = random.Random(5)
+    now = utcnow()
+    with db.transaction(url) as session:
+        ids = list(session.execute(select(Shelter.id).order_by(Shelter.id)).scalars())
+        held = rnd.sample(ids, args.keyholders)
+        conn = session.connection()
+        conn.execute(insert(Keyholder), [
+            {"id": n + 1, "name": f"Keyholder {n + 1}", "webhook": f"{receiver}/k/{n + 1}",
+             "created_at": now, "active": True} for n in range(args.keyholders)])
+        conn.execute(insert(KeyholderShelter), [
+            {"keyholder_id": n + 1, "shelter_id": sid} for n, sid in enumerate(held)])
+        conn.execute(insert(DoorController), [
+            {"shelter_id": sid, "device_id": f"door-{sid}", "silent": False,
+             "registered_at": now} for sid in rnd.sample(ids, args.doors)])
+    db.dispose(url)
+
+
+class DoorWatch:
+    """Every door command published on the broker, with its arrival time."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[float] = []
+        self.ready = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"surge-{os.getpid()}")
+        self.client.on_connect = lambda c, *a: (
+            c.subscribe("shelterwatch/doors/+/command", qos=1), self.ready.set())
+        self.client.on_message = self._arrived
+        self.client.connect("127.0.0.1", 1883)
+        self.client.loop_start()
+        self.ready.wait(10)
+
+    def _arrived(self, _client: object, _userdata: object, message: mqtt.MQTTMessage) -> None:
+        # Only the alert's own unlocks; a reported locked door's unlock is an incident's.
+        if json.loads(message.payload).get("id", "").startswith("alert:"):
+            self.arrivals.append(time.time())
+
+    def stop(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+class Load:
+    """Residents: reports and nearest look-ups at a steady rate, latency of each kept."""
+
+    def __init__(self, base: str, shelter_ids: list[int], points: list[tuple[float, float]],
+                 reports_per_s: float, nearest_per_s: float) -> None:
+        self.base, self.ids, self.points = base, shelter_ids, points
+        self.stop = threading.Event()
+        self.samples: dict[str, list[tuple[float, float, bool]]] = {"report": [], "nearest": []}
+        self.threads = [threading.Thread(target=self._run, args=(k, r, n), daemon=True)
+                        for k, r in (("report", reports_per_s), ("nearest", nearest_per_s))
+                        for n in range(4)]
+
+    def _run(self, kind: str, rate: float, n: int) -> None:
+        rnd = random.Random(n * 31 + len(kind))
+        every = 4 / rate
+        with httpx.Client(base_url=self.base, timeout=30) as client:
+            next_at = time.monotonic()
+            while not self.stop.is_set():
+                t0 = time.time()
+                try:
+                    if kind == "report":
+                        r = client.post("/v1/reports", json={
+                            "shelter_id": rnd.choice(self.ids), "kind": "locked",
+                            "device_id": f"bench-{n}-{rnd.random()}"})
+                        ok = r.status_code == 201
+                    else:
+                        lat, lon = rnd.choice(self.points)
+                        r = client.get("/v1/nearest", params={"lat": lat, "lon": lon})
+                        ok = r.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                self.samples[kind].append((t0, time.time() - t0, ok))
+                next_at += every
+                self.stop.wait(max(0.0, next_at - time.monotonic()))
+
+    def start(self) -> None:
+        for t in self.threads:
+            t.start()
+
+    def halt(self) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(60)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "shelterwatch.cli.main", *args], env=env,
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shelters", type=int, default=65_000)
+    parser.add_argument("--keyholders", type=int, default=10_000)
+    parser.add_argument("--doors", type=int, default=2_000)
+    parser.add_argument("--reports-per-s", type=float, default=10.0)
+    parser.add_argument("--nearest-per-s", type=float, default=40.0)
+    parser.add_argument("--pg", metavar="ADMIN_URL")
+    parser.add_argument("--timeout", type=float, default=240.0)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="sw-surge-"))
+    url = database(args, tmp)
+    rport, port = free_port(), free_port()
+    receiver_out = tmp / "arrivals.json"
+    receiver = subprocess.Popen([sys.executable, str(ROOT / "bench" / "receiver.py"),
+                                 str(rport), str(receiver_out)])
+    t_setup = time.monotonic()
+    prepare(url, args, tmp, f"http://127.0.0.1:{rport}")
+    print(f"set-up: {args.shelters} shelters, {args.keyholders} keyholders, {args.doors} doors "
+          f"on {make_url(url).get_backend_name()} in {time.monotonic() - t_setup:.0f} s; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    env = {**os.environ, "DATABASE_URL": url, "SHELTERWATCH_MQTT_URL": MQTT_URL,
+           "SHELTERWATCH_NOTIFY_CHANNELS": "webhook,door",
+           "SHELTERWATCH_REPORTS_PER_ADDRESS_PER_MINUTE": "1000000",
+           "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.25"}
+    doors = DoorWatch()
+    server = spawn(["serve", "--port", str(port)], env, tmp / "server.log")
+    worker = spawn(["worker"], env, tmp / "worker.log")
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/v1/areas", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    # The bench's own reads: a connection per look, nothing pooled beside the product's.
+    reads = db.make_engine(url, write=False, poolclass=NullPool)
+    with Session(reads) as session:
+        shelters = session.execute(select(Shelter.id, Shelter.lat, Shelter.lon)).all()
+        # Every top-level area (the oblasts, Kyiv city, Sevastopol): a national alert.
+        oblasts = list(session.execute(select(Area.id).where(Area.parent_id.is_(None)))
+                       .scalars())
+    load = Load(base, [s.id for s in shelters][:5000], [(s.lat, s.lon) for s in shelters][:5000],
+                args.reports_per_s, args.nearest_per_s)
+    load.start()
+    time.sleep(8)  # warm: the worker's follower, the server's index
+    with db.transaction(url) as session:
+        t_alert_dt = utcnow()
+        for area_id in oblasts:
+            alerts.start(session, area_id=area_id, type=AlertType.AIR_RAID,
+                         threat=Threat.BALLISTIC, started_at=t_alert_dt, source="bench",
+                         actor="bench", now=t_alert_dt)
+    t_alert = t_alert_dt.timestamp()
+    expected_doors = args.doors
+    t_end = time.monotonic() + args.timeout
+    while time.monotonic() < t_end:
+        with Session(reads) as session:
+            sent = session.execute(select(func.count()).select_from(Delivery).where(
+                Delivery.step == "check_in", Delivery.state == "sent")).scalar_one()
+        queued = session.execute(select(func.count()).select_from(Delivery).where(
+                Delivery.step == "check_in")).scalar_one()
+        if queued and sent >= queued and len(doors.arrivals) >= expected_doors:
+            break
+        time.sleep(0.5)
+    time.sleep(1)
+    load.halt()
+    for proc in (worker, server):
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+    receiver.terminate()
+    receiver.wait(30)
+    doors.stop()
+    arrivals = [t for t, key in json.loads(receiver_out.read_text()) if ":check_in:" in key]
+    with Session(reads) as session:
+        rows = session.execute(select(Delivery.channel, Delivery.step,
+                                      func.max(Delivery.created_at), func.count())
+                               .where(Delivery.subject.like("alert:%"))
+                               .group_by(Delivery.channel, Delivery.step)).all()
+    queued = {(c, s): (as_ts(m) - t_alert, n) for c, s, m, n in rows}
+    t_done = max([*arrivals, *doors.arrivals, t_alert])
+    print(f"alert on {len(oblasts)} oblasts at {t_alert_dt:%H:%M:%S.%f}; "
+          f"load average now {os.getloadavg()[0]:.1f}")
+    door_q, door_n = queued.get(("door", "unlock"), (float("nan"), 0))
+    hook_q, hook_n = queued.get(("webhook", "check_in"), (float("nan"), 0))
+    print(f"door unlocks: {door_n} queued, last {door_q:.2f} s after the alert (goal ≤ 1 s); "
+          f"{len(doors.arrivals)} published, last "
+          f"{max(doors.arrivals, default=float('nan')) - t_alert:.2f} s (goal ≤ 5 s)")
+    print(f"check-ins: {hook_n} queued, last {hook_q:.2f} s (goal ≤ 5 s); {len(arrivals)} "
+          f"delivered, half by {pct([a - t_alert for a in arrivals], 0.5):.1f} s, last "
+          f"{max(arrivals, default=float('nan')) - t_alert:.1f} s (goal ≤ 60 s)")
+    for kind, goal in (("report", 100), ("nearest", 20)):
+        during = [(d, ok) for t0, d, ok in load.samples[kind] if t_alert <= t0 <= t_done]
+        lat = [d * 1000 for d, _ in during]
+        failed = sum(1 for _, ok in during if not ok)
+        print(f"{kind}: {len(during)} during the surge, p50 {pct(lat, 0.5):.1f} ms, "
+              f"p99 {pct(lat, 0.99):.1f} ms, max {max(lat, default=float('nan')):.1f} ms, "
+              f"{failed} failed (goal p99 ≤ {goal} ms)")
+    print(f"logs and database under {tmp}")
+
+
+def as_ts(value: datetime) -> float:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
+if __name__ == "__main__":
+    main()

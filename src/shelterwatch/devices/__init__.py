@@ -1,0 +1,1 @@
+"""Issued device ids: a witness that costs something to multiply."""

@@ -1,0 +1,91 @@
+"""The worker's pack publisher: follows the log, updates the touched entries, republishes.
+
+Facts arrive in batches from the log follower; the publisher applies them to its
+`IncrementalPack` at once and renders and publishes at most every `min_interval_s`, so a burst of
+reports during an alert costs one publish per interval, and a status change reaches the
+published file within a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from shelterwatch import db
+from shelterwatch.clock import utcnow
+from shelterwatch.log.models import Fact
+from shelterwatch.pack import published
+from shelterwatch.pack import service as packs
+from shelterwatch.pack.incremental import REGISTRY_KINDS, IncrementalPack
+from shelterwatch.rules import warning
+from shelterwatch.vocabulary import FactKind
+
+logger = logging.getLogger(__name__)
+RELEVANT = (FactKind.STATUS_CHANGED, *REGISTRY_KINDS, FactKind.ALERT_STARTED,
+            FactKind.ALERT_ENDED, FactKind.AREA_CREATED, FactKind.AREA_UPDATED)
+
+
+class PackPublisher:
+    def __init__(self, database_url: str, directory: Path, *,
+                 config: warning.WarningConfig | None = None,
+                 min_interval_s: float = 0.2) -> None:
+        self.url, self.directory = database_url, directory
+        self.config = config  # warning times for the alerts the pack carries
+        self.min_interval_s = min_interval_s
+        self.pack = IncrementalPack()
+        self.dirty = threading.Event()
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.published_at = 0.0  # time.time() of the last publish, for /metrics
+        self.publishes = 0
+
+    def start(self) -> PackPublisher:
+        """Load once (the worker's start, never a request) and publish; then follow."""
+        with db.reading(self.url) as session:
+            self.pack.load(session)
+        self._publish()
+        self.thread = threading.Thread(target=self._run, name="pack", daemon=True)
+        self.thread.start()
+        return self
+
+    def on_facts(self, facts: Sequence[Fact]) -> None:
+        """A log follower subscriber."""
+        relevant = [f for f in facts if f.kind in RELEVANT]
+        if not relevant:
+            return
+        if any(f.kind in REGISTRY_KINDS for f in relevant):
+            with db.reading(self.url) as session:
+                self.pack.apply(session, relevant)
+        else:
+            self.pack.apply(None, relevant)
+        self.dirty.set()
+
+    def _publish(self) -> None:
+        extras = None
+        if self.config is not None:
+            with db.reading(self.url) as session:
+                extras = packs.extras(session, now=utcnow(), config=self.config)
+        if published.publish(self.directory, self.pack.render(extras)):
+            self.publishes += 1
+        self.published_at = time.time()
+
+    def _run(self) -> None:
+        while not self.stop_event.is_set():
+            if not self.dirty.wait(0.5):
+                continue
+            self.dirty.clear()
+            try:
+                self._publish()
+            except OSError:
+                logger.exception("could not publish the pack to %s; retrying", self.directory)
+                self.dirty.set()
+            self.stop_event.wait(self.min_interval_s)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.dirty.set()
+        if self.thread:
+            self.thread.join(10)

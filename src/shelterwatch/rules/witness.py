@@ -1,0 +1,105 @@
+"""Who counts as an independent witness (DESIGN §2 Witness), as pure functions.
+
+A device id a phone sends is what the phone says about itself: an attacker makes a fresh one per
+request for free. The status rule counts each reporter once, so what matters is what a reporter
+*is*. Here a resident's reporter is
+
+- an **issued device id** — one the server signed after the phone paid a small proof of work and
+  fit within its network's issuance budget — counted as itself, so twenty phones behind one
+  carrier-grade NAT at one door are twenty witnesses; or, failing that,
+- the **network** the report came from (the IPv4 address, or the IPv6 /56 a subscriber is given),
+  so any number of self-chosen ids from one network is one witness.
+
+Network keys are keyed digests (HMAC with the server's secret): the IPv4 space is small enough to
+brute-force a plain hash of it, and the key must let nobody go from the digest back to an address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from dataclasses import dataclass
+
+IPV6_PREFIX = 56  # a subscriber's site: one home or phone gets a /64 to /56
+ISSUED_PREFIX = "sw1"  # the version tag of issued device ids
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    """The reporter key the status rule counts once, and the source the budgets are kept for."""
+
+    reporter: str  # "i:…" an issued id, "n:…" a network, "" nothing known
+    issued: bool
+
+
+def network_of(address: str | None) -> str | None:
+    """The network a client address stands for: the IPv4 address, or its IPv6 /56."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # a test client's name, a Unix socket: itself
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False))
+    return str(ip)
+
+
+def keyed_digest(secret: str, purpose: str, value: str, length: int = 24) -> str:
+    """A digest of `value` nobody without the server's secret can compute or invert."""
+    mac = hmac.new(secret.encode(), f"{purpose}\x00{value}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:length]
+
+
+def sign_device(secret: str, raw: str) -> str:
+    """An issued device id: the random part and the server's signature of it."""
+    return f"{ISSUED_PREFIX}.{raw}.{keyed_digest(secret, 'device', raw, 32)}"
+
+
+def verify_device(secret: str, device_id: str | None) -> bool:
+    """Whether this device id is one the server issued (and signed with this secret)."""
+    if not device_id or not device_id.startswith(ISSUED_PREFIX + "."):
+        return False
+    parts = device_id.split(".")
+    if len(parts) != 3 or not parts[1]:
+        return False
+    return hmac.compare_digest(parts[2], keyed_digest(secret, "device", parts[1], 32))
+
+
+def witness(secret: str, *, device_id: str | None, address: str | None) -> Witness:
+    """The witness behind one anonymous report: its issued id, else its network."""
+    if verify_device(secret, device_id):
+        assert device_id is not None
+        return Witness("i:" + keyed_digest(secret, "issued", device_id), issued=True)
+    network = network_of(address)
+    if network is None:
+        return Witness("", issued=False)
+    return Witness("n:" + keyed_digest(secret, "network", network), issued=False)
+
+
+def leading_zero_bits(digest: bytes) -> int:
+    """How many leading bits of a digest are zero (the proof of work's measure)."""
+    bits = 0
+    for byte in digest:
+        if byte == 0:
+            bits += 8
+            continue
+        return bits + 8 - byte.bit_length()
+    return bits
+
+
+def work_done(challenge: str, nonce: str, bits: int) -> bool:
+    """Whether sha256(challenge ":" nonce) starts with `bits` zero bits."""
+    digest = hashlib.sha256(f"{challenge}:{nonce}".encode()).digest()
+    return leading_zero_bits(digest) >= bits
+
+
+def solve(challenge: str, bits: int) -> str:
+    """Find a nonce for a challenge (what a phone does once; tests and benchmarks use it)."""
+    n = 0
+    while not work_done(challenge, str(n), bits):
+        n += 1
+    return str(n)

@@ -1,0 +1,166 @@
+/* The answer: the one shelter to go to, first on the screen, and the way to its door.
+ *
+ * Name, address, status in colour and words, walking time, whether it is reachable in time and
+ * one big Go. Below: an arrow that turns with the phone's compass (the bearing in words when
+ * there is no compass), a distance that counts down as the position updates, hand-offs to the
+ * phone's own navigation app, and the shelter's card. Loaded after app.js, whose state it reads.
+ */
+"use strict";
+
+let heading = null;        // where the phone's top points, degrees from north; null = unknown
+let watchId = null;
+
+function destination(r) {
+  const [lon, lat] = r.shelter.geometry.coordinates;
+  return {lat, lon};
+}
+
+/* From the phone's latest position when it is followed, else from the chosen point. */
+function origin() {
+  return state.here || state.point;
+}
+
+function renderAnswer(r) {
+  const card = $("answer-card");
+  const p = r.shelter.properties;
+  const status = statusOf(r.shelter.id) || r.status;
+  const words = statusWords(status);
+  const reach = r.reachable_in_time === true ? t("reachable")
+    : r.reachable_in_time === false ? t("notReachable") : t("noAlertReach");
+  card.className = "answer-card result first";
+  card.dataset.shelterId = String(r.shelter.id);
+  card.dataset.status = status;
+  card.innerHTML = `
+    <div class="row">
+      <span class="badge big st-${status}"></span>
+      <span class="walk"></span>
+    </div>
+    <h2 id="answer-title"><span class="n">1.</span> <span class="name"></span></h2>
+    <p class="address"></p>
+    <p class="reach ${r.reachable_in_time === false ? "late" : ""}"></p>
+    <div class="go-row">
+      <a class="go" rel="noopener"></a>
+      <div class="direction" aria-live="off">
+        <span class="arrow" aria-hidden="true">↑</span>
+        <span class="bearing"></span>
+      </div>
+    </div>
+    <p class="handoff"></p>
+    <p class="why"></p>
+    <div class="reports" role="group"></div>
+    <details class="card-details"><summary></summary><dl></dl></details>`;
+  const badge = card.querySelector(".badge");
+  badge.textContent = words;
+  badge.setAttribute("role", "img");
+  badge.setAttribute("aria-label", `${t("statusLabel")}: ${words}`);
+  card.querySelector(".walk").textContent = `${t("walk", r.walk_s)} · ${t("metres", r.distance_m)}`;
+  card.querySelector(".name").textContent = p.name || p.address || `#${r.shelter.id}`;
+  card.querySelector(".address").textContent = p.address || "";
+  card.querySelector(".reach").textContent = reach;
+  const why = r.why && status === r.status ? r.why[state.lang] : localWhy({...r, status});
+  card.querySelector(".why").textContent = why;
+  const {lat, lon} = destination(r);
+  const go = card.querySelector(".go");
+  // geo: opens the phone's own navigation app, which usually has offline maps.
+  go.href = `geo:${lat.toFixed(6)},${lon.toFixed(6)}?q=${lat.toFixed(6)},${lon.toFixed(6)}`
+    + `(${encodeURIComponent(p.address || p.name || "")})`;
+  go.textContent = t("go");
+  go.setAttribute("aria-label", `${t("go")}: ${p.address || p.name || ""}`);
+  const handoff = card.querySelector(".handoff");
+  handoff.append(`${t("openIn")} `);
+  for (const [name, href] of mapLinks(lat, lon)) {
+    const a = document.createElement("a");
+    a.href = href;
+    a.rel = "noopener";
+    a.textContent = name;
+    handoff.append(a, " ");
+  }
+  reportButtons(card.querySelector(".reports"), r.shelter.id, p);
+  shelterCard(card.querySelector(".card-details"), r.shelter.id, p);
+  renderDirection();
+}
+
+/* Links into the common map apps, walking directions to the door. */
+function mapLinks(lat, lon) {
+  const ll = `${lat.toFixed(6)},${lon.toFixed(6)}`;
+  return [
+    ["Google Maps", `https://www.google.com/maps/dir/?api=1&destination=${ll}&travelmode=walking`],
+    ["Apple Maps", `https://maps.apple.com/?daddr=${ll}&dirflg=w`],
+    ["OsmAnd", `https://osmand.net/map?pin=${ll}#17/${lat.toFixed(5)}/${lon.toFixed(5)}`],
+  ];
+}
+
+/* The shelter card: what the registry says about the place, and its last word. */
+function shelterCard(details, id, p) {
+  const s = state.shelters.find((x) => x.id === id) || p;
+  details.querySelector("summary").textContent = t("cardTitle");
+  const dl = details.querySelector("dl");
+  const rows = [
+    [t("cardKind"), t("shelterKind")[s.kind] || s.kind],
+    [t("cardCapacity"), s.capacity != null ? t("people", s.capacity) : t("notStated")],
+    [t("cardStepFree"), s.step_free === true ? t("yes") : s.step_free === false ? t("no")
+                                                       : t("notStated")],
+    [t("cardFacilities"), (s.facilities || []).length
+      ? s.facilities.map((f) => t("facility")[f] || f).join(", ") : t("notStated")],
+    [t("cardPets"), t("notStated")],
+    [t("cardEntrances"), t("notStated")],
+    [t("cardHours"), s.obligation === "24_7" ? t("open247") : t("openOnAlert")],
+    [t("cardRegistry"), t("registrySource")[s.source] || s.source || t("notStated")],
+    [t("cardLastWord"), s.explanation ? s.explanation[state.lang] : t("noWordYet")],
+  ];
+  for (const [k, v] of rows) {
+    const dt = document.createElement("dt");
+    dt.textContent = k;
+    const dd = document.createElement("dd");
+    dd.textContent = v;
+    dl.append(dt, dd);
+  }
+  // Readiness (from audits) is added here once the pack carries it.
+  if (s.readiness) {
+    const dt = document.createElement("dt");
+    dt.textContent = t("cardReadiness");
+    const dd = document.createElement("dd");
+    dd.dataset.readiness = s.readiness;
+    dd.textContent = t("readiness")[s.readiness] || s.readiness;
+    dl.append(dt, dd);
+  }
+}
+
+/* The arrow and the words: "230 m north-east", turned by the compass when there is one. */
+function renderDirection() {
+  const card = $("answer-card");
+  const r = state.results[0];
+  if (!r || !card.querySelector(".direction")) return;
+  const [lat0, lon0] = origin();
+  const {lat, lon} = destination(r);
+  const deg = Geo.bearing(lat0, lon0, lat, lon);
+  const metres = Rank.distance(lat0, lon0, lat, lon);
+  const angle = Geo.arrowAngle(deg, heading);
+  const arrow = card.querySelector(".arrow");
+  arrow.style.transform = `rotate(${angle}deg)`;
+  arrow.dataset.angle = String(angle);
+  const dir = card.querySelector(".direction");
+  dir.dataset.bearing = String(Math.round(deg));
+  dir.dataset.distance = String(Math.round(metres));
+  dir.dataset.compass = heading == null ? "none" : "live";
+  card.querySelector(".bearing").textContent =
+    t("bearingWords", t("metres", metres), t("compass")[Geo.point8(deg)]);
+}
+
+function onOrientation(event) {
+  const h = Geo.headingOf(event);
+  if (h == null) return;
+  heading = h;
+  renderDirection();
+}
+window.addEventListener("deviceorientationabsolute", onOrientation);
+window.addEventListener("deviceorientation", onOrientation);
+
+/* After "Locate me", keep following the phone: the distance counts down as it walks. */
+function follow() {
+  if (!navigator.geolocation || watchId !== null) return;
+  watchId = navigator.geolocation.watchPosition((pos) => {
+    state.here = [pos.coords.latitude, pos.coords.longitude];
+    renderDirection();
+  }, () => { /* keep the last position */ }, {enableHighAccuracy: true, maximumAge: 5000});
+}
