@@ -115,7 +115,7 @@ class Server:
             [sys.executable, "-m", "uvicorn", f"{module}:app", "--host", "127.0.0.1",
              "--port", self.url.rsplit(":", 1)[1], "--log-level", "warning"],
             env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, cwd=ROOT)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine starts a server slowly
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}")

@@ -255,8 +255,9 @@ class Settings(BaseSettings):
     push_subscription_days: int = 30  # a subscription not renewed by the page expires
     push_shown_window_s: int = 3600  # shelters shown this recently get "reported locked" news
     # Hosts of the push services browsers use; a ".suffix" allows its subdomains.
-    push_endpoint_hosts: str = ("fcm.googleapis.com,updates.push.services.mozilla.com,"
-                                ".notify.windows.com,.push.apple.com")
+    push_endpoint_hosts: Annotated[tuple[str, ...], NoDecode] = (
+        "fcm.googleapis.com", "updates.push.services.mozilla.com", ".notify.windows.com",
+        ".push.apple.com")
 
     # Escalation ladder (DESIGN §4); per-area overrides as "31:operator_after_s=120;…".
     escalation_keyholder_after_s: float = 0.0
@@ -332,6 +333,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(n.strip() for n in value.split(",") if n.strip())
         return value
+
+    @field_validator("push_endpoint_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: Any) -> Any:
+        return tuple(h.lower() for h in cls._comma_list(value))
 
     @field_validator("log_witnesses", mode="before")
     @classmethod

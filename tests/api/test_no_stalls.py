@@ -38,6 +38,11 @@ def test_nearest_answers_within_50_ms_while_a_write_waits_for_the_lock(
     door = kyiv_shelter(url, 0)
     with TestClient(create_app(settings)) as client:
         client.get("/v1/nearest?lat=50.45&lon=30.52")  # warm
+        baseline = []
+        for _ in range(10):
+            start = time.perf_counter()
+            client.get("/v1/nearest?lat=50.45&lon=30.52")
+            baseline.append(time.perf_counter() - start)
         release, held = threading.Event(), threading.Event()
         locker = threading.Thread(target=_held_write_lock, args=(url, release, held))
         locker.start()
@@ -68,5 +73,7 @@ def test_nearest_answers_within_50_ms_while_a_write_waits_for_the_lock(
         locker.join(10)
         waiting.join(30)
     assert still_waiting  # it really was blocked on the lock while nearest answered
-    assert statistics.median(took) < 0.05, took
+    # 50 ms on a quiet machine; on a loaded one, no slower than thrice what it took unlocked.
+    # A blocked loop would have held every one of these until the lock was released (10 s).
+    assert statistics.median(took) < max(0.05, 3 * statistics.median(baseline)), (took, baseline)
     assert answers and answers[0].status_code < 500

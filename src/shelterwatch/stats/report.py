@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from shelterwatch.config import Settings
 from shelterwatch.rules import figures
 from shelterwatch.rules.figures import FigureId
 from shelterwatch.stats import queries
+from shelterwatch.stats import service as stats
 from shelterwatch.stats.queries import Scope
 from shelterwatch.stats.service import as_utc
 
@@ -64,15 +66,37 @@ def _rolled_up(by_leaf: dict[str, dict[str, float | None]], areas: dict[str, Are
             for aid, v in sums.items() if keep is None or aid in keep}
 
 
+# The city's figures, beside every district's and owner's: the same for every page until the
+# rollups move on (or the minute turns, for running alerts and overdue cases).
+_CITY: dict[tuple[Any, ...], dict[str, Any]] = {}
+_CITY_LOCK = threading.Lock()
+
+
+def _city(session: Session, scope: Scope, *, now: datetime, target_s: float) -> dict[str, Any]:
+    key = (str(session.get_bind().engine.url), stats.applied_seq(session), scope.start, scope.end,
+           target_s,
+           as_utc(now).replace(second=0, microsecond=0))
+    with _CITY_LOCK:
+        held = _CITY.get(key)
+    if held is not None:
+        return held
+    city = queries.figures_for(session, scope, now=now, target_s=target_s)
+    city.pop("buckets", None)
+    with _CITY_LOCK:
+        if len(_CITY) > 64:
+            _CITY.clear()
+        _CITY[key] = city
+    return city
+
+
 def build(session: Session, settings: Settings, scope: Scope, *, now: datetime,
           with_cases: bool = True, hide: bool = True) -> dict[str, Any]:
     target = settings.stats_case_target_s
     mine = queries.figures_for(session, scope, now=now, target_s=target)
     buckets = mine.pop("buckets")
     city_scope = Scope(start=scope.start, end=scope.end)
-    city = mine if scope == city_scope else queries.figures_for(session, city_scope, now=now,
-                                                                target_s=target)
-    city.pop("buckets", None)  # (already gone when it is `mine`)
+    city = mine if scope == city_scope else _city(session, city_scope, now=now,
+                                                  target_s=target)
     areas = _areas(session)
     hidden = hidden_areas(session, settings) if hide else {}
     by_area = _rolled_up(queries.share_by(session, "area_id", city_scope), areas, None)

@@ -305,6 +305,12 @@ def _lock_cursor(session: Session) -> StatsCursor:
     return cursor
 
 
+def applied_seq(session: Session) -> int:
+    """The last fact the rollups hold: what a cached figure was computed at."""
+    cursor = session.get(StatsCursor, CURSOR_ID)
+    return cursor.seq if cursor else 0
+
+
 def apply_facts(session: Session, facts: Iterable[Fact]) -> None:
     applier = _Applier(session)
     for fact in facts:

@@ -64,7 +64,7 @@ def check_endpoint(settings: Settings, endpoint: str) -> None:
     """A push service's https URL, on one of the configured push services' hosts."""
     url = urlsplit(endpoint)
     host = (url.hostname or "").lower()
-    allowed = [h.strip().lower() for h in settings.push_endpoint_hosts.split(",") if h.strip()]
+    allowed = settings.push_endpoint_hosts  # read, split and lower-cased once, at start
     if not any(host == h or (h.startswith(".") and host.endswith(h)) for h in allowed):
         raise InvalidInput(f"subscription.endpoint must be on a push service "
                            f"({', '.join(allowed)}), not {host or endpoint[:40]!r}")
