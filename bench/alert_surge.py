@@ -234,7 +234,9 @@ def main() -> None:
         except httpx.HTTPError:
             time.sleep(0.2)
     # The bench's own reads: a connection per look, nothing pooled beside the product's.
-    reads = db.make_engine(url, write=False, poolclass=NullPool)
+    reads = (db.make_engine(url, write=False, poolclass=NullPool) if db.is_sqlite(url) else
+             create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
+                           poolclass=NullPool))
     with Session(reads) as session:
         shelters = session.execute(select(Shelter.id, Shelter.lat, Shelter.lon)).all()
         # Every top-level area (the oblasts, Kyiv city, Sevastopol): a national alert.
