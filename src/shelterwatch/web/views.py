@@ -28,9 +28,9 @@ from shelterwatch.areas import service as areas
 from shelterwatch.clock import utcnow
 from shelterwatch.deps import ReadSession
 from shelterwatch.errors import NotFound
+from shelterwatch.messages import status as wording
 from shelterwatch.observations.models import ShelterStatus
 from shelterwatch.rules.ranking import STATUS_CLASS, WalkingModel
-from shelterwatch.rules.status import STATUS_TEXT
 from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.shelters.routing import FootRouter
@@ -142,7 +142,7 @@ def _page_config(request: Request) -> str:
                  "detour": model.detour_factor},
         "pool": request.app.state.nearest.pool,
         "statusClass": {s.value: c for s, c in STATUS_CLASS.items()},
-        "statusText": {s.value: {"uk": t[0], "en": t[1]} for s, t in STATUS_TEXT.items()},
+        "statusText": wording.headlines(),
     }
     # Inline JSON in a <script> must not be able to close the tag.
     return orjson.dumps(config).decode().replace("</", "<\\/")
