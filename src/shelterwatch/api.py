@@ -1,4 +1,4 @@
-"""Every router the app serves and every start-up hook, in one place: where an endpoint is wired in.
+"""Every router the app serves, in one place: where an endpoint is wired in.
 
 Routes are matched in order. The hot path of an alert's first minute, the nearest shelter, is a
 plain Starlette route matched first; then residents' reports and the offline pack.
@@ -6,9 +6,7 @@ plain Starlette route matched first; then residents' reports and the offline pac
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from starlette.routing import BaseRoute
 
 from shelterwatch import health, metrics, stream
@@ -27,7 +25,6 @@ from shelterwatch.escalation import views as escalation
 from shelterwatch.incidents import views as incidents
 from shelterwatch.keyholders import views as keyholders
 from shelterwatch.log import views as log
-from shelterwatch.observations import board
 from shelterwatch.open311 import views as open311
 from shelterwatch.pack import views as pack
 from shelterwatch.patrols import views as patrols
@@ -66,14 +63,4 @@ ROUTERS: list[APIRouter] = [
     signs.router,  # printable door signs
     push.router,  # web push subscriptions
     coverage.router,  # coverage gaps: /v1/coverage, /coverage, the console's panel
-]
-
-# Domains that keep in-memory state load it here and subscribe to `app.state.follower`, so changes
-# made by any process reach them within a second. The status board first: the pack reads it.
-ON_STARTUP: list[Callable[[FastAPI], None]] = [
-    web.start,  # shelter index + alert board for /v1/nearest
-    board.on_startup,  # live statuses
-    pack.on_startup,  # the offline pack
-    reports.on_startup,  # the report writer and its limits
-    coverage.on_startup,  # coverage gaps, built on first request, then live
 ]

@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from shelterwatch import db
+from shelterwatch.log.follower import LogFollower
 from shelterwatch.log.models import Fact
 from shelterwatch.observations.models import ShelterStatus
 from shelterwatch.observations.service import public_status, worded
@@ -68,10 +68,9 @@ class StatusBoard:
             return dict(self._by_shelter)
 
 
-def on_startup(app: FastAPI) -> None:
-    """Load the board, follow the log, and offer `status_of` to the registry's views."""
+def start(database_url: str, follower: LogFollower) -> StatusBoard:
+    """The board loaded, then following the log."""
     board = StatusBoard()
-    board.load(app.state.settings.database_url)
-    app.state.follower.subscribe(board.apply)
-    app.state.status_board = board
-    app.state.status_of = board.get
+    board.load(database_url)
+    follower.subscribe(board.apply)
+    return board

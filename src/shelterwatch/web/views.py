@@ -17,7 +17,7 @@ from pathlib import Path
 from string import Template
 
 import orjson
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
@@ -26,8 +26,10 @@ from shelterwatch import db
 from shelterwatch.alerts import service as alerts
 from shelterwatch.areas import service as areas
 from shelterwatch.clock import utcnow
+from shelterwatch.config import Settings
 from shelterwatch.deps import ReadSession
 from shelterwatch.errors import NotFound
+from shelterwatch.log.follower import LogFollower
 from shelterwatch.messages import catalogue
 from shelterwatch.messages import status as wording
 from shelterwatch.observations.models import ShelterStatus
@@ -193,9 +195,10 @@ def about(session: ReadSession) -> HTMLResponse:
 router.include_router(tracking.router)
 
 
-def start(app: FastAPI) -> None:
-    """Load the shelter index and alert board and follow the log (an api.ON_STARTUP hook)."""
-    settings = app.state.settings
+def start(settings: Settings,
+          follower: LogFollower) -> tuple[ShelterIndex, AlertBoard, nearest.Nearest]:
+    """The shelter index and alert board loaded and following the log, and the nearest-shelter
+    look-up over them."""
     with db.reading(settings.database_url) as session:
         # The status projection's table holds each shelter's current status; facts after it
         # arrive through the follower like any other change.
@@ -203,15 +206,12 @@ def start(app: FastAPI) -> None:
             select(ShelterStatus.shelter_id, ShelterStatus.status)).all())
         index, _ = ShelterIndex.load(session, statuses)
         board = AlertBoard.load(session, now=utcnow(), config=alerts.warning_config(settings))
-    app.state.follower.subscribe(index.apply)
-    app.state.follower.subscribe(board.apply)
+    follower.subscribe(index.apply)
+    follower.subscribe(board.apply)
     foot = (FootRouter(settings.routing_url, engine=settings.routing_engine,
                        timeout_s=settings.routing_timeout_s) if settings.routing_url else None)
     model = WalkingModel(speed_mps=settings.walking_speed_mps,
                          reduced_mobility_speed_mps=settings.reduced_mobility_speed_mps,
                          detour_factor=settings.detour_factor)
-    app.state.shelter_index = index
-    app.state.alert_board = board
-    app.state.nearest = nearest.Nearest(index, board, model, pool=settings.nearest_pool,
-                                        router=foot)
-    nearest.document(app)
+    return index, board, nearest.Nearest(index, board, model, pool=settings.nearest_pool,
+                                         router=foot)
