@@ -26,9 +26,11 @@ from shelterwatch.areas.models import Area
 from shelterwatch.log.models import Fact
 from shelterwatch.rules import warning
 from shelterwatch.shelters.models import Shelter
+from shelterwatch.vocabulary import ALERT_KINDS, REGISTRY_KINDS, FactKind
 
 FORMAT = 1
-RELEVANT_PREFIXES = ("status.", "shelter.", "area.", "alert.")
+# What changes the pack: a status, the registry, the alerts in force.
+RELEVANT = frozenset({FactKind.STATUS_CHANGED, *REGISTRY_KINDS, *ALERT_KINDS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,7 @@ class PackCache:
         self._stale = True
 
     def apply(self, facts: Sequence[Fact]) -> None:
-        if any(f.kind.startswith(RELEVANT_PREFIXES) for f in facts):
+        if any(f.kind in RELEVANT for f in facts):
             self._stale = True
 
     def current(self) -> Pack:
