@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     # Issued device ids: proof-of-work bits a phone pays once, and ids per network an hour.
     device_pow_bits: int = 16
     devices_per_address_per_hour: int = 30
+    # The surge detector (sources/): a source is shown to the desk when its residents' reports
+    # in the last hour reach this many different shelters, or this many came in five minutes.
+    surge_shelters_per_hour: int = 3
+    surge_reports_per_5_min: int = 30
     # Peers whose X-Forwarded-For is believed: "10.0.0.1, 10.1.0.0/16"; empty = nobody's.
     trusted_proxies: str = ""
     # Open /v1/stream connections one address may hold in one process.

@@ -176,6 +176,8 @@ class FactKind(StrEnum):
     TOKEN_REVOKED = "token.revoked"
     OBSERVATION_RECORDED = "observation.recorded"
     STATUS_CHANGED = "status.changed"
+    SOURCE_QUARANTINED = "source.quarantined"
+    SOURCE_RELEASED = "source.released"
     PLACE_NO_SHELTER_REPORTED = "place.no_shelter_reported"
     INCIDENT_OPENED = "incident.opened"
     INCIDENT_JOINED = "incident.joined"
