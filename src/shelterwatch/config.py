@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     # How often a process without LISTEN/NOTIFY looks for new facts (DESIGN §6: at least 1/s).
     follow_interval_s: float = 0.25
     max_body_bytes: int = 16_384
+    max_header_bytes: int = 8_192  # all request headers together; more is a 431
 
     # Alert feeds
     alerts_in_ua_url: str = "https://api.alerts.in.ua"
