@@ -15,11 +15,11 @@ from typing import Any
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from shelterwatch import __version__, api, db, metrics, problems
+from shelterwatch import __version__, api, db, metrics, openapi, problems
 from shelterwatch.config import Settings, get_settings
 from shelterwatch.coverage import views as coverage
 from shelterwatch.coverage.live import LiveCoverage
-from shelterwatch.limits import BodyLimit
+from shelterwatch.limits import BodyLimit, HeaderLimit
 from shelterwatch.log import service as log
 from shelterwatch.log.follower import LogFollower
 from shelterwatch.observations import board
@@ -103,7 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     nearest.document(app)
     metrics.install(app)
+    openapi.install(app, api.ROUTERS)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        large_paths={"/v1/alerts/cap": 2_000_000,
                                     "/v1/keyholders/import": 2_000_000})
+    app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     return app

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     # How often a process without LISTEN/NOTIFY looks for new facts (DESIGN §6: at least 1/s).
     follow_interval_s: float = 0.25
     max_body_bytes: int = 16_384
+    max_header_bytes: int = 8_192  # all request headers together; more is a 431
 
     # Alert feeds
     alerts_in_ua_url: str = "https://api.alerts.in.ua"
@@ -122,6 +123,10 @@ class Settings(BaseSettings):
     # Issued device ids: proof-of-work bits a phone pays once, and ids per network an hour.
     device_pow_bits: int = 16
     devices_per_address_per_hour: int = 30
+    # The surge detector (sources/): a source is shown to the desk when its residents' reports
+    # in the last hour reach this many different shelters, or this many came in five minutes.
+    surge_shelters_per_hour: int = 3
+    surge_reports_per_5_min: int = 30
     # Peers whose X-Forwarded-For is believed: "10.0.0.1, 10.1.0.0/16"; empty = nobody's.
     trusted_proxies: str = ""
     # Open /v1/stream connections one address may hold in one process.

@@ -55,6 +55,7 @@ class Job:
     address: str | None
     answer: Callable[[Outcome], None]
     reporter: str = ""  # the witness this report counts as (rules/witness.py)
+    source: str = ""  # the network it came from, which an operator may quarantine
     admitted: bool = False  # passed the rate limits (counted once, even when retried alone)
     same_as: Job | None = field(default=None, repr=False)  # an earlier job with the same key
 
@@ -81,8 +82,8 @@ class ReportWriter:
             loop.call_soon_threadsafe(_settle, future, outcome)
 
         digest = idempotency.request_hash(report.model_dump()) if key is not None else ""
-        reporter = self.limits.witness(device_id=report.device_id, address=address).reporter
-        self.put(Job(report, key, digest, address, answer, reporter))
+        who = self.limits.witness(device_id=report.device_id, address=address)
+        self.put(Job(report, key, digest, address, answer, who.reporter, who.source))
         outcome = await future
         if isinstance(outcome, BaseException):
             raise outcome
@@ -222,7 +223,7 @@ class ReportWriter:
 
 
 def _item(job: Job) -> intake.Item:
-    fields = reports.intake_fields(job.report, reporter=job.reporter)
+    fields = reports.intake_fields(job.report, reporter=job.reporter, source=job.source)
     return intake.Item(**fields)
 
 

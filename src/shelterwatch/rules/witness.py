@@ -31,6 +31,9 @@ class Witness:
 
     reporter: str  # "i:…" an issued id, "n:…" a network, "" nothing known
     issued: bool
+    # Where the report came from: the network ("n:…") even behind an issued id, so the surge
+    # detector sees one network's many ids as one source, and a quarantine sets all of them aside.
+    source: str = ""
 
 
 def network_of(address: str | None) -> str | None:
@@ -71,13 +74,13 @@ def verify_device(secret: str, device_id: str | None) -> bool:
 
 def witness(secret: str, *, device_id: str | None, address: str | None) -> Witness:
     """The witness behind one anonymous report: its issued id, else its network."""
+    network = network_of(address)
+    source = "n:" + keyed_digest(secret, "network", network) if network is not None else ""
     if verify_device(secret, device_id):
         assert device_id is not None
-        return Witness("i:" + keyed_digest(secret, "issued", device_id), issued=True)
-    network = network_of(address)
-    if network is None:
-        return Witness("", issued=False)
-    return Witness("n:" + keyed_digest(secret, "network", network), issued=False)
+        reporter = "i:" + keyed_digest(secret, "issued", device_id)
+        return Witness(reporter, issued=True, source=source or reporter)
+    return Witness(source, issued=False, source=source)
 
 
 def leading_zero_bits(digest: bytes) -> int:
