@@ -63,11 +63,12 @@ class AppState:
 
 def load(state: AppState) -> None:
     """Load every in-memory projection and follow the log with it; the status board comes
-    before the pack and coverage, which read it."""
+    first: the shelter index, the pack and coverage read it."""
     settings, follower = state.settings, state.follower
-    state.shelter_index, state.alert_board, state.nearest = web.start(settings, follower)
     state.status_board = board.start(settings.database_url, follower)
     state.status_of = state.status_board.get
+    state.shelter_index, state.alert_board, state.nearest = web.start(
+        settings, follower, state.status_board.statuses)
     state.pack = pack.start(settings, follower, state.status_board)
     state.coverage = coverage.start(settings, follower, state.status_board)
 

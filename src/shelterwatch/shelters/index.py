@@ -147,10 +147,14 @@ class ShelterIndex:
     """The registry and statuses in memory; `apply` is a LogFollower subscriber."""
 
     def __init__(self, shelters: Iterable[IndexedShelter] = (),
-                 statuses: Mapping[int, str] | None = None) -> None:
+                 statuses: Mapping[int, str] | None = None, *,
+                 shared_statuses: dict[int, Status] | None = None) -> None:
+        """`shared_statuses` is a status projection kept by someone else (the API process's
+        status board): the index reads it and does not follow status facts itself."""
         self._by_id: dict[int, IndexedShelter] = {s.id: s for s in shelters}
         self._snapshot = _Snapshot(list(self._by_id.values()))
-        self.statuses: dict[int, Status] = {
+        self._follows_statuses = shared_statuses is None
+        self.statuses: dict[int, Status] = shared_statuses if shared_statuses is not None else {
             sid: Status(v) for sid, v in (statuses or {}).items()}
         self._write_lock = threading.Lock()
         self.version = 0  # bumps on every registry or status change (ETag-friendly)
@@ -159,8 +163,8 @@ class ShelterIndex:
         return len(self._snapshot.shelters)
 
     @classmethod
-    def load(cls, session: Session,
-             statuses: Mapping[int, str] | None = None) -> tuple[ShelterIndex, int]:
+    def load(cls, session: Session, statuses: Mapping[int, str] | None = None, *,
+             shared_statuses: dict[int, Status] | None = None) -> tuple[ShelterIndex, int]:
         """Read the registry (and statuses from the log unless given); returns the index and
         the log seq it reflects."""
         seq = log.last_seq(session)
@@ -170,6 +174,8 @@ class ShelterIndex:
                    Shelter.facilities, Shelter.area_id, Shelter.source)).mappings().all()
         shelters = [IndexedShelter.from_public(
             {**row, "facilities": orjson.loads(row["facilities"] or "[]")}) for row in rows]
+        if shared_statuses is not None:
+            return cls(shelters, shared_statuses=shared_statuses), seq
         if statuses is None:
             statuses = _statuses_from_log(session, seq)
         return cls(shelters, statuses), seq
@@ -211,7 +217,7 @@ class ShelterIndex:
         changed: list[IndexedShelter] = []
         for fact in facts:
             kind = fact.kind
-            if kind in STATUS_KINDS:
+            if kind in STATUS_KINDS and self._follows_statuses:
                 payload = orjson.loads(fact.payload)
                 try:
                     self.set_status(int(payload["shelter_id"]), payload["status"])

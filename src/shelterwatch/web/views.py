@@ -20,7 +20,6 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
 from shelterwatch import db
 from shelterwatch.alerts import service as alerts
@@ -32,11 +31,11 @@ from shelterwatch.errors import NotFound
 from shelterwatch.log.follower import LogFollower
 from shelterwatch.messages import catalogue
 from shelterwatch.messages import status as wording
-from shelterwatch.observations.models import ShelterStatus
 from shelterwatch.rules.ranking import STATUS_CLASS, WalkingModel
 from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.shelters.routing import FootRouter
+from shelterwatch.vocabulary import Status
 from shelterwatch.web import nearest, tracking
 from shelterwatch.web.alert_board import AlertBoard
 
@@ -195,16 +194,12 @@ def about(session: ReadSession) -> HTMLResponse:
 router.include_router(tracking.router)
 
 
-def start(settings: Settings,
-          follower: LogFollower) -> tuple[ShelterIndex, AlertBoard, nearest.Nearest]:
+def start(settings: Settings, follower: LogFollower,
+          statuses: dict[int, Status]) -> tuple[ShelterIndex, AlertBoard, nearest.Nearest]:
     """The shelter index and alert board loaded and following the log, and the nearest-shelter
-    look-up over them."""
+    look-up over them; the index ranks by `statuses`, the process's status board's."""
     with db.reading(settings.database_url) as session:
-        # The status projection's table holds each shelter's current status; facts after it
-        # arrive through the follower like any other change.
-        statuses = dict(session.execute(
-            select(ShelterStatus.shelter_id, ShelterStatus.status)).all())
-        index, _ = ShelterIndex.load(session, statuses)
+        index, _ = ShelterIndex.load(session, shared_statuses=statuses)
         board = AlertBoard.load(session, now=utcnow(), config=alerts.warning_config(settings))
     follower.subscribe(index.apply)
     follower.subscribe(board.apply)
