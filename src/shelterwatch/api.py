@@ -42,7 +42,7 @@ ROUTERS: list[APIRouter] = [
     devices.router,  # issued device ids for residents' phones
     pack.router,
     checks.router,
-    incidents.router,
+    incidents.router,  # the cases and the operator's actions on one
     open311.router,
     alerts.router,
     shelters.router,
@@ -57,7 +57,7 @@ ROUTERS: list[APIRouter] = [
     keyholders.router,
     doors.router,  # door controllers: registering, remote unlock
     sources.router,  # the surge detector and quarantines
-    escalation.router,  # the console, owners, incident actions, check-in links
+    escalation.router,  # the console, owners, a report's progress, check-in links
     stats.router,  # accountability figures, the owners' view, dossiers
     stats.page_router,  # /stats pages
     telegram.router,  # the residents' Telegram bot
