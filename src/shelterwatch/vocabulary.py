@@ -205,6 +205,8 @@ class FactKind(StrEnum):
     NOTIFICATION_BROADCAST_QUEUED = "notification.broadcast_queued"
     CHANNEL_FOLLOWED = "channel.followed"
     CHANNEL_UNFOLLOWED = "channel.unfollowed"
+    CHANNEL_SHOWN = "channel.shown"  # a chat was shown shelters: told if one is reported locked
+    CHANNEL_EXPIRED = "channel.expired"
     PUSH_SUBSCRIBED = "push.subscribed"
     PUSH_EXPIRED = "push.expired"
 
