@@ -3,9 +3,10 @@
 A resident has seconds to a few minutes, so the order must be explainable in one line: a door known
 to be open beats a nearer door nobody has checked, and a door reported locked is still shown (an
 unverified report never hides a shelter, DESIGN §3.4) but after every better option. Within a status
-class the nearer walk wins. The rule takes plain numbers and does no I/O, so the server, the
-benchmark and the tests rank exactly alike; the phone's offline ranking in `web/static/app.js`
-mirrors it.
+class a shelter an audit found not ready comes after the others (shown, labelled with why: "no
+water", "no step-free entrance"), then the nearer walk wins. The rule takes plain numbers and does
+no I/O, so the server, the benchmark and the tests rank exactly alike; the phone's offline ranking
+in `web/static/rank.js` mirrors it.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from shelterwatch.rules.readiness import reason_words
 from shelterwatch.rules.status import STATUS_TEXT
-from shelterwatch.vocabulary import Status
+from shelterwatch.vocabulary import Readiness, Status
 
 MIN_RESULTS = 3  # always offer alternatives (issue 5)
 
@@ -63,6 +65,12 @@ class Candidate(NamedTuple):
     step_free: bool | None = None
     capacity: int | None = None
     walk_s: float | None = None
+    readiness: Mapping[str, Any] | None = None  # the audits' `readiness` property, if audited
+
+    @property
+    def not_ready(self) -> bool:
+        return bool(self.readiness
+                    and self.readiness.get("category") == Readiness.NOT_READY.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,7 @@ class Ranked:
     capacity: int | None
     why_uk: str
     why_en: str
+    not_ready: bool = False  # an audit found it not ready (labelled in `why`)
 
 
 def _minutes(walk_s: int) -> int:
@@ -102,6 +111,10 @@ def explain(item: Candidate, walk_s: int, reachable: bool | None) -> tuple[str, 
     if item.capacity:
         uk.append(f"місткість {item.capacity}")
         en.append(f"holds {item.capacity}")
+    words = reason_words(item.readiness)
+    if words is not None:
+        uk.append(words[0])
+        en.append(words[1])
     return " · ".join(uk), " · ".join(en)
 
 
@@ -135,11 +148,11 @@ def rank(
         if c.walk_s is not None and math.isfinite(c.walk_s):
             walk = c.walk_s
         capacity = c.capacity if c.capacity is not None else -1
-        # Status class, walk, bigger known capacity, id; ids are unique, so the candidate
-        # itself is never compared.
-        keyed.append((STATUS_CLASS[c.status], walk, -capacity, c.shelter_id, c))
+        # Status class, not ready after the rest of its class, walk, bigger known capacity,
+        # id; ids are unique, so the candidate itself is never compared.
+        keyed.append((STATUS_CLASS[c.status], c.not_ready, walk, -capacity, c.shelter_id, c))
     keyed.sort()
-    timed = [(k[4], k[1]) for k in keyed[:wanted]]
+    timed = [(k[5], k[2]) for k in keyed[:wanted]]
     out: list[Ranked] = []
     for candidate, walk in timed:
         walk_s = round(walk)
@@ -158,5 +171,6 @@ def rank(
             capacity=candidate.capacity,
             why_uk=why_uk,
             why_en=why_en,
+            not_ready=candidate.not_ready,
         ))
     return out
