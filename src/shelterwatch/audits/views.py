@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 
 from shelterwatch.audits import checklist as checklists
-from shelterwatch.audits import deficiencies, ghosts, photos, readiness_store
+from shelterwatch.audits import deficiencies, exports, ghosts, photos, readiness_store
 from shelterwatch.audits import service as audits
 from shelterwatch.audits.schemas import AuditIn, FixIn, GhostIn
 from shelterwatch.auth.service import Actor
@@ -75,6 +75,13 @@ def create_audit(body: AuditIn, actor: Checker, session: WriteSession, settings:
 @router.get("/v1/audits/{audit_id}", summary="One audit as it was judged")
 def get_audit(session: ReadSession, audit_id: DbId) -> dict[str, Any]:
     return audits.public(session, audits.get_or_raise(session, audit_id))
+
+
+@router.get("/v1/audits/{audit_id}/act.pdf", summary="The audit's inspection act (PDF)")
+def get_act(session: ReadSession, settings: SettingsDep, audit_id: DbId) -> Response:
+    pdf = exports.act_pdf(session, audit_id, timezone=settings.timezone)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="act-{audit_id}.pdf"'})
 
 
 @router.get("/v1/deficiencies", summary="Open deficiencies at shelters (owners: their own)")
