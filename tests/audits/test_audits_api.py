@@ -7,9 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from typer.testing import CliRunner
 
 from shelterwatch import db
+from shelterwatch.audits.models import ShelterReadiness
+from shelterwatch.cli.main import app
 from shelterwatch.config import get_settings
 from shelterwatch.log.models import Fact
 from tests.audits.support import all_pass, b64, png
@@ -164,3 +167,45 @@ def test_a_full_audit_needs_an_auditor_and_known_items(
     assert bad.status_code == 422
     assert "no_such_item" in bad.json()["detail"] and "pass, fail or na" in bad.json()["detail"]
     assert kyiv_client.get("/v1/audits/1").status_code == 404
+
+
+def test_rebuild_reproduces_categories_and_the_ghost_list(
+        kyiv_client: TestClient, make_token: Callable[..., str]) -> None:
+    client = kyiv_client
+    auditor = make_token("auditor")
+    first, second, third = _nearest_ids(client, *CENTRE, limit=3)
+    checklist = client.get("/v1/checklist").json()
+    kinds = {sid: client.get(f"/v1/shelters/{sid}").json()["properties"]["kind"]
+             for sid in (first, second)}
+    made = _audit(client, auditor, first, all_pass(checklist, kinds[first]) | {"dry": "fail",
+                  "first_aid": "fail"}, [{"item_id": "dry", "data": b64(png(1))},
+                                         {"item_id": "first_aid", "data": b64(png(2))}])
+    fix = next(d["id"] for d in made.json()["deficiencies"] if d["item_id"] == "dry")
+    assert client.post(f"/v1/deficiencies/{fix}/close", headers=_auth(auditor),
+                       json={"photo": b64(png(3))}).status_code == 200
+    _audit(client, auditor, second, {"used_as_shelter": "fail"},
+           [{"item_id": "used_as_shelter", "data": b64(png(4))}])
+    quick = client.post("/v1/audits", headers=_auth(make_token("patrol")), json={
+        "shelter_id": third, "tier": "quick", "answers": {"open_on_arrival": "fail"},
+        "photos": [{"item_id": "open_on_arrival", "data": b64(png(5))}]})
+    assert quick.status_code == 201 and quick.json()["gps"]["flagged"] is True
+    before = {sid: client.get(f"/v1/shelters/{sid}").json()["properties"]["readiness"]
+              for sid in (first, second, third)}
+    assert before[first]["category"] == "limited"  # first aid still missing
+    assert before[third]["category"] == "not_ready"
+
+    url = get_settings().database_url
+    with db.transaction(url) as session:
+        session.execute(delete(ShelterReadiness))
+    result = CliRunner().invoke(app, ["rebuild"])
+    assert "readiness of 3 audited shelters (1" in result.output
+    assert "readiness of 3 shelters was not reproduced" in result.output
+    assert result.exit_code == 1  # the emptied rows were not what the log says: named
+    again = CliRunner().invoke(app, ["rebuild"])
+    assert again.exit_code == 0, again.output
+    with db.reading(url) as session:
+        rows = {r.shelter_id: (r.category, r.ghost_reason)
+                for r in session.execute(select(ShelterReadiness)).scalars()}
+    assert {sid: rows[sid][0] for sid in rows} == {
+        sid: before[sid]["category"] for sid in (first, second, third)}
+    assert [sid for sid, r in rows.items() if r[1]] == [second]

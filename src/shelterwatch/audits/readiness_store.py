@@ -101,12 +101,13 @@ def after_audit(session: Session, outcome: Outcome, *, shelter: Shelter, actor: 
         row.full_audited_at = now
     facts = _changed(session, row, before, actor)
     if judgement.ghost is not None and row.ghost_reason is None:
+        proof = {"audit_id": audit.id, "photos": evidence, "observations": []}
         row.ghost_reason, row.ghost_since = judgement.ghost.value, now
-        row.ghost_evidence = orjson.dumps({"audit_id": audit.id, "photos": evidence}).decode()
+        row.ghost_evidence = orjson.dumps(proof).decode()
         outcome.ghosted = True
         facts.append(log.NewFact(FactKind.SHELTER_GHOSTED, actor, {
             "shelter_id": shelter.id, "reason": row.ghost_reason, "audit_id": audit.id,
-            "evidence": {"photos": evidence, "observations": []}}))
+            "evidence": proof}))
     elif tier is Tier.FULL and judgement.ghost is None and row.ghost_reason is not None:
         row.ghost_reason, row.ghost_since, row.ghost_evidence = None, None, "{}"
         outcome.restored = True
