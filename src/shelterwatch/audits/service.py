@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from shelterwatch.audits import checklist as checklists
 from shelterwatch.audits import deficiencies, readiness_store
-from shelterwatch.audits.models import Audit, AuditPhoto
+from shelterwatch.audits.models import Audit, AuditPhoto, CampaignShelter
 from shelterwatch.audits.photos import Photo, PhotoStore
 from shelterwatch.config import Settings
 from shelterwatch.errors import InvalidInput, NotFound
@@ -79,6 +79,10 @@ def _check(session: Session, sub: Submission, settings: Settings) -> tuple[Shelt
         raise InvalidInput(f"photos: every fail needs a photo; none for {', '.join(unpictured)}")
     if (sub.lat is None) != (sub.lon is None):
         raise InvalidInput("lat and lon come together")
+    if sub.campaign_id is not None and session.get(
+            CampaignShelter, (sub.campaign_id, sub.shelter_id)) is None:
+        raise InvalidInput(f"campaign_id: shelter {sub.shelter_id} is not in campaign "
+                           f"{sub.campaign_id}")
     return shelter, judgement
 
 

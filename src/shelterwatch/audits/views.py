@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 
+from shelterwatch.audits import campaigns, deficiencies, exports, ghosts, photos, readiness_store
 from shelterwatch.audits import checklist as checklists
-from shelterwatch.audits import deficiencies, exports, ghosts, photos, readiness_store
 from shelterwatch.audits import service as audits
-from shelterwatch.audits.schemas import AuditIn, FixIn, GhostIn
+from shelterwatch.audits.schemas import AuditIn, CampaignIn, FixIn, GhostIn
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
 from shelterwatch.deps import DbId, ReadSession, SettingsDep, WriteSession, require_role
@@ -24,6 +24,8 @@ router = APIRouter(tags=["audits"])
 Checker = Annotated[Actor, Depends(require_role(Role.AUDITOR, Role.PATROL, Role.KEYHOLDER))]
 Fixer = Annotated[Actor, Depends(require_role(Role.OWNER, Role.AUDITOR, Role.OPERATOR))]
 Auditor = Annotated[Actor, Depends(require_role(Role.AUDITOR))]
+Operator = Annotated[Actor, Depends(require_role(Role.OPERATOR))]
+Planner = Annotated[Actor, Depends(require_role(Role.OPERATOR, Role.AUDITOR))]
 Viewer = Annotated[Actor, Depends(require_role(Role.AUDITOR, Role.OPERATOR, Role.OWNER))]
 
 
@@ -150,3 +152,39 @@ def get_photo(sha256: str, actor: Viewer, request: Request) -> Response:
     data = store_of(request).get(photos.check_name(sha256))
     kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
     return Response(data, media_type=kind, headers={"Cache-Control": "private, max-age=86400"})
+
+
+@router.post("/v1/campaigns", status_code=201,
+             summary="Create an inspection campaign and split it among groups (operator)")
+def create_campaign(body: CampaignIn, actor: Operator, session: WriteSession,
+                    settings: SettingsDep) -> JSONResponse:
+    with idempotency.one_writer(session):
+        campaign = campaigns.create(session, body, now=utcnow(), actor=actor.label,
+                                    reaudit_days=settings.reaudit_days)
+        session.commit()
+        return JSONResponse(campaigns.public(session, campaign), status_code=201)
+
+
+@router.get("/v1/campaigns/{campaign_id}", summary="A campaign and its groups")
+def get_campaign(session: ReadSession, actor: Planner, campaign_id: DbId) -> dict[str, Any]:
+    return campaigns.public(session, campaigns.get_or_raise(session, campaign_id))
+
+
+@router.get("/v1/campaigns/{campaign_id}/progress",
+            summary="Inspected / closed / not ready per district and day")
+def campaign_progress(session: ReadSession, actor: Planner,
+                      campaign_id: DbId) -> dict[str, Any]:
+    return campaigns.progress(session, campaign_id)
+
+
+@router.get("/v1/campaigns/{campaign_id}/backlog", summary="Shelters overdue for (re-)audit")
+def campaign_backlog(session: ReadSession, actor: Planner,
+                     campaign_id: DbId) -> dict[str, Any]:
+    return campaigns.backlog(session, campaign_id, now=utcnow())
+
+
+@router.get("/v1/campaigns/{campaign_id}/worklist",
+            summary="A group's shelters, for the inspectors' page to keep offline")
+def campaign_worklist(session: ReadSession, actor: Planner, campaign_id: DbId,
+                      group: str | None = None) -> dict[str, Any]:
+    return campaigns.worklist(session, campaign_id, group)
