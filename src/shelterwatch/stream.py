@@ -21,7 +21,10 @@ from shelterwatch.errors import TooManyRequests
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact
 
-EVENT_OF_PREFIX = {"alert.": "alert", "status.": "status", "incident.": "incident"}
+EVENT_OF_PREFIX = {"alert.": "alert", "status.": "status", "incident.": "incident",
+                   # audits: a ghost leaves the map at once; readiness relabels a shelter
+                   "shelter.ghosted": "ghost", "shelter.restored": "ghost",
+                   "readiness.": "readiness"}
 KEEPALIVE_S = 15.0
 QUEUE_LIMIT = 1000
 
