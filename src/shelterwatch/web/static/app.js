@@ -99,15 +99,17 @@ if (CONFIG.tilesUrl) {
 } else {
   // No street map configured: the city's districts (bundled, ODbL) show where things are, and
   // the page says how to add streets. Markers and taps need no background.
+  // With a street map (basemap.js) the districts are only lines over the streets.
   fetch("/static/districts.geojson").then((r) => r.json()).then((outline) => {
     state.districts = outline.features;
     L.geoJSON(outline, {interactive: false, style: {color: "#4a5a6a", weight: 1.5,
-                                                   fillColor: "#eef2f5", fillOpacity: 0.6}})
+      fillColor: "#eef2f5", fillOpacity: CONFIG.basemap ? 0 : 0.6}})
       .addTo(map).bringToBack();
   }).catch(() => { /* offline and never cached: dots alone */ });
 }
 function renderMapNote() {
-  $("map-note").textContent = CONFIG.tilesUrl ? "" : t("noBasemap");
+  $("map-note").textContent = CONFIG.tilesUrl ? "" : CONFIG.basemap ? t("streetsNote")
+    : t("noBasemap");
 }
 const shelterLayer = L.layerGroup().addTo(map);
 const resultLayer = L.layerGroup().addTo(map);
