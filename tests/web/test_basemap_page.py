@@ -107,3 +107,23 @@ def test_the_page_draws_the_streets_and_still_draws_them_offline(
         assert errors == []
     finally:
         context.close()
+
+
+def test_the_search_knows_the_extracts_house_numbers_typed_with_a_typo(
+        browser: Any, server: LiveServer) -> None:
+    """Чикаленка 20 is in the extract, not in the 2022 registry."""
+    context = browser.new_context(base_url=server.url, viewport={"width": 360, "height": 640},
+                                  locale="uk-UA")
+    context.set_default_timeout(20_000)
+    try:
+        page = context.new_page()
+        page.goto("/")
+        page.wait_for_selector("body[data-ready='1']")
+        page.wait_for_selector("#search[data-gazetteer='extract']")
+        page.fill("#search-input", "Чекаленка 20")
+        page.press("#search-input", "Enter")
+        page.wait_for_selector("#answer-card[data-shelter-id]")
+        assert page.locator("#from").inner_text() == \
+            "Від знайденої адреси: вулиця Євгена Чикаленка, 20."
+    finally:
+        context.close()

@@ -203,6 +203,25 @@ def test_an_address_typed_with_a_typo_or_in_latin_finds_the_street(
     p.only_own_origin()
 
 
+@pytest.mark.parametrize(("typed", "found"), [
+    ("Берестейський 105", "просп. Перемоги, 105 (тепер Берестейський проспект)"),
+    ("Чикаленка 21", "вул. Пушкінська, 21 (тепер вулиця Євгена Чикаленка)"),
+    ("Heroiv polku Azov 11", "вул. Малиновського Маршала, 11 (тепер вулиця Героїв полку «Азов»)"),
+])
+def test_a_street_by_its_new_name_finds_the_registrys_old_one(
+        browser: Any, site: Site, phones: list[Phone], typed: str, found: str) -> None:
+    """The 2022 registry says "просп. Перемоги"; the signs today say "Берестейський проспект"."""
+    p = phone(browser, site, phones)
+    page = p.open()
+    page.wait_for_function("Gazetteer.find(state.shelters, 'Берестейський 1').length > 0")
+    page.fill("#search-input", typed)
+    page.press("#search-input", "Enter")
+    page.wait_for_selector("#answer-card[data-shelter-id]")
+    assert re.fullmatch(rf"Від знайденої адреси: м\. ?Київ, {re.escape(found)}\.",
+                        page.locator("#from").inner_text())
+    p.only_own_origin()
+
+
 def test_with_no_keyholder_registered_the_receipt_says_nobody_could_be_reached(
         browser: Any, site: Site, phones: list[Phone], tmp_path: Path) -> None:
     alert = site.start_alert()

@@ -8,7 +8,9 @@ once and served with an ETag, so the service worker's revalidation costs a 304.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import logging
 import mimetypes
 from dataclasses import dataclass
@@ -83,7 +85,19 @@ def _load_assets() -> dict[str, Asset]:
     districts = _districts_outline()
     out["districts.geojson"] = Asset(districts, "application/geo+json",
                                      '"' + hashlib.sha256(districts).hexdigest()[:20] + '"')
+    renames = _street_renames()
+    out["street-renames.json"] = Asset(renames, "application/json",
+                                       '"' + hashlib.sha256(renames).hexdigest()[:20] + '"')
     return out
+
+
+def _street_renames() -> bytes:
+    """Kyiv's renamed streets (bundled, see data/streets/SOURCE.md) for the offline search."""
+    text = (files("shelterwatch.data.streets") / "kyiv_street_renames.csv").read_text("utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    return orjson.dumps({"renames": [[r["old_name"], r["new_name"], int(r["year"])]
+                                     for r in rows],
+                         "source": "Kyiv City Council renaming decisions (data/streets)"})
 
 
 # Installed by `make` (npm ci, pinned in package-lock.json) beside the source tree.

@@ -15,7 +15,7 @@ const CACHE = "shelterwatch-v2";
 const SHELL = [
   "/", "/static/app.css", "/static/app.js", "/static/outbox.js", "/static/i18n.js",
   "/static/rank.js", "/static/geo.js", "/static/answer.js", "/static/search.js",
-  "/static/districts.geojson", "/static/icon.svg", "/static/icon-192.png",
+  "/static/districts.geojson", "/static/street-renames.json", "/static/icon.svg", "/static/icon-192.png",
   "/static/icon-512.png", "/static/track.js", "/static/basemap.js",
   "/static/push.js", "/static/push-sw.js", "/static/device.js",
   "/static/manifest.webmanifest", "/static/leaflet/leaflet.js", "/static/leaflet/leaflet.css",
