@@ -222,6 +222,46 @@ def test_a_street_by_its_new_name_finds_the_registrys_old_one(
     p.only_own_origin()
 
 
+def test_the_door_signs_link_shows_that_shelter_first_then_the_alternatives(
+        browser: Any, site: Site, phones: list[Phone], tmp_path: Path) -> None:
+    target = httpx.get(f"{site.server.url}/v1/nearest",
+                       params={"lat": 50.4580, "lon": 30.4900}).json()["results"][1]
+    sid = target["shelter"]["id"]
+    p = phone(browser, site, phones, (360, 640))
+    page = p.page
+    page.goto(f"/?shelter={sid}")
+    page.wait_for_selector(f"#answer-card[data-shelter-id='{sid}']")
+    page.wait_for_timeout(300)  # the scroll to the answer
+    for part in ("#answer-card .name", "#answer-card .badge", "#answer-card a.go"):
+        assert inside_first_screen(page, part), part
+    assert page.locator("#from").inner_text().startswith("Укриття за посиланням: ")
+    alternatives = page.locator("#results li.result")
+    assert alternatives.count() == 2
+    assert str(sid) not in alternatives.evaluate_all("els => els.map(e => e.dataset.shelterId)")
+    page.screenshot(path=str(tmp_path / "sign-link-360x640.png"))
+    # The card: the registry's date, what it does not say, and nobody responsible has checked.
+    page.click("#answer-card details summary")
+    card = page.locator("#answer-card details")
+    assert "25 лют 2022" in card.inner_text()
+    assert "у реєстрі не вказано" in card.inner_text()  # pets, entrances: the 2022 map is silent
+    page.wait_for_selector("#answer-card [data-field='verified'][data-role='none']")
+    # A keyholder opens it: the status and the card's last word change without a reload.
+    keyholder = _token(site, "keyholder", (sid,))
+    site.post("/v1/checks", {"shelter_id": sid, "kind": "open"}, keyholder)
+    page.wait_for_selector(f"#answer-card[data-shelter-id='{sid}'][data-status='open_verified']")
+    page.click("#answer-card details summary")
+    verified = page.wait_for_selector("#answer-card [data-field='verified'][data-role='keyholder']")
+    assert verified.inner_text().endswith(", ключник")
+    p.only_own_origin()
+
+
+def _token(site: Site, role: str, shelter_ids: tuple[int, ...]) -> str:
+    with db.transaction(site.url) as s:
+        _, plaintext = auth.create(s, role=role, name="Ключник", now=utcnow(),
+                                   shelter_ids=shelter_ids)
+    return plaintext
+
+
 def test_with_no_keyholder_registered_the_receipt_says_nobody_could_be_reached(
         browser: Any, site: Site, phones: list[Phone], tmp_path: Path) -> None:
     alert = site.start_alert()

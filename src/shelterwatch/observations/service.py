@@ -188,3 +188,20 @@ def list_for_incident(session: Session, incident_id: int) -> Sequence[Observatio
         select(Observation).where(Observation.incident_id == incident_id)
         .order_by(Observation.at, Observation.seq)
     ).scalars().all()
+
+
+# Who can say a door was open in a way that costs something to fake (DESIGN §2, "witness").
+VERIFYING_ROLES = (Role.KEYHOLDER, Role.PATROL, Role.AUDITOR, Role.DOOR, Role.OPERATOR)
+
+
+def last_verified_open(session: Session, shelter_id: int) -> Observation | None:
+    """The latest `open` (or forced open) from a keyholder, patrol, auditor, operator or door:
+    what the shelter card shows as "last verified open", whatever the status now. One indexed
+    look-up (shelter_id, at)."""
+    return session.execute(
+        select(Observation).where(
+            Observation.shelter_id == shelter_id,
+            Observation.kind.in_([ObservationKind.OPEN.value, ObservationKind.FORCED_OPEN.value]),
+            Observation.role.in_([r.value for r in VERIFYING_ROLES]))
+        .order_by(Observation.at.desc()).limit(1)
+    ).scalars().first()

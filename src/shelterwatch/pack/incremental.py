@@ -28,7 +28,7 @@ STATUS_FIELDS = ("shelter_id", "status", "confidence", "explanation")
 REGISTRY_KINDS = (FactKind.SHELTER_CREATED, FactKind.SHELTER_UPDATED)
 COLUMNS = (Shelter.id, Shelter.name, Shelter.address, Shelter.lat, Shelter.lon, Shelter.kind,
            Shelter.capacity, Shelter.step_free, Shelter.obligation, Shelter.facilities,
-           Shelter.area_id)
+           Shelter.area_id, Shelter.source, Shelter.details)
 
 
 class IncrementalPack:

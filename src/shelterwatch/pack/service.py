@@ -25,6 +25,7 @@ from shelterwatch.areas import service as areas
 from shelterwatch.areas.models import Area
 from shelterwatch.log.models import Fact
 from shelterwatch.rules import warning
+from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.models import Shelter
 
 FORMAT = 1
@@ -41,14 +42,19 @@ class Pack:
 def shelter_entry(shelter: Any, status: dict[str, Any]) -> dict[str, Any]:
     """One shelter (a row or object with the registry's columns) as the pack carries it: public
     fields only, never the owner or keyholders."""
-    return {
+    entry = {
         "id": shelter.id, "name": shelter.name, "address": shelter.address,
         "lat": shelter.lat, "lon": shelter.lon, "kind": shelter.kind,
         "capacity": shelter.capacity, "step_free": shelter.step_free,
         "obligation": shelter.obligation, "facilities": orjson.loads(shelter.facilities or "[]"),
         "area_id": shelter.area_id, "status": status["status"],
         "confidence": status["confidence"], "explanation": status["explanation"],
+        "source": shelter.source,
     }
+    card = shelters.card_fields(shelter.details)
+    if card:
+        entry["card"] = card
+    return entry
 
 
 def alert_entries(session: Session, *, now: datetime,

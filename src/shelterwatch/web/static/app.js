@@ -345,6 +345,7 @@ function renderResults() {
     renderReported();
     return;
   }
+  if (window.Pinned) state.results = Pinned.first(state.results);  // a door sign's shelter first
   const n = state.results.length;
   $("results-title").textContent = n > 1 ? t("alternatives") : t("results");
   $("summary").textContent = state.source === "phone" ? t("foundOffline", n) : t("found", n);
@@ -366,6 +367,7 @@ function renderResults() {
 function fromWords() {
   const f = state.from || {how: "tap"};
   if (f.how === "search") return t("fromSearch", f.label);
+  if (f.how === "sign") return t("fromSign", f.label);
   if (f.how === "gps") return t("fromGps");
   const place = placeWords(state.point[0], state.point[1]);
   return f.how === "keyboard" ? t("fromKeyboard", place) : t("fromTap", place);

@@ -17,6 +17,7 @@ const SHELL = [
   "/static/rank.js", "/static/geo.js", "/static/answer.js", "/static/search.js",
   "/static/districts.geojson", "/static/street-renames.json", "/static/icon.svg", "/static/icon-192.png",
   "/static/icon-512.png", "/static/track.js", "/static/basemap.js",
+  "/static/deeplink.js",
   "/static/push.js", "/static/push-sw.js", "/static/device.js",
   "/static/manifest.webmanifest", "/static/leaflet/leaflet.js", "/static/leaflet/leaflet.css",
   "/static/leaflet/images/marker-icon.png", "/static/leaflet/images/marker-icon-2x.png",
