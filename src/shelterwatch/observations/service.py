@@ -100,7 +100,10 @@ def recorded_fact(*, tracking_id: str, shelter_id: int, kind: ObservationKind, r
 
 def restore(session: Session, *, payload: Mapping[str, Any], private: Mapping[str, Any],
             at: datetime, seq: int) -> Observation:
-    """Recreate an observation row from its fact (rebuild)."""
+    """Recreate an observation row from its fact (rebuild): observed when the phone made it,
+    where it said so (bounded when recorded), else when it arrived."""
+    if payload.get("made_at"):
+        at = datetime.fromisoformat(payload["made_at"])
     row = Observation(id=payload["id"], shelter_id=int(payload["shelter_id"]),
                       kind=payload["kind"], role=payload["role"],
                       reporter=private.get("reporter", ""), distance_m=private.get("distance_m"),
