@@ -23,6 +23,7 @@ from tests.support.server import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 STREET = (50.4470, 30.5205)  # between Khreshchatyk and Chykalenka in the fixture
 # Pixels of the major roads' fill in style.json (#f8cf8e), counted on the map's tile canvases.
 ROAD_PIXELS = """() => {
@@ -91,6 +92,16 @@ def test_the_page_draws_the_streets_and_still_draws_them_offline(
         page.wait_for_function(f"({ROAD_PIXELS})() > 200")
         assert "© учасники OpenStreetMap" in page.locator("#map-note").inner_text()
         page.screenshot(path=str(tmp_path / "streets-390x844.png"))
+        for width, height in ((360, 640), (1366, 900)):
+            page.set_viewport_size({"width": width, "height": height})
+            look_at(page, 16)
+            page.wait_for_function(f"({ROAD_PIXELS})() > 200")
+            page.screenshot(path=str(tmp_path / f"streets-{width}x{height}.png"))
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        assert [v["id"] for v in result["violations"]
+                if v["impact"] in ("serious", "critical")] == []
         # The service worker keeps every tile of the city; then the network goes.
         page.wait_for_selector("#map[data-basemap-kept]")
         tiles = len(httpx.get(f"{server.url}/basemap/index.json").json()["tiles"])

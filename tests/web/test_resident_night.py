@@ -357,7 +357,7 @@ def test_offline_during_an_alert_the_banner_shows_the_alert_and_its_age(
         site.end_alert(alert)
 
 
-PAGES = ["/", "/about", "/docs", "/console", "/patrol"]
+PAGES = ["/", "/?shelter=1", "/about", "/docs", "/console", "/patrol"]
 
 
 def test_axe_core_finds_no_serious_or_critical_violations_on_any_page(
