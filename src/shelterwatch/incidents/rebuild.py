@@ -72,8 +72,8 @@ def _apply(session: Session, fact: Fact, result: Rebuilt) -> None:
                                   actor="rebuild", append=False,
                                   trigger=observations.REFRESH_TRIGGER)
         status = observations.current(session, shelter_id)
-        if status is None or (status.status, status.explanation_en) != (
-                payload.get("status"), (payload.get("explanation") or {}).get("en")):
+        if status is None or observations.stored_identity(status) != (
+                observations.payload_identity(payload)):
             result.mismatches.append(fact.seq)
     elif kind in incidents.APPLY:
         payload = orjson.loads(fact.payload)

@@ -72,7 +72,7 @@ _RANKED = select(
 EVIDENCE = select(*(c for c in _RANKED.c if c.name != "newest")).where(_RANKED.c.newest == 1)
 KINDS = {k.value: k for k in ObservationKind}
 ROLES = {r.value: r for r in Role}
-STATUS_NOW = select(_s.shelter_id, _s.status, _s.explanation_en, _s.confidence).where(
+STATUS_NOW = select(_s.shelter_id, _s.status, _s.reasons, _s.confidence).where(
     _s.shelter_id.in_(bindparam("ids", expanding=True)))
 TAKEN = select(_o.id).where(_o.id.in_(bindparam("ids", expanding=True)))
 INSERT_OBSERVATIONS, INSERT_STATUSES = insert(OBSERVATIONS), insert(STATUSES)
