@@ -55,6 +55,7 @@ bench: $(STAMP)  # each prints its figures; see the README's "Measured" tables
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/stats.py $(if $(SHELTERWATCH_PG),,--no-pg)
 	$(BIN)/python bench/alert_surge.py
+	$(BIN)/python bench/basemap.py
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache
