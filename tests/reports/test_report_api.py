@@ -161,6 +161,9 @@ def test_a_report_queued_offline_keeps_the_time_it_was_made_within_the_servers_b
     story = kyiv_client.get(f"/v1/reports/{r.json()['tracking_id']}").json()
     (mine,) = [e for e in story["timeline"] if e.get("yours")]
     assert mine["made_at"][:16] == made.isoformat()[:16]
+    # The story says both: made twenty minutes ago, arrived now.
+    arrived = datetime.fromisoformat(mine["at"])
+    assert arrived - datetime.fromisoformat(mine["made_at"]) >= timedelta(minutes=19)
     # A phone whose clock runs a day and more behind, or ahead, is held to the bounds.
     future = kyiv_client.post("/v1/reports", json={
         "shelter_id": shelter.id, "kind": "full", "device_id": "phone-made-2",

@@ -335,6 +335,23 @@ def test_the_tracking_page_shows_each_state_of_the_case_as_it_happens(
         site.end_alert(alert)
 
 
+def test_a_report_queued_offline_says_on_its_page_when_it_was_made(
+        browser: Any, site: Site, phones: list[Phone]) -> None:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    made = utcnow() - timedelta(minutes=12)
+    report = httpx.post(f"{site.server.url}/v1/reports", json={
+        "shelter_id": 5, "kind": "full", "device_id": "phone-queued-1",
+        "made_at": made.isoformat()}).json()
+    p = phone(browser, site, phones, (390, 844))
+    p.page.goto(f"/t/{report['tracking_id']}")
+    p.page.wait_for_selector("body[data-ready='1']")
+    local = made.astimezone(ZoneInfo("Europe/Kyiv")).strftime("%H:%M")  # Kyiv time, not UTC
+    assert f"зроблено о {local} без мережі, надіслано пізніше" in \
+        p.page.locator("#timeline").inner_text()
+
+
 def test_offline_during_an_alert_the_banner_shows_the_alert_and_its_age(
         browser: Any, site: Site, phones: list[Phone], tmp_path: Path) -> None:
     alert = site.start_alert()
