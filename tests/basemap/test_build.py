@@ -6,6 +6,7 @@ import gzip
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -76,3 +77,12 @@ def test_without_tilemaker_the_build_says_how_to_install_it(
     assert result.exit_code == 1
     assert "osmium is not installed" in result.output
     assert "system-deps.sh" in result.output
+
+
+def test_without_a_basemap_its_urls_say_how_to_build_one(client: Any) -> None:
+    r = client.get("/basemap/index.json")
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "shelterwatch basemap build" in r.json()["detail"]
+    page = client.get("/").text
+    assert '"basemap":null' in page  # the page draws the district outline and says so
