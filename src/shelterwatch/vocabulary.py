@@ -176,6 +176,8 @@ class FactKind(StrEnum):
     TOKEN_REVOKED = "token.revoked"
     OBSERVATION_RECORDED = "observation.recorded"
     STATUS_CHANGED = "status.changed"
+    SOURCE_QUARANTINED = "source.quarantined"
+    SOURCE_RELEASED = "source.released"
     PLACE_NO_SHELTER_REPORTED = "place.no_shelter_reported"
     INCIDENT_OPENED = "incident.opened"
     INCIDENT_JOINED = "incident.joined"
@@ -203,6 +205,8 @@ class FactKind(StrEnum):
     NOTIFICATION_BROADCAST_QUEUED = "notification.broadcast_queued"
     CHANNEL_FOLLOWED = "channel.followed"
     CHANNEL_UNFOLLOWED = "channel.unfollowed"
+    CHANNEL_SHOWN = "channel.shown"  # a chat was shown shelters: told if one is reported locked
+    CHANNEL_EXPIRED = "channel.expired"
     PUSH_SUBSCRIBED = "push.subscribed"
     PUSH_EXPIRED = "push.expired"
 
@@ -221,6 +225,7 @@ class ReasonCode(StrEnum):
     UNFIT_REASON = "unfit_reason"  # {reason}
     CROWD_SINCE = "crowd_since"  # the same, said after an authoritative word
     NOT_ENOUGH = "not_enough"  # the contrary reports do not yet change the status
+    SET_ASIDE = "set_aside"  # {reporters}: their source is quarantined by an operator
     # Why a shelter is offered where it is in a nearest answer (`rules.ranking`).
     STATUS = "status"  # {status}: its headline
     WALK = "walk"  # {minutes} on foot

@@ -31,6 +31,7 @@ SAMPLE: dict[ReasonCode, dict[str, Any]] = {
     ReasonCode.STATUS: {"status": "full"},
     ReasonCode.WALK: {"minutes": 4},
     ReasonCode.CAPACITY: {"capacity": 300},
+    ReasonCode.SET_ASIDE: {"reporters": 3},
 }
 
 

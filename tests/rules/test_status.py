@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from shelterwatch.messages.status import explain
 from shelterwatch.rules.status import Derived, Evidence, derive, plausibility
 from shelterwatch.vocabulary import ObservationKind as K
+from shelterwatch.vocabulary import Reason, ReasonCode
 from shelterwatch.vocabulary import Role as R
 from shelterwatch.vocabulary import Status as S
 
@@ -146,3 +147,23 @@ def test_status_depends_only_on_the_facts_and_now(reports: list[Evidence], rnd) 
     # Evidence from after `now` cannot change the answer at `now`.
     future = Evidence("later", K.OPEN, R.KEYHOLDER, NOW + timedelta(seconds=1), "k")
     assert derive([*reports, future], now=NOW) == derive(reports, now=NOW)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["d:a", "d:b", "d:c", "n:x"]),
+                          st.sampled_from([K.LOCKED, K.OPEN, K.FULL]),
+                          st.integers(0, 300), st.booleans()), max_size=12))
+def test_evidence_set_aside_weighs_nothing_and_is_counted_in_the_explanation(
+        drawn: list[tuple[str, K, int, bool]]) -> None:
+    items = [Evidence(f"o{n}", kind, R.RESIDENT, NOW - timedelta(minutes=age), reporter=who,
+                      distance_m=10.0, set_aside=aside)
+             for n, (who, kind, age, aside) in enumerate(drawn)]
+    kept = [e for e in items if not e.set_aside]
+    with_aside, without = derive(items, now=NOW), derive(kept, now=NOW)
+    assert (with_aside.status, with_aside.confidence, with_aside.observation_ids) == (
+        without.status, without.confidence, without.observation_ids)
+    aside = {e.reporter for e in items if e.set_aside}
+    if aside:
+        assert with_aside.reasons == (
+            *without.reasons, Reason.of(ReasonCode.SET_ASIDE, reporters=len(aside)))
+    else:
+        assert with_aside == without

@@ -23,6 +23,7 @@ from shelterwatch.clock import as_utc
 from shelterwatch.incidents import service as incidents
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log import service as log
+from shelterwatch.observations import quarantine as quarantines
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.service import Evaluation
 from shelterwatch.rules import incidents as rules
@@ -94,6 +95,7 @@ class Item:
     reason: str = ""
     private: Mapping[str, Any] | None = None
     made_at: datetime | None = None  # when the phone made it (queued offline), as it says
+    source: str = ""  # a resident's network (sources/): what an operator may quarantine
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,7 @@ class Batch:
     evidence: dict[int, list[status_rules.Evidence]]
     statuses: dict[int, status_rules.Identity]
     next_incident_id: int  # the next case's id: given here, in the log's order, not by the database
+    quarantined: frozenset[str] = frozenset()  # sources whose evidence is set aside
     status_rows: dict[int, StatusRow] = field(default_factory=dict)
     new_status_ids: set[int] = field(default_factory=set)
     facts: list[log.NewFact] = field(default_factory=list)
@@ -152,7 +155,8 @@ class Batch:
             alerts=self.alerts, ancestors=self.ancestors,
             open_incidents=dict(self.open_incidents),
             evidence={k: status_rules.carried(v, now=at) for k, v in self.evidence.items()},
-            statuses=dict(self.statuses), next_incident_id=self.next_incident_id)
+            statuses=dict(self.statuses), next_incident_id=self.next_incident_id,
+            quarantined=self.quarantined)
 
 
 def take(state: Batch, item: Item, shelter: Place, tracking_id: str,
@@ -171,7 +175,8 @@ def take(state: Batch, item: Item, shelter: Place, tracking_id: str,
     payload, private = observations.recorded_fact(
         tracking_id=tracking_id, shelter_id=shelter.id, kind=item.kind, role=item.role,
         reporter=item.reporter, distance_m=distance, reason=item.reason,
-        alert_id=alert.id if alert else None, routed_to=routed, private=hidden)
+        alert_id=alert.id if alert else None, routed_to=routed, private=hidden,
+        source=item.source)
     observed = as_utc(now)
     if item.made_at is not None:
         # What the phone says of itself is bounded: never after the report arrived, and no
@@ -181,13 +186,15 @@ def take(state: Batch, item: Item, shelter: Place, tracking_id: str,
         payload["made_at"] = observed.isoformat()
     seq = append(state, FactKind.OBSERVATION_RECORDED, item.actor, payload, private)
     row = {"id": tracking_id, "shelter_id": shelter.id, "kind": payload["kind"],
-           "role": payload["role"], "reporter": item.reporter, "distance_m": distance,
+           "role": payload["role"], "reporter": item.reporter, "source": item.source,
+           "distance_m": distance,
            "reason": item.reason, "at": observed, "alert_id": alert.id if alert else None,
            "incident_id": None, "routed_to": routed, "seq": seq}
     state.observation_rows.append(row)
     state.evidence.setdefault(shelter.id, []).append(status_rules.Evidence(
         id=tracking_id, kind=item.kind, role=item.role, at=observed, reporter=item.reporter,
-        distance_m=distance, reason=item.reason))
+        distance_m=distance, reason=item.reason,
+        set_aside=quarantines.is_set_aside(item.role, item.source, state.quarantined)))
     evaluation = evaluate(state, shelter.id, seq, item.actor, now)
     incident = act(state, decision, row, shelter, alert, incident, item.actor, now)
     return Intake(Recorded(tracking_id, row["kind"], routed), shelter, evaluation, decision,

@@ -26,11 +26,15 @@ from shelterwatch.log import chain
 from shelterwatch.log import service as log
 from shelterwatch.messages import status as wording
 from shelterwatch.observations.models import Observation, ShelterStatus
+from shelterwatch.observations.quarantine import is_set_aside, quarantined
 from shelterwatch.rules import status as rules
 from shelterwatch.rules import tracking
 from shelterwatch.vocabulary import FactKind, ObservationKind, Reason, ReasonCode, Role, Status
 
 REFRESH_TRIGGER = "refresh"
+QUARANTINE_TRIGGER = "quarantine"  # an operator quarantined or released a source
+# Evaluations that are their own cause: they append a fact only when the status moved.
+SELF_TRIGGERS = frozenset({REFRESH_TRIGGER, QUARANTINE_TRIGGER})
 
 
 class StatusView(Protocol):
@@ -87,14 +91,17 @@ def get(session: Session, observation_id: str) -> Observation | None:
 
 def recorded_fact(*, tracking_id: str, shelter_id: int, kind: ObservationKind, role: Role,
                   reporter: str, distance_m: float | None, reason: str, alert_id: int | None,
-                  routed_to: str | None, private: Mapping[str, Any]
+                  routed_to: str | None, private: Mapping[str, Any], source: str = ""
                   ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The public payload and the private part of `observation.recorded`, for every writer."""
     payload = {"id": tracking_id, "shelter_id": shelter_id, "kind": kind.value,
                "role": role.value, "reason": reason, "alert_id": alert_id,
                "routed_to": routed_to,
                "plausibility": round(rules.plausibility(distance_m), 2)}
-    return payload, {**private, "reporter": reporter, "distance_m": distance_m}
+    hidden = {**private, "reporter": reporter, "distance_m": distance_m}
+    if source:
+        hidden["source"] = source
+    return payload, hidden
 
 
 def restore(session: Session, *, payload: Mapping[str, Any], private: Mapping[str, Any],
@@ -105,7 +112,8 @@ def restore(session: Session, *, payload: Mapping[str, Any], private: Mapping[st
         at = datetime.fromisoformat(payload["made_at"])
     row = Observation(id=payload["id"], shelter_id=int(payload["shelter_id"]),
                       kind=payload["kind"], role=payload["role"],
-                      reporter=private.get("reporter", ""), distance_m=private.get("distance_m"),
+                      reporter=private.get("reporter", ""), source=private.get("source", ""),
+                      distance_m=private.get("distance_m"),
                       reason=payload.get("reason") or "", at=at, alert_id=payload.get("alert_id"),
                       routed_to=payload.get("routed_to"), incident_id=None, seq=seq)
     session.add(row)
@@ -121,13 +129,15 @@ def evidence(session: Session, *, shelter_id: int, now: datetime,
         select(Observation).where(Observation.shelter_id == shelter_id,
                                   Observation.at >= since, Observation.at <= as_utc(now))
     ).scalars().all()
-    return [to_evidence(r) for r in rows]
+    aside = quarantined(session) if rows else frozenset()
+    return [to_evidence(r, aside) for r in rows]
 
 
-def to_evidence(row: Observation) -> rules.Evidence:
+def to_evidence(row: Observation, aside: frozenset[str] = frozenset()) -> rules.Evidence:
     return rules.Evidence(id=row.id, kind=ObservationKind(row.kind), role=Role(row.role),
                           at=as_utc(row.at), reporter=row.reporter, distance_m=row.distance_m,
-                          reason=row.reason)
+                          reason=row.reason,
+                          set_aside=is_set_aside(Role(row.role), row.source, aside))
 
 
 def current(session: Session, shelter_id: int) -> ShelterStatus | None:
@@ -147,7 +157,7 @@ def evaluate(session: Session, *, shelter_id: int, now: datetime, seq: int | Non
     row = session.get(ShelterStatus, shelter_id)
     previous = Status(row.status) if row is not None else Status.UNKNOWN
     changed = row is None or stored_identity(row) != derived.identity
-    if not changed and trigger == REFRESH_TRIGGER:
+    if not changed and trigger in SELF_TRIGGERS:
         assert row is not None
         return Evaluation(row, False, previous)
     if row is None:

@@ -188,7 +188,8 @@ def _create(request: Request, fmt: str, form: dict[str, str], key: str | None,
             limits.check(session, device_id=report.device_id, address=address,
                          shelter_id=report.shelter_id, now=now)
             who = limits.witness(device_id=report.device_id, address=address)
-            result = reports.submit(session, report=report, reporter=who.reporter, now=now,
+            result = reports.submit(session, report=report, reporter=who.reporter,
+                                    source=who.source, now=now,
                                     tracking_prefix=settings.tracking_prefix)
             steps = reports.next_steps(result)
             return idempotency.Receipt(201, {"rows": [{

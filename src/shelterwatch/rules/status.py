@@ -76,6 +76,9 @@ class Evidence:
     reporter: str = ""  # device id, token id or door; "" when the reporter gave none
     distance_m: float | None = None  # reporter's distance from the shelter, when known
     reason: str = ""  # why `unfit`
+    # Its source is quarantined by an operator (a flood from one network): kept in the record,
+    # weighed as nothing, and counted in the explanation so the status says why it is quiet.
+    set_aside: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +229,28 @@ def _crowd_status(kind: ObservationKind, score: float, devices: int,
 
 def derive(observations: Iterable[Evidence], *, now: datetime,
            policy: StatusPolicy = DEFAULT_POLICY) -> Derived:
-    """The status of one shelter at `now` from every observation about it."""
+    """The status of one shelter at `now` from every observation about it.
+
+    Evidence set aside (its source quarantined) weighs nothing; the explanation says how many
+    recent reports were set aside, so a resident and the desk see why they do not count.
+    """
+    kept: list[Evidence] = []
+    aside: set[str] = set()  # reporters, counted once each as everywhere else
+    for o in observations:
+        if not o.set_aside:
+            kept.append(o)
+        elif o.at <= now and (now - o.at).total_seconds() <= policy.horizon_s:
+            aside.add(o.reporter)
+    derived = _derive(kept, now=now, policy=policy)
+    if not aside:
+        return derived
+    set_aside = Reason.of(ReasonCode.SET_ASIDE, reporters=len(aside))
+    return Derived(derived.status, derived.confidence, (*derived.reasons, set_aside),
+                   derived.observation_ids)
+
+
+def _derive(observations: Iterable[Evidence], *, now: datetime,
+            policy: StatusPolicy) -> Derived:
     items = sorted((o for o in observations if o.at <= now), key=_order)
     auth = [o for o in items if is_authoritative(o.role)
             and (now - o.at).total_seconds() <= policy.authoritative_ttl_s]
@@ -306,7 +330,8 @@ def _same_reading(anchor: ObservationKind, crowd: ObservationKind) -> bool:
 def pertinent(observations: Iterable[Evidence], *, now: datetime,
               policy: StatusPolicy = DEFAULT_POLICY) -> list[Evidence]:
     """Only the observations `derive` can use at `now`: the newest authoritative one within its
-    time to live, and each reporter's newest other observation within the horizon.
+    time to live, and each reporter's newest other observation within the horizon (and its
+    newest set aside, which the explanation counts).
 
     `derive` counts a device once, by its latest word, and lets only the newest authoritative
     observation stand, so the rest cannot change the result; during a burst a shelter gathers
@@ -314,7 +339,7 @@ def pertinent(observations: Iterable[Evidence], *, now: datetime,
     the result is that of `derive` (time, then id).
     """
     anchor: Evidence | None = None
-    latest: dict[str, Evidence] = {}
+    latest: dict[tuple[str, bool], Evidence] = {}
     for item in observations:
         if item.at > now:
             continue
@@ -324,9 +349,10 @@ def pertinent(observations: Iterable[Evidence], *, now: datetime,
                                                       or _order(item) > _order(anchor)):
                 anchor = item
         elif age <= policy.horizon_s:
-            seen = latest.get(item.reporter)
+            key = (item.reporter, item.set_aside)
+            seen = latest.get(key)
             if seen is None or _order(item) > _order(seen):
-                latest[item.reporter] = item
+                latest[key] = item
     kept = list(latest.values())
     if anchor is not None:
         kept.append(anchor)

@@ -1,7 +1,7 @@
 """A status keeps its reason codes, not its sentences: the catalogue words them when read.
 
 Revision ID: 0023_catalogue
-Revises: 0008_budgets
+Revises: 0022_quarantine
 
 Statuses are derived state (`shelterwatch rebuild` reproduces them), so the stored sentences are
 dropped rather than translated back into codes; a rebuild after upgrading fills the reasons.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023_catalogue"
-down_revision = "0008_budgets"
+down_revision = "0022_quarantine"
 branch_labels = None
 depends_on = None
 
