@@ -12,6 +12,8 @@ from starlette.routing import BaseRoute
 from shelterwatch import health, metrics, stream
 from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
+from shelterwatch.audits import pages as audit_pages
+from shelterwatch.audits import views as audits
 from shelterwatch.auth import views as tokens
 from shelterwatch.channels import signs
 from shelterwatch.channels.push import views as push
@@ -25,6 +27,7 @@ from shelterwatch.escalation import views as escalation
 from shelterwatch.incidents import views as incidents
 from shelterwatch.keyholders import views as keyholders
 from shelterwatch.log import views as log
+from shelterwatch.observations import views as cards
 from shelterwatch.open311 import views as open311
 from shelterwatch.pack import views as pack
 from shelterwatch.patrols import views as patrols
@@ -46,6 +49,7 @@ ROUTERS: list[APIRouter] = [
     open311.router,
     alerts.router,
     shelters.router,
+    cards.router,  # the shelter card's last verified open
     areas.router,
     log.router,
     tokens.router,
@@ -65,4 +69,6 @@ ROUTERS: list[APIRouter] = [
     signs.router,  # printable door signs
     push.router,  # web push subscriptions
     coverage.router,  # coverage gaps: /v1/coverage, /coverage, the console's panel
+    audits.router,  # readiness audits: checklist, audits, deficiencies, ghosts, photos
+    audit_pages.router,  # the inspectors' offline page at /audit/
 ]

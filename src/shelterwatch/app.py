@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from shelterwatch import __version__, api, db, metrics, openapi, problems
+from shelterwatch.audits.photos import PhotoStore
+from shelterwatch.basemap.archive import Archive
 from shelterwatch.config import Settings, get_settings
 from shelterwatch.coverage import views as coverage
 from shelterwatch.coverage.live import LiveCoverage
@@ -50,6 +52,7 @@ class AppState:
     report_limits: ReportLimits
     report_writer: ReportWriter | None = None  # made on the first report (`reports.views`)
     coverage_cells: dict[Any, bytes] = field(default_factory=dict)
+    photo_store: PhotoStore | None = None  # made on the first audit photo (`audits.views`)
     metrics: CollectorRegistry = field(init=False)  # `metrics.install`
     # Loaded at start-up (`load`), after the log's position is noted:
     shelter_index: ShelterIndex = field(init=False)
@@ -59,6 +62,7 @@ class AppState:
     status_of: Callable[[int], dict[str, Any]] = field(init=False)
     pack: PackCache | PublishedPack = field(init=False)
     coverage: LiveCoverage = field(init=False)
+    basemap: Archive | None = field(init=False)  # the built street map, if any
 
 
 def load(state: AppState) -> None:
@@ -71,6 +75,7 @@ def load(state: AppState) -> None:
         settings, follower, state.status_board.statuses)
     state.pack = pack.start(settings, follower, state.status_board)
     state.coverage = coverage.start(settings, follower, state.status_board)
+    state.basemap = web.open_basemap(settings.basemap_dir)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -107,6 +112,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     openapi.install(app, api.ROUTERS)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        large_paths={"/v1/alerts/cap": 2_000_000,
-                                    "/v1/keyholders/import": 2_000_000})
+                                    "/v1/keyholders/import": 2_000_000,
+                                    # audits carry their photos (500 KB each, base64)
+                                    "/v1/audits": 12_000_000,
+                                    "/v1/deficiencies": 1_000_000,
+                                    "/v1/ghosts": 1_000_000})
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     return app

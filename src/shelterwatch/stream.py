@@ -27,6 +27,9 @@ from shelterwatch.vocabulary import ALERT_KINDS, INCIDENT_KINDS, FactKind
 EVENT_OF_KIND: dict[FactKind, str] = {
     **dict.fromkeys(ALERT_KINDS, "alert"), FactKind.STATUS_CHANGED: "status",
     **dict.fromkeys(INCIDENT_KINDS, "incident"),
+    # audits: a ghost leaves the map at once; readiness relabels a shelter
+    FactKind.SHELTER_GHOSTED: "ghost", FactKind.SHELTER_RESTORED: "ghost",
+    FactKind.READINESS_CHANGED: "readiness",
 }
 KEEPALIVE_S = 15.0
 QUEUE_LIMIT = 1000

@@ -104,6 +104,15 @@ def go_instead(result: dict[str, Any] | None, lang: str, *, short: bool = False)
             f"({status_text(result['status'], lang)}, {walk} хв пішки).")
 
 
+def redirect(shelter_id: int, instead: dict[str, Any] | None, lang: str) -> str:
+    """For someone on the way to a shelter that was just reported locked."""
+    if lang == "en":
+        head = f"⚠️ Shelter #{shelter_id}, which you were shown, was just reported locked."
+    else:
+        head = f"⚠️ Укриття #{shelter_id}, яке вам показали, щойно повідомили як зачинене."
+    return f"{head}\n{go_instead(instead, lang)}"
+
+
 LEAVE_NO_ALTERNATIVE = ("Не чекайте біля дверей: шукайте інше укриття.",
                         "Don't wait at the door: look for another shelter.")
 

@@ -6,6 +6,8 @@ import typer
 
 from shelterwatch.cli import (
     alerts,
+    audits,
+    basemap,
     escalation,
     pack,
     registry,
@@ -27,6 +29,7 @@ app.add_typer(tokens.app, name="token")
 app.add_typer(verify.app, name="log")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(pack.app, name="pack")
+app.add_typer(basemap.app, name="basemap")
 app.command("worker")(escalation.worker)
 app.command("demo")(escalation.demo)
 app.add_typer(escalation.keyholders_app, name="keyholders")
@@ -36,6 +39,7 @@ app.add_typer(telegram.app, name="telegram")
 app.command("rebuild")(rebuild)
 app.add_typer(stats.app, name="stats")
 app.command("coverage")(coverage)
+app.add_typer(audits.app, name="audits")
 
 
 if __name__ == "__main__":
