@@ -43,7 +43,7 @@ ANSWERS = {
 # Operations behind the shared limits of anonymous writes and streams (reports/limits.py,
 # devices/, stream.py), and those that answer 503 while their data is being built.
 LIMITED = ("/v1/reports", "/v1/devices", "/open311/v2/requests", "/v1/stream")
-WARMING = ("/v1/pack", "/v1/coverage", "/v1/health")
+WARMING = ("/v1/pack", "/v1/coverage")
 # Open311 clients expect the GeoReport error list, in the format they asked for; the body and
 # header limits are enforced before the router and answer problem+json everywhere.
 OPEN311 = "/open311/"

@@ -7,10 +7,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
+from shelterwatch.answers import documented
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import as_utc, utcnow
 from shelterwatch.deps import ReadSession, require_role
 from shelterwatch.incidents import service as incidents
+from shelterwatch.incidents.schemas import IncidentList
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import Role
 
@@ -18,7 +20,8 @@ router = APIRouter(tags=["incidents"])
 Operator = Annotated[Actor, Depends(require_role(Role.OPERATOR))]
 
 
-@router.get("/v1/incidents", summary="Incidents, newest first (operator)")
+@router.get("/v1/incidents", summary="Incidents, newest first (operator)",
+            **documented(IncidentList))
 def list_incidents(actor: Operator, session: ReadSession,
                    state: Literal["open", "resolved", "all"] = "open",
                    limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:

@@ -8,10 +8,12 @@ from fastapi import APIRouter, FastAPI, Request, Response
 
 from shelterwatch import db
 from shelterwatch.alerts import service as alerts
+from shelterwatch.answers import documented
 from shelterwatch.clock import utcnow
 from shelterwatch.errors import Unavailable
 from shelterwatch.pack import service as packs
 from shelterwatch.pack.published import PublishedPack
+from shelterwatch.pack.schemas import Pack
 from shelterwatch.pack.service import PackCache
 
 router = APIRouter(tags=["live"])
@@ -48,7 +50,8 @@ def _matches(header: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-@router.get("/v1/pack", summary="Offline pack: every shelter and its status (ETag)")
+@router.get("/v1/pack", summary="Offline pack: every shelter and its status (ETag)",
+            **documented(Pack))
 def get_pack(request: Request) -> Response:
     pack = request.app.state.pack.current()
     if pack is None:
