@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     coverage_network: str = ""
     coverage_horizon_s: float = 1800.0
     coverage_max_cells: int = 60_000  # live figures only; Kyiv is ~8,300, an oblast ~300,000
+    # Where to add or fix: how many sites to rank, how far back a door counts as locked-prone,
+    # and a CSV of lat,lon[,name] points a planner proposes (empty: none).
+    coverage_sites_top: int = 10
+    coverage_locked_window_days: float = 30.0
+    coverage_candidates: str = ""
 
     # Anonymous write limits, shared by every process on the database
     reports_per_device_per_hour: int = 20

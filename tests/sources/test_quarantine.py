@@ -42,7 +42,7 @@ def _status(client: TestClient, door: Place) -> dict[str, Any]:
 def _statuses(url: str) -> list[tuple[Any, ...]]:
     with db.reading(url) as s:
         return [tuple(r) for r in s.execute(
-            select(ShelterStatus.shelter_id, ShelterStatus.status, ShelterStatus.explanation_en,
+            select(ShelterStatus.shelter_id, ShelterStatus.status, ShelterStatus.reasons,
                    ShelterStatus.observation_ids).order_by(ShelterStatus.shelter_id)).all()]
 
 
@@ -97,7 +97,7 @@ def test_one_attacker_is_flagged_quarantined_and_released(
         assert "set aside: an operator quarantined" in props["status_explanation"]["en"]
     honest = _status(kyiv_client, honest_door)
     assert honest["status"] == "locked_reported"  # one resident still counts
-    assert "Reports from 1 reporter set aside" in honest["status_explanation"]["en"]
+    assert "reports from 1 reporter set aside" in honest["status_explanation"]["en"]
     assert _status(kyiv_client, nat_door)["status"] == "locked_confirmed"
     open_now = {i["shelter_id"] for i in
                 kyiv_client.get("/v1/incidents", headers=operator).json()["incidents"]}

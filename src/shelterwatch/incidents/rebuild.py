@@ -79,8 +79,8 @@ def _apply(session: Session, fact: Fact, result: Rebuilt) -> None:
             observations.evaluate(session, shelter_id=shelter_id, now=at, seq=fact.seq,
                                   actor="rebuild", append=False, trigger=trigger)
         status = observations.current(session, shelter_id)
-        if status is None or (status.status, status.explanation_en) != (
-                payload.get("status"), (payload.get("explanation") or {}).get("en")):
+        if status is None or observations.stored_identity(status) != (
+                observations.payload_identity(payload)):
             result.mismatches.append(fact.seq)
     elif kind == FactKind.SOURCE_QUARANTINED:
         private = orjson.loads(fact.private) if fact.private else {}

@@ -114,8 +114,7 @@ class StatusRow:
     shelter_id: int
     status: str
     confidence: float
-    explanation_uk: str
-    explanation_en: str
+    reasons: str  # JSON, as `observations.reasons_json` writes it
     observation_ids: str
     evaluated_at: datetime
     seq: int
@@ -133,7 +132,7 @@ class Batch:
     ancestors: dict[str, list[str]]
     open_incidents: dict[int, Incident]
     evidence: dict[int, list[status_rules.Evidence]]
-    statuses: dict[int, tuple[str, str, float]]
+    statuses: dict[int, status_rules.Identity]
     next_incident_id: int  # the next case's id: given here, in the log's order, not by the database
     quarantined: frozenset[str] = frozenset()  # sources whose evidence is set aside
     status_rows: dict[int, StatusRow] = field(default_factory=dict)
@@ -212,14 +211,14 @@ def evaluate(state: Batch, shelter_id: int, seq: int, actor: str, now: datetime)
     derived = status_rules.derive(state.evidence[shelter_id], now=as_utc(now))
     before = state.statuses.get(shelter_id)
     previous = Status(before[0]) if before is not None else Status.UNKNOWN
-    after = (derived.status.value, derived.explanation_en, derived.confidence)
+    after = derived.identity
     changed = before is None or before != after
-    row = StatusRow(shelter_id, derived.status.value, derived.confidence, derived.explanation_uk,
-                     derived.explanation_en,
-                     orjson.dumps(derived.observation_ids).decode(), now, seq)
+    row = StatusRow(shelter_id, derived.status.value, derived.confidence,
+                    observations.reasons_json(derived.reasons),
+                    orjson.dumps(derived.observation_ids).decode(), now, seq)
     if changed:
         append(state, FactKind.STATUS_CHANGED, actor,
-                {**observations.public_status(row), "previous": previous.value,
+                {**observations.status_fact(row), "previous": previous.value,
                  "trigger": "observation"})
     if before is None:
         state.new_status_ids.add(shelter_id)

@@ -25,6 +25,7 @@ from shelterwatch.intake.sql import (
     TAKEN,
 )
 from shelterwatch.observations import quarantine as quarantines
+from shelterwatch.observations import service as observations
 from shelterwatch.rules import status as status_rules
 from shelterwatch.rules import tracking
 
@@ -107,8 +108,8 @@ def evidence(conn: Connection, ids: Sequence[int], now: datetime,
     return {k: status_rules.carried(v, now=at, policy=policy) for k, v in found.items()}
 
 
-def statuses(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, str, float]]:
-    return {r.shelter_id: (r.status, r.explanation_en, r.confidence)
+def statuses(conn: Connection, ids: Sequence[int]) -> dict[int, status_rules.Identity]:
+    return {r.shelter_id: observations.stored_identity(r)
             for r in conn.execute(STATUS_NOW, {"ids": ids})}
 
 

@@ -32,7 +32,7 @@ class Memo:
     now: datetime | None = None
     places: dict[int, Place] = field(default_factory=dict)
     evidence: dict[int, list[status_rules.Evidence]] = field(default_factory=dict)
-    statuses: dict[int, tuple[str, str, float]] = field(default_factory=dict)
+    statuses: dict[int, status_rules.Identity] = field(default_factory=dict)
     no_case: set[int] = field(default_factory=set)  # shelters without an open incident
     alerts: list[Span] | None = None  # alerts not over at `now`
     quarantined: frozenset[str] | None = None  # sources set aside

@@ -76,7 +76,7 @@ _RANKED = select(
 EVIDENCE = select(*(c for c in _RANKED.c if c.name != "newest")).where(_RANKED.c.newest == 1)
 KINDS = {k.value: k for k in ObservationKind}
 ROLES = {r.value: r for r in Role}
-STATUS_NOW = select(_s.shelter_id, _s.status, _s.explanation_en, _s.confidence).where(
+STATUS_NOW = select(_s.shelter_id, _s.status, _s.reasons, _s.confidence).where(
     _s.shelter_id.in_(bindparam("ids", expanding=True)))
 QUARANTINED = select(_table(SourceQuarantine).c.source).where(
     _table(SourceQuarantine).c.released_at.is_(None))

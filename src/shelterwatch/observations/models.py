@@ -49,8 +49,7 @@ class ShelterStatus(Base):
     shelter_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     status: Mapped[str] = mapped_column(String(32))
     confidence: Mapped[float] = mapped_column(Float)
-    explanation_uk: Mapped[str] = mapped_column(Text)
-    explanation_en: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of reason codes
     observation_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
     evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     seq: Mapped[int] = mapped_column(BIGINT)

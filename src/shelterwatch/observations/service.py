@@ -24,11 +24,12 @@ from sqlalchemy.orm import Session
 from shelterwatch.clock import as_utc
 from shelterwatch.log import chain
 from shelterwatch.log import service as log
+from shelterwatch.messages import status as wording
 from shelterwatch.observations.models import Observation, ShelterStatus
 from shelterwatch.observations.quarantine import is_set_aside, quarantined
 from shelterwatch.rules import status as rules
 from shelterwatch.rules import tracking
-from shelterwatch.vocabulary import FactKind, ObservationKind, Role, Status
+from shelterwatch.vocabulary import FactKind, ObservationKind, Reason, ReasonCode, Role, Status
 
 REFRESH_TRIGGER = "refresh"
 QUARANTINE_TRIGGER = "quarantine"  # an operator quarantined or released a source
@@ -46,9 +47,7 @@ class StatusView(Protocol):
     @property
     def confidence(self) -> float: ...
     @property
-    def explanation_uk(self) -> str: ...
-    @property
-    def explanation_en(self) -> str: ...
+    def reasons(self) -> str: ...
     @property
     def observation_ids(self) -> str: ...
     @property
@@ -154,8 +153,7 @@ def evaluate(session: Session, *, shelter_id: int, now: datetime, seq: int | Non
                            now=as_utc(now), policy=policy)
     row = session.get(ShelterStatus, shelter_id)
     previous = Status(row.status) if row is not None else Status.UNKNOWN
-    changed = row is None or (row.status, row.explanation_en, row.confidence) != (
-        derived.status.value, derived.explanation_en, derived.confidence)
+    changed = row is None or stored_identity(row) != derived.identity
     if not changed and trigger in SELF_TRIGGERS:
         assert row is not None
         return Evaluation(row, False, previous)
@@ -164,33 +162,70 @@ def evaluate(session: Session, *, shelter_id: int, now: datetime, seq: int | Non
         session.add(row)
     row.status = derived.status.value
     row.confidence = derived.confidence
-    row.explanation_uk = derived.explanation_uk
-    row.explanation_en = derived.explanation_en
+    row.reasons = reasons_json(derived.reasons)
     row.observation_ids = orjson.dumps(list(derived.observation_ids)).decode()
     row.evaluated_at = now
     row.seq = seq or 0
     fact_seq = None
     if changed and append:
         fact_seq = log.append(session, kind=FactKind.STATUS_CHANGED, actor=actor, now=now,
-                              payload={**public_status(row), "previous": previous.value,
+                              payload={**status_fact(row), "previous": previous.value,
                                        "trigger": trigger})
     row.seq = seq if seq is not None else (fact_seq or 0)
     session.flush()
     return Evaluation(row, changed, previous)
 
 
+def reasons_json(reasons: Sequence[Reason]) -> str:
+    """Reason codes as stored in a status row (compact JSON, params in sorted order)."""
+    return orjson.dumps([r.as_json() for r in reasons]).decode()
+
+
+def stored_identity(row: StatusView) -> rules.Identity:
+    """What a stored status is, for comparing with a fresh derivation (never its wording)."""
+    return rules.identity(row.status, wording.from_json(orjson.loads(row.reasons)), row.confidence)
+
+
+def payload_identity(payload: Mapping[str, Any]) -> rules.Identity | None:
+    """The identity a `status.changed` fact records; None for a fact without reason codes."""
+    if "reasons" not in payload or payload.get("status") not in frozenset(Status):
+        return None
+    return rules.identity(payload["status"], wording.from_json(payload["reasons"]),
+                          float(payload.get("confidence") or 0.0))
+
+
+def status_fact(row: StatusView) -> dict[str, Any]:
+    """A status as its `status.changed` fact records it: codes and parameters, no sentence, so
+    rewording the catalogue changes no fact."""
+    return {"shelter_id": row.shelter_id, "status": row.status, "confidence": row.confidence,
+            "reasons": orjson.loads(row.reasons),
+            "observation_ids": orjson.loads(row.observation_ids),
+            "evaluated_at": chain.format_at(row.evaluated_at)}
+
+
+def worded(recorded: Mapping[str, Any]) -> dict[str, Any]:
+    """A status as recorded (`status_fact`, or a fact's payload) as anyone may read it: with its
+    explanation worded by the catalogue, and without its reason codes."""
+    at = recorded.get("evaluated_at")
+    reference = datetime.fromisoformat(at) if isinstance(at, str) else at
+    explanation = wording.explain_both(recorded["status"],
+                                       wording.from_json(recorded.get("reasons") or ()),
+                                       reference=reference)
+    return {"shelter_id": recorded["shelter_id"], "status": recorded["status"],
+            "confidence": recorded["confidence"], "explanation": explanation,
+            "observation_ids": recorded.get("observation_ids") or [], "evaluated_at": at}
+
+
+UNCHECKED = (Reason.of(ReasonCode.NOBODY_CHECKED),)
+
+
 def public_status(row: StatusView | None, shelter_id: int | None = None) -> dict[str, Any]:
     """A status as anyone may see it: status, confidence, why, and which observations."""
     if row is None:
-        uk, en = rules.STATUS_TEXT[Status.UNKNOWN]
         return {"shelter_id": shelter_id, "status": Status.UNKNOWN.value, "confidence": 0.0,
-                "explanation": {"uk": f"{uk}: ніхто ще не перевіряв.",
-                                "en": f"{en}: nobody has checked yet."},
+                "explanation": wording.explain_both(Status.UNKNOWN, UNCHECKED, reference=None),
                 "observation_ids": [], "evaluated_at": None}
-    return {"shelter_id": row.shelter_id, "status": row.status, "confidence": row.confidence,
-            "explanation": {"uk": row.explanation_uk, "en": row.explanation_en},
-            "observation_ids": orjson.loads(row.observation_ids),
-            "evaluated_at": chain.format_at(row.evaluated_at)}
+    return worded(status_fact(row))
 
 
 def list_for_incident(session: Session, incident_id: int) -> Sequence[Observation]:

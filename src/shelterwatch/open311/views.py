@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from shelterwatch import db
+from shelterwatch import db, receipts
 from shelterwatch.clock import as_utc, utcnow
 from shelterwatch.deps import address_of
 from shelterwatch.errors import InvalidInput, ShelterwatchError
@@ -196,7 +196,7 @@ def _create(request: Request, fmt: str, form: dict[str, str], key: str | None,
                 "service_request_id": result.observation.id, "service_notice": steps["en"],
                 "account_id": None}]})
 
-        receipt = idempotency.respond_once(session, scope="open311", key=key, body=form,
+        receipt = receipts.respond_once(session, scope="open311", key=key, body=form,
                                            write=write, now=now)
         return _render(fmt, "service_requests", "request", receipt.body["rows"], 201)
     finally:

@@ -21,12 +21,12 @@ from shelterwatch.intake import service as intake
 from shelterwatch.intake.core import Intake
 from shelterwatch.log import chain
 from shelterwatch.log.models import Fact
+from shelterwatch.messages.catalogue import term
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.models import Observation, PlaceReport
 from shelterwatch.reports.schemas import ReportIn
 from shelterwatch.rules import tracking
 from shelterwatch.rules.incidents import Action
-from shelterwatch.rules.status import KIND_TEXT, ROLE_TEXT
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import FactKind, ObservationKind, Role
 
@@ -110,8 +110,8 @@ def receipt(result: Intake) -> dict[str, Any]:
 
 
 def _entry(row: Observation, own_id: str) -> dict[str, Any]:
-    role_uk, role_en = ROLE_TEXT[Role(row.role)]
-    kind_uk, kind_en = KIND_TEXT[ObservationKind(row.kind)]
+    role_uk, role_en = term("role", row.role, "uk"), term("role", row.role, "en")
+    kind_uk, kind_en = term("kind", row.kind, "uk"), term("kind", row.kind, "en")
     mine = row.id == own_id
     who_uk, who_en = ("ви", "you") if mine else (role_uk, f"a {role_en}")
     return {"at": chain.format_at(row.at), "event": "observation", "kind": row.kind,

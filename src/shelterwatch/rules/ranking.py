@@ -15,8 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from shelterwatch.rules.status import STATUS_TEXT
-from shelterwatch.vocabulary import Status
+from shelterwatch.vocabulary import Reason, ReasonCode, Status
 
 MIN_RESULTS = 3  # always offer alternatives (issue 5)
 
@@ -67,7 +66,8 @@ class Candidate(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
-    """One answer: where, how long, whether in time, and the one-line reason in both languages."""
+    """One answer: where, how long, whether in time, and why (codes the catalogue words in one
+    line, `messages.status.why`)."""
 
     shelter_id: int
     distance_m: float
@@ -76,33 +76,26 @@ class Ranked:
     status: Status
     step_free: bool | None
     capacity: int | None
-    why_uk: str
-    why_en: str
+    why: tuple[Reason, ...]
 
 
 def _minutes(walk_s: int) -> int:
     return max(1, math.ceil(walk_s / 60))
 
 
-def explain(item: Candidate, walk_s: int, reachable: bool | None) -> tuple[str, str]:
-    """The one-line reason shown under each result, in Ukrainian and English."""
-    uk_status, en_status = STATUS_TEXT[item.status]
-    minutes = _minutes(walk_s)
-    uk = [uk_status, f"{minutes} хв пішки"]
-    en = [en_status, f"{minutes} min walk"]
+def explain(item: Candidate, walk_s: int, reachable: bool | None) -> list[Reason]:
+    """The reasons shown under each result: status, walk, in time, access, capacity."""
+    why = [Reason.of(ReasonCode.STATUS, status=item.status.value),
+           Reason.of(ReasonCode.WALK, minutes=_minutes(walk_s))]
     if reachable is True:
-        uk.append("встигаєте до загрози")
-        en.append("reachable before the threat")
+        why.append(Reason.of(ReasonCode.REACHABLE))
     elif reachable is False:
-        uk.append("можете не встигнути до загрози")
-        en.append("may not be reachable before the threat")
+        why.append(Reason.of(ReasonCode.NOT_REACHABLE))
     if item.step_free is True:
-        uk.append("без сходів")
-        en.append("step-free")
+        why.append(Reason.of(ReasonCode.STEP_FREE))
     if item.capacity:
-        uk.append(f"місткість {item.capacity}")
-        en.append(f"holds {item.capacity}")
-    return " · ".join(uk), " · ".join(en)
+        why.append(Reason.of(ReasonCode.CAPACITY, capacity=item.capacity))
+    return why
 
 
 def rank(
@@ -144,10 +137,9 @@ def rank(
     for candidate, walk in timed:
         walk_s = round(walk)
         reachable = None if warning_s is None else walk_s <= warning_s
-        why_uk, why_en = explain(candidate, walk_s, reachable)
+        why = explain(candidate, walk_s, reachable)
         if step_free and candidate.step_free is None:
-            why_uk += " · доступ без сходів не підтверджено"
-            why_en += " · step-free access not confirmed"
+            why.append(Reason.of(ReasonCode.STEP_FREE_UNCONFIRMED))
         out.append(Ranked(
             shelter_id=candidate.shelter_id,
             distance_m=candidate.distance_m,
@@ -156,7 +148,6 @@ def rank(
             status=candidate.status,
             step_free=candidate.step_free,
             capacity=candidate.capacity,
-            why_uk=why_uk,
-            why_en=why_en,
+            why=tuple(why),
         ))
     return out

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from shelterwatch.answers import Answer, Text
 from shelterwatch.clock import utcnow
 from shelterwatch.errors import InvalidInput
+from shelterwatch.messages import status as wording
 from shelterwatch.rules import ranking, warning
 from shelterwatch.shelters.index import IndexedShelter, ShelterIndex
 from shelterwatch.shelters.routing import FootRouter
@@ -96,7 +97,7 @@ class Nearest:
             "walk_s": r.walk_s,
             "reachable_in_time": r.reachable_in_time,
             "status": r.status,
-            "why": {"uk": r.why_uk, "en": r.why_en},
+            "why": wording.why(r.why),
         } for r in ranked]
         return {"alert": alert_json(verdict, seconds), "results": results}
 
