@@ -6,6 +6,7 @@ import typer
 
 from shelterwatch.cli import (
     alerts,
+    audits,
     escalation,
     pack,
     registry,
@@ -36,6 +37,7 @@ app.add_typer(telegram.app, name="telegram")
 app.command("rebuild")(rebuild)
 app.add_typer(stats.app, name="stats")
 app.command("coverage")(coverage)
+app.add_typer(audits.app, name="audits")
 
 
 if __name__ == "__main__":
