@@ -69,6 +69,10 @@ MEDIA: dict[str, dict[str, Any]] = {
     "/v1/stats.csv": {"text/csv": {"schema": {"type": "string"}}},
     "/v1/stats/cases.csv": {"text/csv": {"schema": {"type": "string"}}},
     "/v1/stream": {"text/event-stream": {"schema": {"type": "string"}}},
+    "/v1/audits/{audit_id}/act.pdf": {"application/pdf": {"schema": {"type": "string",
+                                                                     "format": "binary"}}},
+    "/v1/photos/{sha256}": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                            "image/png": {"schema": {"type": "string", "format": "binary"}}},
     "/v1/coverage/cells": {"application/geo+json": {"schema": {
         "type": "object", "required": ["type", "features"],
         "properties": {"type": {"const": "FeatureCollection"},
