@@ -14,12 +14,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from shelterwatch.answers import documented
 from shelterwatch.areas import service as areas
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.coverage import figures
 from shelterwatch.coverage.live import AreaCoverage, LiveCoverage
+from shelterwatch.coverage.schemas import CoverageLive, CoverageSummary
 from shelterwatch.deps import ReadSession, require_role
 from shelterwatch.errors import Unavailable
 from shelterwatch.log.follower import LogFollower
@@ -47,7 +49,8 @@ def _state(request: Request, session: Session, area: str) -> AreaCoverage:
     raise Unavailable(f"coverage for area {area} is being computed; ask again in a few seconds")
 
 
-@router.get("/v1/coverage", summary="Who cannot reach a usable shelter in time, per district")
+@router.get("/v1/coverage", summary="Who cannot reach a usable shelter in time, per district",
+            **documented(CoverageSummary))
 def coverage_summary(request: Request, session: ReadSession, area: AreaQuery = "31",
                      threat: ThreatQuery = Threat.BALLISTIC) -> Response:
     state = _state(request, session, area)
@@ -74,7 +77,8 @@ def coverage_cells(request: Request, session: ReadSession, area: AreaQuery = "31
     return Response(body, media_type="application/geo+json", headers={"ETag": etag})
 
 
-@router.get("/v1/coverage/live", summary="Population newly out of reach, for the console")
+@router.get("/v1/coverage/live", summary="Population newly out of reach, for the console",
+            **documented(CoverageLive))
 def coverage_live(actor: Operator, request: Request, session: ReadSession,
                   area: AreaQuery = "31") -> dict[str, Any]:
     """During an alert: the alert's threat, people out of reach now and because of doors shut."""

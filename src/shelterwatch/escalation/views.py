@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shelterwatch.alerts import service as alerts
+from shelterwatch.answers import documented
 from shelterwatch.areas.models import Area
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import as_utc, utcnow
@@ -24,12 +25,14 @@ from shelterwatch.doors import service as doors
 from shelterwatch.doors.models import DoorController
 from shelterwatch.escalation import evidence, ladder, links, owners, reach
 from shelterwatch.escalation.models import StepTaken
+from shelterwatch.escalation.schemas import Console, OwnerStandings
 from shelterwatch.incidents import service as incidents
 from shelterwatch.log import chain
 from shelterwatch.log.models import Fact
 from shelterwatch.outbox.models import DeadLetter
 from shelterwatch.patrols import service as patrols
 from shelterwatch.patrols.views import task_view, unit_view
+from shelterwatch.reports.schemas import ReportProgress
 from shelterwatch.rules.escalation import ladder as rungs
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import FactKind, Role
@@ -64,7 +67,8 @@ def patrol_js() -> Response:
     return Response((PAGES / "patrol.js").read_bytes(), media_type="text/javascript")
 
 
-@router.get("/v1/console", summary="Everything the operator board shows, with ladder timers")
+@router.get("/v1/console", summary="Everything the operator board shows, with ladder timers",
+            **documented(Console))
 def console_state(actor: Operator, session: ReadSession,
                   settings: SettingsDep) -> dict[str, Any]:
     now = utcnow()
@@ -124,7 +128,8 @@ def _unreachable(session: Session, alert_ids: list[int]) -> list[dict[str, Any]]
 
 
 @router.get("/v1/reports/{tracking_id}/progress",
-            summary="A report's timeline and who was reached, by which channel and when")
+            summary="A report's timeline and who was reached, by which channel and when",
+            **documented(ReportProgress))
 def report_progress(tracking_id: str, session: ReadSession,
                     settings: SettingsDep) -> dict[str, Any]:
     """What the tracking page and the resident's receipt show: the public timeline of the
@@ -133,7 +138,8 @@ def report_progress(tracking_id: str, session: ReadSession,
     return reach.progress(session, tracking_id=tracking_id, settings=settings, now=utcnow())
 
 
-@router.get("/v1/owners", summary="Owners and the reports that count against them (operator)")
+@router.get("/v1/owners", summary="Owners and the reports that count against them (operator)",
+            **documented(OwnerStandings))
 def owner_standings(actor: Operator, session: ReadSession) -> dict[str, Any]:
     return {"owners": [{"id": s.owner_id, "name": s.name, "shelter_ids": s.shelter_ids,
                         "reports_against": s.reports_against, "incidents": s.incidents}

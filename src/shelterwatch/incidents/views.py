@@ -9,12 +9,15 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from shelterwatch.answers import documented
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import as_utc, utcnow
 from shelterwatch.deps import DbId, ReadSession, SettingsDep, WriteSession, require_role
 from shelterwatch.escalation import ladder
 from shelterwatch.incidents import service as incidents
+from shelterwatch.incidents.schemas import IncidentList, IncidentOut
 from shelterwatch.patrols import service as patrols
+from shelterwatch.patrols.schemas import TaskOut
 from shelterwatch.patrols.views import task_view
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import Resolution, Role
@@ -23,7 +26,8 @@ router = APIRouter(tags=["incidents"])
 Operator = Annotated[Actor, Depends(require_role(Role.OPERATOR))]
 
 
-@router.get("/v1/incidents", summary="Incidents, newest first (operator)")
+@router.get("/v1/incidents", summary="Incidents, newest first (operator)",
+            **documented(IncidentList))
 def list_incidents(actor: Operator, session: ReadSession,
                    state: Literal["open", "resolved", "all"] = "open",
                    limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
@@ -47,7 +51,8 @@ def list_incidents(actor: Operator, session: ReadSession,
 
 
 @router.post("/v1/incidents/{incident_id}/dispatch",
-             summary="Dispatch now: send the nearest patrol without waiting (operator)")
+             summary="Dispatch now: send the nearest patrol without waiting (operator)",
+             **documented(TaskOut))
 def dispatch_now(incident_id: DbId, actor: Operator, session: WriteSession,
                  settings: SettingsDep) -> dict[str, Any]:
     incident = incidents.get_or_raise(session, incident_id)
@@ -64,7 +69,8 @@ class FalseReport(BaseModel):
 
 
 @router.post("/v1/incidents/{incident_id}/false-report",
-             summary="Mark an incident a false report and call off its tasks (operator)")
+             summary="Mark an incident a false report and call off its tasks (operator)",
+             **documented(IncidentOut))
 def mark_false_report(incident_id: DbId, actor: Operator, session: WriteSession,
                       body: FalseReport | None = None) -> dict[str, Any]:
     now = utcnow()

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from shelterwatch import db
 from shelterwatch.alerts import service as alerts
+from shelterwatch.answers import documented
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.errors import Unavailable
@@ -15,6 +16,7 @@ from shelterwatch.log.follower import LogFollower
 from shelterwatch.observations.board import StatusBoard
 from shelterwatch.pack import service as packs
 from shelterwatch.pack.published import PublishedPack
+from shelterwatch.pack.schemas import Pack
 from shelterwatch.pack.service import PackCache
 
 router = APIRouter(tags=["live"])
@@ -47,7 +49,8 @@ def _matches(header: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-@router.get("/v1/pack", summary="Offline pack: every shelter and its status (ETag)")
+@router.get("/v1/pack", summary="Offline pack: every shelter and its status (ETag)",
+            **documented(Pack))
 def get_pack(request: Request) -> Response:
     pack = request.app.state.pack.current()
     if pack is None:
