@@ -14,6 +14,8 @@ from starlette.routing import BaseRoute
 from shelterwatch import health, metrics, stream
 from shelterwatch.alerts import views as alerts
 from shelterwatch.areas import views as areas
+from shelterwatch.audits import pages as audit_pages
+from shelterwatch.audits import views as audits
 from shelterwatch.auth import views as tokens
 from shelterwatch.channels import signs
 from shelterwatch.channels.push import views as push
@@ -70,6 +72,8 @@ ROUTERS: list[APIRouter] = [
     signs.router,  # printable door signs
     push.router,  # web push subscriptions
     coverage.router,  # coverage gaps: /v1/coverage, /coverage, the console's panel
+    audits.router,  # readiness audits: checklist, audits, deficiencies, ghosts, photos
+    audit_pages.router,  # the inspectors' offline page at /audit/
 ]
 
 # Domains that keep in-memory state load it here and subscribe to `app.state.follower`, so changes

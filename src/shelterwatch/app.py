@@ -55,6 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     openapi.install(app, api.ROUTERS)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        large_paths={"/v1/alerts/cap": 2_000_000,
-                                    "/v1/keyholders/import": 2_000_000})
+                                    "/v1/keyholders/import": 2_000_000,
+                                    # audits carry their photos (500 KB each, base64)
+                                    "/v1/audits": 12_000_000,
+                                    "/v1/deficiencies": 1_000_000,
+                                    "/v1/ghosts": 1_000_000})
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     return app

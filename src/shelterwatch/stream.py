@@ -29,6 +29,9 @@ EVENT_OF_KIND: dict[FactKind, str] = {
     FactKind.STATUS_CHANGED: "status",
     FactKind.INCIDENT_OPENED: "incident", FactKind.INCIDENT_JOINED: "incident",
     FactKind.INCIDENT_ESCALATED: "incident", FactKind.INCIDENT_RESOLVED: "incident",
+    # audits: a ghost leaves the map at once; readiness relabels a shelter
+    FactKind.SHELTER_GHOSTED: "ghost", FactKind.SHELTER_RESTORED: "ghost",
+    FactKind.READINESS_CHANGED: "readiness",
 }
 KEEPALIVE_S = 15.0
 QUEUE_LIMIT = 1000

@@ -209,6 +209,14 @@ class FactKind(StrEnum):
     CHANNEL_EXPIRED = "channel.expired"
     PUSH_SUBSCRIBED = "push.subscribed"
     PUSH_EXPIRED = "push.expired"
+    AUDIT_RECORDED = "audit.recorded"
+    READINESS_CHANGED = "readiness.changed"
+    DEFICIENCY_OPENED = "deficiency.opened"
+    DEFICIENCY_CLOSED = "deficiency.closed"
+    PHOTO_STORED = "photo.stored"
+    SHELTER_GHOSTED = "shelter.ghosted"
+    SHELTER_RESTORED = "shelter.restored"
+    CAMPAIGN_CREATED = "campaign.created"
 
 
 class ReasonCode(StrEnum):
@@ -234,6 +242,7 @@ class ReasonCode(StrEnum):
     STEP_FREE = "step_free"
     CAPACITY = "capacity"  # {capacity}
     STEP_FREE_UNCONFIRMED = "step_free_unconfirmed"
+    READINESS = "readiness"  # {category, items_uk, items_en}: what an audit found lacking
 
 
 Param = str | int | float

@@ -31,6 +31,8 @@ SAMPLE: dict[ReasonCode, dict[str, Any]] = {
     ReasonCode.STATUS: {"status": "full"},
     ReasonCode.WALK: {"minutes": 4},
     ReasonCode.CAPACITY: {"capacity": 300},
+    ReasonCode.READINESS: {"category": "not_ready", "items_uk": "немає води",
+                           "items_en": "no water"},
     ReasonCode.SET_ASIDE: {"reporters": 3},
 }
 

@@ -130,6 +130,9 @@ candidates = st.lists(
         step_free=st.sampled_from([True, False, None]),
         capacity=st.one_of(st.none(), st.integers(0, 5000)),
         walk_s=st.one_of(st.none(), st.floats(0, 100_000)),
+        readiness=st.one_of(st.none(), st.sampled_from([
+            {"category": c, "reasons": [], "audited_at": None}
+            for c in ("ready", "limited", "not_ready", None)])),
     ),
     max_size=40,
     unique_by=lambda c: c.shelter_id,
@@ -144,12 +147,15 @@ def test_ranking_properties(
     eligible = [c for c in pool if not step_free or c.step_free is not False]
     # Never fewer than three when three are eligible; never more than asked (or three).
     assert len(ranked) == min(len(eligible), max(limit, MIN_RESULTS))
-    # Status class never improves down the list; within a class the walk never shortens.
+    # Status class never improves down the list; within a class a not-ready shelter never
+    # comes before one that is not, and among equals the walk never shortens.
     for a, b in zip(ranked, ranked[1:], strict=False):
         ka, kb = STATUS_CLASS[a.status], STATUS_CLASS[b.status]
         assert ka <= kb
         if ka == kb:
-            assert a.walk_s <= b.walk_s
+            assert a.not_ready <= b.not_ready
+            if a.not_ready == b.not_ready:
+                assert a.walk_s <= b.walk_s
     # No shelter twice, every one comes from the pool, every one explained in both languages.
     ids = [r.shelter_id for r in ranked]
     assert len(set(ids)) == len(ids) and set(ids) <= {c.shelter_id for c in pool}
@@ -173,3 +179,21 @@ def test_great_circle_is_symmetric_and_bounded(
     d = great_circle_m(lat1, lon1, lat2, lon2)
     assert math.isclose(d, great_circle_m(lat2, lon2, lat1, lon1), abs_tol=1e-6)
     assert 0 <= d <= math.pi * 6_371_008.8 + 1
+
+
+def test_a_not_ready_shelter_comes_after_a_farther_ready_one_and_says_why() -> None:
+    not_ready = {"category": "not_ready", "audited_at": "2026-06-01T10:00:00+00:00",
+                 "reasons": [{"item_id": "water_present", "severity": "major",
+                              "uk": "немає води", "en": "no water"},
+                             {"item_id": "entrance_step_free", "severity": "major",
+                              "uk": "немає входу без сходів", "en": "no step-free entrance"}]}
+    near = Candidate(1, 100.0, Status.UNKNOWN, readiness=not_ready)
+    far = Candidate(2, 400.0, Status.UNKNOWN, readiness={"category": "ready", "reasons": [],
+                                                         "audited_at": None})
+    verified = Candidate(3, 900.0, Status.OPEN_VERIFIED, readiness=not_ready)
+    ranked = rank([near, far, verified], model=MODEL)
+    assert [r.shelter_id for r in ranked] == [3, 2, 1]  # status class still comes first
+    said = why(ranked[2].why)
+    assert "не готове (немає води, немає входу без сходів)" in said["uk"]
+    assert "not ready (no water, no step-free entrance)" in said["en"]
+    assert "not ready" not in why(ranked[1].why)["en"]

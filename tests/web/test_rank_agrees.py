@@ -6,11 +6,16 @@ they agree, a resident who loses the network mid-alert is sent to the same doors
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
 import pytest
 
+from shelterwatch import db
+from shelterwatch.auth import service as auth
+from shelterwatch.clock import utcnow
+from tests.audits.support import all_pass, png
 from tests.support.server import LiveServer
 from tests.web.test_resident_page import browser, page, site  # noqa: F401  (the page's fixtures)
 
@@ -40,3 +45,33 @@ def test_the_phone_ranks_the_pack_as_the_server_ranks_its_index(
         for mine, theirs in zip(phone, served, strict=True):
             assert abs(mine["distance_m"] - theirs["distance_m"]) <= 0.2, where
             assert abs(mine["walk_s"] - theirs["walk_s"]) <= 1, where
+
+
+def test_the_phone_and_the_server_both_put_a_not_ready_shelter_after_its_class(
+        page: Any, site: tuple[LiveServer, str]) -> None:  # noqa: F811
+    server, url = site
+    lat, lon = POINTS[0]
+    before = httpx.get(f"{server.url}/v1/nearest", params={"lat": lat, "lon": lon},
+                       timeout=30).json()["results"]
+    nearest = before[0]["shelter"]
+    with db.transaction(url) as s:
+        _, token = auth.create(s, role="auditor", name="commission", now=utcnow())
+    checklist = httpx.get(f"{server.url}/v1/checklist", timeout=30).json()
+    answers = all_pass(checklist, nearest["properties"]["kind"]) | {"dry": "fail"}
+    made = httpx.post(f"{server.url}/v1/audits", headers={"Authorization": f"Bearer {token}"},
+                      json={"shelter_id": nearest["id"], "tier": "full", "answers": answers,
+                            "photos": [{"item_id": "dry",
+                                        "data": base64.b64encode(png(1)).decode()}]},
+                      timeout=30)
+    assert made.status_code == 201, made.text
+    pack = httpx.get(f"{server.url}/v1/pack", timeout=30).json()
+    entry = next(x for x in pack["shelters"] if x["id"] == nearest["id"])
+    assert entry["readiness"]["category"] == "not_ready", entry
+    # The page hears it on its event stream, without reloading.
+    page.wait_for_function(f"state.shelters.some((s) => s.id === {nearest['id']} "
+                           "&& s.readiness && s.readiness.category === 'not_ready')")
+    served = httpx.get(f"{server.url}/v1/nearest", params={"lat": lat, "lon": lon, "limit": 3},
+                       timeout=30).json()["results"]
+    phone = page.evaluate(PHONE, [lat, lon, False])
+    assert [r["shelter"]["id"] for r in phone] == [r["shelter"]["id"] for r in served]
+    assert served[0]["shelter"]["id"] != nearest["id"]

@@ -24,7 +24,8 @@ def instead(index: ShelterIndex, model: ranking.WalkingModel,
         return None
     hits = [(s, d) for s, d in index.nearest(shelter.lat, shelter.lon, POOL + 1)
             if s.id != shelter_id]
-    candidates = [ranking.Candidate(s.id, d, index.status_of(s.id), s.step_free, s.capacity)
+    candidates = [ranking.Candidate(s.id, d, index.status_of(s.id), s.step_free, s.capacity,
+                                    None, index.readiness_of(s.id))
                   for s, d in hits]
     by_id = {s.id: s for s, _ in hits}
     for best in ranking.rank(candidates, model=model, limit=len(candidates)):

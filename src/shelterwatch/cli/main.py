@@ -6,6 +6,7 @@ import typer
 
 from shelterwatch.cli import (
     alerts,
+    audits,
     basemap,
     escalation,
     pack,
@@ -38,6 +39,7 @@ app.add_typer(telegram.app, name="telegram")
 app.command("rebuild")(rebuild)
 app.add_typer(stats.app, name="stats")
 app.command("coverage")(coverage)
+app.add_typer(audits.app, name="audits")
 
 
 if __name__ == "__main__":

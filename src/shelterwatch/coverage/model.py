@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from shelterwatch.areas import service as areas
 from shelterwatch.areas.models import Area
+from shelterwatch.audits import readiness_store
 from shelterwatch.coverage import grid as grids
 from shelterwatch.coverage import network as networks
 from shelterwatch.coverage import population as populations
@@ -238,16 +239,13 @@ def current_statuses(session: Session) -> dict[int, str]:
 
 
 def ghost_ids(session: Session) -> frozenset[int]:
-    """Shelters an audit found not to exist (issue 12's ghosts); none until audits exist."""
-    del session  # the hook readiness audits fill in: a ghost is never usable
-    return frozenset()
+    """Shelters an audit found not to exist or used for something else: never usable."""
+    return readiness_store.ghost_ids(session)
 
 
 def not_ready_ids(session: Session) -> frozenset[int]:
-    """Shelters whose latest audit rated them `not_ready`: candidates to fix. The hook the
-    readiness audits fill in; none until they exist."""
-    del session
-    return frozenset()
+    """Shelters whose audited readiness is `not_ready` (ghosts aside): siting candidates."""
+    return readiness_store.not_ready_ids(session)
 
 
 def locked_prone(session: Session, *, since: datetime) -> dict[int, int]:

@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shelterwatch.audits import readiness_store
 from shelterwatch.log.models import Fact
 from shelterwatch.observations.models import ShelterStatus
 from shelterwatch.observations.service import public_status, worded
@@ -25,6 +26,7 @@ from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import FactKind
 
 REGISTRY_KINDS = (FactKind.SHELTER_CREATED, FactKind.SHELTER_UPDATED)
+GHOST_KINDS = (FactKind.SHELTER_GHOSTED, FactKind.SHELTER_RESTORED)
 COLUMNS = (Shelter.id, Shelter.name, Shelter.address, Shelter.lat, Shelter.lon, Shelter.kind,
            Shelter.capacity, Shelter.step_free, Shelter.obligation, Shelter.facilities,
            Shelter.area_id, Shelter.source, Shelter.details)
@@ -36,6 +38,8 @@ class IncrementalPack:
     def __init__(self) -> None:
         self.rows: dict[int, Any] = {}
         self.statuses: dict[int, dict[str, Any]] = {}
+        self.readiness: dict[int, Mapping[str, Any]] = {}  # the audits' readiness
+        self.ghosts: set[int] = set()
         self.entries: dict[int, bytes] = {}
         self.order: list[int] = []
         self.lock = threading.Lock()
@@ -46,14 +50,18 @@ class IncrementalPack:
         rows = {r.id: r for r in session.execute(select(*COLUMNS))}
         statuses = {r.shelter_id: public_status(r)
                     for r in session.execute(select(ShelterStatus)).scalars()}
+        ready: dict[int, Mapping[str, Any]] = dict(readiness_store.readiness_by_shelter(session))
+        ghosts = set(readiness_store.ghost_ids(session))
         with self.lock:
             self.rows, self.statuses = rows, statuses
+            self.readiness, self.ghosts = ready, ghosts
             self.entries = {sid: self._entry(sid) for sid in rows}
-            self.order = sorted(rows)
+            self.order = sorted(sid for sid in rows if sid not in ghosts)
 
     def _entry(self, shelter_id: int) -> bytes:
         status = self.statuses.get(shelter_id) or public_status(None, shelter_id)
-        return orjson.dumps(shelter_entry(self.rows[shelter_id], status))
+        return orjson.dumps(shelter_entry(self.rows[shelter_id], status,
+                                          self.readiness.get(shelter_id)))
 
     def apply(self, session: Session | None, facts: Sequence[Fact]) -> int:
         """Bring the entries the facts touch up to date; returns how many were re-serialised.
@@ -70,12 +78,21 @@ class IncrementalPack:
                 with self.lock:
                     self.statuses[sid] = shown
                 dirty.add(sid)
+            elif fact.kind == FactKind.READINESS_CHANGED:
+                payload = orjson.loads(fact.payload)
+                sid = int(payload["shelter_id"])
+                with self.lock:
+                    self.readiness[sid] = payload["readiness"]
+                dirty.add(sid)
+            elif fact.kind in GHOST_KINDS:
+                sid = int(orjson.loads(fact.payload)["shelter_id"])
+                self._set_ghost(sid, fact.kind == FactKind.SHELTER_GHOSTED)
             elif fact.kind in REGISTRY_KINDS:
                 registry.add(int(orjson.loads(fact.payload)["id"]))
         if registry and session is not None:
             for row in session.execute(select(*COLUMNS).where(Shelter.id.in_(sorted(registry)))):
                 with self.lock:
-                    if row.id not in self.rows:
+                    if row.id not in self.rows and row.id not in self.ghosts:
                         bisect.insort(self.order, row.id)
                     self.rows[row.id] = row
                 dirty.add(row.id)
@@ -85,6 +102,20 @@ class IncrementalPack:
                     self.entries[sid] = self._entry(sid)
             self.touched += len(dirty)
         return len(dirty)
+
+    def _set_ghost(self, shelter_id: int, ghost: bool) -> None:
+        """Take a ghost's entry out of the pack's order (or put a restored one back)."""
+        with self.lock:
+            at = bisect.bisect_left(self.order, shelter_id)
+            present = at < len(self.order) and self.order[at] == shelter_id
+            if ghost:
+                self.ghosts.add(shelter_id)
+                if present:
+                    del self.order[at]
+            else:
+                self.ghosts.discard(shelter_id)
+                if not present and shelter_id in self.rows:
+                    self.order.insert(at, shelter_id)
 
     def render(self, extras: Mapping[str, Any] | None = None) -> Pack:
         """The pack as `pack.service.build` would make it, from the kept entries and the

@@ -19,13 +19,14 @@ from shelterwatch.clock import utcnow
 from shelterwatch.log.models import Fact
 from shelterwatch.pack import published
 from shelterwatch.pack import service as packs
-from shelterwatch.pack.incremental import REGISTRY_KINDS, IncrementalPack
+from shelterwatch.pack.incremental import GHOST_KINDS, REGISTRY_KINDS, IncrementalPack
 from shelterwatch.rules import warning
 from shelterwatch.vocabulary import FactKind
 
 logger = logging.getLogger(__name__)
 RELEVANT = (FactKind.STATUS_CHANGED, *REGISTRY_KINDS, FactKind.ALERT_STARTED,
-            FactKind.ALERT_ENDED, FactKind.AREA_CREATED, FactKind.AREA_UPDATED)
+            FactKind.ALERT_ENDED, FactKind.AREA_CREATED, FactKind.AREA_UPDATED,
+            FactKind.READINESS_CHANGED, *GHOST_KINDS)
 
 
 class PackPublisher:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,13 +23,15 @@ from sqlalchemy.orm import Session
 from shelterwatch.alerts import service as alerts
 from shelterwatch.areas import service as areas
 from shelterwatch.areas.models import Area
+from shelterwatch.audits import readiness_store
 from shelterwatch.log.models import Fact
-from shelterwatch.rules import warning
+from shelterwatch.rules import readiness, warning
 from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.models import Shelter
 
 FORMAT = 1
-RELEVANT_PREFIXES = ("status.", "shelter.", "area.", "alert.")
+# "shelter." covers the audits' ghost findings and restorations too.
+RELEVANT_PREFIXES = ("status.", "shelter.", "area.", "alert.", "readiness.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +41,10 @@ class Pack:
     etag: str
 
 
-def shelter_entry(shelter: Any, status: dict[str, Any]) -> dict[str, Any]:
+def shelter_entry(shelter: Any, status: dict[str, Any],
+                  ready: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """One shelter (a row or object with the registry's columns) as the pack carries it: public
-    fields only, never the owner or keyholders."""
+    fields only, never the owner or keyholders; its audited readiness with the reasons."""
     entry = {
         "id": shelter.id, "name": shelter.name, "address": shelter.address,
         "lat": shelter.lat, "lon": shelter.lon, "kind": shelter.kind,
@@ -49,6 +52,7 @@ def shelter_entry(shelter: Any, status: dict[str, Any]) -> dict[str, Any]:
         "obligation": shelter.obligation, "facilities": orjson.loads(shelter.facilities or "[]"),
         "area_id": shelter.area_id, "status": status["status"],
         "confidence": status["confidence"], "explanation": status["explanation"],
+        "readiness": dict(ready) if ready else dict(readiness.UNAUDITED),
         "source": shelter.source,
     }
     card = shelters.card_fields(shelter.details)
@@ -85,10 +89,14 @@ def area_parents(session: Session) -> dict[str, str | None]:
 
 def build(session: Session, status_of: Callable[[int], dict[str, Any]], *,
           now: datetime | None = None, config: warning.WarningConfig | None = None) -> Pack:
-    """Serialise the pack from the registry, the statuses and the alerts in force."""
+    """Serialise the pack from the registry, the statuses, the audits' readiness and the
+    alerts in force. Ghosts (an audit found no shelter there) are not in it."""
     shelters = session.execute(select(Shelter).order_by(Shelter.id)).scalars().all()
-    content: dict[str, Any] = {"format": FORMAT,
-                               "shelters": [shelter_entry(s, status_of(s.id)) for s in shelters]}
+    ready = readiness_store.readiness_by_shelter(session)
+    ghosts = readiness_store.ghost_ids(session)
+    content: dict[str, Any] = {"format": FORMAT, "shelters": [
+        shelter_entry(s, status_of(s.id), ready.get(s.id)) for s in shelters
+        if s.id not in ghosts]}
     if now is not None and config is not None:
         content.update(extras(session, now=now, config=config))
     return sealed(orjson.dumps(content))

@@ -3,9 +3,10 @@
 A resident has seconds to a few minutes, so the order must be explainable in one line: a door known
 to be open beats a nearer door nobody has checked, and a door reported locked is still shown (an
 unverified report never hides a shelter, DESIGN §3.4) but after every better option. Within a status
-class the nearer walk wins. The rule takes plain numbers and does no I/O, so the server, the
-benchmark and the tests rank exactly alike; the phone's offline ranking in `web/static/app.js`
-mirrors it.
+class a shelter an audit found not ready comes after the others (shown, labelled with why: "no
+water", "no step-free entrance"), then the nearer walk wins. The rule takes plain numbers and does
+no I/O, so the server, the benchmark and the tests rank exactly alike; the phone's offline ranking
+in `web/static/rank.js` mirrors it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from shelterwatch.vocabulary import Reason, ReasonCode, Status
+from shelterwatch.rules.readiness import reason_params
+from shelterwatch.vocabulary import Readiness, Reason, ReasonCode, Status
 
 MIN_RESULTS = 3  # always offer alternatives (issue 5)
 
@@ -62,6 +64,12 @@ class Candidate(NamedTuple):
     step_free: bool | None = None
     capacity: int | None = None
     walk_s: float | None = None
+    readiness: Mapping[str, Any] | None = None  # the audits' `readiness` property, if audited
+
+    @property
+    def not_ready(self) -> bool:
+        return bool(self.readiness
+                    and self.readiness.get("category") == Readiness.NOT_READY.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +85,7 @@ class Ranked:
     step_free: bool | None
     capacity: int | None
     why: tuple[Reason, ...]
+    not_ready: bool = False  # an audit found it not ready (labelled in `why`)
 
 
 def _minutes(walk_s: int) -> int:
@@ -95,6 +104,9 @@ def explain(item: Candidate, walk_s: int, reachable: bool | None) -> list[Reason
         why.append(Reason.of(ReasonCode.STEP_FREE))
     if item.capacity:
         why.append(Reason.of(ReasonCode.CAPACITY, capacity=item.capacity))
+    readiness = reason_params(item.readiness)
+    if readiness is not None:
+        why.append(Reason.of(ReasonCode.READINESS, **readiness))
     return why
 
 
@@ -128,11 +140,11 @@ def rank(
         if c.walk_s is not None and math.isfinite(c.walk_s):
             walk = c.walk_s
         capacity = c.capacity if c.capacity is not None else -1
-        # Status class, walk, bigger known capacity, id; ids are unique, so the candidate
-        # itself is never compared.
-        keyed.append((STATUS_CLASS[c.status], walk, -capacity, c.shelter_id, c))
+        # Status class, not ready after the rest of its class, walk, bigger known capacity,
+        # id; ids are unique, so the candidate itself is never compared.
+        keyed.append((STATUS_CLASS[c.status], c.not_ready, walk, -capacity, c.shelter_id, c))
     keyed.sort()
-    timed = [(k[4], k[1]) for k in keyed[:wanted]]
+    timed = [(k[5], k[2]) for k in keyed[:wanted]]
     out: list[Ranked] = []
     for candidate, walk in timed:
         walk_s = round(walk)
@@ -149,5 +161,6 @@ def rank(
             step_free=candidate.step_free,
             capacity=candidate.capacity,
             why=tuple(why),
+            not_ready=candidate.not_ready,
         ))
     return out

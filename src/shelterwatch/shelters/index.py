@@ -7,8 +7,10 @@ inside a longitude window with one vectorised comparison, and ranks those by exa
 distance. The window grows until it provably holds the k nearest, so the answer equals a
 brute-force ranking of the whole registry.
 
-The index follows the fact log (`FactKind.SHELTER_CREATED`, `SHELTER_UPDATED`, `STATUS_CHANGED`),
-so an import or a status change made by any process shows in the next answer.
+The index follows the fact log (`FactKind.SHELTER_CREATED`, `SHELTER_UPDATED`, `STATUS_CHANGED`,
+and the audits' `READINESS_CHANGED`, `SHELTER_GHOSTED`, `SHELTER_RESTORED`), so an import, a status
+change or an audit made by any process shows in the next answer. A ghost (an audit found no
+shelter there) is kept aside, out of every look-up, until a later audit restores it.
 """
 
 from __future__ import annotations
@@ -147,8 +149,16 @@ class ShelterIndex:
     """The registry and statuses in memory; `apply` is a LogFollower subscriber."""
 
     def __init__(self, shelters: Iterable[IndexedShelter] = (),
-                 statuses: Mapping[int, str] | None = None) -> None:
-        self._by_id: dict[int, IndexedShelter] = {s.id: s for s in shelters}
+                 statuses: Mapping[int, str] | None = None, *,
+                 readiness: Mapping[int, Mapping[str, Any]] | None = None,
+                 ghost_ids: Iterable[int] = ()) -> None:
+        everything = {s.id: s for s in shelters}
+        ghosts = set(ghost_ids)
+        self.ghosts: dict[int, IndexedShelter] = {
+            sid: s for sid, s in everything.items() if sid in ghosts}
+        self._by_id: dict[int, IndexedShelter] = {
+            sid: s for sid, s in everything.items() if sid not in ghosts}
+        self.readiness: dict[int, Mapping[str, Any]] = dict(readiness or {})
         self._snapshot = _Snapshot(list(self._by_id.values()))
         self.statuses: dict[int, Status] = {
             sid: Status(v) for sid, v in (statuses or {}).items()}
@@ -160,7 +170,9 @@ class ShelterIndex:
 
     @classmethod
     def load(cls, session: Session,
-             statuses: Mapping[int, str] | None = None) -> tuple[ShelterIndex, int]:
+             statuses: Mapping[int, str] | None = None, *,
+             readiness: Mapping[int, Mapping[str, Any]] | None = None,
+             ghost_ids: Iterable[int] = ()) -> tuple[ShelterIndex, int]:
         """Read the registry (and statuses from the log unless given); returns the index and
         the log seq it reflects."""
         seq = log.last_seq(session)
@@ -172,7 +184,7 @@ class ShelterIndex:
             {**row, "facilities": orjson.loads(row["facilities"] or "[]")}) for row in rows]
         if statuses is None:
             statuses = _statuses_from_log(session, seq)
-        return cls(shelters, statuses), seq
+        return cls(shelters, statuses, readiness=readiness, ghost_ids=ghost_ids), seq
 
     def nearest(self, lat: float, lon: float, k: int) -> list[tuple[IndexedShelter, float]]:
         """The k nearest shelters by great-circle distance, nearest first."""
@@ -186,6 +198,13 @@ class ShelterIndex:
 
     def all(self) -> Sequence[IndexedShelter]:
         return self._snapshot.shelters
+
+    def readiness_of(self, shelter_id: int) -> Mapping[str, Any] | None:
+        """The audits' readiness of a shelter (None: never audited)."""
+        return self.readiness.get(shelter_id)
+
+    def is_ghost(self, shelter_id: int) -> bool:
+        return shelter_id in self.ghosts
 
     def status_of(self, shelter_id: int) -> Status:
         return self.statuses.get(shelter_id, Status.UNKNOWN)
@@ -206,19 +225,46 @@ class ShelterIndex:
             self._by_id, self._snapshot = by_id, snapshot
             self.version += 1
 
+    def _set_ghost(self, shelter_id: int, ghost: bool) -> None:
+        """Take a shelter out of every look-up (or put it back), keeping its entry."""
+        with self._write_lock:
+            by_id = dict(self._by_id)
+            if ghost and shelter_id in by_id:
+                self.ghosts[shelter_id] = by_id.pop(shelter_id)
+            elif not ghost and shelter_id in self.ghosts:
+                by_id[shelter_id] = self.ghosts.pop(shelter_id)
+            else:
+                return
+            self._by_id, self._snapshot = by_id, _Snapshot(list(by_id.values()))
+            self.version += 1
+
     def apply(self, facts: Sequence[Fact]) -> None:
         """Take in a batch of new facts from the log (the LogFollower calls this)."""
         changed: list[IndexedShelter] = []
         for fact in facts:
             kind = fact.kind
-            if kind in STATUS_KINDS:
+            if kind == FactKind.READINESS_CHANGED:
+                payload = orjson.loads(fact.payload)
+                self.readiness[int(payload["shelter_id"])] = payload["readiness"]
+                self.version += 1
+            elif kind in (FactKind.SHELTER_GHOSTED, FactKind.SHELTER_RESTORED):
+                if changed:
+                    self.upsert(changed)
+                    changed = []
+                self._set_ghost(int(orjson.loads(fact.payload)["shelter_id"]),
+                                kind == FactKind.SHELTER_GHOSTED)
+            elif kind in STATUS_KINDS:
                 payload = orjson.loads(fact.payload)
                 try:
                     self.set_status(int(payload["shelter_id"]), payload["status"])
                 except (KeyError, ValueError):
                     logger.warning("status fact %s has no usable status", fact.seq)
             elif kind in (FactKind.SHELTER_CREATED, FactKind.SHELTER_UPDATED):
-                changed.append(IndexedShelter.from_public(orjson.loads(fact.payload)))
+                shelter = IndexedShelter.from_public(orjson.loads(fact.payload))
+                if shelter.id in self.ghosts:
+                    self.ghosts[shelter.id] = shelter  # still a ghost, with its new details
+                else:
+                    changed.append(shelter)
         if changed:
             self.upsert(changed)
 

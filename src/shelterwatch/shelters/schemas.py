@@ -38,6 +38,25 @@ class ShelterProperties(Answer):
     card: ShelterCard
     status: Status
     status_explanation: Text | None = None  # on the one-shelter answer
+    readiness: Readiness | None = None  # what the last audits found (issue 12)
+    ghost: bool | None = None  # an audit found no shelter there (the card only)
+
+
+class ReadinessReason(Answer):
+    item_id: str
+    severity: str
+    uk: str
+    en: str
+
+
+class Readiness(Answer):
+    """`category` ready / limited / not_ready, or null when never audited, with its reasons."""
+
+    category: Literal["ready", "limited", "not_ready"] | None
+    reasons: list[ReadinessReason]
+    audited_at: str | None
+    rule_version: str | None = None
+    checklist_version: str | None = None
 
 
 class ShelterFeature(Answer):

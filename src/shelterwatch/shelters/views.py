@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from shelterwatch.answers import documented
 from shelterwatch.auth.service import Actor
 from shelterwatch.deps import DbId, ReadSession, require_role
+from shelterwatch.rules.readiness import UNAUDITED
 from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.schemas import ShelterFeature, ShelterPage
 from shelterwatch.vocabulary import Role
@@ -20,6 +21,12 @@ router = APIRouter(tags=["shelters"])
 def _status_of(request: Request) -> Any:
     """The live status source; `unknown` until evidence says otherwise."""
     return getattr(request.app.state, "status_of", None)
+
+
+def _readiness(index: Any, shelter_id: int) -> dict[str, Any]:
+    """The audits' readiness the index holds (kept current from the log)."""
+    found = index.readiness_of(shelter_id) if index is not None else None
+    return dict(found) if found else dict(UNAUDITED)
 
 
 @router.get("/v1/shelters", summary="Shelters as a GeoJSON FeatureCollection",
@@ -34,10 +41,13 @@ def list_shelters(
     after = shelters.decode_cursor(cursor) if cursor else 0
     rows, last = shelters.list_page(session, bbox=box, limit=limit, after_id=after)
     status_of = _status_of(request)
+    index = getattr(request.app.state, "shelter_index", None)
     features = []
     for s in rows:
+        if index is not None and index.is_ghost(s.id):
+            continue  # an audit found no shelter there: off the map (GET /v1/ghosts lists it)
         status = status_of(s.id)["status"] if status_of else "unknown"
-        features.append(shelters.feature(s, status=status))
+        features.append(shelters.feature(s, status=status, readiness=_readiness(index, s.id)))
     return {"type": "FeatureCollection", "features": features,
             "next_cursor": shelters.encode_cursor(last) if last is not None else None}
 
@@ -47,13 +57,17 @@ def list_shelters(
 def get_shelter(request: Request, session: ReadSession, shelter_id: DbId) -> dict[str, Any]:
     shelter = shelters.get_or_raise(session, shelter_id)
     status_of = _status_of(request)
+    index = getattr(request.app.state, "shelter_index", None)
+    extra: dict[str, Any] = {"readiness": _readiness(index, shelter_id)}
+    if index is not None and index.is_ghost(shelter_id):
+        extra["ghost"] = True  # kept in the registry; off every resident-facing answer
     if status_of:
         info = status_of(shelter_id)
         return shelters.feature(shelter, status=info["status"],
-                                status_explanation=info["explanation"])
+                                status_explanation=info["explanation"], **extra)
     explanation = {"uk": "Ще немає свідчень про стан дверей.",
                    "en": "No evidence about the door yet."}
-    return shelters.feature(shelter, status="unknown", status_explanation=explanation)
+    return shelters.feature(shelter, status="unknown", status_explanation=explanation, **extra)
 
 
 @router.get("/v1/registry/shelters/{shelter_id}",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from shelterwatch.areas.models import Area
+from shelterwatch.audits import figures as audit_figures
 from shelterwatch.rules import figures
 from shelterwatch.rules.figures import FigureId
 from shelterwatch.stats.models import StatsCase, StatsDaily, StatsOpenTimes, StatsPair
@@ -205,6 +206,8 @@ def figures_for(session: Session, scope: Scope, *, now: datetime,
     c = _counts(session, scope, now)
     buckets = open_times(session, scope)
     k = _case_counts(session, scope, now, target_s)
+    a = audit_figures.counts(session, now=now, area_ids=scope.area_ids,
+                             shelter_ids=scope.shelter_ids)
     rate = figures.rate_per_shelter_alert_hours
     values: dict[FigureId, float | None] = {
         FigureId.OPEN_WITHIN_5_MIN: figures.share(c.open_5, c.pairs),
@@ -220,8 +223,8 @@ def figures_for(session: Session, scope: Scope, *, now: datetime,
         FigureId.MISSING_RATE: rate(c.missing, c.shelter_alert_s),
         FigureId.ON_TIME_SHARE: figures.on_time_share(k.on_time, k.closed, k.overdue),
         FigureId.RESPONSIVENESS: k.responsiveness,
-        FigureId.GHOST_RATE: None,  # no audits are recorded yet
-        FigureId.AUDIT_FRESHNESS: None,
+        FigureId.GHOST_RATE: audit_figures.ghost_rate(a),
+        FigureId.AUDIT_FRESHNESS: audit_figures.freshness(a),
     }
     return {"figures": {k.value: v for k, v in values.items()},
             "counts": {"shelter_alert_pairs": c.pairs, "verified_open_within_5_min": c.open_5,

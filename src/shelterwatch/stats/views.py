@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
+from shelterwatch.audits import deficiencies
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
 from shelterwatch.deps import ReadSession, SettingsDep, require_role
@@ -82,7 +83,8 @@ def owner_stats(session: ReadSession, settings: SettingsDep,
     scope = Scope(shelter_ids=tuple(sorted(actor.shelter_ids)), start=begin, end=end)
     built = report.build(session, settings, scope, now=utcnow(), hide=False)
     built["shelter_ids"] = sorted(actor.shelter_ids)
-    built["open_deficiencies"] = []  # none until readiness audits are recorded
+    built["open_deficiencies"] = deficiencies.open_for(session, sorted(actor.shelter_ids),
+                                                       now=utcnow())
     return built
 
 

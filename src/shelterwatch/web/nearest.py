@@ -26,6 +26,7 @@ from shelterwatch.clock import utcnow
 from shelterwatch.errors import InvalidInput
 from shelterwatch.messages import status as wording
 from shelterwatch.rules import ranking, warning
+from shelterwatch.rules.readiness import UNAUDITED
 from shelterwatch.shelters.index import IndexedShelter, ShelterIndex
 from shelterwatch.shelters.routing import FootRouter
 from shelterwatch.vocabulary import AlertType, Status, Threat
@@ -79,20 +80,23 @@ class Nearest:
         verdict, seconds = self.warning_s(hits[0][0].area_id if hits else None, threat)
         speed = (self.model.reduced_mobility_speed_mps if step_free else self.model.speed_mps)
         status = self.index.statuses.get
+        ready = self.index.readiness.get
         unknown = Status.UNKNOWN
         if routed is None:
             candidates = [ranking.Candidate(s.id, d, status(s.id, unknown), s.step_free,
-                                            s.capacity) for s, d in hits]
+                                            s.capacity, None, ready(s.id)) for s, d in hits]
         else:
             candidates = [ranking.Candidate(s.id, d, status(s.id, unknown), s.step_free,
-                                            s.capacity, None if w is None else w / speed)
+                                            s.capacity, None if w is None else w / speed,
+                                            ready(s.id))
                           for (s, d), w in zip(hits, routed, strict=True)]
         ranked = ranking.rank(candidates, model=self.model, limit=limit, step_free=step_free,
                               warning_s=seconds)
         by_id = {s.id: s for s, _ in hits}
         results = [{
             # orjson writes the StrEnum as its value; no .value look-ups on the hot path.
-            "shelter": by_id[r.shelter_id].feature(status=r.status),
+            "shelter": by_id[r.shelter_id].feature(
+                status=r.status, readiness=ready(r.shelter_id) or UNAUDITED),
             "distance_m": round(r.distance_m, 1),
             "walk_s": r.walk_s,
             "reachable_in_time": r.reachable_in_time,
@@ -204,7 +208,8 @@ _PARAM = {"in": "query", "required": False}
 OPENAPI_PATH: dict[str, Any] = {"get": {
     "tags": ["residents"],
     "summary": "The nearest shelters to go to now, best first, with why",
-    "description": "Status class first (verified open … locked, unfit), then walking time. "
+    "description": "Status class first (verified open … locked, unfit); within a class, "
+                   "shelters an audit found not ready last (labelled); then walking time. "
                    "At least three results. `reachable_in_time` compares the walk with the "
                    "active alert's warning time (null without an alert or `threat`).",
     "parameters": [

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from shelterwatch import db
 from shelterwatch.alerts import service as alerts
 from shelterwatch.areas import service as areas
+from shelterwatch.audits import readiness_store
 from shelterwatch.basemap import views as basemap_views
 from shelterwatch.basemap.archive import Archive
 from shelterwatch.clock import utcnow
@@ -271,7 +272,9 @@ def start(app: FastAPI) -> None:
         # arrive through the follower like any other change.
         statuses = dict(session.execute(
             select(ShelterStatus.shelter_id, ShelterStatus.status)).all())
-        index, _ = ShelterIndex.load(session, statuses)
+        index, _ = ShelterIndex.load(session, statuses,
+                                     readiness=readiness_store.readiness_by_shelter(session),
+                                     ghost_ids=readiness_store.ghost_ids(session))
         board = AlertBoard.load(session, now=utcnow(), config=alerts.warning_config(settings))
     app.state.follower.subscribe(index.apply)
     app.state.follower.subscribe(board.apply)

@@ -132,13 +132,14 @@ function shelterCard(details, id, p) {
     dl.append(dt, dd);
   }
   if (online()) lastVerified(dl.querySelector("[data-field='verified']"), id);
-  // Readiness (from audits) is added here once the pack carries it.
-  if (s.readiness) {
+  // Readiness from the last audits, with the reasons in the page's language ("no water").
+  const category = s.readiness && s.readiness.category;
+  if (category) {
     const dt = document.createElement("dt");
     dt.textContent = t("cardReadiness");
     const dd = document.createElement("dd");
-    dd.dataset.readiness = s.readiness;
-    dd.textContent = t("readiness")[s.readiness] || s.readiness;
+    dd.dataset.readiness = category;
+    dd.textContent = readinessWords(s.readiness);
     dl.append(dt, dd);
   }
 }
@@ -201,4 +202,14 @@ function follow() {
     state.here = [pos.coords.latitude, pos.coords.longitude];
     renderDirection();
   }, () => { /* keep the last position */ }, {enableHighAccuracy: true, maximumAge: 5000});
+}
+
+/* "не готове: немає води, немає входу без сходів" from a shelter's `readiness`. */
+function readinessWords(readiness) {
+  const category = readiness && readiness.category;
+  if (!category) return "";
+  const words = t("readiness")[category] || category;
+  const reasons = (readiness.reasons || []).filter((r) => r.severity !== "minor")
+    .slice(0, 3).map((r) => r[state.lang] || r.en);
+  return reasons.length ? `${words}: ${reasons.join(", ")}` : words;
 }

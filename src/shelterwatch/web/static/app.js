@@ -330,6 +330,10 @@ function localWhy(r) {
   const parts = [text[state.lang], t("walk", r.walk_s)];
   if (r.reachable_in_time === true) parts.push(t("reachable"));
   if (r.reachable_in_time === false) parts.push(t("notReachable"));
+  const readiness = r.shelter.properties.readiness;
+  if (readiness && readiness.category && readiness.category !== "ready") {
+    parts.push(readinessWords(readiness));
+  }
   return parts.join(" · ");
 }
 
@@ -533,6 +537,27 @@ function listen() {
   });
   // A case moving (keyholder told, patrol on the way, door open) updates the receipts at once.
   source.addEventListener("incident", () => followAll());
+  // An audit found no shelter there: off the map and the list at once; a restored one returns
+  // with the next pack.
+  source.addEventListener("ghost", (e) => {
+    const data = JSON.parse(e.data);
+    if (data.kind === "shelter.ghosted") {
+      const id = Number(data.shelter_id);
+      state.shelters = state.shelters.filter((s) => s.id !== id);
+      state.results = state.results.filter((r) => r.shelter.id !== id);
+      drawShelters();
+      renderResults();
+    } else {
+      loadPack();
+    }
+    setTimeout(refreshResults, 300);
+  });
+  source.addEventListener("readiness", (e) => {
+    const data = JSON.parse(e.data);
+    const shelter = state.shelters.find((s) => s.id === Number(data.shelter_id));
+    if (shelter) shelter.readiness = data.readiness;
+    setTimeout(refreshResults, 300);
+  });
   source.addEventListener("status", (e) => {
     followAll();
     const data = JSON.parse(e.data);

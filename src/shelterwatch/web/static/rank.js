@@ -1,7 +1,8 @@
 /* The phone's own ranking, for when the network is gone.
  *
  * It mirrors src/shelterwatch/rules/ranking.py: the nearest `pool` shelters by great-circle
- * distance, then status class first and walking time second, at least three results.
+ * distance, then status class first, shelters an audit found not ready after the rest of their
+ * class, and walking time, at least three results.
  */
 "use strict";
 
@@ -47,9 +48,12 @@ const Rank = (() => {
     const timed = hits.map((h) => {
       const status = statusOf(h.shelter.id);
       return {...h, status, walk_s: Math.round(h.distance * walk.detour / speed),
-              cls: statusClass[status] ?? 3, cap: h.shelter.capacity ?? -1};
+              cls: statusClass[status] ?? 3, cap: h.shelter.capacity ?? -1,
+              notReady: h.shelter.readiness && h.shelter.readiness.category === "not_ready"
+                ? 1 : 0};
     });
-    timed.sort((a, b) => a.cls - b.cls || a.walk_s - b.walk_s || b.cap - a.cap
+    timed.sort((a, b) => a.cls - b.cls || a.notReady - b.notReady || a.walk_s - b.walk_s
+                         || b.cap - a.cap
                          || a.shelter.id - b.shelter.id);
     return timed.slice(0, wanted).map((t) => ({
       shelter: {type: "Feature", id: t.shelter.id,

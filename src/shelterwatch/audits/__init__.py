@@ -1,0 +1,1 @@
+"""Readiness audits: the checklist, audits and quick-checks, deficiencies, ghosts, campaigns."""
