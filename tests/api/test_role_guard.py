@@ -33,6 +33,7 @@ PUBLIC = {
     ("get", "/v1/stats.csv"), ("get", "/v1/stats/cases.csv"),
     ("get", "/v1/dossiers/{kind}/{subject_id}"),
     ("get", "/v1/shelters/{shelter_id}/sign.svg"),  # the printable door sign: public fields only
+    ("get", "/v1/shelters/{shelter_id}/card"),  # the card's last verified open: a role, no one
     ("get", "/v1/push/key"), ("post", "/v1/push/subscriptions"),  # residents, no account
     ("get", "/v1/coverage"), ("get", "/v1/coverage/cells"),
     # readiness audits: the published checklist and rule, audits as judged (never where the
