@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+TEST_WORKERS ?= 2
 KYIV := src/shelterwatch/data/kyiv
 
 NPM_STAMP := node_modules/.installed-stamp
@@ -38,11 +39,11 @@ lint: $(STAMP)
 test: $(STAMP) $(NPM_STAMP)
 	./scripts/system-deps.sh $(if $(SHELTERWATCH_PG),--postgres,)
 	$(MAKE) lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # The fast lane: every test but the browser and slow ones, few property examples (< 2 min).
 check: $(STAMP)
-	$(BIN)/pytest -q -m "not browser and not slow" --hypothesis-profile=check
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not browser and not slow" --hypothesis-profile=check
 
 bench: $(STAMP)  # each prints its figures; see the README's "Measured" tables
 	$(BIN)/python bench/import.py

@@ -35,6 +35,7 @@ from shelterwatch.pack import views as pack
 from shelterwatch.patrols import views as patrols
 from shelterwatch.reports import views as reports
 from shelterwatch.shelters import views as shelters
+from shelterwatch.sources import views as sources
 from shelterwatch.stats import views as stats
 from shelterwatch.web import nearest
 from shelterwatch.web import views as web
@@ -60,6 +61,7 @@ ROUTERS: list[APIRouter] = [
     patrols.router,  # units and their tasks
     keyholders.router,
     doors.router,  # door controllers: registering, remote unlock
+    sources.router,  # the surge detector and quarantines
     escalation.router,  # the console, owners, incident actions, check-in links
     stats.router,  # accountability figures, the owners' view, dossiers
     stats.page_router,  # /stats pages

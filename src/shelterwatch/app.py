@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from shelterwatch import __version__, api, metrics, problems
+from shelterwatch import __version__, api, metrics, openapi, problems
 from shelterwatch.config import Settings, get_settings
-from shelterwatch.limits import BodyLimit
+from shelterwatch.limits import BodyLimit, HeaderLimit
 from shelterwatch.log import service as log
 from shelterwatch.log.follower import LogFollower
 from shelterwatch.stream import StreamHub
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in api.ROUTERS:
         app.include_router(router)
     metrics.install(app)
+    openapi.install(app, api.ROUTERS)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        large_paths={"/v1/alerts/cap": 2_000_000,
                                     "/v1/keyholders/import": 2_000_000,
@@ -60,4 +61,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                     "/v1/deficiencies": 1_000_000,
                                     "/v1/ghosts": 1_000_000,
                                     "/v1/campaigns": 1_000_000})  # thousands of groups
+    app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     return app

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     # How often a process without LISTEN/NOTIFY looks for new facts (DESIGN §6: at least 1/s).
     follow_interval_s: float = 0.25
     max_body_bytes: int = 16_384
+    max_header_bytes: int = 8_192  # all request headers together; more is a 431
 
     # Alert feeds
     alerts_in_ua_url: str = "https://api.alerts.in.ua"
@@ -109,6 +110,11 @@ class Settings(BaseSettings):
     coverage_network: str = ""
     coverage_horizon_s: float = 1800.0
     coverage_max_cells: int = 60_000  # live figures only; Kyiv is ~8,300, an oblast ~300,000
+    # Where to add or fix: how many sites to rank, how far back a door counts as locked-prone,
+    # and a CSV of lat,lon[,name] points a planner proposes (empty: none).
+    coverage_sites_top: int = 10
+    coverage_locked_window_days: float = 30.0
+    coverage_candidates: str = ""
 
     # Anonymous write limits, shared by every process on the database
     reports_per_device_per_hour: int = 20
@@ -122,6 +128,10 @@ class Settings(BaseSettings):
     # Issued device ids: proof-of-work bits a phone pays once, and ids per network an hour.
     device_pow_bits: int = 16
     devices_per_address_per_hour: int = 30
+    # The surge detector (sources/): a source is shown to the desk when its residents' reports
+    # in the last hour reach this many different shelters, or this many came in five minutes.
+    surge_shelters_per_hour: int = 3
+    surge_reports_per_5_min: int = 30
     # Peers whose X-Forwarded-For is believed: "10.0.0.1, 10.1.0.0/16"; empty = nobody's.
     trusted_proxies: str = ""
     # Open /v1/stream connections one address may hold in one process.

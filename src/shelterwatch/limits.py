@@ -1,4 +1,5 @@
-"""Refuse oversized bodies before they are read, so a huge upload costs the server nothing."""
+"""Refuse oversized bodies before they are read and oversized headers before anything runs, so
+a huge upload or a header flood costs the server nothing."""
 
 from __future__ import annotations
 
@@ -60,3 +61,31 @@ async def _too_large(send: Send, limit: int) -> None:
                 "headers": [(b"content-type", b"application/problem+json"),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+class HeaderLimit:
+    """431 with a problem+json body when the request's headers together exceed `max_bytes`.
+
+    The HTTP server's own bound (h11: 16 KB by default, httptools: none of its own) answers
+    with a bare error or not at all; this one answers every caller the same documented way.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            size = sum(len(k) + len(v) + 4 for k, v in scope["headers"])
+            if size > self.max_bytes:
+                body = orjson.dumps({
+                    "type": "about:blank", "title": "Request header fields too large",
+                    "status": 431,
+                    "detail": f"request headers total {size} bytes, over the limit of "
+                              f"{self.max_bytes}"})
+                await send({"type": "http.response.start", "status": 431,
+                            "headers": [(b"content-type", b"application/problem+json"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)

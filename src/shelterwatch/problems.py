@@ -84,7 +84,7 @@ def _caller_refused(request: Request) -> ShelterwatchError | None:
     from shelterwatch.errors import Forbidden, Unauthorized
 
     route = request.scope.get("route")
-    roles = _required_roles(getattr(route, "dependant", None))
+    roles = required_roles(getattr(route, "dependant", None))
     if not roles:
         return None
     header = request.headers.get("authorization", "")
@@ -102,7 +102,7 @@ def _caller_refused(request: Request) -> ShelterwatchError | None:
     return None
 
 
-def _required_roles(dependant: Any) -> tuple[Any, ...]:
+def required_roles(dependant: Any) -> tuple[Any, ...]:
     """The roles a route's `require_role` dependency demands, found by walking its dependants."""
     if dependant is None:
         return ()
@@ -110,7 +110,7 @@ def _required_roles(dependant: Any) -> tuple[Any, ...]:
     if roles:
         return tuple(roles)
     for sub in dependant.dependencies:
-        found = _required_roles(sub)
+        found = required_roles(sub)
         if found:
             return found
     return ()

@@ -20,11 +20,19 @@ from shelterwatch.deps import address_of
 from shelterwatch.errors import TooManyRequests
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact
+from shelterwatch.observations import service as observations
+from shelterwatch.vocabulary import FactKind
 
-EVENT_OF_PREFIX = {"alert.": "alert", "status.": "status", "incident.": "incident",
-                   # audits: a ghost leaves the map at once; readiness relabels a shelter
-                   "shelter.ghosted": "ghost", "shelter.restored": "ghost",
-                   "readiness.": "readiness"}
+# Which facts a client hears, and as which event: subscribed by kind, never by a name's prefix.
+EVENT_OF_KIND: dict[FactKind, str] = {
+    FactKind.ALERT_STARTED: "alert", FactKind.ALERT_ENDED: "alert",
+    FactKind.STATUS_CHANGED: "status",
+    FactKind.INCIDENT_OPENED: "incident", FactKind.INCIDENT_JOINED: "incident",
+    FactKind.INCIDENT_ESCALATED: "incident", FactKind.INCIDENT_RESOLVED: "incident",
+    # audits: a ghost leaves the map at once; readiness relabels a shelter
+    FactKind.SHELTER_GHOSTED: "ghost", FactKind.SHELTER_RESTORED: "ghost",
+    FactKind.READINESS_CHANGED: "readiness",
+}
 KEEPALIVE_S = 15.0
 QUEUE_LIMIT = 1000
 
@@ -33,18 +41,21 @@ Queue = asyncio.Queue[tuple[int, bytes]]
 
 
 def event_name(kind: str) -> str | None:
-    for prefix, name in EVENT_OF_PREFIX.items():
-        if kind.startswith(prefix):
-            return name
-    return None
+    return EVENT_OF_KIND.get(FactKind(kind)) if kind in _KINDS else None
+
+
+_KINDS = frozenset(FactKind)
 
 
 def encode(fact: Fact) -> bytes | None:
     name = event_name(fact.kind)
     if name is None:
         return None
-    data = orjson.dumps({"kind": fact.kind, "at": log.public_view(fact)["at"],
-                         **orjson.loads(fact.payload)})
+    payload = orjson.loads(fact.payload)
+    if fact.kind == FactKind.STATUS_CHANGED and "reasons" in payload:
+        # The status as a reader sees it: worded by the catalogue, the codes kept beside it.
+        payload = {**payload, "explanation": observations.worded(payload)["explanation"]}
+    data = orjson.dumps({"kind": fact.kind, "at": log.public_view(fact)["at"], **payload})
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (fact.seq, name.encode(), data)
 
 

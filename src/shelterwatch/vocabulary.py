@@ -176,6 +176,8 @@ class FactKind(StrEnum):
     TOKEN_REVOKED = "token.revoked"
     OBSERVATION_RECORDED = "observation.recorded"
     STATUS_CHANGED = "status.changed"
+    SOURCE_QUARANTINED = "source.quarantined"
+    SOURCE_RELEASED = "source.released"
     PLACE_NO_SHELTER_REPORTED = "place.no_shelter_reported"
     INCIDENT_OPENED = "incident.opened"
     INCIDENT_JOINED = "incident.joined"
@@ -203,6 +205,8 @@ class FactKind(StrEnum):
     NOTIFICATION_BROADCAST_QUEUED = "notification.broadcast_queued"
     CHANNEL_FOLLOWED = "channel.followed"
     CHANNEL_UNFOLLOWED = "channel.unfollowed"
+    CHANNEL_SHOWN = "channel.shown"  # a chat was shown shelters: told if one is reported locked
+    CHANNEL_EXPIRED = "channel.expired"
     PUSH_SUBSCRIBED = "push.subscribed"
     PUSH_EXPIRED = "push.expired"
     AUDIT_RECORDED = "audit.recorded"
@@ -213,3 +217,60 @@ class FactKind(StrEnum):
     SHELTER_GHOSTED = "shelter.ghosted"
     SHELTER_RESTORED = "shelter.restored"
     CAMPAIGN_CREATED = "campaign.created"
+
+
+class ReasonCode(StrEnum):
+    """Why a status is what it is, as the status rule says it: a code with parameters, worded
+    only at the edge by the message catalogue (`shelterwatch.messages`), so rewording a sentence
+    never changes which facts are appended."""
+
+    NOBODY_CHECKED = "nobody_checked"  # no evidence at all
+    REPORTS_TOO_WEAK = "reports_too_weak"  # reports exist, too old or too far to count
+    CROWD_REPORTED = "crowd_reported"  # {kind, residents, auditors, latest_at, reason}
+    STAYS_ON_MAP = "stays_on_map"  # `missing` from the crowd never closes a shelter
+    OUTWEIGHS = "outweighs"  # the crowd overturned {role} recorded {kind} at {at}
+    RECORDED = "recorded"  # {role} recorded {kind} at {at}
+    UNFIT_REASON = "unfit_reason"  # {reason}
+    CROWD_SINCE = "crowd_since"  # the same, said after an authoritative word
+    NOT_ENOUGH = "not_enough"  # the contrary reports do not yet change the status
+    SET_ASIDE = "set_aside"  # {reporters}: their source is quarantined by an operator
+    # Why a shelter is offered where it is in a nearest answer (`rules.ranking`).
+    STATUS = "status"  # {status}: its headline
+    WALK = "walk"  # {minutes} on foot
+    REACHABLE = "reachable"
+    NOT_REACHABLE = "not_reachable"
+    STEP_FREE = "step_free"
+    CAPACITY = "capacity"  # {capacity}
+    STEP_FREE_UNCONFIRMED = "step_free_unconfirmed"
+    READINESS = "readiness"  # {category, items_uk, items_en}: what an audit found lacking
+
+
+Param = str | int | float
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One reason code with its parameters; what a status fact records instead of a sentence."""
+
+    code: ReasonCode
+    params: tuple[tuple[str, Param], ...] = ()
+
+    @classmethod
+    def of(cls, code: ReasonCode, **params: Param) -> Reason:
+        return cls(code, tuple(sorted(params.items())))
+
+    def as_json(self) -> dict[str, Param]:
+        return {"code": self.code.value, **dict(self.params)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Param]) -> Reason:
+        rest = {k: v for k, v in data.items() if k != "code"}
+        return cls.of(ReasonCode(str(data["code"])), **rest)
+
+
+class ConfidenceBand(StrEnum):
+    """How sure a status is, in the steps a resident would notice."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"

@@ -13,6 +13,7 @@ from shelterwatch.alerts.sources import alerts_in_ua, polling, ukrainealarm
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.vocabulary import Threat
+from shelterwatch.worker import feeds as feeds_loop
 from tests.alerts.providers import (
     BUCHA,
     KYIV,
@@ -37,15 +38,15 @@ def test_alerts_in_ua_poll_starts_ends_and_sends_if_modified_since(settings: Set
     provider = Provider(routes={ACTIVE: (200, alerts_in_ua_body(LUHANSK, KYIV, BUCHA))})
     with serve(provider):
         poller = alerts_in_ua.AlertsInUaPoller(provider.url, "my-token")
-        first = polling.poll_once(poller, settings)
+        first = feeds_loop.poll_once(poller, settings)
         assert first.ok and first.started == 3
         assert active_areas(settings) == {"16": "unknown", "31": "ballistic", "75": "unknown"}
-        assert polling.poll_once(poller, settings).started == 0  # 304: nothing changed
+        assert feeds_loop.poll_once(poller, settings).started == 0  # 304: nothing changed
         assert provider.requests[-1][1]["If-Modified-Since"] == provider.last_modified
         assert provider.requests[0][1]["Authorization"] == "Bearer my-token"
         provider.routes[ACTIVE] = (200, alerts_in_ua_body(LUHANSK))
         provider.last_modified = "Thu, 01 Jun 2023 01:03:05 GMT"
-        assert polling.poll_once(poller, settings).ended == 2
+        assert feeds_loop.poll_once(poller, settings).ended == 2
     assert set(active_areas(settings)) == {"16"}
 
 
@@ -54,26 +55,26 @@ def test_malformed_payload_is_logged_and_changes_nothing(
     provider = Provider(routes={ACTIVE: (200, alerts_in_ua_body(KYIV))})
     with serve(provider):
         poller = alerts_in_ua.AlertsInUaPoller(provider.url, "t")
-        polling.poll_once(poller, settings)
+        feeds_loop.poll_once(poller, settings)
         provider.last_modified = "Thu, 01 Jun 2023 00:10:00 GMT"
         provider.routes[ACTIVE] = (200, b"<html>502 Bad Gateway</html>")
         with caplog.at_level(logging.WARNING):
-            outcome = polling.poll_once(poller, settings)
+            outcome = feeds_loop.poll_once(poller, settings)
         assert not outcome.ok and "malformed" in outcome.reason
         assert "alerts-in-ua poll failed" in caplog.text
         assert set(active_areas(settings)) == {"31"}  # a broken answer ends nothing
         provider.routes[ACTIVE] = (200, {"alerts": [{"location_uid": "31"}], "meta": {}})
-        assert not polling.poll_once(poller, settings).ok
+        assert not feeds_loop.poll_once(poller, settings).ok
         provider.routes[ACTIVE] = (200, alerts_in_ua_body(KYIV))
         provider.last_modified = "Thu, 01 Jun 2023 00:20:00 GMT"
-        assert polling.poll_once(poller, settings).ok  # the poller carried on
+        assert feeds_loop.poll_once(poller, settings).ok  # the poller carried on
 
 
 def test_rate_limit_backs_off_and_a_silent_feed_goes_stale(settings: Settings) -> None:
     provider = Provider(routes={ACTIVE: (429, {"message": "Too many requests"})})
     with serve(provider):
         poller = alerts_in_ua.AlertsInUaPoller(provider.url, "t")
-        outcome = polling.poll_once(poller, settings)
+        outcome = feeds_loop.poll_once(poller, settings)
     assert outcome.rate_limited
     wait = polling.next_wait(outcome, 15.0, 15.0)
     assert wait == 30.0 and polling.next_wait(outcome, 15.0, wait) == 60.0
@@ -97,12 +98,12 @@ def test_ukrainealarm_fetches_alerts_only_when_the_action_index_moves(
                                 "/api/v3/alerts": (200, [kyiv, oblast])})
     with serve(provider):
         poller = ukrainealarm.UkraineAlarmPoller(provider.url, "ua-key")
-        assert polling.poll_once(poller, settings).started == 2
-        assert polling.poll_once(poller, settings).started == 0
+        assert feeds_loop.poll_once(poller, settings).started == 2
+        assert feeds_loop.poll_once(poller, settings).started == 0
         paths = [p for p, _ in provider.requests]
         assert paths.count("/api/v3/alerts") == 1 and paths.count("/api/v3/alerts/status") == 2
         assert provider.requests[0][1]["Authorization"] == "ua-key"
         provider.routes["/api/v3/alerts/status"] = (200, {"lastActionIndex": 1002})
         provider.routes["/api/v3/alerts"] = (200, [oblast])
-        assert polling.poll_once(poller, settings).ended == 1
+        assert feeds_loop.poll_once(poller, settings).ended == 1
     assert active_areas(settings) == {"14": str(Threat.UNKNOWN)}

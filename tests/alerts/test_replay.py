@@ -13,6 +13,7 @@ from shelterwatch.alerts.sources import replay
 from shelterwatch.clock import as_utc
 from shelterwatch.config import Settings
 from shelterwatch.shelters.models import Shelter
+from shelterwatch.worker import feeds
 
 NIGHT = Path(__file__).parent.parent / "fixtures" / "alerts" / "official_2023-05-31_2023-06-01.csv"
 START = datetime(2023, 5, 31, 23, 49, 31, tzinfo=UTC)
@@ -22,7 +23,7 @@ SECOND = timedelta(seconds=1)
 
 def test_kyiv_shelters_are_under_alert_from_2349_31_to_0103_05(
         kyiv_settings: Settings) -> None:
-    report = replay.replay(kyiv_settings, NIGHT)
+    report = feeds.play(kyiv_settings, NIGHT)
     assert report.skipped == [] and report.started == report.ended == report.rows
     with db.transaction(kyiv_settings.database_url) as session:
         city = [a for a in service.list_active(session, now=START) if a.area_id == "31"]
@@ -41,7 +42,7 @@ def test_kyiv_shelters_are_under_alert_from_2349_31_to_0103_05(
 
 
 def test_hromada_rows_land_on_their_hromada(settings: Settings) -> None:
-    report = replay.replay(settings, NIGHT)
+    report = feeds.play(settings, NIGHT)
     assert report.widened == 0
     with db.transaction(settings.database_url) as session:
         nikopol = service.active_for_area(
@@ -55,7 +56,7 @@ def test_hromada_rows_land_on_their_hromada(settings: Settings) -> None:
 
 def test_replay_at_speed_waits_between_events_in_proportion(settings: Settings) -> None:
     waits: list[float] = []
-    report = replay.replay(settings, NIGHT, speed=3600.0, since=START, until=START + SECOND,
+    report = feeds.play(settings, NIGHT, speed=3600.0, since=START, until=START + SECOND,
                            sleep=waits.append)
     events = replay.read_events(NIGHT, replay.ReplayReport(), since=START, until=START + SECOND)
     span_s = (events[-1].at - events[0].at).total_seconds()
@@ -65,5 +66,5 @@ def test_replay_at_speed_waits_between_events_in_proportion(settings: Settings) 
 def test_replay_takes_since_and_until_as_typed_on_the_command_line(settings: Settings) -> None:
     # Typer parses `--since 2023-05-31T23:49:31` without a zone; the dataset's times are UTC.
     naive = START.replace(tzinfo=None)
-    report = replay.replay(settings, NIGHT, since=naive, until=naive + SECOND)
+    report = feeds.play(settings, NIGHT, since=naive, until=naive + SECOND)
     assert report.rows == 7 and report.started == 7

@@ -82,3 +82,11 @@ def test_the_keyholder_import_takes_more_than_the_global_body_limit(
     r = kyiv_client.post("/v1/keyholders/import", content=body, headers=op)
     assert r.status_code == 201, r.text
     assert r.json()["imported"]["keyholder"] == 600
+
+
+def test_oversized_headers_are_431_with_a_problem_body(client: TestClient) -> None:
+    r = client.get("/v1/areas", headers={"X-Padding": "a" * 9000})
+    assert r.status_code == 431
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "over the limit of 8192" in r.json()["detail"]
+    assert client.get("/v1/areas", headers={"X-Padding": "a" * 4000}).status_code == 200

@@ -76,7 +76,9 @@ def test_one_address_holds_only_so_many_open_streams(
         with a.stream("GET", f"{server.url}/v1/stream") as first, \
                 b.stream("GET", f"{server.url}/v1/stream") as second:
             assert first.status_code == second.status_code == 200
-            next(first.iter_bytes()), next(second.iter_bytes())
+            # Hold the iterators: a dropped one closes its connection, and its stream with it.
+            held = first.iter_bytes(), second.iter_bytes()
+            next(held[0]), next(held[1])
             # Streamed, so a wrongly admitted third stream fails the assertion instead of hanging.
             with c.stream("GET", f"{server.url}/v1/stream") as third:
                 assert third.status_code == 429, server.log_path.read_text()[-2000:]

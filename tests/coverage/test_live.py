@@ -83,6 +83,11 @@ def test_a_locked_door_puts_its_people_out_of_reach_within_a_second(
     assert after["total"]["newly_out_of_reach"] == (
         after["total"]["out_of_reach"] - before["total"]["out_of_reach"])
     assert after["shelters"]["usable"] == before["shelters"]["usable"] - 1
+    # Where to fix first: that door, bringing back exactly the people it took out of reach.
+    assert before["sites"] == [] and before["sites_basis"]["candidates"] == 0
+    top = after["sites"][0]
+    assert (top["shelter_id"], top["reason"]) == (west, "status:locked_confirmed")
+    assert top["marginal_gain"] == after["total"]["newly_out_of_reach"] > 0
     panel = city_client.get("/v1/coverage/live", params={"area": city.CITY},
                             headers=operator).json()
     change = panel["recent_changes"][0]

@@ -9,12 +9,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelterwatch import db
 from shelterwatch.auth import service as auth
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
+from shelterwatch.shelters.models import Shelter
 from tests.coverage import city
 from tests.support.browser import launch
 
@@ -36,7 +38,14 @@ def browser() -> Iterator[Any]:
     yield from launch()
 
 
-def test_the_coverage_page_shows_the_districts_and_the_cells(browser: Any, server: str) -> None:
+def test_the_coverage_page_shows_the_districts_and_the_cells(browser: Any, server: str,
+                                                             settings: Settings) -> None:
+    with db.transaction(settings.database_url) as s:
+        _, token = auth.create(s, role="patrol", name="Патруль 3", now=utcnow())
+        west = s.scalar(select(Shelter.id).where(Shelter.source_id == "w"))
+    locked = httpx.post(f"{server}/v1/checks", json={"shelter_id": west, "kind": "locked"},
+                        headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert locked.status_code == 201, locked.text
     context = browser.new_context(base_url=server)
     context.set_default_timeout(TIMEOUT_MS)
     asked: list[str] = []
@@ -50,6 +59,11 @@ def test_the_coverage_page_shows_the_districts_and_the_cells(browser: Any, serve
     rows = page.locator("#districts tr").all_inner_texts()
     assert any("Захід / West" in r for r in rows) and any("Схід / East" in r for r in rows)
     assert "districts.csv" in page.locator("#source").inner_text()
+    # where to fix first: the door the patrol found locked, with the people it would bring back
+    page.wait_for_function("document.querySelectorAll('#sites tr').length >= 1")
+    first = page.locator("#sites tr").first.inner_text()
+    assert f"shelter {west}" in first and "locked_confirmed" in first
+    assert "greedy maximal coverage" in page.locator("#sites-basis").inner_text()
     page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path, "
                            ".leaflet-overlay-pane canvas').length > 0")
     assert [u for u in asked if not u.startswith(server + "/")] == []

@@ -230,3 +230,64 @@ def test_the_same_inputs_give_the_same_files(synthetic: Session, tmp_path: Path)
     _run([*common, "--out", str(tmp_path / "b")])
     for name in ("cells.geojson", "cells.csv", "summary.json", "sites.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def _gain_alone(people: dict[str, int], site: tuple[float, float],
+                others: list[tuple[float, float]]) -> int:
+    """People within the cruise walk (600 m straight at detour 1.3 and 1.3 m/s: 600 s) of
+    `site` and of no other usable shelter: what the site alone brings within reach."""
+    def near(h: str, p: tuple[float, float]) -> bool:
+        return city.great_circle(*h3.cell_to_latlng(h), *p) <= 600
+    return sum(n for h, n in people.items()
+               if near(h, site) and not any(near(h, o) for o in others))
+
+
+def test_a_door_found_locked_lately_is_a_site_to_fix_though_counted_open_now(
+        synthetic: Session, settings: Settings, tmp_path: Path,
+        make_token: Callable[..., str]) -> None:
+    """The south-west door was found locked by a patrol and then opened: it counts as usable
+    today, but it is `locked`-prone, so it is a site to fix, worth the people only it serves."""
+    ids = _shelter_ids(synthetic)
+    synthetic.rollback()
+    patrol = {"Authorization": f"Bearer {make_token('patrol')}"}
+    with TestClient(create_app(settings)) as client:
+        for kind in ("locked", "open"):
+            r = client.post("/v1/checks", json={"shelter_id": ids["sw"], "kind": kind},
+                            headers=patrol)
+            assert r.status_code == 201, r.text
+        assert r.json()["status"] == "open_verified"
+    pop_file, people = city.population_csv(tmp_path / "people.csv", _grid_cells(synthetic))
+    common = ["coverage", "--area", city.CITY, "--threat", "cruise", "--population",
+              str(pop_file)]
+    output = _run([*common, "--out", str(tmp_path / "out")])
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    (site,) = summary["sites"]
+    sw, w, e = (city.SHELTERS[2], city.SHELTERS[0], city.SHELTERS[1])
+    gain = _gain_alone(people, (sw.lat, sw.lon), [(w.lat, w.lon), (e.lat, e.lon)])
+    assert (site["shelter_id"], site["reason"]) == (ids["sw"], "locked_prone:1")
+    assert site["marginal_gain"] == site["cumulative_gain"] == gain > 0
+    basis = summary["sites_basis"]
+    assert basis["out_of_reach_without_registry_candidates"] == (
+        summary["total"]["out_of_reach"] + gain)
+    assert "where to add or fix" in output and f"shelter {ids['sw']}" in output
+    assert output.strip().splitlines()[-1].startswith("out of reach (cruise, 600 s)")
+    # A door found locked before the window is not held against it.
+    _run([*common, "--locked-window-days", "0", "--out", str(tmp_path / "now")])
+    assert json.loads((tmp_path / "now" / "summary.json").read_text())["sites"] == []
+
+
+def test_shelters_rated_not_ready_are_sites_to_fix(
+        synthetic: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The readiness audits' hook: whatever `not_ready_ids` names is ranked with its gain."""
+    ids = _shelter_ids(synthetic)
+    monkeypatch.setattr(models, "not_ready_ids", lambda session: frozenset({ids["e"]}))
+    pop_file, people = city.population_csv(tmp_path / "people.csv", _grid_cells(synthetic))
+    _run(["coverage", "--area", city.CITY, "--threat", "cruise", "--population", str(pop_file),
+          "--out", str(tmp_path / "out")])
+    (site,) = json.loads((tmp_path / "out" / "summary.json").read_text())["sites"]
+    e, w, sw = city.SHELTERS[1], city.SHELTERS[0], city.SHELTERS[2]
+    assert (site["shelter_id"], site["reason"]) == (ids["e"], "not_ready")
+    assert site["marginal_gain"] == _gain_alone(people, (e.lat, e.lon),
+                                                [(w.lat, w.lon), (sw.lat, sw.lon)])
+    csv_head = (tmp_path / "out" / "sites.csv").read_text().splitlines()[0]
+    assert csv_head.startswith("rank,label,shelter_id,reason,")

@@ -46,7 +46,8 @@ def test_a_lone_locked_report_fades_and_every_view_follows(kyiv_client: TestClie
     refreshed = [f for f in facts(url, "status.changed") if f["trigger"] == "refresh"]
     assert [(f["shelter_id"], f["previous"], f["status"]) for f in refreshed] == [
         (door.id, "locked_reported", "unknown")]
-    assert "too weak" in refreshed[0]["explanation"]["en"]
+    # The fact records why as a code; the words are the catalogue's, at the edge.
+    assert refreshed[0]["reasons"] == [{"code": "reports_too_weak"}]
 
     shelter = kyiv_client.get(f"/v1/shelters/{door.id}").json()["properties"]
     assert "too weak" in shelter["status_explanation"]["en"]

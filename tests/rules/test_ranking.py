@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shelterwatch.messages.status import why
 from shelterwatch.rules.geo import great_circle_m
 from shelterwatch.rules.ranking import (
     MIN_RESULTS,
@@ -58,7 +59,7 @@ def test_step_free_search_walks_slower_and_hides_shelters_with_stairs() -> None:
     ranked = rank(pool, model=MODEL, step_free=True)
     assert [r.shelter_id for r in ranked] == [2, 3, 4]
     assert ranked[0].walk_s == round(300 * 1.2 / 0.5)
-    assert "без сходів" in ranked[0].why_uk and "step-free" in ranked[0].why_en
+    assert "без сходів" in why(ranked[0].why)["uk"] and "step-free" in why(ranked[0].why)["en"]
 
 
 def test_step_free_search_fills_with_unrecorded_access_rather_than_leave_one_option() -> None:
@@ -66,7 +67,8 @@ def test_step_free_search_fills_with_unrecorded_access_rather_than_leave_one_opt
             cand(4, 500)]
     ranked = rank(pool, model=MODEL, step_free=True)
     assert [r.shelter_id for r in ranked] == [2, 3, 4]
-    assert "not confirmed" in ranked[1].why_en and "не підтверджено" in ranked[1].why_uk
+    line = why(ranked[1].why)
+    assert "not confirmed" in line["en"] and "не підтверджено" in line["uk"]
 
 
 def test_a_measured_route_replaces_the_estimate() -> None:
@@ -89,22 +91,22 @@ def test_reachable_in_time_compares_the_walk_with_the_warning_time(
     [only] = rank([cand(1, 100)], model=MODEL, warning_s=warning_s)  # 96 s walk
     assert only.reachable_in_time is reachable
     if phrase:
-        assert phrase in only.why_en
+        assert phrase in why(only.why)["en"]
     else:
-        assert "threat" not in only.why_en
+        assert "threat" not in why(only.why)["en"]
 
 
 def test_known_capacity_breaks_a_tie_and_is_mentioned() -> None:
     ranked = rank([cand(1, 200, capacity=50), cand(2, 200, capacity=400), cand(3, 200)],
                   model=MODEL)
     assert [r.shelter_id for r in ranked] == [2, 1, 3]
-    assert "holds 400" in ranked[0].why_en and "місткість 400" in ranked[0].why_uk
+    assert "holds 400" in why(ranked[0].why)["en"] and "місткість 400" in why(ranked[0].why)["uk"]
 
 
 def test_why_names_status_and_minutes_in_both_languages() -> None:
     [only] = rank([cand(1, 500, Status.LOCKED_REPORTED)], model=MODEL, warning_s=600)
-    assert only.why_uk == "Зачинено за повідомленням · 8 хв пішки · встигаєте до загрози"
-    assert only.why_en == "Reported locked · 8 min walk · reachable before the threat"
+    assert why(only.why)["uk"] == "Зачинено за повідомленням · 8 хв пішки · встигаєте до загрози"
+    assert why(only.why)["en"] == "Reported locked · 8 min walk · reachable before the threat"
 
 
 def test_at_least_three_results_even_when_one_is_asked_for() -> None:
@@ -158,7 +160,8 @@ def test_ranking_properties(
     ids = [r.shelter_id for r in ranked]
     assert len(set(ids)) == len(ids) and set(ids) <= {c.shelter_id for c in pool}
     for r in ranked:
-        assert r.why_uk and r.why_en and "\n" not in r.why_uk + r.why_en
+        line = why(r.why)
+        assert line["uk"] and line["en"] and "\n" not in line["uk"] + line["en"]
         assert (r.reachable_in_time is None) == (warning_s is None)
 
 
@@ -190,6 +193,7 @@ def test_a_not_ready_shelter_comes_after_a_farther_ready_one_and_says_why() -> N
     verified = Candidate(3, 900.0, Status.OPEN_VERIFIED, readiness=not_ready)
     ranked = rank([near, far, verified], model=MODEL)
     assert [r.shelter_id for r in ranked] == [3, 2, 1]  # status class still comes first
-    assert "не готове: немає води, немає входу без сходів" in ranked[2].why_uk
-    assert "not ready: no water, no step-free entrance" in ranked[2].why_en
-    assert "not ready" not in ranked[1].why_en
+    said = why(ranked[2].why)
+    assert "не готове (немає води, немає входу без сходів)" in said["uk"]
+    assert "not ready (no water, no step-free entrance)" in said["en"]
+    assert "not ready" not in why(ranked[1].why)["en"]

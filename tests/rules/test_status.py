@@ -8,12 +8,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shelterwatch.rules.status import Evidence, derive, plausibility
+from shelterwatch.messages.status import explain
+from shelterwatch.rules.status import Derived, Evidence, derive, plausibility
 from shelterwatch.vocabulary import ObservationKind as K
+from shelterwatch.vocabulary import Reason, ReasonCode
 from shelterwatch.vocabulary import Role as R
 from shelterwatch.vocabulary import Status as S
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)  # 14:00 in Kyiv
+
+
+def words(derived: Derived, lang: str) -> str:
+    """The explanation a resident reads, worded by the catalogue as the API words it."""
+    return explain(derived.status, derived.reasons, lang, reference=NOW)
 
 
 def ev(n: int, kind: K, role: R = R.RESIDENT, *, ago_s: float = 60, reporter: str | None = None,
@@ -69,20 +76,20 @@ def test_residents_scenarios(story: str, evidence: list[Evidence], expected: S) 
 
 def test_explanation_names_the_keyholder_and_the_contrary_reports_in_both_languages() -> None:
     result = derive([ev(1, K.OPEN, R.KEYHOLDER, ago_s=300), ev(2, K.LOCKED)], now=NOW)
-    assert result.explanation_en == (
+    assert words(result, "en") == (
         "Open, verified: keyholder recorded open at 13:55; since then 1 resident reported "
         "locked, latest at 13:59; not yet enough to change the status.")
-    assert result.explanation_uk.startswith("Відчинено, підтверджено: ключник зафіксував")
-    assert "1 мешканець повідомив «зачинено»" in result.explanation_uk
+    assert words(result, "uk").startswith("Відчинено, підтверджено: ключник зафіксував")
+    assert "1 мешканець повідомив «зачинено»" in words(result, "uk")
     assert result.observation_ids == ("o1", "o2")
 
 
 def test_crowd_overturning_a_keyholder_says_so() -> None:
     result = derive([ev(1, K.OPEN, R.KEYHOLDER, ago_s=300)] + [ev(i, K.LOCKED) for i in (2, 3, 4)],
                     now=NOW)
-    assert "3 residents reported locked" in result.explanation_en
-    assert "outweighs the earlier keyholder recorded open" in result.explanation_en
-    assert "3 мешканці повідомили «зачинено»" in result.explanation_uk
+    assert "3 residents reported locked" in words(result, "en")
+    assert "outweighs the earlier keyholder recorded open" in words(result, "en")
+    assert "3 мешканці повідомили «зачинено»" in words(result, "uk")
     assert result.observation_ids == ("o1", "o2", "o3", "o4")
 
 
@@ -140,3 +147,23 @@ def test_status_depends_only_on_the_facts_and_now(reports: list[Evidence], rnd) 
     # Evidence from after `now` cannot change the answer at `now`.
     future = Evidence("later", K.OPEN, R.KEYHOLDER, NOW + timedelta(seconds=1), "k")
     assert derive([*reports, future], now=NOW) == derive(reports, now=NOW)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["d:a", "d:b", "d:c", "n:x"]),
+                          st.sampled_from([K.LOCKED, K.OPEN, K.FULL]),
+                          st.integers(0, 300), st.booleans()), max_size=12))
+def test_evidence_set_aside_weighs_nothing_and_is_counted_in_the_explanation(
+        drawn: list[tuple[str, K, int, bool]]) -> None:
+    items = [Evidence(f"o{n}", kind, R.RESIDENT, NOW - timedelta(minutes=age), reporter=who,
+                      distance_m=10.0, set_aside=aside)
+             for n, (who, kind, age, aside) in enumerate(drawn)]
+    kept = [e for e in items if not e.set_aside]
+    with_aside, without = derive(items, now=NOW), derive(kept, now=NOW)
+    assert (with_aside.status, with_aside.confidence, with_aside.observation_ids) == (
+        without.status, without.confidence, without.observation_ids)
+    aside = {e.reporter for e in items if e.set_aside}
+    if aside:
+        assert with_aside.reasons == (
+            *without.reasons, Reason.of(ReasonCode.SET_ASIDE, reporters=len(aside)))
+    else:
+        assert with_aside == without

@@ -49,6 +49,7 @@ def test_leading_zero_bits_counts_bits(digest: bytes) -> None:
 def test_an_auditors_check_is_explained_as_an_auditors() -> None:
     from datetime import UTC, datetime
 
+    from shelterwatch.messages.status import explain
     from shelterwatch.rules import status
     from shelterwatch.vocabulary import ObservationKind, Role
 
@@ -56,10 +57,11 @@ def test_an_auditors_check_is_explained_as_an_auditors() -> None:
     audit = status.Evidence(id="a", kind=ObservationKind.OPEN, role=Role.AUDITOR, at=now,
                             reporter="auditor:7", distance_m=5.0)
     alone = status.derive([audit], now=now)
-    assert "1 auditor reported open" in alone.explanation_en
-    assert "resident" not in alone.explanation_en
-    assert "1 аудитор повідомив" in alone.explanation_uk
+    assert "1 auditor reported open" in explain(alone.status, alone.reasons, "en", reference=now)
+    assert "resident" not in explain(alone.status, alone.reasons, "en", reference=now)
+    assert "1 аудитор повідомив" in explain(alone.status, alone.reasons, "uk", reference=now)
     resident = status.Evidence(id="b", kind=ObservationKind.OPEN, role=Role.RESIDENT, at=now,
                                reporter="n:x", distance_m=5.0)
     both = status.derive([audit, resident], now=now)
-    assert "1 auditor and 1 resident reported open" in both.explanation_en
+    shown = explain(both.status, both.reasons, "en", reference=now)
+    assert "1 auditor and 1 resident reported open" in shown

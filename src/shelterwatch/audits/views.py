@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 
+from shelterwatch import receipts
 from shelterwatch.audits import campaigns, deficiencies, exports, ghosts, photos, readiness_store
 from shelterwatch.audits import checklist as checklists
 from shelterwatch.audits import service as audits
@@ -68,7 +69,7 @@ def create_audit(body: AuditIn, actor: Checker, session: WriteSession, settings:
                                 store=store_of(request))
         return idempotency.Receipt(201, audits.public(session, outcome.audit))
 
-    receipt = idempotency.respond_once(session, scope=f"audits:{actor.label}", key=key,
+    receipt = receipts.respond_once(session, scope=f"audits:{actor.label}", key=key,
                                        body=body.model_dump(mode="json"), write=write, now=now)
     request.app.state.follower.catch_up()  # this process shows the new readiness at once
     return JSONResponse(receipt.body, status_code=receipt.status_code)
@@ -117,7 +118,7 @@ def close_deficiency(deficiency_id: DbId, body: FixIn, actor: Fixer, session: Wr
             "deficiency": deficiencies.public(d),
             "readiness": readiness_store.public_readiness(session, d.shelter_id)})
 
-    receipt = idempotency.respond_once(
+    receipt = receipts.respond_once(
         session, scope=f"fix:{actor.label}", key=key,
         body={"id": deficiency_id, **body.model_dump()}, write=write, now=now)
     request.app.state.follower.catch_up()

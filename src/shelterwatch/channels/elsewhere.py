@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shelterwatch.messages import status as wording
 from shelterwatch.rules import ranking
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.vocabulary import Status
@@ -32,5 +33,5 @@ def instead(index: ShelterIndex, model: ranking.WalkingModel,
             return {"shelter": by_id[best.shelter_id].feature(status=best.status),
                     "distance_m": round(best.distance_m, 1), "walk_s": best.walk_s,
                     "reachable_in_time": best.reachable_in_time, "status": best.status,
-                    "why": {"uk": best.why_uk, "en": best.why_en}}
+                    "why": wording.why(best.why)}
     return None

@@ -1,8 +1,11 @@
 """Follows (a chat or phone following a case or an area) and the news they are sent.
 
 The worker calls `on_facts` with every new fact: a case's news goes to those who reported it, an
-alert's start and end to everyone following an area it covers, each as an outbox delivery (so a
+alert's start and end to everyone following an area it covers, "go to X instead" to every chat
+shown a shelter in the last hour that is now reported locked, each as an outbox delivery (so a
 send is durable, paced by the channel's limits and never repeated). Nothing here commits.
+
+A shelter a chat was shown is a follow of `shown:<shelter id>` that expires after the window.
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +36,8 @@ from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.vocabulary import FactKind, Status
 
 ACTOR = "channels"
+SHOWN = "shown:"
+MAX_SHOWN = 10
 
 
 def digest(secret: str, channel: str, address: str) -> str:
@@ -91,6 +96,46 @@ def unfollow(session: Session, *, channel: str, address: str, secret: str, now: 
     return len(subjects)
 
 
+def shown(session: Session, *, channel: str, address: str, shelter_ids: Sequence[int],
+          language: str, secret: str, now: datetime, window_s: float) -> list[int]:
+    """Note the shelters a chat was just sent towards, for `window_s`: should one be reported
+    locked meanwhile, the chat is told where to go instead. Showing one again renews it."""
+    ids = sorted(set(shelter_ids))[:MAX_SHOWN]
+    if not ids:
+        return []
+    key = digest(secret, channel, address)
+    until = now + timedelta(seconds=window_s)
+    for shelter_id in ids:
+        subject = f"{SHOWN}{shelter_id}"
+        mine = (Follow.channel == channel, Follow.address_digest == key, Follow.subject == subject)
+        renewed = session.execute(update(Follow).where(*mine).values(
+            expires_at=until, language=language))
+        if getattr(renewed, "rowcount", 0):
+            continue
+        try:
+            with session.begin_nested():
+                session.add(Follow(channel=channel, address=address, address_digest=key,
+                                   subject=subject, language=language, created_at=now,
+                                   expires_at=until))
+                session.flush()
+        except IntegrityError:  # shown to this chat in another request meanwhile
+            session.execute(update(Follow).where(*mine).values(expires_at=until))
+    log.append(session, kind=FactKind.CHANNEL_SHOWN, actor=ACTOR, now=now,
+               payload={"channel": channel, "shelters": ids, "expires_at": until.isoformat()},
+               private={"address": address})
+    return ids
+
+
+def forget_expired(session: Session, *, now: datetime) -> int:
+    """Delete follows past their date (shelters shown over the window ago), in one fact."""
+    done = session.execute(delete(Follow).where(Follow.expires_at <= now))
+    gone = int(getattr(done, "rowcount", 0) or 0)
+    if gone:
+        log.append(session, kind=FactKind.CHANNEL_EXPIRED, actor=ACTOR, now=now,
+                   payload={"follows": gone})
+    return gone
+
+
 def _message(follower: Follow, *, subject: str, step: str, text: str, priority: int,
              secret: str) -> Outgoing:
     data: dict[str, Any] = {}
@@ -135,8 +180,9 @@ def on_facts(session: Session, facts: Sequence[Fact], *, now: datetime, secret: 
              places: Places | None = None) -> int:
     """Queue the news these facts are for followers; returns how many messages were queued.
 
-    With `places` (the worker keeps them when push is on), a shelter newly reported locked sends
-    "go to X instead" to the browsers that were shown it in the last hour, first of all.
+    With `places` (the worker keeps them when push or Telegram is on), a shelter newly reported
+    locked sends "go to X instead" to the browsers and chats shown it in the last hour, first of
+    all.
     """
     queued = 0
     for fact in facts:
@@ -149,15 +195,31 @@ def on_facts(session: Session, facts: Sequence[Fact], *, now: datetime, secret: 
             changed = orjson.loads(fact.payload)
             if changed.get("status") in LOCKED and changed.get("previous") not in LOCKED:
                 shelter_id = int(changed["shelter_id"])
+                instead = elsewhere.instead(places.index, places.model, shelter_id)
+                status = str(changed["status"])
                 queued += push.redirect(
-                    session, shelter_id=shelter_id, status=str(changed["status"]),
-                    instead=elsewhere.instead(places.index, places.model, shelter_id),
+                    session, shelter_id=shelter_id, status=status, instead=instead,
                     seq=fact.seq, now=now, window_s=places.shown_window_s)
+                queued += redirect(session, shelter_id=shelter_id, status=status,
+                                   instead=instead, seq=fact.seq, now=now, secret=secret)
             continue
         news = _case_news(fact, orjson.loads(fact.payload))
         if news is not None:
             queued += case_news(session, *news, seq=fact.seq, now=now, secret=secret)
     return queued
+
+
+def redirect(session: Session, *, shelter_id: int, status: str, instead: dict[str, Any] | None,
+             seq: int, now: datetime, secret: str) -> int:
+    """"Reported locked — go to X": to every chat shown this shelter within the window."""
+    followers = session.execute(select(Follow).where(
+        Follow.subject == f"{SHOWN}{shelter_id}", Follow.expires_at > now)).scalars().all()
+    subject = f"shelter:{shelter_id}:{status}:{seq}"
+    outgoing = [_message(f, subject=subject, step="redirect",
+                         text=texts.redirect(shelter_id, instead, f.language),
+                         priority=Priority.REDIRECT, secret=secret) for f in followers]
+    return outbox.enqueue_many(session, outgoing, now=now, actor=ACTOR, subject=subject,
+                               step="redirect")
 
 
 def case_news(session: Session, incident_id: int, kind: str, detail: str, *, seq: int,

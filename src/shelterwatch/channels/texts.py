@@ -5,20 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shelterwatch.messages import status as wording
 from shelterwatch.reports.service import LEAVE
-
-STATUS_TEXT: dict[str, tuple[str, str]] = {
-    "open_verified": ("відчинено (перевірено)", "open (verified)"),
-    "open_reported": ("відчинено (за словами людей)", "open (reported)"),
-    "unknown": ("стан невідомий", "status unknown"),
-    "full": ("переповнене", "full"),
-    "locked_reported": ("повідомили: зачинено", "reported locked"),
-    "locked_confirmed": ("зачинено (підтверджено)", "locked (confirmed)"),
-    "forced_open": ("відчинено рятувальниками", "forced open"),
-    "unfit": ("непридатне", "unfit"),
-    "closed": ("закрите", "closed"),
-    "refused_reported": ("повідомили: не пускають", "reported: entry refused"),
-}
 
 # Report buttons: what the resident taps → the report kind sent to the intake.
 BUTTONS: list[tuple[str, str, str]] = [
@@ -62,8 +50,8 @@ def language(code: str | None) -> str:
 
 
 def status_text(status: str, lang: str) -> str:
-    uk, en = STATUS_TEXT.get(status, (status, status))
-    return en if lang == "en" else uk
+    """A status's headline, the same words the page and the API use (the catalogue's)."""
+    return wording.headline(status, lang)
 
 
 def minutes(walk_s: float) -> str:
@@ -113,6 +101,15 @@ def go_instead(result: dict[str, Any] | None, lang: str, *, short: bool = False)
                 f"({status_text(result['status'], lang)}, {walk} min on foot).")
     return (f"Не чекайте біля дверей: ідіть до {address} #{props['id']} "
             f"({status_text(result['status'], lang)}, {walk} хв пішки).")
+
+
+def redirect(shelter_id: int, instead: dict[str, Any] | None, lang: str) -> str:
+    """For someone on the way to a shelter that was just reported locked."""
+    if lang == "en":
+        head = f"⚠️ Shelter #{shelter_id}, which you were shown, was just reported locked."
+    else:
+        head = f"⚠️ Укриття #{shelter_id}, яке вам показали, щойно повідомили як зачинене."
+    return f"{head}\n{go_instead(instead, lang)}"
 
 
 LEAVE_NO_ALTERNATIVE = ("Не чекайте біля дверей: шукайте інше укриття.",

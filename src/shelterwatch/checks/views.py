@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
+from shelterwatch import receipts
 from shelterwatch.answers import documented
 from shelterwatch.auth.service import Actor
 from shelterwatch.checks import service as checks
@@ -34,7 +35,7 @@ def create_check(check: CheckIn, actor: Checker, session: WriteSession, settings
                                tracking_prefix=settings.tracking_prefix)
         return idempotency.Receipt(201, checks.receipt(result))
 
-    receipt = idempotency.respond_once(session, scope=f"checks:{actor.label}", key=key,
+    receipt = receipts.respond_once(session, scope=f"checks:{actor.label}", key=key,
                                        body=check.model_dump(), write=write, now=now)
     request.app.state.follower.catch_up()  # read your writes: this process shows it at once
     return JSONResponse(receipt.body, status_code=receipt.status_code)

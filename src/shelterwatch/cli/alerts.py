@@ -12,10 +12,11 @@ import typer
 
 from shelterwatch import db
 from shelterwatch.alerts import regions
-from shelterwatch.alerts.sources import cap, load, pollable, polling, replay
+from shelterwatch.alerts.sources import cap, load, pollable
 from shelterwatch.cli.common import console, fail, one_line_errors
 from shelterwatch.clock import utcnow
 from shelterwatch.config import get_settings
+from shelterwatch.worker import feeds
 
 app = typer.Typer(help="Air-raid alerts: CAP import, provider polling, recorded replays.",
                   no_args_is_help=True)
@@ -62,7 +63,7 @@ def poll(
     with db.transaction(settings.database_url) as session:
         regions.load(session, now=utcnow())  # so raion and hromada alerts land on their area
     poller = load(source).make_poller(settings)
-    outcome = polling.run(poller, settings, once=once)
+    outcome = feeds.poll(poller, settings, once=once)
     if not outcome.ok:
         raise fail(f"{source}: {outcome.reason}")
     console.print(f"{source}: {outcome.started} started, {outcome.ended} ended", highlight=False)
@@ -77,7 +78,7 @@ def replay_csv(
     until: Annotated[datetime | None, typer.Option(help="only alerts on before this")] = None,
 ) -> None:
     """Play a recorded alert history into the live alert state."""
-    report = replay.replay(get_settings(), csv_path, speed=speed, since=since, until=until)
+    report = feeds.play(get_settings(), csv_path, speed=speed, since=since, until=until)
     console.print(f"{report.rows} alerts: {report.started} started, {report.ended} ended, "
                   f"{report.widened} placed on a parent area, {len(report.skipped)} skipped",
                   highlight=False)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -14,33 +13,16 @@ from rich.table import Table
 from shelterwatch import db
 from shelterwatch.alerts import service as alerts
 from shelterwatch.cli.common import console, one_line_errors
+from shelterwatch.clock import utcnow
 from shelterwatch.config import get_settings
-from shelterwatch.coverage import figures, outputs
+from shelterwatch.coverage import figures, outputs, sites
 from shelterwatch.coverage import model as models
 from shelterwatch.coverage.live import walk_params
 from shelterwatch.log import service as log
-from shelterwatch.vocabulary import Status, Threat
+from shelterwatch.vocabulary import Threat
 
 STEPS = ("grid", "street network", "population", "walking distances", "warning times",
-         "reach", "files")
-# Registry shelters worth fixing first: doors that do not take people in now.
-FIXABLE = (Status.LOCKED_CONFIRMED, Status.UNFIT, Status.CLOSED, Status.FULL,
-           Status.LOCKED_REPORTED)
-
-
-def _planner_sites(path: Path) -> list[figures.Site]:
-    """Points a planner proposes: a CSV with lat, lon and optionally name."""
-    out = []
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        for line, row in enumerate(csv.DictReader(f), start=2):
-            try:
-                lat, lon = float(row["lat"]), float(row["lon"])
-            except (KeyError, TypeError, ValueError):
-                raise ValueError(f"{path.name} line {line}: lat and lon must be numbers") from None
-            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                raise ValueError(f"{path.name} line {line}: lat/lon out of range")
-            out.append(figures.Site(row.get("name") or f"{path.name}:{line}", lat, lon))
-    return out
+         "reach", "sites", "files")
 
 
 @one_line_errors
@@ -62,13 +44,20 @@ def coverage(
     ] = None,
     candidates: Annotated[Path | None, typer.Option(
         help="CSV of lat,lon[,name] sites a planner proposes")] = None,
-    top: Annotated[int, typer.Option(help="how many sites to rank")] = 10,
+    top: Annotated[int | None, typer.Option(help="how many sites to rank (default: "
+                                              "SHELTERWATCH_COVERAGE_SITES_TOP)")] = None,
+    locked_window_days: Annotated[float | None, typer.Option(
+        help="a door found locked this many days back is a site to fix (default: "
+             "SHELTERWATCH_COVERAGE_LOCKED_WINDOW_DAYS)")] = None,
 ) -> None:
     """Write per-cell reach, per-district figures and a map; print the share out of reach."""
     settings = get_settings()
     walk = walk_params(settings)
     config = alerts.warning_config(settings)
-    planner = _planner_sites(candidates) if candidates else []
+    planner = sites.planner_sites(candidates) if candidates else []
+    budget = settings.coverage_sites_top if top is None else top
+    window = (settings.coverage_locked_window_days if locked_window_days is None
+              else locked_window_days)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         task = bar.add_task("coverage", total=len(STEPS))
@@ -84,6 +73,7 @@ def coverage(
                                  population_date=population_date, progress=step)
             statuses = models.current_statuses(session)
             ghosts = models.ghost_ids(session)
+            hints = sites.read_hints(session, now=utcnow(), window_days=window, planner=planner)
             seq = log.last_seq(session)
         step("reach")
         usable = model.usable(statuses, ghosts)
@@ -92,15 +82,13 @@ def coverage(
         ev = evaluations[threat]
         summary = figures.summary(model, usable, ev, as_of_seq=seq)
         cells = list(figures.features(model, ev))
-        registry_sites = [figures.Site(f"shelter {int(sid)}", float(model.shelters.lat[i]),
-                                       float(model.shelters.lon[i]), int(sid))
-                          for i, sid in enumerate(model.shelters.ids.tolist())
-                          if not usable[i] or Status(statuses.get(sid, "unknown")) in FIXABLE]
-        ranked = figures.rank_sites(model, ev, registry_sites + planner, top)
+        step("sites")
+        summary.update(sites.ranked(model, statuses, usable, threat, hints, budget))
         step("files")
-        outputs.write_all(out, model, summary, cells, ranked)
+        outputs.write_all(out, model, summary, cells, summary["sites"])
         bar.update(task, completed=len(STEPS))
     _print_table(model, evaluations)
+    _print_sites(summary)
     src = summary["population_source"]
     console.print(f"people: {src['label']}, {src['date']} — {src['method']}"
                   f"{' (coarse)' if src['coarse'] else ''}; reach: {model.method}", highlight=False)
@@ -110,6 +98,25 @@ def coverage(
     console.print(f"out of reach ({threat.value}, {int(model.warning_s[threat].max())} s): "
                   f"{total['share'] * 100:.1f}% of {total['population']:,} people "
                   f"({total['out_of_reach']:,})", highlight=False)
+
+
+def _print_sites(summary: dict[str, Any]) -> None:
+    """The sites that would bring the most people within reach, in greedy order."""
+    basis = summary["sites_basis"]
+    if not summary["sites"]:
+        console.print(f"where to add or fix: none of {basis['candidates']} candidates brings "
+                      "anyone within reach", highlight=False)
+        return
+    table = Table(title=f"where to add or fix ({basis['threat']}; without the "
+                        f"{basis['registry_candidates']} registry candidates "
+                        f"{basis['out_of_reach_without_registry_candidates']:,} people are "
+                        "out of reach)")
+    for name in ("rank", "site", "why", "people brought within reach", "cumulative"):
+        table.add_column(name, justify="right" if name != "site" else "left")
+    for s in summary["sites"]:
+        table.add_row(str(s["rank"]), s["label"], s["reason"], f"{s['marginal_gain']:,}",
+                      f"{s['cumulative_gain']:,}")
+    console.print(table)
 
 
 def _print_table(model: models.CoverageModel,

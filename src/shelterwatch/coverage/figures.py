@@ -1,4 +1,4 @@
-"""The figures people read: per-district summaries, per-cell features, and sites worth fixing.
+"""The figures people read: per-district summaries and per-cell features (sites: `sites.py`).
 
 Every output carries the population's source and date, the reach method and the statuses it was
 computed under, so a figure is never separated from what it rests on.
@@ -6,7 +6,7 @@ computed under, so a figure is never separated from what it rests on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +14,7 @@ import numpy as np
 
 from shelterwatch.coverage import grid as grids
 from shelterwatch.coverage.model import CoverageModel
-from shelterwatch.coverage.reach import by_detour
-from shelterwatch.rules.catchment import greedy_max_coverage, two_step_fca
+from shelterwatch.rules.catchment import two_step_fca
 from shelterwatch.rules.coverage import (
     NO_SHELTER,
     BoolArray,
@@ -143,47 +142,3 @@ def features(model: CoverageModel, ev: Evaluation) -> Iterator[dict[str, Any]]:
                    "reduced_mobility_reachable": bool(not ev.unreached_reduced[i]),
                    "places_per_person": round(float(ev.access[i]), 4),
                    "no_shelter_reports": int(reports[i])}}
-
-
-@dataclass(frozen=True, slots=True)
-class Site:
-    """A place where a door could be opened, fixed or built: a registry shelter or a point."""
-
-    label: str
-    lat: float
-    lon: float
-    shelter_id: int | None = None
-
-
-def rank_sites(model: CoverageModel, ev: Evaluation, sites: Sequence[Site],
-               budget: int) -> list[dict[str, Any]]:
-    """Greedy maximal coverage: the sites that bring the most people within reach, in order."""
-    if not sites:
-        return []
-    warning = model.warning_s[ev.threat]
-    position = model.shelters.position()
-    covers: list[list[int]] = []
-    extra = [s for s in sites if s.shelter_id not in position]
-    planned = by_detour(model.grid.lat, model.grid.lon,
-                        np.asarray([s.lat for s in extra]), np.asarray([s.lon for s in extra]),
-                        detour=model.walk.detour_factor,
-                        horizon_m=model.walk.horizon_s * model.walk.speed_mps)
-    p_cell = planned.cell_of_entry()
-    n_cell = model.normal.cell_of_entry()
-    extra_at = {id(s): k for k, s in enumerate(extra)}
-    for s in sites:
-        if s.shelter_id in position:
-            idx = position[s.shelter_id]
-            hit = (model.normal.shelter == idx) & (
-                model.normal.metres / model.walk.speed_mps <= warning[n_cell])
-            covers.append(n_cell[hit].tolist())
-        else:
-            k = extra_at[id(s)]
-            hit = (planned.shelter == k) & (
-                planned.metres / model.walk.speed_mps <= warning[p_cell])
-            covers.append(p_cell[hit].tolist())
-    picks = greedy_max_coverage(covers, model.population.per_cell, ~ev.unreached, budget)
-    return [{"rank": r + 1, "label": sites[p.site].label, "shelter_id": sites[p.site].shelter_id,
-             "lat": sites[p.site].lat, "lon": sites[p.site].lon,
-             "marginal_gain": people(p.marginal_gain),
-             "cumulative_gain": people(p.cumulative_gain)} for r, p in enumerate(picks)]

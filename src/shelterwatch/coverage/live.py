@@ -28,8 +28,9 @@ import orjson
 
 from shelterwatch import db
 from shelterwatch.alerts import service as alerts
+from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
-from shelterwatch.coverage import figures
+from shelterwatch.coverage import figures, sites
 from shelterwatch.coverage import model as models
 from shelterwatch.errors import ShelterwatchError, Unavailable
 from shelterwatch.log import service as log
@@ -60,6 +61,8 @@ class AreaCoverage:
     usable: BoolArray
     reach: tuple[Reach, Reach]
     baseline: dict[Threat, figures.Evaluation]
+    hints: sites.Hints
+    budget: int
     summaries: dict[Threat, dict[str, Any]] = field(default_factory=dict)
     changes: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECENT_CHANGES))
     as_of_seq: int = 0
@@ -67,13 +70,16 @@ class AreaCoverage:
     last_recompute_s: float | None = None
 
     def refresh(self) -> None:
-        """Re-derive every threat's summary from the current reach (a few ms for a city)."""
+        """Re-derive every threat's summary, and the sites to fix, from the current reach
+        (tens of ms for a city)."""
         out = {}
         for threat in Threat:
             ev = figures.evaluate(self.model, self.usable, self.reach, threat)
             out[threat] = figures.summary(self.model, self.usable, ev,
                                           baseline=self.baseline[threat],
                                           as_of_seq=self.as_of_seq)
+            out[threat].update(sites.ranked(self.model, self.statuses, self.usable, threat,
+                                            self.hints, self.budget))
         self.summaries = out
 
     def apply_statuses(self, changed: Mapping[int, str], *, at: str, seq: int) -> list[int]:
@@ -166,6 +172,10 @@ class LiveCoverage:
                 seq = log.last_seq(session)
                 statuses = models.current_statuses(session)
                 ghosts = models.ghost_ids(session)
+                hints = sites.read_hints(
+                    session, now=utcnow(), window_days=s.coverage_locked_window_days,
+                    planner=sites.planner_sites(Path(s.coverage_candidates))
+                    if s.coverage_candidates else ())
             everyone = ~np.isin(model.shelters.ids, np.asarray(sorted(ghosts), dtype=np.int64))
             all_open = model.reach(everyone)
             baseline = {t: figures.evaluate(model, everyone, all_open, t) for t in Threat}
@@ -175,7 +185,7 @@ class LiveCoverage:
                     statuses.update(self._statuses())
                 usable = model.usable(statuses, ghosts)
                 state = AreaCoverage(model, statuses, ghosts, usable, model.reach(usable),
-                                     baseline, as_of_seq=seq)
+                                     baseline, hints, s.coverage_sites_top, as_of_seq=seq)
                 state.refresh()
                 state.built_s = time.perf_counter() - started
                 self._areas[area_id] = state

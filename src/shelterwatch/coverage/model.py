@@ -17,7 +17,7 @@ from pathlib import Path
 
 import h3
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from shelterwatch.areas import service as areas
@@ -28,7 +28,8 @@ from shelterwatch.coverage import network as networks
 from shelterwatch.coverage import population as populations
 from shelterwatch.coverage.reach import by_detour, subset
 from shelterwatch.errors import InvalidInput
-from shelterwatch.observations.models import PlaceReport, ShelterStatus
+from shelterwatch.incidents.models import Incident
+from shelterwatch.observations.models import Observation, PlaceReport, ShelterStatus
 from shelterwatch.rules.coverage import (
     BoolArray,
     Candidates,
@@ -38,9 +39,10 @@ from shelterwatch.rules.coverage import (
     is_usable,
     nearest_usable,
 )
+from shelterwatch.rules.status import AUTHORITATIVE
 from shelterwatch.rules.warning import ActiveAlert, WarningConfig, seconds_for
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import AlertType, Status, Threat
+from shelterwatch.vocabulary import AlertType, ObservationKind, Status, Threat
 
 Progress = Callable[[str], None]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a probe alert's start; only its threat matters
@@ -244,6 +246,26 @@ def ghost_ids(session: Session) -> frozenset[int]:
 def not_ready_ids(session: Session) -> frozenset[int]:
     """Shelters whose audited readiness is `not_ready` (ghosts aside): siting candidates."""
     return readiness_store.not_ready_ids(session)
+
+
+def locked_prone(session: Session, *, since: datetime) -> dict[int, int]:
+    """Shelter → how often its door was found locked since `since`: locked cases (not closed as
+    false reports) and authoritative `locked` checks (keyholder, patrol, door, operator), counted
+    in two grouped queries, whatever the registry's size."""
+    cases = session.execute(
+        select(Incident.shelter_id, func.count()).where(
+            Incident.opened_at >= since,
+            or_(Incident.resolution.is_(None), Incident.resolution != "false_report"))
+        .group_by(Incident.shelter_id)).all()
+    checks = session.execute(
+        select(Observation.shelter_id, func.count()).where(
+            Observation.at >= since, Observation.kind == ObservationKind.LOCKED.value,
+            Observation.role.in_(sorted(r.value for r in AUTHORITATIVE)))
+        .group_by(Observation.shelter_id)).all()
+    out: dict[int, int] = {}
+    for sid, n in [*cases, *checks]:
+        out[int(sid)] = out.get(int(sid), 0) + int(n)
+    return out
 
 
 def districts_of(model: CoverageModel) -> Sequence[grids.District]:

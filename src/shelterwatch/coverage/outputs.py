@@ -41,8 +41,8 @@ def write_all(out: Path, model: CoverageModel, summary: dict[str, Any],
                        ("summary.json", json.dumps({**summary, "sites": list(sites)},
                                                    ensure_ascii=False, indent=1)),
                        ("cells.csv", _csv((f["properties"] for f in features), CSV_FIELDS)),
-                       ("sites.csv", _csv(sites, ("rank", "label", "shelter_id", "lat", "lon",
-                                                  "marginal_gain", "cumulative_gain")))):
+                       ("sites.csv", _csv(sites, ("rank", "label", "shelter_id", "reason", "lat",
+                                                  "lon", "marginal_gain", "cumulative_gain")))):
         _replace(out / name, body.encode("utf-8"))
         written.append(out / name)
     _replace(out / "map.png", draw_map(model, summary, features))

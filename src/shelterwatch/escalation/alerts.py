@@ -22,7 +22,7 @@ from shelterwatch.clock import as_utc
 from shelterwatch.config import Settings
 from shelterwatch.doors import service as doors
 from shelterwatch.doors.models import DoorController
-from shelterwatch.escalation import ladder, links, timers
+from shelterwatch.escalation import ladder, notices, timers
 from shelterwatch.incidents.models import Incident
 from shelterwatch.keyholders import service as keyholders
 from shelterwatch.log import service as log
@@ -124,18 +124,13 @@ def plan_start(session: Session, *, alert: Alert, settings: Settings,
                 alert_started_at=started):
             continue
         asked.add(shelter_id)
-        where = addresses.get(shelter_id, f"#{shelter_id}")
-        token = links.make_token(settings.secret_key,
-                                 keyholder_id=Subject.head(person.recipient).number,
-                                 shelter_id=shelter_id, now=now)
+        notice = notices.check_in(where=addresses.get(shelter_id, f"#{shelter_id}"))
         check_ins.append(outbox.Outgoing(
             subject=f"{subject}:{Subject(Noun.SHELTER, shelter_id)}", step="check_in",
             recipient=person.recipient, channel=person.channel, address=person.address,
-            title=f"Тривога: відчиніть укриття / Alert: open the shelter {where}",
-            body=(f"Почалася тривога. Відчиніть укриття за адресою {where} і "
-                  f"підтвердіть одним дотиком.\nAn alert has started. Open the shelter at "
-                  f"{where} and confirm with one tap."),
-            link=links.url(settings.public_base_url, token),
+            title=notice.title, body=notice.body,
+            link=notices.check_in_link(settings, keyholder_id=Subject.head(person.recipient).number,
+                                       shelter_id=shelter_id, now=now),
             data={"alert": alert.id, "shelter_id": shelter_id, "event": "check_in"},
             priority=outbox.Priority.ESCALATION))
     return StartPlan(shelters=total, doors=door_commands, check_ins=check_ins, asked=len(asked))

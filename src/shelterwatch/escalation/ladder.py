@@ -17,7 +17,7 @@ from shelterwatch.clock import as_utc
 from shelterwatch.config import Settings
 from shelterwatch.doors import service as doors
 from shelterwatch.errors import Conflict
-from shelterwatch.escalation import links
+from shelterwatch.escalation import notices
 from shelterwatch.escalation.models import StepTaken
 from shelterwatch.incidents.models import Incident
 from shelterwatch.keyholders import service as keyholders
@@ -153,13 +153,14 @@ def take_step(session: Session, *, incident: Incident, step: Step, settings: Set
             link = None
             who = Subject.head(person.recipient)
             if who.noun is Noun.KEYHOLDER:
-                token = links.make_token(settings.secret_key, keyholder_id=who.number,
-                                         shelter_id=incident.shelter_id, now=now)
-                link = links.url(settings.public_base_url, token)
-            title, body = _case_words(session, incident, where)
+                link = notices.check_in_link(settings, keyholder_id=who.number,
+                                             shelter_id=incident.shelter_id, now=now)
+            notice = notices.case(kind=_opening_kind(session, incident), where=where,
+                                  tracking_id=incident.tracking_id)
             outbox.enqueue(session, outbox.Outgoing(
                 subject=subject, step=step.value, recipient=person.recipient,
-                channel=person.channel, address=person.address, title=title, body=body,
+                channel=person.channel, address=person.address, title=notice.title,
+                body=notice.body,
                 link=link,
                 data={"incident": incident.tracking_id, "shelter_id": incident.shelter_id,
                       "event": step.value}), now=now, actor=actor)
@@ -173,13 +174,12 @@ def take_step(session: Session, *, incident: Incident, step: Step, settings: Set
         log.append(session, kind=FactKind.INCIDENT_ESCALATED, actor=actor, now=now,
                    payload={"id": incident.id, "tracking_id": incident.tracking_id,
                             "shelter_id": incident.shelter_id, "to": "operator"})
+        alarm = notices.operator(where=where, tracking_id=incident.tracking_id)
         for n, contact in enumerate(settings.operator_contacts):
             outbox.enqueue(session, outbox.Outgoing(
                 subject=subject, step=step.value, recipient=f"operator:{n}:{contact.channel}",
                 channel=contact.channel, address=contact.address,
-                title=f"Still locked after escalation delay: {where}",
-                body=(f"Case {incident.tracking_id}: the shelter at {where} is still reported "
-                      f"locked. Decide on forcing the door."),
+                title=alarm.title, body=alarm.body,
                 data={"incident": incident.tracking_id, "event": step.value}),
                 now=now, actor=actor)
     elif step is Step.CANCEL_PATROL_TASK:
@@ -188,18 +188,8 @@ def take_step(session: Session, *, incident: Incident, step: Step, settings: Set
         _record(session, incident, step, now, actor, tasks=[t.id for t in cancelled])
 
 
-def _case_words(session: Session, incident: Incident, where: str) -> tuple[str, str]:
-    """The keyholder's message says what residents reported: a locked door, or entry refused."""
+def _opening_kind(session: Session, incident: Incident) -> str:
+    """What residents reported when the case opened: a locked door, or entry refused."""
     opening = session.get(Observation, incident.opened_by)
-    if opening is not None and opening.kind == ObservationKind.REFUSED.value:
-        return (f"Укриття: не пускають / Shelter: entry REFUSED: {where}",
-                f"Під час тривоги мешканців не пускають до укриття за адресою {where}. "
-                f"Впустіть людей негайно.\nResidents report they are refused entry to the "
-                f"shelter at {where} during the alert. Let them in now. "
-                f"Case {incident.tracking_id}.")
-    return (f"Укриття зачинене / Shelter reported LOCKED: {where}",
-            f"Під час тривоги мешканці повідомляють, що укриття за адресою {where} "
-            f"зачинене. Відчиніть його негайно.\nResidents report the shelter at "
-            f"{where} locked during the alert. Open it now. "
-            f"Case {incident.tracking_id}.")
+    return opening.kind if opening is not None else ObservationKind.LOCKED.value
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shelterwatch.escalation import notices
 from shelterwatch.incidents.models import Incident
 from shelterwatch.keyholders import service as keyholders
 from shelterwatch.keyholders.models import Owner, OwnerShelter
@@ -42,11 +43,10 @@ def route(session: Session, observation: Mapping[str, Any], *, now: datetime,
         subject = str(Subject(Noun.OBSERVATION, str(ident)))
         if outbox.find(session, subject=subject, step=STEP, recipient=person.recipient):
             continue
+        notice = notices.owner_report(shelter_id=shelter_id, kind=kind, ident=str(ident))
         outbox.enqueue(session, outbox.Outgoing(
             subject=subject, step=STEP, recipient=person.recipient, channel=person.channel,
-            address=person.address, title=f"Shelter reported {kind} ({ident})",
-            body=(f"A resident reported shelter #{shelter_id} as {kind}. It must be open and fit "
-                  f"whenever an alert sounds; this report counts against its owner until fixed."),
+            address=person.address, title=notice.title, body=notice.body,
             data={"observation": ident, "shelter_id": shelter_id, "event": STEP}),
             now=now, actor=actor)
         queued += 1

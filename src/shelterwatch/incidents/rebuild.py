@@ -1,4 +1,5 @@
-"""Recompute observations, statuses, incidents and place reports from the fact log alone.
+"""Recompute observations, statuses, incidents, place reports and quarantined sources from the
+fact log alone.
 
 DESIGN §3.3: derived state is a pure function of the facts and `now`. Each status is re-derived by
 the pure rule at the moment of each fact that caused an evaluation (an observation, or a refresh),
@@ -18,8 +19,14 @@ from shelterwatch.clock import as_utc
 from shelterwatch.incidents import service as incidents
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log.models import Fact
+from shelterwatch.observations import quarantine
 from shelterwatch.observations import service as observations
-from shelterwatch.observations.models import Observation, PlaceReport, ShelterStatus
+from shelterwatch.observations.models import (
+    Observation,
+    PlaceReport,
+    ShelterStatus,
+    SourceQuarantine,
+)
 from shelterwatch.vocabulary import FactKind
 
 BATCH = 2000
@@ -36,7 +43,7 @@ class Rebuilt:
 
 def rebuild(session: Session) -> Rebuilt:
     """Empty the derived tables and replay the log into them (the caller commits)."""
-    for table in (Observation, ShelterStatus, Incident, PlaceReport):
+    for table in (Observation, ShelterStatus, Incident, PlaceReport, SourceQuarantine):
         session.execute(delete(table))
     result = Rebuilt()
     last = 0
@@ -67,14 +74,23 @@ def _apply(session: Session, fact: Fact, result: Rebuilt) -> None:
     elif kind == FactKind.STATUS_CHANGED:
         payload = orjson.loads(fact.payload)
         shelter_id = int(payload["shelter_id"])
-        if payload.get("trigger") == observations.REFRESH_TRIGGER:
+        trigger = payload.get("trigger")
+        if trigger in observations.SELF_TRIGGERS:
             observations.evaluate(session, shelter_id=shelter_id, now=at, seq=fact.seq,
-                                  actor="rebuild", append=False,
-                                  trigger=observations.REFRESH_TRIGGER)
+                                  actor="rebuild", append=False, trigger=trigger)
         status = observations.current(session, shelter_id)
-        if status is None or (status.status, status.explanation_en) != (
-                payload.get("status"), (payload.get("explanation") or {}).get("en")):
+        if status is None or observations.stored_identity(status) != (
+                observations.payload_identity(payload)):
             result.mismatches.append(fact.seq)
+    elif kind == FactKind.SOURCE_QUARANTINED:
+        private = orjson.loads(fact.private) if fact.private else {}
+        quarantine.apply_quarantined(session, source=private.get("source", ""),
+                                     reason=private.get("reason") or "", actor=fact.actor,
+                                     at=at, seq=fact.seq)
+    elif kind == FactKind.SOURCE_RELEASED:
+        private = orjson.loads(fact.private) if fact.private else {}
+        quarantine.apply_released(session, source=private.get("source", ""), actor=fact.actor,
+                                  at=at)
     elif kind in incidents.APPLY:
         payload = orjson.loads(fact.payload)
         incidents.APPLY[kind](session, payload, at)

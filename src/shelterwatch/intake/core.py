@@ -23,6 +23,7 @@ from shelterwatch.clock import as_utc
 from shelterwatch.incidents import service as incidents
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log import service as log
+from shelterwatch.observations import quarantine as quarantines
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.service import Evaluation
 from shelterwatch.rules import incidents as rules
@@ -94,6 +95,7 @@ class Item:
     reason: str = ""
     private: Mapping[str, Any] | None = None
     made_at: datetime | None = None  # when the phone made it (queued offline), as it says
+    source: str = ""  # a resident's network (sources/): what an operator may quarantine
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +114,7 @@ class StatusRow:
     shelter_id: int
     status: str
     confidence: float
-    explanation_uk: str
-    explanation_en: str
+    reasons: str  # JSON, as `observations.reasons_json` writes it
     observation_ids: str
     evaluated_at: datetime
     seq: int
@@ -131,8 +132,9 @@ class Batch:
     ancestors: dict[str, list[str]]
     open_incidents: dict[int, Incident]
     evidence: dict[int, list[status_rules.Evidence]]
-    statuses: dict[int, tuple[str, str, float]]
+    statuses: dict[int, status_rules.Identity]
     next_incident_id: int  # the next case's id: given here, in the log's order, not by the database
+    quarantined: frozenset[str] = frozenset()  # sources whose evidence is set aside
     status_rows: dict[int, StatusRow] = field(default_factory=dict)
     new_status_ids: set[int] = field(default_factory=set)
     facts: list[log.NewFact] = field(default_factory=list)
@@ -153,7 +155,8 @@ class Batch:
             alerts=self.alerts, ancestors=self.ancestors,
             open_incidents=dict(self.open_incidents),
             evidence={k: status_rules.carried(v, now=at) for k, v in self.evidence.items()},
-            statuses=dict(self.statuses), next_incident_id=self.next_incident_id)
+            statuses=dict(self.statuses), next_incident_id=self.next_incident_id,
+            quarantined=self.quarantined)
 
 
 def take(state: Batch, item: Item, shelter: Place, tracking_id: str,
@@ -172,7 +175,8 @@ def take(state: Batch, item: Item, shelter: Place, tracking_id: str,
     payload, private = observations.recorded_fact(
         tracking_id=tracking_id, shelter_id=shelter.id, kind=item.kind, role=item.role,
         reporter=item.reporter, distance_m=distance, reason=item.reason,
-        alert_id=alert.id if alert else None, routed_to=routed, private=hidden)
+        alert_id=alert.id if alert else None, routed_to=routed, private=hidden,
+        source=item.source)
     if item.made_at is not None:
         # What the phone says of itself is bounded: never after the report arrived, and no
         # more than a day before it. The evidence still counts from its arrival.
@@ -180,13 +184,15 @@ def take(state: Batch, item: Item, shelter: Place, tracking_id: str,
         payload["made_at"] = made.isoformat()
     seq = append(state, FactKind.OBSERVATION_RECORDED, item.actor, payload, private)
     row = {"id": tracking_id, "shelter_id": shelter.id, "kind": payload["kind"],
-           "role": payload["role"], "reporter": item.reporter, "distance_m": distance,
+           "role": payload["role"], "reporter": item.reporter, "source": item.source,
+           "distance_m": distance,
            "reason": item.reason, "at": now, "alert_id": alert.id if alert else None,
            "incident_id": None, "routed_to": routed, "seq": seq}
     state.observation_rows.append(row)
     state.evidence.setdefault(shelter.id, []).append(status_rules.Evidence(
         id=tracking_id, kind=item.kind, role=item.role, at=as_utc(now), reporter=item.reporter,
-        distance_m=distance, reason=item.reason))
+        distance_m=distance, reason=item.reason,
+        set_aside=quarantines.is_set_aside(item.role, item.source, state.quarantined)))
     evaluation = evaluate(state, shelter.id, seq, item.actor, now)
     incident = act(state, decision, row, shelter, alert, incident, item.actor, now)
     return Intake(Recorded(tracking_id, row["kind"], routed), shelter, evaluation, decision,
@@ -205,14 +211,14 @@ def evaluate(state: Batch, shelter_id: int, seq: int, actor: str, now: datetime)
     derived = status_rules.derive(state.evidence[shelter_id], now=as_utc(now))
     before = state.statuses.get(shelter_id)
     previous = Status(before[0]) if before is not None else Status.UNKNOWN
-    after = (derived.status.value, derived.explanation_en, derived.confidence)
+    after = derived.identity
     changed = before is None or before != after
-    row = StatusRow(shelter_id, derived.status.value, derived.confidence, derived.explanation_uk,
-                     derived.explanation_en,
-                     orjson.dumps(derived.observation_ids).decode(), now, seq)
+    row = StatusRow(shelter_id, derived.status.value, derived.confidence,
+                    observations.reasons_json(derived.reasons),
+                    orjson.dumps(derived.observation_ids).decode(), now, seq)
     if changed:
         append(state, FactKind.STATUS_CHANGED, actor,
-                {**observations.public_status(row), "previous": previous.value,
+                {**observations.status_fact(row), "previous": previous.value,
                  "trigger": "observation"})
     if before is None:
         state.new_status_ids.add(shelter_id)

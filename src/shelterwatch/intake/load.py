@@ -18,11 +18,14 @@ from shelterwatch.intake.sql import (
     KINDS,
     NOT_OVER,
     OPEN_INCIDENTS,
+    QUARANTINED,
     ROLES,
     SHELTERS,
     STATUS_NOW,
     TAKEN,
 )
+from shelterwatch.observations import quarantine as quarantines
+from shelterwatch.observations import service as observations
 from shelterwatch.rules import status as status_rules
 from shelterwatch.rules import tracking
 
@@ -80,10 +83,15 @@ def open_incidents(session: Session, ids: Sequence[int]) -> dict[int, Incident]:
     return {i.shelter_id: i for i in rows}  # the newest wins (there is at most one)
 
 
-def evidence(conn: Connection, ids: Sequence[int],
-              now: datetime) -> dict[int, list[status_rules.Evidence]]:
+def quarantined(conn: Connection) -> frozenset[str]:
+    """The sources whose evidence is set aside (an operator quarantined them)."""
+    return frozenset(conn.execute(QUARANTINED).scalars())
+
+
+def evidence(conn: Connection, ids: Sequence[int], now: datetime,
+             aside: frozenset[str] = frozenset()) -> dict[int, list[status_rules.Evidence]]:
     """Per shelter, only the evidence the status rule can use, now or later
-    (`status_rules.carried`)."""
+    (`status_rules.carried`); evidence from the `aside` sources weighs nothing."""
     at = as_utc(now)
     policy = status_rules.DEFAULT_POLICY
     found: dict[int, list[status_rules.Evidence]] = {}
@@ -95,12 +103,13 @@ def evidence(conn: Connection, ids: Sequence[int],
         when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
         found.setdefault(r.shelter_id, []).append(status_rules.Evidence(
             id=r.id, kind=KINDS[r.kind], role=ROLES[r.role], at=when,
-            reporter=r.reporter, distance_m=r.distance_m, reason=r.reason))
+            reporter=r.reporter, distance_m=r.distance_m, reason=r.reason,
+            set_aside=quarantines.is_set_aside(ROLES[r.role], r.source, aside)))
     return {k: status_rules.carried(v, now=at, policy=policy) for k, v in found.items()}
 
 
-def statuses(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, str, float]]:
-    return {r.shelter_id: (r.status, r.explanation_en, r.confidence)
+def statuses(conn: Connection, ids: Sequence[int]) -> dict[int, status_rules.Identity]:
+    return {r.shelter_id: observations.stored_identity(r)
             for r in conn.execute(STATUS_NOW, {"ids": ids})}
 
 

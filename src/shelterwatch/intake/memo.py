@@ -32,16 +32,17 @@ class Memo:
     now: datetime | None = None
     places: dict[int, Place] = field(default_factory=dict)
     evidence: dict[int, list[status_rules.Evidence]] = field(default_factory=dict)
-    statuses: dict[int, tuple[str, str, float]] = field(default_factory=dict)
+    statuses: dict[int, status_rules.Identity] = field(default_factory=dict)
     no_case: set[int] = field(default_factory=set)  # shelters without an open incident
     alerts: list[Span] | None = None  # alerts not over at `now`
+    quarantined: frozenset[str] | None = None  # sources set aside
     ancestors: dict[str, list[str]] = field(default_factory=dict)
     staged: tuple[int, datetime, Batch] | None = None
 
     def forget(self) -> None:
         self.seq = self.now = self.staged = None
         self.places, self.evidence, self.statuses, self.no_case = {}, {}, {}, set()
-        self.alerts, self.ancestors = None, {}
+        self.alerts, self.ancestors, self.quarantined = None, {}, None
 
     def holds(self, seq: int, now: datetime) -> bool:
         return self.seq == seq and self.now is not None and now >= self.now
@@ -64,5 +65,6 @@ class Memo:
             else:
                 self.no_case.add(sid)
         self.alerts = state.spans
+        self.quarantined = state.quarantined
         self.ancestors.update(state.ancestors)
         self.seq, self.now, self.staged = seq, now, None

@@ -22,14 +22,14 @@ def submit(session: Session, *, shelter_id: int, kind: ObservationKind, role: Ro
            reporter: str, actor: str, now: datetime, tracking_prefix: str,
            lat: float | None = None, lon: float | None = None, reason: str = "",
            private: Mapping[str, Any] | None = None,
-           made_at: datetime | None = None) -> core.Intake:
+           made_at: datetime | None = None, source: str = "") -> core.Intake:
     """Take in one observation and act on its door's case; the caller commits.
 
     The same path as a batch of one: an unknown shelter raises InvalidInput.
     """
     item = core.Item(shelter_id=shelter_id, kind=kind, role=role, reporter=reporter,
                      actor=actor, lat=lat, lon=lon, reason=reason, private=private,
-                     made_at=made_at)
+                     made_at=made_at, source=source)
     result = submit_many(session, [item], now=now, tracking_prefix=tracking_prefix)[0]
     if isinstance(result, ShelterwatchError):
         raise result
@@ -65,9 +65,10 @@ def submit_many(session: Session, items: Sequence[core.Item], *, now: datetime,
     shelters = {i: memo.places[i] for i in known}
     evidence = {i: list(memo.evidence.get(i, ())) for i in known}
     statuses = {i: memo.statuses[i] for i in known if i in memo.statuses}
+    aside = memo.quarantined if memo.quarantined is not None else load.quarantined(conn)
     if unknown:
         shelters.update(load.shelters(conn, unknown))
-        evidence.update(load.evidence(conn, unknown, now))
+        evidence.update(load.evidence(conn, unknown, now, aside))
         statuses.update(load.statuses(conn, unknown))
     spans = memo.alerts if memo.alerts is not None else load.not_over(conn, now)
     state = Batch(next_seq=head.seq + 1, head=(head.seq, head.hash), shelters=shelters,
@@ -75,7 +76,8 @@ def submit_many(session: Session, items: Sequence[core.Item], *, now: datetime,
                    open_incidents=load.open_incidents(session, [i for i in ids
                                                             if i not in memo.no_case]),
                    evidence=evidence,
-                   statuses=statuses, next_incident_id=head.last_incident + 1)
+                   statuses=statuses, next_incident_id=head.last_incident + 1,
+                   quarantined=aside)
     if state.alerts:
         areas = {s.area_id for s in state.shelters.values()}
         state.ancestors = {a: memo.ancestors[a] for a in areas if a in memo.ancestors}

@@ -24,7 +24,7 @@ from shelterwatch.alerts.models import Alert
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact, LogHead
-from shelterwatch.observations.models import Observation, ShelterStatus
+from shelterwatch.observations.models import Observation, ShelterStatus, SourceQuarantine
 from shelterwatch.rules import status as status_rules
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import ObservationKind, Role
@@ -58,13 +58,17 @@ _AUTHORITATIVE = _o.role.in_(  # constants of the vocabulary, written into the s
 _LATER = _o.at > bindparam("at")
 # `status_rules.carried` in SQL, loose on ties: per shelter, the authoritative observations at
 # the newest time within their time to live, each other reporter's observations at its newest
-# time within the horizon, and any dated after `at` (each its own partition). `carried` then
+# time within the horizon (per source too: a quarantine sets one source's aside), and any dated
+# after `at` (each its own partition). `carried` then
 # breaks equal times by id, in Python, so that no database collation decides which one counts.
 _RANKED = select(
-    _o.id, _o.shelter_id, _o.kind, _o.role, _o.at, _o.reporter, _o.distance_m, _o.reason,
+    _o.id, _o.shelter_id, _o.kind, _o.role, _o.at, _o.reporter, _o.source, _o.distance_m,
+    _o.reason,
     func.rank().over(partition_by=(_o.shelter_id, _LATER, _AUTHORITATIVE,
                                    case((_LATER, _o.id), (_AUTHORITATIVE, literal_column("''")),
-                                        else_=_o.reporter)),
+                                        else_=_o.reporter),
+                                   case((_AUTHORITATIVE, literal_column("''")),
+                                        else_=_o.source)),
                      order_by=_o.at.desc()).label("newest"),
 ).where(_o.shelter_id.in_(bindparam("ids", expanding=True)),
         or_(_LATER, and_(_AUTHORITATIVE, _o.at >= bindparam("ttl_since")),
@@ -72,8 +76,10 @@ _RANKED = select(
 EVIDENCE = select(*(c for c in _RANKED.c if c.name != "newest")).where(_RANKED.c.newest == 1)
 KINDS = {k.value: k for k in ObservationKind}
 ROLES = {r.value: r for r in Role}
-STATUS_NOW = select(_s.shelter_id, _s.status, _s.explanation_en, _s.confidence).where(
+STATUS_NOW = select(_s.shelter_id, _s.status, _s.reasons, _s.confidence).where(
     _s.shelter_id.in_(bindparam("ids", expanding=True)))
+QUARANTINED = select(_table(SourceQuarantine).c.source).where(
+    _table(SourceQuarantine).c.released_at.is_(None))
 TAKEN = select(_o.id).where(_o.id.in_(bindparam("ids", expanding=True)))
 INSERT_OBSERVATIONS, INSERT_STATUSES = insert(OBSERVATIONS), insert(STATUSES)
 FACTS = insert(_table(Fact))

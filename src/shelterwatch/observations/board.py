@@ -18,7 +18,7 @@ from sqlalchemy import select
 from shelterwatch import db
 from shelterwatch.log.models import Fact
 from shelterwatch.observations.models import ShelterStatus
-from shelterwatch.observations.service import public_status
+from shelterwatch.observations.service import public_status, worded
 from shelterwatch.vocabulary import FactKind
 
 STATUS_KIND = FactKind.STATUS_CHANGED
@@ -50,11 +50,9 @@ class StatusBoard:
             if fact.kind != STATUS_KIND:
                 continue
             payload = orjson.loads(fact.payload)
+            shown = worded(payload)
             with self._lock:
-                self._by_shelter[int(payload["shelter_id"])] = {
-                    k: payload.get(k) for k in ("shelter_id", "status", "confidence",
-                                                 "explanation", "observation_ids",
-                                                 "evaluated_at")}
+                self._by_shelter[int(payload["shelter_id"])] = shown
                 self.version += 1
             changed = True
         if changed:

@@ -6,9 +6,10 @@ calls `stale` on a read snapshot every `status_refresh_s`, then `refresh` in a s
 transaction for the few shelters whose status would change, so the log's write lock is held for
 those alone and never for a scan of the city.
 
-Only a shelter whose status or explanation would change gets a `status.changed` fact (trigger
-`refresh`); confidence drifting by a hundredth is not news, and is left as it was until the next
-real change — which is exactly what a rebuild reproduces, since it re-derives at each such fact.
+Only a shelter whose status, reasons or confidence band would change gets a `status.changed`
+fact (trigger `refresh`); confidence drifting within its band is not news, and is left as it was
+until the next real change — which is exactly what a rebuild reproduces, since it re-derives at
+each such fact.
 The only status that cannot change with time is the resting one ("unknown: nobody has checked
 yet", no evidence left within the horizon), so those rows are never looked at.
 """
@@ -34,16 +35,16 @@ def _would_change(session: Session, row: ShelterStatus, now: datetime,
     derived = rules.derive(
         observations.evidence(session, shelter_id=row.shelter_id, now=now, policy=policy),
         now=as_utc(now), policy=policy)
-    return (derived.status.value, derived.explanation_en) != (row.status, row.explanation_en)
+    return derived.identity != observations.stored_identity(row)
 
 
 def stale(session: Session, *, now: datetime,
           policy: rules.StatusPolicy = rules.DEFAULT_POLICY) -> list[int]:
-    """Shelters whose status or explanation would read differently if derived at `now`."""
-    resting = rules.derive([], now=as_utc(now), policy=policy).explanation_en
+    """Shelters whose status would be another if derived at `now` (its code, reasons or band)."""
+    resting = observations.reasons_json(rules.derive([], now=as_utc(now), policy=policy).reasons)
     rows = session.execute(
         select(ShelterStatus).where(or_(ShelterStatus.status != Status.UNKNOWN.value,
-                                        ShelterStatus.explanation_en != resting))
+                                        ShelterStatus.reasons != resting))
         .order_by(ShelterStatus.shelter_id)
     ).scalars().all()
     return [row.shelter_id for row in rows if _would_change(session, row, now, policy)]

@@ -2,20 +2,21 @@
 
 The key is remembered in the same transaction as the write it answers, so either both are committed
 or neither is; a concurrent duplicate loses on the primary key and then reads the winner's receipt.
+These functions take the caller's session and never commit: the views' `receipts.respond_once`
+and the reports' writer own the transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shelterwatch.errors import Conflict, InvalidInput
@@ -82,39 +83,3 @@ def one_writer(session: Session) -> Iterator[None]:
         lock = _writers.setdefault(url, threading.Lock())
     with lock:
         yield
-
-
-def respond_once(session: Session, *, scope: str, key: str | None, body: Any,
-                 write: Callable[[], Receipt], now: datetime) -> Receipt:
-    """Run a view's write once per key and commit it with its receipt; retries get that receipt.
-
-    For views, which own the transaction: the write and the remembered receipt commit together
-    before the answer leaves (DESIGN §3.1).
-    """
-    with one_writer(session):
-        return _respond_once(session, scope=scope, key=key, body=body, write=write, now=now)
-
-
-def _respond_once(session: Session, *, scope: str, key: str | None, body: Any,
-                  write: Callable[[], Receipt], now: datetime) -> Receipt:
-    if key is None:
-        receipt = write()
-        session.commit()
-        return receipt
-    digest = request_hash(body)
-    first = replay(session, scope=scope, key=key, digest=digest)
-    if first is not None:
-        session.rollback()
-        return first
-    receipt = write()
-    remember(session, scope=scope, key=key, digest=digest, receipt=receipt, now=now)
-    try:
-        session.commit()
-    except IntegrityError:  # a concurrent retry with the same key committed first
-        session.rollback()
-        first = replay(session, scope=scope, key=key, digest=digest)
-        if first is None:
-            raise
-        session.rollback()
-        return first
-    return receipt

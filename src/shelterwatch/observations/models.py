@@ -20,7 +20,8 @@ class Observation(Base):
     """One piece of evidence about one shelter; its id is the tracking id on the receipt."""
 
     __tablename__ = "observations"
-    __table_args__ = (Index("ix_observations_shelter_id_at", "shelter_id", "at"),)
+    __table_args__ = (Index("ix_observations_shelter_id_at", "shelter_id", "at"),
+                      Index("ix_observations_at", "at"))
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     shelter_id: Mapped[int] = mapped_column(Integer)
@@ -28,6 +29,9 @@ class Observation(Base):
     role: Mapped[str] = mapped_column(String(16))
     # A digest of the device id or the token label: enough to count a device once, not to find it.
     reporter: Mapped[str] = mapped_column(String(64), default="")
+    # Where a resident's report came from (a keyed digest of its network, or its reporter when
+    # no network is known): what the surge detector groups by and an operator may quarantine.
+    source: Mapped[str] = mapped_column(String(64), default="")
     distance_m: Mapped[float | None] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(String(200), default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -45,8 +49,7 @@ class ShelterStatus(Base):
     shelter_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     status: Mapped[str] = mapped_column(String(32))
     confidence: Mapped[float] = mapped_column(Float)
-    explanation_uk: Mapped[str] = mapped_column(Text)
-    explanation_en: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of reason codes
     observation_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
     evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     seq: Mapped[int] = mapped_column(BIGINT)
@@ -78,4 +81,18 @@ class PlaceReport(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seq: Mapped[int] = mapped_column(BIGINT)
+
+
+class SourceQuarantine(Base):
+    """A source whose evidence an operator set aside, until released (derived from the log)."""
+
+    __tablename__ = "source_quarantines"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    quarantined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    quarantined_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    released_by: Mapped[str | None] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(BIGINT)

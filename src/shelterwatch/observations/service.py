@@ -24,12 +24,17 @@ from sqlalchemy.orm import Session
 from shelterwatch.clock import as_utc
 from shelterwatch.log import chain
 from shelterwatch.log import service as log
+from shelterwatch.messages import status as wording
 from shelterwatch.observations.models import Observation, ShelterStatus
+from shelterwatch.observations.quarantine import is_set_aside, quarantined
 from shelterwatch.rules import status as rules
 from shelterwatch.rules import tracking
-from shelterwatch.vocabulary import FactKind, ObservationKind, Role, Status
+from shelterwatch.vocabulary import FactKind, ObservationKind, Reason, ReasonCode, Role, Status
 
 REFRESH_TRIGGER = "refresh"
+QUARANTINE_TRIGGER = "quarantine"  # an operator quarantined or released a source
+# Evaluations that are their own cause: they append a fact only when the status moved.
+SELF_TRIGGERS = frozenset({REFRESH_TRIGGER, QUARANTINE_TRIGGER})
 
 
 class StatusView(Protocol):
@@ -42,9 +47,7 @@ class StatusView(Protocol):
     @property
     def confidence(self) -> float: ...
     @property
-    def explanation_uk(self) -> str: ...
-    @property
-    def explanation_en(self) -> str: ...
+    def reasons(self) -> str: ...
     @property
     def observation_ids(self) -> str: ...
     @property
@@ -88,14 +91,17 @@ def get(session: Session, observation_id: str) -> Observation | None:
 
 def recorded_fact(*, tracking_id: str, shelter_id: int, kind: ObservationKind, role: Role,
                   reporter: str, distance_m: float | None, reason: str, alert_id: int | None,
-                  routed_to: str | None, private: Mapping[str, Any]
+                  routed_to: str | None, private: Mapping[str, Any], source: str = ""
                   ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The public payload and the private part of `observation.recorded`, for every writer."""
     payload = {"id": tracking_id, "shelter_id": shelter_id, "kind": kind.value,
                "role": role.value, "reason": reason, "alert_id": alert_id,
                "routed_to": routed_to,
                "plausibility": round(rules.plausibility(distance_m), 2)}
-    return payload, {**private, "reporter": reporter, "distance_m": distance_m}
+    hidden = {**private, "reporter": reporter, "distance_m": distance_m}
+    if source:
+        hidden["source"] = source
+    return payload, hidden
 
 
 def restore(session: Session, *, payload: Mapping[str, Any], private: Mapping[str, Any],
@@ -103,7 +109,8 @@ def restore(session: Session, *, payload: Mapping[str, Any], private: Mapping[st
     """Recreate an observation row from its fact (rebuild)."""
     row = Observation(id=payload["id"], shelter_id=int(payload["shelter_id"]),
                       kind=payload["kind"], role=payload["role"],
-                      reporter=private.get("reporter", ""), distance_m=private.get("distance_m"),
+                      reporter=private.get("reporter", ""), source=private.get("source", ""),
+                      distance_m=private.get("distance_m"),
                       reason=payload.get("reason") or "", at=at, alert_id=payload.get("alert_id"),
                       routed_to=payload.get("routed_to"), incident_id=None, seq=seq)
     session.add(row)
@@ -119,13 +126,15 @@ def evidence(session: Session, *, shelter_id: int, now: datetime,
         select(Observation).where(Observation.shelter_id == shelter_id,
                                   Observation.at >= since, Observation.at <= as_utc(now))
     ).scalars().all()
-    return [to_evidence(r) for r in rows]
+    aside = quarantined(session) if rows else frozenset()
+    return [to_evidence(r, aside) for r in rows]
 
 
-def to_evidence(row: Observation) -> rules.Evidence:
+def to_evidence(row: Observation, aside: frozenset[str] = frozenset()) -> rules.Evidence:
     return rules.Evidence(id=row.id, kind=ObservationKind(row.kind), role=Role(row.role),
                           at=as_utc(row.at), reporter=row.reporter, distance_m=row.distance_m,
-                          reason=row.reason)
+                          reason=row.reason,
+                          set_aside=is_set_aside(Role(row.role), row.source, aside))
 
 
 def current(session: Session, shelter_id: int) -> ShelterStatus | None:
@@ -144,9 +153,8 @@ def evaluate(session: Session, *, shelter_id: int, now: datetime, seq: int | Non
                            now=as_utc(now), policy=policy)
     row = session.get(ShelterStatus, shelter_id)
     previous = Status(row.status) if row is not None else Status.UNKNOWN
-    changed = row is None or (row.status, row.explanation_en, row.confidence) != (
-        derived.status.value, derived.explanation_en, derived.confidence)
-    if not changed and trigger == REFRESH_TRIGGER:
+    changed = row is None or stored_identity(row) != derived.identity
+    if not changed and trigger in SELF_TRIGGERS:
         assert row is not None
         return Evaluation(row, False, previous)
     if row is None:
@@ -154,33 +162,70 @@ def evaluate(session: Session, *, shelter_id: int, now: datetime, seq: int | Non
         session.add(row)
     row.status = derived.status.value
     row.confidence = derived.confidence
-    row.explanation_uk = derived.explanation_uk
-    row.explanation_en = derived.explanation_en
+    row.reasons = reasons_json(derived.reasons)
     row.observation_ids = orjson.dumps(list(derived.observation_ids)).decode()
     row.evaluated_at = now
     row.seq = seq or 0
     fact_seq = None
     if changed and append:
         fact_seq = log.append(session, kind=FactKind.STATUS_CHANGED, actor=actor, now=now,
-                              payload={**public_status(row), "previous": previous.value,
+                              payload={**status_fact(row), "previous": previous.value,
                                        "trigger": trigger})
     row.seq = seq if seq is not None else (fact_seq or 0)
     session.flush()
     return Evaluation(row, changed, previous)
 
 
+def reasons_json(reasons: Sequence[Reason]) -> str:
+    """Reason codes as stored in a status row (compact JSON, params in sorted order)."""
+    return orjson.dumps([r.as_json() for r in reasons]).decode()
+
+
+def stored_identity(row: StatusView) -> rules.Identity:
+    """What a stored status is, for comparing with a fresh derivation (never its wording)."""
+    return rules.identity(row.status, wording.from_json(orjson.loads(row.reasons)), row.confidence)
+
+
+def payload_identity(payload: Mapping[str, Any]) -> rules.Identity | None:
+    """The identity a `status.changed` fact records; None for a fact without reason codes."""
+    if "reasons" not in payload or payload.get("status") not in frozenset(Status):
+        return None
+    return rules.identity(payload["status"], wording.from_json(payload["reasons"]),
+                          float(payload.get("confidence") or 0.0))
+
+
+def status_fact(row: StatusView) -> dict[str, Any]:
+    """A status as its `status.changed` fact records it: codes and parameters, no sentence, so
+    rewording the catalogue changes no fact."""
+    return {"shelter_id": row.shelter_id, "status": row.status, "confidence": row.confidence,
+            "reasons": orjson.loads(row.reasons),
+            "observation_ids": orjson.loads(row.observation_ids),
+            "evaluated_at": chain.format_at(row.evaluated_at)}
+
+
+def worded(recorded: Mapping[str, Any]) -> dict[str, Any]:
+    """A status as recorded (`status_fact`, or a fact's payload) as anyone may read it: with its
+    explanation worded by the catalogue, and without its reason codes."""
+    at = recorded.get("evaluated_at")
+    reference = datetime.fromisoformat(at) if isinstance(at, str) else at
+    explanation = wording.explain_both(recorded["status"],
+                                       wording.from_json(recorded.get("reasons") or ()),
+                                       reference=reference)
+    return {"shelter_id": recorded["shelter_id"], "status": recorded["status"],
+            "confidence": recorded["confidence"], "explanation": explanation,
+            "observation_ids": recorded.get("observation_ids") or [], "evaluated_at": at}
+
+
+UNCHECKED = (Reason.of(ReasonCode.NOBODY_CHECKED),)
+
+
 def public_status(row: StatusView | None, shelter_id: int | None = None) -> dict[str, Any]:
     """A status as anyone may see it: status, confidence, why, and which observations."""
     if row is None:
-        uk, en = rules.STATUS_TEXT[Status.UNKNOWN]
         return {"shelter_id": shelter_id, "status": Status.UNKNOWN.value, "confidence": 0.0,
-                "explanation": {"uk": f"{uk}: ніхто ще не перевіряв.",
-                                "en": f"{en}: nobody has checked yet."},
+                "explanation": wording.explain_both(Status.UNKNOWN, UNCHECKED, reference=None),
                 "observation_ids": [], "evaluated_at": None}
-    return {"shelter_id": row.shelter_id, "status": row.status, "confidence": row.confidence,
-            "explanation": {"uk": row.explanation_uk, "en": row.explanation_en},
-            "observation_ids": orjson.loads(row.observation_ids),
-            "evaluated_at": chain.format_at(row.evaluated_at)}
+    return worded(status_fact(row))
 
 
 def list_for_incident(session: Session, incident_id: int) -> Sequence[Observation]:

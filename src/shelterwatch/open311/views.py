@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from shelterwatch import db
+from shelterwatch import db, receipts
 from shelterwatch.clock import as_utc, utcnow
 from shelterwatch.deps import address_of
 from shelterwatch.errors import InvalidInput, ShelterwatchError
@@ -188,14 +188,15 @@ def _create(request: Request, fmt: str, form: dict[str, str], key: str | None,
             limits.check(session, device_id=report.device_id, address=address,
                          shelter_id=report.shelter_id, now=now)
             who = limits.witness(device_id=report.device_id, address=address)
-            result = reports.submit(session, report=report, reporter=who.reporter, now=now,
+            result = reports.submit(session, report=report, reporter=who.reporter,
+                                    source=who.source, now=now,
                                     tracking_prefix=settings.tracking_prefix)
             steps = reports.next_steps(result)
             return idempotency.Receipt(201, {"rows": [{
                 "service_request_id": result.observation.id, "service_notice": steps["en"],
                 "account_id": None}]})
 
-        receipt = idempotency.respond_once(session, scope="open311", key=key, body=form,
+        receipt = receipts.respond_once(session, scope="open311", key=key, body=form,
                                            write=write, now=now)
         return _render(fmt, "service_requests", "request", receipt.body["rows"], 201)
     finally:

@@ -20,12 +20,11 @@ from sqlalchemy.orm import Session
 from shelterwatch.audits import readiness_store
 from shelterwatch.log.models import Fact
 from shelterwatch.observations.models import ShelterStatus
-from shelterwatch.observations.service import public_status
+from shelterwatch.observations.service import public_status, worded
 from shelterwatch.pack.service import FORMAT, Pack, sealed, shelter_entry
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import FactKind
 
-STATUS_FIELDS = ("shelter_id", "status", "confidence", "explanation")
 REGISTRY_KINDS = (FactKind.SHELTER_CREATED, FactKind.SHELTER_UPDATED)
 GHOST_KINDS = (FactKind.SHELTER_GHOSTED, FactKind.SHELTER_RESTORED)
 COLUMNS = (Shelter.id, Shelter.name, Shelter.address, Shelter.lat, Shelter.lon, Shelter.kind,
@@ -75,8 +74,9 @@ class IncrementalPack:
             if fact.kind == FactKind.STATUS_CHANGED:
                 payload = orjson.loads(fact.payload)
                 sid = int(payload["shelter_id"])
+                shown = worded(payload)
                 with self.lock:
-                    self.statuses[sid] = {k: payload.get(k) for k in STATUS_FIELDS}
+                    self.statuses[sid] = shown
                 dirty.add(sid)
             elif fact.kind == FactKind.READINESS_CHANGED:
                 payload = orjson.loads(fact.payload)

@@ -8,7 +8,8 @@ Three limits, checked in the writer's transaction:
   door. A source is an issued device id (3 shelters), or, for a report without one, its network
   (5 shelters) — so a client minting device ids at will moves at most five shelters an hour;
   all issued ids behind one network together reach at most 5 shelters an hour, so a client
-  spending its network's issuance budget on ids gains little.
+  spending its network's issuance budget on ids gains little. A Telegram chat or an SMS sender
+  number is a source as an issued id is (3 shelters), whatever device id it reports under.
 
 Kept in the database, N processes allow what one does, not N times as much.
 """
@@ -26,6 +27,9 @@ from shelterwatch.errors import TooManyRequests
 from shelterwatch.rules import witness as witnesses
 from shelterwatch.rules.witness import Witness
 
+# How a refusal names the source that reached its spread limit.
+SOURCES = {"telegram": "this Telegram chat", "sms": "this phone number"}
+
 
 class ReportLimits:
     """The limits every anonymous write passes."""
@@ -38,8 +42,11 @@ class ReportLimits:
         return witnesses.witness(self.settings.secret_key, device_id=device_id, address=address)
 
     def check(self, session: Session, *, device_id: str | None, address: str | None,
-              shelter_id: int | None, now: datetime) -> None:
-        """Count one report against every limit, or refuse it with 429 and when to retry."""
+              shelter_id: int | None, now: datetime, who: Witness | None = None) -> None:
+        """Count one report against every limit, or refuse it with 429 and when to retry.
+
+        `who` is the witness when the caller knows it better than the client's word (a chat or
+        phone number a resident channel vouches for); else it is worked out from the request."""
         s = self.settings
         secret = s.secret_key
         network = witnesses.network_of(address)
@@ -62,13 +69,13 @@ class ReportLimits:
                     f"an hour); retry in {math.ceil(wait)} s", retry_after_s=math.ceil(wait))
         if shelter_id is None:
             return
-        who = self.witness(device_id=device_id, address=address)
+        who = who or self.witness(device_id=device_id, address=address)
         if not who.reporter:
             return
         limit = (s.shelters_per_device_per_hour if who.issued
                  else s.shelters_per_network_per_hour)
         self._spread(session, "report-spread", who.reporter, shelter_id, limit, now,
-                     "this device" if who.issued
+                     SOURCES.get(who.channel, "this device") if who.issued
                      else "this network, without an issued device id,")
         if who.issued and network:
             self._spread(session, "report-spread-issued",

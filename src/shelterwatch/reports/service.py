@@ -21,12 +21,12 @@ from shelterwatch.intake import service as intake
 from shelterwatch.intake.core import Intake
 from shelterwatch.log import chain
 from shelterwatch.log.models import Fact
+from shelterwatch.messages.catalogue import term
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.models import Observation, PlaceReport
 from shelterwatch.reports.schemas import ReportIn
 from shelterwatch.rules import tracking
 from shelterwatch.rules.incidents import Action
-from shelterwatch.rules.status import KIND_TEXT, ROLE_TEXT
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import FactKind, ObservationKind, Role
 
@@ -38,23 +38,24 @@ FOLLOW = ("Кого і коли повідомлено — на сторінці
           "Who was reached, and when, is on the case page; it updates by itself.")
 
 
-def intake_fields(report: ReportIn, *, reporter: str) -> dict[str, Any]:
+def intake_fields(report: ReportIn, *, reporter: str, source: str = "") -> dict[str, Any]:
     """What the intake takes from a resident's report: anonymous, the device id kept private;
-    `reporter` is the witness it counts as (rules/witness.py: an issued id, else its network)."""
+    `reporter` is the witness it counts as (rules/witness.py: an issued id, else its network),
+    `source` the network it came from."""
     private = {"device_id": report.device_id, "contact": report.contact, "note": report.note}
     return {"shelter_id": report.shelter_id, "kind": ObservationKind(report.kind),
             "role": Role.RESIDENT,
-            "reporter": reporter,
+            "reporter": reporter, "source": source or reporter,
             "actor": Role.RESIDENT.value, "lat": report.lat, "lon": report.lon,
             "reason": report.reason or "", "private": {k: v for k, v in private.items() if v},
             "made_at": report.made_at}
 
 
 def submit(session: Session, *, report: ReportIn, reporter: str, now: datetime,
-           tracking_prefix: str) -> Intake:
+           tracking_prefix: str, source: str = "") -> Intake:
     """Take in one resident's report in the caller's transaction (Open311 comes this way)."""
     return intake.submit(session, now=now, tracking_prefix=tracking_prefix,
-                         **intake_fields(report, reporter=reporter))
+                         **intake_fields(report, reporter=reporter, source=source))
 
 
 def next_steps(result: Intake) -> dict[str, str]:
@@ -109,8 +110,8 @@ def receipt(result: Intake) -> dict[str, Any]:
 
 
 def _entry(row: Observation, own_id: str) -> dict[str, Any]:
-    role_uk, role_en = ROLE_TEXT[Role(row.role)]
-    kind_uk, kind_en = KIND_TEXT[ObservationKind(row.kind)]
+    role_uk, role_en = term("role", row.role, "uk"), term("role", row.role, "en")
+    kind_uk, kind_en = term("kind", row.kind, "uk"), term("kind", row.kind, "en")
     mine = row.id == own_id
     who_uk, who_en = ("ви", "you") if mine else (role_uk, f"a {role_en}")
     return {"at": chain.format_at(row.at), "event": "observation", "kind": row.kind,

@@ -39,6 +39,7 @@ from shelterwatch.observations.models import IdempotencyKey
 from shelterwatch.reports import service as reports
 from shelterwatch.reports.limits import ReportLimits
 from shelterwatch.reports.schemas import ReportIn
+from shelterwatch.rules.witness import Witness
 
 SCOPE = "reports"
 IDLE_EXIT_S = 5.0  # a quiet writer thread ends; the next report starts a new one
@@ -54,7 +55,7 @@ class Job:
     digest: str
     address: str | None
     answer: Callable[[Outcome], None]
-    reporter: str = ""  # the witness this report counts as (rules/witness.py)
+    who: Witness | None = None  # the witness this report counts as (rules/witness.py)
     admitted: bool = False  # passed the rate limits (counted once, even when retried alone)
     same_as: Job | None = field(default=None, repr=False)  # an earlier job with the same key
 
@@ -72,8 +73,12 @@ class ReportWriter:
         self._conn: Connection | None = None
         self._memo = Memo()  # what the last batch knew, while no one else has written
 
-    async def submit(self, report: ReportIn, *, key: str | None, address: str | None) -> Any:
-        """Queue a report and wait, without holding a thread, until it is committed or refused."""
+    async def submit(self, report: ReportIn, *, key: str | None, address: str | None,
+                     witness: Witness | None = None) -> Any:
+        """Queue a report and wait, without holding a thread, until it is committed or refused.
+
+        `witness` is who the report counts as when the caller knows (a resident channel's chat
+        or sender number); else the client's device id and address decide."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
 
@@ -81,8 +86,8 @@ class ReportWriter:
             loop.call_soon_threadsafe(_settle, future, outcome)
 
         digest = idempotency.request_hash(report.model_dump()) if key is not None else ""
-        reporter = self.limits.witness(device_id=report.device_id, address=address).reporter
-        self.put(Job(report, key, digest, address, answer, reporter))
+        who = witness or self.limits.witness(device_id=report.device_id, address=address)
+        self.put(Job(report, key, digest, address, answer, who))
         outcome = await future
         if isinstance(outcome, BaseException):
             raise outcome
@@ -209,7 +214,7 @@ class ReportWriter:
             first_by_key[job.key] = job
         if not job.admitted:
             self.limits.check(session, device_id=job.report.device_id, address=job.address,
-                              shelter_id=job.report.shelter_id, now=now)
+                              shelter_id=job.report.shelter_id, now=now, who=job.who)
             job.admitted = True
         return None
 
@@ -222,7 +227,8 @@ class ReportWriter:
 
 
 def _item(job: Job) -> intake.Item:
-    fields = reports.intake_fields(job.report, reporter=job.reporter)
+    fields = reports.intake_fields(job.report, reporter=job.who.reporter if job.who else "",
+                                   source=job.who.source if job.who else "")
     return intake.Item(**fields)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shelterwatch.rules.coverage import BoolArray, Candidates, FloatArray
+from shelterwatch.rules.coverage import BoolArray, Candidates, FloatArray, IntArray
 
 
 def two_step_fca(candidates: Candidates, population: FloatArray, capacity: FloatArray,
@@ -50,7 +50,7 @@ class Pick:
     cumulative_gain: float
 
 
-def greedy_max_coverage(covers: Sequence[Sequence[int]], population: FloatArray,
+def greedy_max_coverage(covers: Sequence[Sequence[int] | IntArray], population: FloatArray,
                         already_covered: BoolArray, budget: int) -> list[Pick]:
     """Choose up to `budget` sites from `covers` (the cells each site would bring within reach).
 
@@ -59,7 +59,7 @@ def greedy_max_coverage(covers: Sequence[Sequence[int]], population: FloatArray,
     Greedy is within 1 − 1/e of the best possible choice (Nemhauser, Wolsey & Fisher 1978).
     """
     covered = already_covered.copy()
-    sets = [np.asarray(sorted(set(c)), dtype=np.int64) for c in covers]
+    sets = [np.unique(np.asarray(c, dtype=np.int64)) for c in covers]
     taken: set[int] = set()
     picks: list[Pick] = []
     total = 0.0

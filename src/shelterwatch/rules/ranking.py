@@ -16,9 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from shelterwatch.rules.readiness import reason_words
-from shelterwatch.rules.status import STATUS_TEXT
-from shelterwatch.vocabulary import Readiness, Status
+from shelterwatch.rules.readiness import reason_params
+from shelterwatch.vocabulary import Readiness, Reason, ReasonCode, Status
 
 MIN_RESULTS = 3  # always offer alternatives (issue 5)
 
@@ -75,7 +74,8 @@ class Candidate(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
-    """One answer: where, how long, whether in time, and the one-line reason in both languages."""
+    """One answer: where, how long, whether in time, and why (codes the catalogue words in one
+    line, `messages.status.why`)."""
 
     shelter_id: int
     distance_m: float
@@ -84,8 +84,7 @@ class Ranked:
     status: Status
     step_free: bool | None
     capacity: int | None
-    why_uk: str
-    why_en: str
+    why: tuple[Reason, ...]
     not_ready: bool = False  # an audit found it not ready (labelled in `why`)
 
 
@@ -93,29 +92,22 @@ def _minutes(walk_s: int) -> int:
     return max(1, math.ceil(walk_s / 60))
 
 
-def explain(item: Candidate, walk_s: int, reachable: bool | None) -> tuple[str, str]:
-    """The one-line reason shown under each result, in Ukrainian and English."""
-    uk_status, en_status = STATUS_TEXT[item.status]
-    minutes = _minutes(walk_s)
-    uk = [uk_status, f"{minutes} хв пішки"]
-    en = [en_status, f"{minutes} min walk"]
+def explain(item: Candidate, walk_s: int, reachable: bool | None) -> list[Reason]:
+    """The reasons shown under each result: status, walk, in time, access, capacity."""
+    why = [Reason.of(ReasonCode.STATUS, status=item.status.value),
+           Reason.of(ReasonCode.WALK, minutes=_minutes(walk_s))]
     if reachable is True:
-        uk.append("встигаєте до загрози")
-        en.append("reachable before the threat")
+        why.append(Reason.of(ReasonCode.REACHABLE))
     elif reachable is False:
-        uk.append("можете не встигнути до загрози")
-        en.append("may not be reachable before the threat")
+        why.append(Reason.of(ReasonCode.NOT_REACHABLE))
     if item.step_free is True:
-        uk.append("без сходів")
-        en.append("step-free")
+        why.append(Reason.of(ReasonCode.STEP_FREE))
     if item.capacity:
-        uk.append(f"місткість {item.capacity}")
-        en.append(f"holds {item.capacity}")
-    words = reason_words(item.readiness)
-    if words is not None:
-        uk.append(words[0])
-        en.append(words[1])
-    return " · ".join(uk), " · ".join(en)
+        why.append(Reason.of(ReasonCode.CAPACITY, capacity=item.capacity))
+    readiness = reason_params(item.readiness)
+    if readiness is not None:
+        why.append(Reason.of(ReasonCode.READINESS, **readiness))
+    return why
 
 
 def rank(
@@ -157,10 +149,9 @@ def rank(
     for candidate, walk in timed:
         walk_s = round(walk)
         reachable = None if warning_s is None else walk_s <= warning_s
-        why_uk, why_en = explain(candidate, walk_s, reachable)
+        why = explain(candidate, walk_s, reachable)
         if step_free and candidate.step_free is None:
-            why_uk += " · доступ без сходів не підтверджено"
-            why_en += " · step-free access not confirmed"
+            why.append(Reason.of(ReasonCode.STEP_FREE_UNCONFIRMED))
         out.append(Ranked(
             shelter_id=candidate.shelter_id,
             distance_m=candidate.distance_m,
@@ -169,8 +160,7 @@ def rank(
             status=candidate.status,
             step_free=candidate.step_free,
             capacity=candidate.capacity,
-            why_uk=why_uk,
-            why_en=why_en,
+            why=tuple(why),
             not_ready=candidate.not_ready,
         ))
     return out

@@ -346,21 +346,21 @@ def in_order(readiness: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def reason_words(readiness: Mapping[str, Any] | None,
-                 limit: int = 3) -> tuple[str, str] | None:
-    """"не готове: немає води, …" / "not ready: no water, …" for a result's one-line why."""
+def reason_params(readiness: Mapping[str, Any] | None,
+                  limit: int = 3) -> dict[str, str] | None:
+    """The parameters of a result's `readiness` reason ("не готове (немає води, …)"), or None
+    when there is nothing to say (never audited, or ready). The items are worded by the
+    checklist, which is data in both languages; the category by the message catalogue."""
     if not readiness or not readiness.get("category"):
         return None
     category = Readiness(readiness["category"])
     if category is Readiness.READY:
         return None
-    uk, en = CATEGORY_TEXT[category]
     reasons: Sequence[Mapping[str, Any]] = readiness.get("reasons") or ()
     shown = [r for r in reasons if r.get("severity") != Severity.MINOR.value][:limit]
-    if shown:
-        uk += ": " + ", ".join(str(r["uk"]) for r in shown)
-        en += ": " + ", ".join(str(r["en"]) for r in shown)
-    return uk, en
+    return {"category": category.value,
+            "items_uk": ", ".join(str(r["uk"]) for r in shown),
+            "items_en": ", ".join(str(r["en"]) for r in shown)}
 
 
 def deficiency_items(checklist: Checklist, judgement: Judgement) -> Iterable[Reason]:

@@ -7,19 +7,27 @@ across the city is barely plausible), and one device counts once however often i
 newest authoritative observation stands until newer evidence outweighs it, so a keyholder's `open`
 is not overturned by one anonymous `locked` — but three residents at the door do overturn it.
 
-The result carries a confidence and an explanation in Ukrainian and English that names the evidence,
-because a resident deciding where to run in two minutes must be able to see why we say what we say.
-Everything here is a pure function of the observations and `now`.
+The result carries a confidence and reason codes that name the evidence (`locked_reported`
+because `crowd_reported{kind: locked, residents: 3}`), because a resident deciding where to run in
+two minutes must be able to see why we say what we say; the message catalogue words them at the
+edge, so a status is the same status however its sentence is worded. Everything here is a pure
+function of the observations and `now`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
-from shelterwatch.vocabulary import ObservationKind, Role, Status
+from shelterwatch.vocabulary import (
+    ConfidenceBand,
+    ObservationKind,
+    Reason,
+    ReasonCode,
+    Role,
+    Status,
+)
 
 AUTHORITATIVE: frozenset[Role] = frozenset({Role.KEYHOLDER, Role.PATROL, Role.DOOR, Role.OPERATOR})
 
@@ -57,40 +65,6 @@ CROWD_STATUS: Mapping[ObservationKind, Status] = {
     ObservationKind.REFUSED: Status.REFUSED_REPORTED,
 }
 
-# The one headline of each status wherever it is shown: explanations, the answer's `why`, the page.
-STATUS_TEXT: Mapping[Status, tuple[str, str]] = {
-    Status.OPEN_VERIFIED: ("Відчинено, підтверджено", "Open, verified"),
-    Status.FORCED_OPEN: ("Відчинено рятувальниками", "Forced open by rescuers"),
-    Status.OPEN_REPORTED: ("Відчинено за повідомленням", "Reported open"),
-    Status.UNKNOWN: ("Стан невідомий", "Status unknown"),
-    Status.FULL: ("Переповнене за повідомленням", "Reported full"),
-    Status.LOCKED_REPORTED: ("Зачинено за повідомленням", "Reported locked"),
-    Status.LOCKED_CONFIRMED: ("Зачинено, підтверджено", "Locked, confirmed"),
-    Status.UNFIT: ("Непридатне", "Unfit for use"),
-    Status.CLOSED: ("Закрите", "Closed"),
-    Status.REFUSED_REPORTED: ("Не пускають, за повідомленнями", "Reported: entry refused"),
-}
-
-KIND_TEXT: Mapping[ObservationKind, tuple[str, str]] = {
-    ObservationKind.OPEN: ("відчинено", "open"),
-    ObservationKind.LOCKED: ("зачинено", "locked"),
-    ObservationKind.FULL: ("переповнене", "full"),
-    ObservationKind.UNFIT: ("непридатне", "unfit"),
-    ObservationKind.MISSING: ("укриття немає", "no shelter here"),
-    ObservationKind.FORCED_OPEN: ("відчинено примусово", "forced open"),
-    ObservationKind.REFUSED: ("не пускають досередини", "entry refused"),
-}
-
-ROLE_TEXT: Mapping[Role, tuple[str, str]] = {
-    Role.KEYHOLDER: ("ключник", "keyholder"),
-    Role.PATROL: ("патруль", "patrol"),
-    Role.DOOR: ("контролер дверей", "door controller"),
-    Role.OPERATOR: ("оператор", "operator"),
-    Role.AUDITOR: ("аудитор", "auditor"),
-    Role.RESIDENT: ("мешканець", "resident"),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """One observation as the rule sees it: no names, only what weighs."""
@@ -102,6 +76,9 @@ class Evidence:
     reporter: str = ""  # device id, token id or door; "" when the reporter gave none
     distance_m: float | None = None  # reporter's distance from the shelter, when known
     reason: str = ""  # why `unfit`
+    # Its source is quarantined by an operator (a flood from one network): kept in the record,
+    # weighed as nothing, and counted in the explanation so the status says why it is quiet.
+    set_aside: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +101,6 @@ class StatusPolicy:
     confirm_score: float = 1.5  # the crowd confirms `locked` with this much weight …
     confirm_devices: int = 2  # … from at least this many distinct devices
     override_score: float = 2.5  # crowd weight that overturns an authoritative observation
-    timezone: str = "Europe/Kyiv"
 
 
 DEFAULT_POLICY = StatusPolicy()
@@ -132,13 +108,38 @@ DEFAULT_POLICY = StatusPolicy()
 
 @dataclass(frozen=True, slots=True)
 class Derived:
-    """A status and why: the confidence, both explanations and the observations behind it."""
+    """A status and why: the confidence, the reason codes and the observations behind it."""
 
     status: Status
     confidence: float
-    explanation_uk: str
-    explanation_en: str
+    reasons: tuple[Reason, ...]
     observation_ids: tuple[str, ...]
+
+    @property
+    def band(self) -> ConfidenceBand:
+        return confidence_band(self.confidence)
+
+    @property
+    def identity(self) -> Identity:
+        """What makes this status news when it differs: never its wording, never a confidence
+        drifting within its band."""
+        return identity(self.status, self.reasons, self.confidence)
+
+
+Identity = tuple[Status, tuple[Reason, ...], ConfidenceBand]
+
+# Where confidence changes enough to be news: a resident reads "likely" or "uncertain", not 0.61.
+BAND_EDGES: Sequence[tuple[float, ConfidenceBand]] = (
+    (0.7, ConfidenceBand.HIGH), (0.4, ConfidenceBand.MEDIUM), (0.0, ConfidenceBand.LOW))
+
+
+def confidence_band(confidence: float) -> ConfidenceBand:
+    return next(band for edge, band in BAND_EDGES if confidence >= edge)
+
+
+def identity(status: Status | str, reasons: Sequence[Reason], confidence: float) -> Identity:
+    """A status's identity from its parts (a stored row, a fact's payload or `Derived`)."""
+    return Status(status), tuple(reasons), confidence_band(confidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +229,28 @@ def _crowd_status(kind: ObservationKind, score: float, devices: int,
 
 def derive(observations: Iterable[Evidence], *, now: datetime,
            policy: StatusPolicy = DEFAULT_POLICY) -> Derived:
-    """The status of one shelter at `now` from every observation about it."""
+    """The status of one shelter at `now` from every observation about it.
+
+    Evidence set aside (its source quarantined) weighs nothing; the explanation says how many
+    recent reports were set aside, so a resident and the desk see why they do not count.
+    """
+    kept: list[Evidence] = []
+    aside: set[str] = set()  # reporters, counted once each as everywhere else
+    for o in observations:
+        if not o.set_aside:
+            kept.append(o)
+        elif o.at <= now and (now - o.at).total_seconds() <= policy.horizon_s:
+            aside.add(o.reporter)
+    derived = _derive(kept, now=now, policy=policy)
+    if not aside:
+        return derived
+    set_aside = Reason.of(ReasonCode.SET_ASIDE, reporters=len(aside))
+    return Derived(derived.status, derived.confidence, (*derived.reasons, set_aside),
+                   derived.observation_ids)
+
+
+def _derive(observations: Iterable[Evidence], *, now: datetime,
+            policy: StatusPolicy) -> Derived:
     items = sorted((o for o in observations if o.at <= now), key=_order)
     auth = [o for o in items if is_authoritative(o.role)
             and (now - o.at).total_seconds() <= policy.authoritative_ttl_s]
@@ -237,60 +259,66 @@ def derive(observations: Iterable[Evidence], *, now: datetime,
                    and (now - o.at).total_seconds() <= policy.horizon_s
                    and (anchor is None or _order(o) > _order(anchor))]
     crowd = _crowd(crowd_items, now, policy)
-    text = _Text(now, policy)
     best = crowd.best()
     if anchor is not None:
-        return _with_anchor(anchor, crowd, best, now, policy, text)
+        return _with_anchor(anchor, crowd, best, now, policy)
     if best is None or best[1] < policy.min_score:
-        uk, en = text.headline(Status.UNKNOWN)
-        if crowd.ids:
-            uk += ": повідомлення є, але надто слабкі (давні або здалеку)"
-            en += ": there are reports, but too weak (old or from far away)"
-        else:
-            uk += ": ніхто ще не перевіряв"
-            en += ": nobody has checked yet"
-        return Derived(Status.UNKNOWN, 0.0, uk + ".", en + ".", crowd.ids)
+        why = ReasonCode.REPORTS_TOO_WEAK if crowd.ids else ReasonCode.NOBODY_CHECKED
+        return Derived(Status.UNKNOWN, 0.0, (Reason.of(why),), crowd.ids)
     kind, score = best
     status = _crowd_status(kind, score, crowd.devices.get(kind, 0), policy)
     confidence = round(min(0.95, score / (crowd.total() + 1.0)), 2)
-    uk, en = text.headline(status)
-    parts = text.crowd_parts(crowd, first=kind)
+    reasons = _crowd_reasons(crowd, first=kind)
     if kind is ObservationKind.MISSING:
-        parts.append(("укриття залишається на мапі, доки його не перевірять",
-                      "the shelter stays on the map until someone checks"))
-    return Derived(status, confidence, *text.join(uk, en, parts), crowd.ids)
+        reasons.append(Reason.of(ReasonCode.STAYS_ON_MAP))
+    return Derived(status, confidence, tuple(reasons), crowd.ids)
 
 
 def _with_anchor(anchor: Evidence, crowd: _Crowd, best: tuple[ObservationKind, float] | None,
-                 now: datetime, policy: StatusPolicy, text: _Text) -> Derived:
+                 now: datetime, policy: StatusPolicy) -> Derived:
     """An authoritative observation, and whatever the crowd has said since."""
     anchor_status = AUTHORITATIVE_STATUS[anchor.kind]
     age = max(0.0, (now - anchor.at).total_seconds())
     anchor_conf: float = 0.95 * 0.5 ** (age / policy.authoritative_half_life_s)
     ids = (anchor.id, *crowd.ids)
+    said = {"role": anchor.role.value, "kind": anchor.kind.value, "at": _instant(anchor.at)}
     if best is not None:
         kind, score = best
         crowd_status = _crowd_status(kind, score, crowd.devices.get(kind, 0), policy)
         if not _same_reading(anchor.kind, kind) and score >= policy.override_score:
             confidence = round(min(0.95, score / (crowd.total() + 1.0)), 2)
-            uk, en = text.headline(crowd_status)
-            parts = text.crowd_parts(crowd, first=kind)
-            a_uk, a_en = text.anchor(anchor)
-            parts.append((f"це переважує попереднє: {a_uk}", f"this outweighs the earlier {a_en}"))
-            return Derived(crowd_status, confidence, *text.join(uk, en, parts), ids)
+            reasons = _crowd_reasons(crowd, first=kind)
+            reasons.append(Reason.of(ReasonCode.OUTWEIGHS, **said))
+            return Derived(crowd_status, confidence, tuple(reasons), ids)
     contrary = sum(s for k, s in crowd.score.items() if not _same_reading(anchor.kind, k))
     confidence = round(anchor_conf * policy.override_score / (policy.override_score + contrary), 2)
-    uk, en = text.headline(anchor_status)
-    parts = [text.anchor(anchor)]
+    reasons = [Reason.of(ReasonCode.RECORDED, **said)]
     if anchor.kind is ObservationKind.UNFIT and anchor.reason:
-        parts.append((f"причина: {anchor.reason}", f"reason: {anchor.reason}"))
+        reasons.append(Reason.of(ReasonCode.UNFIT_REASON, reason=anchor.reason))
     if crowd.ids:
-        since = text.crowd_parts(crowd, first=None)
-        parts.extend((f"після цього {u}", f"since then {e}") for u, e in since)
+        reasons.extend(_crowd_reasons(crowd, first=None, code=ReasonCode.CROWD_SINCE))
         if contrary > 0:
-            parts.append(("цього поки недостатньо, щоб змінити стан",
-                          "not yet enough to change the status"))
-    return Derived(anchor_status, confidence, *text.join(uk, en, parts), ids)
+            reasons.append(Reason.of(ReasonCode.NOT_ENOUGH))
+    return Derived(anchor_status, confidence, tuple(reasons), ids)
+
+
+def _instant(at: datetime) -> str:
+    """A moment as a reason's parameter: UTC, ISO 8601, to the second."""
+    return at.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _crowd_reasons(crowd: _Crowd, first: ObservationKind | None,
+                   code: ReasonCode = ReasonCode.CROWD_REPORTED) -> list[Reason]:
+    """One reason per kind the crowd reported: who (residents, auditors), when last, why."""
+    kinds = sorted(crowd.score, key=lambda k: (k is not first, PESSIMISM.index(k)))
+    reasons: list[Reason] = []
+    for kind in kinds:
+        auditors = crowd.auditors.get(kind, 0)
+        reasons.append(Reason.of(
+            code, kind=kind.value, auditors=auditors,
+            residents=crowd.devices[kind] - auditors,
+            latest_at=_instant(crowd.latest[kind]), reason=crowd.reasons.get(kind, "")))
+    return reasons
 
 
 def _same_reading(anchor: ObservationKind, crowd: ObservationKind) -> bool:
@@ -299,74 +327,11 @@ def _same_reading(anchor: ObservationKind, crowd: ObservationKind) -> bool:
     return anchor is crowd or (anchor in opened and crowd in opened)
 
 
-class _Text:
-    """Sentences in both languages, times shown in the city's zone."""
-
-    def __init__(self, now: datetime, policy: StatusPolicy) -> None:
-        self.zone = ZoneInfo(policy.timezone)
-        self.today = now.astimezone(self.zone).date()
-
-    def clock(self, at: datetime) -> str:
-        local = at.astimezone(self.zone)
-        if local.date() == self.today:
-            return local.strftime("%H:%M")
-        return local.strftime("%d.%m %H:%M")
-
-    @staticmethod
-    def headline(status: Status) -> tuple[str, str]:
-        return STATUS_TEXT[status]
-
-    def anchor(self, item: Evidence) -> tuple[str, str]:
-        role_uk, role_en = ROLE_TEXT[item.role]
-        kind_uk, kind_en = KIND_TEXT[item.kind]
-        at = self.clock(item.at)
-        return (f"{role_uk} зафіксував «{kind_uk}» о {at}",
-                f"{role_en} recorded {kind_en} at {at}")
-
-    def crowd_parts(self, crowd: _Crowd,
-                    first: ObservationKind | None) -> list[tuple[str, str]]:
-        kinds = sorted(crowd.score, key=lambda k: (k is not first, PESSIMISM.index(k)))
-        parts: list[tuple[str, str]] = []
-        for kind in kinds:
-            a = crowd.auditors.get(kind, 0)
-            n = crowd.devices[kind] - a
-            kind_uk, kind_en = KIND_TEXT[kind]
-            at = self.clock(crowd.latest[kind])
-            who_uk = [f"{a} {'аудитор' if a == 1 else 'аудитори'}"] if a else []
-            who_en = [f"{a} auditor{'' if a == 1 else 's'}"] if a else []
-            if n or not a:
-                who_uk.append(f"{n} {_residents_uk(n)}")
-                who_en.append(f"{n} resident{'' if n == 1 else 's'}")
-            many = crowd.devices[kind] > 1
-            uk = f"{' і '.join(who_uk)} повідом{'или' if many else 'ив'} «{kind_uk}»"
-            en = f"{' and '.join(who_en)} reported {kind_en}"
-            reason = crowd.reasons.get(kind)
-            if reason:
-                uk, en = f"{uk} ({reason})", f"{en} ({reason})"
-            parts.append((f"{uk}, останнє о {at}", f"{en}, latest at {at}"))
-        return parts
-
-    @staticmethod
-    def join(uk: str, en: str, parts: Sequence[tuple[str, str]]) -> tuple[str, str]:
-        if not parts:
-            return uk + ".", en + "."
-        return (uk + ": " + "; ".join(p[0] for p in parts) + ".",
-                en + ": " + "; ".join(p[1] for p in parts) + ".")
-
-
-def _residents_uk(n: int) -> str:
-    """Ukrainian plural of «мешканець» (1 мешканець, 2 мешканці, 5 мешканців)."""
-    if n % 10 == 1 and n % 100 != 11:
-        return "мешканець"
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return "мешканці"
-    return "мешканців"
-
-
 def pertinent(observations: Iterable[Evidence], *, now: datetime,
               policy: StatusPolicy = DEFAULT_POLICY) -> list[Evidence]:
     """Only the observations `derive` can use at `now`: the newest authoritative one within its
-    time to live, and each reporter's newest other observation within the horizon.
+    time to live, and each reporter's newest other observation within the horizon (and its
+    newest set aside, which the explanation counts).
 
     `derive` counts a device once, by its latest word, and lets only the newest authoritative
     observation stand, so the rest cannot change the result; during a burst a shelter gathers
@@ -374,7 +339,7 @@ def pertinent(observations: Iterable[Evidence], *, now: datetime,
     the result is that of `derive` (time, then id).
     """
     anchor: Evidence | None = None
-    latest: dict[str, Evidence] = {}
+    latest: dict[tuple[str, bool], Evidence] = {}
     for item in observations:
         if item.at > now:
             continue
@@ -384,9 +349,10 @@ def pertinent(observations: Iterable[Evidence], *, now: datetime,
                                                       or _order(item) > _order(anchor)):
                 anchor = item
         elif age <= policy.horizon_s:
-            seen = latest.get(item.reporter)
+            key = (item.reporter, item.set_aside)
+            seen = latest.get(key)
             if seen is None or _order(item) > _order(seen):
-                latest[item.reporter] = item
+                latest[key] = item
     kept = list(latest.values())
     if anchor is not None:
         kept.append(anchor)

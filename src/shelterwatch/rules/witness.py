@@ -10,6 +10,13 @@ request for free. The status rule counts each reporter once, so what matters is 
 - the **network** the report came from (the IPv4 address, or the IPv6 /56 a subscriber is given),
   so any number of self-chosen ids from one network is one witness.
 
+A report through a resident channel has no client address of its own (the request comes from
+Telegram or the SMS gateway), but the platform vouches for who sent it: Telegram gives a chat id
+only to an account registered with a phone number, and the mobile network gives the sender's
+number. Neither is what a client says about itself, and each costs a phone number to multiply,
+so a **chat** or a **sender number** counts as one witness, exactly as an issued device id does,
+and is held to the same "one person is at one door" limit.
+
 Network keys are keyed digests (HMAC with the server's secret): the IPv4 space is small enough to
 brute-force a plain hash of it, and the key must let nobody go from the digest back to an address.
 """
@@ -29,8 +36,12 @@ ISSUED_PREFIX = "sw1"  # the version tag of issued device ids
 class Witness:
     """The reporter key the status rule counts once, and the source the budgets are kept for."""
 
-    reporter: str  # "i:…" an issued id, "n:…" a network, "" nothing known
-    issued: bool
+    reporter: str  # "i:…" an issued id, "c:…" a chat or phone, "n:…" a network, "" nothing
+    issued: bool  # counted as itself (an issued id, a chat, a phone), not as its network
+    # Where the report came from: the network ("n:…") even behind an issued id, so the surge
+    # detector sees one network's many ids as one source, and a quarantine sets all of them aside.
+    source: str = ""
+    channel: str = ""  # "telegram" or "sms" for a resident channel's sender
 
 
 def network_of(address: str | None) -> str | None:
@@ -71,13 +82,20 @@ def verify_device(secret: str, device_id: str | None) -> bool:
 
 def witness(secret: str, *, device_id: str | None, address: str | None) -> Witness:
     """The witness behind one anonymous report: its issued id, else its network."""
+    network = network_of(address)
+    source = "n:" + keyed_digest(secret, "network", network) if network is not None else ""
     if verify_device(secret, device_id):
         assert device_id is not None
-        return Witness("i:" + keyed_digest(secret, "issued", device_id), issued=True)
-    network = network_of(address)
-    if network is None:
-        return Witness("", issued=False)
-    return Witness("n:" + keyed_digest(secret, "network", network), issued=False)
+        reporter = "i:" + keyed_digest(secret, "issued", device_id)
+        return Witness(reporter, issued=True, source=source or reporter)
+    return Witness(source, issued=False, source=source)
+
+
+def channel_witness(secret: str, *, channel: str, address: str) -> Witness:
+    """The witness behind a report through a resident channel: its chat or sender number,
+    as a keyed digest (a bare hash of a phone number is reversed by trying them all)."""
+    reporter = "c:" + keyed_digest(secret, "channel", f"{channel}:{address}")
+    return Witness(reporter, issued=True, source=reporter, channel=channel)
 
 
 def leading_zero_bits(digest: bytes) -> int:

@@ -16,12 +16,15 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from shelterwatch.answers import Answer, Text
 from shelterwatch.clock import utcnow
 from shelterwatch.errors import InvalidInput
+from shelterwatch.messages import status as wording
 from shelterwatch.rules import ranking, warning
 from shelterwatch.rules.readiness import UNAUDITED
 from shelterwatch.shelters.index import IndexedShelter, ShelterIndex
@@ -98,7 +101,7 @@ class Nearest:
             "walk_s": r.walk_s,
             "reachable_in_time": r.reachable_in_time,
             "status": r.status,
-            "why": {"uk": r.why_uk, "en": r.why_en},
+            "why": wording.why(r.why),
         } for r in ranked]
         return {"alert": alert_json(verdict, seconds), "results": results}
 
@@ -171,6 +174,33 @@ async def nearest_endpoint(request: Request) -> Response:
                     headers={"Cache-Control": "no-cache"})
 
 
+class NearestAlert(Answer):
+    """The alert in force where the nearest shelter is, and the seconds a walk is compared with."""
+
+    id: int | None
+    area_id: str | None
+    type: str | None
+    threat: str | None
+    started_at: str | None
+    warning_s: int | None
+
+
+class NearestResult(Answer):
+    shelter: dict[str, Any] = Field(description="a GeoJSON Feature, as in /v1/shelters/{id}")
+    distance_m: float
+    walk_s: float | None
+    reachable_in_time: bool | None
+    status: str
+    why: Text
+
+
+class NearestAnswer(Answer):
+    """Documents the orjson answer of `/v1/nearest`; tests validate real answers with it."""
+
+    alert: NearestAlert | None
+    results: list[NearestResult]
+
+
 # A plain Starlette route: FastAPI's validation and serialisation would cost more than the look-up.
 route = Route("/v1/nearest", nearest_endpoint, methods=["GET"], include_in_schema=False)
 
@@ -196,8 +226,10 @@ OPENAPI_PATH: dict[str, Any] = {"get": {
         "200": {"description": '`{"alert": {…}|null, "results": [{"shelter": Feature, '
                                '"distance_m", "walk_s", "reachable_in_time", "status", '
                                '"why": {"uk", "en"}}]}`',
-                "content": {"application/json": {"schema": {"type": "object"}}}},
-        "422": {"description": "A parameter is missing or out of range (problem+json)"},
+                "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/NearestAnswer"}}}},
+        "422": {"$ref": "#/components/responses/422"},
+        "431": {"$ref": "#/components/responses/431"},
     },
 }}
 
@@ -209,6 +241,10 @@ def document(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         schema = build()
         schema.setdefault("paths", {}).setdefault("/v1/nearest", OPENAPI_PATH)
+        answer = NearestAnswer.model_json_schema(ref_template="#/components/schemas/{model}")
+        models = schema.setdefault("components", {}).setdefault("schemas", {})
+        models.update(answer.pop("$defs", {}))
+        models["NearestAnswer"] = answer
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

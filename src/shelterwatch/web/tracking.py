@@ -16,8 +16,8 @@ import orjson
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from shelterwatch.messages import status as wording
 from shelterwatch.rules import tracking
-from shelterwatch.rules.status import STATUS_TEXT
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = files("shelterwatch.web") / "templates"
@@ -27,7 +27,7 @@ TEMPLATES = files("shelterwatch.web") / "templates"
 def tracking_page(tracking_id: str) -> HTMLResponse:
     canonical = tracking.parse(tracking_id) or tracking_id[:32]
     config = {"trackingId": canonical,
-              "statusText": {s.value: {"uk": t[0], "en": t[1]} for s, t in STATUS_TEXT.items()}}
+              "statusText": wording.headlines()}
     page = Template((TEMPLATES / "track.html").read_text(encoding="utf-8"))
     html = page.substitute(
         tracking_id=escape(canonical, quote=True),

@@ -29,9 +29,10 @@ from shelterwatch.audits import readiness_store
 from shelterwatch.clock import utcnow
 from shelterwatch.deps import ReadSession
 from shelterwatch.errors import NotFound
+from shelterwatch.messages import catalogue
+from shelterwatch.messages import status as wording
 from shelterwatch.observations.models import ShelterStatus
 from shelterwatch.rules.ranking import STATUS_CLASS, WalkingModel
-from shelterwatch.rules.status import STATUS_TEXT
 from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.shelters.routing import FootRouter
@@ -75,10 +76,20 @@ def _load_assets() -> dict[str, Asset]:
     for entry in static.iterdir():
         if entry.is_file():
             out[entry.name] = _asset(entry, entry.name)
+    out["catalogue.js"] = _catalogue_script()
     districts = _districts_outline()
     out["districts.geojson"] = Asset(districts, "application/geo+json",
                                      '"' + hashlib.sha256(districts).hexdigest()[:20] + '"')
     return out
+
+
+def _catalogue_script() -> Asset:
+    """The message catalogue's terms and plural forms as a script the page and the service
+    worker load before `i18n.js`: one set of words for the server and the phone, offline too."""
+    shared = {k: v for k, v in catalogue.data().items() if k in ("term", "plural")}
+    body = b"self.CATALOGUE = " + orjson.dumps(shared) + b";\n"
+    return Asset(body, "text/javascript; charset=utf-8",
+                 '"' + hashlib.sha256(body).hexdigest()[:20] + '"')
 
 
 def _districts_outline(places: int = 4) -> bytes:
@@ -143,7 +154,7 @@ def _page_config(request: Request) -> str:
                  "detour": model.detour_factor},
         "pool": request.app.state.nearest.pool,
         "statusClass": {s.value: c for s, c in STATUS_CLASS.items()},
-        "statusText": {s.value: {"uk": t[0], "en": t[1]} for s, t in STATUS_TEXT.items()},
+        "statusText": wording.headlines(),
     }
     # Inline JSON in a <script> must not be able to close the tag.
     return orjson.dumps(config).decode().replace("</", "<\\/")

@@ -78,7 +78,8 @@ class Worker:
         self.sweep_ended_alerts()
         self.follower = LogFollower(self.url, interval_s=self.settings.follow_interval_s,
                                     start_seq=start_seq)
-        if "push" in self.channels:  # a redirect names the other shelter: keep the registry
+        if {"push", "telegram"} & set(self.channels):
+            # a redirect names the other shelter: keep the registry
             with db.reading(self.url) as session:
                 index, seq = ShelterIndex.load(session)
             self.places = channels.Places(index, WalkingModel(
@@ -184,6 +185,7 @@ class Worker:
                     with db.transaction(self.url) as session:
                         push.forget_expired(session, now=self.clock(),
                                             shown_window_s=self.settings.push_shown_window_s)
+                        channels.forget_expired(session, now=self.clock())
                     self.refresh_passes += 1
                     if self.sweep_ended_alerts():
                         self.wake.set()

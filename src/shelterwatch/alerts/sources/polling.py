@@ -1,27 +1,26 @@
-"""The polling loop every feed shares: fetch, apply in one transaction, back off, go stale.
+"""What every polled feed shares: the snapshot, its errors, and applying it to the alert state.
 
-A fetch that fails (network, HTTP error, malformed payload) is logged with its reason and
-recorded on the feed's health row; the loop carries on. HTTP 429 doubles the wait each time, up
-to `MAX_BACKOFF_S`. Nothing is applied from a payload that did not parse whole, because a partial
-list of active alerts would end alerts that are still on.
+The loop that fetches, owns the transactions and sleeps is the process's
+(`shelterwatch.worker.feeds`); these functions take the caller's session. A fetch that fails
+(network, HTTP error, malformed payload) is logged with its reason and recorded on the feed's
+health row; the loop carries on. HTTP 429 doubles the wait each time, up to `MAX_BACKOFF_S`.
+Nothing is applied from a payload that did not parse whole, because a partial list of active
+alerts would end alerts that are still on.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from shelterwatch import db
 from shelterwatch.alerts import feeds, service
 from shelterwatch.areas.models import Area
-from shelterwatch.clock import utcnow
-from shelterwatch.config import Settings
 from shelterwatch.rules.alert_feed import FeedAlert
 
 logger = logging.getLogger(__name__)
@@ -59,29 +58,29 @@ class PollOutcome:
     rate_limited: bool = False
 
 
-def poll_once(poller: Poller, settings: Settings, *, now: datetime | None = None) -> PollOutcome:
-    """One fetch-and-apply; never raises for feed trouble, only reports it."""
-    at = now or utcnow()
-    with db.transaction(settings.database_url) as session:
-        known = set(session.execute(select(Area.id)).scalars())
-        cursor = feeds.cursor(session, poller.source)
-    try:
-        snap = poller.fetch(known, cursor)
-    except FeedError as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        logger.warning("%s poll failed: %s", poller.source, reason)
-        with db.transaction(settings.database_url) as session:
-            feeds.record_failure(session, source=poller.source, now=at, reason=reason)
-        return PollOutcome(ok=False, reason=reason, rate_limited=isinstance(exc, RateLimited))
-    with db.transaction(settings.database_url) as session:
-        started = ended = 0
-        if snap.alerts is not None:
-            diff = service.sync(session, source=poller.source, snapshot=snap.alerts,
-                                actor=f"feed:{poller.source}", now=at)
-            started, ended = len(diff.starts), len(diff.ends)
-        feeds.record_ok(session, source=poller.source, now=at, cursor_value=snap.cursor)
+def known_state(session: Session, source: str) -> tuple[set[str], str | None]:
+    """What a poll needs before it fetches: the areas we know and the feed's cursor."""
+    return set(session.execute(select(Area.id)).scalars()), feeds.cursor(session, source)
+
+
+def failed(session: Session, *, source: str, error: FeedError, now: datetime) -> PollOutcome:
+    """Record a failed fetch on the feed's health row; the loop carries on."""
+    reason = f"{type(error).__name__}: {error}"
+    logger.warning("%s poll failed: %s", source, reason)
+    feeds.record_failure(session, source=source, now=now, reason=reason)
+    return PollOutcome(ok=False, reason=reason, rate_limited=isinstance(error, RateLimited))
+
+
+def apply(session: Session, *, source: str, snapshot: Snapshot, now: datetime) -> PollOutcome:
+    """Apply one whole snapshot of the feed (None: nothing changed) and note the feed healthy."""
+    started = ended = 0
+    if snapshot.alerts is not None:
+        diff = service.sync(session, source=source, snapshot=snapshot.alerts,
+                            actor=f"feed:{source}", now=now)
+        started, ended = len(diff.starts), len(diff.ends)
+    feeds.record_ok(session, source=source, now=now, cursor_value=snapshot.cursor)
     if started or ended:
-        logger.info("%s: %d started, %d ended", poller.source, started, ended)
+        logger.info("%s: %d started, %d ended", source, started, ended)
     return PollOutcome(ok=True, started=started, ended=ended)
 
 
@@ -90,15 +89,3 @@ def next_wait(outcome: PollOutcome, interval_s: float, current_backoff_s: float)
     if outcome.rate_limited:
         return min(MAX_BACKOFF_S, max(interval_s, current_backoff_s) * 2)
     return interval_s
-
-
-def run(poller: Poller, settings: Settings, *, once: bool,
-        sleep: Callable[[float], None] = time.sleep) -> PollOutcome:
-    """Poll until interrupted (or once); returns the last outcome."""
-    wait = settings.poll_interval_s
-    while True:
-        outcome = poll_once(poller, settings)
-        if once:
-            return outcome
-        wait = next_wait(outcome, settings.poll_interval_s, wait)
-        sleep(wait)

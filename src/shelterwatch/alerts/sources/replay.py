@@ -18,12 +18,11 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from shelterwatch import db
 from shelterwatch.alerts import names, regions, service
 from shelterwatch.areas.models import Area
 from shelterwatch.clock import as_utc, utcnow
-from shelterwatch.config import Settings
 from shelterwatch.errors import InvalidInput
 from shelterwatch.vocabulary import AlertType, Threat
 
@@ -123,39 +122,40 @@ def _batches(events: list[Event], speed: float,
         yield group
 
 
-def apply_events(settings: Settings, events: Iterable[Event], report: ReplayReport, *,
-                 speed: float = 0.0, sleep: Callable[[float], None] = time.sleep) -> None:
-    """Apply the events through the alert service, one transaction per batch."""
-    known: set[str] | None = None
-    for batch in _batches(list(events), speed, sleep):
-        with db.transaction(settings.database_url) as session:
-            if known is None:
-                regions.load(session, now=utcnow())  # raions and hromadas to place rows on
-                known = set(session.execute(select(Area.id)).scalars())
-            for event in batch:
-                if event.area_id not in known:
-                    report.skipped.append(f"{event.ref}: area not in the registry")
-                    continue
-                now = utcnow()
-                if event.is_start:
-                    t = service.start(session, area_id=event.area_id, type=AlertType.AIR_RAID,
-                                      threat=Threat.UNKNOWN, started_at=event.at, source=SOURCE,
-                                      source_ref=event.ref, actor="replay", now=now)
-                    report.started += int(t.changed)
-                else:
-                    ended = service.end_by_ref(session, source=SOURCE, source_ref=event.ref,
-                                               ended_at=event.at, actor="replay", now=now)
-                    report.ended += int(bool(ended and ended.changed))
+def batches(events: list[Event], speed: float,
+            sleep: Callable[[float], None] = time.sleep) -> Iterator[list[Event]]:
+    """The events as the caller applies them, one transaction per batch."""
+    return _batches(events, speed, sleep)
 
 
-def replay(settings: Settings, path: Path, *, speed: float = 0.0,
-           since: datetime | None = None, until: datetime | None = None,
-           sleep: Callable[[float], None] = time.sleep) -> ReplayReport:
-    """Read a history CSV and play it into the alert state."""
-    report = ReplayReport()
-    # A bound typed on the command line has no zone; like the dataset's times it is UTC.
+def known_areas(session: Session) -> set[str]:
+    """The areas events can land on, once raions and hromadas are placed."""
+    regions.load(session, now=utcnow())  # raions and hromadas to place rows on
+    return set(session.execute(select(Area.id)).scalars())
+
+
+def apply_batch(session: Session, batch: Iterable[Event], report: ReplayReport, *,
+                known: set[str]) -> None:
+    """Apply one batch of events through the alert service, in the caller's transaction."""
+    for event in batch:
+        if event.area_id not in known:
+            report.skipped.append(f"{event.ref}: area not in the registry")
+            continue
+        now = utcnow()
+        if event.is_start:
+            t = service.start(session, area_id=event.area_id, type=AlertType.AIR_RAID,
+                              threat=Threat.UNKNOWN, started_at=event.at, source=SOURCE,
+                              source_ref=event.ref, actor="replay", now=now)
+            report.started += int(t.changed)
+        else:
+            ended = service.end_by_ref(session, source=SOURCE, source_ref=event.ref,
+                                       ended_at=event.at, actor="replay", now=now)
+            report.ended += int(bool(ended and ended.changed))
+
+
+def read_bounded(path: Path, report: ReplayReport, *, since: datetime | None = None,
+                 until: datetime | None = None) -> list[Event]:
+    """A history CSV's events between the bounds (a bound typed without a zone is UTC)."""
     since = as_utc(since) if since is not None else None
     until = as_utc(until) if until is not None else None
-    events = read_events(path, report, since=since, until=until)
-    apply_events(settings, events, report, speed=speed, sleep=sleep)
-    return report
+    return read_events(path, report, since=since, until=until)

@@ -33,6 +33,7 @@ from shelterwatch.outbox.service import Outgoing, Priority
 from shelterwatch.reports.schemas import ReportIn
 from shelterwatch.reports.views import writer_of
 from shelterwatch.rules import sms
+from shelterwatch.rules import witness as witnesses
 from shelterwatch.rules.sms import Command, Parsed
 
 router = APIRouter(tags=["channels"])
@@ -121,7 +122,9 @@ async def report(request: Request, kind: str, shelter_id: int, *, sender: str, l
                       device_id=follows.device_id(settings.secret_key, CHANNEL, sender))
     try:
         receipt = await writer_of(request).submit(
-            report, key=f"sms:{gateway_id}" if gateway_id else None, address=None)
+            report, key=f"sms:{gateway_id}" if gateway_id else None, address=None,
+            witness=witnesses.channel_witness(settings.secret_key, channel=CHANNEL,
+                                              address=sender))
     except ShelterwatchError as exc:
         return replies.failed(exc.detail, lang), None
     body: dict[str, Any] = receipt.body

@@ -32,6 +32,7 @@ from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.service import Outgoing, Priority
 from shelterwatch.reports.schemas import ReportIn
 from shelterwatch.reports.views import writer_of
+from shelterwatch.rules import witness as witnesses
 
 router = APIRouter(tags=["channels"])
 CHANNEL = "telegram"
@@ -65,9 +66,11 @@ async def telegram_webhook(request: Request) -> dict[str, Any]:
 async def handle(request: Request, incoming: Incoming) -> int:
     """Work out the reply, apply what the update changes, queue the reply; returns its length."""
     settings: Settings = request.app.state.settings
-    subjects: list[str] = []  # what the chat starts following, in the reply's transaction
+    # What the chat starts following (an area, a case, the shelters it is shown), in the
+    # reply's transaction.
+    subjects: list[str] = []
     if incoming.location is not None:
-        calls = await nearest_calls(request, *incoming.location, lang=incoming.lang)
+        calls, subjects = await nearest_calls(request, *incoming.location, lang=incoming.lang)
     elif incoming.callback_id:
         calls, subjects = await tapped(request, incoming)
     else:
@@ -82,7 +85,14 @@ def queue_reply(settings: Settings, incoming: Incoming, calls: list[Call],
     """In one transaction: what the chat now follows, and the reply's calls in the outbox."""
     secret, now = settings.secret_key, utcnow()
     with db.transaction(settings.database_url) as session:
+        shown = [int(s.removeprefix(follows.SHOWN)) for s in subjects
+                 if s.startswith(follows.SHOWN)]
+        follows.shown(session, channel=CHANNEL, address=incoming.chat_id, shelter_ids=shown,
+                      language=incoming.lang, secret=secret, now=now,
+                      window_s=settings.push_shown_window_s)
         for subject in subjects:
+            if subject.startswith(follows.SHOWN):
+                continue
             if subject == "-area":
                 follows.unfollow(session, channel=CHANNEL, address=incoming.chat_id,
                                  secret=secret, now=now)
@@ -99,13 +109,17 @@ def queue_reply(settings: Settings, incoming: Incoming, calls: list[Call],
                 now=now, actor="telegram")
 
 
-async def nearest_calls(request: Request, lat: float, lon: float, *, lang: str) -> list[Call]:
-    """The same answer `/v1/nearest` gives at this point (the process's index and ranking)."""
+async def nearest_calls(request: Request, lat: float, lon: float, *,
+                        lang: str) -> tuple[list[Call], list[str]]:
+    """The same answer `/v1/nearest` gives at this point (the process's index and ranking),
+    and the shelters it shows, which the chat follows for the window."""
     nearest: Any = request.app.state.nearest
     hits = nearest.candidates(lat, lon, limit=3, step_free=False)
     routed = await nearest.routed(lat, lon, hits) if nearest.router is not None else None
     answer = nearest.answer(lat, lon, limit=3, routed=routed, hits=hits)
-    return bot.nearest_calls(answer, lang)
+    shown = [f"{follows.SHOWN}{r['shelter']['properties']['id']}"
+             for r in answer.get("results") or []]
+    return bot.nearest_calls(answer, lang), shown
 
 
 async def tapped(request: Request, incoming: Incoming) -> tuple[list[Call], list[str]]:
@@ -134,7 +148,9 @@ async def report(request: Request, incoming: Incoming, shelter_id: int,
                                                   incoming.chat_id))
     try:
         receipt = await writer_of(request).submit(
-            report, key=f"telegram:{incoming.callback_id}", address=None)
+            report, key=f"telegram:{incoming.callback_id}", address=None,
+            witness=witnesses.channel_witness(settings.secret_key, channel=CHANNEL,
+                                              address=incoming.chat_id))
     except ShelterwatchError as exc:
         text = texts.t("report_failed", lang, detail=exc.detail)
         return [bot.answer_callback(incoming.callback_id, text),
@@ -147,6 +163,8 @@ async def report(request: Request, incoming: Incoming, shelter_id: int,
             subjects.append(f"incident:{incident_id}")
     nearest = request.app.state.nearest
     alternative = elsewhere.instead(nearest.index, nearest.model, shelter_id)
+    if alternative is not None:  # the chat is sent there now: tell it if that one locks too
+        subjects.append(f"{follows.SHOWN}{alternative['shelter']['properties']['id']}")
     text = texts.receipt_text(body, lang, alternative)
     return [bot.answer_callback(incoming.callback_id, text.split("\n", 1)[0]),
             Call("sendMessage", {"text": text})], subjects
@@ -159,7 +177,8 @@ def command(request: Request, incoming: Incoming) -> tuple[list[Call], list[str]
     word = word.split("@", 1)[0].lower()
     rest = rest.strip()
     if word == "/start" and rest.startswith("s") and rest[1:].isdigit():
-        return shelter_calls(request, int(rest[1:]), lang), []
+        calls = shelter_calls(request, int(rest[1:]), lang)
+        return calls, [f"{follows.SHOWN}{int(rest[1:])}"] if len(calls) > 1 else []
     if word == "/subscribe":
         area = _area(request, rest) if rest else None
         if area is None:

@@ -47,6 +47,34 @@ function showSummary(s) {
     `Статуси станом на запис журналу / Statuses as of log seq ${s.statuses_as_of_seq}.`;
 }
 
+// Why a site is a candidate, in both languages (the summary's `reason`).
+function why(reason) {
+  const [kind, value] = reason.split(":");
+  if (kind === "status") return `стан / status: ${value}`;
+  if (kind === "locked_prone") return `зачинене ${value}× нещодавно / found locked ${value}× lately`;
+  if (kind === "not_ready") return "не готове за аудитом / audit: not ready";
+  return "пропозиція / proposed point";
+}
+
+function showSites(s) {
+  const b = s.sites_basis;
+  $("sites-basis").textContent =
+    `Без ${b.registry_candidates} ненадійних укриттів реєстру поза досяжністю ` +
+    `${num(b.out_of_reach_without_registry_candidates)} людей; кандидатів ${b.candidates}. / ` +
+    `Without the registry's ${b.registry_candidates} unreliable doors, ` +
+    `${num(b.out_of_reach_without_registry_candidates)} people are out of reach; ` +
+    `${b.candidates} candidates (greedy maximal coverage).`;
+  const body = $("sites");
+  body.replaceChildren();
+  for (const site of s.sites) {
+    const row = body.insertRow();
+    for (const [text, cls] of [[site.rank, "n"], [site.label, ""], [why(site.reason), ""],
+        [num(site.marginal_gain), "n"], [num(site.cumulative_gain), "n"]]) {
+      const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls;
+    }
+  }
+}
+
 async function load() {
   const q = `area=${encodeURIComponent($("area").value.trim())}&threat=${$("threat").value}`;
   try {
@@ -54,6 +82,7 @@ async function load() {
     const data = await res.json();
     if (!res.ok) { say(`Помилка / Error: ${data.detail || res.statusText}`); return; }
     showSummary(data);
+    showSites(data);
     const cells = await (await fetchReady(`/v1/coverage/cells?${q}`)).json();
     if (layer) layer.remove();
     layer = L.geoJSON(cells, {

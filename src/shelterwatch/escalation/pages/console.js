@@ -158,11 +158,32 @@ function renderSide() {
   }
 }
 
+// The surge detector: a source (one network, however many device ids) reporting about many
+// doors or in a burst. One click sets its evidence aside; the statuses say so; reversible.
+function renderSources() {
+  const body = $("sources"); body.replaceChildren();
+  for (const s of state.sources || []) {
+    const row = body.insertRow();
+    const name = `${s.source.slice(0, 10)}…`;
+    cell(row, name, "muted");
+    cell(row, `${s.reports} звітів / reports, ${s.shelters} укриттів / shelters, ` +
+      `${s.reporters} свідків / witnesses`);
+    cell(row, s.reasons.join("; "), s.quarantined ? "muted" : "late");
+    const path = `/v1/sources/${encodeURIComponent(s.source)}/`;
+    row.insertCell().appendChild(s.quarantined
+      ? act("Повернути / Release", name, `release:${s.source}`, path + "release")
+      : act("Карантин / Quarantine", name, `quarantine:${s.source}`, path + "quarantine",
+            `Відкласти всі повідомлення цього джерела? / Set aside every report from this source? ` +
+            `(${s.shelter_ids.map((id) => "#" + id).join(", ")})`));
+  }
+  if (!(state.sources || []).length) body.insertRow().insertCell().textContent = "—";
+}
+
 function render() {
   const focused = (document.activeElement && document.activeElement.dataset
     ? document.activeElement.dataset.key : undefined) || pressed;
   pressed = null;
-  renderAlerts(); renderIncidents(); renderSide(); tick();
+  renderAlerts(); renderIncidents(); renderSources(); renderSide(); tick();
   if (focused) {
     const again = document.querySelector(`[data-key="${CSS.escape(focused)}"]`);
     if (again) again.focus();
@@ -183,7 +204,9 @@ async function load() {
   if (!token) { $("login").hidden = false; return; }
   const mine = ++asked;
   try {
-    const fresh = await api("GET", "/v1/console");
+    const [fresh, flagged] = await Promise.all([api("GET", "/v1/console"),
+                                                api("GET", "/v1/sources/flagged")]);
+    fresh.sources = flagged.sources;
     // A poll sent before an action's commit may answer after it: never paint the past.
     if (mine < shown) return;
     shown = mine; state = fresh;

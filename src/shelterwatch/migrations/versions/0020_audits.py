@@ -1,7 +1,7 @@
 """Readiness audits: audits, their photos, deficiencies, the readiness projection, campaigns.
 
 Revision ID: 0020_audits
-Revises: 0008_budgets
+Revises: 0023_catalogue
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_audits"
-down_revision = "0008_budgets"
+down_revision = "0023_catalogue"
 branch_labels = None
 depends_on = None
 

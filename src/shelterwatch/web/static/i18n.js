@@ -1,16 +1,24 @@
-/* Words on the resident's page, in Ukrainian and English. */
+/* Words on the resident's page, in Ukrainian and English.
+ *
+ * The terms the server also says (statuses, threats, alert types, resolutions) and the counted
+ * words come from the message catalogue (`/static/catalogue.js`, made by the app from
+ * shelterwatch/messages/catalogue.json), so the page, the API and the notifications agree. */
 "use strict";
 
-/* The word for a count, by the language's own plural rules (Ukrainian has one / few / many):
- * 1 найближче укриття, 3 найближчі укриття, 5 найближчих укриттів. */
-function plural(lang, n, forms, withNumber) {
+/* A count in the catalogue's plural form, by the language's own rules (Ukrainian has
+ * one / few / many): 1 найближче укриття, 3 найближчі укриття, 5 найближчих укриттів. */
+function counted(lang, name, n) {
+  const forms = self.CATALOGUE.plural[name][lang];
   const rule = new Intl.PluralRules(lang === "uk" ? "uk-UA" : "en-GB").select(n);
-  const word = forms[rule] ?? forms.other ?? forms.many;
-  return withNumber ? `${n} ${word}` : word;
+  return (forms[rule] ?? forms.other).replace("{n}", String(n));
 }
-const SHELTERS_UK = {one: "найближче укриття", few: "найближчі укриття",
-                     many: "найближчих укриттів", other: "найближчого укриття"};
-const SHELTERS_EN = {one: "nearest shelter", other: "nearest shelters"};
+
+/* One section of the catalogue's terms in one language: {key: word}. */
+function terms(lang, section) {
+  const out = {};
+  for (const [key, words] of Object.entries(self.CATALOGUE.term[section])) out[key] = words[lang];
+  return out;
+}
 
 const I18N = {
   uk: {
@@ -18,11 +26,8 @@ const I18N = {
     title: "Найближче укриття",
     noAlert: "Тривоги немає",
     alert: "Тривога",
-    threat: {ballistic: "балістика", cruise: "крилаті ракети", drones: "дрони",
-             aviation: "авіація", unknown: "загроза невідома"},
-    alertType: {air_raid: "Повітряна тривога", artillery: "Загроза артобстрілу",
-                urban_fights: "Вуличні бої", chemical: "Хімічна загроза",
-                nuclear: "Радіаційна загроза"},
+    threat: terms("uk", "threat"),
+    alertType: terms("uk", "alert_type"),
     warning: (s) => `час на укриття ≈ ${fmtMinutes(s, "uk")}`,
     searchLabel: "Пошук укриття",
     locate: "Знайти мене",
@@ -34,8 +39,8 @@ const I18N = {
     mapKeys: "Клавіатура: стрілки рухають карту, Enter шукає укриття в центрі карти.",
     results: "Куди йти",
     pickPoint: "Оберіть місце на карті або натисніть «Знайти мене».",
-    found: (n) => `${plural("uk", n, SHELTERS_UK, true)}: найкраще — першим.`,
-    foundOffline: (n) => `Без мережі: ${plural("uk", n, SHELTERS_UK, true)} з даних на телефоні.`,
+    found: (n) => `${counted("uk", "nearest_shelters", n)}: найкраще — першим.`,
+    foundOffline: (n) => `Без мережі: ${counted("uk", "nearest_shelters", n)} з даних на телефоні.`,
     walk: (s) => `${fmtMinutes(s, "uk")} пішки`,
     metres: (m) => m < 1000 ? `${Math.round(m)} м` : `${(m / 1000).toFixed(1)} км`,
     reachable: "Встигаєте до загрози",
@@ -95,7 +100,7 @@ const I18N = {
     cardFacilities: "Облаштування", cardPets: "З тваринами", cardEntrances: "Входи",
     cardHours: "Відчинене", cardRegistry: "Реєстр", cardLastWord: "Останнє підтвердження",
     cardReadiness: "Готовність",
-    people: (n) => plural("uk", n, {one: "особа", few: "особи", many: "осіб", other: "особи"}, true),
+    people: (n) => counted("uk", "people", n),
     notStated: "у реєстрі не вказано",
     yes: "так", no: "ні",
     open247: "цілодобово", openOnAlert: "під час тривоги",
@@ -119,15 +124,13 @@ const I18N = {
     trackOffline: "Немає зв'язку з сервером: показано останнє відоме.",
     backHome: "← Найближче укриття",
     statusNow: "Стан укриття зараз",
-    caseOpen: (id, meToo) => `Випадок ${id} відкритий: ${plural("uk", meToo + 1, {one: "повідомлення", few: "повідомлення", many: "повідомлень"}, true)} про зачинені двері.`,
+    caseOpen: (id, meToo) => `Випадок ${id} відкритий: ${counted("uk", "reports", meToo + 1)} про зачинені двері.`,
     caseClosed: (id, how) => `Випадок ${id} закрито: ${how}.`,
     noCase: "Випадок не відкривали (немає тривоги або повідомлення не про зачинені двері).",
     placeOnly: "Це повідомлення про місце без укриття: його враховано на карті нестачі укриттів; випадку немає.",
     reachNone: "Нікого не повідомляли: для цього повідомлення це не передбачено.",
     zoneNote: (zone) => `Час — київський (${zone}).`,
-    resolution: {opened_by_keyholder: "ключник відчинив", found_open: "двері виявилися відчиненими",
-                 forced_open: "двері відчинили рятувальники", false_report: "повідомлення хибне",
-                 alert_ended: "тривога скінчилася"},
+    resolution: terms("uk", "resolution"),
     months: ["січ", "лют", "бер", "квіт", "трав", "черв", "лип", "серп", "вер", "жовт", "лист", "груд"],
   },
   en: {
@@ -135,11 +138,8 @@ const I18N = {
     title: "Nearest shelter",
     noAlert: "No alert",
     alert: "Alert",
-    threat: {ballistic: "ballistic missiles", cruise: "cruise missiles", drones: "drones",
-             aviation: "aviation", unknown: "threat unknown"},
-    alertType: {air_raid: "Air-raid alert", artillery: "Artillery alert",
-                urban_fights: "Urban fighting", chemical: "Chemical threat",
-                nuclear: "Radiation threat"},
+    threat: terms("en", "threat"),
+    alertType: terms("en", "alert_type"),
     warning: (s) => `time to take cover ≈ ${fmtMinutes(s, "en")}`,
     searchLabel: "Find a shelter",
     locate: "Locate me",
@@ -151,8 +151,8 @@ const I18N = {
     mapKeys: "Keyboard: arrow keys move the map, Enter searches at the map's centre.",
     results: "Where to go",
     pickPoint: "Pick a place on the map or press “Locate me”.",
-    found: (n) => `${plural("en", n, SHELTERS_EN, true)} found, best first.`,
-    foundOffline: (n) => `Offline: ${plural("en", n, SHELTERS_EN, true)} from the data on this phone.`,
+    found: (n) => `${counted("en", "nearest_shelters", n)} found, best first.`,
+    foundOffline: (n) => `Offline: ${counted("en", "nearest_shelters", n)} from the data on this phone.`,
     walk: (s) => `${fmtMinutes(s, "en")} walk`,
     metres: (m) => m < 1000 ? `${Math.round(m)} m` : `${(m / 1000).toFixed(1)} km`,
     reachable: "Reachable before the threat",
@@ -212,7 +212,7 @@ const I18N = {
     cardFacilities: "Facilities", cardPets: "Pets allowed", cardEntrances: "Entrances",
     cardHours: "Open", cardRegistry: "Registry", cardLastWord: "Last confirmed",
     cardReadiness: "Readiness",
-    people: (n) => plural("en", n, {one: "person", other: "people"}, true),
+    people: (n) => counted("en", "people", n),
     notStated: "not stated in the registry",
     yes: "yes", no: "no",
     open247: "around the clock", openOnAlert: "during alerts",
@@ -236,15 +236,13 @@ const I18N = {
     trackOffline: "The server cannot be reached: showing the last known state.",
     backHome: "← Nearest shelter",
     statusNow: "Shelter status now",
-    caseOpen: (id, meToo) => `Case ${id} is open: ${plural("en", meToo + 1, {one: "report", other: "reports"}, true)} of a locked door.`,
+    caseOpen: (id, meToo) => `Case ${id} is open: ${counted("en", "reports", meToo + 1)} of a locked door.`,
     caseClosed: (id, how) => `Case ${id} is closed: ${how}.`,
     noCase: "No case was opened (no alert, or the report is not of a locked door).",
     placeOnly: "This is a report of a place without a shelter: it counts in the map of places lacking shelter; there is no case.",
     reachNone: "Nobody was to be told about this report.",
     zoneNote: (zone) => `Times are Kyiv time (${zone}).`,
-    resolution: {opened_by_keyholder: "the keyholder opened it", found_open: "the door was found open",
-                 forced_open: "rescuers forced the door", false_report: "false report",
-                 alert_ended: "the alert ended"},
+    resolution: terms("en", "resolution"),
     months: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
   },
 };

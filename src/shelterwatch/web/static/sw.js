@@ -10,7 +10,8 @@ importScripts("/static/push-sw.js");  // web push: alerts and "reported locked â
 
 const CACHE = "shelterwatch-v2";
 const SHELL = [
-  "/", "/static/app.css", "/static/app.js", "/static/outbox.js", "/static/i18n.js",
+  "/", "/static/app.css", "/static/app.js", "/static/outbox.js", "/static/catalogue.js",
+  "/static/i18n.js",
   "/static/rank.js", "/static/geo.js", "/static/answer.js", "/static/search.js",
   "/static/districts.geojson", "/static/icon.svg", "/static/icon-192.png",
   "/static/icon-512.png", "/static/track.js",

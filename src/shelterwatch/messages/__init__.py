@@ -1,0 +1,1 @@
+"""Every sentence the product says to people, worded from one catalogue (`catalogue.json`)."""

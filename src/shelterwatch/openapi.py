@@ -1,0 +1,135 @@
+"""The OpenAPI document tells the truth about every operation: who may call it, what can go wrong.
+
+FastAPI documents the success answer and a generic 422. Here, once for every route: role-only
+operations name the bearer scheme and their 401/403 answers; every error the app can give an
+operation is documented as RFC 9457 problem+json (404 where a path names a resource, 409 where a
+write can conflict, 413 where a body is read, 422 where input is validated, 429 and 503 where
+limits and warm-up apply, 431 for oversized headers). Schemathesis, run by `make test`, checks
+real answers against this document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+from shelterwatch.problems import PROBLEM, required_roles
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem", "type": "object", "required": ["type", "title", "status", "detail"],
+    "description": "RFC 9457 problem details; `detail` says precisely what was wrong",
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+}
+ANSWERS = {
+    "400": "The request could not be read (problem+json)",
+    "401": "No valid bearer token (problem+json, WWW-Authenticate: Bearer)",
+    "403": "The token's role or shelters do not allow this (problem+json)",
+    "404": "Nothing by that id (problem+json)",
+    "409": "Conflicts with the current state, or an Idempotency-Key reused (problem+json)",
+    "413": "The body is over the size limit (problem+json)",
+    "422": "A field or parameter is invalid (problem+json, `errors` lists each)",
+    "429": "Over a rate limit (problem+json, Retry-After)",
+    "431": "The request headers are over the size limit (problem+json)",
+    "503": "Not ready yet or overloaded (problem+json, Retry-After)",
+}
+# Operations behind the shared limits of anonymous writes and streams (reports/limits.py,
+# devices/, stream.py), and those that answer 503 while their data is being built.
+LIMITED = ("/v1/reports", "/v1/devices", "/open311/v2/requests", "/v1/stream")
+WARMING = ("/v1/pack", "/v1/coverage", "/v1/health")
+# Open311 clients expect the GeoReport error list, in the format they asked for; the body and
+# header limits are enforced before the router and answer problem+json everywhere.
+OPEN311 = "/open311/"
+OPEN311_ERRORS: dict[str, Any] = {
+    "description": "GeoReport v2 errors: a list of {code, description}, as JSON or XML",
+    "content": {"application/json": {"schema": {"type": "array", "items": {
+        "type": "object", "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}}}},
+                "application/xml": {"schema": {"type": "string"}}}}
+OPEN311_ROWS: dict[str, Any] = {"application/json": {"schema": {"type": "array", "items": {
+    "type": "object", "additionalProperties": True}}},
+    "application/xml": {"schema": {"type": "string"}}}
+BEFORE_ROUTING = {"413", "431"}
+
+
+def install(app: FastAPI, routers: Sequence[APIRouter]) -> None:
+    """Wrap the app's OpenAPI builder so every operation of `routers` documents its errors and
+    security."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+    built: dict[str, Any] = {}
+    routes = [r for router in routers for r in router.routes
+              if isinstance(r, APIRoute) and r.include_in_schema]
+
+    def openapi() -> dict[str, Any]:
+        if not built:
+            schema = build()
+            complete(schema, routes)
+            built.update(schema)
+        return built
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def complete(schema: dict[str, Any], routes: list[APIRoute]) -> None:
+    """Add the bearer scheme and the problem answers to `schema`, in place."""
+    components = schema.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    components.setdefault("securitySchemes", {})["bearer"] = {
+        "type": "http", "scheme": "bearer",
+        "description": "a token from `shelterwatch token create` (role-only endpoints)"}
+    components.setdefault("responses", {}).update({
+        code: {"description": text,
+               "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for code, text in ANSWERS.items()})
+    components["responses"]["Open311Errors"] = OPEN311_ERRORS
+    components["schemas"].pop("HTTPValidationError", None)
+    components["schemas"].pop("ValidationError", None)
+    for route in routes:
+        roles = required_roles(route.dependant)
+        for method in route.methods or ():
+            operation = schema.get("paths", {}).get(route.path_format, {}).get(method.lower())
+            if operation is not None:
+                _complete_operation(operation, route, method, bool(roles))
+
+
+def _complete_operation(operation: dict[str, Any], route: APIRoute, method: str,
+                        role_only: bool) -> None:
+    params = {p.get("in") for p in operation.get("parameters", [])}
+    body = "requestBody" in operation or method in ("POST", "PUT", "PATCH")
+    codes = {"431"}
+    if role_only:
+        operation["security"] = [{"bearer": []}]
+        codes |= {"401", "403"}
+    if params or body:
+        codes.add("422")
+    if "path" in params:
+        codes.add("404")
+    if body:
+        codes |= {"400", "409", "413"}
+    if route.path.startswith(LIMITED):
+        codes.add("429")
+    if route.path.startswith(WARMING):
+        codes.add("503")
+    responses = operation.setdefault("responses", {})
+    if route.path.startswith(OPEN311):
+        for code, answer in responses.items():
+            if code.startswith("2"):
+                answer["content"] = OPEN311_ROWS
+        for code in sorted(codes | {"404"}):
+            responses[code] = {"$ref": "#/components/responses/" + (
+                code if code in BEFORE_ROUTING else "Open311Errors")}
+        return
+    for code in sorted(codes):
+        described = responses.get(code, {}).get("description")
+        responses[code] = {"$ref": f"#/components/responses/{code}"}
+        if described and described != "Validation Error" and code != "422":
+            responses[code] = {"description": described,
+                               "content": {PROBLEM: {"schema": {
+                                   "$ref": "#/components/schemas/Problem"}}}}

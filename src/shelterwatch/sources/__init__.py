@@ -1,0 +1,1 @@
+"""Sources of residents' evidence: the surge detector and operators' quarantines."""
