@@ -20,13 +20,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# Front-end packages from npm (axe-core for the accessibility checks), pinned in package-lock.json.
+# Front-end packages from npm, pinned in package-lock.json: the street map's renderer
+# (protomaps-leaflet) and font (Noto Sans), served by the app; axe-core for the accessibility tests.
 $(NPM_STAMP): package.json package-lock.json
 	command -v npm >/dev/null 2>&1 || ./scripts/system-deps.sh --npm
 	npm ci --no-audit --no-fund --ignore-scripts
 	touch $(NPM_STAMP)
 
-run: $(STAMP)
+run: $(STAMP) $(NPM_STAMP)
 	$(BIN)/shelterwatch init
 	$(BIN)/shelterwatch import $(KYIV)/kyiv_shelters_2022-02-25.csv --format csv --mapping $(KYIV)/kmda-2022.toml
 	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) ./scripts/run-all.sh
@@ -54,6 +55,7 @@ bench: $(STAMP)  # each prints its figures; see the README's "Measured" tables
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/stats.py $(if $(SHELTERWATCH_PG),,--no-pg)
 	$(BIN)/python bench/alert_surge.py
+	$(BIN)/python bench/basemap.py
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need beyond Python: Chromium for the browser tests, Mosquitto
-# for door controllers, and (with --postgres) a PostgreSQL server on 127.0.0.1:5432.
+# for door controllers, osmium-tool and tilemaker for `shelterwatch basemap build`, and (with
+# --postgres) a PostgreSQL server on 127.0.0.1:5432.
 # Safe to run repeatedly; it only acts on what is missing.
 set -euo pipefail
 
@@ -35,6 +36,8 @@ fi
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+command -v osmium >/dev/null 2>&1 || missing+=(osmium-tool)
+command -v tilemaker >/dev/null 2>&1 || missing+=(tilemaker)
 if [ "$want_pg" = 1 ] && ! command -v pg_ctlcluster >/dev/null 2>&1; then
   missing+=(postgresql)
 fi

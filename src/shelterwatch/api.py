@@ -30,6 +30,7 @@ from shelterwatch.incidents import views as incidents
 from shelterwatch.keyholders import views as keyholders
 from shelterwatch.log import views as log
 from shelterwatch.observations import board
+from shelterwatch.observations import views as cards
 from shelterwatch.open311 import views as open311
 from shelterwatch.pack import views as pack
 from shelterwatch.patrols import views as patrols
@@ -51,6 +52,7 @@ ROUTERS: list[APIRouter] = [
     open311.router,
     alerts.router,
     shelters.router,
+    cards.router,  # the shelter card's last verified open
     areas.router,
     log.router,
     tokens.router,

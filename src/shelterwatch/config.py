@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     # Empty: no tile server. A public one (tile.openstreetmap.org) forbids heavy use, and a
     # page that must work during an alert cannot lean on a third party (issue 11).
     tiles_url: str = ""
+    # A street map the app serves itself: the folder `shelterwatch basemap build` wrote (empty:
+    # the bundled district outline only).
+    basemap_dir: str = ""
 
     # Coverage gaps (issue 14): the population and street network the live figures use (empty =
     # the bundled district totals, straight line × detour), and the longest walk considered.

@@ -12,6 +12,7 @@ from shelterwatch.areas.schemas import AreaList
 from shelterwatch.checks.schemas import CheckReceipt
 from shelterwatch.config import Settings
 from shelterwatch.log.schemas import LogPage
+from shelterwatch.observations.views import CardAnswer
 from shelterwatch.reports.schemas import ReportReceipt
 from shelterwatch.shelters.schemas import ShelterFeature, ShelterPage
 from tests.reports.helpers import bearer, kyiv_shelter, token
@@ -27,6 +28,7 @@ DOCUMENTED: dict[tuple[str, str, str], type[BaseModel]] = {
     ("post", "/v1/reports", "201"): ReportReceipt,
     ("post", "/v1/checks", "201"): CheckReceipt,
     ("get", "/v1/log", "200"): LogPage,
+    ("get", "/v1/shelters/{shelter_id}/card", "200"): CardAnswer,
 }
 
 
@@ -64,5 +66,7 @@ def test_real_answers_are_what_the_docs_say(kyiv_client: TestClient,
     assert check["incident"] is not None
     feature = answer(ShelterFeature, "GET", f"/v1/shelters/{door.id}")
     assert feature["properties"]["status_explanation"] is not None
+    card = answer(CardAnswer, "GET", f"/v1/shelters/{door.id}/card")
+    assert card["last_verified_open"]["role"] == "patrol"
     answer(AlertOut, "POST", f"/v1/alerts/{alert['id']}/end", headers=operator)
     answer(LogPage, "GET", "/v1/log?limit=50")

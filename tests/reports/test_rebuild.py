@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from shelterwatch import db
 from shelterwatch.cli.main import app as cli
+from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.incidents.models import Incident
 from shelterwatch.observations.models import Observation, PlaceReport, ShelterStatus
@@ -56,6 +58,9 @@ def test_rebuild_from_the_log_equals_the_live_state(
                                     "device_id": f"device-{rnd.randrange(6):03d}"}
             if rnd.random() < 0.7:
                 body |= {"lat": shelter.lat + rnd.uniform(-0.01, 0.01), "lon": shelter.lon}
+            if rnd.random() < 0.3:  # queued offline: observed when made, in the rebuild too
+                made = utcnow() - timedelta(minutes=rnd.uniform(1, 600))
+                body["made_at"] = made.isoformat()
             r = kyiv_client.post("/v1/reports", json=body)
         assert r.status_code == 201, r.text
     kyiv_client.post("/open311/v2/requests.json",

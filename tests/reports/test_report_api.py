@@ -161,6 +161,9 @@ def test_a_report_queued_offline_keeps_the_time_it_was_made_within_the_servers_b
     story = kyiv_client.get(f"/v1/reports/{r.json()['tracking_id']}").json()
     (mine,) = [e for e in story["timeline"] if e.get("yours")]
     assert mine["made_at"][:16] == made.isoformat()[:16]
+    # The story says both: made twenty minutes ago, arrived now.
+    arrived = datetime.fromisoformat(mine["at"])
+    assert arrived - datetime.fromisoformat(mine["made_at"]) >= timedelta(minutes=19)
     # A phone whose clock runs a day and more behind, or ahead, is held to the bounds.
     future = kyiv_client.post("/v1/reports", json={
         "shelter_id": shelter.id, "kind": "full", "device_id": "phone-made-2",
@@ -174,3 +177,26 @@ def test_a_report_queued_offline_keeps_the_time_it_was_made_within_the_servers_b
     aged = kyiv_client.get(f"/v1/reports/{old['tracking_id']}").json()
     (mine,) = [e for e in aged["timeline"] if e.get("yours")]
     assert datetime.fromisoformat(mine["made_at"]) >= utcnow() - timedelta(days=1, minutes=1)
+
+
+def test_a_queued_report_is_weighed_by_when_it_was_made_not_when_it_arrived(
+        kyiv_client, kyiv_settings) -> None:
+    """"Full" seven hours ago, delivered now, is past the six-hour horizon: it says nothing of
+    the door tonight. The same report made now does."""
+    from datetime import timedelta
+
+    from shelterwatch.clock import utcnow
+    from tests.reports.helpers import kyiv_shelter
+
+    stale, fresh = (kyiv_shelter(kyiv_settings.database_url, n) for n in (11, 12))
+    r = kyiv_client.post("/v1/reports", json={
+        "shelter_id": stale.id, "kind": "full", "device_id": "phone-stale-1",
+        "made_at": (utcnow() - timedelta(hours=7)).isoformat()})
+    assert r.status_code == 201, r.text
+    r = kyiv_client.post("/v1/reports", json={
+        "shelter_id": fresh.id, "kind": "full", "device_id": "phone-fresh-1",
+        "made_at": (utcnow() - timedelta(minutes=1)).isoformat()})
+    assert r.status_code == 201, r.text
+    status = {s.id: kyiv_client.get(f"/v1/shelters/{s.id}").json()["properties"]["status"]
+              for s in (stale, fresh)}
+    assert status == {stale.id: "unknown", fresh.id: "full"}

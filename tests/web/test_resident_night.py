@@ -203,6 +203,69 @@ def test_an_address_typed_with_a_typo_or_in_latin_finds_the_street(
     p.only_own_origin()
 
 
+@pytest.mark.parametrize(("typed", "found"), [
+    ("Берестейський 105", "просп. Перемоги, 105 (тепер Берестейський проспект)"),
+    ("Чикаленка 21", "вул. Пушкінська, 21 (тепер вулиця Євгена Чикаленка)"),
+    ("Heroiv polku Azov 11", "вул. Малиновського Маршала, 11 (тепер вулиця Героїв полку «Азов»)"),
+])
+def test_a_street_by_its_new_name_finds_the_registrys_old_one(
+        browser: Any, site: Site, phones: list[Phone], typed: str, found: str) -> None:
+    """The 2022 registry says "просп. Перемоги"; the signs today say "Берестейський проспект"."""
+    p = phone(browser, site, phones)
+    page = p.open()
+    page.wait_for_function("Gazetteer.find(state.shelters, 'Берестейський 1').length > 0")
+    page.fill("#search-input", typed)
+    page.press("#search-input", "Enter")
+    page.wait_for_selector("#answer-card[data-shelter-id]")
+    assert re.fullmatch(rf"Від знайденої адреси: м\. ?Київ, {re.escape(found)}\.",
+                        page.locator("#from").inner_text())
+    p.only_own_origin()
+
+
+def test_the_door_signs_link_shows_that_shelter_first_then_the_alternatives(
+        browser: Any, site: Site, phones: list[Phone], tmp_path: Path) -> None:
+    target = httpx.get(f"{site.server.url}/v1/nearest",
+                       params={"lat": 50.4580, "lon": 30.4900}).json()["results"][1]
+    sid = target["shelter"]["id"]
+    p = phone(browser, site, phones, (360, 640))
+    page = p.page
+    page.goto(f"/?shelter={sid}")
+    page.wait_for_selector(f"#answer-card[data-shelter-id='{sid}']")
+    page.wait_for_timeout(300)  # the scroll to the answer
+    for part in ("#answer-card .name", "#answer-card .badge", "#answer-card a.go"):
+        assert inside_first_screen(page, part), part
+    assert page.locator("#from").inner_text().startswith("Укриття за посиланням: ")
+    alternatives = page.locator("#results li.result")
+    assert alternatives.count() == 2
+    assert str(sid) not in alternatives.evaluate_all("els => els.map(e => e.dataset.shelterId)")
+    page.screenshot(path=str(tmp_path / "sign-link-360x640.png"))
+    # The card: the registry's date, what it does not say, and nobody responsible has checked.
+    page.click("#answer-card details summary")
+    card = page.locator("#answer-card details")
+    assert "25 лют 2022" in card.inner_text()
+    assert "у реєстрі не вказано" in card.inner_text()  # pets, entrances: the 2022 map is silent
+    page.wait_for_selector("#answer-card [data-field='verified'][data-role='none']")
+    # A keyholder opens it: the status and the card's last word change without a reload.
+    keyholder = _token(site, "keyholder", (sid,))
+    site.post("/v1/checks", {"shelter_id": sid, "kind": "open"}, keyholder)
+    page.wait_for_selector(f"#answer-card[data-shelter-id='{sid}'][data-status='open_verified']")
+    # The card may be drawn again as the news arrives (each redraw starts folded): wait for the
+    # word, then unfold the card that holds it and read it as the resident does.
+    page.wait_for_selector("#answer-card [data-field='verified'][data-role='keyholder']",
+                           state="attached")
+    page.eval_on_selector("#answer-card details", "d => { d.open = true; }")
+    verified = page.wait_for_selector("#answer-card [data-field='verified'][data-role='keyholder']")
+    assert verified.inner_text().endswith(", ключник")
+    p.only_own_origin()
+
+
+def _token(site: Site, role: str, shelter_ids: tuple[int, ...]) -> str:
+    with db.transaction(site.url) as s:
+        _, plaintext = auth.create(s, role=role, name="Ключник", now=utcnow(),
+                                   shelter_ids=shelter_ids)
+    return plaintext
+
+
 def test_with_no_keyholder_registered_the_receipt_says_nobody_could_be_reached(
         browser: Any, site: Site, phones: list[Phone], tmp_path: Path) -> None:
     alert = site.start_alert()
@@ -276,6 +339,23 @@ def test_the_tracking_page_shows_each_state_of_the_case_as_it_happens(
         site.end_alert(alert)
 
 
+def test_a_report_queued_offline_says_on_its_page_when_it_was_made(
+        browser: Any, site: Site, phones: list[Phone]) -> None:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    made = utcnow() - timedelta(minutes=12)
+    report = httpx.post(f"{site.server.url}/v1/reports", json={
+        "shelter_id": 5, "kind": "full", "device_id": "phone-queued-1",
+        "made_at": made.isoformat()}).json()
+    p = phone(browser, site, phones, (390, 844))
+    p.page.goto(f"/t/{report['tracking_id']}")
+    p.page.wait_for_selector("body[data-ready='1']")
+    local = made.astimezone(ZoneInfo("Europe/Kyiv")).strftime("%H:%M")  # Kyiv time, not UTC
+    assert f"зроблено о {local} без мережі, надіслано пізніше" in \
+        p.page.locator("#timeline").inner_text()
+
+
 def test_offline_during_an_alert_the_banner_shows_the_alert_and_its_age(
         browser: Any, site: Site, phones: list[Phone], tmp_path: Path) -> None:
     alert = site.start_alert()
@@ -298,7 +378,7 @@ def test_offline_during_an_alert_the_banner_shows_the_alert_and_its_age(
         site.end_alert(alert)
 
 
-PAGES = ["/", "/about", "/docs", "/console", "/patrol"]
+PAGES = ["/", "/?shelter=1", "/about", "/docs", "/console", "/patrol"]
 
 
 def test_axe_core_finds_no_serious_or_critical_violations_on_any_page(

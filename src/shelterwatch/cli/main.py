@@ -7,6 +7,7 @@ import typer
 from shelterwatch.cli import (
     alerts,
     audits,
+    basemap,
     escalation,
     pack,
     registry,
@@ -28,6 +29,7 @@ app.add_typer(tokens.app, name="token")
 app.add_typer(verify.app, name="log")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(pack.app, name="pack")
+app.add_typer(basemap.app, name="basemap")
 app.command("worker")(escalation.worker)
 app.command("demo")(escalation.demo)
 app.add_typer(escalation.keyholders_app, name="keyholders")

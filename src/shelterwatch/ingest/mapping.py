@@ -16,8 +16,12 @@ from typing import Any
 from shelterwatch.ingest.records import RowError, shelter_kind
 from shelterwatch.vocabulary import ShelterKind
 
+# What the shelter card shows beside the registry's columns, when the registry publishes it: kept
+# in the public details. `sign_phone` is the owner's number printed on the door sign, public by
+# law; a keyholder's contact is never imported this way (keyholders are registered apart).
+CARD_FIELDS = ("pets_allowed", "entrances", "sign_phone", "registry_date")
 FIELDS = ("source_id", "name", "address", "lat", "lon", "kind", "capacity", "step_free",
-          "obligation", "facilities", "owner", "area_hint")
+          "obligation", "facilities", "owner", "area_hint", *CARD_FIELDS)
 
 
 class MappingError(ValueError):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shelterwatch.ingest import records as r
-from shelterwatch.ingest.mapping import ColumnMapping
+from shelterwatch.ingest.mapping import CARD_FIELDS, ColumnMapping
 
 
 def _text(value: Any, limit: int = 300) -> str:
@@ -32,6 +32,15 @@ def to_record(row: Mapping[str, Any], mapping: ColumnMapping, *, location: str,
         raise r.RowError("missing name and address")
     owner = mapping.value(row, "owner")
     details = {k: _text(row.get(k)) for k in mapping.details if row.get(k) not in (None, "")}
+    for extra in CARD_FIELDS:
+        raw = mapping.value(row, extra)
+        if extra == "pets_allowed":
+            pets = r.yes_no(raw, extra)
+            value = "" if pets is None else "yes" if pets else "no"
+        else:
+            value = _text(raw, 80)
+        if value:
+            details[extra] = value
     return r.ShelterRecord(
         location=location, source_id=source_id, name=name[:1].upper() + name[1:],
         address=address, lat=lat_v, lon=lon_v, kind=mapping.kind(row),

@@ -177,20 +177,22 @@ def take(state: Batch, item: Item, shelter: Place, tracking_id: str,
         reporter=item.reporter, distance_m=distance, reason=item.reason,
         alert_id=alert.id if alert else None, routed_to=routed, private=hidden,
         source=item.source)
+    observed = as_utc(now)
     if item.made_at is not None:
         # What the phone says of itself is bounded: never after the report arrived, and no
-        # more than a day before it. The evidence still counts from its arrival.
-        made = min(max(as_utc(item.made_at), as_utc(now) - MADE_AT_WINDOW), as_utc(now))
-        payload["made_at"] = made.isoformat()
+        # more than a day before it. The evidence counts from when it was made: a report queued
+        # for an hour offline is an hour old (backdating can only weaken it, never strengthen).
+        observed = min(max(as_utc(item.made_at), as_utc(now) - MADE_AT_WINDOW), as_utc(now))
+        payload["made_at"] = observed.isoformat()
     seq = append(state, FactKind.OBSERVATION_RECORDED, item.actor, payload, private)
     row = {"id": tracking_id, "shelter_id": shelter.id, "kind": payload["kind"],
            "role": payload["role"], "reporter": item.reporter, "source": item.source,
            "distance_m": distance,
-           "reason": item.reason, "at": now, "alert_id": alert.id if alert else None,
+           "reason": item.reason, "at": observed, "alert_id": alert.id if alert else None,
            "incident_id": None, "routed_to": routed, "seq": seq}
     state.observation_rows.append(row)
     state.evidence.setdefault(shelter.id, []).append(status_rules.Evidence(
-        id=tracking_id, kind=item.kind, role=item.role, at=as_utc(now), reporter=item.reporter,
+        id=tracking_id, kind=item.kind, role=item.role, at=observed, reporter=item.reporter,
         distance_m=distance, reason=item.reason,
         set_aside=quarantines.is_set_aside(item.role, item.source, state.quarantined)))
     evaluation = evaluate(state, shelter.id, seq, item.actor, now)

@@ -106,7 +106,10 @@ def recorded_fact(*, tracking_id: str, shelter_id: int, kind: ObservationKind, r
 
 def restore(session: Session, *, payload: Mapping[str, Any], private: Mapping[str, Any],
             at: datetime, seq: int) -> Observation:
-    """Recreate an observation row from its fact (rebuild)."""
+    """Recreate an observation row from its fact (rebuild): observed when the phone made it,
+    where it said so (bounded when recorded), else when it arrived."""
+    if payload.get("made_at"):
+        at = datetime.fromisoformat(payload["made_at"])
     row = Observation(id=payload["id"], shelter_id=int(payload["shelter_id"]),
                       kind=payload["kind"], role=payload["role"],
                       reporter=private.get("reporter", ""), source=private.get("source", ""),
@@ -233,3 +236,20 @@ def list_for_incident(session: Session, incident_id: int) -> Sequence[Observatio
         select(Observation).where(Observation.incident_id == incident_id)
         .order_by(Observation.at, Observation.seq)
     ).scalars().all()
+
+
+# Who can say a door was open in a way that costs something to fake (DESIGN §2, "witness").
+VERIFYING_ROLES = (Role.KEYHOLDER, Role.PATROL, Role.AUDITOR, Role.DOOR, Role.OPERATOR)
+
+
+def last_verified_open(session: Session, shelter_id: int) -> Observation | None:
+    """The latest `open` (or forced open) from a keyholder, patrol, auditor, operator or door:
+    what the shelter card shows as "last verified open", whatever the status now. One indexed
+    look-up (shelter_id, at)."""
+    return session.execute(
+        select(Observation).where(
+            Observation.shelter_id == shelter_id,
+            Observation.kind.in_([ObservationKind.OPEN.value, ObservationKind.FORCED_OPEN.value]),
+            Observation.role.in_([r.value for r in VERIFYING_ROLES]))
+        .order_by(Observation.at.desc()).limit(1)
+    ).scalars().first()

@@ -29,7 +29,7 @@ REGISTRY_KINDS = (FactKind.SHELTER_CREATED, FactKind.SHELTER_UPDATED)
 GHOST_KINDS = (FactKind.SHELTER_GHOSTED, FactKind.SHELTER_RESTORED)
 COLUMNS = (Shelter.id, Shelter.name, Shelter.address, Shelter.lat, Shelter.lon, Shelter.kind,
            Shelter.capacity, Shelter.step_free, Shelter.obligation, Shelter.facilities,
-           Shelter.area_id)
+           Shelter.area_id, Shelter.source, Shelter.details)
 
 
 class IncrementalPack:

@@ -26,6 +26,7 @@ from shelterwatch.areas.models import Area
 from shelterwatch.audits import readiness_store
 from shelterwatch.log.models import Fact
 from shelterwatch.rules import readiness, warning
+from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.models import Shelter
 
 FORMAT = 1
@@ -44,7 +45,7 @@ def shelter_entry(shelter: Any, status: dict[str, Any],
                   ready: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """One shelter (a row or object with the registry's columns) as the pack carries it: public
     fields only, never the owner or keyholders; its audited readiness with the reasons."""
-    return {
+    entry = {
         "id": shelter.id, "name": shelter.name, "address": shelter.address,
         "lat": shelter.lat, "lon": shelter.lon, "kind": shelter.kind,
         "capacity": shelter.capacity, "step_free": shelter.step_free,
@@ -52,7 +53,12 @@ def shelter_entry(shelter: Any, status: dict[str, Any],
         "area_id": shelter.area_id, "status": status["status"],
         "confidence": status["confidence"], "explanation": status["explanation"],
         "readiness": readiness.in_order(ready),
+        "source": shelter.source,
     }
+    card = shelters.card_fields(shelter.details)
+    if card:
+        entry["card"] = card
+    return entry
 
 
 def alert_entries(session: Session, *, now: datetime,

@@ -136,9 +136,11 @@ def timeline(session: Session, *, tracking_id: str, zone: str = "Europe/Kyiv") -
     incident = incidents.get_or_raise(session, row.incident_id) if row.incident_id else None
     related = observations.list_for_incident(session, incident.id) if incident else [row]
     events = [_entry(r, row.id) for r in related]
-    made_at = _made_at(session, row.seq)
-    if made_at is not None:
-        events[[r.id for r in related].index(row.id)]["made_at"] = made_at
+    queued = _made_at(session, row.seq)
+    if queued is not None:
+        # The observation counts from when it was made; the story also says when it arrived.
+        mine = events[[r.id for r in related].index(row.id)]
+        mine["made_at"], mine["at"] = queued
     if incident is not None:
         events.append({"at": chain.format_at(incident.opened_at), "event": FactKind.INCIDENT_OPENED,
                        "text": {"uk": f"відкрито випадок {incident.tracking_id}",
@@ -189,8 +191,11 @@ def place_timeline(place: PlaceReport, *, zone: str = "Europe/Kyiv") -> dict[str
     }
 
 
-def _made_at(session: Session, seq: int) -> str | None:
-    """When the phone made this report, if it said (a report queued offline arrives later)."""
-    payload = session.execute(select(Fact.payload).where(Fact.seq == seq)).scalar()
-    made = orjson.loads(payload).get("made_at") if payload else None
-    return str(made) if made else None
+def _made_at(session: Session, seq: int) -> tuple[str, str] | None:
+    """When the phone made this report, if it said, and when it arrived (its fact's time): a
+    report queued offline arrives later."""
+    fact = session.execute(select(Fact.payload, Fact.at).where(Fact.seq == seq)).first()
+    made = orjson.loads(fact.payload).get("made_at") if fact and fact.payload else None
+    if fact is None or not made:
+        return None
+    return chain.format_at(datetime.fromisoformat(str(made))), chain.format_at(fact.at)

@@ -13,6 +13,15 @@ class Point(Answer):
     coordinates: list[float]  # longitude, latitude (WGS84)
 
 
+class ShelterCard(Answer):
+    """What the registry publishes beyond its columns, where it does (each may be absent)."""
+
+    pets_allowed: Literal["yes", "no"] | None = None
+    entrances: str | None = None
+    sign_phone: str | None = None  # the owner's number on the door sign; never a keyholder's
+    registry_date: str | None = None  # the day the registry's data is from (YYYY-MM-DD)
+
+
 class ShelterProperties(Answer):
     """What anyone may read of a shelter; owner and keyholders are never here."""
 
@@ -26,6 +35,7 @@ class ShelterProperties(Answer):
     facilities: list[str]
     area_id: str
     source: str
+    card: ShelterCard
     status: Status
     status_explanation: Text | None = None  # on the one-shelter answer
     readiness: Readiness | None = None  # what the last audits found (issue 12)

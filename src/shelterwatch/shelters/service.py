@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shelterwatch.errors import InvalidInput, NotFound
+from shelterwatch.ingest.mapping import CARD_FIELDS
 from shelterwatch.shelters.models import Shelter
 
 MAX_PAGE = 1000
@@ -100,6 +101,15 @@ def count_by_area(session: Session) -> dict[str, int]:
         select(Shelter.area_id, func.count()).group_by(Shelter.area_id)).all())
 
 
+def card_fields(details: str | None) -> dict[str, str]:
+    """The shelter card's public extras from the registry's details: pets, entrances, the
+    owner's door-sign phone, the registry's date. Only these names; nothing else in details."""
+    if not details or details == "{}":
+        return {}
+    values = orjson.loads(details)
+    return {k: str(values[k]) for k in CARD_FIELDS if values.get(k)}
+
+
 def public_properties(shelter: Shelter) -> dict[str, Any]:
     """Fields anyone may read. The owner and keyholders are deliberately absent."""
     return {
@@ -107,6 +117,7 @@ def public_properties(shelter: Shelter) -> dict[str, Any]:
         "kind": shelter.kind, "capacity": shelter.capacity, "step_free": shelter.step_free,
         "obligation": shelter.obligation, "facilities": orjson.loads(shelter.facilities),
         "area_id": shelter.area_id, "source": shelter.source,
+        "card": card_fields(shelter.details),
     }
 
 

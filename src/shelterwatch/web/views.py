@@ -1,13 +1,17 @@
 """The resident's page at `/`, its static files and service worker, and `/about` with the counts.
 
-Leaflet comes from the XStatic-Leaflet pip package and is served by the app itself: a page that
-must work during an alert cannot depend on a third-party CDN. Static files are read into memory
+Leaflet comes from the XStatic-Leaflet pip package, the street map's renderer (protomaps-leaflet)
+and its font (Noto Sans) from npm, installed by `make` (npm ci); the app serves them itself: a page
+that must work during an alert cannot depend on a third-party CDN. Static files are read into memory
 once and served with an ETag, so the service worker's revalidation costs a 304.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import logging
 import mimetypes
 from dataclasses import dataclass
 from html import escape
@@ -26,6 +30,8 @@ from shelterwatch import db
 from shelterwatch.alerts import service as alerts
 from shelterwatch.areas import service as areas
 from shelterwatch.audits import readiness_store
+from shelterwatch.basemap import views as basemap_views
+from shelterwatch.basemap.archive import Archive
 from shelterwatch.clock import utcnow
 from shelterwatch.deps import ReadSession
 from shelterwatch.errors import NotFound
@@ -40,6 +46,7 @@ from shelterwatch.web import nearest, tracking
 from shelterwatch.web.alert_board import AlertBoard
 
 WEB = files("shelterwatch.web")
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
@@ -72,6 +79,7 @@ def _load_assets() -> dict[str, Asset]:
     swagger = Path(swagger_ui_bundle.swagger_ui_path)
     for rel in ("swagger-ui-bundle.js", "swagger-ui.css"):
         out[f"swagger/{rel}"] = _asset(swagger / rel, rel)
+    out.update(_npm_assets())
     static = WEB / "static"
     for entry in static.iterdir():
         if entry.is_file():
@@ -80,6 +88,38 @@ def _load_assets() -> dict[str, Asset]:
     districts = _districts_outline()
     out["districts.geojson"] = Asset(districts, "application/geo+json",
                                      '"' + hashlib.sha256(districts).hexdigest()[:20] + '"')
+    renames = _street_renames()
+    out["street-renames.json"] = Asset(renames, "application/json",
+                                       '"' + hashlib.sha256(renames).hexdigest()[:20] + '"')
+    return out
+
+
+def _street_renames() -> bytes:
+    """Kyiv's renamed streets (bundled, see data/streets/SOURCE.md) for the offline search."""
+    text = (files("shelterwatch.data.streets") / "kyiv_street_renames.csv").read_text("utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    return orjson.dumps({"renames": [[r["old_name"], r["new_name"], int(r["year"])]
+                                     for r in rows],
+                         "source": "Kyiv City Council renaming decisions (data/streets)"})
+
+
+# Installed by `make` (npm ci, pinned in package-lock.json) beside the source tree.
+NODE_MODULES = Path(__file__).resolve().parents[3] / "node_modules"
+NPM_FILES = {
+    "vendor/protomaps-leaflet.js": "protomaps-leaflet/dist/protomaps-leaflet.js",
+    **{f"fonts/noto-sans-{script}-{weight}-normal.woff2":
+       f"@fontsource/noto-sans/files/noto-sans-{script}-{weight}-normal.woff2"
+       for script in ("cyrillic", "latin") for weight in (400, 600)},
+}
+
+
+def _npm_assets() -> dict[str, Asset]:
+    """The street map's renderer and font; absent (no streets drawn) until `npm ci` has run."""
+    out: dict[str, Asset] = {}
+    for name, rel in NPM_FILES.items():
+        path = NODE_MODULES / rel
+        if path.is_file():
+            out[name] = _asset(path, path.name)
     return out
 
 
@@ -148,6 +188,7 @@ def _page_config(request: Request) -> str:
     model: WalkingModel = request.app.state.nearest.model
     config = {
         "tilesUrl": settings.tiles_url,
+        "basemap": _basemap_config(request),
         "zone": settings.timezone,
         "version": APP_VERSION,
         "walk": {"speed": model.speed_mps, "reducedSpeed": model.reduced_mobility_speed_mps,
@@ -158,6 +199,17 @@ def _page_config(request: Request) -> str:
     }
     # Inline JSON in a <script> must not be able to close the tag.
     return orjson.dumps(config).decode().replace("</", "<\\/")
+
+
+def _basemap_config(request: Request) -> dict[str, object] | None:
+    archive: Archive | None = getattr(request.app.state, "basemap", None)
+    if archive is None or not all(name in ASSETS for name in NPM_FILES):
+        return None
+    return {"tiles": f"/basemap/tiles/{{z}}/{{x}}/{{y}}.mvt?v={archive.version}",
+            "version": archive.version, "style": "/basemap/style.json",
+            "gazetteer": "/basemap/gazetteer.json", "index": "/basemap/index.json",
+            "bbox": archive.manifest.get("bbox"), "maxZoom": archive.max_zoom,
+            "attribution": archive.manifest.get("attribution", "")}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -192,6 +244,24 @@ def about(session: ReadSession) -> HTMLResponse:
 
 
 router.include_router(tracking.router)
+router.include_router(basemap_views.router)
+
+
+def _open_basemap(directory: str) -> Archive | None:
+    """The built street map, or None (the page then says how to add one) with the reason logged."""
+    if not directory:
+        return None
+    try:
+        archive = Archive(Path(directory))
+    except (OSError, ValueError, KeyError) as exc:
+        log.error("SHELTERWATCH_BASEMAP_DIR=%s is not a built basemap (%s): run `shelterwatch "
+                  "basemap build EXTRACT --out %s`; serving the district outline only",
+                  directory, exc, directory)
+        return None
+    if not all(name in ASSETS for name in NPM_FILES):
+        log.error("the street map needs protomaps-leaflet and Noto Sans from npm: run `make` "
+                  "(npm ci); serving the district outline only")
+    return archive
 
 
 def start(app: FastAPI) -> None:
@@ -214,6 +284,7 @@ def start(app: FastAPI) -> None:
                          reduced_mobility_speed_mps=settings.reduced_mobility_speed_mps,
                          detour_factor=settings.detour_factor)
     app.state.shelter_index = index
+    app.state.basemap = _open_basemap(settings.basemap_dir)
     app.state.alert_board = board
     app.state.nearest = nearest.Nearest(index, board, model, pool=settings.nearest_pool,
                                         router=foot)

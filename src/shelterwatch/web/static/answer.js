@@ -93,6 +93,7 @@ function mapLinks(lat, lon) {
 /* The shelter card: what the registry says about the place, and its last word. */
 function shelterCard(details, id, p) {
   const s = state.shelters.find((x) => x.id === id) || p;
+  const card = s.card || p.card || {};
   details.querySelector("summary").textContent = t("cardTitle");
   const dl = details.querySelector("dl");
   const rows = [
@@ -102,19 +103,35 @@ function shelterCard(details, id, p) {
                                                        : t("notStated")],
     [t("cardFacilities"), (s.facilities || []).length
       ? s.facilities.map((f) => t("facility")[f] || f).join(", ") : t("notStated")],
-    [t("cardPets"), t("notStated")],
-    [t("cardEntrances"), t("notStated")],
+    [t("cardPets"), card.pets_allowed === "yes" ? t("yes") : card.pets_allowed === "no" ? t("no")
+                                                            : t("notStated")],
+    [t("cardEntrances"), card.entrances || t("notStated")],
     [t("cardHours"), s.obligation === "24_7" ? t("open247") : t("openOnAlert")],
-    [t("cardRegistry"), t("registrySource")[s.source] || s.source || t("notStated")],
-    [t("cardLastWord"), s.explanation ? s.explanation[state.lang] : t("noWordYet")],
+    [t("cardRegistry"), [t("registrySource")[s.source] || s.source || t("notStated"),
+                         card.registry_date ? t("registryDate", isoDay(card.registry_date)) : ""]
+      .filter(Boolean).join(", ")],
+    [t("cardVerified"), online() ? "…" : t("verifiedOffline"), "verified"],
   ];
-  for (const [k, v] of rows) {
+  for (const [k, v, field] of rows) {
     const dt = document.createElement("dt");
     dt.textContent = k;
     const dd = document.createElement("dd");
     dd.textContent = v;
+    if (field) dd.dataset.field = field;
     dl.append(dt, dd);
   }
+  // The owner's number from the door sign, where the registry publishes it (never a keyholder's).
+  if (card.sign_phone) {
+    const dt = document.createElement("dt");
+    dt.textContent = t("cardSignPhone");
+    const dd = document.createElement("dd");
+    const a = document.createElement("a");
+    a.href = `tel:${card.sign_phone.replace(/[^+\d]/g, "")}`;
+    a.textContent = card.sign_phone;
+    dd.append(a);
+    dl.append(dt, dd);
+  }
+  if (online()) lastVerified(dl.querySelector("[data-field='verified']"), id);
   // Readiness from the last audits, with the reasons in the page's language ("no water").
   const category = s.readiness && s.readiness.category;
   if (category) {
@@ -125,6 +142,27 @@ function shelterCard(details, id, p) {
     dd.textContent = readinessWords(s.readiness);
     dl.append(dt, dd);
   }
+}
+
+/* "25 лют 2022": a registry's date, a calendar day (no zone to convert). */
+function isoDay(day) {
+  const [y, m, d] = day.split("-").map(Number);
+  return y && m && d ? `${d} ${t("months")[m - 1]} ${y}` : day;
+}
+
+/* "Last verified open": when and by which role (never who), from the server. */
+async function lastVerified(dd, id) {
+  try {
+    const response = await fetch(`/v1/shelters/${id}/card`, {cache: "no-store"});
+    if (!response.ok) return;
+    const v = (await response.json()).last_verified_open;
+    dd.dataset.role = v ? v.role : "none";
+    dd.textContent = v ? t("verifiedBy", new Date(v.at).toLocaleString(
+      state.lang === "uk" ? "uk-UA" : "en-GB",
+      {day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+       timeZone: CONFIG.zone || "Europe/Kyiv"}), t("role")[v.role] || v.role)
+      : t("noVerifiedYet");
+  } catch (e) { dd.textContent = t("verifiedOffline"); }
 }
 
 /* The arrow and the words: "230 m north-east", turned by the compass when there is one. */
@@ -144,8 +182,8 @@ function renderDirection() {
   dir.dataset.bearing = String(Math.round(deg));
   dir.dataset.distance = String(Math.round(metres));
   dir.dataset.compass = heading == null ? "none" : "live";
-  card.querySelector(".bearing").textContent =
-    t("bearingWords", t("metres", metres), t("compass")[Geo.point8(deg)]);
+  card.querySelector(".bearing").textContent = metres < 15 ? t("atTheDoor")
+    : t("bearingWords", t("metres", metres), t("compass")[Geo.point8(deg)]);
 }
 
 function onOrientation(event) {

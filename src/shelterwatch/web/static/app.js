@@ -99,15 +99,17 @@ if (CONFIG.tilesUrl) {
 } else {
   // No street map configured: the city's districts (bundled, ODbL) show where things are, and
   // the page says how to add streets. Markers and taps need no background.
+  // With a street map (basemap.js) the districts are only lines over the streets.
   fetch("/static/districts.geojson").then((r) => r.json()).then((outline) => {
     state.districts = outline.features;
     L.geoJSON(outline, {interactive: false, style: {color: "#4a5a6a", weight: 1.5,
-                                                   fillColor: "#eef2f5", fillOpacity: 0.6}})
+      fillColor: "#eef2f5", fillOpacity: CONFIG.basemap ? 0 : 0.6}})
       .addTo(map).bringToBack();
   }).catch(() => { /* offline and never cached: dots alone */ });
 }
 function renderMapNote() {
-  $("map-note").textContent = CONFIG.tilesUrl ? "" : t("noBasemap");
+  $("map-note").textContent = CONFIG.tilesUrl ? "" : CONFIG.basemap ? t("streetsNote")
+    : t("noBasemap");
 }
 const shelterLayer = L.layerGroup().addTo(map);
 const resultLayer = L.layerGroup().addTo(map);
@@ -347,6 +349,7 @@ function renderResults() {
     renderReported();
     return;
   }
+  if (window.Pinned) state.results = Pinned.first(state.results);  // a door sign's shelter first
   const n = state.results.length;
   $("results-title").textContent = n > 1 ? t("alternatives") : t("results");
   $("summary").textContent = state.source === "phone" ? t("foundOffline", n) : t("found", n);
@@ -368,6 +371,7 @@ function renderResults() {
 function fromWords() {
   const f = state.from || {how: "tap"};
   if (f.how === "search") return t("fromSearch", f.label);
+  if (f.how === "sign") return t("fromSign", f.label);
   if (f.how === "gps") return t("fromGps");
   const place = placeWords(state.point[0], state.point[1]);
   return f.how === "keyboard" ? t("fromKeyboard", place) : t("fromTap", place);

@@ -1,10 +1,14 @@
-/* Address search on the phone, offline: a gazetteer of the registry's addresses (from the pack).
+/* Address search on the phone, offline: a gazetteer of the registry's addresses (from the pack),
+ * and, when a street map is built, of the extract's streets and house numbers.
  *
  * People type "хрещатик 22", "Khreshchatyk 22", "вул Антоновича 10б" or "Антоновіча": street
  * types are dropped, Latin is read as Ukrainian (the national transliteration, backwards),
  * letters people swap (и/і/ї/й, е/є, г/ґ, апострофи) compare equal, and the street is matched
- * within an edit distance that grows with its length. The ranking then starts from the found
- * address, and the page says so. Loaded after app.js, whose state and choose() it uses.
+ * within an edit distance that grows with its length, whatever the order of its words
+ * ("Малиновського Маршала"). A renamed street answers to both names: the bundled table of Kyiv's
+ * renamings and the extract's `old_name` tags join "просп. Перемоги" (the 2022 registry) and
+ * "Берестейський проспект" (the signs today). The ranking then starts from the found address,
+ * and the page says so. Loaded after app.js, whose state and choose() it uses.
  */
 "use strict";
 
@@ -51,7 +55,7 @@ const Gazetteer = (() => {
       if (TYPES.has(w)) continue;
       street.push(fold(fromLatin(w)));
     }
-    return {street: street.join(" "), house: fold(fromLatin(house))};
+    return {street: street.sort().join(" "), house: fold(fromLatin(house))};
   }
 
   function distance(a, b, limit) {
@@ -70,19 +74,50 @@ const Gazetteer = (() => {
     return prev[b.length];
   }
 
-  let index = null;  // street key -> [{house, shelter}]
+  let index = null;  // street key -> [{house, label, lat, lon, aka?}]
   let indexedFrom = null;
+  let renames = [];      // [[old name, new name]]: the bundled table and the extract's old_name
+  let extract = null;    // the basemap's gazetteer: {streets, addresses}
+
+  function add(key, entry) {
+    if (!index.has(key)) index.set(key, []);
+    index.get(key).push(entry);
+  }
 
   function build(shelters) {
     index = new Map();
     for (const s of shelters) {
       if (!s.address) continue;
       const {street, house} = parse(s.address);
-      if (!street) continue;
-      if (!index.has(street)) index.set(street, []);
-      index.get(street).push({house, shelter: s});
+      if (street) add(street, {house, label: s.address, lat: s.lat, lon: s.lon});
+    }
+    if (extract) {
+      for (const [name, number, lat, lon] of extract.addresses) {
+        add(parse(name).street, {house: parse(`${name} ${number}`).house,
+                                 label: `${name}, ${number}`, lat, lon});
+      }
+      for (const st of extract.streets) {
+        add(parse(st.name).street, {house: "", label: st.name, lat: st.lat, lon: st.lon});
+        if (st.en) add(parse(st.en).street, {house: "", label: st.name, lat: st.lat, lon: st.lon});
+      }
+    }
+    // Each name of a renamed street finds the other's entries, saying what it is called.
+    for (const [oldName, newName] of renames) {
+      const o = parse(oldName).street, n = parse(newName).street;
+      const oldEntries = index.get(o) || [], newEntries = index.get(n) || [];
+      for (const e of oldEntries) add(n, {...e, aka: {now: newName}});
+      for (const e of newEntries) add(o, {...e, aka: {was: oldName}});
     }
     indexedFrom = shelters;
+  }
+
+  function learn(table, gazetteer) {
+    renames = [...(table || [])];
+    extract = gazetteer || null;
+    for (const st of (gazetteer && gazetteer.streets) || []) {
+      for (const old of st.old) renames.push([old, st.name]);
+    }
+    indexedFrom = null;
   }
 
   /* Up to `limit` addresses for the query, the best first: [{label, lat, lon, exact}]. */
@@ -96,6 +131,8 @@ const Gazetteer = (() => {
       let d = distance(q.street, street, tolerance);
       // "Антоновича" finds "Антоновича" and also a street whose name is longer.
       if (d > tolerance && street.includes(q.street) && q.street.length >= 4) d = tolerance;
+      // "Чекаленка" finds "Євгена Чикаленка": the query against as many of the street's words.
+      if (d > tolerance) d = partDistance(q.street, street, tolerance) + 0.5;
       if (d <= tolerance) streets.push({street, entries, d});
     }
     streets.sort((a, b) => a.d - b.d || a.street.length - b.street.length);
@@ -104,11 +141,22 @@ const Gazetteer = (() => {
       const sorted = [...entries].sort((a, b) => houseRank(a.house, q.house)
                                                - houseRank(b.house, q.house));
       const e = sorted[0];  // the asked-for house, or the street's nearest number
-      out.push({label: e.shelter.address, lat: e.shelter.lat, lon: e.shelter.lon,
-                exact: !!q.house && e.house === q.house});
+      const label = e.aka ? `${e.label} (${e.aka.now ? t("streetNow", e.aka.now)
+                                                      : t("streetWas", e.aka.was)})` : e.label;
+      if (out.some((m) => m.lat === e.lat && m.lon === e.lon)) continue;
+      out.push({label, lat: e.lat, lon: e.lon, exact: !!q.house && e.house === q.house});
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  function partDistance(query, street, limit) {
+    const words = street.split(" "), n = query.split(" ").length;
+    let best = limit + 1;
+    for (let i = 0; i + n <= words.length && n < words.length; i++) {
+      best = Math.min(best, distance(query, words.slice(i, i + n).join(" "), limit));
+    }
+    return best;
   }
 
   function houseRank(house, wanted) {
@@ -117,7 +165,17 @@ const Gazetteer = (() => {
     return Math.abs((parseInt(house, 10) || 0) - (parseInt(wanted, 10) || 0));
   }
 
-  return {find, parse};
+  return {find, parse, learn};
+})();
+
+/* The renaming table (bundled) and the extract's streets (when a basemap is built). */
+(async () => {
+  const get = (url) => fetch(url).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  const [table, gazetteer] = await Promise.all([
+    get("/static/street-renames.json"),
+    CONFIG.basemap ? get(CONFIG.basemap.gazetteer) : null]);
+  Gazetteer.learn(table && table.renames, gazetteer);
+  document.getElementById("search").dataset.gazetteer = gazetteer ? "extract" : "registry";
 })();
 
 function showMatches(matches) {
