@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                     # audits carry their photos (500 KB each, base64)
                                     "/v1/audits": 12_000_000,
                                     "/v1/deficiencies": 1_000_000,
-                                    "/v1/ghosts": 1_000_000})
+                                    "/v1/ghosts": 1_000_000,
+                                    "/v1/campaigns": 1_000_000})  # thousands of groups
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     return app

@@ -196,9 +196,9 @@ def get_campaign(session: ReadSession, actor: Planner, campaign_id: DbId) -> dic
 @router.get("/v1/campaigns/{campaign_id}/progress",
             summary="Inspected / closed / not ready per district and day",
             **documented(CampaignProgress))
-def campaign_progress(session: ReadSession, actor: Planner,
+def campaign_progress(session: ReadSession, actor: Planner, settings: SettingsDep,
                       campaign_id: DbId) -> dict[str, Any]:
-    return campaigns.progress(session, campaign_id)
+    return campaigns.progress(session, campaign_id, timezone=settings.timezone)
 
 
 @router.get("/v1/campaigns/{campaign_id}/backlog", summary="Shelters overdue for (re-)audit",

@@ -56,7 +56,7 @@ def shelter_entry(shelter: Any, status: dict[str, Any],
         "obligation": shelter.obligation, "facilities": orjson.loads(shelter.facilities or "[]"),
         "area_id": shelter.area_id, "status": status["status"],
         "confidence": status["confidence"], "explanation": status["explanation"],
-        "readiness": dict(ready) if ready else dict(readiness.UNAUDITED),
+        "readiness": readiness.in_order(ready),
         "source": shelter.source,
     }
     card = shelters.card_fields(shelter.details)
