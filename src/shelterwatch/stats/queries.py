@@ -294,7 +294,8 @@ def cases(session: Session, scope: Scope, *, limit: int = 1000) -> list[dict[str
     def iso(at: datetime | None) -> str | None:
         return as_utc(at).isoformat().replace("+00:00", "Z") if at else None
 
-    return [{"tracking_id": r.tracking_id, "shelter_id": r.shelter_id, "area_id": r.area_id,
+    return [{"incident_id": r.incident_id, "tracking_id": r.tracking_id,
+             "shelter_id": r.shelter_id, "area_id": r.area_id,
              "owner_id": r.owner_id, "alert_id": r.alert_id, "created": iso(r.created_at),
              "first_notified": iso(r.first_notified_at),
              "patrol_dispatched": iso(r.patrol_dispatched_at), "door_open": iso(r.door_open_at),

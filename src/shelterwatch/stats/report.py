@@ -36,8 +36,8 @@ def hidden_areas(session: Session, settings: Settings) -> dict[str, str]:
 def _hide(cases: list[dict[str, Any]], hidden: dict[str, str]) -> list[dict[str, Any]]:
     for case in cases:
         if case["area_id"] in hidden:
-            case.update(shelter_id=None, tracking_id=None, area_id=hidden[case["area_id"]],
-                        location_hidden=True)
+            case.update(incident_id=None, shelter_id=None, tracking_id=None,
+                        area_id=hidden[case["area_id"]], location_hidden=True)
     return cases
 
 
