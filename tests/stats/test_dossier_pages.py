@@ -18,8 +18,7 @@ from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log.publisher import Publisher
-from shelterwatch.stats import service as stats
-from tests.audits.support import all_pass, b64, png
+from tests.stats.auditing import audit
 from tests.stats.scenario import Night, play
 
 PRIVATE = ("phone-", "schools@example.invalid", "clinics@example.invalid")
@@ -28,21 +27,9 @@ PRIVATE = ("phone-", "schools@example.invalid", "clinics@example.invalid")
 def _audited(client: TestClient, settings: Settings, night: Night,
              make_token: Callable[..., str]) -> bytes:
     """s3 audited with one failed item and its photo, then indexed and signed."""
-    sid = night.shelters["s3"]
-    card = client.get(f"/v1/shelters/{sid}").json()
-    lon, lat = card["geometry"]["coordinates"]
-    answers = all_pass(client.get("/v1/checklist").json(), card["properties"]["kind"])
-    photo = png(3)
-    made = client.post("/v1/audits", headers={
-        "Authorization": f"Bearer {make_token('auditor', 'commission 2')}"}, json={
-        "shelter_id": sid, "tier": "full", "answers": answers | {"dry": "fail"},
-        "photos": [{"item_id": "dry", "data": b64(photo)}], "lat": lat, "lon": lon,
-        "accuracy_m": 8})
-    assert made.status_code == 201, made.text
-    with db.transaction(settings.database_url) as s:
-        while stats.catch_up(s, limit=500):
-            pass
-    Publisher(settings).tick(now=utcnow(), force=True)
+    photo = audit(client, settings, make_token("auditor", "commission 2"), night.shelters["s3"],
+                  failed="dry")
+    assert photo is not None
     return photo
 
 

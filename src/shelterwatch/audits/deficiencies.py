@@ -6,7 +6,7 @@ and the shelter's category recomputes at once.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -145,7 +145,9 @@ def open_for(session: Session, shelter_ids: list[int], *, now: datetime) -> list
     rows = session.execute(select(Deficiency).where(
         Deficiency.shelter_id.in_(shelter_ids), Deficiency.state == OPEN)
         .order_by(Deficiency.deadline, Deficiency.id)).scalars()
-    return [{**public(d), "overdue": d.deadline < now} for d in rows]
+    # SQLite hands timestamps back without their zone; they were written in UTC.
+    return [{**public(d), "overdue": (d.deadline if d.deadline.tzinfo
+                                      else d.deadline.replace(tzinfo=UTC)) < now} for d in rows]
 
 
 def open_count(session: Session) -> int:

@@ -41,7 +41,7 @@ def _scope(session: ReadSession, area: Area = None, owner: Owner = None,
         raise InvalidInput("from must be before to")
     return Scope(area_ids=queries.descendants(session, area) if area else None,
                  owner_id=owner, shelter_ids=(shelter,) if shelter is not None else None,
-                 start=begin, end=end)
+                 start=begin, end=end, area=area)
 
 
 ScopeDep = Annotated[Scope, Depends(_scope)]
@@ -130,7 +130,8 @@ def area_page(request: Request, session: ReadSession, settings: SettingsDep, are
     if area is None:
         raise NotFound(f"no area {area_id}")
     begin, end = queries.window(days, None, None, utcnow())
-    scope = Scope(area_ids=queries.descendants(session, area_id), start=begin, end=end)
+    scope = Scope(area_ids=queries.descendants(session, area_id), start=begin, end=end,
+                  area=area_id)
     name = area.name if _lang(request) == "uk" else (area.name_en or area.name)
     return _page(request, session, settings, scope, name, f"area={area_id}")
 
