@@ -143,6 +143,27 @@ def _city(session: Session, scope: Scope, *, now: datetime, target_s: float) -> 
     return city
 
 
+_RANKS: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _ranked(session: Session, scope: Scope, areas: dict[str, Area], *, now: datetime,
+            target_s: float) -> dict[str, Any]:
+    """The rankings are the city's for the window: the same on every page, held like the
+    city's figures until the rollups move on or the minute turns."""
+    key = (str(session.get_bind().engine.url), stats.applied_seq(session), scope.start,
+           scope.end, target_s, as_utc(now).replace(second=0, microsecond=0))
+    with _CITY_LOCK:
+        held = _RANKS.get(key)
+    if held is not None:
+        return held
+    ranks = rankings(session, scope, areas, now=now, target_s=target_s)
+    with _CITY_LOCK:
+        if len(_RANKS) > 64:
+            _RANKS.clear()
+        _RANKS[key] = ranks
+    return ranks
+
+
 def build(session: Session, settings: Settings, scope: Scope, *, now: datetime,
           with_cases: bool = True, hide: bool = True) -> dict[str, Any]:
     target = settings.stats_case_target_s
@@ -165,7 +186,7 @@ def build(session: Session, settings: Settings, scope: Scope, *, now: datetime,
     week = queries.share_by(session, "owner_id",
                             Scope(start=as_utc(now) - timedelta(days=7)))
     worst = figures.worst({oid: row[key] for oid, row in week.items()}, higher_is_better=True)
-    ranks = rankings(session, scope, areas, now=now, target_s=target)
+    ranks = _ranked(session, scope, areas, now=now, target_s=target)
     among, me = None, None
     if scope.owner_id is not None and scope.area_ids is None:
         among, me = "owners", str(scope.owner_id)
