@@ -64,7 +64,7 @@ def test_the_json_gives_exactly_the_expected_figures(client: TestClient, night: 
     assert owner_b["figures"]["verified_open_within_5_min"] == 0.0
     assert owner_b["figures"]["verified_open_during_alert"] == 0.5
     assert owner_b["versus_city"]["verified_open_within_5_min"] == {
-        "value": 0.0, "city": 0.5, "versus_city": -0.5}
+        "value": 0.0, "city": 0.5, "versus_city": -0.5, "rank": 2, "of": 2, "among": "owners"}
     s3 = client.get("/v1/stats", params={"shelter": night.shelters["s3"]}).json()["figures"]
     assert (s3["verified_open_within_5_min"], s3["time_to_open_p50_s"]) == (0.0, 340.0)
     assert s3["case_time_to_open_p50_s"] == 272.0

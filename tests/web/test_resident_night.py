@@ -329,6 +329,10 @@ def test_the_tracking_page_shows_each_state_of_the_case_as_it_happens(
         site.post("/v1/checks", {"shelter_id": shelter_id, "kind": "forced_open"}, site.patrol)
         page.wait_for_selector("#case[data-state='resolved']")
         assert "рятувальники" in page.locator("#case").inner_text()
+        case_id = httpx.get(f"{site.server.url}/v1/reports/{tid}").json()["incident"]["id"]
+        dossier = page.locator("#dossier")
+        assert dossier.is_visible() and "Досьє" in dossier.inner_text()
+        assert dossier.get_attribute("href") == f"/dossiers/incident/{case_id}?lang=uk"
         page.wait_for_selector("#timeline li[data-event='incident.resolved']")
         assert re.search(r"\d\d:\d\d:\d\d", page.locator("#timeline time").first.inner_text())
         page.click("#lang")

@@ -108,7 +108,7 @@ def write_lviv_csv(session: Session, out: Path, *, base_url: str) -> int:
     return count
 
 
-def _font_dir() -> str:
+def font_dir() -> str:
     """DejaVu Sans, shipped inside matplotlib's package data: Cyrillic without a system font."""
     import matplotlib
 
@@ -125,8 +125,8 @@ def act_pdf(session: Session, audit_id: int, *, timezone: str) -> bytes:
     checklist: Checklist = checklists.load(audit.checklist_version)
     zone = ZoneInfo(timezone)
     pdf = FPDF(format="A4")
-    pdf.add_font("DejaVu", "", os.path.join(_font_dir(), "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", os.path.join(_font_dir(), "DejaVuSans-Bold.ttf"))
+    pdf.add_font("DejaVu", "", os.path.join(font_dir(), "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", os.path.join(font_dir(), "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(True, 15)
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin

@@ -118,12 +118,13 @@ DEFINITIONS: tuple[Definition, ...] = (
                "FixMyStreet: mean time from report to closing, over the last 100 closed "
                "locked-door cases."),
     Definition(FigureId.GHOST_RATE, "share", False, "Ghost shelters", "Укриття-привиди",
-               "Share of shelters an audit found not to exist or used for something else; "
-               "no data until audits are recorded."),
+               "Of the shelters given a full audit, the share the latest audit found not to "
+               "exist or used for something else; no data until a full audit is recorded."),
     Definition(FigureId.AUDIT_FRESHNESS, "share", True, "Audited in the last 90 days",
                "Перевірено за останні 90 днів",
-               "Share of shelters with an audit in the last 90 days; no data until audits are "
-               "recorded."),
+               "Share of the registry's shelters with an audit (full or quick) in the last 90 "
+               "days, counted at the time the figure is read; no data until the city records "
+               "its first full audit."),
 )
 BY_ID = {d.id: d for d in DEFINITIONS}
 
@@ -149,6 +150,29 @@ def rate_per_shelter_alert_hours(count: int, shelter_alert_s: float) -> float | 
 def on_time_share(closed_on_time: int, closed: int, open_overdue: int) -> float | None:
     """Austin 311's formula."""
     return share(closed_on_time, closed + open_overdue)
+
+
+def ghost_rate(ghosts: int, audited: int) -> float | None:
+    return share(ghosts, audited)
+
+
+def audit_freshness(fresh: int, shelters: int, *, audits_started: bool) -> float | None:
+    """None until the city records its first full audit; after that an owner or district
+    nobody audited is at 0 %, not "no data" — that is the failure the figure exists to show."""
+    return share(fresh, shelters) if audits_started else None
+
+
+def counted_percentile(counts: Sequence[tuple[int, int]], q: float) -> float | None:
+    """Nearest-rank percentile over (value, how many) pairs in ascending order."""
+    total = sum(n for _, n in counts)
+    if total == 0:
+        return None
+    rank, seen = max(1, math.ceil(q * total)), 0
+    for value, n in counts:
+        seen += n
+        if seen >= rank:
+            return float(value)
+    return None  # unreachable
 
 
 def mean(values: Sequence[float]) -> float | None:
@@ -182,3 +206,72 @@ def worst(values: dict[str, float | None], *, higher_is_better: bool,
     """The `limit` worst with data, worst first (the weekly worst-10 owners)."""
     ranked = [r for r in rank(values, higher_is_better=higher_is_better) if r.value is not None]
     return list(reversed(ranked))[:limit]
+
+
+@dataclass(slots=True)
+class Tally:
+    """What one owner or district adds up to: every count is additive, so a district is the sum
+    of the areas under it. Time-to-open buckets and case open times are histograms, also
+    additive; only responsiveness (the mean over the *last* 100 cases) is not, and is not
+    ranked."""
+
+    pairs: int = 0
+    open_5: int = 0
+    open_during: int = 0
+    check_ins: int = 0
+    alert_s: float = 0.0
+    full: int = 0
+    unfit: int = 0
+    missing: int = 0
+    locked_during: int = 0
+    closed: int = 0
+    on_time: int = 0
+    overdue: int = 0
+    shelters: int = 0
+    audited: int = 0
+    ghosts: int = 0
+    fresh: int = 0
+    open_buckets: dict[int, int] | None = None  # None: not counted for this kind of group
+    case_open_s: dict[int, int] | None = None
+
+    def add(self, other: Tally) -> None:
+        for name in ("pairs", "open_5", "open_during", "check_ins", "alert_s", "full", "unfit",
+                     "missing", "locked_during", "closed", "on_time", "overdue", "shelters",
+                     "audited", "ghosts", "fresh"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("open_buckets", "case_open_s"):
+            theirs = getattr(other, name)
+            if theirs is None:
+                continue
+            mine = getattr(self, name)
+            if mine is None:
+                mine = {}
+                setattr(self, name, mine)
+            for key, n in theirs.items():
+                mine[key] = mine.get(key, 0) + n
+
+
+def tally_figures(t: Tally, *, audits_started: bool) -> dict[FigureId, float | None]:
+    """The figures a tally ranks on; a figure it cannot give is left out, not None."""
+    out: dict[FigureId, float | None] = {
+        FigureId.OPEN_WITHIN_5_MIN: share(t.open_5, t.pairs),
+        FigureId.OPEN_DURING_ALERT: share(t.open_during, t.pairs),
+        FigureId.CHECK_IN_RATE: share(t.check_ins, t.pairs),
+        FigureId.LOCKED_RATE: rate_per_shelter_alert_hours(t.locked_during, t.alert_s),
+        FigureId.REFUSED_RATE: rate_per_shelter_alert_hours(t.full, t.alert_s),
+        FigureId.UNFIT_RATE: rate_per_shelter_alert_hours(t.unfit, t.alert_s),
+        FigureId.MISSING_RATE: rate_per_shelter_alert_hours(t.missing, t.alert_s),
+        FigureId.ON_TIME_SHARE: on_time_share(t.on_time, t.closed, t.overdue),
+        FigureId.GHOST_RATE: ghost_rate(t.ghosts, t.audited),
+        FigureId.AUDIT_FRESHNESS: audit_freshness(t.fresh, t.shelters,
+                                                  audits_started=audits_started),
+    }
+    if t.open_buckets is not None:
+        buckets = sorted(t.open_buckets.items())
+        out[FigureId.TIME_TO_OPEN_P50] = bucket_percentile(buckets, 0.5)
+        out[FigureId.TIME_TO_OPEN_P90] = bucket_percentile(buckets, 0.9)
+    if t.case_open_s is not None:
+        opened = sorted(t.case_open_s.items())
+        out[FigureId.CASE_TIME_TO_OPEN_P50] = counted_percentile(opened, 0.5)
+        out[FigureId.CASE_TIME_TO_OPEN_P90] = counted_percentile(opened, 0.9)
+    return out

@@ -38,7 +38,7 @@ def build(session: Session, *, subject: str, timezone: str, now: datetime) -> di
     zone = ZoneInfo(timezone)
     head = tree.latest_head(session)
     paths = tree.audit_paths(session, list(seqs), head.tree_size) if head else {}
-    facts, notified = [], []
+    facts, notified, evidence = [], [], []
     for fact in rows:
         view = log.public_view(fact)
         view["at_local"] = fact.at.astimezone(zone).isoformat() if fact.at.tzinfo else \
@@ -52,6 +52,7 @@ def build(session: Session, *, subject: str, timezone: str, now: datetime) -> di
                              "recipient": view["payload"].get("recipient"),
                              "channel": view["payload"].get("channel"),
                              "step": view["payload"].get("step")})
+        evidence.extend(_evidence(fact.seq, view))
     keys = {k.key_id: k for k in tree.keys(session)}
     key = keys.get(head.key_id) if head else None
     return {
@@ -62,5 +63,27 @@ def build(session: Session, *, subject: str, timezone: str, now: datetime) -> di
         "facts": [f for f in facts if "audit_path" in f],
         "not_yet_signed": [f for f in facts if "audit_path" not in f],
         "notifications": notified,
+        "evidence": evidence,
         "verify_with": "python3 verify.py BUNDLE.json (GET /v1/log/verifier.py)",
     }
+
+
+def _evidence(seq: int, view: dict[str, Any]) -> list[dict[str, Any]]:
+    """Photos an audit or a deficiency's fix names, by SHA-256: the hash is in the signed
+    fact, so a photo handed over later is proven to be the one taken (GET /v1/photos/{sha256}
+    serves it to auditors, operators and owners; its hash is public)."""
+    payload = view["payload"]
+    found = []
+    for photo in payload.get("photos") or ():
+        if isinstance(photo, dict) and isinstance(photo.get("sha256"), str):
+            found.append({"seq": seq, "at_local": view["at_local"], "kind": view["kind"],
+                          "audit_id": payload.get("audit_id"),
+                          "deficiency_id": payload.get("deficiency_id"),
+                          "item_id": photo.get("item_id"), "sha256": photo["sha256"]})
+    sha = payload.get("photo_sha256")  # a deficiency closed by a photo of the fix
+    if isinstance(sha, str):
+        found.append({"seq": seq, "at_local": view["at_local"], "kind": view["kind"],
+                      "audit_id": payload.get("audit_id"),
+                      "deficiency_id": payload.get("deficiency_id"),
+                      "item_id": payload.get("item_id"), "sha256": sha})
+    return found

@@ -20,7 +20,8 @@ WORDS = {
            "districts": "Райони: перевірено відкритими за 5 хв",
            "worst": "Найгірші 10 балансоутримувачів за тиждень", "owner": "Балансоутримувач",
            "cases": "Випадки зачинених дверей", "no_data": "немає даних",
-           "pairs": "пар «укриття × тривога»", "download": "Дані", "other": "English"},
+           "pairs": "пар «укриття × тривога»", "dossier": "досьє", "rank": "Місце",
+           "download": "Дані", "other": "English"},
     "en": {"title": "Were the shelters open when the sirens sounded", "city": "city",
            "figure": "Figure", "value": "Value", "definition": "Definition",
            "trend": "Verified open within 5 min, by month",
@@ -28,7 +29,8 @@ WORDS = {
            "districts": "Districts: verified open within 5 min",
            "worst": "Worst 10 owners this week", "owner": "Owner",
            "cases": "Locked-door cases", "no_data": "no data",
-           "pairs": "shelter × alert pairs", "download": "Data", "other": "Українська"},
+           "pairs": "shelter × alert pairs", "dossier": "dossier", "rank": "Rank",
+           "download": "Data", "other": "Українська"},
 }
 CASE_FIELDS = ("tracking_id", "alert_id", "created", "first_notified", "patrol_dispatched",
                "door_open", "closed", "resolution", "evidence_kind")
@@ -60,6 +62,13 @@ def bars(rows: list[tuple[str, float | None, str]], *, scale: float = 1.0) -> st
     return "".join(parts)
 
 
+def _place(comparison: dict[str, Any]) -> str:
+    """"2 / 5": this owner's or district's rank among those with data (1 = best)."""
+    if comparison.get("rank") is None:
+        return "—"
+    return f"{comparison['rank']} / {comparison['of']}"
+
+
 def render(report: dict[str, Any], *, lang: str, heading: str, json_url: str,
            csv_url: str, cases_csv_url: str, other_url: str) -> str:
     w = WORDS[lang]
@@ -73,6 +82,7 @@ def render(report: dict[str, Any], *, lang: str, heading: str, json_url: str,
         rows.append(f"<tr><td>{escape(title)}</td><td data-figure=\"{fid}\">"
                     f"{show(cmp['value'], d.unit, lang)}</td>"
                     f"<td>{show(cmp['city'], d.unit, lang)}</td>"
+                    f"<td data-rank=\"{fid}\">{_place(cmp)}</td>"
                     f"<td class=\"def\">{escape(d.definition_en)}</td></tr>")
     trend = bars([(m["month"], m["within_5_min"], show(m["within_5_min"], "share", lang))
                   for m in report["monthly"]])
@@ -88,6 +98,8 @@ def render(report: dict[str, Any], *, lang: str, heading: str, json_url: str,
                     for o in report["worst_owners_7_days"])
     case_rows = "".join(
         "<tr>" + "".join(f"<td>{escape(str(c.get(k) or '—'))}</td>" for k in CASE_FIELDS)
+        + (f'<td><a href="/dossiers/incident/{int(c["incident_id"])}?lang={lang}">'
+           f"{w['dossier']}</a></td>" if c.get("incident_id") else "<td>—</td>")
         + "</tr>" for c in report.get("cases", [])[:100])
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
@@ -109,9 +121,10 @@ td,th{{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align
 <h2>{w['districts']}</h2>{districts}
 <h2>{w['worst']}</h2><ol>{worst}</ol>
 <table><tr><th>{w['figure']}</th><th>{w['value']}</th><th>{w['city']}</th>
-<th>{w['definition']}</th></tr>{''.join(rows)}</table>
+<th>{w['rank']}</th><th>{w['definition']}</th></tr>{''.join(rows)}</table>
 <h2>{w['cases']}</h2>
-<table><tr>{''.join(f'<th>{k}</th>' for k in CASE_FIELDS)}</tr>{case_rows}</table>
+<table><tr>{''.join(f'<th>{k}</th>' for k in CASE_FIELDS)}<th>{w['dossier']}</th></tr>
+{case_rows}</table>
 <p>{w['download']}: <a href="{json_url}">JSON</a> · <a href="{csv_url}">CSV</a> ·
 <a href="{cases_csv_url}">CSV ({w['cases']})</a></p>
 </body></html>"""

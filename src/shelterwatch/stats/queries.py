@@ -14,10 +14,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from shelterwatch.areas.models import Area
-from shelterwatch.audits import figures as audit_figures
+from shelterwatch.audits.models import ShelterReadiness
 from shelterwatch.rules import figures
 from shelterwatch.rules.figures import FigureId
-from shelterwatch.stats.models import StatsCase, StatsDaily, StatsOpenTimes, StatsPair
+from shelterwatch.stats.models import (
+    StatsCase,
+    StatsDaily,
+    StatsOpenTimes,
+    StatsPair,
+    StatsShelter,
+)
 from shelterwatch.stats.service import EVERYWHERE, as_utc, day_of
 
 
@@ -28,6 +34,7 @@ class Scope:
     shelter_ids: tuple[int, ...] | None = None  # an owner's view: the shelters it is bound to
     start: datetime | None = None
     end: datetime | None = None
+    area: str | None = None  # the area asked for, whose descendants are area_ids
 
 
 def descendants(session: Session, area_id: str) -> tuple[str, ...]:
@@ -206,8 +213,7 @@ def figures_for(session: Session, scope: Scope, *, now: datetime,
     c = _counts(session, scope, now)
     buckets = open_times(session, scope)
     k = _case_counts(session, scope, now, target_s)
-    a = audit_figures.counts(session, now=now, area_ids=scope.area_ids,
-                             shelter_ids=scope.shelter_ids)
+    a = audit_counts(session, scope, now=now).get("", figures.Tally())
     rate = figures.rate_per_shelter_alert_hours
     values: dict[FigureId, float | None] = {
         FigureId.OPEN_WITHIN_5_MIN: figures.share(c.open_5, c.pairs),
@@ -223,8 +229,9 @@ def figures_for(session: Session, scope: Scope, *, now: datetime,
         FigureId.MISSING_RATE: rate(c.missing, c.shelter_alert_s),
         FigureId.ON_TIME_SHARE: figures.on_time_share(k.on_time, k.closed, k.overdue),
         FigureId.RESPONSIVENESS: k.responsiveness,
-        FigureId.GHOST_RATE: audit_figures.ghost_rate(a),
-        FigureId.AUDIT_FRESHNESS: audit_figures.freshness(a),
+        FigureId.GHOST_RATE: figures.ghost_rate(a.ghosts, a.audited),
+        FigureId.AUDIT_FRESHNESS: figures.audit_freshness(
+            a.fresh, a.shelters, audits_started=a.audited > 0 or audits_started(session)),
     }
     return {"figures": {k.value: v for k, v in values.items()},
             "counts": {"shelter_alert_pairs": c.pairs, "verified_open_within_5_min": c.open_5,
@@ -236,7 +243,9 @@ def figures_for(session: Session, scope: Scope, *, now: datetime,
                        "cases_closed_on_time": k.on_time, "cases_open_overdue": k.overdue,
                        "cases_never_opened": k.cases - k.opened,
                        "full_reports": c.full, "unfit_reports": c.unfit,
-                       "missing_reports": c.missing},
+                       "missing_reports": c.missing, "shelters": a.shelters,
+                       "shelters_audited_full": a.audited, "ghosts": a.ghosts,
+                       "shelters_audited_90_days": a.fresh},
             "buckets": buckets}
 
 
@@ -294,7 +303,8 @@ def cases(session: Session, scope: Scope, *, limit: int = 1000) -> list[dict[str
     def iso(at: datetime | None) -> str | None:
         return as_utc(at).isoformat().replace("+00:00", "Z") if at else None
 
-    return [{"tracking_id": r.tracking_id, "shelter_id": r.shelter_id, "area_id": r.area_id,
+    return [{"incident_id": r.incident_id, "tracking_id": r.tracking_id,
+             "shelter_id": r.shelter_id, "area_id": r.area_id,
              "owner_id": r.owner_id, "alert_id": r.alert_id, "created": iso(r.created_at),
              "first_notified": iso(r.first_notified_at),
              "patrol_dispatched": iso(r.patrol_dispatched_at), "door_open": iso(r.door_open_at),
@@ -308,3 +318,108 @@ def window(days: int | None, start: datetime | None, end: datetime | None,
     if days is not None:
         return as_utc(now) - timedelta(days=days), None
     return (as_utc(start) if start else None), (as_utc(end) if end else None)
+
+
+def audits_started(session: Session) -> bool:
+    """Whether the city has recorded any full audit (one indexed look-up)."""
+    return session.execute(select(ShelterReadiness.shelter_id)
+                           .where(ShelterReadiness.full_seen.is_(True)).limit(1)).first() \
+        is not None
+
+
+def audit_counts(session: Session, scope: Scope, *, now: datetime,
+                 by: str | None = None) -> dict[str, figures.Tally]:
+    """Shelters, full audits, ghosts and audits in the last 90 days from the readiness
+    projection, for the scope ("" key) or per owner or leaf area (`by`), in one GROUP BY.
+    The registry as it stands now: audit figures do not follow the alert window."""
+    s, r = StatsShelter, ShelterReadiness
+    fresh = as_utc(now) - timedelta(days=figures.AUDIT_FRESH_DAYS)
+    columns = [func.count(s.shelter_id),
+               _sum(case((r.full_seen.is_(True), 1), else_=0)),
+               _sum(case((r.ghost_reason.is_not(None), 1), else_=0)),
+               _sum(case((r.audited_at >= fresh, 1), else_=0))]
+    key = getattr(s, by) if by else None
+    query = select(*([key] if key is not None else []), *columns).select_from(s) \
+        .outerjoin(r, r.shelter_id == s.shelter_id)
+    if scope.area_ids is not None:
+        query = query.where(s.area_id.in_(scope.area_ids))
+    if scope.owner_id is not None:
+        query = query.where(s.owner_id == scope.owner_id)
+    if scope.shelter_ids is not None:
+        query = query.where(s.shelter_id.in_(scope.shelter_ids))
+    if key is not None:
+        query = query.where(key.is_not(None)).group_by(key)
+    out: dict[str, figures.Tally] = {}
+    for row in session.execute(query).all():
+        name, (n, audited, ghosts, fresh_n) = (str(row[0]), row[1:]) if key is not None \
+            else ("", row)
+        out[name] = figures.Tally(shelters=int(n), audited=int(audited), ghosts=int(ghosts),
+                                  fresh=int(fresh_n))
+    return out
+
+
+def tallies(session: Session, by: str, scope: Scope, *, now: datetime,
+            target_s: float) -> dict[str, figures.Tally]:
+    """Every owner's (by="owner_id") or leaf area's (by="area_id") counts for the window, in a
+    handful of GROUP BYs over the rollups: what every figure is ranked on."""
+    now, scope = as_utc(now), aligned(scope)
+    out = audit_counts(session, replace(scope, start=None, end=None), now=now, by=by)
+
+    def of(name: Any) -> figures.Tally:
+        return out.setdefault(str(name), figures.Tally())
+
+    d = StatsDaily
+    key = getattr(d, by)
+    for row in session.execute(select(
+            key, _sum(d.pairs), _sum(d.open_5), _sum(d.open_during), _sum(d.check_ins),
+            _sum(d.alert_s), _sum(d.full_reports), _sum(d.unfit_reports),
+            _sum(d.missing_reports))
+            .where(*_daily_where(scope), key != 0 if by == "owner_id" else key != "")
+            .group_by(key)):
+        t = of(row[0])
+        t.pairs, t.open_5, t.open_during, t.check_ins = (int(v) for v in row[1:5])
+        t.alert_s = float(row[5] or 0)
+        t.full, t.unfit, t.missing = (int(v) for v in row[6:9])
+    p = StatsPair
+    pkey = getattr(p, by)
+    for name, seconds in session.execute(
+            select(pkey, _sum(_seconds(session, now, p.started_at)))
+            .where(p.ended_at.is_(None), pkey.is_not(None), *_where(p, scope, p.started_at))
+            .group_by(pkey)):
+        of(name).alert_s += float(seconds or 0)
+    c = StatsCase
+    ckey = getattr(c, by)
+    where = [ckey.is_not(None), *_where(c, scope, c.created_at)]
+    took = _seconds(session, c.closed_at, c.created_at)
+    for name, during, closed, on_time, overdue in session.execute(select(
+            ckey, func.count(c.alert_id), func.count(c.closed_at),
+            _sum(case((and_(c.closed_at.is_not(None), took <= target_s + 0.001), 1), else_=0)),
+            _sum(case((and_(c.closed_at.is_(None),
+                            _seconds(session, now, c.created_at) > target_s), 1), else_=0)))
+            .where(*where).group_by(ckey)):
+        t = of(name)
+        t.locked_during, t.closed, t.on_time, t.overdue = (int(during), int(closed),
+                                                           int(on_time), int(overdue))
+    to_open = func.round(_seconds(session, c.door_open_at, c.created_at))
+    for name, seconds, n in session.execute(
+            select(ckey, to_open, func.count()).where(*where, c.door_open_at.is_not(None))
+            .group_by(ckey, to_open)):
+        t = of(name)
+        t.case_open_s = t.case_open_s or {}
+        t.case_open_s[int(seconds)] = t.case_open_s.get(int(seconds), 0) + int(n)
+    for t in out.values():
+        t.case_open_s = t.case_open_s or {}
+    if by == "area_id":
+        o = StatsOpenTimes
+        query = select(o.area_id, o.bucket_s, _sum(o.n)).where(o.area_id != EVERYWHERE)
+        if scope.start is not None:
+            query = query.where(o.day >= day_of(scope.start))
+        if scope.end is not None:
+            query = query.where(o.day < day_of(scope.end))
+        for area, bucket, n in session.execute(query.group_by(o.area_id, o.bucket_s)):
+            t = of(area)
+            t.open_buckets = t.open_buckets or {}
+            t.open_buckets[int(bucket)] = int(n)
+        for t in out.values():
+            t.open_buckets = t.open_buckets or {}
+    return out

@@ -36,8 +36,8 @@ def hidden_areas(session: Session, settings: Settings) -> dict[str, str]:
 def _hide(cases: list[dict[str, Any]], hidden: dict[str, str]) -> list[dict[str, Any]]:
     for case in cases:
         if case["area_id"] in hidden:
-            case.update(shelter_id=None, tracking_id=None, area_id=hidden[case["area_id"]],
-                        location_hidden=True)
+            case.update(incident_id=None, shelter_id=None, tracking_id=None,
+                        area_id=hidden[case["area_id"]], location_hidden=True)
     return cases
 
 
@@ -66,6 +66,60 @@ def _rolled_up(by_leaf: dict[str, dict[str, float | None]], areas: dict[str, Are
             for aid, v in sums.items() if keep is None or aid in keep}
 
 
+def _districts(by_leaf: dict[str, figures.Tally],
+               areas: dict[str, Area]) -> dict[str, figures.Tally]:
+    """Each district's tally: the sum of its own and every area's under it."""
+    out: dict[str, figures.Tally] = {}
+    for leaf, t in by_leaf.items():
+        current: str | None = leaf
+        seen: set[str] = set()
+        while current is not None and current not in seen:
+            seen.add(current)
+            area = areas.get(current)
+            if area is None:
+                break
+            if area.level == "district":
+                out.setdefault(current, figures.Tally(open_buckets={}, case_open_s={})).add(t)
+                break
+            current = area.parent_id
+    return out
+
+
+def rankings(session: Session, scope: Scope, areas: dict[str, Area], *, now: datetime,
+             target_s: float) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Every figure, every district and owner ranked on it (1 = best, ties share a rank, no
+    data unranked). Owners are not ranked on the time from the alert to an open door: that
+    histogram is kept per area only."""
+    window = Scope(start=scope.start, end=scope.end)
+    groups = {
+        "districts": _districts(queries.tallies(session, "area_id", window, now=now,
+                                                target_s=target_s), areas),
+        "owners": queries.tallies(session, "owner_id", window, now=now, target_s=target_s)}
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    started = queries.audits_started(session)
+    for among, tallied in groups.items():
+        values = {name: figures.tally_figures(t, audits_started=started)
+                  for name, t in tallied.items()}
+        for d in figures.DEFINITIONS:
+            if not any(d.id in v for v in values.values()):
+                continue
+            ranked = figures.rank({name: v[d.id] for name, v in values.items() if d.id in v},
+                                  higher_is_better=d.higher_is_better)
+            out.setdefault(d.id.value, {})[among] = [
+                {"id": r.key, "value": r.value, "rank": r.rank} for r in ranked]
+    return out
+
+
+def _place(ranks: dict[str, dict[str, list[dict[str, Any]]]], fid: str, among: str,
+           key: str) -> dict[str, Any]:
+    listed = ranks.get(fid, {}).get(among)
+    if not listed:
+        return {}
+    mine = next((r for r in listed if r["id"] == key), None)
+    return {"rank": mine["rank"] if mine else None,
+            "of": sum(1 for r in listed if r["rank"] is not None), "among": among}
+
+
 # The city's figures, beside every district's and owner's: the same for every page until the
 # rollups move on (or the minute turns, for running alerts and overdue cases).
 _CITY: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -87,6 +141,27 @@ def _city(session: Session, scope: Scope, *, now: datetime, target_s: float) -> 
             _CITY.clear()
         _CITY[key] = city
     return city
+
+
+_RANKS: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _ranked(session: Session, scope: Scope, areas: dict[str, Area], *, now: datetime,
+            target_s: float) -> dict[str, Any]:
+    """The rankings are the city's for the window: the same on every page, held like the
+    city's figures until the rollups move on or the minute turns."""
+    key = (str(session.get_bind().engine.url), stats.applied_seq(session), scope.start,
+           scope.end, target_s, as_utc(now).replace(second=0, microsecond=0))
+    with _CITY_LOCK:
+        held = _RANKS.get(key)
+    if held is not None:
+        return held
+    ranks = rankings(session, scope, areas, now=now, target_s=target_s)
+    with _CITY_LOCK:
+        if len(_RANKS) > 64:
+            _RANKS.clear()
+        _RANKS[key] = ranks
+    return ranks
 
 
 def build(session: Session, settings: Settings, scope: Scope, *, now: datetime,
@@ -111,13 +186,21 @@ def build(session: Session, settings: Settings, scope: Scope, *, now: datetime,
     week = queries.share_by(session, "owner_id",
                             Scope(start=as_utc(now) - timedelta(days=7)))
     worst = figures.worst({oid: row[key] for oid, row in week.items()}, higher_is_better=True)
+    ranks = _ranked(session, scope, areas, now=now, target_s=target)
+    among, me = None, None
+    if scope.owner_id is not None and scope.area_ids is None:
+        among, me = "owners", str(scope.owner_id)
+    elif scope.area and scope.owner_id is None and areas.get(scope.area) is not None \
+            and areas[scope.area].level == "district":
+        among, me = "districts", scope.area
     comparison = {
         fid: {"value": v, "city": city["figures"][fid],
               "versus_city": None if v is None or city["figures"][fid] is None
-              else v - city["figures"][fid]}
+              else v - city["figures"][fid],
+              **(_place(ranks, fid, among, me) if among and me else {})}
         for fid, v in mine["figures"].items()}
     report: dict[str, Any] = {
-        "scope": {"area": scope.area_ids[0] if scope.area_ids else None,
+        "scope": {"area": scope.area or (scope.area_ids[0] if scope.area_ids else None),
                   "owner": scope.owner_id,
                   "from": scope.start.isoformat() if scope.start else None,
                   "to": scope.end.isoformat() if scope.end else None},
@@ -134,6 +217,7 @@ def build(session: Session, settings: Settings, scope: Scope, *, now: datetime,
                     "pairs": by_owner[r.key]["pairs"]} for r in owner_ranks],
         "worst_owners_7_days": [{"owner_id": int(r.key), "value": r.value,
                                  "pairs": week[r.key]["pairs"]} for r in worst],
+        "rankings": ranks,
         "monthly": queries.monthly(session, scope),
         "time_to_open_distribution": queries.distribution(
             buckets, mine["counts"]["shelter_alert_pairs"]),

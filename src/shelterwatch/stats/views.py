@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from html import escape
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from shelterwatch.answers import documented
 from shelterwatch.audits import deficiencies
@@ -16,7 +15,7 @@ from shelterwatch.clock import utcnow
 from shelterwatch.deps import ReadSession, SettingsDep, require_role
 from shelterwatch.errors import InvalidInput, NotFound
 from shelterwatch.rules import figures
-from shelterwatch.stats import dossier, pages, queries, report
+from shelterwatch.stats import dossier, dossier_render, pages, queries, report
 from shelterwatch.stats.queries import Scope
 from shelterwatch.stats.schemas import Dossier, OwnerReport, StatsReport
 from shelterwatch.vocabulary import Role
@@ -44,7 +43,7 @@ def _scope(session: ReadSession, area: Area = None, owner: Owner = None,
         raise InvalidInput("from must be before to")
     return Scope(area_ids=queries.descendants(session, area) if area else None,
                  owner_id=owner, shelter_ids=(shelter,) if shelter is not None else None,
-                 start=begin, end=end)
+                 start=begin, end=end, area=area)
 
 
 ScopeDep = Annotated[Scope, Depends(_scope)]
@@ -136,7 +135,8 @@ def area_page(request: Request, session: ReadSession, settings: SettingsDep, are
     if area is None:
         raise NotFound(f"no area {area_id}")
     begin, end = queries.window(days, None, None, utcnow())
-    scope = Scope(area_ids=queries.descendants(session, area_id), start=begin, end=end)
+    scope = Scope(area_ids=queries.descendants(session, area_id), start=begin, end=end,
+                  area=area_id)
     name = area.name if _lang(request) == "uk" else (area.name_en or area.name)
     return _page(request, session, settings, scope, name, f"area={area_id}")
 
@@ -150,28 +150,25 @@ def owner_page(request: Request, session: ReadSession, settings: SettingsDep, ow
                  f"{word} #{owner_id}", f"owner={owner_id}")
 
 
+def _dossier(session: ReadSession, settings: SettingsDep, kind: str,
+             subject_id: int) -> dict[str, Any]:
+    return dossier.build(session, subject=dossier.subject_of(kind, subject_id),
+                         timezone=settings.timezone, now=utcnow())
+
+
+@page_router.get("/dossiers/{kind}/{subject_id}.pdf")
+def dossier_pdf(request: Request, session: ReadSession, settings: SettingsDep, kind: str,
+                subject_id: int) -> Response:
+    """The dossier on paper, for a case file: the same facts, evidence and proofs."""
+    body = dossier_render.pdf(_dossier(session, settings, kind, subject_id),
+                              lang=_lang(request))
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="dossier-{kind}-{subject_id}.pdf"'})
+
+
 @page_router.get("/dossiers/{kind}/{subject_id}", response_class=HTMLResponse)
-def dossier_page(session: ReadSession, settings: SettingsDep, kind: str,
+def dossier_page(request: Request, session: ReadSession, settings: SettingsDep, kind: str,
                  subject_id: int) -> HTMLResponse:
-    bundle = dossier.build(session, subject=dossier.subject_of(kind, subject_id),
-                           timezone=settings.timezone, now=utcnow())
-    rows = "".join(
-        f"<tr><td>{f['seq']}</td><td>{escape(f['at_local'])}</td><td>{escape(f['kind'])}</td>"
-        f"<td>{escape(f['actor'])}</td><td><code>{escape(str(f['payload']))}</code></td>"
-        f"<td><code>{f['hash'][:16]}…</code></td></tr>"
-        for f in bundle["facts"] + bundle["not_yet_signed"])
-    sth = bundle["sth"]
-    signed = (f"signed tree head: {sth['tree_size']} facts, root <code>{sth['root_hash']}"
-              f"</code>, key <code>{sth['key_id'][:16]}…</code>" if sth else "no signed head yet")
-    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Dossier {escape(bundle['subject'])}</title>
-<style>body{{font:15px/1.4 system-ui,sans-serif;margin:1rem}}td{{border-bottom:1px solid #ddd;
-padding:.2rem .4rem;vertical-align:top}}code{{font-size:.8rem}}</style></head><body>
-<h1>Dossier {escape(bundle['subject'])}</h1>
-<p>Times in {escape(bundle['timezone'])}. {signed}.
-{len(bundle['facts'])} facts proven, {len(bundle['not_yet_signed'])} awaiting the next head.</p>
-<p><a href="/v1/dossiers/{kind}/{subject_id}">JSON bundle</a> ·
-<a href="/v1/log/verifier.py">verifier</a> (<code>python3 verify.py bundle.json</code>)</p>
-<table><tr><th>seq</th><th>at</th><th>kind</th><th>actor</th><th>payload</th><th>hash</th></tr>
-{rows}</table></body></html>"""
-    return HTMLResponse(html)
+    bundle = _dossier(session, settings, kind, subject_id)
+    return HTMLResponse(dossier_render.html(bundle, lang=_lang(request),
+                                            base=f"/dossiers/{kind}/{subject_id}"))

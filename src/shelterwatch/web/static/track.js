@@ -52,6 +52,11 @@ function render() {
                                                || p.incident.resolution))
     : p.kind === "no_shelter_nearby" ? tr("placeOnly") : tr("noCase");
   el("case").dataset.state = p.incident ? p.incident.state : "none";
+  const dossier = el("dossier");
+  dossier.hidden = !(p.incident && p.incident.id);
+  if (p.incident && p.incident.id) {
+    dossier.href = `/dossiers/incident/${encodeURIComponent(p.incident.id)}?lang=${lang}`;
+  }
   const reach = el("reach");
   reach.replaceChildren();
   for (const line of p.reach) {
