@@ -39,9 +39,10 @@ PUBLIC = {
     # inspector stood), and the ghost list with its evidence's references
     ("get", "/v1/checklist"), ("get", "/v1/audits/{audit_id}"), ("get", "/v1/ghosts"),
     ("get", "/v1/audits/{audit_id}/act.pdf"),
-    ("get", "/v1/shelters/{shelter_id}/card"),  # the public card: last verified open
+    # The resident's shelter card: the registry's public fields and when it was last verified open.
+    ("get", "/v1/shelters/{shelter_id}/card"),
     # For load balancers, supervisors and Prometheus: counts and ages, nothing private
-    # (tests/ops/test_metrics.py proves a queued delivery's address is not in /metrics).
+    # (tests/test_metrics.py proves a queued delivery's address is not in /metrics).
     ("get", "/v1/health/live"), ("get", "/metrics"),
 }
 

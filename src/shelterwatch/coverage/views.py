@@ -10,17 +10,20 @@ from importlib.resources import files
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from shelterwatch.areas import service as areas
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
+from shelterwatch.config import Settings
 from shelterwatch.coverage import figures
 from shelterwatch.coverage.live import AreaCoverage, LiveCoverage
 from shelterwatch.deps import ReadSession, require_role
 from shelterwatch.errors import Unavailable
+from shelterwatch.log.follower import LogFollower
+from shelterwatch.observations.board import StatusBoard
 from shelterwatch.vocabulary import Role, Threat
 
 router = APIRouter()
@@ -108,17 +111,14 @@ def coverage_panel_js() -> Response:
     return Response((PAGES / "coverage-panel.js").read_bytes(), media_type="text/javascript")
 
 
-def on_startup(app: FastAPI) -> None:
-    """Follow the log for statuses and registry changes (an api.ON_STARTUP hook)."""
-    board = getattr(app.state, "status_board", None)
+def start(settings: Settings, follower: LogFollower, board: StatusBoard) -> LiveCoverage:
+    """Coverage gaps kept live from the log's status and registry changes (built on first
+    request)."""
 
     def statuses() -> dict[int, str]:
-        if board is None:
-            return {}
         return {sid: str(v["status"]) for sid, v in board.snapshot().items()
                 if v.get("status")}
 
-    live = LiveCoverage(app.state.settings, statuses)
-    app.state.coverage = live
-    app.state.coverage_cells = {}
-    app.state.follower.subscribe(live.apply)
+    live = LiveCoverage(settings, statuses)
+    follower.subscribe(live.apply)
+    return live

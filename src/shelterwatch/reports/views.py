@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from shelterwatch.deps import ReadSession, SettingsDep, address_of
@@ -35,11 +35,6 @@ def writer_of(request: Request) -> ReportWriter:
                                            tracking_prefix=state.settings.tracking_prefix)
     writer: ReportWriter = state.report_writer
     return writer
-
-
-def on_startup(app: FastAPI) -> None:
-    app.state.report_limits = ReportLimits(app.state.settings)
-    app.state.report_writer = None
 
 
 @router.post("/v1/reports", status_code=201, summary="Report a shelter's door (anonymous)",
