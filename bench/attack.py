@@ -99,15 +99,17 @@ def main() -> None:
         with TestClient(app) as desk:
             desk.post("/v1/alerts", json={"area_id": "31", "type": "air_raid"},
                       headers={"Authorization": f"Bearer {operator}"})
-            run(app, desk, shelters, args.shelters)
+            run(app, desk, shelters, args.shelters, {"Authorization": f"Bearer {operator}"})
 
 
-def run(app: Any, desk: TestClient, shelters: list[Any], n: int) -> None:
+def run(app: Any, desk: TestClient, shelters: list[Any], n: int,
+        operator: dict[str, str]) -> None:
     print(f"Kyiv registry, alert on; {n} shelters attacked; "
           f"{Settings().device_pow_bits}-bit proof of work per issued id")
     targets = shelters[:n]
     ids = [s.id for s in targets]
     before = statuses(desk, ids)
+    first_ids, first_before = ids, before
     attacker = TestClient(app, client=("198.51.100.66", 41000))
     codes = [locked(attacker, s, f"rnd-{secrets.token_hex(8)}") for s in targets for _ in (1, 2)]
     outcome("1. attack: one address, random device ids", before, statuses(desk, ids),
@@ -124,6 +126,15 @@ def run(app: Any, desk: TestClient, shelters: list[Any], n: int) -> None:
              for k, s in enumerate(targets) for j in (0, 1)]
     outcome(f"2. attack: one address, {len(pool)} issued ids (its whole budget)", before,
             statuses(desk, ids), len(codes), codes.count(429))
+
+    # The desk sees both attackers as flagged sources and quarantines each with one click.
+    flagged = desk.get("/v1/sources/flagged", headers=operator).json()["sources"]
+    for source in flagged:
+        r = desk.post(f"/v1/sources/{source['source']}/quarantine", headers=operator)
+        assert r.status_code == 200, r.text
+    app.state.follower.catch_up()
+    outcome(f"   after quarantining the {len(flagged)} flagged sources (1 and 2)",
+            {**first_before, **before}, statuses(desk, first_ids + ids), 0, 0)
 
     door = shelters[2 * n]
     before = statuses(desk, [door.id])

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shelterwatch.vocabulary import Noun, Subject
+from shelterwatch.vocabulary import ALERT_KINDS, INCIDENT_KINDS, FactKind, Noun, Subject, subject_of
 
 tracking_ids = st.from_regex(r"\AKV-[0-9A-Z]{4}-[0-9A-Z]{2}\Z")
 subjects = st.builds(Subject, st.sampled_from(Noun),
@@ -34,3 +34,16 @@ def test_a_tracking_id_names_no_row() -> None:
     assert Subject.parse("incident:17").number == 17
     with pytest.raises(ValueError):
         _ = Subject.parse("observation:KV-7F3K-2Q").number
+
+
+@pytest.mark.parametrize(("key", "expected"), [
+    ("incident:17", Subject(Noun.INCIDENT, 17)), ("incident:17:email", Subject(Noun.INCIDENT, 17)),
+    ("alert:3:shelter:88", None), ("incident", None), (None, None), ("", None)])
+def test_a_key_names_an_incident_or_nothing(key: object, expected: Subject | None) -> None:
+    assert subject_of(key, Noun.INCIDENT) == expected
+
+
+def test_every_kind_family_holds_only_its_own_kinds() -> None:
+    assert {k.value.split(".")[0] for k in INCIDENT_KINDS} == {"incident"}
+    assert {k.value.split(".")[0] for k in ALERT_KINDS} == {"alert"}
+    assert INCIDENT_KINDS == {k for k in FactKind if k.value.startswith("incident.")}

@@ -1,4 +1,4 @@
-"""Every router the app serves and every start-up hook, in one place: where an endpoint is wired in.
+"""Every router the app serves, in one place: where an endpoint is wired in.
 
 Routes are matched in order. The hot path of an alert's first minute, the nearest shelter, is a
 plain Starlette route matched first; then residents' reports and the offline pack.
@@ -6,9 +6,7 @@ plain Starlette route matched first; then residents' reports and the offline pac
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from starlette.routing import BaseRoute
 
 from shelterwatch import health, metrics, stream
@@ -29,7 +27,6 @@ from shelterwatch.escalation import views as escalation
 from shelterwatch.incidents import views as incidents
 from shelterwatch.keyholders import views as keyholders
 from shelterwatch.log import views as log
-from shelterwatch.observations import board
 from shelterwatch.observations import views as cards
 from shelterwatch.open311 import views as open311
 from shelterwatch.pack import views as pack
@@ -48,7 +45,7 @@ ROUTERS: list[APIRouter] = [
     devices.router,  # issued device ids for residents' phones
     pack.router,
     checks.router,
-    incidents.router,
+    incidents.router,  # the cases and the operator's actions on one
     open311.router,
     alerts.router,
     shelters.router,
@@ -64,7 +61,7 @@ ROUTERS: list[APIRouter] = [
     keyholders.router,
     doors.router,  # door controllers: registering, remote unlock
     sources.router,  # the surge detector and quarantines
-    escalation.router,  # the console, owners, incident actions, check-in links
+    escalation.router,  # the console, owners, a report's progress, check-in links
     stats.router,  # accountability figures, the owners' view, dossiers
     stats.page_router,  # /stats pages
     telegram.router,  # the residents' Telegram bot
@@ -74,14 +71,4 @@ ROUTERS: list[APIRouter] = [
     coverage.router,  # coverage gaps: /v1/coverage, /coverage, the console's panel
     audits.router,  # readiness audits: checklist, audits, deficiencies, ghosts, photos
     audit_pages.router,  # the inspectors' offline page at /audit/
-]
-
-# Domains that keep in-memory state load it here and subscribe to `app.state.follower`, so changes
-# made by any process reach them within a second. The status board first: the pack reads it.
-ON_STARTUP: list[Callable[[FastAPI], None]] = [
-    web.start,  # shelter index + alert board for /v1/nearest
-    board.on_startup,  # live statuses
-    pack.on_startup,  # the offline pack
-    reports.on_startup,  # the report writer and its limits
-    coverage.on_startup,  # coverage gaps, built on first request, then live
 ]

@@ -1,22 +1,81 @@
-"""The ASGI application: routers, problem+json errors, the body limit and the log follower."""
+"""The ASGI application: routers, problem+json errors, the body limit and the process's state.
+
+`AppState` is everything one API process holds in memory. `create_app` builds it; the lifespan
+notes the log's position and then loads the projections in one explicit order, each handed what
+it reads (the pack and coverage read the status board), and each follows the log from there.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
-from shelterwatch import __version__, api, metrics, openapi, problems
+from shelterwatch import __version__, api, db, metrics, openapi, problems
+from shelterwatch.audits.photos import PhotoStore
+from shelterwatch.basemap.archive import Archive
 from shelterwatch.config import Settings, get_settings
+from shelterwatch.coverage import views as coverage
+from shelterwatch.coverage.live import LiveCoverage
 from shelterwatch.limits import BodyLimit, HeaderLimit
 from shelterwatch.log import service as log
 from shelterwatch.log.follower import LogFollower
+from shelterwatch.observations import board
+from shelterwatch.observations.board import StatusBoard
+from shelterwatch.pack import views as pack
+from shelterwatch.pack.published import PublishedPack
+from shelterwatch.pack.service import PackCache
+from shelterwatch.reports.limits import ReportLimits
+from shelterwatch.reports.writer import ReportWriter
+from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.stream import StreamHub
+from shelterwatch.web import nearest
+from shelterwatch.web import views as web
+from shelterwatch.web.alert_board import AlertBoard
 
 DESCRIPTION = """Keeps a city's bomb shelters open and ready when the air-raid siren sounds.
 Public reads need no token; role-only endpoints take `Authorization: Bearer <token>`.
 Errors are RFC 9457 `application/problem+json`."""
+
+
+@dataclass(eq=False)
+class AppState:
+    """One API process's state, read by the views as `request.app.state`."""
+
+    settings: Settings
+    follower: LogFollower
+    hub: StreamHub
+    report_limits: ReportLimits
+    report_writer: ReportWriter | None = None  # made on the first report (`reports.views`)
+    coverage_cells: dict[Any, bytes] = field(default_factory=dict)
+    photo_store: PhotoStore | None = None  # made on the first audit photo (`audits.views`)
+    metrics: CollectorRegistry = field(init=False)  # `metrics.install`
+    # Loaded at start-up (`load`), after the log's position is noted:
+    shelter_index: ShelterIndex = field(init=False)
+    alert_board: AlertBoard = field(init=False)
+    nearest: nearest.Nearest = field(init=False)
+    status_board: StatusBoard = field(init=False)
+    status_of: Callable[[int], dict[str, Any]] = field(init=False)
+    pack: PackCache | PublishedPack = field(init=False)
+    coverage: LiveCoverage = field(init=False)
+    basemap: Archive | None = field(init=False)  # the built street map, if any
+
+
+def load(state: AppState) -> None:
+    """Load every in-memory projection and follow the log with it; the status board comes
+    first: the shelter index, the pack and coverage read it."""
+    settings, follower = state.settings, state.follower
+    state.status_board = board.start(settings.database_url, follower)
+    state.status_of = state.status_board.get
+    state.shelter_index, state.alert_board, state.nearest = web.start(
+        settings, follower, state.status_board.statuses)
+    state.pack = pack.start(settings, follower, state.status_board)
+    state.coverage = coverage.start(settings, follower, state.status_board)
+    state.basemap = web.open_basemap(settings.basemap_dir)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -25,15 +84,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     follower = LogFollower(settings.database_url, interval_s=settings.follow_interval_s)
     hub = StreamHub()
     follower.subscribe(hub.publish)
+    state = AppState(settings=settings, follower=follower, hub=hub,
+                     report_limits=ReportLimits(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from shelterwatch import db
-
         with db.reading(settings.database_url) as session:
             follower.applied_seq = log.last_seq(session)
-        for hook in api.ON_STARTUP:  # load in-memory state after noting the log position
-            hook(app)
+        load(state)  # after noting the log position, so no fact falls between
         follower.start()
         try:
             yield
@@ -43,14 +101,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # /docs is served by shelterwatch.web with Swagger UI's files from a pip package: no CDN.
     app = FastAPI(title="shelterwatch", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.state.settings = settings
-    app.state.follower = follower
-    app.state.hub = hub
+    app.state = state  # type: ignore[assignment]
     problems.install(app)
     for route in api.HOT_ROUTES:  # plain routes, matched before anything else
         app.router.routes.append(route)
     for router in api.ROUTERS:
         app.include_router(router)
+    nearest.document(app)
     metrics.install(app)
     openapi.install(app, api.ROUTERS)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
@@ -59,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                     # audits carry their photos (500 KB each, base64)
                                     "/v1/audits": 12_000_000,
                                     "/v1/deficiencies": 1_000_000,
-                                    "/v1/ghosts": 1_000_000})
+                                    "/v1/ghosts": 1_000_000,
+                                    "/v1/campaigns": 1_000_000})  # thousands of groups
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     return app

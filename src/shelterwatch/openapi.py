@@ -43,7 +43,7 @@ ANSWERS = {
 # Operations behind the shared limits of anonymous writes and streams (reports/limits.py,
 # devices/, stream.py), and those that answer 503 while their data is being built.
 LIMITED = ("/v1/reports", "/v1/devices", "/open311/v2/requests", "/v1/stream")
-WARMING = ("/v1/pack", "/v1/coverage", "/v1/health")
+WARMING = ("/v1/pack", "/v1/coverage")
 # Open311 clients expect the GeoReport error list, in the format they asked for; the body and
 # header limits are enforced before the router and answer problem+json everywhere.
 OPEN311 = "/open311/"
@@ -57,6 +57,27 @@ OPEN311_ROWS: dict[str, Any] = {"application/json": {"schema": {"type": "array",
     "type": "object", "additionalProperties": True}}},
     "application/xml": {"schema": {"type": "string"}}}
 BEFORE_ROUTING = {"413", "431"}
+# Answers that are not one resource by id: a log without a signed head or key yet (404), a proof
+# asked of a tree size the log has not reached (409), coverage of an unknown area (404).
+NOT_YET = ("/v1/log/", "/v1/coverage")
+# Receivers authenticated by a shared secret header rather than a bearer token.
+SECRET_HEADER = ("/v1/alerts/webhooks/", "/v1/channels/")
+# What these answer is not JSON; the document names the media type each one sends.
+MEDIA: dict[str, dict[str, Any]] = {
+    "/v1/log/verifier.py": {"text/x-python": {"schema": {"type": "string"}}},
+    "/metrics": {"text/plain": {"schema": {"type": "string"}}},
+    "/v1/stats.csv": {"text/csv": {"schema": {"type": "string"}}},
+    "/v1/stats/cases.csv": {"text/csv": {"schema": {"type": "string"}}},
+    "/v1/stream": {"text/event-stream": {"schema": {"type": "string"}}},
+    "/v1/audits/{audit_id}/act.pdf": {"application/pdf": {"schema": {"type": "string",
+                                                                     "format": "binary"}}},
+    "/v1/photos/{sha256}": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                            "image/png": {"schema": {"type": "string", "format": "binary"}}},
+    "/v1/coverage/cells": {"application/geo+json": {"schema": {
+        "type": "object", "required": ["type", "features"],
+        "properties": {"type": {"const": "FeatureCollection"},
+                       "features": {"type": "array", "items": {"type": "object"}}}}}},
+}
 
 
 def install(app: FastAPI, routers: Sequence[APIRouter]) -> None:
@@ -109,15 +130,23 @@ def _complete_operation(operation: dict[str, Any], route: APIRoute, method: str,
         codes |= {"401", "403"}
     if params or body:
         codes.add("422")
-    if "path" in params:
+    if "path" in params or body:
         codes.add("404")
     if body:
         codes |= {"400", "409", "413"}
+    if route.path.startswith(NOT_YET):
+        codes |= {"404", "409"}
+    if route.path.startswith(SECRET_HEADER):
+        codes |= {"401", "403"}
     if route.path.startswith(LIMITED):
         codes.add("429")
     if route.path.startswith(WARMING):
         codes.add("503")
     responses = operation.setdefault("responses", {})
+    if route.path in MEDIA:
+        for code, answer in responses.items():
+            if code.startswith("2"):
+                answer["content"] = MEDIA[route.path]
     if route.path.startswith(OPEN311):
         for code, answer in responses.items():
             if code.startswith("2"):

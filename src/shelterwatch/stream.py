@@ -21,14 +21,12 @@ from shelterwatch.errors import TooManyRequests
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact
 from shelterwatch.observations import service as observations
-from shelterwatch.vocabulary import FactKind
+from shelterwatch.vocabulary import ALERT_KINDS, INCIDENT_KINDS, FactKind
 
 # Which facts a client hears, and as which event: subscribed by kind, never by a name's prefix.
 EVENT_OF_KIND: dict[FactKind, str] = {
-    FactKind.ALERT_STARTED: "alert", FactKind.ALERT_ENDED: "alert",
-    FactKind.STATUS_CHANGED: "status",
-    FactKind.INCIDENT_OPENED: "incident", FactKind.INCIDENT_JOINED: "incident",
-    FactKind.INCIDENT_ESCALATED: "incident", FactKind.INCIDENT_RESOLVED: "incident",
+    **dict.fromkeys(ALERT_KINDS, "alert"), FactKind.STATUS_CHANGED: "status",
+    **dict.fromkeys(INCIDENT_KINDS, "incident"),
     # audits: a ghost leaves the map at once; readiness relabels a shelter
     FactKind.SHELTER_GHOSTED: "ghost", FactKind.SHELTER_RESTORED: "ghost",
     FactKind.READINESS_CHANGED: "readiness",

@@ -274,3 +274,24 @@ class ConfidenceBand(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
+
+
+# The kinds a consumer subscribes to as a family, named once (never matched by a name's prefix).
+INCIDENT_KINDS: frozenset[FactKind] = frozenset({
+    FactKind.INCIDENT_OPENED, FactKind.INCIDENT_JOINED, FactKind.INCIDENT_ESCALATED,
+    FactKind.INCIDENT_RESOLVED})
+ALERT_KINDS: frozenset[FactKind] = frozenset({FactKind.ALERT_STARTED, FactKind.ALERT_ENDED})
+REGISTRY_KINDS: frozenset[FactKind] = frozenset({
+    FactKind.SHELTER_CREATED, FactKind.SHELTER_UPDATED, FactKind.AREA_CREATED,
+    FactKind.AREA_UPDATED})
+
+
+def subject_of(key: object, noun: Noun) -> Subject | None:
+    """The subject a key starts with when it names this noun ("incident:17:…"); else None."""
+    if not isinstance(key, str):
+        return None
+    try:
+        found = Subject.head(key)
+    except ValueError:
+        return None
+    return found if found.noun is noun else None

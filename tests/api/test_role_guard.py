@@ -33,14 +33,17 @@ PUBLIC = {
     ("get", "/v1/stats.csv"), ("get", "/v1/stats/cases.csv"),
     ("get", "/v1/dossiers/{kind}/{subject_id}"),
     ("get", "/v1/shelters/{shelter_id}/sign.svg"),  # the printable door sign: public fields only
+    ("get", "/v1/shelters/{shelter_id}/card"),  # the card's last verified open: a role, no one
     ("get", "/v1/push/key"), ("post", "/v1/push/subscriptions"),  # residents, no account
     ("get", "/v1/coverage"), ("get", "/v1/coverage/cells"),
     # readiness audits: the published checklist and rule, audits as judged (never where the
     # inspector stood), and the ghost list with its evidence's references
     ("get", "/v1/checklist"), ("get", "/v1/audits/{audit_id}"), ("get", "/v1/ghosts"),
     ("get", "/v1/audits/{audit_id}/act.pdf"),
+    # The resident's shelter card: the registry's public fields and when it was last verified open.
+    ("get", "/v1/shelters/{shelter_id}/card"),
     # For load balancers, supervisors and Prometheus: counts and ages, nothing private
-    # (tests/ops/test_metrics.py proves a queued delivery's address is not in /metrics).
+    # (tests/test_metrics.py proves a queued delivery's address is not in /metrics).
     ("get", "/v1/health/live"), ("get", "/metrics"),
 }
 

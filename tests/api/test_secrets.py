@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from shelterwatch.config import Settings, get_settings
-from tests.api.test_cli import run
+from tests.cli.test_cli import run
 
 
 def test_init_generates_a_private_random_secret_once_and_every_process_uses_it(

@@ -13,7 +13,7 @@ from shelterwatch.auth import service as auth
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.errors import InvalidInput
-from tests.api.test_cli import run
+from tests.cli.test_cli import run
 from tests.reports.helpers import bearer, kyiv_shelter, token
 
 

@@ -1,4 +1,4 @@
-"""Helpers for audit tests: real PNG photos and answer sheets from the published checklist."""
+"""What audit tests share: real PNG photos and answer sheets from the published checklist."""
 
 from __future__ import annotations
 

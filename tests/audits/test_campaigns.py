@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
@@ -57,7 +58,8 @@ def test_a_campaign_is_split_watched_and_its_overdue_audits_listed(
     today = progress["days"]
     assert sum(d["inspected"] for d in today) == 2
     assert sum(d["closed"] for d in today) == 1 and sum(d["not_ready"] for d in today) == 1
-    assert {d["day"] for d in today} == {utcnow().date().isoformat()}
+    kyiv_today = utcnow().astimezone(ZoneInfo("Europe/Kyiv")).date().isoformat()
+    assert {d["day"] for d in today} == {kyiv_today}  # the city's calendar day, not UTC's
 
     backlog = client.get(f"/v1/campaigns/{campaign['id']}/backlog",
                          headers=_auth(operator)).json()
@@ -80,3 +82,9 @@ def test_a_campaign_needs_an_operator_and_a_real_area(
                             json=body).status_code == 403
     r = kyiv_client.post("/v1/campaigns", headers=_auth(make_token("operator")), json=body)
     assert r.status_code == 404
+
+
+def test_a_day_is_the_citys_calendar_day() -> None:
+    zone = ZoneInfo("Europe/Kyiv")
+    assert campaigns._day_in(zone, "2023-06-01 21") == "2023-06-02"  # 00:00 EEST
+    assert campaigns._day_in(zone, "2023-12-01 21") == "2023-12-01"  # 23:00 EET

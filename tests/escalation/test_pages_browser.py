@@ -313,3 +313,43 @@ def test_patrol_takes_the_task_on_a_phone_and_records_the_door_forced_open(
     assert (round(unit["lat"], 4), round(unit["lon"], 4)) == (
         round(city.clinic.lat, 4), round(city.clinic.lon, 4))
     tab.only_own_origin()
+
+
+def test_operator_quarantines_a_flooding_source_with_one_click_and_releases_it(
+    browser: Any, city: City, tabs: list[Tab], kyiv_settings: Settings
+) -> None:
+    city.start_alert()
+    with db.reading(kyiv_settings.database_url) as s:
+        others = s.execute(select(Shelter).where(Shelter.area_id.in_(("31", city.clinic.area_id)),
+                                                 Shelter.id != city.clinic.id)
+                           .order_by(Shelter.id).limit(2)).scalars().all()
+        doors = [(d.id, d.lat, d.lon) for d in (city.clinic, *others)]
+    for n, (shelter_id, lat, lon) in enumerate(doors):  # one client, three doors, fresh ids
+        r = city.post("/v1/reports", shelter_id=shelter_id, kind="locked", lat=lat, lon=lon,
+                      device_id=f"made-up-phone-{n:04d}")
+        assert r.status_code == 201, r.text
+    tab = open_tab(browser, city, tabs, viewport={"width": 1280, "height": 800})
+    page = tab.page
+    page.on("dialog", lambda dialog: dialog.accept())  # "set aside every report …?"
+    page.goto("/console")
+    sign_in_by_keyboard(page, city.operator)
+    row = page.locator("#sources tr", has_text="3 укриттів / shelters")
+    row.wait_for()
+    assert "one person is at one door" in row.inner_text()
+    page.locator("#incidents tr", has_text=CLINIC_ADDRESS).wait_for()
+
+    row.get_by_role("button", name=re.compile("Quarantine")).click()
+    page.locator("#sources tr", has_text="quarantined").wait_for()
+    page.wait_for_function(
+        "!document.querySelector('#incidents').textContent.includes("
+        f"{CLINIC_ADDRESS!r})")  # only this source saw it locked: the case is closed
+    status = city.get(f"/v1/shelters/{city.clinic.id}").json()["properties"]
+    assert status["status"] == "unknown"
+    assert "quarantined their source" in status["status_explanation"]["en"]
+
+    page.locator("#sources tr").get_by_role("button", name=re.compile("Release")).click()
+    wait_for(lambda: city.get(f"/v1/shelters/{city.clinic.id}").json()["properties"]["status"]
+             == "locked_reported")
+    page.locator("#sources tr").get_by_role("button", name=re.compile("Quarantine")).wait_for()
+    assert page.evaluate(UNNAMED_CONTROLS) == []
+    tab.only_own_origin()

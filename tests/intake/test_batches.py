@@ -24,8 +24,8 @@ from shelterwatch.intake import core
 from shelterwatch.intake import service as intake
 from shelterwatch.intake.core import Intake
 from shelterwatch.vocabulary import ObservationKind, Role
+from tests.incidents.test_rebuild import _tables
 from tests.reports.helpers import bearer, kyiv_shelter, token
-from tests.reports.test_rebuild import _tables
 from tests.support.server import LiveServer
 
 

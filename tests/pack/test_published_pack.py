@@ -4,6 +4,7 @@ files atomically, served by the API from them (no request builds it)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -13,13 +14,14 @@ from sqlalchemy import select
 
 from shelterwatch import db
 from shelterwatch.app import create_app
-from shelterwatch.config import get_settings
+from shelterwatch.config import Settings, get_settings
 from shelterwatch.log import service as log
 from shelterwatch.pack import published
 from shelterwatch.pack import service as packs
 from shelterwatch.pack.incremental import IncrementalPack
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.worker.runner import Worker
+from tests.audits.support import all_pass, b64, png
 
 
 def full_build(url: str, board: dict[int, dict]) -> packs.Pack:
@@ -97,3 +99,33 @@ def test_with_a_pack_dir_the_api_serves_the_published_file_and_never_builds(
     entry = next(s for s in now.json()["shelters"] if s["id"] == shelter_id)
     assert entry["status"] == "full"
     assert (tmp_path / "pack.json.gz").exists()
+
+
+def test_audits_move_the_published_pack_as_a_full_build_would(
+        kyiv_client: TestClient, kyiv_settings: Settings,
+        make_token: Callable[..., str]) -> None:
+    url = kyiv_settings.database_url
+    pack = IncrementalPack()
+    with db.reading(url) as session:
+        pack.load(session)
+        seq = log.last_seq(session)
+        first, second = session.execute(select(Shelter.id, Shelter.kind).order_by(Shelter.id)
+                                        .limit(2)).all()
+    auditor = {"Authorization": f"Bearer {make_token('auditor')}"}
+    checklist = kyiv_client.get("/v1/checklist").json()
+    for (sid, kind), failing in ((first, "water_present"), (second, "exists")):
+        answers = ({"exists": "fail"} if failing == "exists"
+                   else all_pass(checklist, kind) | {failing: "fail"})
+        made = kyiv_client.post("/v1/audits", headers=auditor, json={
+            "shelter_id": sid, "tier": "full", "answers": answers,
+            "photos": [{"item_id": failing, "data": b64(png(sid))}]})
+        assert made.status_code == 201, made.text
+    with db.reading(url) as session:
+        pack.apply(session, log.after(session, seq))
+    kyiv_client.app.state.follower.catch_up()
+    board = kyiv_client.app.state.status_board.snapshot()
+    body = orjson.loads(pack.render().body)
+    entries = {s["id"]: s for s in body["shelters"]}
+    assert entries[first[0]]["readiness"]["reasons"][0]["en"] == "no water"
+    assert second[0] not in entries  # a ghost is not in the pack
+    assert pack.render().body == full_build(url, board).body  # byte for byte, so the ETag too

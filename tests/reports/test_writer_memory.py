@@ -26,8 +26,8 @@ from shelterwatch.reports.limits import ReportLimits
 from shelterwatch.reports.schemas import ReportIn
 from shelterwatch.reports.writer import Job, ReportWriter
 from shelterwatch.vocabulary import ObservationKind, Role
+from tests.incidents.test_rebuild import _tables
 from tests.reports.helpers import Place, bearer, kyiv_shelter, token
-from tests.reports.test_rebuild import _tables
 
 
 def _report(writer: ReportWriter, body: dict[str, object]) -> dict[str, object]:

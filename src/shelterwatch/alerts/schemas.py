@@ -71,3 +71,24 @@ class AreaAlerts(Answer):
     covered_by: list[str]  # the area and every area above it
     now: WarningOut
     alerts: list[AlertOut]
+
+
+class CapMessageOut(Answer):
+    """What importing one CAP message did."""
+
+    identifier: str
+    action: str = Field(description="started, ended or ignored")
+    alert_ids: list[int]
+    reason: str
+
+
+class CapImported(Answer):
+    messages: list[CapMessageOut]
+
+
+class PushApplied(Answer):
+    """What a ukrainealarm push did: applied, or why not."""
+
+    applied: bool
+    reason: str | None = None
+    alert: AlertOut | None = None

@@ -12,7 +12,15 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from shelterwatch.alerts import feeds, service
-from shelterwatch.alerts.schemas import ActiveAlerts, AlertEndIn, AlertIn, AlertOut, AreaAlerts
+from shelterwatch.alerts.schemas import (
+    ActiveAlerts,
+    AlertEndIn,
+    AlertIn,
+    AlertOut,
+    AreaAlerts,
+    CapImported,
+    PushApplied,
+)
 from shelterwatch.alerts.sources import cap, operator, ukrainealarm
 from shelterwatch.answers import documented
 from shelterwatch.areas import service as areas
@@ -87,7 +95,8 @@ def end_alert(alert_id: DbId, session: WriteSession, body: AlertEndIn | None = N
     return service.public_fields(t.alert)
 
 
-@router.post("/v1/alerts/cap", summary="Import a CAP 1.2 alert or an Atom feed of them (operator)")
+@router.post("/v1/alerts/cap", summary="Import a CAP 1.2 alert or an Atom feed of them (operator)",
+             **documented(CapImported))
 async def upload_cap(request: Request, session: WriteSession, settings: SettingsDep,
                      actor: Actor = Operator) -> dict[str, Any]:
     body = await request.body()
@@ -105,7 +114,8 @@ async def upload_cap(request: Request, session: WriteSession, settings: Settings
     return await run_in_threadpool(work)
 
 
-@router.post("/v1/alerts/webhooks/ukrainealarm", summary="Receive ukrainealarm pushes")
+@router.post("/v1/alerts/webhooks/ukrainealarm", summary="Receive ukrainealarm pushes",
+             **documented(PushApplied))
 async def ukrainealarm_push(request: Request, session: WriteSession,
                             settings: SettingsDep) -> JSONResponse:
     secret = settings.ukrainealarm_webhook_secret

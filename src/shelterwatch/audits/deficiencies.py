@@ -6,7 +6,7 @@ and the shelter's category recomputes at once.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -129,8 +129,9 @@ def close(session: Session, *, deficiency_id: int, photo: Photo, role: Role,
 def public(d: Deficiency) -> dict[str, Any]:
     return {"id": d.id, "shelter_id": d.shelter_id, "audit_id": d.audit_id,
             "item_id": d.item_id, "severity": d.severity, "state": d.state,
-            "opened_at": d.opened_at.isoformat(), "deadline": d.deadline.isoformat(),
-            "closed_at": d.closed_at.isoformat() if d.closed_at else None,
+            "opened_at": readiness_store.iso(d.opened_at),
+            "deadline": readiness_store.iso(d.deadline),
+            "closed_at": readiness_store.iso(d.closed_at),
             "closed_how": d.closed_how, "fix_photo": d.fix_photo}
 
 
@@ -145,9 +146,7 @@ def open_for(session: Session, shelter_ids: list[int], *, now: datetime) -> list
     rows = session.execute(select(Deficiency).where(
         Deficiency.shelter_id.in_(shelter_ids), Deficiency.state == OPEN)
         .order_by(Deficiency.deadline, Deficiency.id)).scalars()
-    # SQLite hands timestamps back without their zone; they were written in UTC.
-    return [{**public(d), "overdue": (d.deadline if d.deadline.tzinfo
-                                      else d.deadline.replace(tzinfo=UTC)) < now} for d in rows]
+    return [{**public(d), "overdue": readiness_store.aware(d.deadline) < now} for d in rows]
 
 
 def open_count(session: Session) -> int:

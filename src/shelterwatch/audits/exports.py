@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from shelterwatch.areas.models import Area
 from shelterwatch.audits import checklist as checklists
-from shelterwatch.audits import deficiencies
+from shelterwatch.audits import deficiencies, readiness_store
 from shelterwatch.audits import service as audits
 from shelterwatch.audits.models import Audit, AuditPhoto, ShelterReadiness
 from shelterwatch.rules.readiness import CATEGORY_TEXT, Checklist
@@ -72,8 +72,7 @@ def lviv_rows(session: Session, *, base_url: str) -> Iterator[dict[str, Any]]:
                 "addressStreet": shelter.address, "name": shelter.name,
                 "capacity": shelter.capacity if shelter.capacity is not None else "",
                 "readiness": (row.ghost_reason or row.category or "") if row else "",
-                "auditedAt": row.full_audited_at.isoformat()
-                if row and row.full_audited_at else ""}
+                "auditedAt": (readiness_store.iso(row.full_audited_at) or "") if row else ""}
         audit_id = last_full.get(shelter.id)
         if audit_id is None:
             yield {**base, "requirement": "", "normsNumber": "", "paragraphNumber": "",

@@ -62,6 +62,6 @@ def public_list(session: Session) -> list[dict[str, Any]]:
         uk, en = GHOST_TEXT[reason]
         out.append({"shelter": shelters.feature(shelter), "reason": reason.value,
                     "reason_text": {"uk": uk, "en": en},
-                    "since": row.ghost_since.isoformat() if row.ghost_since else None,
+                    "since": readiness_store.iso(row.ghost_since),
                     "evidence": orjson.loads(row.ghost_evidence)})
     return out

@@ -8,7 +8,7 @@ again and must arrive at the same rows.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -27,12 +27,21 @@ if TYPE_CHECKING:
     from shelterwatch.audits.service import Outcome
 
 
+def aware(at: datetime) -> datetime:
+    """A stored time in UTC with its offset: SQLite hands them back without one."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def iso(at: datetime | None) -> str | None:
+    return None if at is None else aware(at).isoformat()
+
+
 def record_of(row: ShelterReadiness | None) -> ShelterRecord:
     if row is None:
         return ShelterRecord()
     return ShelterRecord(answers=orjson.loads(row.answers), full_seen=row.full_seen,
                          checklist_version=row.checklist_version,
-                         audited_at=row.audited_at.isoformat() if row.audited_at else None,
+                         audited_at=iso(row.audited_at),
                          last_audit_id=row.last_audit_id)
 
 
@@ -41,7 +50,7 @@ def public_of(row: ShelterReadiness | None) -> dict[str, Any]:
     if row is None:
         return dict(readiness.UNAUDITED)
     return {"category": row.category, "reasons": orjson.loads(row.reasons),
-            "audited_at": row.audited_at.isoformat() if row.audited_at else None,
+            "audited_at": iso(row.audited_at),
             "rule_version": row.rule_version or None,
             "checklist_version": row.checklist_version or None}
 
@@ -168,7 +177,7 @@ def ghost_of(session: Session, shelter_id: int) -> dict[str, Any] | None:
     if row is None or row.ghost_reason is None:
         return None
     return {"reason": row.ghost_reason,
-            "since": row.ghost_since.isoformat() if row.ghost_since else None,
+            "since": iso(row.ghost_since),
             "evidence": orjson.loads(row.ghost_evidence)}
 
 

@@ -158,8 +158,8 @@ def public(session: Session, audit: Audit) -> dict[str, Any]:
         "closed_on_arrival": audit.closed_on_arrival,
         "gps": {"accuracy_m": audit.accuracy_m, "flagged": audit.gps_flagged},
         "campaign_id": audit.campaign_id, "source": audit.source,
-        "started_at": audit.started_at.isoformat() if audit.started_at else None,
-        "recorded_at": audit.recorded_at.isoformat(),
+        "started_at": readiness_store.iso(audit.started_at),
+        "recorded_at": readiness_store.iso(audit.recorded_at),
         "photos": [{"item_id": p.item_id, "sha256": p.sha256, "purpose": p.purpose}
                    for p in photos_of(session, audit.id)],
         "deficiencies": deficiencies.of_audit(session, audit.id),

@@ -9,9 +9,22 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 
 from shelterwatch import receipts
+from shelterwatch.answers import documented
 from shelterwatch.audits import campaigns, deficiencies, exports, ghosts, photos, readiness_store
 from shelterwatch.audits import checklist as checklists
 from shelterwatch.audits import service as audits
+from shelterwatch.audits.answers import (
+    AuditOut,
+    CampaignBacklog,
+    CampaignOut,
+    CampaignProgress,
+    Checklist,
+    Deficiencies,
+    DeficiencyClosed,
+    GhostConfirmed,
+    Ghosts,
+    Worklist,
+)
 from shelterwatch.audits.schemas import AuditIn, CampaignIn, FixIn, GhostIn
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
@@ -38,13 +51,15 @@ def store_of(request: Request) -> photos.PhotoStore:
     return store
 
 
-@router.get("/v1/checklist", summary="The current checklist with its items and category rule")
+@router.get("/v1/checklist", summary="The current checklist with its items and category rule",
+            **documented(Checklist))
 def get_checklist(settings: SettingsDep) -> dict[str, Any]:
     return checklists.published(settings.readiness_rule)
 
 
 @router.post("/v1/audits", status_code=201,
-             summary="Record a full audit (auditor) or a door quick-check (patrol, keyholder)")
+             summary="Record a full audit (auditor) or a door quick-check (patrol, keyholder)",
+             **documented(AuditOut, 201))
 def create_audit(body: AuditIn, actor: Checker, session: WriteSession, settings: SettingsDep,
                  request: Request,
                  idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
@@ -75,7 +90,8 @@ def create_audit(body: AuditIn, actor: Checker, session: WriteSession, settings:
     return JSONResponse(receipt.body, status_code=receipt.status_code)
 
 
-@router.get("/v1/audits/{audit_id}", summary="One audit as it was judged")
+@router.get("/v1/audits/{audit_id}", summary="One audit as it was judged",
+            **documented(AuditOut))
 def get_audit(session: ReadSession, audit_id: DbId) -> dict[str, Any]:
     return audits.public(session, audits.get_or_raise(session, audit_id))
 
@@ -87,7 +103,8 @@ def get_act(session: ReadSession, settings: SettingsDep, audit_id: DbId) -> Resp
                     headers={"Content-Disposition": f'inline; filename="act-{audit_id}.pdf"'})
 
 
-@router.get("/v1/deficiencies", summary="Open deficiencies at shelters (owners: their own)")
+@router.get("/v1/deficiencies", summary="Open deficiencies at shelters (owners: their own)",
+            **documented(Deficiencies))
 def list_deficiencies(session: ReadSession, actor: Viewer,
                       shelter_id: int | None = None) -> dict[str, Any]:
     if actor.role is Role.OWNER:
@@ -102,7 +119,8 @@ def list_deficiencies(session: ReadSession, actor: Viewer,
 
 
 @router.post("/v1/deficiencies/{deficiency_id}/close",
-             summary="Close a deficiency with a photo of the fix (owner, auditor, operator)")
+             summary="Close a deficiency with a photo of the fix (owner, auditor, operator)",
+             **documented(DeficiencyClosed))
 def close_deficiency(deficiency_id: DbId, body: FixIn, actor: Fixer, session: WriteSession,
                      settings: SettingsDep, request: Request,
                      idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
@@ -125,13 +143,15 @@ def close_deficiency(deficiency_id: DbId, body: FixIn, actor: Fixer, session: Wr
     return JSONResponse(receipt.body, status_code=receipt.status_code)
 
 
-@router.get("/v1/ghosts", summary="Shelters found not to exist or used for something else")
+@router.get("/v1/ghosts", summary="Shelters found not to exist or used for something else",
+            **documented(Ghosts))
 def list_ghosts(session: ReadSession) -> dict[str, Any]:
     return {"ghosts": ghosts.public_list(session)}
 
 
 @router.post("/v1/ghosts", status_code=201,
-             summary="Confirm residents' missing reports: the shelter is a ghost (auditor)")
+             summary="Confirm residents' missing reports: the shelter is a ghost (auditor)",
+             **documented(GhostConfirmed, 201))
 def confirm_ghost(body: GhostIn, actor: Auditor, session: WriteSession, settings: SettingsDep,
                   request: Request) -> JSONResponse:
     now = utcnow()
@@ -156,7 +176,8 @@ def get_photo(sha256: str, actor: Viewer, request: Request) -> Response:
 
 
 @router.post("/v1/campaigns", status_code=201,
-             summary="Create an inspection campaign and split it among groups (operator)")
+             summary="Create an inspection campaign and split it among groups (operator)",
+             **documented(CampaignOut, 201))
 def create_campaign(body: CampaignIn, actor: Operator, session: WriteSession,
                     settings: SettingsDep) -> JSONResponse:
     with idempotency.one_writer(session):
@@ -166,26 +187,30 @@ def create_campaign(body: CampaignIn, actor: Operator, session: WriteSession,
         return JSONResponse(campaigns.public(session, campaign), status_code=201)
 
 
-@router.get("/v1/campaigns/{campaign_id}", summary="A campaign and its groups")
+@router.get("/v1/campaigns/{campaign_id}", summary="A campaign and its groups",
+            **documented(CampaignOut))
 def get_campaign(session: ReadSession, actor: Planner, campaign_id: DbId) -> dict[str, Any]:
     return campaigns.public(session, campaigns.get_or_raise(session, campaign_id))
 
 
 @router.get("/v1/campaigns/{campaign_id}/progress",
-            summary="Inspected / closed / not ready per district and day")
-def campaign_progress(session: ReadSession, actor: Planner,
+            summary="Inspected / closed / not ready per district and day",
+            **documented(CampaignProgress))
+def campaign_progress(session: ReadSession, actor: Planner, settings: SettingsDep,
                       campaign_id: DbId) -> dict[str, Any]:
-    return campaigns.progress(session, campaign_id)
+    return campaigns.progress(session, campaign_id, timezone=settings.timezone)
 
 
-@router.get("/v1/campaigns/{campaign_id}/backlog", summary="Shelters overdue for (re-)audit")
+@router.get("/v1/campaigns/{campaign_id}/backlog", summary="Shelters overdue for (re-)audit",
+            **documented(CampaignBacklog))
 def campaign_backlog(session: ReadSession, actor: Planner,
                      campaign_id: DbId) -> dict[str, Any]:
     return campaigns.backlog(session, campaign_id, now=utcnow())
 
 
 @router.get("/v1/campaigns/{campaign_id}/worklist",
-            summary="A group's shelters, for the inspectors' page to keep offline")
+            summary="A group's shelters, for the inspectors' page to keep offline",
+            **documented(Worklist))
 def campaign_worklist(session: ReadSession, actor: Planner, campaign_id: DbId,
                       group: str | None = None) -> dict[str, Any]:
     return campaigns.worklist(session, campaign_id, group)

@@ -33,7 +33,7 @@ from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.service import Outgoing, Priority
 from shelterwatch.rules import ranking
 from shelterwatch.shelters.index import ShelterIndex
-from shelterwatch.vocabulary import FactKind, Status
+from shelterwatch.vocabulary import FactKind, Noun, Status, subject_of
 
 ACTOR = "channels"
 SHOWN = "shown:"
@@ -158,9 +158,10 @@ def _case_news(fact: Fact, payload: dict[str, Any]) -> tuple[int, str, str] | No
             texts.minutes(float(eta)) if eta is not None else "")
     if kind == FactKind.INCIDENT_ESCALATED and payload.get("id"):
         return int(payload["id"]), "escalated", ""
+    incident = subject_of(payload.get("subject"), Noun.INCIDENT)
     if (kind == FactKind.NOTIFICATION_SENT and payload.get("step") == "notify_keyholders"
-            and str(payload.get("subject", "")).startswith("incident:")):
-        return int(str(payload["subject"]).split(":")[1]), "keyholder_reached", ""
+            and incident is not None):
+        return incident.number, "keyholder_reached", ""
     return None
 
 

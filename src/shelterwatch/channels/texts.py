@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shelterwatch.messages import status as wording
+from shelterwatch.messages.catalogue import Renderer
 from shelterwatch.reports.service import LEAVE
 
 # Report buttons: what the resident taps → the report kind sent to the intake.
@@ -136,38 +137,11 @@ def receipt_text(receipt: dict[str, Any], lang: str,
 
 def case_update(kind: str, lang: str, *, tracking_id: str, detail: str = "") -> str:
     """A case's news for the people who reported it, saying only what the record shows."""
-    en = {
-        "keyholder_reached": f"Case {tracking_id}: the message to the keyholder was delivered"
-                             f"{f' ({detail})' if detail else ''}.",
-        "patrol_on_way": f"Case {tracking_id}: a patrol took the task and is on its way"
-                         f"{f' (about {detail} min)' if detail else ''}.",
-        "escalated": f"Case {tracking_id}: the door is still reported locked; the operator desk "
-                     "has been alerted.",
-        "opened_by_keyholder": f"Case {tracking_id}: the keyholder recorded the door open.",
-        "found_open": f"Case {tracking_id}: the door was found open.",
-        "forced_open": f"Case {tracking_id}: rescuers recorded the door forced open.",
-        "false_report": f"Case {tracking_id} was closed by the operator as a false report.",
-        "alert_ended": f"Case {tracking_id} was closed: the alert ended.",
-    }
-    uk = {
-        "keyholder_reached": f"Випадок {tracking_id}: повідомлення ключнику доставлено"
-                             f"{f' ({detail})' if detail else ''}.",
-        "patrol_on_way": f"Випадок {tracking_id}: патруль узяв завдання і їде"
-                         f"{f' (близько {detail} хв)' if detail else ''}.",
-        "escalated": f"Випадок {tracking_id}: двері досі зачинені за повідомленнями; "
-                     "черговому оператору передано.",
-        "opened_by_keyholder": f"Випадок {tracking_id}: ключник зафіксував, що двері відчинено.",
-        "found_open": f"Випадок {tracking_id}: двері виявилися відчиненими.",
-        "forced_open": f"Випадок {tracking_id}: рятувальники відчинили двері силою.",
-        "false_report": f"Випадок {tracking_id} оператор закрив як хибне повідомлення.",
-        "alert_ended": f"Випадок {tracking_id} закрито: тривога скінчилася.",
-    }
-    return (en if lang == "en" else uk)[kind]
+    key = f"case.{kind}"
+    if kind == "patrol_on_way" and detail:
+        key = "case.patrol_on_way_eta"
+    return Renderer(lang)(key, {"tracking_id": tracking_id, "detail": detail})
 
 
 def alert_news(started: bool, area_name: str, lang: str) -> str:
-    if lang == "en":
-        return (f"⚠️ Air-raid alert in {area_name}. Go to a shelter now."
-                if started else f"✅ The alert in {area_name} has ended.")
-    return (f"⚠️ Повітряна тривога: {area_name}. Прямуйте в укриття."
-            if started else f"✅ Відбій тривоги: {area_name}.")
+    return Renderer(lang)("alert.started" if started else "alert.ended", {"area": area_name})

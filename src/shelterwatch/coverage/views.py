@@ -10,17 +10,22 @@ from importlib.resources import files
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from shelterwatch.answers import documented
 from shelterwatch.areas import service as areas
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
+from shelterwatch.config import Settings
 from shelterwatch.coverage import figures
 from shelterwatch.coverage.live import AreaCoverage, LiveCoverage
+from shelterwatch.coverage.schemas import CoverageLive, CoverageSummary
 from shelterwatch.deps import ReadSession, require_role
 from shelterwatch.errors import Unavailable
+from shelterwatch.log.follower import LogFollower
+from shelterwatch.observations.board import StatusBoard
 from shelterwatch.vocabulary import Role, Threat
 
 router = APIRouter()
@@ -44,7 +49,8 @@ def _state(request: Request, session: Session, area: str) -> AreaCoverage:
     raise Unavailable(f"coverage for area {area} is being computed; ask again in a few seconds")
 
 
-@router.get("/v1/coverage", summary="Who cannot reach a usable shelter in time, per district")
+@router.get("/v1/coverage", summary="Who cannot reach a usable shelter in time, per district",
+            **documented(CoverageSummary))
 def coverage_summary(request: Request, session: ReadSession, area: AreaQuery = "31",
                      threat: ThreatQuery = Threat.BALLISTIC) -> Response:
     state = _state(request, session, area)
@@ -71,7 +77,8 @@ def coverage_cells(request: Request, session: ReadSession, area: AreaQuery = "31
     return Response(body, media_type="application/geo+json", headers={"ETag": etag})
 
 
-@router.get("/v1/coverage/live", summary="Population newly out of reach, for the console")
+@router.get("/v1/coverage/live", summary="Population newly out of reach, for the console",
+            **documented(CoverageLive))
 def coverage_live(actor: Operator, request: Request, session: ReadSession,
                   area: AreaQuery = "31") -> dict[str, Any]:
     """During an alert: the alert's threat, people out of reach now and because of doors shut."""
@@ -108,17 +115,14 @@ def coverage_panel_js() -> Response:
     return Response((PAGES / "coverage-panel.js").read_bytes(), media_type="text/javascript")
 
 
-def on_startup(app: FastAPI) -> None:
-    """Follow the log for statuses and registry changes (an api.ON_STARTUP hook)."""
-    board = getattr(app.state, "status_board", None)
+def start(settings: Settings, follower: LogFollower, board: StatusBoard) -> LiveCoverage:
+    """Coverage gaps kept live from the log's status and registry changes (built on first
+    request)."""
 
     def statuses() -> dict[int, str]:
-        if board is None:
-            return {}
         return {sid: str(v["status"]) for sid, v in board.snapshot().items()
                 if v.get("status")}
 
-    live = LiveCoverage(app.state.settings, statuses)
-    app.state.coverage = live
-    app.state.coverage_cells = {}
-    app.state.follower.subscribe(live.apply)
+    live = LiveCoverage(settings, statuses)
+    follower.subscribe(live.apply)
+    return live

@@ -7,9 +7,20 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from shelterwatch.answers import Answer, documented
 from shelterwatch.clock import utcnow
 from shelterwatch.deps import SettingsDep, WriteSession, address_of
 from shelterwatch.devices import service as devices
+
+
+class Challenge(Answer):
+    challenge: str
+    bits: int = Field(description="leading zero bits sha256(challenge:nonce) must have")
+    expires_at: int = Field(description="epoch seconds")
+
+
+class IssuedDevice(Answer):
+    device_id: str = Field(description="send it with every report; keep it on the phone")
 
 router = APIRouter(tags=["devices"])
 
@@ -22,7 +33,7 @@ class DeviceIn(BaseModel):
 
 
 @router.post("/v1/devices/challenge", summary="A proof-of-work challenge for a device id",
-             responses={200: {"description": "challenge, bits, expires_at"}})
+             **documented(Challenge, description="challenge, bits, expires_at"))
 def create_challenge(settings: SettingsDep) -> dict[str, Any]:
     """Find `nonce` so that sha256(`challenge` + ":" + `nonce`) starts with `bits` zero bits."""
     c = devices.challenge(settings, now=utcnow())
@@ -30,7 +41,8 @@ def create_challenge(settings: SettingsDep) -> dict[str, Any]:
 
 
 @router.post("/v1/devices", status_code=201, summary="Trade a solved challenge for a device id",
-             responses={201: {"description": "the issued device_id"},
+             response_model=None,
+             responses={201: {"description": "the issued device_id", "model": IssuedDevice},
                         409: {"description": "challenge already used (problem+json)"},
                         422: {"description": "bad challenge or nonce (problem+json)"},
                         429: {"description": "network's issuance budget spent (problem+json)"}})

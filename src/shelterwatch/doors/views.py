@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from shelterwatch.answers import documented
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
 from shelterwatch.deps import DbId, WriteSession, require_role
 from shelterwatch.doors import service as doors
-from shelterwatch.doors.schemas import DoorIn
+from shelterwatch.doors.schemas import DoorIn, DoorOut, UnlockQueued
 from shelterwatch.errors import NotFound
 from shelterwatch.outbox import service as outbox
 from shelterwatch.shelters.models import Shelter
@@ -20,7 +21,8 @@ router = APIRouter(tags=["doors"])
 Operator = Annotated[Actor, Depends(require_role(Role.OPERATOR))]
 
 
-@router.post("/v1/doors", status_code=201, summary="Register a shelter's door controller")
+@router.post("/v1/doors", status_code=201, summary="Register a shelter's door controller",
+             **documented(DoorOut, 201))
 def register_door(door: DoorIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
     if session.get(Shelter, door.shelter_id) is None:
         raise NotFound(f"shelter {door.shelter_id} does not exist")
@@ -31,7 +33,8 @@ def register_door(door: DoorIn, actor: Operator, session: WriteSession) -> dict[
 
 
 @router.post("/v1/doors/{shelter_id}/unlock", status_code=202,
-             summary="Open a door remotely: queue an unlock command (operator)")
+             summary="Open a door remotely: queue an unlock command (operator)",
+             **documented(UnlockQueued, 202))
 def unlock_door(shelter_id: DbId, actor: Operator, session: WriteSession) -> dict[str, Any]:
     now = utcnow()
     if doors.get(session, shelter_id) is None:

@@ -141,7 +141,7 @@ def queue_chunk(session: Session, chunk: Sequence[outbox.Outgoing], *, now: date
     (a broadcast: how many, on which channels); returns how many were new."""
     groups: dict[tuple[str, str], list[outbox.Outgoing]] = {}
     for item in chunk:
-        alert_subject = ":".join(item.subject.split(":")[:2])  # "alert:5:shelter:88" → "alert:5"
+        alert_subject = str(Subject.head(item.subject))  # "alert:5:shelter:88" → "alert:5"
         groups.setdefault((alert_subject, item.step), []).append(item)
     return sum(outbox.enqueue_many(session, items, now=now, actor=ACTOR, subject=subject,
                                    step=step) for (subject, step), items in groups.items())

@@ -134,7 +134,7 @@ def run_due(database_url: str, *, settings: Settings, clock: Callable[[], dateti
         claimed = [(t.id, t.claim_token or "", t.kind, t.subject) for t in
                    timers.claim(session, now=clock(), lease_s=settings.outbox_lease_s,
                                 limit=limit)]
-    starts = [(t, token, int(subject.split(":")[1]))
+    starts = [(t, token, Subject.head(subject).number)
               for t, token, kind, subject in claimed if kind == timers.ALERT]
     if starts:
         try:

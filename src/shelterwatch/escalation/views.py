@@ -1,5 +1,6 @@
-"""Operator actions on the ladder ("dispatch now", "mark false report"), the board's state,
-door controllers, the keyholder's one-tap check-in page, and the patrol and console pages."""
+"""The operator board's state, the owners' standings, a report's progress, the keyholder's one-tap
+check-in page, and the patrol and console pages. (Actions on a case live with the cases, in
+`incidents.views`.)"""
 
 from __future__ import annotations
 
@@ -11,28 +12,30 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shelterwatch.alerts import service as alerts
+from shelterwatch.answers import documented
 from shelterwatch.areas.models import Area
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import as_utc, utcnow
-from shelterwatch.deps import DbId, ReadSession, SettingsDep, WriteSession, require_role
+from shelterwatch.deps import ReadSession, SettingsDep, WriteSession, require_role
 from shelterwatch.doors import service as doors
 from shelterwatch.doors.models import DoorController
 from shelterwatch.escalation import evidence, ladder, links, owners, reach
 from shelterwatch.escalation.models import StepTaken
+from shelterwatch.escalation.schemas import Console, OwnerStandings
 from shelterwatch.incidents import service as incidents
 from shelterwatch.log import chain
 from shelterwatch.log.models import Fact
 from shelterwatch.outbox.models import DeadLetter
 from shelterwatch.patrols import service as patrols
 from shelterwatch.patrols.views import task_view, unit_view
+from shelterwatch.reports.schemas import ReportProgress
 from shelterwatch.rules.escalation import ladder as rungs
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import FactKind, Resolution, Role
+from shelterwatch.vocabulary import FactKind, Role
 
 router = APIRouter(tags=["escalation"])
 Operator = Annotated[Actor, Depends(require_role(Role.OPERATOR))]
@@ -64,7 +67,8 @@ def patrol_js() -> Response:
     return Response((PAGES / "patrol.js").read_bytes(), media_type="text/javascript")
 
 
-@router.get("/v1/console", summary="Everything the operator board shows, with ladder timers")
+@router.get("/v1/console", summary="Everything the operator board shows, with ladder timers",
+            **documented(Console))
 def console_state(actor: Operator, session: ReadSession,
                   settings: SettingsDep) -> dict[str, Any]:
     now = utcnow()
@@ -124,7 +128,8 @@ def _unreachable(session: Session, alert_ids: list[int]) -> list[dict[str, Any]]
 
 
 @router.get("/v1/reports/{tracking_id}/progress",
-            summary="A report's timeline and who was reached, by which channel and when")
+            summary="A report's timeline and who was reached, by which channel and when",
+            **documented(ReportProgress))
 def report_progress(tracking_id: str, session: ReadSession,
                     settings: SettingsDep) -> dict[str, Any]:
     """What the tracking page and the resident's receipt show: the public timeline of the
@@ -133,7 +138,8 @@ def report_progress(tracking_id: str, session: ReadSession,
     return reach.progress(session, tracking_id=tracking_id, settings=settings, now=utcnow())
 
 
-@router.get("/v1/owners", summary="Owners and the reports that count against them (operator)")
+@router.get("/v1/owners", summary="Owners and the reports that count against them (operator)",
+            **documented(OwnerStandings))
 def owner_standings(actor: Operator, session: ReadSession) -> dict[str, Any]:
     return {"owners": [{"id": s.owner_id, "name": s.name, "shelter_ids": s.shelter_ids,
                         "reports_against": s.reports_against, "incidents": s.incidents}
@@ -150,38 +156,6 @@ def _area_name(session: Session, area_id: str) -> str:
 
 def _all_door_ids(session: Session) -> list[int]:
     return list(session.execute(select(DoorController.shelter_id)).scalars())
-
-
-@router.post("/v1/incidents/{incident_id}/dispatch",
-             summary="Dispatch now: send the nearest patrol without waiting (operator)")
-def dispatch_now(incident_id: DbId, actor: Operator, session: WriteSession,
-                 settings: SettingsDep) -> dict[str, Any]:
-    incident = incidents.get_or_raise(session, incident_id)
-    task = ladder.dispatch_now(session, incident=incident, settings=settings, now=utcnow(),
-                               actor=actor.label)
-    view = task_view(session, task)
-    session.commit()
-    return view
-
-
-class FalseReport(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    note: str | None = Field(default=None, max_length=1000)
-
-
-@router.post("/v1/incidents/{incident_id}/false-report",
-             summary="Mark an incident a false report and call off its tasks (operator)")
-def mark_false_report(incident_id: DbId, actor: Operator, session: WriteSession,
-                      body: FalseReport | None = None) -> dict[str, Any]:
-    now = utcnow()
-    incident = incidents.get_or_raise(session, incident_id)
-    incidents.resolve(session, incident=incident, resolution=Resolution.FALSE_REPORT,
-                      observation_id=None, actor=actor.label, now=now)
-    patrols.cancel_open_for_incident(session, incident_id=incident.id, now=now,
-                                     actor=actor.label)
-    answer = incidents.public_fields(incident)
-    session.commit()
-    return answer
 
 
 CHECK_IN_PAGE = """<!doctype html><html lang="uk"><meta charset="utf-8">

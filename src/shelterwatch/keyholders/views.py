@@ -8,11 +8,18 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from shelterwatch.answers import documented
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
 from shelterwatch.deps import DbId, ReadSession, WriteSession, require_role
 from shelterwatch.errors import InvalidInput, PayloadTooLarge
 from shelterwatch.keyholders import service as keyholders
+from shelterwatch.keyholders.schemas import (
+    KeyholderDeactivated,
+    KeyholderList,
+    KeyholdersImported,
+    PersonCreated,
+)
 from shelterwatch.shelters import service as shelters
 from shelterwatch.vocabulary import Role
 
@@ -36,7 +43,8 @@ class PersonIn(BaseModel):
                                     telegram=self.telegram, webhook=self.webhook)
 
 
-@router.get("/v1/keyholders", summary="Keyholders with their private contacts (operator)")
+@router.get("/v1/keyholders", summary="Keyholders with their private contacts (operator)",
+            **documented(KeyholderList))
 def list_keyholders(actor: Operator, session: ReadSession) -> dict[str, Any]:
     return {"keyholders": [
         {"id": k.id, "name": k.name, "active": k.active, "shelter_ids": ids,
@@ -44,7 +52,8 @@ def list_keyholders(actor: Operator, session: ReadSession) -> dict[str, Any]:
         for k, ids in keyholders.list_keyholders(session)]}
 
 
-@router.post("/v1/keyholders", status_code=201, summary="Register a keyholder (operator)")
+@router.post("/v1/keyholders", status_code=201, summary="Register a keyholder (operator)",
+             **documented(PersonCreated, 201))
 def create_keyholder(person: PersonIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
     shelters.require_existing(session, person.shelter_ids, "shelter_ids")
     row = keyholders.create_keyholder(session, contact=person.contact(),
@@ -55,7 +64,8 @@ def create_keyholder(person: PersonIn, actor: Operator, session: WriteSession) -
 
 
 @router.post("/v1/keyholders/{keyholder_id}/deactivate",
-             summary="Stop notifying a keyholder who no longer holds the keys (operator)")
+             summary="Stop notifying a keyholder who no longer holds the keys (operator)",
+             **documented(KeyholderDeactivated))
 def deactivate_keyholder(keyholder_id: DbId, actor: Operator,
                          session: WriteSession) -> dict[str, Any]:
     keyholders.deactivate_keyholder(session, keyholder_id=keyholder_id, now=utcnow(),
@@ -64,7 +74,8 @@ def deactivate_keyholder(keyholder_id: DbId, actor: Operator,
     return {"id": keyholder_id, "active": False}
 
 
-@router.post("/v1/owners", status_code=201, summary="Register a shelter's owner (operator)")
+@router.post("/v1/owners", status_code=201, summary="Register a shelter's owner (operator)",
+             **documented(PersonCreated, 201))
 def create_owner(person: PersonIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
     shelters.require_existing(session, person.shelter_ids, "shelter_ids")
     row = keyholders.create_owner(session, contact=person.contact(),
@@ -75,7 +86,8 @@ def create_owner(person: PersonIn, actor: Operator, session: WriteSession) -> di
 
 
 @router.post("/v1/keyholders/import", status_code=201,
-             summary="Import keyholders and owners from CSV (text/csv body, operator)")
+             summary="Import keyholders and owners from CSV (text/csv body, operator)",
+             **documented(KeyholdersImported, 201))
 async def import_keyholders(request: Request, actor: Operator,
                             session: WriteSession) -> dict[str, Any]:
     body = await request.body()

@@ -19,7 +19,13 @@ from shelterwatch.deps import ReadSession
 from shelterwatch.errors import NotFound
 from shelterwatch.log import chain, tree
 from shelterwatch.log import service as log
-from shelterwatch.log.schemas import LogPage
+from shelterwatch.log.schemas import (
+    ConsistencyProof,
+    InclusionProof,
+    LogPage,
+    PublicKeys,
+    SignedTreeHead,
+)
 
 router = APIRouter(tags=["log"])
 
@@ -43,7 +49,8 @@ HASHING = ("leaf = SHA-256(0x00 || fact hash bytes), node = SHA-256(0x01 || left
            "TreeHeadSignature: 0x00 0x01, uint64 timestamp ms, uint64 tree_size, root (32 bytes)")
 
 
-@router.get("/v1/log/sth", summary="The latest signed tree head")
+@router.get("/v1/log/sth", summary="The latest signed tree head",
+            **documented(SignedTreeHead))
 def signed_tree_head(session: ReadSession) -> dict[str, Any]:
     """`root_hash` and `key_id` are hex, `signature` base64 (Ed25519 over RFC 6962 §3.5's
     TreeHeadSignature), `timestamp` milliseconds since 1970; the README says it byte for byte."""
@@ -53,21 +60,24 @@ def signed_tree_head(session: ReadSession) -> dict[str, Any]:
     return tree.head_view(head)
 
 
-@router.get("/v1/log/proof", summary="Inclusion proof of a fact in the tree of `size` facts")
+@router.get("/v1/log/proof", summary="Inclusion proof of a fact in the tree of `size` facts",
+            **documented(InclusionProof))
 def inclusion_proof(session: ReadSession, seq: Annotated[int, Query(ge=1)],
                     size: Annotated[int, Query(ge=1)]) -> dict[str, Any]:
     """RFC 6962 audit path (hex) of leaf seq − 1, leaf = SHA-256(0x00 ‖ fact hash bytes)."""
     return {**tree.inclusion(session, seq=seq, tree_size=size), "hashing": HASHING}
 
 
-@router.get("/v1/log/consistency", summary="Consistency proof between two tree sizes")
+@router.get("/v1/log/consistency", summary="Consistency proof between two tree sizes",
+            **documented(ConsistencyProof))
 def consistency_proof(session: ReadSession, first: Annotated[int, Query(ge=1)],
                       second: Annotated[int, Query(ge=1)]) -> dict[str, Any]:
     """RFC 6962 §2.1.2 consistency proof (hex) that tree `second` extends tree `first`."""
     return {**tree.consistency(session, first=first, second=second), "hashing": HASHING}
 
 
-@router.get("/v1/log/key", summary="The Ed25519 public key(s) that sign tree heads")
+@router.get("/v1/log/key", summary="The Ed25519 public key(s) that sign tree heads",
+            **documented(PublicKeys))
 def public_keys(session: ReadSession) -> dict[str, Any]:
     """Raw Ed25519 public key in hex (and PEM); key_id = hex SHA-256 of the raw key."""
     keys = tree.keys(session)

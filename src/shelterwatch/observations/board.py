@@ -1,27 +1,30 @@
 """Every shelter's status in memory, kept current from `status.changed` facts.
 
-The public reads (`/v1/shelters`, the pack) must not query the database per shelter; this board is
-loaded once at start-up and then follows the log, so a status changed by any process shows in this
-one within a second.
+The public reads (`/v1/shelters`, the pack, `/v1/nearest`) must not query the database per
+shelter; this board is loaded once at start-up and then follows the log, so a status changed by
+any process shows in this one within a second. It is the process's one status projection: the
+shelter index ranks by its `statuses` rather than following the same facts a second time.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from shelterwatch import db
+from shelterwatch.log.follower import LogFollower
 from shelterwatch.log.models import Fact
 from shelterwatch.observations.models import ShelterStatus
 from shelterwatch.observations.service import public_status, worded
-from shelterwatch.vocabulary import FactKind
+from shelterwatch.vocabulary import FactKind, Status
 
 STATUS_KIND = FactKind.STATUS_CHANGED
+logger = logging.getLogger(__name__)
 
 
 class StatusBoard:
@@ -29,6 +32,7 @@ class StatusBoard:
 
     def __init__(self) -> None:
         self._by_shelter: dict[int, dict[str, Any]] = {}
+        self.statuses: dict[int, Status] = {}  # the same, as the ranking reads it (kept in place)
         self._lock = threading.Lock()
         self.version = 0
         self._listeners: list[Callable[[], None]] = []
@@ -39,6 +43,8 @@ class StatusBoard:
             loaded = {r.shelter_id: public_status(r) for r in rows}
         with self._lock:
             self._by_shelter = loaded
+            self.statuses.clear()
+            self.statuses.update({sid: Status(v["status"]) for sid, v in loaded.items()})
             self.version += 1
 
     def on_change(self, listener: Callable[[], None]) -> None:
@@ -50,9 +56,15 @@ class StatusBoard:
             if fact.kind != STATUS_KIND:
                 continue
             payload = orjson.loads(fact.payload)
-            shown = worded(payload)
+            try:
+                sid, status, shown = int(payload["shelter_id"]), Status(payload["status"]), \
+                    worded(payload)
+            except (KeyError, TypeError, ValueError):
+                logger.warning("status fact %s has no usable status", fact.seq)
+                continue
             with self._lock:
-                self._by_shelter[int(payload["shelter_id"])] = shown
+                self._by_shelter[sid] = shown
+                self.statuses[sid] = status
                 self.version += 1
             changed = True
         if changed:
@@ -68,10 +80,9 @@ class StatusBoard:
             return dict(self._by_shelter)
 
 
-def on_startup(app: FastAPI) -> None:
-    """Load the board, follow the log, and offer `status_of` to the registry's views."""
+def start(database_url: str, follower: LogFollower) -> StatusBoard:
+    """The board loaded, then following the log."""
     board = StatusBoard()
-    board.load(app.state.settings.database_url)
-    app.state.follower.subscribe(board.apply)
-    app.state.status_board = board
-    app.state.status_of = board.get
+    board.load(database_url)
+    follower.subscribe(board.apply)
+    return board

@@ -215,7 +215,7 @@ def worded(recorded: Mapping[str, Any]) -> dict[str, Any]:
                                        wording.from_json(recorded.get("reasons") or ()),
                                        reference=reference)
     return {"shelter_id": recorded["shelter_id"], "status": recorded["status"],
-            "confidence": recorded["confidence"], "explanation": explanation,
+            "confidence": recorded.get("confidence"), "explanation": explanation,
             "observation_ids": recorded.get("observation_ids") or [], "evaluated_at": at}
 
 

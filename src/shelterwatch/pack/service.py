@@ -28,10 +28,14 @@ from shelterwatch.log.models import Fact
 from shelterwatch.rules import readiness, warning
 from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.models import Shelter
+from shelterwatch.vocabulary import ALERT_KINDS, REGISTRY_KINDS, FactKind
 
 FORMAT = 1
-# "shelter." covers the audits' ghost findings and restorations too.
-RELEVANT_PREFIXES = ("status.", "shelter.", "area.", "alert.", "readiness.")
+# What changes the pack: a status, the registry (an audit's ghost finding and its restoration
+# too), a readiness category, the alerts in force.
+RELEVANT = frozenset({FactKind.STATUS_CHANGED, *REGISTRY_KINDS, *ALERT_KINDS,
+                      FactKind.SHELTER_GHOSTED, FactKind.SHELTER_RESTORED,
+                      FactKind.READINESS_CHANGED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +56,7 @@ def shelter_entry(shelter: Any, status: dict[str, Any],
         "obligation": shelter.obligation, "facilities": orjson.loads(shelter.facilities or "[]"),
         "area_id": shelter.area_id, "status": status["status"],
         "confidence": status["confidence"], "explanation": status["explanation"],
-        "readiness": dict(ready) if ready else dict(readiness.UNAUDITED),
+        "readiness": readiness.in_order(ready),
         "source": shelter.source,
     }
     card = shelters.card_fields(shelter.details)
@@ -135,7 +139,7 @@ class PackCache:
         self._stale = True
 
     def apply(self, facts: Sequence[Fact]) -> None:
-        if any(f.kind.startswith(RELEVANT_PREFIXES) for f in facts):
+        if any(f.kind in RELEVANT for f in facts):
             self._stale = True
 
     def current(self) -> Pack:

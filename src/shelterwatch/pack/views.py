@@ -4,41 +4,42 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from shelterwatch import db
 from shelterwatch.alerts import service as alerts
+from shelterwatch.answers import documented
 from shelterwatch.clock import utcnow
+from shelterwatch.config import Settings
 from shelterwatch.errors import Unavailable
+from shelterwatch.log.follower import LogFollower
+from shelterwatch.observations.board import StatusBoard
 from shelterwatch.pack import service as packs
 from shelterwatch.pack.published import PublishedPack
+from shelterwatch.pack.schemas import Pack
 from shelterwatch.pack.service import PackCache
 
 router = APIRouter(tags=["live"])
 
 
-def on_startup(app: FastAPI) -> None:
-    """Serve the published files when `SHELTERWATCH_PACK_DIR` is set (the worker keeps them
-    current; no request builds the pack). Else build lazily, rebuild only after relevant facts
-    (after the status board applied them)."""
-    if app.state.settings.pack_dir:
-        app.state.pack = PublishedPack(Path(app.state.settings.pack_dir))
-        return
-    url = app.state.settings.database_url
-    board = getattr(app.state, "status_board", None)
-
-    config = alerts.warning_config(app.state.settings)
+def start(settings: Settings, follower: LogFollower,
+          board: StatusBoard) -> PackCache | PublishedPack:
+    """The process's pack: the published files when `SHELTERWATCH_PACK_DIR` is set (the worker
+    keeps them current; no request builds the pack), else built lazily from the status board
+    and rebuilt only after relevant facts (after the board applied them)."""
+    if settings.pack_dir:
+        return PublishedPack(Path(settings.pack_dir))
+    url = settings.database_url
+    config = alerts.warning_config(settings)
 
     def build() -> packs.Pack:
-        status_of = app.state.status_of
         with db.reading(url) as session:
-            return packs.build(session, status_of, now=utcnow(), config=config)
+            return packs.build(session, board.get, now=utcnow(), config=config)
 
     cache = PackCache(build)
-    if board is not None:
-        board.on_change(cache.mark_stale)
-    app.state.follower.subscribe(cache.apply)
-    app.state.pack = cache
+    board.on_change(cache.mark_stale)
+    follower.subscribe(cache.apply)
+    return cache
 
 
 def _matches(header: str | None, etag: str) -> bool:
@@ -48,7 +49,8 @@ def _matches(header: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-@router.get("/v1/pack", summary="Offline pack: every shelter and its status (ETag)")
+@router.get("/v1/pack", summary="Offline pack: every shelter and its status (ETag)",
+            **documented(Pack))
 def get_pack(request: Request) -> Response:
     pack = request.app.state.pack.current()
     if pack is None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
+from shelterwatch.answers import documented
 from shelterwatch.auth import service as auth
 from shelterwatch.auth.service import Actor
 from shelterwatch.checks import service as checks
@@ -16,7 +17,17 @@ from shelterwatch.clock import utcnow
 from shelterwatch.deps import DbId, ReadSession, SettingsDep, WriteSession, require_role
 from shelterwatch.patrols import service as patrols
 from shelterwatch.patrols.models import PatrolUnit, Task
-from shelterwatch.patrols.schemas import TaskResult, UnitIn, UnitUpdate
+from shelterwatch.patrols.schemas import (
+    NewUnit,
+    TaskDone,
+    TaskOut,
+    TaskResult,
+    UnitIn,
+    UnitOut,
+    UnitsAndTasks,
+    UnitTasks,
+    UnitUpdate,
+)
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import ObservationKind, Role
 
@@ -39,14 +50,16 @@ def unit_view(unit: PatrolUnit) -> dict[str, Any]:
             "position_at": unit.position_at.isoformat() if unit.position_at else None}
 
 
-@router.get("/v1/tasks", summary="This patrol unit's open tasks, dispatch first (patrol)")
+@router.get("/v1/tasks", summary="This patrol unit's open tasks, dispatch first (patrol)",
+            **documented(UnitTasks))
 def list_tasks(actor: Patrol, session: ReadSession) -> dict[str, Any]:
     unit = patrols.unit_for_token(session, actor.token_id)
     return {"unit": unit_view(unit),
             "tasks": [task_view(session, t) for t in patrols.tasks_for_unit(session, unit)]}
 
 
-@router.post("/v1/tasks/{task_id}/take", summary="Take a task: on our way (patrol)")
+@router.post("/v1/tasks/{task_id}/take", summary="Take a task: on our way (patrol)",
+             **documented(TaskOut))
 def take_task(task_id: DbId, actor: Patrol, session: WriteSession) -> dict[str, Any]:
     unit = patrols.unit_for_token(session, actor.token_id)
     task = patrols.take(session, task=patrols.get_task(session, task_id), unit=unit,
@@ -57,7 +70,8 @@ def take_task(task_id: DbId, actor: Patrol, session: WriteSession) -> dict[str, 
 
 
 @router.post("/v1/tasks/{task_id}/result", status_code=201,
-             summary="Record what the unit found: open, locked, forced open (patrol)")
+             summary="Record what the unit found: open, locked, forced open (patrol)",
+             **documented(TaskDone, 201))
 def task_result(task_id: DbId, result: TaskResult, actor: Patrol, session: WriteSession,
                 settings: SettingsDep) -> dict[str, Any]:
     now = utcnow()
@@ -77,7 +91,8 @@ def task_result(task_id: DbId, result: TaskResult, actor: Patrol, session: Write
     return answer
 
 
-@router.post("/v1/patrols/me", summary="Report this unit's position and availability (patrol)")
+@router.post("/v1/patrols/me", summary="Report this unit's position and availability (patrol)",
+             **documented(UnitOut))
 def update_me(update: UnitUpdate, actor: Patrol, session: WriteSession) -> dict[str, Any]:
     unit = patrols.unit_for_token(session, actor.token_id)
     patrols.update_unit(session, unit=unit, lat=update.lat, lon=update.lon,
@@ -87,7 +102,8 @@ def update_me(update: UnitUpdate, actor: Patrol, session: WriteSession) -> dict[
     return view
 
 
-@router.get("/v1/patrols", summary="Patrol units and their open tasks (operator)")
+@router.get("/v1/patrols", summary="Patrol units and their open tasks (operator)",
+            **documented(UnitsAndTasks))
 def list_units(actor: Operator, session: ReadSession) -> dict[str, Any]:
     tasks = patrols.list_open(session)
     return {"units": [unit_view(u) for u in patrols.list_units(session)],
@@ -95,7 +111,8 @@ def list_units(actor: Operator, session: ReadSession) -> dict[str, Any]:
 
 
 @router.post("/v1/patrols", status_code=201,
-             summary="Create a patrol unit with its token, shown once (operator)")
+             summary="Create a patrol unit with its token, shown once (operator)",
+             **documented(NewUnit, 201))
 def create_unit(unit_in: UnitIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
     now = utcnow()
     token, plaintext = auth.create(session, role=Role.PATROL.value, name=unit_in.name, now=now,

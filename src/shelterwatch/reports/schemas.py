@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -59,3 +59,27 @@ class ReportReceipt(Answer):
     routed_to: str | None  # "owner" outside an alert
     next_steps: Text
     follow: str  # where the report's timeline is
+
+
+class ReportTimeline(Answer):
+    """A report's public story: its shelter, its case and what happened since (no reporter)."""
+
+    tracking_id: str
+    reported_at: str
+    reported_at_local: str
+    kind: str
+    shelter: dict[str, Any] | None = Field(description="id, name, address")
+    status: dict[str, Any] | None = Field(description="the shelter's status now, with why")
+    incident: dict[str, Any] | None
+    routed_to: str | None
+    timeline: list[dict[str, Any]]
+    place: dict[str, float] | None = Field(default=None, description="for no_shelter_nearby: "
+                                                                     "rounded to about 100 m")
+
+
+class ReportProgress(ReportTimeline):
+    """The timeline and one line per party of its case: reached, pending or nobody."""
+
+    reach: list[dict[str, Any]]
+    now: str
+    zone: str

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from shelterwatch.answers import documented
 from shelterwatch.deps import ReadSession, SettingsDep, address_of
 from shelterwatch.observations import idempotency
 from shelterwatch.reports import service as reports
 from shelterwatch.reports.limits import ReportLimits
-from shelterwatch.reports.schemas import ReportIn, ReportReceipt
+from shelterwatch.reports.schemas import ReportIn, ReportReceipt, ReportTimeline
 from shelterwatch.reports.writer import ReportWriter
 
 router = APIRouter(tags=["reports"])
@@ -37,11 +38,6 @@ def writer_of(request: Request) -> ReportWriter:
     return writer
 
 
-def on_startup(app: FastAPI) -> None:
-    app.state.report_limits = ReportLimits(app.state.settings)
-    app.state.report_writer = None
-
-
 @router.post("/v1/reports", status_code=201, summary="Report a shelter's door (anonymous)",
              response_model=None,
              responses={201: {"description": "Receipt with tracking id and next steps",
@@ -60,6 +56,7 @@ async def create_report(request: Request, report: ReportIn,
                     media_type="application/json")
 
 
-@router.get("/v1/reports/{tracking_id}", summary="A report's public timeline")
+@router.get("/v1/reports/{tracking_id}", summary="A report's public timeline",
+            **documented(ReportTimeline))
 def get_report(tracking_id: str, session: ReadSession, settings: SettingsDep) -> dict[str, Any]:
     return reports.timeline(session, tracking_id=tracking_id, zone=settings.timezone)

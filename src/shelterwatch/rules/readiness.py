@@ -331,6 +331,19 @@ def readiness_json(judgement: Judgement, audited_at: str | None) -> dict[str, An
 
 
 UNAUDITED: Mapping[str, Any] = {"category": None, "reasons": [], "audited_at": None}
+KEY_ORDER = ("category", "reasons", "audited_at", "rule_version", "checklist_version")
+REASON_ORDER = ("item_id", "severity", "uk", "en")
+
+
+def in_order(readiness: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The `readiness` property with its keys in one order, however it was stored (a fact's
+    canonical JSON sorts them): the pack's bytes, and so its ETag, depend on content only."""
+    if not readiness:
+        return dict(UNAUDITED)
+    out = {k: readiness[k] for k in KEY_ORDER if k in readiness}
+    out["reasons"] = [{k: r[k] for k in REASON_ORDER if k in r}
+                      for r in readiness.get("reasons") or ()]
+    return out
 
 
 def reason_params(readiness: Mapping[str, Any] | None,

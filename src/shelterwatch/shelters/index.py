@@ -151,7 +151,10 @@ class ShelterIndex:
     def __init__(self, shelters: Iterable[IndexedShelter] = (),
                  statuses: Mapping[int, str] | None = None, *,
                  readiness: Mapping[int, Mapping[str, Any]] | None = None,
-                 ghost_ids: Iterable[int] = ()) -> None:
+                 ghost_ids: Iterable[int] = (),
+                 shared_statuses: dict[int, Status] | None = None) -> None:
+        """`shared_statuses` is a status projection kept by someone else (the API process's
+        status board): the index reads it and does not follow status facts itself."""
         everything = {s.id: s for s in shelters}
         ghosts = set(ghost_ids)
         self.ghosts: dict[int, IndexedShelter] = {
@@ -160,7 +163,8 @@ class ShelterIndex:
             sid: s for sid, s in everything.items() if sid not in ghosts}
         self.readiness: dict[int, Mapping[str, Any]] = dict(readiness or {})
         self._snapshot = _Snapshot(list(self._by_id.values()))
-        self.statuses: dict[int, Status] = {
+        self._follows_statuses = shared_statuses is None
+        self.statuses: dict[int, Status] = shared_statuses if shared_statuses is not None else {
             sid: Status(v) for sid, v in (statuses or {}).items()}
         self._write_lock = threading.Lock()
         self.version = 0  # bumps on every registry or status change (ETag-friendly)
@@ -172,7 +176,8 @@ class ShelterIndex:
     def load(cls, session: Session,
              statuses: Mapping[int, str] | None = None, *,
              readiness: Mapping[int, Mapping[str, Any]] | None = None,
-             ghost_ids: Iterable[int] = ()) -> tuple[ShelterIndex, int]:
+             ghost_ids: Iterable[int] = (),
+             shared_statuses: dict[int, Status] | None = None) -> tuple[ShelterIndex, int]:
         """Read the registry (and statuses from the log unless given); returns the index and
         the log seq it reflects."""
         seq = log.last_seq(session)
@@ -182,6 +187,9 @@ class ShelterIndex:
                    Shelter.facilities, Shelter.area_id, Shelter.source)).mappings().all()
         shelters = [IndexedShelter.from_public(
             {**row, "facilities": orjson.loads(row["facilities"] or "[]")}) for row in rows]
+        if shared_statuses is not None:
+            return cls(shelters, readiness=readiness, ghost_ids=ghost_ids,
+                       shared_statuses=shared_statuses), seq
         if statuses is None:
             statuses = _statuses_from_log(session, seq)
         return cls(shelters, statuses, readiness=readiness, ghost_ids=ghost_ids), seq
@@ -253,7 +261,7 @@ class ShelterIndex:
                     changed = []
                 self._set_ghost(int(orjson.loads(fact.payload)["shelter_id"]),
                                 kind == FactKind.SHELTER_GHOSTED)
-            elif kind in STATUS_KINDS:
+            elif kind in STATUS_KINDS and self._follows_statuses:
                 payload = orjson.loads(fact.payload)
                 try:
                     self.set_status(int(payload["shelter_id"]), payload["status"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from shelterwatch.answers import Answer, Text
 from shelterwatch.vocabulary import Status
@@ -72,3 +72,12 @@ class ShelterPage(Answer):
     type: Literal["FeatureCollection"]
     features: list[ShelterFeature]
     next_cursor: str | None
+
+
+class RegistryFeature(Answer):
+    """A shelter with its private fields (owner, source id, the registry's details)."""
+
+    type: Literal["Feature"]
+    id: int
+    geometry: Point
+    properties: dict[str, Any]

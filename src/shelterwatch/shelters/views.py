@@ -12,7 +12,7 @@ from shelterwatch.auth.service import Actor
 from shelterwatch.deps import DbId, ReadSession, require_role
 from shelterwatch.rules.readiness import UNAUDITED
 from shelterwatch.shelters import service as shelters
-from shelterwatch.shelters.schemas import ShelterFeature, ShelterPage
+from shelterwatch.shelters.schemas import RegistryFeature, ShelterFeature, ShelterPage
 from shelterwatch.vocabulary import Role
 
 router = APIRouter(tags=["shelters"])
@@ -71,7 +71,8 @@ def get_shelter(request: Request, session: ReadSession, shelter_id: DbId) -> dic
 
 
 @router.get("/v1/registry/shelters/{shelter_id}",
-            summary="One shelter with its private fields (operators and auditors)")
+            summary="One shelter with its private fields (operators and auditors)",
+            **documented(RegistryFeature))
 def get_registry_entry(
     session: ReadSession, shelter_id: DbId,
     actor: Annotated[Actor, Depends(require_role(Role.OPERATOR, Role.AUDITOR))],

@@ -31,7 +31,16 @@ from shelterwatch.stats.models import (
     StatsPair,
     StatsShelter,
 )
-from shelterwatch.vocabulary import FactKind, ObservationKind, Resolution, Role, TaskKind
+from shelterwatch.vocabulary import (
+    INCIDENT_KINDS,
+    FactKind,
+    Noun,
+    ObservationKind,
+    Resolution,
+    Role,
+    TaskKind,
+    subject_of,
+)
 
 CURSOR_ID = 1
 # Evidence that a door was open, from someone whose word is costly to fake (DESIGN §2 Witness).
@@ -136,7 +145,7 @@ class _Applier:
         for subject in subjects_of(fact.kind, payload):
             self.subjects.add((subject, fact.seq))
         observation_id = payload.get("observation_id")
-        if fact.kind.startswith("incident.") and observation_id:
+        if fact.kind in INCIDENT_KINDS and observation_id:
             seq = self.session.execute(select(Observation.seq)
                                        .where(Observation.id == observation_id)).scalar()
             if seq is not None:
@@ -156,7 +165,7 @@ def subjects_of(kind: str, payload: Mapping[str, Any]) -> set[str]:
         found.add(f"shelter:{payload['shelter_id']}")
     if kind in (FactKind.SHELTER_CREATED, FactKind.SHELTER_UPDATED):
         found.add(f"shelter:{payload['id']}")
-    if kind.startswith("incident."):
+    if kind in INCIDENT_KINDS:
         found.add(f"incident:{payload['id']}")
     if isinstance(payload.get("incident_id"), int):
         found.add(f"incident:{payload['incident_id']}")
@@ -275,10 +284,10 @@ def _task_created(a: _Applier, p: dict[str, Any], at: datetime) -> None:
 
 
 def _notified(a: _Applier, p: dict[str, Any], at: datetime) -> None:
-    subject = str(p.get("subject", ""))
-    if not subject.startswith("incident:"):
+    incident = subject_of(p.get("subject"), Noun.INCIDENT)
+    if incident is None:
         return
-    case = a.session.get(StatsCase, int(subject.split(":", 1)[1]))
+    case = a.session.get(StatsCase, incident.number)
     if case is not None and case.first_notified_at is None:
         case.first_notified_at = at
 

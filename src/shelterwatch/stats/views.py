@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
+from shelterwatch.answers import documented
 from shelterwatch.audits import deficiencies
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
@@ -16,6 +17,7 @@ from shelterwatch.errors import InvalidInput, NotFound
 from shelterwatch.rules import figures
 from shelterwatch.stats import dossier, dossier_render, pages, queries, report
 from shelterwatch.stats.queries import Scope
+from shelterwatch.stats.schemas import Dossier, OwnerReport, StatsReport
 from shelterwatch.vocabulary import Role
 
 router = APIRouter(tags=["stats"])
@@ -47,7 +49,8 @@ def _scope(session: ReadSession, area: Area = None, owner: Owner = None,
 ScopeDep = Annotated[Scope, Depends(_scope)]
 
 
-@router.get("/v1/stats", summary="Accountability figures for an area, an owner and a window")
+@router.get("/v1/stats", summary="Accountability figures for an area, an owner and a window",
+            **documented(StatsReport))
 def stats_json(session: ReadSession, settings: SettingsDep, scope: ScopeDep) -> dict[str, Any]:
     """Every figure with its definition, the city's value beside it, rankings, chart data and
     each locked-door case's lifecycle (created, first notified, patrol dispatched, door open,
@@ -70,7 +73,8 @@ def cases_csv(session: ReadSession, settings: SettingsDep, scope: ScopeDep) -> P
     return PlainTextResponse(body, media_type="text/csv; charset=utf-8")
 
 
-@router.get("/v1/owner/stats", summary="An owner's own figures and cases (role owner)")
+@router.get("/v1/owner/stats", summary="An owner's own figures and cases (role owner)",
+            **documented(OwnerReport))
 def owner_stats(session: ReadSession, settings: SettingsDep,
                 actor: Annotated[Actor, Depends(require_role(Role.OWNER))],
                 days: Days = None) -> dict[str, Any]:
@@ -87,7 +91,8 @@ def owner_stats(session: ReadSession, settings: SettingsDep,
     return built
 
 
-@router.get("/v1/dossiers/{kind}/{subject_id}", summary="Dossier bundle, verifiable offline")
+@router.get("/v1/dossiers/{kind}/{subject_id}", summary="Dossier bundle, verifiable offline",
+            **documented(Dossier))
 def dossier_json(session: ReadSession, settings: SettingsDep, kind: str,
                  subject_id: int) -> dict[str, Any]:
     """Every public fact about a shelter or an incident with its RFC 6962 audit path to the

@@ -21,10 +21,9 @@ from pathlib import Path
 from string import Template
 
 import orjson
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
 from shelterwatch import db
 from shelterwatch.alerts import service as alerts
@@ -33,15 +32,17 @@ from shelterwatch.audits import readiness_store
 from shelterwatch.basemap import views as basemap_views
 from shelterwatch.basemap.archive import Archive
 from shelterwatch.clock import utcnow
+from shelterwatch.config import Settings
 from shelterwatch.deps import ReadSession
 from shelterwatch.errors import NotFound
+from shelterwatch.log.follower import LogFollower
 from shelterwatch.messages import catalogue
 from shelterwatch.messages import status as wording
-from shelterwatch.observations.models import ShelterStatus
 from shelterwatch.rules.ranking import STATUS_CLASS, WalkingModel
 from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.shelters.routing import FootRouter
+from shelterwatch.vocabulary import Status
 from shelterwatch.web import nearest, tracking
 from shelterwatch.web.alert_board import AlertBoard
 
@@ -247,7 +248,7 @@ router.include_router(tracking.router)
 router.include_router(basemap_views.router)
 
 
-def _open_basemap(directory: str) -> Archive | None:
+def open_basemap(directory: str) -> Archive | None:
     """The built street map, or None (the page then says how to add one) with the reason logged."""
     if not directory:
         return None
@@ -264,28 +265,21 @@ def _open_basemap(directory: str) -> Archive | None:
     return archive
 
 
-def start(app: FastAPI) -> None:
-    """Load the shelter index and alert board and follow the log (an api.ON_STARTUP hook)."""
-    settings = app.state.settings
+def start(settings: Settings, follower: LogFollower,
+          statuses: dict[int, Status]) -> tuple[ShelterIndex, AlertBoard, nearest.Nearest]:
+    """The shelter index and alert board loaded and following the log, and the nearest-shelter
+    look-up over them; the index ranks by `statuses`, the process's status board's."""
     with db.reading(settings.database_url) as session:
-        # The status projection's table holds each shelter's current status; facts after it
-        # arrive through the follower like any other change.
-        statuses = dict(session.execute(
-            select(ShelterStatus.shelter_id, ShelterStatus.status)).all())
-        index, _ = ShelterIndex.load(session, statuses,
+        index, _ = ShelterIndex.load(session, shared_statuses=statuses,
                                      readiness=readiness_store.readiness_by_shelter(session),
                                      ghost_ids=readiness_store.ghost_ids(session))
         board = AlertBoard.load(session, now=utcnow(), config=alerts.warning_config(settings))
-    app.state.follower.subscribe(index.apply)
-    app.state.follower.subscribe(board.apply)
+    follower.subscribe(index.apply)
+    follower.subscribe(board.apply)
     foot = (FootRouter(settings.routing_url, engine=settings.routing_engine,
                        timeout_s=settings.routing_timeout_s) if settings.routing_url else None)
     model = WalkingModel(speed_mps=settings.walking_speed_mps,
                          reduced_mobility_speed_mps=settings.reduced_mobility_speed_mps,
                          detour_factor=settings.detour_factor)
-    app.state.shelter_index = index
-    app.state.basemap = _open_basemap(settings.basemap_dir)
-    app.state.alert_board = board
-    app.state.nearest = nearest.Nearest(index, board, model, pool=settings.nearest_pool,
-                                        router=foot)
-    nearest.document(app)
+    return index, board, nearest.Nearest(index, board, model, pool=settings.nearest_pool,
+                                         router=foot)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from shelterwatch import db
+from shelterwatch.answers import Answer, documented
 from shelterwatch.channels.push import service as push
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
@@ -24,6 +25,10 @@ from shelterwatch.deps import address_of
 from shelterwatch.errors import InvalidInput, NotFound
 from shelterwatch.notify import push as channel
 from shelterwatch.reports.views import limits_of
+
+
+class PushKey(Answer):
+    public_key: str = Field(description="base64url, for PushManager.subscribe")
 
 router = APIRouter(tags=["residents"])
 B64URL = r"^[A-Za-z0-9_\-]+={0,2}$"
@@ -74,7 +79,8 @@ def check_endpoint(settings: Settings, endpoint: str) -> None:
         raise InvalidInput("subscription.endpoint must be a plain URL")
 
 
-@router.get("/v1/push/key", summary="The server's VAPID public key (applicationServerKey)")
+@router.get("/v1/push/key", summary="The server's VAPID public key (applicationServerKey)",
+            **documented(PushKey))
 def push_key(request: Request) -> dict[str, str]:
     settings: Settings = request.app.state.settings
     try:

@@ -15,10 +15,12 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
+from pydantic import Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from shelterwatch import db
+from shelterwatch.answers import Answer
 from shelterwatch.channels import elsewhere
 from shelterwatch.channels import service as follows
 from shelterwatch.channels.sms import replies
@@ -35,6 +37,12 @@ from shelterwatch.reports.views import writer_of
 from shelterwatch.rules import sms
 from shelterwatch.rules import witness as witnesses
 from shelterwatch.rules.sms import Command, Parsed
+
+
+class SmsAnswer(Answer):
+    reply: str
+    encoding: str = Field(description="GSM-7 or UCS-2")
+    parts: int = Field(description="SMS segments the reply takes")
 
 router = APIRouter(tags=["channels"])
 CHANNEL = "sms"
@@ -67,7 +75,9 @@ async def _message(request: Request) -> tuple[str, str, str | None]:
 
 
 @router.post("/v1/channels/sms/inbound", summary="Receive residents' SMS from the gateway",
-             responses={200: {"description": "The answer, queued to the sender"},
+             response_model=None,
+             responses={200: {"description": "The answer, queued to the sender",
+                              "model": SmsAnswer},
                         401: {"description": "Missing or wrong gateway secret (problem+json)"},
                         422: {"description": "No sender or text (problem+json)"}})
 async def sms_inbound(request: Request) -> dict[str, Any]:

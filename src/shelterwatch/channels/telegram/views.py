@@ -15,10 +15,12 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
+from pydantic import Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from shelterwatch import db
+from shelterwatch.answers import Answer
 from shelterwatch.areas.models import Area
 from shelterwatch.channels import elsewhere, texts
 from shelterwatch.channels import service as follows
@@ -34,6 +36,11 @@ from shelterwatch.reports.schemas import ReportIn
 from shelterwatch.reports.views import writer_of
 from shelterwatch.rules import witness as witnesses
 
+
+class UpdateTaken(Answer):
+    ok: bool
+    queued: int = Field(description="reply messages queued to the chat")
+
 router = APIRouter(tags=["channels"])
 CHANNEL = "telegram"
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
@@ -47,7 +54,8 @@ def check_secret(settings: Settings, given: str) -> None:
 
 
 @router.post("/v1/channels/telegram/webhook", summary="Receive Telegram Bot API updates",
-             responses={200: {"description": "Queued (or nothing to do)"},
+             response_model=None,
+             responses={200: {"description": "Queued (or nothing to do)", "model": UpdateTaken},
                         401: {"description": "Missing or wrong secret token (problem+json)"},
                         422: {"description": "Not a Telegram Update (problem+json)"}})
 async def telegram_webhook(request: Request) -> dict[str, Any]:

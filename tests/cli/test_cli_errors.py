@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from shelterwatch.config import Settings
-from tests.api.test_cli import run
+from tests.cli.test_cli import run
 
 
 @pytest.mark.parametrize("text", [

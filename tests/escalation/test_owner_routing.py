@@ -10,9 +10,9 @@ from shelterwatch import db
 from shelterwatch.clock import utcnow
 from shelterwatch.keyholders import service as keyholders
 from tests.escalation.support import wait_for
-from tests.loop.support import running, worker_settings
 from tests.notify.receivers import http_receiver, smtp_server
 from tests.reports.helpers import bearer, kyiv_shelter, token
+from tests.support.worker import running, worker_settings
 
 
 def test_locked_report_outside_an_alert_goes_to_the_owner_and_counts_against_them(

@@ -21,8 +21,8 @@ from shelterwatch.patrols.models import Task
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import AlertType, ObservationKind, Role
 from tests.escalation.support import wait_for
-from tests.loop.support import facts, running, worker_settings
 from tests.reports.helpers import kyiv_shelter
+from tests.support.worker import facts, running, worker_settings
 
 
 def start_alert(url: str, area_id: str = "31") -> int:

@@ -19,9 +19,9 @@ from shelterwatch.stats import service as stats
 from shelterwatch.stats.models import StatsCase
 from shelterwatch.vocabulary import TaskKind
 from tests.escalation.support import wait_for
-from tests.loop.support import derived_tables, facts, running, worker_idle, worker_settings
 from tests.notify.receivers import http_receiver
 from tests.reports.helpers import bearer, kyiv_shelter, token
+from tests.support.worker import derived_tables, facts, running, worker_idle, worker_settings
 
 CLINIC, SCHOOL = "вул. Курчатова, 18-А", "Курчатова, 18/1"  # Desnianskyi, side by side
 

@@ -12,8 +12,8 @@ from shelterwatch.cli.main import app as cli
 from shelterwatch.clock import utcnow
 from shelterwatch.log import service as log
 from tests.escalation.support import wait_for
-from tests.loop.support import derived_tables, facts, running, worker_settings
 from tests.reports.helpers import kyiv_shelter
+from tests.support.worker import derived_tables, facts, running, worker_settings
 
 
 def test_a_lone_locked_report_fades_and_every_view_follows(kyiv_client: TestClient,
