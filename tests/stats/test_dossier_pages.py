@@ -94,8 +94,9 @@ def test_a_cases_dossier_is_linked_from_the_stats_page_and_its_pdf_lists_every_f
     with db.reading(settings.database_url) as s:
         case_id = s.execute(select(Incident.id).where(
             Incident.shelter_id == night.shelters["s3"])).scalar_one()
-    assert f'href="/dossiers/incident/{case_id}?lang=en"' in client.get(
-        "/stats", params={"lang": "en"}).text
+    stats_page = client.get("/stats", params={"lang": "en"}).text
+    assert f'href="/dossiers/incident/{case_id}?lang=en"' in stats_page
+    assert f'href="/dossiers/shelter/{night.shelters["s3"]}?lang=en"' in stats_page
     cases = client.get("/v1/stats").json()["cases"]
     assert case_id in [c["incident_id"] for c in cases]
 
