@@ -7,6 +7,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -18,6 +19,8 @@ from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log.publisher import Publisher
+from shelterwatch.outbox import service as outbox
+from shelterwatch.stats import service as stats
 from tests.stats.auditing import audit
 from tests.stats.scenario import Night, play
 
@@ -91,8 +94,9 @@ def test_a_cases_dossier_is_linked_from_the_stats_page_and_its_pdf_lists_every_f
     with db.reading(settings.database_url) as s:
         case_id = s.execute(select(Incident.id).where(
             Incident.shelter_id == night.shelters["s3"])).scalar_one()
-    assert f'href="/dossiers/incident/{case_id}?lang=en"' in client.get(
-        "/stats", params={"lang": "en"}).text
+    stats_page = client.get("/stats", params={"lang": "en"}).text
+    assert f'href="/dossiers/incident/{case_id}?lang=en"' in stats_page
+    assert f'href="/dossiers/shelter/{night.shelters["s3"]}?lang=en"' in stats_page
     cases = client.get("/v1/stats").json()["cases"]
     assert case_id in [c["incident_id"] for c in cases]
 
@@ -110,3 +114,33 @@ def test_a_cases_dossier_is_linked_from_the_stats_page_and_its_pdf_lists_every_f
         assert secret not in html and secret not in text
     assert client.get("/dossiers/incident/999999.pdf").status_code == 404
     assert client.get("/dossiers/owner/1.pdf").status_code == 422
+
+
+def test_who_was_notified_shows_the_role_and_time_never_the_address(
+        client: TestClient, settings: Settings) -> None:
+    night = play(settings.database_url)
+    with db.reading(settings.database_url) as s:
+        case_id = s.execute(select(Incident.id).where(
+            Incident.shelter_id == night.shelters["s4"])).scalar_one()
+    with db.transaction(settings.database_url) as s:
+        outbox.enqueue(s, outbox.Outgoing(
+            subject=f"incident:{case_id}", step="notify_keyholders",
+            recipient="keyholder:7:email", channel="email",
+            address="keyholder.seven@example.invalid", title="Відчиніть укриття",
+            body="Двері зачинені"), now=night.t0 + timedelta(seconds=130), actor="worker")
+        while stats.catch_up(s, limit=500):
+            pass
+    Publisher(settings).tick(now=utcnow(), force=True)
+    bundle = client.get(f"/v1/dossiers/incident/{case_id}").json()
+    assert [(n["kind"], n["recipient"], n["channel"], n["step"])
+            for n in bundle["notifications"]] == [
+        ("notification.queued", "keyholder", "email", "notify_keyholders")]
+    html = client.get(f"/dossiers/incident/{case_id}", params={"lang": "en"}).text
+    row = re.search(r"<h2>Who was notified when</h2>\s*<table>.*?</table>", html, re.S)
+    assert row is not None and bundle["notifications"][0]["at_local"] in row.group(0)
+    assert "<td>keyholder</td><td>email</td><td>notify_keyholders</td>" in row.group(0)
+    text = _pdf_text(client.get(f"/dossiers/incident/{case_id}.pdf",
+                                params={"lang": "en"}).content)
+    assert "Recipient:keyholder;Channel:email;Step:notify_keyholders" in text
+    for secret in ("keyholder.seven@example.invalid", "keyholder:7", *PRIVATE):
+        assert secret not in html and secret not in text

@@ -153,3 +153,6 @@ def test_shelters_in_a_hidden_oblast_are_named_only_by_it(
     cases = client.get("/v1/stats").json()["cases"]
     assert {(c["shelter_id"], c["tracking_id"], c["area_id"]) for c in cases} == {
         (None, None, "31")}
+    assert {c["incident_id"] for c in cases} == {None}
+    page = client.get("/stats").text
+    assert "/dossiers/" not in page  # no link leads from the hidden case to its shelter

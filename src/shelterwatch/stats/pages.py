@@ -21,6 +21,7 @@ WORDS = {
            "worst": "Найгірші 10 балансоутримувачів за тиждень", "owner": "Балансоутримувач",
            "cases": "Випадки зачинених дверей", "no_data": "немає даних",
            "pairs": "пар «укриття × тривога»", "dossier": "досьє", "rank": "Місце",
+           "case_dossier": "випадку", "shelter_dossier": "укриття",
            "download": "Дані", "other": "English"},
     "en": {"title": "Were the shelters open when the sirens sounded", "city": "city",
            "figure": "Figure", "value": "Value", "definition": "Definition",
@@ -30,6 +31,7 @@ WORDS = {
            "worst": "Worst 10 owners this week", "owner": "Owner",
            "cases": "Locked-door cases", "no_data": "no data",
            "pairs": "shelter × alert pairs", "dossier": "dossier", "rank": "Rank",
+           "case_dossier": "case", "shelter_dossier": "shelter",
            "download": "Data", "other": "Українська"},
 }
 CASE_FIELDS = ("tracking_id", "alert_id", "created", "first_notified", "patrol_dispatched",
@@ -99,7 +101,10 @@ def render(report: dict[str, Any], *, lang: str, heading: str, json_url: str,
     case_rows = "".join(
         "<tr>" + "".join(f"<td>{escape(str(c.get(k) or '—'))}</td>" for k in CASE_FIELDS)
         + (f'<td><a href="/dossiers/incident/{int(c["incident_id"])}?lang={lang}">'
-           f"{w['dossier']}</a></td>" if c.get("incident_id") else "<td>—</td>")
+           f"{w['case_dossier']}</a> · "
+           f'<a href="/dossiers/shelter/{int(c["shelter_id"])}?lang={lang}">'
+           f"{w['shelter_dossier']}</a></td>"
+           if c.get("incident_id") and c.get("shelter_id") else "<td>—</td>")
         + "</tr>" for c in report.get("cases", [])[:100])
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
