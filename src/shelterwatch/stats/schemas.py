@@ -23,6 +23,8 @@ class StatsReport(Answer):
     worst_owners_7_days: list[dict[str, Any]]
     monthly: list[dict[str, Any]]
     time_to_open_distribution: list[dict[str, Any]]
+    rankings: dict[str, dict[str, list[dict[str, Any]]]] = Field(
+        description="figure → districts/owners → ranked rows (1 = best; ties share a rank)")
     cases: list[dict[str, Any]] | None = None
 
 
@@ -43,4 +45,6 @@ class Dossier(Answer):
     facts: list[dict[str, Any]]
     not_yet_signed: list[dict[str, Any]]
     notifications: list[dict[str, Any]]
+    evidence: list[dict[str, Any]] = Field(
+        default_factory=list, description="audit and fix photos by SHA-256")
     verify_with: str
