@@ -27,6 +27,9 @@ function renderAnswer(r) {
   const words = statusWords(status);
   const reach = r.reachable_in_time === true ? t("reachable")
     : r.reachable_in_time === false ? t("notReachable") : t("noAlertReach");
+  // News redraws the card: a resident reading about the same shelter keeps it unfolded.
+  const folded = card.querySelector(".card-details");
+  const keepOpen = Boolean(folded && folded.open && card.dataset.shelterId === String(r.shelter.id));
   card.className = "answer-card result first";
   card.dataset.shelterId = String(r.shelter.id);
   card.dataset.status = status;
@@ -77,6 +80,7 @@ function renderAnswer(r) {
   }
   reportButtons(card.querySelector(".reports"), r.shelter.id, p);
   shelterCard(card.querySelector(".card-details"), r.shelter.id, p);
+  card.querySelector(".card-details").open = keepOpen;
   renderDirection();
 }
 
