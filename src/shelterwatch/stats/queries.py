@@ -49,7 +49,7 @@ def descendants(session: Session, area_id: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _where(model: type[StatsPair] | type[StatsCase], scope: Scope,
+def scope_where(model: type[StatsPair] | type[StatsCase], scope: Scope,
            stamp: Any) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     if scope.area_ids is not None:
@@ -65,7 +65,7 @@ def _where(model: type[StatsPair] | type[StatsCase], scope: Scope,
     return clauses
 
 
-def _seconds(session: Session, later: Any, earlier: Any) -> Any:
+def seconds_between(session: Session, later: Any, earlier: Any) -> Any:
     if session.get_bind().dialect.name == "sqlite":
         return (func.julianday(later) - func.julianday(earlier)) * 86400.0
     return func.extract("epoch", later - earlier)
@@ -86,7 +86,7 @@ def aligned(scope: Scope) -> Scope:
     return replace(scope, start=start, end=end)
 
 
-def _daily_where(scope: Scope) -> list[ColumnElement[bool]]:
+def daily_where(scope: Scope) -> list[ColumnElement[bool]]:
     d = StatsDaily
     clauses: list[ColumnElement[bool]] = []
     if scope.area_ids is not None:
@@ -112,7 +112,7 @@ class Counts:
     missing: int = 0
 
 
-def _sum(column: Any) -> Any:
+def total(column: Any) -> Any:
     return func.coalesce(func.sum(column), 0)
 
 
@@ -121,21 +121,21 @@ def _counts(session: Session, scope: Scope, now: datetime) -> Counts:
     p = StatsPair
     if scope.shelter_ids is not None:
         row = session.execute(select(
-            func.count(), _sum(case((p.open_after_s <= figures.OPEN_WITHIN_S, 1), else_=0)),
+            func.count(), total(case((p.open_after_s <= figures.OPEN_WITHIN_S, 1), else_=0)),
             func.count(p.open_after_s), func.count(p.check_in_after_s),
-            _sum(_seconds(session, func.coalesce(p.ended_at, now), p.started_at)),
-            _sum(p.full_reports), _sum(p.unfit_reports), _sum(p.missing_reports))
-            .where(*_where(p, scope, p.started_at))).one()
+            total(seconds_between(session, func.coalesce(p.ended_at, now), p.started_at)),
+            total(p.full_reports), total(p.unfit_reports), total(p.missing_reports))
+            .where(*scope_where(p, scope, p.started_at))).one()
         return Counts(int(row[0]), int(row[1]), int(row[2]), int(row[3]),
                       float(round(row[4] or 0)), int(row[5]), int(row[6]), int(row[7]))
     d = StatsDaily
     row = session.execute(select(
-        _sum(d.pairs), _sum(d.open_5), _sum(d.open_during), _sum(d.check_ins), _sum(d.alert_s),
-        _sum(d.full_reports), _sum(d.unfit_reports), _sum(d.missing_reports))
-        .where(*_daily_where(scope))).one()
+        total(d.pairs), total(d.open_5), total(d.open_during), total(d.check_ins), total(d.alert_s),
+        total(d.full_reports), total(d.unfit_reports), total(d.missing_reports))
+        .where(*daily_where(scope))).one()
     # Alerts still running count up to now; the rollup holds only the ended ones' hours.
-    running = session.execute(select(_sum(_seconds(session, now, p.started_at))).where(
-        p.ended_at.is_(None), *_where(p, scope, p.started_at))).scalar()
+    running = session.execute(select(total(seconds_between(session, now, p.started_at))).where(
+        p.ended_at.is_(None), *scope_where(p, scope, p.started_at))).scalar()
     return Counts(int(row[0]), int(row[1]), int(row[2]), int(row[3]),
                   float(round(float(row[4] or 0) + float(running or 0))), int(row[5]),
                   int(row[6]), int(row[7]))
@@ -147,13 +147,14 @@ def open_times(session: Session, scope: Scope) -> list[tuple[int, int]]:
         bucket = (StatsPair.open_after_s / figures.OPEN_TIME_BUCKET_S).cast(Integer) \
             * figures.OPEN_TIME_BUCKET_S
         query = select(bucket, func.count()).where(
-            StatsPair.open_after_s.is_not(None), *_where(StatsPair, scope, StatsPair.started_at))
+            StatsPair.open_after_s.is_not(None),
+            *scope_where(StatsPair, scope, StatsPair.started_at))
     else:
         t = StatsOpenTimes
         bucket = t.bucket_s  # type: ignore[assignment]
         area = t.area_id.in_(scope.area_ids) if scope.area_ids is not None \
             else t.area_id == EVERYWHERE
-        query = select(bucket, _sum(t.n)).where(area)
+        query = select(bucket, total(t.n)).where(area)
         if scope.start is not None:
             query = query.where(t.day >= day_of(scope.start))
         if scope.end is not None:
@@ -178,15 +179,15 @@ class CaseCounts:
 def _case_counts(session: Session, scope: Scope, now: datetime, target_s: float) -> CaseCounts:
     """The locked-door cases' figures in SQL: counts, exact percentiles, the last 100's mean."""
     c = StatsCase
-    where = _where(c, scope, c.created_at)
-    took = _seconds(session, c.closed_at, c.created_at)
-    to_open = _seconds(session, c.door_open_at, c.created_at)
+    where = scope_where(c, scope, c.created_at)
+    took = seconds_between(session, c.closed_at, c.created_at)
+    to_open = seconds_between(session, c.door_open_at, c.created_at)
     slack = 0.001  # julianday arithmetic is not exact to the microsecond
     row = session.execute(select(
         func.count(), func.count(c.alert_id), func.count(c.door_open_at), func.count(c.closed_at),
-        _sum(case((and_(c.closed_at.is_not(None), took <= target_s + slack), 1), else_=0)),
-        _sum(case((and_(c.closed_at.is_(None),
-                        _seconds(session, now, c.created_at) > target_s), 1), else_=0)))
+        total(case((and_(c.closed_at.is_not(None), took <= target_s + slack), 1), else_=0)),
+        total(case((and_(c.closed_at.is_(None),
+                        seconds_between(session, now, c.created_at) > target_s), 1), else_=0)))
         .where(*where)).one()
     opened = int(row[2])
 
@@ -254,8 +255,8 @@ def share_by(session: Session, column: str, scope: Scope) -> dict[str, dict[str,
     key = getattr(StatsDaily, column)
     d = StatsDaily
     rows = session.execute(
-        select(key, _sum(d.pairs), _sum(d.open_5), _sum(d.open_during), _sum(d.check_ins))
-        .where(*_daily_where(aligned(scope)), key != 0 if column == "owner_id" else key != "")
+        select(key, total(d.pairs), total(d.open_5), total(d.open_during), total(d.check_ins))
+        .where(*daily_where(aligned(scope)), key != 0 if column == "owner_id" else key != "")
         .group_by(key)).all()
     return {str(r[0]): {"pairs": int(r[1]), "open_5": int(r[2]),
                         FigureId.OPEN_WITHIN_5_MIN.value: figures.share(int(r[2]), int(r[1])),
@@ -268,10 +269,10 @@ def monthly(session: Session, scope: Scope) -> list[dict[str, Any]]:
     """Verified-open share per month: the trend chart."""
     d = StatsDaily
     month = func.substr(d.day, 1, 7)
-    where = _daily_where(aligned(scope))
+    where = daily_where(aligned(scope))
     if scope.shelter_ids is not None:
         return []  # a set of shelters has no daily rollup; its owner page shows the total
-    rows = session.execute(select(month, _sum(d.pairs), _sum(d.open_5), _sum(d.open_during))
+    rows = session.execute(select(month, total(d.pairs), total(d.open_5), total(d.open_during))
                            .where(*where).group_by(month).order_by(month)).all()
     return [{"month": r[0], "pairs": int(r[1]),
              "within_5_min": figures.share(int(r[2]), int(r[1])),
@@ -297,7 +298,7 @@ def distribution(buckets: list[tuple[int, int]], pairs: int) -> list[dict[str, A
 def cases(session: Session, scope: Scope, *, limit: int = 1000) -> list[dict[str, Any]]:
     """Each locked-door case's lifecycle, newest first."""
     rows = session.execute(select(StatsCase)
-                           .where(*_where(StatsCase, scope, StatsCase.created_at))
+                           .where(*scope_where(StatsCase, scope, StatsCase.created_at))
                            .order_by(StatsCase.created_at.desc()).limit(limit)).scalars()
 
     def iso(at: datetime | None) -> str | None:
@@ -335,9 +336,9 @@ def audit_counts(session: Session, scope: Scope, *, now: datetime,
     s, r = StatsShelter, ShelterReadiness
     fresh = as_utc(now) - timedelta(days=figures.AUDIT_FRESH_DAYS)
     columns = [func.count(s.shelter_id),
-               _sum(case((r.full_seen.is_(True), 1), else_=0)),
-               _sum(case((r.ghost_reason.is_not(None), 1), else_=0)),
-               _sum(case((r.audited_at >= fresh, 1), else_=0))]
+               total(case((r.full_seen.is_(True), 1), else_=0)),
+               total(case((r.ghost_reason.is_not(None), 1), else_=0)),
+               total(case((r.audited_at >= fresh, 1), else_=0))]
     key = getattr(s, by) if by else None
     query = select(*([key] if key is not None else []), *columns).select_from(s) \
         .outerjoin(r, r.shelter_id == s.shelter_id)
@@ -355,71 +356,4 @@ def audit_counts(session: Session, scope: Scope, *, now: datetime,
             else ("", row)
         out[name] = figures.Tally(shelters=int(n), audited=int(audited), ghosts=int(ghosts),
                                   fresh=int(fresh_n))
-    return out
-
-
-def tallies(session: Session, by: str, scope: Scope, *, now: datetime,
-            target_s: float) -> dict[str, figures.Tally]:
-    """Every owner's (by="owner_id") or leaf area's (by="area_id") counts for the window, in a
-    handful of GROUP BYs over the rollups: what every figure is ranked on."""
-    now, scope = as_utc(now), aligned(scope)
-    out = audit_counts(session, replace(scope, start=None, end=None), now=now, by=by)
-
-    def of(name: Any) -> figures.Tally:
-        return out.setdefault(str(name), figures.Tally())
-
-    d = StatsDaily
-    key = getattr(d, by)
-    for row in session.execute(select(
-            key, _sum(d.pairs), _sum(d.open_5), _sum(d.open_during), _sum(d.check_ins),
-            _sum(d.alert_s), _sum(d.full_reports), _sum(d.unfit_reports),
-            _sum(d.missing_reports))
-            .where(*_daily_where(scope), key != 0 if by == "owner_id" else key != "")
-            .group_by(key)):
-        t = of(row[0])
-        t.pairs, t.open_5, t.open_during, t.check_ins = (int(v) for v in row[1:5])
-        t.alert_s = float(row[5] or 0)
-        t.full, t.unfit, t.missing = (int(v) for v in row[6:9])
-    p = StatsPair
-    pkey = getattr(p, by)
-    for name, seconds in session.execute(
-            select(pkey, _sum(_seconds(session, now, p.started_at)))
-            .where(p.ended_at.is_(None), pkey.is_not(None), *_where(p, scope, p.started_at))
-            .group_by(pkey)):
-        of(name).alert_s += float(seconds or 0)
-    c = StatsCase
-    ckey = getattr(c, by)
-    where = [ckey.is_not(None), *_where(c, scope, c.created_at)]
-    took = _seconds(session, c.closed_at, c.created_at)
-    for name, during, closed, on_time, overdue in session.execute(select(
-            ckey, func.count(c.alert_id), func.count(c.closed_at),
-            _sum(case((and_(c.closed_at.is_not(None), took <= target_s + 0.001), 1), else_=0)),
-            _sum(case((and_(c.closed_at.is_(None),
-                            _seconds(session, now, c.created_at) > target_s), 1), else_=0)))
-            .where(*where).group_by(ckey)):
-        t = of(name)
-        t.locked_during, t.closed, t.on_time, t.overdue = (int(during), int(closed),
-                                                           int(on_time), int(overdue))
-    to_open = func.round(_seconds(session, c.door_open_at, c.created_at))
-    for name, seconds, n in session.execute(
-            select(ckey, to_open, func.count()).where(*where, c.door_open_at.is_not(None))
-            .group_by(ckey, to_open)):
-        t = of(name)
-        t.case_open_s = t.case_open_s or {}
-        t.case_open_s[int(seconds)] = t.case_open_s.get(int(seconds), 0) + int(n)
-    for t in out.values():
-        t.case_open_s = t.case_open_s or {}
-    if by == "area_id":
-        o = StatsOpenTimes
-        query = select(o.area_id, o.bucket_s, _sum(o.n)).where(o.area_id != EVERYWHERE)
-        if scope.start is not None:
-            query = query.where(o.day >= day_of(scope.start))
-        if scope.end is not None:
-            query = query.where(o.day < day_of(scope.end))
-        for area, bucket, n in session.execute(query.group_by(o.area_id, o.bucket_s)):
-            t = of(area)
-            t.open_buckets = t.open_buckets or {}
-            t.open_buckets[int(bucket)] = int(n)
-        for t in out.values():
-            t.open_buckets = t.open_buckets or {}
     return out

@@ -18,7 +18,7 @@ from shelterwatch.areas.models import Area
 from shelterwatch.config import Settings
 from shelterwatch.rules import figures
 from shelterwatch.rules.figures import FigureId
-from shelterwatch.stats import queries
+from shelterwatch.stats import queries, tallies
 from shelterwatch.stats import service as stats
 from shelterwatch.stats.queries import Scope
 from shelterwatch.stats.service import as_utc
@@ -92,9 +92,9 @@ def rankings(session: Session, scope: Scope, areas: dict[str, Area], *, now: dat
     histogram is kept per area only."""
     window = Scope(start=scope.start, end=scope.end)
     groups = {
-        "districts": _districts(queries.tallies(session, "area_id", window, now=now,
+        "districts": _districts(tallies.by_group(session, "area_id", window, now=now,
                                                 target_s=target_s), areas),
-        "owners": queries.tallies(session, "owner_id", window, now=now, target_s=target_s)}
+        "owners": tallies.by_group(session, "owner_id", window, now=now, target_s=target_s)}
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
     started = queries.audits_started(session)
     for among, tallied in groups.items():
