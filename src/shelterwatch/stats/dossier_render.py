@@ -99,7 +99,8 @@ def html(bundle: dict[str, Any], *, lang: str, base: str) -> str:
 <title>{escape(heading(bundle, lang))}</title>
 <style>body{{font:15px/1.4 system-ui,sans-serif;margin:1rem auto;max-width:72rem;padding:0 1rem}}
 /* a phone scrolls a wide table sideways instead of cutting its columns off */
-table{{border-collapse:collapse;width:100%;display:block;overflow-x:auto}}td,th{{border-bottom:1px solid #ddd;padding:.2rem .4rem;
+table{{border-collapse:collapse;width:100%;display:block;overflow-x:auto}}
+td,th{{border-bottom:1px solid #ddd;padding:.2rem .4rem;
 text-align:left;vertical-align:top}}code{{font-size:.8rem;word-break:break-all}}
 dt{{font-weight:600}}</style></head><body>
 <p><a href="{base}?lang={other}">{w['other']}</a> · <a href="{base}.pdf?lang={lang}">{w['pdf']}</a>
