@@ -92,11 +92,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with db.reading(settings.database_url) as session:
             follower.applied_seq = log.last_seq(session)
         load(state)  # after noting the log position, so no fact falls between
+        hub.begin(follower.applied_seq)
         follower.start()
         try:
             yield
         finally:
             follower.stop()
+            hub.close()
 
     # /docs is served by shelterwatch.web with Swagger UI's files from a pip package: no CDN.
     app = FastAPI(title="shelterwatch", version=__version__, description=DESCRIPTION,
