@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from shelterwatch import __version__, api, db, metrics, openapi, problems
+from shelterwatch import __version__, api, db, metrics, openapi, problems, stream
 from shelterwatch.audits.photos import PhotoStore
 from shelterwatch.basemap.archive import Archive
 from shelterwatch.config import Settings, get_settings
@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in api.ROUTERS:
         app.include_router(router)
     nearest.document(app)
+    stream.document(app)
     metrics.install(app)
     openapi.install(app, api.ROUTERS)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
