@@ -118,6 +118,10 @@ class Settings(BaseSettings):
     coverage_sites_top: int = 10
     coverage_locked_window_days: float = 30.0
     coverage_candidates: str = ""
+    # Which areas the API keeps live coverage for, each built when the process starts (and again
+    # when the registry changes), never on a request: "*" = every area with a shelter in it or
+    # under it, or a comma list of area ids; empty = none.
+    coverage_areas: str = "*"
 
     # Anonymous write limits, shared by every process on the database
     reports_per_device_per_hour: int = 20

@@ -41,9 +41,10 @@ ANSWERS = {
     "503": "Not ready yet or overloaded (problem+json, Retry-After)",
 }
 # Operations behind the shared limits of anonymous writes and streams (reports/limits.py,
-# devices/, stream.py), and those that answer 503 while their data is being built.
+# devices/, stream.py), and those that answer 503 while their data is being built (coverage is
+# built ahead of requests and answers 202 meanwhile: coverage/views.py).
 LIMITED = ("/v1/reports", "/v1/devices", "/open311/v2/requests", "/v1/stream")
-WARMING = ("/v1/pack", "/v1/coverage")
+WARMING = ("/v1/pack",)
 # Open311 clients expect the GeoReport error list, in the format they asked for; the body and
 # header limits are enforced before the router and answer problem+json everywhere.
 OPEN311 = "/open311/"
@@ -145,7 +146,7 @@ def _complete_operation(operation: dict[str, Any], route: APIRoute, method: str,
     responses = operation.setdefault("responses", {})
     if route.path in MEDIA:
         for code, answer in responses.items():
-            if code.startswith("2"):
+            if code in ("200", "201"):  # a 202 "computing" stays JSON
                 answer["content"] = MEDIA[route.path]
     if route.path.startswith(OPEN311):
         for code, answer in responses.items():
