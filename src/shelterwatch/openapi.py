@@ -61,8 +61,9 @@ BEFORE_ROUTING = {"413", "431"}
 # Answers that are not one resource by id: a log without a signed head or key yet (404), a proof
 # asked of a tree size the log has not reached (409), coverage of an unknown area (404).
 NOT_YET = ("/v1/log/", "/v1/coverage")
-# Receivers authenticated by a shared secret header rather than a bearer token.
-SECRET_HEADER = ("/v1/alerts/webhooks/", "/v1/channels/")
+# Receivers authenticated by a shared secret header rather than a bearer token, and public reads
+# a policy may keep from the public (a dossier of a shelter in a hidden oblast: stats/dossier.py).
+SECRET_HEADER = ("/v1/alerts/webhooks/", "/v1/channels/", "/v1/dossiers/")
 # What these answer is not JSON; the document names the media type each one sends.
 MEDIA: dict[str, dict[str, Any]] = {
     "/v1/log/verifier.py": {"text/x-python": {"schema": {"type": "string"}}},
