@@ -144,4 +144,5 @@ def case_update(kind: str, lang: str, *, tracking_id: str, detail: str = "") -> 
 
 
 def alert_news(started: bool, area_name: str, lang: str) -> str:
-    return Renderer(lang)("alert.started" if started else "alert.ended", {"area": area_name})
+    return Renderer(lang)("alert_news.started" if started else "alert_news.ended",
+                          {"area": area_name})
