@@ -233,11 +233,7 @@ def _area(request: Request, ref: str) -> AreaName | None:
 
 
 def _subscribed_text(area: AreaName, lang: str) -> str:
-    if lang == "en":
-        return (f"You will be told when an alert starts and ends in {area.name_en or area.name}. "
-                "/unsubscribe to stop.")
-    return (f"Ви отримуватимете сповіщення про тривогу й відбій: {area.name}. "
-            "/unsubscribe — вимкнути.")
+    return texts.subscribed(area.name_en or area.name if lang == "en" else area.name, lang)
 
 
 def _incident_id(settings: Settings, tracking_id: str) -> int | None:
