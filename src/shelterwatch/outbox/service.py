@@ -25,7 +25,7 @@ from shelterwatch.notify.base import Channel, DeliveryError, Message
 from shelterwatch.outbox import queue
 from shelterwatch.outbox.models import DeadLetter, Delivery
 from shelterwatch.outbox.throttle import OutboxThrottle
-from shelterwatch.vocabulary import FactKind
+from shelterwatch.vocabulary import FactKind, recipient_role
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def enqueue(session: Session, outgoing: Outgoing, *, now: datetime, actor: str) 
         return held
     log.append(session, kind=FactKind.NOTIFICATION_QUEUED, actor=actor, now=now,
                payload={"delivery": row.id, "subject": row.subject, "step": row.step,
-                        "channel": row.channel, "recipient": _role_of(row.recipient)},
+                        "channel": row.channel, "recipient": recipient_role(row.recipient)},
                private={"recipient": row.recipient, "address": row.address})
     return row
 
@@ -129,11 +129,6 @@ def enqueue_many(session: Session, outgoing: Sequence[Outgoing], *, now: datetim
                    payload={"subject": subject, "step": step, "count": queued,
                             "channels": dict(sorted(channels.items()))})
     return queued
-
-
-def _role_of(recipient: str) -> str:
-    # "keyholder:4:email" → "keyholder": the public log says who kind of person, not which one.
-    return recipient.split(":", 1)[0]
 
 
 def claim(session: Session, *, now: datetime, lease_s: float, limit: int = 20) -> list[Delivery]:
