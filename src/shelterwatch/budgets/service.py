@@ -59,7 +59,7 @@ def judge(session: Session, asks: Sequence[Sequence[rules.Check]], *,
     # One window per scope (an hour for every spread today): the longest asked for counts.
     since = now - timedelta(seconds=max((w for *_, w in marks), default=0.0))
     if spreads:
-        ledger.counts = {(r.scope, r.key): r.count for r in conn.execute(
+        ledger.counts = {(r.scope, r.key): r.items for r in conn.execute(
             _MARK_COUNTS, {"cells": spreads, "since": since})}
         ledger.touched = {(r.scope, r.key, r.item) for r in conn.execute(
             _MARKED, {"marks": sorted({(s, k, i) for s, k, i, _ in marks}), "since": since})}
@@ -123,7 +123,7 @@ def prune_marks(session: Session, *, older_than: datetime) -> int:
 _cells, _marks = cast(Table, RateCell.__table__), cast(Table, SourceMark.__table__)
 _CELLS = select(_cells.c.scope, _cells.c.key, _cells.c.tat).where(
     tuple_(_cells.c.scope, _cells.c.key).in_(bindparam("cells", expanding=True)))
-_MARK_COUNTS = select(_marks.c.scope, _marks.c.key, func.count().label("count")).where(
+_MARK_COUNTS = select(_marks.c.scope, _marks.c.key, func.count().label("items")).where(
     tuple_(_marks.c.scope, _marks.c.key).in_(bindparam("cells", expanding=True)),
     _marks.c.at >= bindparam("since")).group_by(_marks.c.scope, _marks.c.key)
 _MARKED = select(_marks.c.scope, _marks.c.key, _marks.c.item).where(
