@@ -19,8 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from shelterwatch.budgets import rule as rules
 from shelterwatch.budgets.models import RateCell, SourceMark
-from shelterwatch.rules import budget as rules
 
 PRUNE_EVERY_S = 60.0
 _next_prune: dict[str, float] = {}
@@ -35,7 +35,7 @@ def hit(session: Session, *, scope: str, key: str, limit: int, window_s: float,
 
 def judge(session: Session, asks: Sequence[Sequence[rules.Check]], *,
           now: datetime) -> list[rules.Refusal | None]:
-    """Judge a batch's asks in order (`rules.budget.judge`), reading and writing each table once.
+    """Judge a batch's asks in order (`rule.judge`), reading and writing each table once.
 
     One query reads every cell and every mark the batch's keys have within their windows, one
     upsert per table writes what moved: the cost is per batch, not per report.

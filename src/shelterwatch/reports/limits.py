@@ -23,10 +23,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from shelterwatch.budgets import rule as budget
 from shelterwatch.budgets import service as budgets
 from shelterwatch.config import Settings
 from shelterwatch.errors import TooManyRequests
-from shelterwatch.rules import budget
 from shelterwatch.rules import witness as witnesses
 from shelterwatch.rules.witness import Witness
 

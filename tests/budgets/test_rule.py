@@ -10,7 +10,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shelterwatch.rules import budget
+from shelterwatch.budgets import rule as budget
 
 HOUR = 3600.0
 Stored = tuple[dict[budget.Cell, float], dict[tuple[str, str, str], float]]
