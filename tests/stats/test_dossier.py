@@ -17,6 +17,7 @@ from shelterwatch.config import Settings
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log import standalone_verifier
 from shelterwatch.log.publisher import Publisher
+from shelterwatch.worker import heads
 from tests.stats.scenario import play
 
 
@@ -31,7 +32,7 @@ def verify_offline(bundle: dict[str, object], tmp_path: Path) -> tuple[int, str]
 def test_a_cases_dossier_verifies_offline_and_a_changed_fact_does_not(
         client: TestClient, settings: Settings, tmp_path: Path) -> None:
     night = play(settings.database_url)
-    Publisher(settings).tick(now=utcnow(), force=True)
+    heads.tick(Publisher(settings), now=utcnow(), force=True)
     with db.reading(settings.database_url) as s:
         case_id = s.execute(select(Incident.id).where(
             Incident.shelter_id == night.shelters["s3"])).scalar_one()
@@ -54,7 +55,7 @@ def test_a_cases_dossier_verifies_offline_and_a_changed_fact_does_not(
 def test_a_shelters_dossier_holds_its_alert_time_evidence(
         client: TestClient, settings: Settings, tmp_path: Path) -> None:
     night = play(settings.database_url)
-    Publisher(settings).tick(now=utcnow(), force=True)
+    heads.tick(Publisher(settings), now=utcnow(), force=True)
     bundle = client.get(f"/v1/dossiers/shelter/{night.shelters['s2']}").json()
     kinds = [f["kind"] for f in bundle["facts"]]
     assert kinds[0] == "shelter.created" and "observation.recorded" in kinds
