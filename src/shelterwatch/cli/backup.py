@@ -181,7 +181,8 @@ def restore_from(src: Path, url: str) -> Restored:
             with db.engine_for(copy_url, write=False).connect() as source:
                 with db.engine_for(url).begin() as target:
                     copy_tables(source, target)
-                recorded = {tuple(r) for r in source.execute(select(*status_cols))}
+                recorded: set[tuple[Any, ...]] = {
+                    tuple(r) for r in source.execute(select(*status_cols))}
         finally:
             db.dispose(copy_url)
     settings = get_settings()
@@ -192,7 +193,8 @@ def restore_from(src: Path, url: str) -> Restored:
     with db.reading(url) as session:
         verdict = log.verify(session)
         problems = tree.verify(session)
-        rebuilt = {tuple(r) for r in session.execute(select(*status_cols))}
+        rebuilt: set[tuple[Any, ...]] = {
+            tuple(r) for r in session.execute(select(*status_cols))}
         shelters = session.execute(text("SELECT COUNT(*) FROM shelters")).scalar_one()
         facts = session.execute(select(func.count()).select_from(
             db.Base.metadata.tables["facts"])).scalar_one()
@@ -202,7 +204,7 @@ def restore_from(src: Path, url: str) -> Restored:
     if problems:
         raise ValueError(f"the restored log's tree: {problems[0]}")
     if evidence.mismatches or rebuilt != recorded:
-        differ = sorted({sid for sid, _ in rebuilt ^ recorded})
+        differ = sorted({row[0] for row in rebuilt ^ recorded})
         raise ValueError(f"statuses rebuilt from the log differ from the backup's for "
                          f"{len(differ)} shelters (first: {differ[:5]})")
     return Restored(facts=facts, shelters=shelters, statuses=len(rebuilt))
