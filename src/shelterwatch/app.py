@@ -54,6 +54,7 @@ class AppState:
     coverage_cells: dict[Any, bytes] = field(default_factory=dict)
     photo_store: PhotoStore | None = None  # made on the first audit photo (`audits.views`)
     metrics: CollectorRegistry = field(init=False)  # `metrics.install`
+    observe_report_batch: Callable[[float], None] = field(init=False)  # `metrics.install`
     # Loaded at start-up (`load`), after the log's position is noted:
     shelter_index: ShelterIndex = field(init=False)
     alert_board: AlertBoard = field(init=False)

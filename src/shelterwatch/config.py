@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = 16_384
     max_header_bytes: int = 8_192  # all request headers together; more is a 431
 
+    # Logs (`shelterwatch.logs`): one JSON object a line for a collector, or text for a person.
+    # Requests are logged when "notable" (a write, an error, or slower than log_slow_ms): the
+    # hot reads are counted in /metrics instead, for a line each would cost a tenth of the CPU.
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_requests: Literal["all", "notable", "none"] = "notable"
+    log_slow_ms: Annotated[float, Field(gt=0)] = 500.0
+
     # Alert feeds
     alerts_in_ua_url: str = "https://api.alerts.in.ua"
     alerts_in_ua_token: str = ""
