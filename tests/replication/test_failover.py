@@ -138,7 +138,7 @@ def test_no_acknowledged_report_is_lost_when_the_primary_dies(tmp_path: Path) ->
         print(f"\nfailover: {len(acked)} reports acknowledged ({acked_before} before the kill), "
               f"{len(acked) - len(lost)} present after promotion, {len(lost)} lost; "
               f"promoted {promoted_s:.2f} s after the kill; writes succeeded again "
-              f"{recovered_s:.2f} s after the kill; {burst.refused} answers resent")
+              f"{recovered_s:.2f} s after the kill; resent after: {burst.refused}")
         assert back, "no write succeeded after the failover"
         # a node that cannot reach a primary says so, with a retry hint, never a bare 500
         assert set(burst.refused) <= {"no answer", "503 application/problem+json"}, burst.refused
