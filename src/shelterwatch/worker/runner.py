@@ -3,9 +3,11 @@
 Three loops share nothing but the database: the log follower arms timers for new alerts and
 incidents, routes reports to owners and closes what an ended alert leaves open; the timer loop
 takes due rungs and, every `status_refresh_s`, lets statuses fade and sweeps ended alerts again;
-the outbox loop sends. Killing the process at any instant loses nothing (timers and deliveries
-are rows, the sweeps read state, not a cursor) and repeats nothing (unique keys, and each sweep
-re-reads under the log's lock).
+the outbox loop sends. Several workers may run on one database: timers and deliveries are claimed
+rows, and the few singleton jobs (signed heads and rollups, the published pack) are done by the
+worker that leads them (worker.leader), another taking over when it dies. Killing the process
+at any instant loses nothing (timers and deliveries are rows, the sweeps read state, not a
+cursor) and repeats nothing (unique keys, and each sweep re-reads under the log's lock).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from shelterwatch.rules.ranking import WalkingModel
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.stats import service as stats
 from shelterwatch.vocabulary import FactKind
+from shelterwatch.worker.leader import Leadership, Singleton
 
 logger = logging.getLogger(__name__)
 # The derived loops (rollups, Merkle tree) write in short batches and step aside between them.
@@ -67,6 +70,8 @@ class Worker:
         self.threads: list[threading.Thread] = []
         self.timers_due = threading.Event()  # a new fact armed a timer: look now, not next tick
         self.pack: PackPublisher | None = None
+        self.leads = {job: Leadership(self.url, job)
+                      for job in (Singleton.SIGNED_HEADS, Singleton.PACK)}
 
     def start(self) -> Worker:
         with db.transaction(self.url) as session:
@@ -90,7 +95,8 @@ class Worker:
         self.follower.subscribe(self._on_facts)
         if self.settings.pack_dir:  # the offline pack, published off every request path
             self.pack = PackPublisher(self.url, Path(self.settings.pack_dir),
-                                     config=alerts.warning_config(self.settings)).start()
+                                      config=alerts.warning_config(self.settings),
+                                      may_publish=self.leads[Singleton.PACK].held).start()
             self.follower.subscribe(self.pack.on_facts)
         self.follower.start()
         if self.settings.mqtt_url:
@@ -120,6 +126,8 @@ class Worker:
             close = getattr(channel, "close", None)
             if close:
                 close()
+        for lead in self.leads.values():
+            lead.release()
 
     def _on_facts(self, facts: Sequence[Fact]) -> None:
         with db.transaction(self.url) as session:
@@ -202,8 +210,11 @@ class Worker:
 
     def _tree_loop(self) -> None:
         """Keep what is derived from the whole log: the accountability rollups, and the Merkle
-        tree with its signed heads (handed to the witnesses)."""
+        tree with its signed heads (handed to the witnesses): by the one worker leading them."""
         while not self.stop_event.is_set():
+            if not self.leads[Singleton.SIGNED_HEADS].held():
+                self.stop_event.wait(max(1.0, self.settings.worker_tick_s))
+                continue
             try:
                 self.catch_up_stats()
             except Exception:
