@@ -46,6 +46,7 @@ from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.stats import service as stats
 from shelterwatch.vocabulary import FactKind
 from shelterwatch.worker.leader import Leadership, Singleton
+from shelterwatch.worker.sends import shared_allowance
 
 logger = logging.getLogger(__name__)
 # The derived loops (rollups, Merkle tree) write in short batches and step aside between them.
@@ -63,7 +64,9 @@ class Worker:
         # Completed passes of letting time pass over statuses: how a watcher knows one happened.
         self.refresh_passes = 0
         self.channels = registry.load_enabled(settings)
-        self.throttle = OutboxThrottle(registry.limits(settings))
+        # a provider's published limit holds across every worker (budgets.take)
+        self.throttle = OutboxThrottle(registry.limits(settings),
+                                       shared=shared_allowance(self.url))
         self.places: channels.Places | None = None
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None
