@@ -108,7 +108,9 @@ def test_no_acknowledged_report_is_lost_when_the_primary_dies(tmp_path: Path) ->
         nodes = [ServeNode(env, tmp_path / f"node-{i}.log") for i in range(NODES)]
         try:
             for node in nodes:
-                node.start(timeout_s=60)
+                node.spawn(node.command())
+            for node in nodes:
+                node.wait_ready(timeout_s=90)
             burst = Burst([n.url for n in nodes], shelters)
             phones = [threading.Thread(target=burst.phone, args=(n,)) for n in range(CLIENTS)]
             for t in phones:

@@ -63,6 +63,10 @@ class LiveServer(ChildProcess):
 
     def start(self, timeout_s: float = 30.0) -> LiveServer:
         self.spawn(self.command())
+        return self.wait_ready(timeout_s)
+
+    def wait_ready(self, timeout_s: float = 30.0) -> LiveServer:
+        """Until it answers (several servers started at once start side by side)."""
         assert self.proc is not None
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
