@@ -309,8 +309,30 @@ def within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThr
             held.append((item[0], item[1], wait))
         else:
             ready.append(item)
+    if throttle.shared is not None and ready:
+        ready = _within_shared(ready, throttle, held, now.timestamp())
     if held:
         with transaction(database_url) as session:
             hold(session, held=held, now=now)
     throttle.tidy(now.timestamp())
     return ready
+
+
+def _within_shared(ready: list[Claimed], throttle: OutboxThrottle,
+                   held: list[tuple[int, str, float]], now_s: float) -> list[Claimed]:
+    """Of what this process's buckets let through, what the deployment-wide allowance grants;
+    the rest joins `held`, spaced at the channel's rate."""
+    assert throttle.shared is not None
+    by_channel: dict[str, list[Claimed]] = {}
+    for item in ready:
+        by_channel.setdefault(item[2], []).append(item)
+    refused: set[int] = set()
+    for channel, items in by_channel.items():
+        limit = throttle.overall(channel)
+        if limit is None:
+            continue
+        granted = throttle.shared(channel, limit, len(items), now_s)
+        for n, item in enumerate(items[granted:], start=1):
+            held.append((item[0], item[1], n / limit.rate_per_s))
+            refused.add(item[0])
+    return [c for c in ready if c[0] not in refused]
