@@ -89,7 +89,7 @@ def take(session: Session, *, scope: str, key: str, wanted: int, rate_per_s: flo
     t = now.timestamp()
     interval = 1.0 / rate_per_s
     tolerance = (max(1.0, burst) - 1.0) * interval
-    _serialise(session, scope, key)
+    _serialise(session, [(scope, key)])
     cell = session.get(RateCell, (scope, key), with_for_update=True)
     tat = max(cell.tat if cell is not None else t, t)
     # epoch seconds as floats carry ~0.2 µs of rounding: a microsecond's slack absorbs it
