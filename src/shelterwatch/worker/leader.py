@@ -76,6 +76,10 @@ class Leadership:
         self.leading = False
         if self._conn is not None:
             with contextlib.suppress(Exception):
+                # unlock before closing: a closed connection's backend drops its locks only
+                # when it exits, a moment later, and a successor trying then would miss
+                self._conn.execute("SELECT pg_advisory_unlock_all()")
+            with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None
         if self._file is not None:
