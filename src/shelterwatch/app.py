@@ -55,6 +55,7 @@ class AppState:
     coverage_cells: dict[Any, bytes] = field(default_factory=dict)
     photo_store: PhotoStore | None = None  # made on the first audit photo (`audits.views`)
     metrics: CollectorRegistry = field(init=False)  # `metrics.install`
+    observe_report_batch: Callable[[float], None] = field(init=False)  # `metrics.install`
     # Loaded at start-up (`load`), after the log's position is noted:
     shelter_index: ShelterIndex = field(init=False)
     alert_board: AlertBoard = field(init=False)
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             follower.stop()
+            state.coverage.stop()
             hub.close()
 
     # /docs is served by shelterwatch.web with Swagger UI's files from a pip package: no CDN.

@@ -96,8 +96,7 @@ class LogFollower:
     def _listen(self) -> None:
         import psycopg  # only on PostgreSQL
 
-        url = make_url(self.database_url).set(drivername="postgresql")
-        conninfo = url.render_as_string(hide_password=False)
+        conninfo = db.libpq_conninfo(self.database_url)  # every host of a list: follows failover
         while not self._stop.is_set():
             try:
                 with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -108,8 +107,6 @@ class LogFollower:
             except Exception as exc:
                 logger.warning("LISTEN failed (%s); polling instead", exc)
                 self._stop.wait(5)
-
-
 
 
 def _change_counter(database_url: str) -> Callable[[], bool] | None:
