@@ -114,6 +114,7 @@ class Server:
     def __init__(self, module: str, url: str, log_path: Path) -> None:
         self.url = f"http://127.0.0.1:{free_port()}"
         env = {**os.environ, "DATABASE_URL": url, **UNLIMITED,
+               "SHELTERWATCH_COVERAGE_AREAS": "",  # no coverage sweep beside the figures
                "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT / "src")])}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", f"{module}:app", "--host", "127.0.0.1",

@@ -75,6 +75,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = 16_384
     max_header_bytes: int = 8_192  # all request headers together; more is a 431
 
+    # Logs (`shelterwatch.logs`): one JSON object a line for a collector, or text for a person.
+    # Requests are logged when "notable" (a write, an error, or slower than log_slow_ms): the
+    # hot reads are counted in /metrics instead, for a line each would cost a tenth of the CPU.
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_requests: Literal["all", "notable", "none"] = "notable"
+    log_slow_ms: Annotated[float, Field(gt=0)] = 500.0
+
     # Alert feeds
     alerts_in_ua_url: str = "https://api.alerts.in.ua"
     alerts_in_ua_token: str = ""
@@ -124,6 +132,10 @@ class Settings(BaseSettings):
     coverage_sites_top: int = 10
     coverage_locked_window_days: float = 30.0
     coverage_candidates: str = ""
+    # Which areas the API keeps live coverage for, each built when the process starts (and again
+    # when the registry changes), never on a request: "*" = every area with a shelter in it or
+    # under it, or a comma list of area ids; empty = none.
+    coverage_areas: str = "*"
 
     # Anonymous write limits, shared by every process on the database
     reports_per_device_per_hour: int = 20

@@ -10,9 +10,17 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from shelterwatch.answers import documented
 from shelterwatch.audits import deficiencies
+from shelterwatch.auth import service as auth
 from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
-from shelterwatch.deps import SettingsDep, StaleReadSession, require_role
+from shelterwatch.deps import (
+    DbId,
+    ReadSession,
+    SettingsDep,
+    StaleReadSession,
+    bearer,
+    require_role,
+)
 from shelterwatch.errors import InvalidInput, NotFound
 from shelterwatch.rules import figures
 from shelterwatch.stats import dossier, dossier_render, pages, queries, report
@@ -93,14 +101,31 @@ def owner_stats(session: StaleReadSession, settings: SettingsDep,
     return built
 
 
+def _caller(request: Request, session: ReadSession) -> Actor | None:
+    """The token's holder if a bearer token came (a bad one is refused), else nobody."""
+    token = bearer(request)
+    return auth.authenticate(session, token) if token is not None else None
+
+
+Caller = Annotated[Actor | None, Depends(_caller)]
+
+
+def _dossier(session: StaleReadSession, settings: SettingsDep, caller: Actor | None, kind: str,
+             subject_id: int) -> dict[str, Any]:
+    subject = dossier.subject_of(kind, subject_id)
+    dossier.check_policy(session, subject=subject, actor=caller,
+                         hidden=report.hidden_areas(session, settings))
+    return dossier.build(session, subject=subject, timezone=settings.timezone, now=utcnow())
+
+
 @router.get("/v1/dossiers/{kind}/{subject_id}", summary="Dossier bundle, verifiable offline",
             **documented(Dossier))
-def dossier_json(session: StaleReadSession, settings: SettingsDep, kind: str,
-                 subject_id: int) -> dict[str, Any]:
+def dossier_json(session: StaleReadSession, settings: SettingsDep, caller: Caller, kind: str,
+                 subject_id: DbId) -> dict[str, Any]:
     """Every public fact about a shelter or an incident with its RFC 6962 audit path to the
-    latest signed tree head; check it with GET /v1/log/verifier.py."""
-    return dossier.build(session, subject=dossier.subject_of(kind, subject_id),
-                         timezone=settings.timezone, now=utcnow())
+    latest signed tree head; check it with GET /v1/log/verifier.py. A shelter in an oblast the
+    location policy hides: operators, auditors and its owner only (bearer token)."""
+    return _dossier(session, settings, caller, kind, subject_id)
 
 
 def _lang(request: Request) -> str:
@@ -152,25 +177,19 @@ def owner_page(request: Request, session: StaleReadSession, settings: SettingsDe
                  f"{word} #{owner_id}", f"owner={owner_id}")
 
 
-def _dossier(session: StaleReadSession, settings: SettingsDep, kind: str,
-             subject_id: int) -> dict[str, Any]:
-    return dossier.build(session, subject=dossier.subject_of(kind, subject_id),
-                         timezone=settings.timezone, now=utcnow())
-
-
 @page_router.get("/dossiers/{kind}/{subject_id}.pdf")
-def dossier_pdf(request: Request, session: StaleReadSession, settings: SettingsDep, kind: str,
-                subject_id: int) -> Response:
+def dossier_pdf(request: Request, session: StaleReadSession, settings: SettingsDep, caller: Caller,
+                kind: str, subject_id: DbId) -> Response:
     """The dossier on paper, for a case file: the same facts, evidence and proofs."""
-    body = dossier_render.pdf(_dossier(session, settings, kind, subject_id),
+    body = dossier_render.pdf(_dossier(session, settings, caller, kind, subject_id),
                               lang=_lang(request))
     return Response(body, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="dossier-{kind}-{subject_id}.pdf"'})
 
 
 @page_router.get("/dossiers/{kind}/{subject_id}", response_class=HTMLResponse)
-def dossier_page(request: Request, session: StaleReadSession, settings: SettingsDep, kind: str,
-                 subject_id: int) -> HTMLResponse:
-    bundle = _dossier(session, settings, kind, subject_id)
+def dossier_page(request: Request, session: StaleReadSession, settings: SettingsDep,
+                 caller: Caller, kind: str, subject_id: DbId) -> HTMLResponse:
+    bundle = _dossier(session, settings, caller, kind, subject_id)
     return HTMLResponse(dossier_render.html(bundle, lang=_lang(request),
                                             base=f"/dossiers/{kind}/{subject_id}"))

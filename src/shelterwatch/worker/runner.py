@@ -40,12 +40,13 @@ from shelterwatch.observations import fading
 from shelterwatch.outbox import batch
 from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.throttle import OutboxThrottle
-from shelterwatch.pack.publisher import PackPublisher
 from shelterwatch.rules.ranking import WalkingModel
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.stats import service as stats
 from shelterwatch.vocabulary import FactKind
+from shelterwatch.worker import heads
 from shelterwatch.worker.leader import Leadership, Singleton
+from shelterwatch.worker.pack import PackPublisher
 from shelterwatch.worker.sends import shared_allowance
 
 logger = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ class Worker:
             except Exception:
                 logger.exception("updating the statistics failed; retrying")
             try:
-                self.publisher.tick(now=self.clock(), pause=self._yield_writer)
+                heads.tick(self.publisher, now=self.clock(), pause=self._yield_writer)
             except Exception:
                 logger.exception("signing the log's tree failed; retrying")
             self.stop_event.wait(max(1.0, self.settings.worker_tick_s))

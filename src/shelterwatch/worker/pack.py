@@ -1,5 +1,9 @@
 """The worker's pack publisher: follows the log, updates the touched entries, republishes.
 
+A process of its own (a thread of the worker), it owns the read transactions it needs; the pack
+domain (`pack.incremental`, `pack.service`, `pack.published`) reads in whatever session it is
+handed and never opens one.
+
 Facts arrive in batches from the log follower; the publisher applies them to its
 `IncrementalPack` at once and renders and publishes at most every `min_interval_s`, so a burst of
 reports during an alert costs one publish per interval, and a status change reaches the
