@@ -20,6 +20,7 @@ from shelterwatch.incidents.models import Incident
 from shelterwatch.log import standalone_verifier
 from shelterwatch.log.publisher import Publisher
 from shelterwatch.shelters.models import Shelter
+from shelterwatch.worker import heads
 from tests.stats.scenario import play
 
 
@@ -34,7 +35,7 @@ def verify_offline(bundle: dict[str, object], tmp_path: Path) -> tuple[int, str]
 def test_a_cases_dossier_verifies_offline_and_a_changed_fact_does_not(
         client: TestClient, settings: Settings, tmp_path: Path) -> None:
     night = play(settings.database_url)
-    Publisher(settings).tick(now=utcnow(), force=True)
+    heads.tick(Publisher(settings), now=utcnow(), force=True)
     with db.reading(settings.database_url) as s:
         case_id = s.execute(select(Incident.id).where(
             Incident.shelter_id == night.shelters["s3"])).scalar_one()
@@ -57,7 +58,7 @@ def test_a_cases_dossier_verifies_offline_and_a_changed_fact_does_not(
 def test_a_shelters_dossier_holds_its_alert_time_evidence(
         client: TestClient, settings: Settings, tmp_path: Path) -> None:
     night = play(settings.database_url)
-    Publisher(settings).tick(now=utcnow(), force=True)
+    heads.tick(Publisher(settings), now=utcnow(), force=True)
     bundle = client.get(f"/v1/dossiers/shelter/{night.shelters['s2']}").json()
     kinds = [f["kind"] for f in bundle["facts"]]
     assert kinds[0] == "shelter.created" and "observation.recorded" in kinds
@@ -73,7 +74,7 @@ def test_a_dossier_in_a_hidden_oblast_is_refused_to_the_public_and_whole_to_thos
     and point in facts whose hashes cover them, so the public gets a refusal saying why, and an
     operator, an auditor or the shelter's owner the whole bundle, still verifiable offline."""
     night = play(settings.database_url)
-    Publisher(settings).tick(now=utcnow(), force=True)
+    heads.tick(Publisher(settings), now=utcnow(), force=True)
     with db.reading(settings.database_url) as s:
         case_id = s.execute(select(Incident.id).where(
             Incident.shelter_id == night.shelters["s3"])).scalar_one()
