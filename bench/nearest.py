@@ -147,7 +147,7 @@ def serve(database_url: str, port: int) -> None:
 
     from shelterwatch.app import create_app
 
-    settings = Settings(database_url=database_url)
+    settings = Settings(database_url=database_url, coverage_areas="")  # no coverage sweep
     app = create_app(settings)
 
     async def bare(request: Request) -> Response:

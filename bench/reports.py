@@ -118,6 +118,7 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": url, **UNLIMITED,
+               "SHELTERWATCH_COVERAGE_AREAS": "",  # no coverage sweep beside the figures
                "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT / "src")])}
         self.proc = subprocess.Popen(
             [c.replace("{port}", str(self.port)) for c in command],

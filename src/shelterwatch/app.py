@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from shelterwatch import __version__, api, db, metrics, openapi, problems
+from shelterwatch import __version__, api, db, metrics, openapi, problems, stream
 from shelterwatch.audits.photos import PhotoStore
 from shelterwatch.basemap.archive import Archive
 from shelterwatch.config import Settings, get_settings
@@ -54,6 +54,7 @@ class AppState:
     coverage_cells: dict[Any, bytes] = field(default_factory=dict)
     photo_store: PhotoStore | None = None  # made on the first audit photo (`audits.views`)
     metrics: CollectorRegistry = field(init=False)  # `metrics.install`
+    observe_report_batch: Callable[[float], None] = field(init=False)  # `metrics.install`
     # Loaded at start-up (`load`), after the log's position is noted:
     shelter_index: ShelterIndex = field(init=False)
     alert_board: AlertBoard = field(init=False)
@@ -92,11 +93,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with db.reading(settings.database_url) as session:
             follower.applied_seq = log.last_seq(session)
         load(state)  # after noting the log position, so no fact falls between
+        hub.begin(follower.applied_seq)
         follower.start()
         try:
             yield
         finally:
             follower.stop()
+            state.coverage.stop()
+            hub.close()
 
     # /docs is served by shelterwatch.web with Swagger UI's files from a pip package: no CDN.
     app = FastAPI(title="shelterwatch", version=__version__, description=DESCRIPTION,
@@ -108,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in api.ROUTERS:
         app.include_router(router)
     nearest.document(app)
+    stream.document(app)
     metrics.install(app)
     openapi.install(app, api.ROUTERS)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,

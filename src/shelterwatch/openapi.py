@@ -41,9 +41,10 @@ ANSWERS = {
     "503": "Not ready yet or overloaded (problem+json, Retry-After)",
 }
 # Operations behind the shared limits of anonymous writes and streams (reports/limits.py,
-# devices/, stream.py), and those that answer 503 while their data is being built.
+# devices/, stream.py), and those that answer 503 while their data is being built (coverage is
+# built ahead of requests and answers 202 meanwhile: coverage/views.py).
 LIMITED = ("/v1/reports", "/v1/devices", "/open311/v2/requests", "/v1/stream")
-WARMING = ("/v1/pack", "/v1/coverage")
+WARMING = ("/v1/pack",)
 # Open311 clients expect the GeoReport error list, in the format they asked for; the body and
 # header limits are enforced before the router and answer problem+json everywhere.
 OPEN311 = "/open311/"
@@ -60,8 +61,9 @@ BEFORE_ROUTING = {"413", "431"}
 # Answers that are not one resource by id: a log without a signed head or key yet (404), a proof
 # asked of a tree size the log has not reached (409), coverage of an unknown area (404).
 NOT_YET = ("/v1/log/", "/v1/coverage")
-# Receivers authenticated by a shared secret header rather than a bearer token.
-SECRET_HEADER = ("/v1/alerts/webhooks/", "/v1/channels/")
+# Receivers authenticated by a shared secret header rather than a bearer token, and public reads
+# a policy may keep from the public (a dossier of a shelter in a hidden oblast: stats/dossier.py).
+SECRET_HEADER = ("/v1/alerts/webhooks/", "/v1/channels/", "/v1/dossiers/")
 # What these answer is not JSON; the document names the media type each one sends.
 MEDIA: dict[str, dict[str, Any]] = {
     "/v1/log/verifier.py": {"text/x-python": {"schema": {"type": "string"}}},
@@ -145,7 +147,7 @@ def _complete_operation(operation: dict[str, Any], route: APIRoute, method: str,
     responses = operation.setdefault("responses", {})
     if route.path in MEDIA:
         for code, answer in responses.items():
-            if code.startswith("2"):
+            if code in ("200", "201"):  # a 202 "computing" stays JSON
                 answer["content"] = MEDIA[route.path]
     if route.path.startswith(OPEN311):
         for code, answer in responses.items():

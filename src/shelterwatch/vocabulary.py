@@ -114,6 +114,7 @@ class Noun(StrEnum):
     """What a timer, a queued delivery or a recipient is about: the first half of a Subject."""
 
     ALERT = "alert"
+    AREA = "area"  # what a chat or a phone follows to hear of alerts there
     INCIDENT = "incident"
     OBSERVATION = "observation"
     SHELTER = "shelter"
@@ -285,6 +286,12 @@ ALERT_KINDS: frozenset[FactKind] = frozenset({FactKind.ALERT_STARTED, FactKind.A
 REGISTRY_KINDS: frozenset[FactKind] = frozenset({
     FactKind.SHELTER_CREATED, FactKind.SHELTER_UPDATED, FactKind.AREA_CREATED,
     FactKind.AREA_UPDATED})
+
+
+def recipient_role(recipient: str) -> str:
+    """Who kind of person a delivery's recipient key names ("keyholder:4:email" → "keyholder"):
+    what the public log and the tracking page may say, never which one."""
+    return recipient.partition(":")[0]
 
 
 def subject_of(key: object, noun: Noun) -> Subject | None:

@@ -37,6 +37,7 @@ from shelterwatch.budgets import rule as rules
 from shelterwatch.budgets.models import RateCell, SourceMark
 
 PRUNE_EVERY_S = 60.0
+SLACK_S = 1e-6
 _next_prune: dict[str, float] = {}
 
 
@@ -100,6 +101,36 @@ def judge(session: Session, asks: Sequence[Sequence[rules.Check]], *, now: datet
         for statement, rows in writes:
             conn.execute(statement, rows)
     return refusals
+
+
+def take(session: Session, *, scope: str, key: str, wanted: int, rate_per_s: float,
+         burst: float, now: datetime) -> int:
+    """Take up to `wanted` units of a deployment-wide `rate_per_s` (bursts of `burst`);
+    returns how many were granted, 0 to `wanted`.
+
+    The same cell-rate algorithm as `hit`, many units at once: every worker's sends to one
+    provider draw on one allowance, so N workers together keep the provider's published limit
+    instead of N times it. One row per key, moved under its lock.
+    """
+    if wanted <= 0:
+        return 0
+    t = now.timestamp()
+    interval = 1.0 / rate_per_s
+    tolerance = (max(1.0, burst) - 1.0) * interval
+    _serialise(session, [(scope, key)])
+    cell = session.get(RateCell, (scope, key), with_for_update=True)
+    tat = max(cell.tat if cell is not None else t, t)
+    # epoch seconds as floats carry ~0.2 µs of rounding: a microsecond's slack absorbs it
+    ahead = tat - t - SLACK_S
+    room = int((tolerance - ahead) / interval) + 1 if ahead <= tolerance else 0
+    granted = min(wanted, room)
+    if granted:
+        if cell is None:
+            session.add(RateCell(scope=scope, key=key, tat=tat + granted * interval))
+        else:
+            cell.tat = tat + granted * interval
+        session.flush()
+    return granted
 
 
 def spread(session: Session, *, scope: str, key: str, item: str, limit: int, window_s: float,

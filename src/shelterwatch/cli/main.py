@@ -16,6 +16,7 @@ from shelterwatch.cli import (
     tokens,
     verify,
 )
+from shelterwatch.cli.backup import backup, restore
 from shelterwatch.cli.coverage import coverage
 from shelterwatch.cli.rebuild import rebuild
 
@@ -37,6 +38,8 @@ app.add_typer(escalation.patrols_app, name="patrols")
 app.add_typer(escalation.doors_app, name="doors")
 app.add_typer(telegram.app, name="telegram")
 app.command("rebuild")(rebuild)
+app.command("backup")(backup)
+app.command("restore")(restore)
 app.add_typer(stats.app, name="stats")
 app.command("coverage")(coverage)
 app.add_typer(audits.app, name="audits")

@@ -10,8 +10,6 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from sqlalchemy.engine import make_url
-
 from shelterwatch import db
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact
@@ -84,8 +82,7 @@ class LogFollower:
     def _listen(self) -> None:
         import psycopg  # only on PostgreSQL
 
-        url = make_url(self.database_url).set(drivername="postgresql")
-        conninfo = url.render_as_string(hide_password=False)
+        conninfo = db.libpq_conninfo(self.database_url)  # every host of a list: follows failover
         while not self._stop.is_set():
             try:
                 with psycopg.connect(conninfo, autocommit=True) as conn:

@@ -25,7 +25,7 @@ from shelterwatch.notify.base import Channel, DeliveryError, Message
 from shelterwatch.outbox import queue
 from shelterwatch.outbox.models import DeadLetter, Delivery
 from shelterwatch.outbox.throttle import OutboxThrottle
-from shelterwatch.vocabulary import FactKind
+from shelterwatch.vocabulary import FactKind, recipient_role
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def enqueue(session: Session, outgoing: Outgoing, *, now: datetime, actor: str) 
         return held
     log.append(session, kind=FactKind.NOTIFICATION_QUEUED, actor=actor, now=now,
                payload={"delivery": row.id, "subject": row.subject, "step": row.step,
-                        "channel": row.channel, "recipient": _role_of(row.recipient)},
+                        "channel": row.channel, "recipient": recipient_role(row.recipient)},
                private={"recipient": row.recipient, "address": row.address})
     return row
 
@@ -129,11 +129,6 @@ def enqueue_many(session: Session, outgoing: Sequence[Outgoing], *, now: datetim
                    payload={"subject": subject, "step": step, "count": queued,
                             "channels": dict(sorted(channels.items()))})
     return queued
-
-
-def _role_of(recipient: str) -> str:
-    # "keyholder:4:email" → "keyholder": the public log says who kind of person, not which one.
-    return recipient.split(":", 1)[0]
 
 
 def claim(session: Session, *, now: datetime, lease_s: float, limit: int = 20) -> list[Delivery]:
@@ -314,8 +309,30 @@ def within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThr
             held.append((item[0], item[1], wait))
         else:
             ready.append(item)
+    if throttle.shared is not None and ready:
+        ready = _within_shared(ready, throttle, held, now.timestamp())
     if held:
         with transaction(database_url) as session:
             hold(session, held=held, now=now)
     throttle.tidy(now.timestamp())
     return ready
+
+
+def _within_shared(ready: list[Claimed], throttle: OutboxThrottle,
+                   held: list[tuple[int, str, float]], now_s: float) -> list[Claimed]:
+    """Of what this process's buckets let through, what the deployment-wide allowance grants;
+    the rest joins `held`, spaced at the channel's rate."""
+    assert throttle.shared is not None
+    by_channel: dict[str, list[Claimed]] = {}
+    for item in ready:
+        by_channel.setdefault(item[2], []).append(item)
+    refused: set[int] = set()
+    for channel, items in by_channel.items():
+        limit = throttle.overall(channel)
+        if limit is None:
+            continue
+        granted = throttle.shared(channel, limit, len(items), now_s)
+        for n, item in enumerate(items[granted:], start=1):
+            held.append((item[0], item[1], n / limit.rate_per_s))
+            refused.add(item[0])
+    return [c for c in ready if c[0] not in refused]

@@ -21,7 +21,7 @@ from shelterwatch.intake import service as intake
 from shelterwatch.intake.core import Intake
 from shelterwatch.log import chain
 from shelterwatch.log.models import Fact
-from shelterwatch.messages.catalogue import term
+from shelterwatch.messages.catalogue import LANGS, Renderer, term
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.models import Observation, PlaceReport
 from shelterwatch.reports.schemas import ReportIn
@@ -29,13 +29,6 @@ from shelterwatch.rules import tracking
 from shelterwatch.rules.incidents import Action
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import FactKind, ObservationKind, Role
-
-# Only what is true whatever the other shelters' statuses: the list beside the receipt shows
-# each one's status in words, and "open" only where it is.
-LEAVE = ("Не чекайте біля дверей: ідіть до наступного укриття зі списку (його стан — поруч).",
-         "Don't wait at the door: go to the next shelter on the list (its status is beside it).")
-FOLLOW = ("Кого і коли повідомлено — на сторінці випадку, вона оновлюється сама.",
-          "Who was reached, and when, is on the case page; it updates by itself.")
 
 
 def intake_fields(report: ReportIn, *, reporter: str, source: str = "") -> dict[str, Any]:
@@ -59,35 +52,27 @@ def submit(session: Session, *, report: ReportIn, reporter: str, now: datetime,
 
 
 def next_steps(result: Intake) -> dict[str, str]:
-    """What happens now, for the person who sent it."""
+    """What happens now, for the person who sent it. Only what is true whatever the other
+    shelters' statuses: the list beside the receipt shows each one's status in words, and
+    "open" only where it is."""
     action, incident = result.decision.action, result.incident
-    tid = incident.tracking_id if incident else ""
+    params: dict[str, Any] = {"tracking_id": incident.tracking_id if incident else ""}
     if action is Action.OPEN:
-        uk = f"Випадок {tid} відкрито. {FOLLOW[0]} {LEAVE[0]}"
-        en = f"Case {tid} is open. {FOLLOW[1]} {LEAVE[1]}"
+        key = "receipt.opened"
     elif action is Action.JOIN and incident is not None:
-        n = incident.me_too + 1
-        uk = f"Додано до випадку {tid}: ви не один — уже {n} повідомлень. " + LEAVE[0]
-        en = f"Added to case {tid}: you are not alone — {n} reports so far. " + LEAVE[1]
+        key, params["reports"] = "receipt.joined", incident.me_too + 1
     elif action is Action.ATTACH:
-        uk, en = (f"Додано до історії випадку {tid}. Дякуємо.",
-                  f"Added to the timeline of case {tid}. Thank you.")
+        key = "receipt.attached"
     elif action is Action.RESOLVE and incident is not None:
-        uk, en = (f"Випадок {tid} закрито ({incident.resolution}).",
-                  f"Case {tid} is closed ({incident.resolution}).")
+        key, params["resolution"] = "receipt.resolved", incident.resolution
     elif action is Action.ROUTE_TO_OWNER:
-        uk = ("Зараз немає тривоги, тож випадок не відкрито. Повідомлення записано; власника "
-              "укриття повідомляють, якщо реєстр його називає. " + FOLLOW[0])
-        en = ("There is no alert now, so no case is opened. The report is recorded; the "
-              "shelter's owner is told if the registry names one. " + FOLLOW[1])
+        key = "receipt.to_owner"
     elif result.observation.kind in (ObservationKind.LOCKED.value, ObservationKind.REFUSED.value):
-        uk = ("Повідомлення враховано, але ви надто далеко від укриття, щоб відкрити випадок. "
-              + LEAVE[0])
-        en = ("Recorded, but you are too far from the shelter to open a case alone. " + LEAVE[1])
+        key = "receipt.too_far"
     else:
-        uk, en = ("Дякуємо: це враховано в стані укриття.",
-                  "Thank you: this counts towards the shelter's status.")
-    return {"uk": uk, "en": en}
+        key = "receipt.counted"
+    return {lang: Renderer(lang)(key, {**params, "leave": Renderer(lang)("receipt.leave")})
+            for lang in LANGS}
 
 
 def receipt(result: Intake) -> dict[str, Any]:

@@ -64,8 +64,10 @@ class Job:
 class ReportWriter:
     """The process's single writer of residents' reports to one database."""
 
-    def __init__(self, database_url: str, *, limits: ReportLimits, tracking_prefix: str) -> None:
+    def __init__(self, database_url: str, *, limits: ReportLimits, tracking_prefix: str,
+                 on_batch: Callable[[float], None] | None = None) -> None:
         self.database_url = database_url
+        self.on_batch = on_batch  # told each batch's size (the /metrics histogram)
         self.limits = limits
         self.tracking_prefix = tracking_prefix
         self._waiting: list[Job] = []
@@ -118,6 +120,8 @@ class ReportWriter:
 
     def _write(self, jobs: list[Job]) -> None:
         """One transaction for all; if it fails as a whole, one transaction each."""
+        if self.on_batch is not None:
+            self.on_batch(len(jobs))
         try:
             outcomes = self._transaction(jobs)
         except Exception:

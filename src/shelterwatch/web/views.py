@@ -125,9 +125,9 @@ def _npm_assets() -> dict[str, Asset]:
 
 
 def _catalogue_script() -> Asset:
-    """The message catalogue's terms and plural forms as a script the page and the service
-    worker load before `i18n.js`: one set of words for the server and the phone, offline too."""
-    shared = {k: v for k, v in catalogue.data().items() if k in ("term", "plural")}
+    """The message catalogue as a script the page and the service worker load before `i18n.js`:
+    one set of words for the server and the phone, offline too."""
+    shared = {k: v for k, v in catalogue.data().items() if k in ("term", "plural", "message")}
     body = b"self.CATALOGUE = " + orjson.dumps(shared) + b";\n"
     return Asset(body, "text/javascript; charset=utf-8",
                  '"' + hashlib.sha256(body).hexdigest()[:20] + '"')
