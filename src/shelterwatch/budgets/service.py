@@ -37,7 +37,6 @@ from shelterwatch.budgets import rule as rules
 from shelterwatch.budgets.models import RateCell, SourceMark
 
 PRUNE_EVERY_S = 60.0
-SLACK_S = 1e-6
 _next_prune: dict[str, float] = {}
 
 
@@ -114,21 +113,15 @@ def take(session: Session, *, scope: str, key: str, wanted: int, rate_per_s: flo
     """
     if wanted <= 0:
         return 0
-    t = now.timestamp()
-    interval = 1.0 / rate_per_s
-    tolerance = (max(1.0, burst) - 1.0) * interval
     _serialise(session, [(scope, key)])
     cell = session.get(RateCell, (scope, key), with_for_update=True)
-    tat = max(cell.tat if cell is not None else t, t)
-    # epoch seconds as floats carry ~0.2 µs of rounding: a microsecond's slack absorbs it
-    ahead = tat - t - SLACK_S
-    room = int((tolerance - ahead) / interval) + 1 if ahead <= tolerance else 0
-    granted = min(wanted, room)
-    if granted:
+    tat, granted = rules.rate_take(cell.tat if cell is not None else None, now.timestamp(),
+                                   wanted, rate_per_s, burst)
+    if granted and tat is not None:
         if cell is None:
-            session.add(RateCell(scope=scope, key=key, tat=tat + granted * interval))
+            session.add(RateCell(scope=scope, key=key, tat=tat))
         else:
-            cell.tat = tat + granted * interval
+            cell.tat = tat
         session.flush()
     return granted
 
