@@ -26,6 +26,7 @@ import itertools
 import json
 import os
 import random
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -206,21 +207,30 @@ def command(url: str, *args: str) -> None:
         raise RuntimeError(f"shelterwatch {' '.join(args)}: {done.stderr or done.stdout}")
 
 
-def timed(work: Callable[[], None]) -> float:
-    start = time.perf_counter()
+def timed(work: Callable[[], None]) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds of this process and the commands it ran (the machine is
+    shared: CPU time says what the work cost, wall time what the operator waited)."""
+    def cpu() -> float:
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    start, cpu_start = time.perf_counter(), cpu()
     work()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu() - cpu_start
 
 
 def load_average() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def summary(label: str, rows: int, seconds: list[float]) -> float:
-    rates = [rows / s for s in seconds]
+def summary(label: str, rows: int, seconds: list[tuple[float, float]]) -> float:
+    rates = [rows / wall for wall, _ in seconds]
+    per_cpu = statistics.median(rows / cpu for _, cpu in seconds)
     med = statistics.median(rates)
     print(f"  {label:<44} {min(rates):>9,.0f}–{max(rates):>9,.0f} rows/s "
-          f"(median {med:,.0f}; rounds: {', '.join(f'{r:,.0f}' for r in rates)})")
+          f"(median {med:,.0f}; rounds: {', '.join(f'{r:,.0f}' for r in rates)}; "
+          f"per CPU second {per_cpu:,.0f})")
     return med
 
 
@@ -271,7 +281,7 @@ def run(dbs: Databases, registry: Path, people: Path, rows: int, kh_rows: int,
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {backend}; "
           f"registry {rows:,} rows, keyholders {kh_rows:,} rows "
           f"({sum(len(t[2]) for t in people_rows):,} rows stored); load average {load_average()}")
-    times: dict[str, list[float]] = {k: [] for k in
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in
                                      ("raw_reg", "cli_reg", "cli_again", "raw_kh", "cli_kh")}
     for n in range(rounds):
         order = ("raw", "cli") if n % 2 == 0 else ("cli", "raw")
