@@ -18,6 +18,7 @@ from shelterwatch.cli import (
 )
 from shelterwatch.cli.coverage import coverage
 from shelterwatch.cli.rebuild import rebuild
+from shelterwatch.cli.simulate import simulate
 
 app = typer.Typer(name="shelterwatch", no_args_is_help=True, add_completion=False,
                   help="Keeps a city's bomb shelters open and ready when the siren sounds.")
@@ -32,6 +33,7 @@ app.add_typer(pack.app, name="pack")
 app.add_typer(basemap.app, name="basemap")
 app.command("worker")(escalation.worker)
 app.command("demo")(escalation.demo)
+app.command("simulate")(simulate)
 app.add_typer(escalation.keyholders_app, name="keyholders")
 app.add_typer(escalation.patrols_app, name="patrols")
 app.add_typer(escalation.doors_app, name="doors")
