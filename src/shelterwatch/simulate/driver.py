@@ -77,6 +77,7 @@ class Night:
                                                            max_keepalive_connections=CONCURRENCY))
         self.loop = asyncio.get_running_loop()
         self.background: set[asyncio.Task[None]] = set()
+        self.on_duty: dict[str, float] = {}  # patrol token → since when on its current task
 
     # -- the shared clock -----------------------------------------------------------------
     def now(self) -> float:
@@ -132,6 +133,8 @@ class Night:
                 self.spawn(self._patrol(token, lat, lon))
             await asyncio.gather(*(self._resident(j) for j in journeys))
             await self.until(self.plan.night_s)
+            # a unit still on a task at the end was busy until the end
+            self.tally.patrol_busy_s += sum(self.plan.night_s - t for t in self.on_duty.values())
         finally:
             stream.cancel()
             for task in list(self.background):
@@ -288,6 +291,7 @@ class Night:
                 await self.until(self.now() + plan.patrol_poll_s)
                 continue
             began, door = self.now(), self.by_id[task["shelter_id"]]
+            self.on_duty[token] = began
             await self.until(began + drive_s(lat, lon, door, plan))
             lat, lon = door.lat, door.lon
             found = self.world.found(door.id, self.now())
@@ -300,7 +304,7 @@ class Night:
                 body["reason"] = "flooded"
             await self.call("tasks", "POST", f"/v1/tasks/{task['id']}/result", headers=auth,
                             json=body)
-            self.tally.patrol_busy_s += self.now() - began
+            self.tally.patrol_busy_s += self.now() - self.on_duty.pop(token)
             await self.call("patrols", "POST", "/v1/patrols/me", headers=auth,
                             json={"lat": lat, "lon": lon, "available": True})
 

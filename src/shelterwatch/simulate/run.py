@@ -47,6 +47,7 @@ class Options:
 
 @dataclass(frozen=True, slots=True)
 class Result:
+    url: str  # the night's database (dropped unless kept)
     plan: NightPlan
     options: Options
     night: Outcome
@@ -116,7 +117,7 @@ def run(options: Options) -> Result:
                             if staged.patrols else None),
         notifications={**notifications, "keyholder check-ins answered": tally.check_ins},
         latency_ms=tally.latency_ms())
-    result = Result(plan, options, outcome,
+    result = Result(url, plan, options, outcome,
                     summarise(baseline_journeys, baseline_world, warning_s=plan.warning_s),
                     journeys, baseline_journeys, world, baseline_world, staged.districts,
                     len(staged.shelters), len(staged.patrols), staged.population_label,

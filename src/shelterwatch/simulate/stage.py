@@ -52,7 +52,7 @@ PG_DATABASE = "sw_simulate"
 class Stage:
     url: str
     shelters: list[Shelter]
-    districts: list[str]  # English names of the districts played
+    districts: list[str]  # English names of the districts whose residents play
     cells: list[tuple[float, float, float]]  # lat, lon, people of the districts played
     population_label: str
     operator: str
@@ -93,7 +93,8 @@ def _registry() -> list[ShelterRecord]:
 
 def _choose(records: Sequence[ShelterRecord], grid: grids.Grid, limit: int | None,
             rng: random.Random) -> tuple[list[ShelterRecord], list[int]]:
-    """Whole districts, the night's own first, until `limit` shelters (the last one sampled)."""
+    """Whole districts, the night's own first, until `limit` shelters (the last one sampled);
+    returns the shelters and the districts whose residents play."""
     position = grid.position()
     by_district: dict[int, list[ShelterRecord]] = {}
     for record in records:
@@ -107,16 +108,19 @@ def _choose(records: Sequence[ShelterRecord], grid: grids.Grid, limit: int | Non
         order.remove(first)
         order.insert(0, first)
     chosen: list[ShelterRecord] = []
-    played: list[int] = []
+    whole: list[int] = []  # districts with all their shelters: where residents live
     for d in order:
         if limit is not None and len(chosen) >= limit:
             break
         take = by_district[d]
         if limit is not None and len(chosen) + len(take) > limit:
-            take = rng.sample(take, limit - len(chosen))
+            # A district with a sample of its shelters would strand its people far from any;
+            # its shelters stay (its neighbours' residents use them), its people do not play.
+            chosen += rng.sample(take, limit - len(chosen))
+            return chosen, whole or [d]
         chosen += take
-        played.append(d)
-    return chosen, played
+        whole.append(d)
+    return chosen, whole
 
 
 def prepare(url: str, plan: NightPlan, *, shelters: int | None, patrol_count: int | None,
