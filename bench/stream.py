@@ -213,14 +213,21 @@ class Probe(threading.Thread):
     def __init__(self, url: str) -> None:
         super().__init__(daemon=True)
         self.url, self.samples, self.stop = url, list[tuple[float, float]](), threading.Event()
+        self.errors = 0
 
     def run(self) -> None:
-        with httpx.Client(timeout=30) as http:
-            while not self.stop.is_set():
-                t0 = time.monotonic()
-                http.get(self.url)
-                self.samples.append((t0, time.monotonic() - t0))
-                time.sleep(0.02)
+        http = httpx.Client(timeout=30)
+        while not self.stop.is_set():
+            t0 = time.monotonic()
+            try:
+                http.get(self.url).raise_for_status()
+            except httpx.HTTPError:  # counted, and its wait still counts as a stall
+                self.errors += 1
+                http.close()
+                http = httpx.Client(timeout=30)
+            self.samples.append((t0, time.monotonic() - t0))
+            time.sleep(0.02)
+        http.close()
 
     def worst(self, start: float, end: float) -> float:
         return max((s for t, s in self.samples if start <= t <= end), default=float("nan"))
@@ -290,11 +297,13 @@ def one_round(system: System, args: argparse.Namespace, marks: list[int],
         got = arrivals(clients, [mark], n, 10)
         latencies.append(got[mark] - t0 if mark in got else float("inf"))
         time.sleep(args.gap)
-    t0 = time.monotonic()
+    t0, cpu_burst = time.monotonic(), server.cpu_s()
     for mark in burst:
         system.send(mark)
     got = arrivals(clients, burst, n, 30)
     span = max(got.values(), default=t0) - t0 if len(got) == len(burst) else float("inf")
+    # Server CPU per delivery: the figure the machine's load disturbs least.
+    us_per_delivery = 1e6 * (server.cpu_s() - cpu_burst) / (n * len(burst))
     time.sleep(0.5)
     cpu2, t_drop = server.cpu_s(), time.monotonic()
     ask(clients, "drop")
@@ -307,11 +316,13 @@ def one_round(system: System, args: argparse.Namespace, marks: list[int],
     return {
         "p99_s": sorted(latencies)[min(len(latencies) - 1, int(0.99 * len(latencies)))],
         "rate": n * len(burst) / span if span > 0 else float("nan"),
+        "us_per_delivery": us_per_delivery,
         "open_s": t_opened - t_open, "open_cpu_s": cpu1 - cpu0, "drop_cpu_s": cpu3 - cpu2,
         "stall_open_ms": 1000 * probe.worst(t_open, t_opened),
         "stall_drop_ms": 1000 * probe.worst(t_drop, t_end),
         "idle_ms": 1000 * statistics.median(s for t, s in probe.samples if t < t_open),
         "kb_per_sub": (rss1 - rss0) / n,
+        "probe_errors": probe.errors,
     }
 
 
@@ -423,11 +434,13 @@ def main() -> None:
                 row = one_round(system, args, marks, sources)
                 results[system.name].append(row)
                 print(f"round {r + 1} {system.name:<12} p99 {row['p99_s']:.3f} s  "
-                      f"rate {row['rate']:9.0f}/s  open {row['open_s']:.1f} s "
+                      f"rate {row['rate']:9.0f}/s ({row['us_per_delivery']:.0f} µs cpu each)  "
+                      f"open {row['open_s']:.1f} s "
                       f"(cpu {row['open_cpu_s']:.1f} s)  drop cpu {row['drop_cpu_s']:.1f} s  "
                       f"stall open {row['stall_open_ms']:.0f} ms / drop "
                       f"{row['stall_drop_ms']:.0f} ms (idle {row['idle_ms']:.1f} ms)  "
-                      f"{row['kb_per_sub']:.1f} KB/sub  load {os.getloadavg()[0]:.2f}",
+                      f"{row['kb_per_sub']:.1f} KB/sub  probe errors {row['probe_errors']}  "
+                      f"load {os.getloadavg()[0]:.2f}",
                       flush=True)
     finally:
         product.stop()
@@ -440,6 +453,7 @@ def main() -> None:
         print(f"  {name:<12} " + "; ".join([
             summary("p99", rows, "p99_s", "{:.2f}") + " s",
             summary("rate", rows, "rate", "{:.0f}") + "/s",
+            summary("cpu per delivery", rows, "us_per_delivery", "{:.0f}") + " µs",
             summary("stall open", rows, "stall_open_ms", "{:.0f}") + " ms",
             summary("stall drop", rows, "stall_drop_ms", "{:.0f}") + " ms",
             summary("cpu open", rows, "open_cpu_s", "{:.1f}") + " s",

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shelterwatch import db
+from shelterwatch.budgets import service as budgets
 from shelterwatch.clock import utcnow
 from shelterwatch.errors import Conflict, ShelterwatchError
 from shelterwatch.intake import core as intake
@@ -198,7 +199,8 @@ class ReportWriter:
                 outcomes[n] = refused
             elif job.same_as is None:
                 waiting.append(n)
-        fresh = self._admitted(session, jobs, waiting, outcomes, now)
+        counted: budgets.Writes = []  # the limits' rows, sent with the batch's own
+        fresh = self._admitted(session, jobs, waiting, outcomes, now, counted)
         items = [_item(jobs[n]) for n in fresh]
 
         def receipts(results: list[Any]) -> list[tuple[Any, list[dict[str, Any]]]]:
@@ -216,7 +218,7 @@ class ReportWriter:
                                        "request_hash": job.digest, "status_code": 201,
                                        "response": orjson.dumps(receipt.body).decode(),
                                        "created_at": now})
-            return [(REMEMBER, remembered)] if remembered else []
+            return [*counted, *([(REMEMBER, remembered)] if remembered else [])]
 
         intake_service.submit_many(session, items, now=now, tracking_prefix=self.tracking_prefix,
                           memo=self._memo, also=receipts)
@@ -246,14 +248,16 @@ class ReportWriter:
         return None
 
     def _admitted(self, session: Session, jobs: list[Job], waiting: list[int],
-                  outcomes: dict[int, Outcome], now: datetime) -> list[int]:
+                  outcomes: dict[int, Outcome], now: datetime,
+                  counted: budgets.Writes) -> list[int]:
         """The waiting jobs the rate limits let through, judged as one batch in arrival order;
-        the others get their 429. A job admitted once (then retried alone) is not counted twice."""
-        counted = [n for n in waiting if not jobs[n].admitted]
+        the others get their 429; what they counted goes into `counted`, to be written with the
+        batch. A job admitted once (then retried alone) is not counted twice."""
+        asking = [n for n in waiting if not jobs[n].admitted]
         asks = [Ask(jobs[n].report.device_id, jobs[n].address, jobs[n].report.shelter_id,
-                    jobs[n].who) for n in counted]
-        for n, refused in zip(counted, self.limits.check_many(session, asks, now=now),
-                              strict=True):
+                    jobs[n].who) for n in asking]
+        judged = self.limits.check_many(session, asks, now=now, defer=counted)
+        for n, refused in zip(asking, judged, strict=True):
             if refused is not None:
                 outcomes[n] = refused
             else:

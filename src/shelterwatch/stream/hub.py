@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 # A client that heard nothing for a whole tick gets a comment: never silent for 2 ticks (30 s),
 # well inside the minute after which proxies close a quiet connection.
 KEEPALIVE_S = 15.0
-RING_EVENTS = 4096  # a burst this long reaches a client that is a little slow, without a resume
+RING_EVENTS = 2048  # ~1.5 MB at most; a client further behind resumes from the log
 KEEPALIVE = b": keep-alive\n\n"
 
 

@@ -73,13 +73,15 @@ class Leadership:
 
     def release(self) -> None:
         """Give the job up (on stop); a successor takes it at its next try."""
+        self.leading = False
         if self._conn is not None:
             with contextlib.suppress(Exception):
-                if self.leading:  # at once: a closed socket frees it only when the server notices
-                    self._conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(self.name),))
+                # unlock before closing: a closed connection's backend drops its locks only
+                # when it exits, a moment later, and a successor trying then would miss
+                self._conn.execute("SELECT pg_advisory_unlock_all()")
+            with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None
-        self.leading = False
         if self._file is not None:
             self._file.close()  # closing the descriptor drops the flock
             self._file = None
