@@ -18,8 +18,9 @@ from shelterwatch.config import Settings
 from tests.reports.helpers import kyiv_shelter
 from tests.support.databases import postgres_admin_url
 
-pytestmark = pytest.mark.skipif(postgres_admin_url() is None,
-                                reason="PostgreSQL lane only (set SHELTERWATCH_PG)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(postgres_admin_url() is None,
+                                 reason="PostgreSQL lane only (set SHELTERWATCH_PG)")]
 
 
 def _admin(sql: str) -> None:
