@@ -203,7 +203,10 @@ def http(database_url: str, index: ShelterIndex, seconds: float, connections: in
          rounds: int) -> None:
     """The product as users run it (`shelterwatch serve`, its logging and middleware) beside a
     bare Starlette app in its own process, each one uvicorn worker; rounds interleaved."""
-    env = {**os.environ, "DATABASE_URL": database_url, "SHELTERWATCH_LOG_FORMAT": "json"}
+    # No live-coverage sweep at start: a server users run has long finished it; here its
+    # seconds of CPU would land inside the first rounds and be measured as nearest's.
+    env = {**os.environ, "DATABASE_URL": database_url, "SHELTERWATCH_LOG_FORMAT": "json",
+           "SHELTERWATCH_COVERAGE_AREAS": ""}
     bare_port, product_port = _free_port(), _free_port()
     bare = _started([sys.executable, str(Path(__file__).with_name("bare_nearest_app.py")),
                      str(bare_port)], env, bare_port)

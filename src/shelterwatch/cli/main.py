@@ -27,6 +27,7 @@ COMMANDS = {
     "basemap": "shelterwatch.cli.basemap:app",
     "worker": "shelterwatch.cli.escalation:worker",
     "demo": "shelterwatch.cli.escalation:demo",
+    "simulate": "shelterwatch.cli.simulate:simulate",
     "keyholders": "shelterwatch.cli.escalation:keyholders_app",
     "patrols": "shelterwatch.cli.escalation:patrols_app",
     "doors": "shelterwatch.cli.escalation:doors_app",
