@@ -17,11 +17,13 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from shelterwatch import logs
+from shelterwatch import db, logs
 from shelterwatch.app import create_app
+from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
-from tests.reports.helpers import kyiv_shelter
-from tests.support.server import free_port
+from shelterwatch.keyholders import service as keyholders
+from tests.reports.helpers import bearer, kyiv_shelter, token
+from tests.support.server import ChildProcess, free_port
 
 DEVICE, LAT, LON, CONTACT = "secret-device-42", "50.4512345", "30.5198765", "+380501234567"
 
@@ -117,3 +119,33 @@ def test_shelterwatch_serve_writes_only_json_lines_without_private_fields(
         ("/v1/reports", 201), ("/v1/nearest", 200)}
     for secret in (DEVICE, LAT, LON, CONTACT):
         assert secret not in log_path.read_text()
+
+
+def test_the_worker_logs_json_lines_naming_no_keyholder_address(
+        kyiv_client: TestClient, kyiv_settings: Settings, tmp_path: Path) -> None:
+    url = kyiv_settings.database_url
+    shelter = kyiv_shelter(url)
+    hook = "http://127.0.0.1:9/ivanna-private-hook"  # nothing listens: every send fails
+    with db.transaction(url) as s:
+        keyholders.create_keyholder(s, contact=keyholders.ContactIn(name="Ivanna", webhook=hook),
+                                    shelter_ids=[shelter.id], now=utcnow(), actor="test")
+    assert kyiv_client.post("/v1/alerts", json={"area_id": "31"},
+                            headers=bearer(token(url, "operator"))).status_code == 201
+    report_and_look_up(kyiv_client, shelter.id)
+    log_path = tmp_path / "worker.log"
+    worker = ChildProcess({"DATABASE_URL": url, "SHELTERWATCH_LOG_FORMAT": "json",
+                           "SHELTERWATCH_NOTIFY_CHANNELS": "webhook",
+                           "SHELTERWATCH_WORKER_TICK_S": "0.1"}, log_path)
+    worker.spawn(["shelterwatch.cli.main", "worker", "--verbose"])
+    try:
+        deadline = time.monotonic() + 60
+        while "failed" not in log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.3)
+    finally:
+        worker.stop()
+    text = log_path.read_text()
+    out = [orjson.loads(line) for line in text.splitlines()]
+    failed = [line for line in out if str(line["message"]).startswith("delivery ")]
+    assert failed and failed[0]["channel"] == "webhook" and failed[0]["level"] == "warning"
+    for secret in ("ivanna", "127.0.0.1:9", DEVICE, LAT, LON, CONTACT):
+        assert secret not in text
