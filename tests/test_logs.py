@@ -71,13 +71,23 @@ def test_a_reports_log_line_names_route_status_and_time_never_the_device_or_posi
         assert secret not in text
 
 
+def request_lines(settings: Settings, stream: io.StringIO) -> list[tuple[object, object]]:
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/v1/areas").status_code == 200
+        assert client.post("/v1/reports", json={"kind": "locked"}).status_code == 422
+    return [(line["route"], line["status"]) for line in lines(stream)
+            if line["logger"] == "shelterwatch.requests"]
+
+
 def test_by_default_writes_and_errors_get_a_line_and_fast_reads_do_not(
-        kyiv_client: TestClient, captured: io.StringIO) -> None:
-    assert kyiv_client.get("/v1/areas").status_code == 200
-    assert kyiv_client.post("/v1/reports", json={"kind": "locked"}).status_code == 422
-    routes = [(line["route"], line["status"]) for line in lines(captured)
-              if line["logger"] == "shelterwatch.requests"]
-    assert routes == [("/v1/reports", 422)]
+        settings: Settings, captured: io.StringIO) -> None:
+    patient = settings.model_copy(update={"log_slow_ms": 60_000.0})  # nothing is slow here
+    assert request_lines(patient, captured) == [("/v1/reports", 422)]
+
+
+def test_a_slow_read_gets_a_line(settings: Settings, captured: io.StringIO) -> None:
+    hasty = settings.model_copy(update={"log_slow_ms": 0.001})  # every request is slow
+    assert request_lines(hasty, captured) == [("/v1/areas", 200), ("/v1/reports", 422)]
 
 
 def test_a_proxys_request_id_is_kept_and_a_forged_one_is_replaced() -> None:
