@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -302,3 +303,15 @@ def subject_of(key: object, noun: Noun) -> Subject | None:
     except ValueError:
         return None
     return found if found.noun is noun else None
+
+
+def as_utc(value: datetime) -> datetime:
+    """Treat naive datetimes read back from SQLite as the UTC they were stored as."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def format_at(at: datetime) -> str:
+    """How a fact writes an instant: fixed-width UTC, identical whichever database stored it."""
+    return as_utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
