@@ -47,6 +47,7 @@ class Tally:
     failures: Counter[str] = field(default_factory=Counter)
     keyholder_messages: Counter[str] = field(default_factory=Counter)
     check_ins: int = 0
+    first_answer_s: list[float] = field(default_factory=list)  # each resident's first answer
     patrol_busy_s: float = 0.0
 
     def latency_ms(self) -> dict[str, tuple[float | None, float | None, int]]:
@@ -77,6 +78,7 @@ class Night:
                                                            max_keepalive_connections=CONCURRENCY))
         self.loop = asyncio.get_running_loop()
         self.background: set[asyncio.Task[None]] = set()
+        self.phones: set[asyncio.StreamWriter] = set()
         self.on_duty: dict[str, float] = {}  # patrol token → since when on its current task
 
     # -- the shared clock -----------------------------------------------------------------
@@ -133,14 +135,17 @@ class Night:
                 self.spawn(self._patrol(token, lat, lon))
             await asyncio.gather(*(self._resident(j) for j in journeys))
             await self.until(self.plan.night_s)
-            # a unit still on a task at the end was busy until the end
-            self.tally.patrol_busy_s += sum(self.plan.night_s - t for t in self.on_duty.values())
+            for token in list(self.on_duty):  # still on a task: busy until the end
+                self._off_duty(token)
         finally:
             stream.cancel()
             for task in list(self.background):
                 task.cancel()
             await asyncio.gather(*self.background, stream, return_exceptions=True)
             hooks.close()
+            for phone in list(self.phones):  # their readers end, their handlers return
+                phone.transport.abort()
+            await asyncio.sleep(0.05)
             if doors:
                 doors.stop()
             await self.client.aclose()
@@ -160,6 +165,8 @@ class Night:
                 "limit": NEAREST_LIMIT, "threat": plan.threat})
             if response is None or response.status_code != 200:
                 return
+            if journey.lookups == 1:
+                self.tally.first_answer_s.append(self.now())
             ranked = [r["shelter"]["properties"]["id"] for r in response.json()["results"]]
             choice = journey.choose(ranked)
             if choice is None:
@@ -234,6 +241,7 @@ class Night:
     async def _keyholder_phone(self, reader: asyncio.StreamReader,
                                writer: asyncio.StreamWriter) -> None:
         """A keyholder's phone receiving the outbox's webhooks (HTTP/1.1, kept alive)."""
+        self.phones.add(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -253,6 +261,7 @@ class Night:
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
         finally:
+            self.phones.discard(writer)
             writer.close()
 
     def _keyholder_message(self, path: str, body: dict[str, Any]) -> None:
@@ -304,9 +313,14 @@ class Night:
                 body["reason"] = "flooded"
             await self.call("tasks", "POST", f"/v1/tasks/{task['id']}/result", headers=auth,
                             json=body)
-            self.tally.patrol_busy_s += self.now() - self.on_duty.pop(token)
+            self._off_duty(token)
             await self.call("patrols", "POST", "/v1/patrols/me", headers=auth,
                             json={"lat": lat, "lon": lon, "available": True})
+
+    def _off_duty(self, token: str) -> None:
+        """Count a unit's time on its task, within the night followed."""
+        began, end = self.on_duty.pop(token), self.plan.night_s
+        self.tally.patrol_busy_s += max(0.0, min(self.now(), end) - min(began, end))
 
     def controller_unlocked(self, shelter_id: int) -> None:
         """An unlock reached a controlled door (called on the loop)."""
