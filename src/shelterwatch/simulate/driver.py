@@ -98,6 +98,8 @@ class Night:
                    **kwargs: Any) -> httpx.Response | None:
         """One request, its latency kept under `route`; None when it failed outright."""
         async with self.gate:
+            if route != "alerts" and self.now() >= self.plan.night_s:
+                return None  # asked too late: the night followed is over
             started = time.perf_counter()
             try:
                 response = await self.client.request(method, path, **kwargs)
