@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from shelterwatch.vocabulary import as_utc as as_utc  # the one definition, re-exported
+
 # Zero except while a replay of a past night runs in this process (`shelterwatch demo`).
 _replay_skew = timedelta(0)
 # 1 except in a simulated night (`shelterwatch simulate`): then every process of the night runs
@@ -52,13 +54,6 @@ def set_replay_time(at: datetime) -> None:
     """
     global _replay_skew
     _replay_skew = at - _compressed(datetime.now(UTC))
-
-
-def as_utc(value: datetime) -> datetime:
-    """Treat naive datetimes read back from SQLite as the UTC they were stored as."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def local_iso(value: datetime, zone: str) -> str:

@@ -31,7 +31,7 @@ from shelterwatch.patrols import service as patrols
 from shelterwatch.reports import service as reports
 from shelterwatch.rules.escalation import Step
 from shelterwatch.rules.escalation import ladder as rungs
-from shelterwatch.vocabulary import TaskKind
+from shelterwatch.vocabulary import TaskKind, recipient_role
 
 CHANNEL = {"email": ("ел. пошта", "e-mail"), "sms": ("SMS", "SMS"),
            "telegram": ("Telegram", "Telegram"), "webhook": ("вебхук", "webhook"),
@@ -78,7 +78,7 @@ def _delivery_lines(rows: list[Delivery], who: str, clock: Clock) -> list[dict[s
     """One line per message: sent at, still being sent, or failed — never "notified" in bulk."""
     out = []
     for d in rows:
-        role = d.recipient.split(":", 1)[0]
+        role = recipient_role(d.recipient)
         w_uk, w_en = WHO.get(role, WHO[who])
         c_uk, c_en = CHANNEL.get(d.channel, (d.channel, d.channel))
         if d.state == "sent" and d.sent_at is not None:

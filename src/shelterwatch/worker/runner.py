@@ -3,9 +3,11 @@
 Three loops share nothing but the database: the log follower arms timers for new alerts and
 incidents, routes reports to owners and closes what an ended alert leaves open; the timer loop
 takes due rungs and, every `status_refresh_s`, lets statuses fade and sweeps ended alerts again;
-the outbox loop sends. Killing the process at any instant loses nothing (timers and deliveries
-are rows, the sweeps read state, not a cursor) and repeats nothing (unique keys, and each sweep
-re-reads under the log's lock).
+the outbox loop sends. Several workers may run on one database: timers and deliveries are claimed
+rows, and the few singleton jobs (signed heads and rollups, the published pack) are done by the
+worker that leads them (worker.leader), another taking over when it dies. Killing the process
+at any instant loses nothing (timers and deliveries are rows, the sweeps read state, not a
+cursor) and repeats nothing (unique keys, and each sweep re-reads under the log's lock).
 """
 
 from __future__ import annotations
@@ -38,11 +40,14 @@ from shelterwatch.observations import fading
 from shelterwatch.outbox import batch
 from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.throttle import OutboxThrottle
-from shelterwatch.pack.publisher import PackPublisher
 from shelterwatch.rules.ranking import WalkingModel
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.stats import service as stats
 from shelterwatch.vocabulary import FactKind
+from shelterwatch.worker import heads
+from shelterwatch.worker.leader import Leadership, Singleton
+from shelterwatch.worker.pack import PackPublisher
+from shelterwatch.worker.sends import shared_allowance
 
 logger = logging.getLogger(__name__)
 # The derived loops (rollups, Merkle tree) write in short batches and step aside between them.
@@ -60,13 +65,17 @@ class Worker:
         # Completed passes of letting time pass over statuses: how a watcher knows one happened.
         self.refresh_passes = 0
         self.channels = registry.load_enabled(settings)
-        self.throttle = OutboxThrottle(registry.limits(settings))
+        # a provider's published limit holds across every worker (budgets.take)
+        self.throttle = OutboxThrottle(registry.limits(settings),
+                                       shared=shared_allowance(self.url))
         self.places: channels.Places | None = None
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None
         self.threads: list[threading.Thread] = []
         self.timers_due = threading.Event()  # a new fact armed a timer: look now, not next tick
         self.pack: PackPublisher | None = None
+        self.leads = {job: Leadership(self.url, job)
+                      for job in (Singleton.SIGNED_HEADS, Singleton.PACK)}
 
     def start(self) -> Worker:
         with db.transaction(self.url) as session:
@@ -90,7 +99,8 @@ class Worker:
         self.follower.subscribe(self._on_facts)
         if self.settings.pack_dir:  # the offline pack, published off every request path
             self.pack = PackPublisher(self.url, Path(self.settings.pack_dir),
-                                     config=alerts.warning_config(self.settings)).start()
+                                      config=alerts.warning_config(self.settings),
+                                      may_publish=self.leads[Singleton.PACK].held).start()
             self.follower.subscribe(self.pack.on_facts)
         self.follower.start()
         if self.settings.mqtt_url:
@@ -120,6 +130,8 @@ class Worker:
             close = getattr(channel, "close", None)
             if close:
                 close()
+        for lead in self.leads.values():
+            lead.release()
 
     def _on_facts(self, facts: Sequence[Fact]) -> None:
         with db.transaction(self.url) as session:
@@ -202,14 +214,17 @@ class Worker:
 
     def _tree_loop(self) -> None:
         """Keep what is derived from the whole log: the accountability rollups, and the Merkle
-        tree with its signed heads (handed to the witnesses)."""
+        tree with its signed heads (handed to the witnesses): by the one worker leading them."""
         while not self.stop_event.is_set():
+            if not self.leads[Singleton.SIGNED_HEADS].held():
+                self.stop_event.wait(max(1.0, self.settings.worker_tick_s))
+                continue
             try:
                 self.catch_up_stats()
             except Exception:
                 logger.exception("updating the statistics failed; retrying")
             try:
-                self.publisher.tick(now=self.clock(), pause=self._yield_writer)
+                heads.tick(self.publisher, now=self.clock(), pause=self._yield_writer)
             except Exception:
                 logger.exception("signing the log's tree failed; retrying")
             self.stop_event.wait(max(1.0, self.settings.worker_tick_s))
