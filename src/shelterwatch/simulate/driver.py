@@ -32,7 +32,9 @@ from shelterwatch.simulate.outcome import quantile
 
 # A status the resident page re-ranks away from (it re-asks /v1/nearest on every status event).
 AVOID = frozenset({"locked_reported", "locked_confirmed", "unfit", "closed", "full"})
-CONCURRENCY = 64  # requests in flight, like a proxy's upstream connections
+CONCURRENCY = 64  # residents' requests in flight, like a proxy's upstream connections
+STAFF_CONCURRENCY = 16
+CROWD_ROUTES = frozenset({"nearest", "reports"})
 NEAREST_LIMIT = 5
 
 
@@ -76,6 +78,11 @@ class Night:
         self.client = httpx.AsyncClient(
             base_url=base, timeout=60, limits=httpx.Limits(max_connections=CONCURRENCY,
                                                            max_keepalive_connections=CONCURRENCY))
+        # Keyholders, patrols and the desk have phones of their own: never queued behind the
+        # crowd's look-ups in the simulation (in the city they share only the server).
+        self.staff_gate = asyncio.Semaphore(STAFF_CONCURRENCY)
+        self.staff_client = httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(
+            max_connections=STAFF_CONCURRENCY, max_keepalive_connections=STAFF_CONCURRENCY))
         self.loop = asyncio.get_running_loop()
         self.background: set[asyncio.Task[None]] = set()
         self.phones: set[asyncio.StreamWriter] = set()
@@ -97,12 +104,14 @@ class Night:
     async def call(self, route: str, method: str, path: str,
                    **kwargs: Any) -> httpx.Response | None:
         """One request, its latency kept under `route`; None when it failed outright."""
-        async with self.gate:
+        crowd = route in CROWD_ROUTES
+        async with self.gate if crowd else self.staff_gate:
             if route != "alerts" and self.now() >= self.plan.night_s:
                 return None  # asked too late: the night followed is over
             started = time.perf_counter()
             try:
-                response = await self.client.request(method, path, **kwargs)
+                client = self.client if crowd else self.staff_client
+                response = await client.request(method, path, **kwargs)
             except httpx.HTTPError as exc:
                 self.tally.failures[f"{route}: {type(exc).__name__}"] += 1
                 return None
@@ -151,6 +160,7 @@ class Night:
             if doors:
                 doors.stop()
             await self.client.aclose()
+            await self.staff_client.aclose()
 
     # -- residents --------------------------------------------------------------------------
     async def _resident(self, journey: Journey) -> None:
