@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from shelterwatch import __version__, api, db, metrics, openapi, problems, stream
+from shelterwatch import __version__, api, clock, db, metrics, openapi, problems, stream
 from shelterwatch.audits.photos import PhotoStore
 from shelterwatch.basemap.archive import Archive
 from shelterwatch.config import Settings, get_settings
@@ -83,6 +83,7 @@ def load(state: AppState) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.check_secrets()
+    clock.compress(settings.clock_speed, settings.clock_anchor)
     follower = LogFollower(settings.database_url, interval_s=settings.follow_interval_s)
     hub = StreamHub()
     follower.subscribe(hub.publish)

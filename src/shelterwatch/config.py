@@ -8,6 +8,7 @@ a transaction that would roll back a door unlock. Nothing parses configuration a
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -72,6 +73,10 @@ class Settings(BaseSettings):
 
     # How often a process without LISTEN/NOTIFY looks for new facts (DESIGN §6: at least 1/s).
     follow_interval_s: float = 0.25
+    # A simulated night only (`shelterwatch simulate`): the clock runs this many times faster
+    # than real time from the real instant CLOCK_ANCHOR, the same in the server and the worker.
+    clock_speed: float = Field(default=1.0, gt=0, le=1000)
+    clock_anchor: datetime | None = None
     max_body_bytes: int = 16_384
     max_header_bytes: int = 8_192  # all request headers together; more is a 431
 
@@ -235,6 +240,17 @@ class Settings(BaseSettings):
     photos_s3_region: str = "us-east-1"
     photos_s3_key_id: str = ""
     photos_s3_secret: str = ""
+
+    @model_validator(mode="after")
+    def _clock_only_in_development(self) -> Settings:
+        """A fast clock escalates real doors early: refuse it in a deployment."""
+        if self.clock_speed != 1 and self.clock_anchor is None:
+            raise ValueError("SHELTERWATCH_CLOCK_SPEED needs SHELTERWATCH_CLOCK_ANCHOR, the real "
+                             "instant every process's clock starts running faster from")
+        if self.clock_speed != 1 and self.environment != "development":
+            raise ValueError("SHELTERWATCH_CLOCK_SPEED is for simulations: refused outside "
+                             "development")
+        return self
 
     @model_validator(mode="after")
     def _generated_secret(self) -> Settings:

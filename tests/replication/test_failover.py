@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import pytest
 from tests.replication.conftest import UNLIMITED, prepare_on
 from tests.support.databases import postgres_admin_url
 from tests.support.replication import missing_tools, replicated_postgres
-from tests.support.server import ServeNode
+from tests.support.server import ChildProcess, ServeNode
 
 NODES = 3
 CLIENTS = 6
@@ -90,6 +91,13 @@ class Burst:
         return min(later, key=lambda a: a.acked_at) if later else None
 
 
+def _signed_to_end(execute: Callable[..., list[tuple[object, ...]]]) -> bool:
+    """Whether a signed head covers all but the last few facts on this server."""
+    (last, signed), = execute("SELECT (SELECT max(seq) FROM facts), (SELECT max(tree_size) "
+                              "FROM tree_heads)", dbname="shelterwatch")
+    return signed is not None and int(signed) >= int(last) - 20  # type: ignore[call-overload]
+
+
 def _wait(condition: object, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -106,7 +114,12 @@ def test_no_acknowledged_report_is_lost_when_the_primary_dies(tmp_path: Path) ->
         env = {"DATABASE_URL": url, "SHELTERWATCH_REPLICA_URL": pg.standby_url("shelterwatch"),
                "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.2", **UNLIMITED}
         nodes = [ServeNode(env, tmp_path / f"node-{i}.log") for i in range(NODES)]
+        worker = ChildProcess({**env, "SHELTERWATCH_LOG_HEAD_EVERY_FACTS": "20",
+                               "SHELTERWATCH_NOTIFY_CHANNELS": "webhook",
+                               "SHELTERWATCH_LOG_KEY_PATH": str(tmp_path / "key.pem")},
+                              tmp_path / "worker.log")
         try:
+            worker.spawn(["shelterwatch.cli.main", "worker"])
             for node in nodes:
                 node.spawn(node.command())
             for node in nodes:
@@ -127,7 +140,10 @@ def test_no_acknowledged_report_is_lost_when_the_primary_dies(tmp_path: Path) ->
             burst.stop.set()
             for t in phones:
                 t.join(15)
+            # the worker followed too: it leads the signed heads again and covers the new facts
+            signed = _wait(lambda: _signed_to_end(pg.standby.execute), 30)
         finally:
+            worker.stop()
             for node in nodes:
                 node.stop()
 
@@ -146,6 +162,7 @@ def test_no_acknowledged_report_is_lost_when_the_primary_dies(tmp_path: Path) ->
         assert set(burst.refused) <= {"no answer", "503 application/problem+json"}, burst.refused
         assert not lost, f"acknowledged but lost: {sorted(lost)[:10]}"
         assert recovered_s <= RECOVERY_GOAL_S
+        assert signed, "the worker did not sign a head over the promoted server's log"
         verified = subprocess.run(
             [sys.executable, "-m", "shelterwatch.cli.main", "log", "verify"],
             env={**env, "DATABASE_URL": pg.standby_url("shelterwatch")},

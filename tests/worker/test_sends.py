@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shelterwatch import db
-from shelterwatch.budgets import service as budgets
-from shelterwatch.budgets.models import RateCell
+from shelterwatch.budgets import rule
 from shelterwatch.notify.base import Message
 from shelterwatch.outbox.service import Claimed, within_limits
 from shelterwatch.outbox.throttle import ChannelLimits, Limit, OutboxThrottle
@@ -49,26 +47,22 @@ def test_channels_without_a_limit_are_never_held(db_url: str) -> None:
     assert len(within_limits(db_url, _claimed(30, "webhook"), worker, lambda: T0)) == 30
 
 
-@given(st.lists(st.tuples(st.integers(0, 20), st.floats(0, 3)), min_size=1, max_size=12))
+@given(st.lists(st.tuples(st.integers(0, 20), st.floats(0, 3)), min_size=1, max_size=12),
+       st.floats(0.5, 50), st.integers(1, 30))
 def test_taking_many_at_once_grants_what_one_at_a_time_would(
-        asks: list[tuple[int, float]]) -> None:
-    """`take(n)` is `n` single hits: the same allowance, however a worker batches its round."""
-    url = "sqlite://"  # one in-memory database per example: budgets only
-    db.dispose(url)
-    engine = db.engine_for(url)
-    RateCell.__table__.create(engine)
-    at = T0
-    try:
-        for wanted, later in asks:
-            at += timedelta(seconds=later)
-            with db.transaction(url) as s:
-                many = budgets.take(s, scope="a", key="sms", wanted=wanted, rate_per_s=5,
-                                    burst=5, now=at)
-            with db.transaction(url) as s:
-                ones = 0
-                while ones < wanted and budgets.take(s, scope="b", key="sms", wanted=1,
-                                                     rate_per_s=5, burst=5, now=at):
-                    ones += 1
-            assert many == ones
-    finally:
-        db.dispose(url)
+        asks: list[tuple[int, float]], rate: float, burst: int) -> None:
+    """`rate_take(n)` is `n` single takes: the same allowance, however a worker batches."""
+    t = T0.timestamp()
+    many: float | None = None
+    ones: float | None = None
+    for wanted, later in asks:
+        t += later
+        many, granted = rule.rate_take(many, t, wanted, rate, burst)
+        singles = 0
+        while singles < wanted:
+            ones, got = rule.rate_take(ones, t, 1, rate, burst)
+            if not got:
+                break
+            singles += 1
+        assert granted == singles
+        assert granted <= wanted

@@ -74,6 +74,22 @@ def rate_step(tat: float | None, t: float, limit: int, window_s: float) -> tuple
     return arrival + interval, 0.0
 
 
+def rate_take(tat: float | None, t: float, wanted: int, rate_per_s: float,
+              burst: float) -> tuple[float | None, int]:
+    """The cell after taking up to `wanted` units at `t` of `rate_per_s` in bursts of `burst`,
+    and how many were granted: what `wanted` single hits of the same allowance would give, for a
+    sender that settles a whole round of messages at once."""
+    interval = 1.0 / rate_per_s
+    tolerance = (max(1.0, burst) - 1.0) * interval
+    arrival = max(tat if tat is not None else t, t)
+    # epoch seconds carry ~0.2 µs of rounding per sum: a thousandth of a unit's spacing absorbs
+    # a round's worth of it, so taking n at once and n one by one agree
+    ahead = arrival - t - max(EPSILON_S, interval / 1000)
+    room = int((tolerance - ahead) / interval) + 1 if ahead <= tolerance else 0
+    granted = max(0, min(wanted, room))
+    return (arrival + granted * interval if granted else tat), granted
+
+
 def spread_allows(count: int, already: bool, limit: int) -> bool:
     """Whether a key that touched `count` different items in its window may touch one more:
     always one it `already` touched, else only while under the limit."""

@@ -14,7 +14,21 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, text, tuple_
+from sqlalchemy import (
+    Float,
+    Table,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
+from sqlalchemy import (
+    cast as sql_cast,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,7 +37,6 @@ from shelterwatch.budgets import rule as rules
 from shelterwatch.budgets.models import RateCell, SourceMark
 
 PRUNE_EVERY_S = 60.0
-SLACK_S = 1e-6
 _next_prune: dict[str, float] = {}
 
 
@@ -34,12 +47,17 @@ def hit(session: Session, *, scope: str, key: str, limit: int, window_s: float,
     return refused.wait_s if refused is not None else None
 
 
-def judge(session: Session, asks: Sequence[Sequence[rules.Check]], *,
-          now: datetime) -> list[rules.Refusal | None]:
-    """Judge a batch's asks in order (`rule.judge`), reading and writing each table once.
+Writes = list[tuple[Any, list[dict[str, Any]]]]
+
+
+def judge(session: Session, asks: Sequence[Sequence[rules.Check]], *, now: datetime,
+          defer: Writes | None = None) -> list[rules.Refusal | None]:
+    """Judge a batch's asks in order (`rule.judge`), with one read and one write per table.
 
     One query reads every cell and every mark the batch's keys have within their windows, one
-    upsert per table writes what moved: the cost is per batch, not per report.
+    upsert per table writes what moved: the cost is per batch, not per report. With `defer`,
+    the upserts are handed to the caller to send with its own writes (the report writer's one
+    pipelined round trip on PostgreSQL) instead of being run here.
     """
     rates = sorted({(c.scope, c.key) for ask in asks for c in ask if isinstance(c, rules.Rate)})
     marks = sorted({(c.scope, c.key, c.item, c.window_s) for ask in asks for c in ask
@@ -54,24 +72,33 @@ def judge(session: Session, asks: Sequence[Sequence[rules.Check]], *,
     spreads = sorted({(s, k) for s, k, _, _ in marks})
     _serialise(session, [*rates, *spreads])
     conn = session.connection()
-    ledger = rules.Ledger()
-    if rates:
-        ledger.tats = {(r.scope, r.key): r.tat for r in conn.execute(_CELLS, {"cells": rates})}
     # One window per scope (an hour for every spread today): the longest asked for counts.
     since = now - timedelta(seconds=max((w for *_, w in marks), default=0.0))
-    if spreads:
-        ledger.counts = {(r.scope, r.key): r.items for r in conn.execute(
-            _MARK_COUNTS, {"cells": spreads, "since": since})}
-        ledger.touched = {(r.scope, r.key, r.item) for r in conn.execute(
-            _MARKED, {"marks": sorted({(s, k, i) for s, k, i, _ in marks}), "since": since})}
+    ledger = rules.Ledger()
+    for r in conn.execute(_KNOWN, {"cells": rates, "spreads": spreads, "since": since,
+                                   "marks": sorted({(s, k, i) for s, k, i, _ in marks})}):
+        if r.what == "tat":
+            ledger.tats[(r.scope, r.key)] = r.value
+        elif r.what == "count":
+            ledger.counts[(r.scope, r.key)] = int(r.value)
+        else:
+            ledger.touched.add((r.scope, r.key, r.item))
     refusals = rules.judge(ledger, asks, t)
     dialect = conn.dialect.name
+    writes: Writes = []
     if ledger.moved_tats:
-        conn.execute(_UPSERT_CELLS[dialect], [{"scope": s, "key": k, "tat": ledger.tats[(s, k)]}
-                                              for s, k in sorted(ledger.moved_tats)])
+        writes.append((_UPSERT_CELLS[dialect], [
+            {"scope": s, "key": k, "tat": ledger.tats[(s, k)]}
+            for s, k in sorted(ledger.moved_tats)]))
     if ledger.moved_marks:
-        conn.execute(_UPSERT_MARKS[dialect], [
-            {"scope": s, "key": k, "item": i, "at": now} for s, k, i in sorted(ledger.moved_marks)])
+        writes.append((_UPSERT_MARKS[dialect], [
+            {"scope": s, "key": k, "item": i, "at": now}
+            for s, k, i in sorted(ledger.moved_marks)]))
+    if defer is not None:
+        defer.extend(writes)
+    else:
+        for statement, rows in writes:
+            conn.execute(statement, rows)
     return refusals
 
 
@@ -86,21 +113,15 @@ def take(session: Session, *, scope: str, key: str, wanted: int, rate_per_s: flo
     """
     if wanted <= 0:
         return 0
-    t = now.timestamp()
-    interval = 1.0 / rate_per_s
-    tolerance = (max(1.0, burst) - 1.0) * interval
     _serialise(session, [(scope, key)])
     cell = session.get(RateCell, (scope, key), with_for_update=True)
-    tat = max(cell.tat if cell is not None else t, t)
-    # epoch seconds as floats carry ~0.2 µs of rounding: a microsecond's slack absorbs it
-    ahead = tat - t - SLACK_S
-    room = int((tolerance - ahead) / interval) + 1 if ahead <= tolerance else 0
-    granted = min(wanted, room)
-    if granted:
+    tat, granted = rules.rate_take(cell.tat if cell is not None else None, now.timestamp(),
+                                   wanted, rate_per_s, burst)
+    if granted and tat is not None:
         if cell is None:
-            session.add(RateCell(scope=scope, key=key, tat=tat + granted * interval))
+            session.add(RateCell(scope=scope, key=key, tat=tat))
         else:
-            cell.tat = tat + granted * interval
+            cell.tat = tat
         session.flush()
     return granted
 
@@ -152,14 +173,22 @@ def prune_marks(session: Session, *, older_than: datetime) -> int:
 
 
 _cells, _marks = cast(Table, RateCell.__table__), cast(Table, SourceMark.__table__)
-_CELLS = select(_cells.c.scope, _cells.c.key, _cells.c.tat).where(
-    tuple_(_cells.c.scope, _cells.c.key).in_(bindparam("cells", expanding=True)))
-_MARK_COUNTS = select(_marks.c.scope, _marks.c.key, func.count().label("items")).where(
-    tuple_(_marks.c.scope, _marks.c.key).in_(bindparam("cells", expanding=True)),
-    _marks.c.at >= bindparam("since")).group_by(_marks.c.scope, _marks.c.key)
-_MARKED = select(_marks.c.scope, _marks.c.key, _marks.c.item).where(
-    tuple_(_marks.c.scope, _marks.c.key, _marks.c.item).in_(bindparam("marks", expanding=True)),
-    _marks.c.at >= bindparam("since"))
+_in = {"cells": tuple_(_cells.c.scope, _cells.c.key).in_(bindparam("cells", expanding=True)),
+       "spreads": tuple_(_marks.c.scope, _marks.c.key).in_(
+           bindparam("spreads", expanding=True)),
+       "marks": tuple_(_marks.c.scope, _marks.c.key, _marks.c.item).in_(
+           bindparam("marks", expanding=True))}
+_within = _marks.c.at >= bindparam("since")
+# Everything a batch's limits need, in one round trip: the rate cells' arrival times, per spread
+# key how many items it touched in the window, and which of the asked-about items are among them.
+_KNOWN = union_all(
+    select(literal_column("'tat'").label("what"), _cells.c.scope, _cells.c.key,
+           literal_column("''").label("item"), _cells.c.tat.label("value")).where(_in["cells"]),
+    select(literal_column("'count'"), _marks.c.scope, _marks.c.key, literal_column("''"),
+           sql_cast(func.count(), Float)).where(_in["spreads"], _within)
+    .group_by(_marks.c.scope, _marks.c.key),
+    select(literal_column("'mark'"), _marks.c.scope, _marks.c.key, _marks.c.item,
+           sql_cast(literal_column("0"), Float)).where(_in["marks"], _within))
 _LOCK_ALL = text("SELECT pg_advisory_xact_lock(k) FROM "
                  "(SELECT unnest(CAST(:ids AS bigint[])) AS k ORDER BY k) AS ordered")
 

@@ -65,7 +65,9 @@ def deliver_round(database_url: str, channels: Mapping[str, Channel], *,
         now = clock()
         for (delivery_id, token, name, message), outcome in zip(claimed, outcomes, strict=True):
             if isinstance(outcome, DeliveryError):
-                logger.warning("delivery %s failed: %s", delivery_id, outcome.detail)
+                # The reason stays on the delivery row (operators see it): it can name the
+                # address (a webhook's URL, a refused e-mail), which a log line must not.
+                logger.warning("delivery %s failed", delivery_id, extra={"channel": name})
                 if throttle is not None and outcome.retry_after_s is not None:
                     throttle.retry_after(name, message.address, seconds=outcome.retry_after_s,
                                          now=now.timestamp())

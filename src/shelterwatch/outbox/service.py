@@ -257,7 +257,9 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
                 raise DeliveryError(f"channel {channel_name!r} is not enabled", retryable=False)
             ref = channel.send(message)
         except DeliveryError as exc:
-            logger.warning("delivery %s failed: %s", delivery_id, exc.detail)
+            # The reason stays on the delivery row (operators see it): it can name the
+            # address (a webhook's URL, a refused e-mail), which a log line must not.
+            logger.warning("delivery %s failed", delivery_id, extra={"channel": channel_name})
             if throttle is not None and exc.retry_after_s is not None:
                 throttle.retry_after(channel_name, message.address, seconds=exc.retry_after_s,
                                      now=clock().timestamp())

@@ -54,12 +54,14 @@ class ReportLimits:
         if refused is not None:
             raise refused
 
-    def check_many(self, session: Session, asks: Sequence[Ask], *,
-                   now: datetime) -> list[TooManyRequests | None]:
+    def check_many(self, session: Session, asks: Sequence[Ask], *, now: datetime,
+                   defer: budgets.Writes | None = None) -> list[TooManyRequests | None]:
         """Count a batch of reports against every limit, in order, as if one by one: one read
-        and one write per table for the whole batch (the writer's group commit calls it)."""
+        and one write per table for the whole batch (the writer's group commit calls it, and
+        with `defer` sends the write with its own)."""
         plans = [self._plan(a) for a in asks]
-        refusals = budgets.judge(session, [[c for c, _ in plan] for plan in plans], now=now)
+        refusals = budgets.judge(session, [[c for c, _ in plan] for plan in plans], now=now,
+                                 defer=defer)
         return [None if r is None else _refusal(*plan[r.index], r)
                 for plan, r in zip(plans, refusals, strict=True)]
 

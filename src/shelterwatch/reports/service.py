@@ -21,7 +21,7 @@ from shelterwatch.intake import service as intake
 from shelterwatch.intake.core import Intake
 from shelterwatch.log import chain
 from shelterwatch.log.models import Fact
-from shelterwatch.messages.catalogue import LANGS, Renderer, term
+from shelterwatch.messages.catalogue import LANGS, Renderer, both
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.models import Observation, PlaceReport
 from shelterwatch.reports.schemas import ReportIn
@@ -95,13 +95,11 @@ def receipt(result: Intake) -> dict[str, Any]:
 
 
 def _entry(row: Observation, own_id: str) -> dict[str, Any]:
-    role_uk, role_en = term("role", row.role, "uk"), term("role", row.role, "en")
-    kind_uk, kind_en = term("kind", row.kind, "uk"), term("kind", row.kind, "en")
     mine = row.id == own_id
-    who_uk, who_en = ("ви", "you") if mine else (role_uk, f"a {role_en}")
     return {"at": chain.format_at(row.at), "event": "observation", "kind": row.kind,
             "role": row.role, "yours": mine,
-            "text": {"uk": f"{who_uk}: «{kind_uk}»", "en": f"{who_en}: {kind_en}"}}
+            "text": both("timeline.yours" if mine else "timeline.observed",
+                         {"role": row.role, "kind": row.kind})}
 
 
 def timeline(session: Session, *, tracking_id: str, zone: str = "Europe/Kyiv") -> dict[str, Any]:
@@ -128,17 +126,15 @@ def timeline(session: Session, *, tracking_id: str, zone: str = "Europe/Kyiv") -
         mine["made_at"], mine["at"] = queued
     if incident is not None:
         events.append({"at": chain.format_at(incident.opened_at), "event": FactKind.INCIDENT_OPENED,
-                       "text": {"uk": f"відкрито випадок {incident.tracking_id}",
-                                "en": f"case {incident.tracking_id} opened"}})
+                       "text": both("timeline.opened", {"tracking_id": incident.tracking_id})})
         if incident.resolved_at is not None:
             events.append({"at": chain.format_at(incident.resolved_at),
                            "event": FactKind.INCIDENT_RESOLVED, "resolution": incident.resolution,
-                           "text": {"uk": f"випадок закрито: {incident.resolution}",
-                                    "en": f"case closed: {incident.resolution}"}})
+                           "text": both("timeline.closed",
+                                        {"resolution": incident.resolution})})
     elif row.routed_to:
         events.append({"at": chain.format_at(row.at), "event": "routed",
-                       "text": {"uk": "передано власнику укриття",
-                                "en": "sent to the shelter's owner"}})
+                       "text": both("timeline.routed")})
     events.sort(key=lambda e: (e["at"], e["event"] != "observation"))
     for event in events:
         event["at_local"] = local_iso(datetime.fromisoformat(event["at"]), zone)
@@ -169,10 +165,7 @@ def place_timeline(place: PlaceReport, *, zone: str = "Europe/Kyiv") -> dict[str
         "place": {"lat": place.lat, "lon": place.lon},
         "timeline": [{"at": at, "at_local": local_iso(place.at, zone), "event": "place.recorded",
                       "yours": True,
-                      "text": {"uk": "ви: «тут немає укриття поруч» — записано для карти "
-                                     "нестачі укриттів",
-                               "en": "you: no shelter near here — recorded for the map of "
-                                     "places without shelter"}}],
+                      "text": both("timeline.no_shelter_nearby")}],
     }
 
 

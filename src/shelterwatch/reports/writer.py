@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shelterwatch import db
+from shelterwatch.budgets import service as budgets
 from shelterwatch.clock import utcnow
 from shelterwatch.errors import Conflict, ShelterwatchError
 from shelterwatch.intake import core as intake
@@ -43,6 +45,11 @@ from shelterwatch.rules.witness import Witness
 
 SCOPE = "reports"
 IDLE_EXIT_S = 5.0  # a quiet writer thread ends; the next report starts a new one
+# A batch that lost its database before it asked to commit is written again on a new connection
+# for this long (a primary failing over to its standby takes about a second), so the residents
+# waiting on it get their receipts instead of a 503.
+RECONNECT_S = 5.0
+RECONNECT_PAUSE_S = 0.2
 Outcome = idempotency.Receipt | BaseException
 
 
@@ -73,6 +80,7 @@ class ReportWriter:
         self._cond = threading.Condition()
         self._running = False
         self._conn: Connection | None = None
+        self._committing = False  # the current batch has asked to commit: its fate is unknown
         self._memo = Memo()  # what the last batch knew, while no one else has written
 
     async def submit(self, report: ReportIn, *, key: str | None, address: str | None,
@@ -122,7 +130,7 @@ class ReportWriter:
         if self.on_batch is not None:
             self.on_batch(len(jobs))
         try:
-            outcomes = self._transaction(jobs)
+            outcomes = self._reconnecting(jobs)
         except Exception:
             outcomes = []
             for job in jobs:
@@ -136,6 +144,21 @@ class ReportWriter:
         for job, outcome in zip(jobs, outcomes, strict=True):
             job.answer(outcome)
 
+    def _reconnecting(self, jobs: list[Job]) -> list[Outcome]:
+        """The batch's transaction, again on a new connection while the database is away and
+        nothing was sent to commit (so nothing of it can have been recorded)."""
+        deadline = time.monotonic() + RECONNECT_S
+        while True:
+            try:
+                return self._transaction(jobs)
+            except Exception as exc:
+                if self._committing or not db.is_disconnect(exc) \
+                        or time.monotonic() >= deadline:
+                    raise
+            for job in jobs:
+                job.same_as = None
+            time.sleep(RECONNECT_PAUSE_S)
+
     def _transaction(self, jobs: list[Job]) -> list[Outcome]:
         """One transaction on the writer's own connection, held between batches so that no
         batch pays a pool check-out and its liveness ping; any failure discards it."""
@@ -143,8 +166,10 @@ class ReportWriter:
             self._conn = db.engine_for(self.database_url).connect()
         session = Session(bind=self._conn, expire_on_commit=False)
         try:
+            self._committing = False
             with idempotency.one_writer(session):
                 outcomes = self._in(session, jobs)
+                self._committing = True
                 session.commit()
             self._memo.settle()
             return outcomes
@@ -174,7 +199,8 @@ class ReportWriter:
                 outcomes[n] = refused
             elif job.same_as is None:
                 waiting.append(n)
-        fresh = self._admitted(session, jobs, waiting, outcomes, now)
+        counted: budgets.Writes = []  # the limits' rows, sent with the batch's own
+        fresh = self._admitted(session, jobs, waiting, outcomes, now, counted)
         items = [_item(jobs[n]) for n in fresh]
 
         def receipts(results: list[Any]) -> list[tuple[Any, list[dict[str, Any]]]]:
@@ -192,7 +218,7 @@ class ReportWriter:
                                        "request_hash": job.digest, "status_code": 201,
                                        "response": orjson.dumps(receipt.body).decode(),
                                        "created_at": now})
-            return [(REMEMBER, remembered)] if remembered else []
+            return [*counted, *([(REMEMBER, remembered)] if remembered else [])]
 
         intake_service.submit_many(session, items, now=now, tracking_prefix=self.tracking_prefix,
                           memo=self._memo, also=receipts)
@@ -222,14 +248,16 @@ class ReportWriter:
         return None
 
     def _admitted(self, session: Session, jobs: list[Job], waiting: list[int],
-                  outcomes: dict[int, Outcome], now: datetime) -> list[int]:
+                  outcomes: dict[int, Outcome], now: datetime,
+                  counted: budgets.Writes) -> list[int]:
         """The waiting jobs the rate limits let through, judged as one batch in arrival order;
-        the others get their 429. A job admitted once (then retried alone) is not counted twice."""
-        counted = [n for n in waiting if not jobs[n].admitted]
+        the others get their 429; what they counted goes into `counted`, to be written with the
+        batch. A job admitted once (then retried alone) is not counted twice."""
+        asking = [n for n in waiting if not jobs[n].admitted]
         asks = [Ask(jobs[n].report.device_id, jobs[n].address, jobs[n].report.shelter_id,
-                    jobs[n].who) for n in counted]
-        for n, refused in zip(counted, self.limits.check_many(session, asks, now=now),
-                              strict=True):
+                    jobs[n].who) for n in asking]
+        judged = self.limits.check_many(session, asks, now=now, defer=counted)
+        for n, refused in zip(asking, judged, strict=True):
             if refused is not None:
                 outcomes[n] = refused
             else:

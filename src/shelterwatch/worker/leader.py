@@ -101,7 +101,7 @@ class Leadership:
         return bool(got and got[0])
 
     def _check(self) -> bool:
-        if self._file is not None:
+        if db.is_sqlite(self.url):
             return True  # a flock lasts as long as its descriptor
         # A session-level lock lives exactly as long as the session that took it.
         try:
@@ -112,7 +112,9 @@ class Leadership:
         return True
 
     def _take_file(self) -> bool:
-        path = make_url(self.url).database or "shelterwatch"
+        path = make_url(self.url).database
+        if not path or path == ":memory:":
+            return True  # a database in memory belongs to this one process
         lock_path = Path(f"{path}.{self.name.replace(':', '-')}.leader")
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         handle = lock_path.open("ab")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import orjson
 
-from shelterwatch import db
+from shelterwatch import clock, db
 from shelterwatch.alerts import service as alerts
 from shelterwatch.channels import service as channels
 from shelterwatch.channels.push import service as push
@@ -278,6 +278,7 @@ def run(settings: Settings) -> None:
     """Run until interrupted (SIGINT/SIGTERM)."""
     import signal
 
+    clock.compress(settings.clock_speed, settings.clock_anchor)
     worker = Worker(settings).start()
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
