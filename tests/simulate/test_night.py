@@ -39,6 +39,9 @@ def test_a_small_night_with_shelterwatch_sends_fewer_people_to_doors_known_locke
     assert night.locked_after_report <= night.locked_arrivals <= night.residents
     assert night.sheltered_in_warning <= night.sheltered <= night.residents
     assert night.opened_doors <= night.reported_doors
+    assert night.unlocked_doors <= night.locked_doors == without.locked_doors
+    # patrols' rounds and dispatches open locked doors; without shelterwatch only controllers
+    assert night.unlocked_doors >= without.unlocked_doors
     assert all(t >= 0 for t in night.time_to_open_s)
     assert night.patrol_utilisation is not None and 0 <= night.patrol_utilisation <= 1
     # what the server says happened matches what the residents and doors did

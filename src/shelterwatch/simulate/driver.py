@@ -313,7 +313,7 @@ class Night:
                 continue
             began, door = self.now(), self.by_id[task["shelter_id"]]
             self.on_duty[token] = began
-            await self.until(began + drive_s(lat, lon, door, plan))
+            task, door = await self._drive(auth, task, door, lat, lon)
             lat, lon = door.lat, door.lon
             found = self.world.found(door.id, self.now())
             body: dict[str, Any] = {"kind": found.value, "lat": lat, "lon": lon}
@@ -328,6 +328,30 @@ class Night:
             self._off_duty(token)
             await self.call("patrols", "POST", "/v1/patrols/me", headers=auth,
                             json={"lat": lat, "lon": lon, "available": True})
+
+    async def _drive(self, auth: dict[str, str], task: dict[str, Any], door: Shelter,
+                     lat: float, lon: float) -> tuple[dict[str, Any], Shelter]:
+        """Drive to the task's door; a unit on a check round turns for a locked-door dispatch
+        (its phone sounds for a new task), from wherever it is on the way."""
+        plan = self.plan
+        leg_began, arrive = self.now(), self.now() + drive_s(lat, lon, door, plan)
+        while task["kind"] == "check" and self.now() + plan.patrol_poll_s < arrive:
+            await self.until(self.now() + plan.patrol_poll_s)
+            response = await self.call("tasks", "GET", "/v1/tasks", headers=auth)
+            listed = response.json()["tasks"] if response and response.status_code == 200 else []
+            urgent = next((t for t in listed if t["kind"] == "open_locked"
+                           and t["shelter_id"] in self.by_id), None)
+            if urgent is None:
+                continue
+            took = await self.call("tasks", "POST", f"/v1/tasks/{urgent['id']}/take",
+                                   headers=auth)
+            if took is None or took.status_code >= 400:
+                continue
+            lat, lon = along(lat, lon, door, (self.now() - leg_began) / (arrive - leg_began))
+            task, door = urgent, self.by_id[urgent["shelter_id"]]
+            leg_began, arrive = self.now(), self.now() + drive_s(lat, lon, door, plan)
+        await self.until(arrive)
+        return task, door
 
     def _off_duty(self, token: str) -> None:
         """Count a unit's time on its task, within the night followed."""
