@@ -25,7 +25,8 @@ ENGLISH_PHRASE = re.compile(r"[A-Za-z]{2,}[,']? [a-z]{2,}")
 # The places that say things to people: each words its messages from the catalogue.
 WORDING_MODULES = ["channels/texts.py", "channels/sms/replies.py", "channels/telegram/bot.py",
                    "channels/telegram/views.py", "channels/push/service.py",
-                   "stats/dossier_render.py", "reports/service.py", "escalation/notices.py"]
+                   "stats/dossier_render.py", "reports/service.py", "escalation/notices.py",
+                   "escalation/reach.py"]
 
 ENGINEERS_CALLS = {"NotFound", "InvalidInput", "Unauthorized", "Forbidden", "Conflict",
                    "ShelterwatchError", "Field", "ValueError", "KeyError"}
