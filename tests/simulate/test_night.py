@@ -26,7 +26,8 @@ def test_a_small_night_with_shelterwatch_sends_fewer_people_to_doors_known_locke
     result = run.run(run.Options(
         night=KYIV_2023_06_01, seed=3, residents=2_000, shelters=300, speed=30.0, minutes=5,
         pg_admin_url=pg, keep=tmp_path / "night"))
-    assert time.monotonic() - began <= 120  # ≤ 60 s on an idle 2-core machine
+    # The goal is 60 s; on the shared 2-core machine (load 15–19) it took 74–102 s.
+    assert time.monotonic() - began <= 120
     night, without = result.night, result.baseline
     assert night.residents == without.residents == 2_000
     assert result.shelters == 300

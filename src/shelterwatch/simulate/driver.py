@@ -32,7 +32,9 @@ from shelterwatch.simulate.outcome import quantile
 
 # A status the resident page re-ranks away from (it re-asks /v1/nearest on every status event).
 AVOID = frozenset({"locked_reported", "locked_confirmed", "unfit", "closed", "full"})
-CONCURRENCY = 64  # requests in flight, like a proxy's upstream connections
+CONCURRENCY = 64  # residents' requests in flight, like a proxy's upstream connections
+STAFF_CONCURRENCY = 16
+CROWD_ROUTES = frozenset({"nearest", "reports"})
 NEAREST_LIMIT = 5
 
 
@@ -47,6 +49,7 @@ class Tally:
     failures: Counter[str] = field(default_factory=Counter)
     keyholder_messages: Counter[str] = field(default_factory=Counter)
     check_ins: int = 0
+    first_answer_s: list[float] = field(default_factory=list)  # each resident's first answer
     patrol_busy_s: float = 0.0
 
     def latency_ms(self) -> dict[str, tuple[float | None, float | None, int]]:
@@ -75,8 +78,14 @@ class Night:
         self.client = httpx.AsyncClient(
             base_url=base, timeout=60, limits=httpx.Limits(max_connections=CONCURRENCY,
                                                            max_keepalive_connections=CONCURRENCY))
+        # Keyholders, patrols and the desk have phones of their own: never queued behind the
+        # crowd's look-ups in the simulation (in the city they share only the server).
+        self.staff_gate = asyncio.Semaphore(STAFF_CONCURRENCY)
+        self.staff_client = httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(
+            max_connections=STAFF_CONCURRENCY, max_keepalive_connections=STAFF_CONCURRENCY))
         self.loop = asyncio.get_running_loop()
         self.background: set[asyncio.Task[None]] = set()
+        self.phones: set[asyncio.StreamWriter] = set()
         self.on_duty: dict[str, float] = {}  # patrol token → since when on its current task
 
     # -- the shared clock -----------------------------------------------------------------
@@ -95,10 +104,14 @@ class Night:
     async def call(self, route: str, method: str, path: str,
                    **kwargs: Any) -> httpx.Response | None:
         """One request, its latency kept under `route`; None when it failed outright."""
-        async with self.gate:
+        crowd = route in CROWD_ROUTES
+        async with self.gate if crowd else self.staff_gate:
+            if route != "alerts" and self.now() >= self.plan.night_s:
+                return None  # asked too late: the night followed is over
             started = time.perf_counter()
             try:
-                response = await self.client.request(method, path, **kwargs)
+                client = self.client if crowd else self.staff_client
+                response = await client.request(method, path, **kwargs)
             except httpx.HTTPError as exc:
                 self.tally.failures[f"{route}: {type(exc).__name__}"] += 1
                 return None
@@ -133,17 +146,21 @@ class Night:
                 self.spawn(self._patrol(token, lat, lon))
             await asyncio.gather(*(self._resident(j) for j in journeys))
             await self.until(self.plan.night_s)
-            # a unit still on a task at the end was busy until the end
-            self.tally.patrol_busy_s += sum(self.plan.night_s - t for t in self.on_duty.values())
+            for token in list(self.on_duty):  # still on a task: busy until the end
+                self._off_duty(token)
         finally:
             stream.cancel()
             for task in list(self.background):
                 task.cancel()
             await asyncio.gather(*self.background, stream, return_exceptions=True)
             hooks.close()
+            for phone in list(self.phones):  # their readers end, their handlers return
+                phone.transport.abort()
+            await asyncio.sleep(0.05)
             if doors:
                 doors.stop()
             await self.client.aclose()
+            await self.staff_client.aclose()
 
     # -- residents --------------------------------------------------------------------------
     async def _resident(self, journey: Journey) -> None:
@@ -160,6 +177,8 @@ class Night:
                 "limit": NEAREST_LIMIT, "threat": plan.threat})
             if response is None or response.status_code != 200:
                 return
+            if journey.lookups == 1:
+                self.tally.first_answer_s.append(self.now())
             ranked = [r["shelter"]["properties"]["id"] for r in response.json()["results"]]
             choice = journey.choose(ranked)
             if choice is None:
@@ -234,6 +253,7 @@ class Night:
     async def _keyholder_phone(self, reader: asyncio.StreamReader,
                                writer: asyncio.StreamWriter) -> None:
         """A keyholder's phone receiving the outbox's webhooks (HTTP/1.1, kept alive)."""
+        self.phones.add(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -253,6 +273,7 @@ class Night:
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
         finally:
+            self.phones.discard(writer)
             writer.close()
 
     def _keyholder_message(self, path: str, body: dict[str, Any]) -> None:
@@ -304,9 +325,14 @@ class Night:
                 body["reason"] = "flooded"
             await self.call("tasks", "POST", f"/v1/tasks/{task['id']}/result", headers=auth,
                             json=body)
-            self.tally.patrol_busy_s += self.now() - self.on_duty.pop(token)
+            self._off_duty(token)
             await self.call("patrols", "POST", "/v1/patrols/me", headers=auth,
                             json={"lat": lat, "lon": lon, "available": True})
+
+    def _off_duty(self, token: str) -> None:
+        """Count a unit's time on its task, within the night followed."""
+        began, end = self.on_duty.pop(token), self.plan.night_s
+        self.tally.patrol_busy_s += max(0.0, min(self.now(), end) - min(began, end))
 
     def controller_unlocked(self, shelter_id: int) -> None:
         """An unlock reached a controlled door (called on the loop)."""
