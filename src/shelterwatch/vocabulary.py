@@ -241,6 +241,7 @@ class ReasonCode(StrEnum):
     WALK = "walk"  # {minutes} on foot
     REACHABLE = "reachable"
     NOT_REACHABLE = "not_reachable"
+    IN_TIME_FIRST = "in_time_first"  # ahead of a better-known door only because it is in time
     STEP_FREE = "step_free"
     CAPACITY = "capacity"  # {capacity}
     STEP_FREE_UNCONFIRMED = "step_free_unconfirmed"

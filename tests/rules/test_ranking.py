@@ -14,6 +14,7 @@ from shelterwatch.rules.ranking import (
     MIN_RESULTS,
     STATUS_CLASS,
     Candidate,
+    Ranked,
     WalkingModel,
     rank,
 )
@@ -120,6 +121,12 @@ def test_great_circle_distance_matches_a_known_pair() -> None:
     assert 2500 < d < 2700
 
 
+def lifted(r: Ranked, warning_s: int | None) -> bool:
+    """In the alert's first tier: might admit, and reachable in time."""
+    return (warning_s is not None and STATUS_CLASS[r.status] <= STATUS_CLASS[Status.UNKNOWN]
+            and r.walk_s <= warning_s)
+
+
 statuses = st.sampled_from(list(Status))
 candidates = st.lists(
     st.builds(
@@ -147,10 +154,16 @@ def test_ranking_properties(
     eligible = [c for c in pool if not step_free or c.step_free is not False]
     # Never fewer than three when three are eligible; never more than asked (or three).
     assert len(ranked) == min(len(eligible), max(limit, MIN_RESULTS))
-    # Status class never improves down the list; within a class a not-ready shelter never
-    # comes before one that is not, and among equals the walk never shortens.
+    # During an alert a shelter that might admit and is reachable in time never comes after
+    # one that is not; within each tier status class never improves down the list; within a
+    # class a not-ready shelter never comes before one that is not, and among equals the walk
+    # never shortens.
     for a, b in zip(ranked, ranked[1:], strict=False):
         ka, kb = STATUS_CLASS[a.status], STATUS_CLASS[b.status]
+        ta, tb = lifted(a, warning_s), lifted(b, warning_s)
+        assert ta >= tb
+        if ta != tb:
+            continue
         assert ka <= kb
         if ka == kb:
             assert a.not_ready <= b.not_ready
@@ -197,3 +210,69 @@ def test_a_not_ready_shelter_comes_after_a_farther_ready_one_and_says_why() -> N
     assert "не готове (немає води, немає входу без сходів)" in said["uk"]
     assert "not ready (no water, no step-free entrance)" in said["en"]
     assert "not ready" not in why(ranked[1].why)["en"]
+
+
+MIGHT_ADMIT = [Status.OPEN_VERIFIED, Status.FORCED_OPEN, Status.OPEN_REPORTED, Status.UNKNOWN]
+NEVER_LIFTED = [Status.FULL, Status.LOCKED_REPORTED, Status.REFUSED_REPORTED,
+                Status.LOCKED_CONFIRMED, Status.UNFIT, Status.CLOSED]
+
+
+def test_during_an_alert_an_unchecked_door_in_time_beats_a_checked_one_forty_minutes_away() -> None:
+    near = cand(1, 150)  # 144 s on foot at this model's pace
+    far = cand(2, 2500, Status.OPEN_VERIFIED)  # 40 minutes
+    calm = rank([near, far], model=MODEL)
+    alert = rank([near, far], model=MODEL, warning_s=150)
+    assert [r.shelter_id for r in calm] == [2, 1]
+    assert [r.shelter_id for r in alert] == [1, 2]
+    said = why(alert[0].why)
+    assert "better-checked shelters are too far" in said["en"]
+    assert "перевіреніші укриття далі" in said["uk"]
+    assert "may not be reachable" in why(alert[1].why)["en"]
+
+
+@pytest.mark.parametrize("status", NEVER_LIFTED)
+def test_an_alert_never_lifts_a_door_that_will_not_let_people_in(status: Status) -> None:
+    ranked = rank([cand(1, 10, status), cand(2, 5000, Status.UNKNOWN)], model=MODEL,
+                  warning_s=120)
+    assert [r.shelter_id for r in ranked] == [2, 1]
+    assert ranked[1].reachable_in_time is True  # still shown, and still said to be near
+
+
+def test_a_door_first_by_status_anyway_is_not_said_to_be_lifted() -> None:
+    ranked = rank([cand(1, 50, Status.OPEN_VERIFIED), cand(2, 60), cand(3, 5000)], model=MODEL,
+                  warning_s=120)
+    assert [r.shelter_id for r in ranked] == [1, 2, 3]
+    assert all("too far" not in why(r.why)["en"] for r in ranked)
+    assert "reachable before the threat" in why(ranked[1].why)["en"]
+
+
+@given(candidates, st.integers(0, 20), st.integers(0, 900))
+def test_during_an_alert_no_reachable_door_that_might_admit_is_left_out_for_a_far_one(
+    pool: list[Candidate], limit: int, warning_s: int
+) -> None:
+    # (Without step_free: how many unrecorded-access shelters fill in depends on the limit.)
+    ranked = rank(pool, model=MODEL, limit=limit, warning_s=warning_s)
+    everyone = rank(pool, model=MODEL, limit=len(pool), warning_s=warning_s)
+    in_time = {r.shelter_id for r in everyone if lifted(r, warning_s)}
+    shown = [r.shelter_id for r in ranked]
+    if any(not lifted(r, warning_s) for r in ranked):
+        assert in_time <= set(shown)  # a far one is shown only after every one in time
+    # Never lifted: a door that will not admit never comes before one that might.
+    for a, b in zip(ranked, ranked[1:], strict=False):
+        if a.status in NEVER_LIFTED:
+            assert b.status not in MIGHT_ADMIT
+
+
+@given(candidates, st.integers(0, 20), st.booleans())
+def test_with_no_alert_or_nothing_in_time_the_order_is_status_first(
+    pool: list[Candidate], limit: int, step_free: bool
+) -> None:
+    calm = rank(pool, model=MODEL, limit=limit, step_free=step_free)
+    for a, b in zip(calm, calm[1:], strict=False):
+        assert STATUS_CLASS[a.status] <= STATUS_CLASS[b.status]
+    # An alert whose warning nobody can meet (0 s, every walk longer) changes no place.
+    far = [c._replace(distance_m=c.distance_m + 1000, walk_s=None) for c in pool]
+    assert ([r.shelter_id for r in rank(far, model=MODEL, limit=limit, step_free=step_free,
+                                        warning_s=0)]
+            == [r.shelter_id for r in rank(far, model=MODEL, limit=limit,
+                                           step_free=step_free)])

@@ -15,6 +15,7 @@ import pytest
 from shelterwatch import db
 from shelterwatch.auth import service as auth
 from shelterwatch.clock import utcnow
+from shelterwatch.log import service as log
 from tests.audits.support import all_pass, png
 from tests.support.server import LiveServer
 from tests.web.test_resident_page import browser, page, site  # noqa: F401  (the page's fixtures)
@@ -75,3 +76,36 @@ def test_the_phone_and_the_server_both_put_a_not_ready_shelter_after_its_class(
     phone = page.evaluate(PHONE, [lat, lon, False])
     assert [r["shelter"]["id"] for r in phone] == [r["shelter"]["id"] for r in served]
     assert served[0]["shelter"]["id"] != nearest["id"]
+
+
+def test_during_an_alert_both_put_a_door_reachable_in_time_before_a_far_checked_one(
+        page: Any, site: tuple[LiveServer, str]) -> None:  # noqa: F811
+    server, url = site
+    pack = httpx.get(f"{server.url}/v1/pack", timeout=30).json()["shelters"]
+    # Stand at a shelter on the left bank: it is reachable within a ballistic 120 s warning.
+    here = min(pack, key=lambda x: abs(x["lat"] - POINTS[2][0]) + abs(x["lon"] - POINTS[2][1]))
+    lat, lon = here["lat"], here["lon"]
+    params: dict[str, Any] = {"lat": lat, "lon": lon, "limit": 3, "threat": "ballistic"}
+    before = httpx.get(f"{server.url}/v1/nearest", params=params | {"limit": 8},
+                       timeout=30).json()["results"]
+    assert before[0]["reachable_in_time"] is True
+    far = next(r for r in before if r["reachable_in_time"] is False)["shelter"]["id"]
+    # A keyholder checks a door the resident cannot reach in time.
+    with db.transaction(url) as s:
+        log.append(s, kind="status.changed", actor="test", now=utcnow(),
+                   payload={"shelter_id": far, "status": "open_verified"})
+    page.wait_for_function(f"statusOf({far}) === 'open_verified'")
+    served = httpx.get(f"{server.url}/v1/nearest", params=params, timeout=30).json()["results"]
+    phone = page.evaluate(PHONE.replace("warningS: null", "warningS: 120"), [lat, lon, False])
+    assert [r["shelter"]["id"] for r in phone] == [r["shelter"]["id"] for r in served]
+    assert [r["reachable_in_time"] for r in phone] == [r["reachable_in_time"] for r in served]
+    # The near unchecked door comes first, says why, and the checked one is still offered.
+    assert served[0]["shelter"]["id"] == here["id"] and served[0]["status"] == "unknown"
+    assert "better-checked shelters are too far" in served[0]["why"]["en"]
+    assert far in [r["shelter"]["id"] for r in served]
+    # With no alert the checked door is first again, on both.
+    calm = httpx.get(f"{server.url}/v1/nearest", params={"lat": lat, "lon": lon, "limit": 3},
+                     timeout=30).json()["results"]
+    assert calm[0]["shelter"]["id"] == far
+    assert [r["shelter"]["id"] for r in page.evaluate(PHONE, [lat, lon, False])] == [
+        r["shelter"]["id"] for r in calm]

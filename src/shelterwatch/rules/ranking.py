@@ -7,6 +7,16 @@ class a shelter an audit found not ready comes after the others (shown, labelled
 water", "no step-free entrance"), then the nearer walk wins. The rule takes plain numbers and does
 no I/O, so the server, the benchmark and the tests rank exactly alike; the phone's offline ranking
 in `web/static/rank.js` mirrors it.
+
+During an alert (`warning_s` set) time comes before certainty. A resident has the warning time
+(120 s for a ballistic threat) to be underground; a keyholder-checked door a 40-minute walk away
+does not save them, an unchecked door two minutes away very likely does (two doors in three are
+open). So while an alert is active, shelters the resident can reach within the warning time and
+whose status might let them in (`open_verified` through `unknown`) come before every shelter they
+cannot reach in time; within that tier, and among the rest, the order above holds. Doors reported
+or confirmed locked, full, unfit or closed are never lifted: they stay after the rest, shown. The
+city simulation found the plain status-first order got fewer people inside in time than walking to
+the nearest door. With no alert there is no deadline, and the order is status first as before.
 """
 
 from __future__ import annotations
@@ -35,7 +45,8 @@ STATUS_CLASS: Mapping[Status, int] = {
     Status.CLOSED: 7,
 }
 
-
+# The worst status class an alert's in-time tier lifts: a door that might let the resident in.
+MIGHT_ADMIT = STATUS_CLASS[Status.UNKNOWN]
 
 @dataclass(frozen=True, slots=True)
 class WalkingModel:
@@ -92,11 +103,23 @@ def _minutes(walk_s: int) -> int:
     return max(1, math.ceil(walk_s / 60))
 
 
-def explain(item: Candidate, walk_s: int, reachable: bool | None) -> list[Reason]:
-    """The reasons shown under each result: status, walk, in time, access, capacity."""
+def in_time(status_class: int, walk_s: int, warning_s: int | None) -> bool:
+    """Whether an alert lifts this shelter into the first tier: it might admit, and the walk
+    (rounded, as `reachable_in_time` says it) fits the warning time."""
+    return warning_s is not None and status_class <= MIGHT_ADMIT and walk_s <= warning_s
+
+
+def explain(item: Candidate, walk_s: int, reachable: bool | None,
+            lifted: bool = False) -> list[Reason]:
+    """The reasons shown under each result: status, walk, in time, access, capacity.
+
+    `lifted` says the shelter is ahead of a better-known one only because it is reachable in
+    time, so the resident is told why a checked door is not first."""
     why = [Reason.of(ReasonCode.STATUS, status=item.status.value),
            Reason.of(ReasonCode.WALK, minutes=_minutes(walk_s))]
-    if reachable is True:
+    if lifted:
+        why.append(Reason.of(ReasonCode.IN_TIME_FIRST))
+    elif reachable is True:
         why.append(Reason.of(ReasonCode.REACHABLE))
     elif reachable is False:
         why.append(Reason.of(ReasonCode.NOT_REACHABLE))
@@ -123,7 +146,8 @@ def rank(
     `step_free` keeps only shelters with step-free access and walks at the reduced-mobility speed;
     when fewer than three confirmed step-free shelters are near, ones whose access is not recorded
     fill the list (labelled), so the resident still has alternatives. `warning_s` is the active
-    alert's warning time; None means no alert, and `reachable_in_time` is then None too.
+    alert's warning time; None means no alert, and `reachable_in_time` is then None too. During an
+    alert shelters that might admit and are reachable in time come first (module docstring).
     """
     wanted = max(limit, MIN_RESULTS)
     pool: Sequence[Candidate] = list(candidates)
@@ -140,16 +164,22 @@ def rank(
         if c.walk_s is not None and math.isfinite(c.walk_s):
             walk = c.walk_s
         capacity = c.capacity if c.capacity is not None else -1
-        # Status class, not ready after the rest of its class, walk, bigger known capacity,
-        # id; ids are unique, so the candidate itself is never compared.
-        keyed.append((STATUS_CLASS[c.status], c.not_ready, walk, -capacity, c.shelter_id, c))
+        cls = STATUS_CLASS[c.status]
+        late = not in_time(cls, round(walk), warning_s)
+        # Not reachable in time during an alert after the rest, status class, not ready after
+        # the rest of its class, walk, bigger known capacity, id; ids are unique, so the
+        # candidate itself is never compared.
+        keyed.append((late, cls, c.not_ready, walk, -capacity, c.shelter_id, c))
     keyed.sort()
-    timed = [(k[5], k[2]) for k in keyed[:wanted]]
+    # The best status class that might admit but is too far: a lifted shelter of a worse class
+    # is ahead of it only because of the warning time, and says so.
+    too_far = min((k[1] for k in keyed if k[0] and k[1] <= MIGHT_ADMIT), default=MIGHT_ADMIT + 1)
+    timed = [(k[6], k[3], not k[0] and k[1] > too_far) for k in keyed[:wanted]]
     out: list[Ranked] = []
-    for candidate, walk in timed:
+    for candidate, walk, lifted in timed:
         walk_s = round(walk)
         reachable = None if warning_s is None else walk_s <= warning_s
-        why = explain(candidate, walk_s, reachable)
+        why = explain(candidate, walk_s, reachable, lifted)
         if step_free and candidate.step_free is None:
             why.append(Reason.of(ReasonCode.STEP_FREE_UNCONFIRMED))
         out.append(Ranked(

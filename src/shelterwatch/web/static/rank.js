@@ -2,7 +2,9 @@
  *
  * It mirrors src/shelterwatch/rules/ranking.py: the nearest `pool` shelters by great-circle
  * distance, then status class first, shelters an audit found not ready after the rest of their
- * class, and walking time, at least three results.
+ * class, and walking time, at least three results. During an alert (`warningS` set) shelters that
+ * might admit (status class up to `unknown`'s) and are reachable within the warning time come
+ * before every other: a near unchecked door beats a checked one the resident cannot reach in time.
  */
 "use strict";
 
@@ -33,6 +35,8 @@ const Rank = (() => {
     return best;
   }
 
+  const MIGHT_ADMIT = 3;  // STATUS_CLASS[unknown] in rules/ranking.py
+
   /* Results shaped like /v1/nearest's. */
   function rank(shelters, lat, lon, opts) {
     const {walk, pool, statusClass, statusOf, stepFree, warningS, limit} = opts;
@@ -47,12 +51,14 @@ const Rank = (() => {
     const speed = stepFree ? walk.reducedSpeed : walk.speed;
     const timed = hits.map((h) => {
       const status = statusOf(h.shelter.id);
-      return {...h, status, walk_s: Math.round(h.distance * walk.detour / speed),
-              cls: statusClass[status] ?? 3, cap: h.shelter.capacity ?? -1,
+      const walkS = Math.round(h.distance * walk.detour / speed);
+      const cls = statusClass[status] ?? 3;
+      const late = warningS != null && cls <= MIGHT_ADMIT && walkS <= warningS ? 0 : 1;
+      return {...h, status, walk_s: walkS, cls, late, cap: h.shelter.capacity ?? -1,
               notReady: h.shelter.readiness && h.shelter.readiness.category === "not_ready"
                 ? 1 : 0};
     });
-    timed.sort((a, b) => a.cls - b.cls || a.notReady - b.notReady || a.walk_s - b.walk_s
+    timed.sort((a, b) => a.late - b.late || a.cls - b.cls || a.notReady - b.notReady || a.walk_s - b.walk_s
                          || b.cap - a.cap
                          || a.shelter.id - b.shelter.id);
     return timed.slice(0, wanted).map((t) => ({
