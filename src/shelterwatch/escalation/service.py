@@ -18,7 +18,7 @@ from shelterwatch.alerts.models import Alert
 from shelterwatch.config import Settings
 from shelterwatch.db import reading, transaction
 from shelterwatch.escalation import alerts as alert_steps
-from shelterwatch.escalation import ladder, timers
+from shelterwatch.escalation import fanout, ladder, timers
 from shelterwatch.escalation.models import Timer
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log.models import Fact
@@ -26,7 +26,16 @@ from shelterwatch.vocabulary import FactKind, Noun, Subject
 
 logger = logging.getLogger(__name__)
 RETRY_S = 5.0
-CLAIM_LIMIT = 20  # timers claimed at once; a national alert's oblast starts fit in one claim
+CLAIM_LIMIT = 20  # incident and rounds timers claimed at once
+STARTS_LIMIT = 1000  # alert starts claimed at once: every oblast's, and every raion's
+
+
+ARMING = frozenset({FactKind.ALERT_STARTED, FactKind.INCIDENT_OPENED, FactKind.INCIDENT_RESOLVED})
+
+
+def acts_on(fact: Fact) -> bool:
+    """Whether `on_facts` arms anything for this fact."""
+    return fact.kind in ARMING
 
 
 def on_facts(session: Session, facts: Sequence[Fact], *, now: datetime) -> int:
@@ -83,42 +92,41 @@ def handle(session: Session, *, timer: Timer, settings: Settings,
 def start_alerts(database_url: str, *, claimed: Sequence[tuple[int, str, int]],
                  settings: Settings, clock: Callable[[], datetime],
                  on_queued: Callable[[], None] = lambda: None) -> None:
-    """Alerts' starts (timer id, claim token, alert id), queued together chunk by chunk: every
-    alert's door unlocks first, then check-ins, each chunk its own short transaction, so a
-    report never waits behind a country's fan-out for the log's lock. A national alert is one
-    start per oblast, all at once; their doors do not wait for each other's check-ins.
+    """Alerts' starts (timer id, claim token, alert id), queued together in three short
+    transactions: every alert's door unlocks in one statement, then every check-in in one, then
+    the start facts. A national alert is one start per oblast, all at once; no door waits for
+    any alert's check-ins, and a report waits for the log's lock no longer than one statement.
 
     A crash part-way loses nothing: the timers' leases give the starts back, and queueing again
     skips what was queued (unique keys).
     """
-    plans: dict[int, alert_steps.StartPlan] = {}
     with reading(database_url) as session:
-        for _timer_id, _token, alert_id in claimed:
-            alert = session.get(Alert, alert_id)
-            if alert is not None and alert.ended_at is None:
-                plans[alert_id] = alert_steps.plan_start(session, alert=alert,
-                                                         settings=settings, now=clock())
-    doors = [d for plan in plans.values() for d in plan.doors]
-    check_ins = [c for plan in plans.values() for c in plan.check_ins]
-    every = alert_steps.StartPlan(shelters=0, doors=doors, check_ins=check_ins, asked=0)
+        alive = list(session.execute(
+            select(Alert.id).where(Alert.id.in_([c[2] for c in claimed]),
+                                   Alert.ended_at.is_(None))).scalars())
 
     def still_ours(session: Session) -> bool:
         return all(timers.still_ours(session, timer_id=t, claim_token=token)
                    for t, token, _ in claimed)
 
-    for chunk in every.chunks():
+    counts: dict[int, tuple[int, int]] = {}
+    for step in (fanout.queue_door_unlocks, fanout.queue_check_ins):
         with transaction(database_url) as session:
             if not still_ours(session):
                 return
-            alert_steps.queue_chunk(session, chunk, now=clock())
+            if alive and step is fanout.queue_check_ins:
+                counts = fanout.counts(session, alive)
+            if alive:
+                step(session, alive, now=clock())
         on_queued()
     with transaction(database_url) as session:
         if not still_ours(session):
             return
         for timer_id, token, alert_id in claimed:
             alert = session.get(Alert, alert_id)
-            if alert_id in plans and alert is not None:
-                alert_steps.finish_start(session, alert=alert, plan=plans[alert_id],
+            if alert_id in counts and alert is not None:
+                shelters, asked = counts[alert_id]
+                alert_steps.finish_start(session, alert=alert, shelters=shelters, asked=asked,
                                          settings=settings, now=clock())
             timers.settle(session, timer_id=timer_id, claim_token=token, next_at=None)
 
@@ -131,9 +139,13 @@ def run_due(database_url: str, *, settings: Settings, clock: Callable[[], dateti
     while its check-ins are still being queued).
     """
     with transaction(database_url) as session:
+        # Every alert start due, however many (a national alert is one per oblast), and then
+        # the other timers: no start's doors wait for another start's turn.
         claimed = [(t.id, t.claim_token or "", t.kind, t.subject) for t in
                    timers.claim(session, now=clock(), lease_s=settings.outbox_lease_s,
-                                limit=limit)]
+                                limit=STARTS_LIMIT, kinds=(timers.ALERT,))
+                   + timers.claim(session, now=clock(), lease_s=settings.outbox_lease_s,
+                                  limit=limit)]
     starts = [(t, token, Subject.head(subject).number)
               for t, token, kind, subject in claimed if kind == timers.ALERT]
     if starts:

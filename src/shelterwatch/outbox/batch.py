@@ -2,7 +2,7 @@
 
 `service.deliver_due` spends three commits and a provider round trip, one after another, per
 message; when an alert reaches ten thousand chats that is minutes. Here one round claims up to
-`limit` deliveries, marks them all "sending" in one transaction, sends them on a thread pool
+`limit` deliveries and marks them all "sending" in one transaction, sends them on a thread pool
 (each provider's limits still hold through the throttle), and settles them in one transaction
 whose facts are appended together. The promise stays "never twice": a worker killed mid-round
 leaves its sends "sending", and those are dead-lettered after the lease, not repeated — so a
@@ -43,22 +43,33 @@ def _send(channel: Channel | None, name: str, message: Message) -> Outcome:
         return DeliveryError(repr(exc))
 
 
+Prepare = Callable[[Message, datetime], Message]
+
+
 def deliver_round(database_url: str, channels: Mapping[str, Channel], *,
                   clock: Callable[[], datetime], lease_s: float, max_attempts: int,
                   backoff_base_s: float, pool: ThreadPoolExecutor, limit: int = 200,
-                  throttle: OutboxThrottle | None = None) -> int:
-    """Claim, send side by side and settle one round; returns how many were attempted."""
-    with transaction(database_url) as session:
-        claimed = [(r.id, r.claim_token or "", r.channel, service.message_of(r))
-                   for r in service.claim(session, now=clock(), lease_s=lease_s, limit=limit)]
-    if throttle is not None and claimed:
-        claimed = service.within_limits(database_url, claimed, throttle, clock)
-    if not claimed:
-        return 0
+                  throttle: OutboxThrottle | None = None, lane: service.Lane | None = None,
+                  prepare: Prepare | None = None) -> int:
+    """Claim, send side by side and settle one round; returns how many were attempted.
+
+    Two short transactions a round, whatever its size: one claims the round, puts back what
+    the limits hold and marks the rest "sending"; one settles what happened. `lane` keeps a
+    round to some channels (the doors have a lane of their own); `prepare` finishes a message
+    as it leaves (a check-in's link is signed then)."""
     with transaction(database_url) as session:
         now = clock()
-        claimed = [c for c in claimed if service.begin_send(session, delivery_id=c[0],
-                                                            claim_token=c[1], now=now)]
+        rows = service.claim(session, now=now, lease_s=lease_s, limit=limit, lane=lane)
+        claimed = [(r.id, r.claim_token or "", r.channel, service.message_of(r)) for r in rows]
+        if throttle is not None and claimed:
+            claimed, held = service.split_by_limits(claimed, throttle, now)
+            service.hold(session, held=held, now=now)
+        claimed = service.begin_sends(session, claimed, now=now)
+    if not claimed:
+        return 0
+    now = clock()
+    if prepare is not None:
+        claimed = [(i, t, c, prepare(m, now)) for i, t, c, m in claimed]
     outcomes = list(pool.map(lambda c: _send(channels.get(c[2]), c[2], c[3]), claimed))
     sent: list[tuple[int, str, str | None]] = []
     with transaction(database_url) as session:

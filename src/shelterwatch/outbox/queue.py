@@ -36,11 +36,12 @@ CLAIMED = QueueState.CLAIMED
 
 def claim_due(session: Session, model: type[Row], *, due_column: str, now: datetime,
               lease_s: float, limit: int = 20, first: str | None = None,
-              ahead: Any = None) -> list[Row]:
+              ahead: Any = None, where: Any = None) -> list[Row]:
     """Claim up to `limit` rows due at `now`; returns them with a fresh `claim_token`.
 
     `first` names an integer column whose highest values are claimed first (a priority);
-    `ahead` is an expression whose lowest values go before even that (timers: alert starts)."""
+    `ahead` is an expression whose lowest values go before even that (timers: alert starts);
+    `where` narrows the claim (a lane of its own: door commands)."""
     table: Any = model
     due = getattr(table, due_column)
     stale = now - timedelta(seconds=lease_s)
@@ -48,6 +49,8 @@ def claim_due(session: Session, model: type[Row], *, due_column: str, now: datet
         and_(table.state == PENDING, due <= now),
         and_(table.state == CLAIMED, table.claimed_at < stale),
     )
+    if where is not None:
+        claimable = and_(claimable, where)
     order = (([ahead] if ahead is not None else [])
              + ([getattr(table, first).desc()] if first else []) + [due, table.id])
     query = select(table.id).where(claimable).order_by(*order).limit(limit)

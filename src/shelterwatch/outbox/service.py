@@ -136,11 +136,30 @@ def _role_of(recipient: str) -> str:
     return recipient.split(":", 1)[0]
 
 
-def claim(session: Session, *, now: datetime, lease_s: float, limit: int = 20) -> list[Delivery]:
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """Some channels sent apart from the rest, so a slow provider never delays them: the door
+    controllers' unlocks must not wait behind ten thousand webhooks."""
+
+    channels: frozenset[str]
+    inside: bool = True  # False: every channel but these
+
+    def clause(self) -> Any:
+        wanted = Delivery.channel.in_(sorted(self.channels))
+        return wanted if self.inside else ~wanted
+
+    def other(self) -> Lane:
+        """Everything this lane leaves out."""
+        return Lane(self.channels, inside=not self.inside)
+
+
+def claim(session: Session, *, now: datetime, lease_s: float, limit: int = 20,
+          lane: Lane | None = None) -> list[Delivery]:
     """Claim deliveries due now (pending past their back-off, or claims abandoned unsent)."""
     _give_up_interrupted(session, now=now, lease_s=lease_s)
     return queue.claim_due(session, Delivery, due_column="next_attempt_at", now=now,
-                           lease_s=lease_s, limit=limit, first="priority")
+                           lease_s=lease_s, limit=limit, first="priority",
+                           where=lane.clause() if lane is not None else None)
 
 
 def hold(session: Session, *, held: Sequence[tuple[int, str, float]], now: datetime) -> None:
@@ -185,6 +204,20 @@ def begin_send(session: Session, *, delivery_id: int, claim_token: str, now: dat
                                Delivery.state == queue.CLAIMED)
         .values(state=SENDING, claimed_at=now).execution_options(synchronize_session=False))
     return bool(getattr(done, "rowcount", 0))
+
+
+def begin_sends(session: Session, claimed: list[Claimed], *, now: datetime) -> list[Claimed]:
+    """`begin_send` for a whole round in one statement; the claims still ours, in order."""
+    if not claimed:
+        return []
+    tokens = {token for _, token, _, _ in claimed}
+    ours = set(session.execute(
+        update(Delivery).where(Delivery.id.in_([c[0] for c in claimed]),
+                               Delivery.claim_token.in_(sorted(tokens)),
+                               Delivery.state == queue.CLAIMED)
+        .values(state=SENDING, claimed_at=now).returning(Delivery.id)
+        .execution_options(synchronize_session=False)).scalars())
+    return [c for c in claimed if c[0] in ours]
 
 
 def mark_sent(session: Session, *, delivery_id: int, claim_token: str, now: datetime,
@@ -240,7 +273,8 @@ def message_of(row: Delivery) -> Message:
 def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
                 clock: Callable[[], datetime], lease_s: float, max_attempts: int,
                 backoff_base_s: float, limit: int = 20,
-                throttle: OutboxThrottle | None = None) -> int:
+                throttle: OutboxThrottle | None = None, lane: Lane | None = None,
+                prepare: Callable[[Message, datetime], Message] | None = None) -> int:
     """Claim, send and settle one batch; returns how many deliveries were attempted.
 
     With a `throttle`, a delivery over its channel's or recipient's limit goes back to wait its
@@ -249,7 +283,7 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
     """
     with transaction(database_url) as session:
         claimed = [(r.id, r.claim_token or "", r.channel, message_of(r))
-                   for r in claim(session, now=clock(), lease_s=lease_s, limit=limit)]
+                   for r in claim(session, now=clock(), lease_s=lease_s, limit=limit, lane=lane)]
     if throttle is not None and claimed:
         claimed = within_limits(database_url, claimed, throttle, clock)
     for delivery_id, token, channel_name, message in claimed:
@@ -257,6 +291,8 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
             if not begin_send(session, delivery_id=delivery_id, claim_token=token, now=clock()):
                 continue
         channel = channels.get(channel_name)
+        if prepare is not None:
+            message = prepare(message, clock())
         try:
             if channel is None:
                 raise DeliveryError(f"channel {channel_name!r} is not enabled", retryable=False)
@@ -288,10 +324,9 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
 Claimed = tuple[int, str, str, Message]
 
 
-def within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThrottle,
-                   clock: Callable[[], datetime]) -> list[Claimed]:
-    """The claimed deliveries the limits let through now; the rest are put back to wait."""
-    now = clock()
+def split_by_limits(claimed: list[Claimed], throttle: OutboxThrottle, now: datetime
+                    ) -> tuple[list[Claimed], list[tuple[int, str, float]]]:
+    """(what the limits let through now, what must wait and how long), tokens taken."""
     ready: list[Claimed] = []
     held: list[tuple[int, str, float]] = []
     for item in claimed:
@@ -300,8 +335,16 @@ def within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThr
             held.append((item[0], item[1], wait))
         else:
             ready.append(item)
+    throttle.tidy(now.timestamp())
+    return ready, held
+
+
+def within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThrottle,
+                  clock: Callable[[], datetime]) -> list[Claimed]:
+    """The claimed deliveries the limits let through now; the rest are put back to wait."""
+    now = clock()
+    ready, held = split_by_limits(claimed, throttle, now)
     if held:
         with transaction(database_url) as session:
             hold(session, held=held, now=now)
-    throttle.tidy(now.timestamp())
     return ready
