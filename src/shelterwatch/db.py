@@ -161,9 +161,25 @@ def reading(url: str) -> Iterator[Session]:
         session.close()
 
 
+_gates: dict[str, threading.RLock] = {}
+
+
+def _gate(url: str) -> threading.RLock | None:
+    """SQLite's one writer, as a lock the threads of this process queue on: without it each
+    waiting thread polls the busy handler, sleeping longer each miss, and a burst of short
+    transactions from one thread can keep another (a resident's report) waiting for seconds."""
+    if not is_sqlite(url):
+        return None
+    with _registry_lock:
+        return _gates.setdefault(url, threading.RLock())
+
+
 @contextmanager
 def transaction(url: str) -> Iterator[Session]:
     """A session whose work commits on normal exit and rolls back on any error."""
+    gate = _gate(url)
+    if gate is not None:
+        gate.acquire()
     session = session_factory(url)()
     try:
         yield session
@@ -173,3 +189,5 @@ def transaction(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        if gate is not None:
+            gate.release()

@@ -138,6 +138,9 @@ def run_due(database_url: str, *, settings: Settings, clock: Callable[[], dateti
     `on_queued` is called as soon as deliveries are committed (an alert's door unlocks go out
     while its check-ins are still being queued).
     """
+    with reading(database_url) as session:
+        if not timers.any_due(session, now=clock(), lease_s=settings.outbox_lease_s):
+            return 0
     with transaction(database_url) as session:
         # Every alert start due, however many (a national alert is one per oblast), and then
         # the other timers: no start's doors wait for another start's turn.

@@ -69,6 +69,11 @@ def claim(session: Session, *, now: datetime, lease_s: float, limit: int = 20,
                            where=None if kinds is None else Timer.kind.in_(list(kinds)))
 
 
+def any_due(session: Session, *, now: datetime, lease_s: float) -> bool:
+    """Whether `claim` would find a timer (a read: an idle tick takes no write lock)."""
+    return queue.any_due(session, Timer, due_column="due_at", now=now, lease_s=lease_s)
+
+
 def settle(session: Session, *, timer_id: int, claim_token: str,
            next_at: datetime | None) -> bool:
     """After handling: re-arm for `next_at` or finish; False if the claim was taken over."""

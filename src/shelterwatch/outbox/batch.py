@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shelterwatch.db import transaction
+from shelterwatch.db import reading, transaction
 from shelterwatch.log import service as log
 from shelterwatch.notify.base import Channel, DeliveryError, Message
 from shelterwatch.outbox import service
@@ -57,6 +57,9 @@ def deliver_round(database_url: str, channels: Mapping[str, Channel], *,
     the limits hold and marks the rest "sending"; one settles what happened. `lane` keeps a
     round to some channels (the doors have a lane of their own); `prepare` finishes a message
     as it leaves (a check-in's link is signed then)."""
+    with reading(database_url) as session:
+        if not service.anything_due(session, now=clock(), lease_s=lease_s, lane=lane):
+            return 0
     with transaction(database_url) as session:
         now = clock()
         rows = service.claim(session, now=now, lease_s=lease_s, limit=limit, lane=lane)

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shelterwatch.db import transaction
+from shelterwatch.db import reading, transaction
 from shelterwatch.log import service as log
 from shelterwatch.notify.base import Channel, DeliveryError, Message
 from shelterwatch.outbox import queue
@@ -162,6 +162,17 @@ def claim(session: Session, *, now: datetime, lease_s: float, limit: int = 20,
                            where=lane.clause() if lane is not None else None)
 
 
+def anything_due(session: Session, *, now: datetime, lease_s: float,
+                 lane: Lane | None = None) -> bool:
+    """Whether `claim` has anything to do (a read: idle lanes never take the write lock)."""
+    interrupted = session.execute(select(Delivery.id).where(
+        Delivery.state == SENDING, Delivery.claimed_at < now - timedelta(seconds=lease_s))
+        .limit(1)).first()
+    return interrupted is not None or queue.any_due(
+        session, Delivery, due_column="next_attempt_at", now=now, lease_s=lease_s,
+        where=lane.clause() if lane is not None else None)
+
+
 def hold(session: Session, *, held: Sequence[tuple[int, str, float]], now: datetime) -> None:
     """Put claimed deliveries back, due after their wait: a rate limit said not yet.
 
@@ -281,6 +292,9 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
     turn (highest priority first when it is due again), and a provider's "retry after" holds
     that recipient.
     """
+    with reading(database_url) as session:
+        if not anything_due(session, now=clock(), lease_s=lease_s, lane=lane):
+            return 0
     with transaction(database_url) as session:
         claimed = [(r.id, r.claim_token or "", r.channel, message_of(r))
                    for r in claim(session, now=clock(), lease_s=lease_s, limit=limit, lane=lane)]
