@@ -233,7 +233,7 @@ def main() -> None:
            "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.25"}
     doors = DoorWatch()
     server = spawn(["serve", "--port", str(port)], env, tmp / "server.log")
-    worker = spawn(["worker"], env, tmp / "worker.log")
+    worker = spawn(["worker", "-v"], env, tmp / "worker.log")  # -v: how long each step took
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -7,6 +7,7 @@ never blocks another incident and a crash loses at most the claim, which the lea
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -111,14 +112,17 @@ def start_alerts(database_url: str, *, claimed: Sequence[tuple[int, str, int]],
 
     counts: dict[int, tuple[int, int]] = {}
     for step in (fanout.queue_door_unlocks, fanout.queue_check_ins):
+        began = time.monotonic()
         with transaction(database_url) as session:
             if not still_ours(session):
                 return
             if alive and step is fanout.queue_check_ins:
                 counts = fanout.counts(session, alive)
-            if alive:
-                step(session, alive, now=clock())
+            queued = step(session, alive, now=clock()) if alive else {}
         on_queued()
+        logger.info("%s alert starts: %s %s queued in %.0f ms", len(alive),
+                    sum(queued.values()), step.__name__.removeprefix("queue_"),
+                    (time.monotonic() - began) * 1000)
     with transaction(database_url) as session:
         if not still_ours(session):
             return

@@ -158,6 +158,7 @@ class Worker:
             queued += channels.on_facts(session, facts, now=now, secret=self.settings.secret_key,
                                         places=self.places)
         if armed:
+            self.busy_at = time.monotonic()  # an alert or a case: the rollups can wait
             self.timers_due.set()
         if armed or queued:
             self.wake.set()
@@ -202,6 +203,7 @@ class Worker:
                 ran = escalation.run_due(self.url, settings=self.settings, clock=self.clock,
                                          on_queued=self.queued)
                 if ran:
+                    self.busy_at = time.monotonic()
                     self.queued()  # new deliveries are probably waiting
                 tick = self.clock().timestamp()
                 if tick - last_refresh >= self.settings.status_refresh_s:
@@ -260,7 +262,7 @@ class Worker:
         self._wait_out_surge()
 
     def _wait_out_surge(self) -> None:
-        """While the senders are busy, wait (up to `SURGE_DEFER_MAX_S`)."""
+        """While timers fire and the senders are busy, wait (up to `SURGE_DEFER_MAX_S`)."""
         waited = 0.0
         while (time.monotonic() - self.busy_at < SURGE_QUIET_S and waited < SURGE_DEFER_MAX_S
                and not self.stop_event.is_set()):
