@@ -144,22 +144,29 @@ class Worker:
                 or channels.acts_on(fact, places=self.places is not None))
 
     def _on_facts(self, facts: Sequence[Fact]) -> None:
-        if any(f.kind in alert_end.TRIGGERS for f in facts):
-            self.sweep_ended_alerts()
+        sweep = any(f.kind in alert_end.TRIGGERS for f in facts)
         facts = [f for f in facts if self._acts_on(f)]
-        if not facts:
-            return
-        with db.transaction(self.url) as session:
-            now = self.clock()
-            armed = escalation.on_facts(session, facts, now=now)
-            queued = sum(owners.route(session, orjson.loads(f.payload), now=now)
-                         for f in facts if f.kind == FactKind.OBSERVATION_RECORDED)
-            # residents' channels: a case's news to its reporters, alerts to an area's followers
-            queued += channels.on_facts(session, facts, now=now, secret=self.settings.secret_key,
-                                        places=self.places)
-        if armed:
-            self.busy_at = time.monotonic()  # an alert or a case: the rollups can wait
-            self.timers_due.set()
+        armed = queued = 0
+        if any(escalation.acts_on(f) for f in facts):
+            # Timers first, committed on their own: an alert's doors wait for nothing else.
+            with db.transaction(self.url) as session:
+                armed = escalation.on_facts(session, facts, now=self.clock())
+            if armed:
+                self.busy_at = time.monotonic()  # an alert or a case: the rollups can wait
+                self.timers_due.set()
+        rest = [f for f in facts if not escalation.acts_on(f) or channels.acts_on(
+            f, places=self.places is not None)]
+        if rest:
+            with db.transaction(self.url) as session:
+                now = self.clock()
+                queued = sum(owners.route(session, orjson.loads(f.payload), now=now)
+                             for f in rest if f.kind == FactKind.OBSERVATION_RECORDED)
+                # residents' channels: a case's news to its reporters, alerts to an area's
+                # followers
+                queued += channels.on_facts(session, rest, now=now,
+                                            secret=self.settings.secret_key, places=self.places)
+        if sweep:
+            self.sweep_ended_alerts()
         if armed or queued:
             self.wake.set()
 
