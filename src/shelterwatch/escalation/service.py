@@ -152,7 +152,7 @@ def run_due(database_url: str, *, settings: Settings, clock: Callable[[], dateti
                    timers.claim(session, now=clock(), lease_s=settings.outbox_lease_s,
                                 limit=STARTS_LIMIT, kinds=(timers.ALERT,))
                    + timers.claim(session, now=clock(), lease_s=settings.outbox_lease_s,
-                                  limit=limit)]
+                                  limit=limit, kinds=(timers.INCIDENT, timers.ROUNDS))]
     starts = [(t, token, Subject.head(subject).number)
               for t, token, kind, subject in claimed if kind == timers.ALERT]
     if starts:
