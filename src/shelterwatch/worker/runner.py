@@ -55,6 +55,7 @@ YIELD_S = 0.02
 SURGE_QUIET_S = 2.0
 SURGE_DEFER_MAX_S = 60.0
 DOORS = outbox.Lane(frozenset({"door"}))
+DOORS_FIRST_MAX_S = 10.0
 
 
 class Worker:
@@ -75,6 +76,8 @@ class Worker:
         self.timers_due = threading.Event()  # a new fact armed a timer: look now, not next tick
         self.pack: PackPublisher | None = None
         self.doors_due = threading.Event()  # door unlocks were queued: their lane looks now
+        self.doors_idle = threading.Event()  # the door lane's last round found nothing
+        self.doors_idle.set()
         self.busy_at = 0.0  # monotonic time the senders last had work
 
     def start(self) -> Worker:
@@ -117,6 +120,7 @@ class Worker:
         self.stop_event.set()
         self.wake.set()
         self.doors_due.set()
+        self.doors_idle.set()
         self.timers_due.set()
         if self.follower:
             self.follower.stop()
@@ -133,6 +137,8 @@ class Worker:
 
     def queued(self) -> None:
         """Deliveries were committed: both lanes look now."""
+        if "door" in self.channels:
+            self.doors_idle.clear()  # until the door lane has looked
         self.doors_due.set()
         self.wake.set()
 
@@ -310,7 +316,10 @@ class Worker:
             except Exception:
                 logger.exception("door lane failed; retrying")
                 sent = 0
-            if not sent:
+            if sent:
+                self.doors_idle.clear()
+            else:
+                self.doors_idle.set()
                 self.doors_due.wait(self.settings.worker_tick_s)
                 self.doors_due.clear()
         if pool is not None:
@@ -320,6 +329,9 @@ class Worker:
         senders = self.settings.outbox_senders
         pool = ThreadPoolExecutor(senders, thread_name_prefix="send") if senders > 1 else None
         while not self.stop_event.is_set():
+            # Doors first, always: while unlocks are going out, the rest waits its turn for
+            # the CPU (at most DOORS_FIRST_MAX_S, so a failing controller holds nothing up).
+            self.doors_idle.wait(DOORS_FIRST_MAX_S)
             try:
                 lane = DOORS.other() if "door" in self.channels else None
                 sent = self._deliver(pool, lane, self.settings.outbox_round)
