@@ -56,6 +56,7 @@ bench: $(STAMP)  # each prints its figures; see the README's "Measured" tables
 	$(BIN)/python bench/stats.py $(if $(SHELTERWATCH_PG),,--no-pg)
 	$(BIN)/python bench/alert_surge.py
 	$(BIN)/python bench/basemap.py
+	$(if $(SHELTERWATCH_PG),$(BIN)/python bench/fanout.py,)  # and nats-server -js on :4222
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache

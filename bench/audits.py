@@ -114,7 +114,8 @@ def lane(name: str, url: str, tmp: Path, n_audits: int, shelters: int) -> None:
     began = time.perf_counter()
     fill(url, shelters)
     settings = Settings(database_url=url, log_key_path=str(tmp / "key.pem"),
-                        photo_dir=str(tmp / f"photos-{name}"))
+                        photo_dir=str(tmp / f"photos-{name}"),
+                        coverage_areas="")  # no coverage sweep beside the figures
     with db.transaction(url) as s:
         _, operator = auth.create(s, role="operator", name="bench", now=utcnow())
         _, auditor = auth.create(s, role="auditor", name="bench", now=utcnow())

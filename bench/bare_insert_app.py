@@ -1,36 +1,86 @@
-"""The real app plus one bench-only route: a bare single-row INSERT committed per request.
+"""The bare baseline over HTTP: a tiny Starlette app of its own, one raw INSERT per request.
 
-`bench/reports.py` serves this module with uvicorn exactly as it serves the real app, so the bare
-figure pays the same HTTP server, middleware, body parsing and validation (`ReportIn`) as a real
-report; only the handler differs: it inserts the same observation row and commits, and nothing
-more (no fact, no status, no receipt, no idempotency key, no group commit).
+Nothing of the product is in it but the body's model (`ReportIn`, so both pay the same
+validation): no middleware, no fact, no status, no receipt, no idempotency key, no group commit.
+It talks to the database through the raw driver (sqlite3 with the product's WAL and
+synchronous=FULL, or psycopg), one connection per server thread, so what it measures is HTTP
+plus one durable insert. `bench/reports.py` serves it with uvicorn beside `shelterwatch serve`:
+
+    DATABASE_URL=sqlite:///var/x.sqlite3 uvicorn bare_insert_app:app  (from bench/)
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
+from datetime import UTC, datetime
+from typing import Any
 
-from fastapi import Response
-from sqlalchemy import insert
+import orjson
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-from shelterwatch import db
-from shelterwatch.app import create_app
-from shelterwatch.clock import utcnow
-from shelterwatch.observations.models import Observation
 from shelterwatch.reports.schemas import ReportIn
 
-app = create_app()
+URL = os.environ.get("DATABASE_URL", "")  # the served app's database
+COLUMNS = ("id", "shelter_id", "kind", "role", "reporter", "source", "distance_m", "reason", "at",
+           "alert_id", "incident_id", "routed_to", "seq")
+_local = threading.local()
 
 
-def bare_insert(report: ReportIn) -> Response:
-    """One row, one transaction, one commit, then 201; a plain sync handler in the threadpool."""
-    row = {"id": "B" + secrets.token_hex(7), "shelter_id": report.shelter_id,
-           "kind": report.kind, "role": "resident", "reporter": "d:" + "0" * 24,
-           "distance_m": 12.5, "reason": "", "at": utcnow(), "alert_id": None,
-           "incident_id": None, "routed_to": None, "seq": 0}
-    with db.engine_for(app.state.settings.database_url).begin() as conn:
-        conn.execute(insert(Observation), row)
-    return Response(b'{"ok":true}', status_code=201, media_type="application/json")
+def connect(url: str) -> tuple[Any, str]:
+    """A raw driver connection and its INSERT, set up as the product sets up its own."""
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        conn = sqlite3.connect(url.split(":///", 1)[1], isolation_level=None,
+                               check_same_thread=False)
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000"):
+            conn.execute(f"PRAGMA {pragma}")
+        marks = ", ".join("?" for _ in COLUMNS)
+        return conn, f"INSERT INTO observations ({', '.join(COLUMNS)}) VALUES ({marks})"
+    import psycopg
+
+    conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1))
+    marks = ", ".join("%s" for _ in COLUMNS)
+    return conn, f"INSERT INTO observations ({', '.join(COLUMNS)}) VALUES ({marks})"
 
 
-app.add_api_route("/bench/bare-insert", bare_insert, methods=["POST"], status_code=201)
+def insert_one(url: str, report_kind: str, shelter_id: int) -> None:
+    """One row, one transaction, one durable commit, on this thread's own connection."""
+    if not hasattr(_local, "conn"):
+        _local.conn, _local.sql = connect(url)
+    at: Any = datetime.now(UTC)
+    conn, sqlite = _local.conn, url.startswith("sqlite")
+    if sqlite:
+        at = at.isoformat(sep=" ")
+        conn.execute("BEGIN IMMEDIATE")
+    conn.execute(_local.sql, ("B" + secrets.token_hex(7), shelter_id, report_kind, "resident",
+                              "d:" + "0" * 24, "", 12.5, "", at, None, None, None, 0))
+    if sqlite:
+        conn.execute("COMMIT")
+    else:
+        conn.commit()
+
+
+async def bare_insert(request: Request) -> Response:
+    try:
+        report = ReportIn.model_validate(orjson.loads(await request.body()))
+    except (ValidationError, orjson.JSONDecodeError) as exc:
+        return Response(str(exc), status_code=422)
+    await run_in_threadpool(insert_one, URL, report.kind, report.shelter_id)
+    return Response(orjson.dumps({"ok": True}), status_code=201,
+                    media_type="application/json")
+
+
+async def ready(request: Request) -> Response:
+    return Response(b"ok")
+
+
+app = Starlette(routes=[Route("/bare-insert", bare_insert, methods=["POST"]),
+                        Route("/ready", ready)])

@@ -105,10 +105,11 @@ def fill(url: str, shelters: int, alerts: int) -> tuple[list[str], float]:
                else "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')")
         s.execute(text(
             f"INSERT INTO stats_daily (day, area_id, owner_id, pairs, open_5, open_during, "
-            f"check_ins, alert_s, full_reports, unfit_reports, missing_reports) "
-            f"SELECT {day}, area_id, owner_id, count(*), "
+            f"check_ins, alert_s, open_s, check_in_s, full_reports, unfit_reports, "
+            f"missing_reports) SELECT {day}, area_id, owner_id, count(*), "
             f"sum(CASE WHEN open_after_s <= 300 THEN 1 ELSE 0 END), count(open_after_s), "
-            f"count(check_in_after_s), 3600 * count(*), sum(full_reports), "
+            f"count(check_in_after_s), 3600 * count(*), coalesce(sum(open_after_s), 0), "
+            f"coalesce(sum(check_in_after_s), 0), sum(full_reports), "
             f"sum(unfit_reports), sum(missing_reports) FROM stats_pairs "
             f"GROUP BY {day}, area_id, owner_id"))
         for area, group in (("area_id", ", area_id"), ("'*'", "")):

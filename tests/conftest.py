@@ -73,6 +73,9 @@ def _settings(url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SHELTERWATCH_FOLLOW_INTERVAL_S", "0.05")
     monkeypatch.setenv("SHELTERWATCH_DEVICE_POW_BITS", "6")  # the real work, made short
+    # Live coverage is built for every area with shelters when an app starts: seconds of CPU per
+    # app for the Kyiv registry. Only the tests about coverage ask for it (`coverage_areas`).
+    monkeypatch.setenv("SHELTERWATCH_COVERAGE_AREAS", "")
     get_settings.cache_clear()
     settings = get_settings()
     return settings

@@ -65,6 +65,7 @@ def test_the_typed_lists_name_what_the_code_knows() -> None:
     assert set(config.CHANNEL_NAMES) == set(CHANNELS)
 
 
+@pytest.mark.slow  # starts the real processes
 @pytest.mark.parametrize("command", [["worker"], ["serve", "--port", "9"]])
 def test_worker_and_server_refuse_to_start_on_the_typo(command: list[str], tmp_path: Path) -> None:
     env = {**os.environ, "SHELTERWATCH_ESCALATION_OVERRIDES": TYPO,

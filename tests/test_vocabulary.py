@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import shelterwatch
 from shelterwatch.vocabulary import ALERT_KINDS, INCIDENT_KINDS, FactKind, Noun, Subject, subject_of
 
 tracking_ids = st.from_regex(r"\AKV-[0-9A-Z]{4}-[0-9A-Z]{2}\Z")
@@ -47,3 +51,39 @@ def test_every_kind_family_holds_only_its_own_kinds() -> None:
     assert {k.value.split(".")[0] for k in INCIDENT_KINDS} == {"incident"}
     assert {k.value.split(".")[0] for k in ALERT_KINDS} == {"alert"}
     assert INCIDENT_KINDS == {k for k in FactKind if k.value.startswith("incident.")}
+
+
+SRC = Path(shelterwatch.__file__).parent
+KINDS = {kind.value for kind in FactKind}
+# Where a colon joins something other than a subject (the vocabulary itself reads subjects):
+# setting syntax, dotted plug-in paths, the bot's button data, a page cursor, a checklist
+# clause, the first words of an error's detail, a database host:port, an HTTP header.
+NOT_SUBJECTS = {"vocabulary.py", "audits/exports.py", "channels/telegram/bot.py",
+                "cli/escalation.py", "cli/main.py", "config_syntax.py", "db.py",
+                "ingest/registries.py", "notify/registry.py", "problems.py",
+                "shelters/service.py", "simulate/driver.py"}
+
+
+def _sources() -> list[tuple[str, ast.AST]]:
+    return [(path.relative_to(SRC).as_posix(), ast.parse(path.read_text("utf-8")))
+            for path in sorted(SRC.rglob("*.py"))]
+
+
+def test_no_fact_kind_is_spelled_outside_the_vocabulary() -> None:
+    found = [f"{name}:{node.lineno} {node.value!r}"
+             for name, tree in _sources() if name != "vocabulary.py"
+             for node in ast.walk(tree)
+             if isinstance(node, ast.Constant) and isinstance(node.value, str)
+             and node.value in KINDS]
+    assert found == [], "use the FactKind member instead"
+
+
+def test_no_subject_is_read_by_splitting_on_its_colon() -> None:
+    found = [f"{name}:{node.lineno} {ast.unparse(node)}"
+             for name, tree in _sources() if name not in NOT_SUBJECTS
+             for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and node.func.attr in ("split", "rsplit", "partition", "rpartition")
+             and node.args and isinstance(node.args[0], ast.Constant)
+             and node.args[0].value == ":"]
+    assert found == [], "read it with Subject.parse / Subject.head / recipient_role"

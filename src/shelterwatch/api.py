@@ -1,7 +1,8 @@
 """Every router the app serves, in one place: where an endpoint is wired in.
 
-Routes are matched in order. The hot path of an alert's first minute, the nearest shelter, is a
-plain Starlette route matched first; then residents' reports and the offline pack.
+Routes are matched in order. The hot paths of an alert's first minute, the nearest shelter and
+the live stream a crowd connects to, are plain Starlette routes matched first; then residents'
+reports and the offline pack.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from shelterwatch.stats import views as stats
 from shelterwatch.web import nearest
 from shelterwatch.web import views as web
 
-HOT_ROUTES: list[BaseRoute] = [nearest.route]
+HOT_ROUTES: list[BaseRoute] = [nearest.route, stream.route]
 
 ROUTERS: list[APIRouter] = [
     reports.router,
@@ -53,7 +54,6 @@ ROUTERS: list[APIRouter] = [
     areas.router,
     log.router,
     tokens.router,
-    stream.router,
     health.router,
     metrics.router,
     web.router,  # the resident page and its assets

@@ -7,6 +7,7 @@ it reads (the pack and coverage read the status board), and each follows the log
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from shelterwatch import __version__, api, db, metrics, openapi, problems
+from shelterwatch import __version__, api, clock, db, metrics, openapi, problems, stream
 from shelterwatch.audits.photos import PhotoStore
 from shelterwatch.basemap.archive import Archive
 from shelterwatch.config import Settings, get_settings
@@ -54,6 +55,7 @@ class AppState:
     coverage_cells: dict[Any, bytes] = field(default_factory=dict)
     photo_store: PhotoStore | None = None  # made on the first audit photo (`audits.views`)
     metrics: CollectorRegistry = field(init=False)  # `metrics.install`
+    observe_report_batch: Callable[[float], None] = field(init=False)  # `metrics.install`
     # Loaded at start-up (`load`), after the log's position is noted:
     shelter_index: ShelterIndex = field(init=False)
     alert_board: AlertBoard = field(init=False)
@@ -81,6 +83,7 @@ def load(state: AppState) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.check_secrets()
+    clock.compress(settings.clock_speed, settings.clock_anchor)
     follower = LogFollower(settings.database_url, interval_s=settings.follow_interval_s)
     hub = StreamHub()
     follower.subscribe(hub.publish)
@@ -92,11 +95,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with db.reading(settings.database_url) as session:
             follower.applied_seq = log.last_seq(session)
         load(state)  # after noting the log position, so no fact falls between
+        hub.begin(follower.applied_seq)
+        # What start-up loaded lives as long as the process: out of the collector's way, so a
+        # full collection scans only what came later (with ten thousand streams open, that
+        # is the difference between a pause and a stall).
+        gc.collect()
+        gc.freeze()
         follower.start()
         try:
             yield
         finally:
             follower.stop()
+            state.coverage.stop()
+            hub.close()
 
     # /docs is served by shelterwatch.web with Swagger UI's files from a pip package: no CDN.
     app = FastAPI(title="shelterwatch", version=__version__, description=DESCRIPTION,
@@ -108,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in api.ROUTERS:
         app.include_router(router)
     nearest.document(app)
+    stream.document(app)
     metrics.install(app)
     openapi.install(app, api.ROUTERS)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,

@@ -8,6 +8,7 @@ a transaction that would roll back a door unlock. Nothing parses configuration a
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,6 +30,7 @@ from shelterwatch.config_syntax import (  # re-exported: callers import them fro
     OperatorContact,
     _pairs,
     describe,
+    normalised_url,
     parse_escalation_overrides,
     parse_geocodes,
     parse_warning_overrides,
@@ -57,6 +59,11 @@ class Settings(BaseSettings):
         default_factory=default_database_url,
         validation_alias=AliasChoices("DATABASE_URL", "SHELTERWATCH_DATABASE_URL"),
     )
+    # A hot standby for reads that may be a second behind: the public log, the statistics and
+    # the pack's full build (empty: everything reads the primary). Writes, and any read that
+    # must see the caller's own write (a receipt, a case page, a token), always go to
+    # DATABASE_URL. A libpq host list is accepted here too.
+    replica_url: str = ""
     # Signs one-tap links, issued device ids and webhook bodies, keys private digests; set it in
     # production. Unset, the one `shelterwatch init` generated under ./var/ is used.
     secret_key: str = PLACEHOLDER_SECRET
@@ -66,8 +73,20 @@ class Settings(BaseSettings):
 
     # How often a process without LISTEN/NOTIFY looks for new facts (DESIGN §6: at least 1/s).
     follow_interval_s: float = 0.25
+    # A simulated night only (`shelterwatch simulate`): the clock runs this many times faster
+    # than real time from the real instant CLOCK_ANCHOR, the same in the server and the worker.
+    clock_speed: float = Field(default=1.0, gt=0, le=1000)
+    clock_anchor: datetime | None = None
     max_body_bytes: int = 16_384
     max_header_bytes: int = 8_192  # all request headers together; more is a 431
+
+    # Logs (`shelterwatch.logs`): one JSON object a line for a collector, or text for a person.
+    # Requests are logged when "notable" (a write, an error, or slower than log_slow_ms): the
+    # hot reads are counted in /metrics instead, for a line each would cost a tenth of the CPU.
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_requests: Literal["all", "notable", "none"] = "notable"
+    log_slow_ms: Annotated[float, Field(gt=0)] = 500.0
 
     # Alert feeds
     alerts_in_ua_url: str = "https://api.alerts.in.ua"
@@ -118,6 +137,10 @@ class Settings(BaseSettings):
     coverage_sites_top: int = 10
     coverage_locked_window_days: float = 30.0
     coverage_candidates: str = ""
+    # Which areas the API keeps live coverage for, each built when the process starts (and again
+    # when the registry changes), never on a request: "*" = every area with a shelter in it or
+    # under it, or a comma list of area ids; empty = none.
+    coverage_areas: str = "*"
 
     # Anonymous write limits, shared by every process on the database
     reports_per_device_per_hour: int = 20
@@ -221,6 +244,17 @@ class Settings(BaseSettings):
     photos_s3_secret: str = ""
 
     @model_validator(mode="after")
+    def _clock_only_in_development(self) -> Settings:
+        """A fast clock escalates real doors early: refuse it in a deployment."""
+        if self.clock_speed != 1 and self.clock_anchor is None:
+            raise ValueError("SHELTERWATCH_CLOCK_SPEED needs SHELTERWATCH_CLOCK_ANCHOR, the real "
+                             "instant every process's clock starts running faster from")
+        if self.clock_speed != 1 and self.environment != "development":
+            raise ValueError("SHELTERWATCH_CLOCK_SPEED is for simulations: refused outside "
+                             "development")
+        return self
+
+    @model_validator(mode="after")
     def _generated_secret(self) -> Settings:
         """Without a configured secret, use the one generated on this machine, if any."""
         if self.secret_key == PLACEHOLDER_SECRET:
@@ -245,6 +279,18 @@ class Settings(BaseSettings):
     # shelters in these oblasts (area ids, comma list) are shown on /stats only as the oblast.
     stats_case_target_s: float = 600.0
     stats_hidden_oblasts: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("database_url", "replica_url", mode="after")
+    @classmethod
+    def _host_list(cls, value: str) -> str:
+        """A libpq host list (`postgresql://u@db1:5432,db2:5432/sw`) in the form SQLAlchemy
+        parses, so every part of the code reads one kind of URL."""
+        return normalised_url(value)
+
+    @property
+    def stale_read_url(self) -> str:
+        """Where reads that may lag the primary by a second go: the replica when there is one."""
+        return self.replica_url or self.database_url
 
     @field_validator("warning_overrides", mode="before")
     @classmethod

@@ -4,6 +4,7 @@ message a bad value gets: parsed once at start, so a typo never reaches an alert
 from __future__ import annotations
 
 from typing import Literal, get_args
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError
 
@@ -108,3 +109,15 @@ def describe(exc: ValidationError) -> str:
                 message += f"; expected one of {', '.join(EscalationOverride.model_fields)}"
         parts.append(f"{name}: {message}{where}")
     return "; ".join(parts)
+
+
+def normalised_url(url: str) -> str:
+    """The URL with a libpq host list (`h1:p1,h2:p2` in the authority) moved into `host=`
+    parameters, the form SQLAlchemy parses; any other URL is returned unchanged."""
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgresql") or "," not in parts.netloc:
+        return url
+    user, at, hosts = parts.netloc.rpartition("@")
+    query = [("host", h.strip()) for h in hosts.split(",") if h.strip()]
+    query += parse_qsl(parts.query)
+    return urlunsplit((parts.scheme, f"{user}{at}", parts.path, urlencode(query, safe=":"), ""))

@@ -28,6 +28,13 @@ def read_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def stale_read_session(request: Request) -> Iterator[Session]:
+    """A session for reads that may lag the primary by a second (the public log, statistics):
+    on the replica when SHELTERWATCH_REPLICA_URL names one, so they take no primary's CPU."""
+    with db.reading(request.app.state.settings.stale_read_url) as session:
+        yield session
+
+
 def write_session(request: Request) -> Iterator[Session]:
     """A session for writes. The view commits before it answers (DESIGN §3.1); anything not
     committed when the request ends is rolled back."""
@@ -50,6 +57,7 @@ def address_of(request: Request) -> str | None:
     return client_address(peer, request.headers.get("x-forwarded-for"),
                           request.app.state.settings.trusted_proxies)
 ReadSession = Annotated[Session, Depends(read_session)]
+StaleReadSession = Annotated[Session, Depends(stale_read_session)]
 WriteSession = Annotated[Session, Depends(write_session)]
 
 

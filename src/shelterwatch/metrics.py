@@ -1,4 +1,5 @@
-"""`GET /metrics`: Prometheus figures for the people on call — request latency per route, outbox
+"""`GET /metrics`: Prometheus figures for the people on call — request latency per route, the
+report writer's batch sizes (how many reports share one commit: it grows with the crowd), outbox
 depth per channel, feed staleness, SSE clients, the published pack's age.
 
 Latency is observed by a pure ASGI middleware (a clock read and a histogram bucket per request:
@@ -8,6 +9,7 @@ figures are counts and ages only: nothing private, so the endpoint is public lik
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,38 +19,69 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shelterwatch import db
+from shelterwatch import db, logs
 from shelterwatch.alerts import feeds
 from shelterwatch.clock import utcnow
 from shelterwatch.outbox.models import Delivery
 
 router = APIRouter(tags=["health"])
+requests_log = logging.getLogger("shelterwatch.requests")
 WAITING = ("pending", "claimed", "sending")
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 LONG_LIVED = ("/v1/stream",)  # a stream's duration is not a latency
 
 
-class RouteLatency:
+class RequestObserver:
     """Observes each HTTP request's duration under its route's path template (never the raw
-    path, so the label set stays as small as the API)."""
+    path, so the label set stays as small as the API) and writes the request's log line when it
+    is worth one (`Settings.log_requests`): its id, route template, method, status and duration
+    only — the query string and body, where a resident's position and device travel, never."""
 
-    def __init__(self, app: ASGIApp, histogram: Histogram) -> None:
+    def __init__(self, app: ASGIApp, histogram: Histogram, *, log_requests: str = "notable",
+                 slow_s: float = 0.5, plain: dict[Any, str] | None = None) -> None:
         self.app, self.histogram = app, histogram
+        self.plain = plain or {}  # plain Starlette routes (nearest) by endpoint: no scope["route"]
+        self.log_requests, self.slow_s = log_requests, slow_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
+        status = 500  # what the client gets if the app fails before it answers
+        offered = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+        token = logs.request_id.set(logs.new_request_id(offered))
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, sending)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            elapsed = time.perf_counter() - start
+            route = (getattr(scope.get("route"), "path", None)
+                     or self.plain.get(scope.get("endpoint")) or "unmatched")
             if route not in LONG_LIVED:
-                self.histogram.labels(route=route, method=scope["method"]).observe(
-                    time.perf_counter() - start)
+                self.histogram.labels(route=route, method=scope["method"]).observe(elapsed)
+            if self._worth_a_line(scope["method"], status, elapsed):
+                requests_log.info("request", extra={
+                    "route": route, "method": scope["method"], "status": status,
+                    "duration_ms": round(elapsed * 1000, 2)})
+            logs.request_id.reset(token)
+
+    def _worth_a_line(self, method: str, status: int, elapsed: float) -> bool:
+        if self.log_requests == "all":
+            return True
+        if self.log_requests == "none":
+            return False
+        return method not in ("GET", "HEAD") or status >= 400 or elapsed >= self.slow_s
 
 
 class StateCollector(Collector):
@@ -99,9 +132,16 @@ def install(app: Any) -> None:
     registry = CollectorRegistry()
     histogram = Histogram("shelterwatch_request_seconds", "HTTP request latency per route",
                           ["route", "method"], buckets=LATENCY_BUCKETS, registry=registry)
+    batches = Histogram("shelterwatch_report_batch_size",
+                        "Reports written per group commit of the report writer",
+                        buckets=BATCH_BUCKETS, registry=registry)
     registry.register(StateCollector(app))
     app.state.metrics = registry
-    app.add_middleware(RouteLatency, histogram=histogram)
+    app.state.observe_report_batch = batches.observe
+    settings = app.state.settings
+    plain = {r.endpoint: r.path for r in app.router.routes if type(r) is Route}
+    app.add_middleware(RequestObserver, histogram=histogram, log_requests=settings.log_requests,
+                       slow_s=settings.log_slow_ms / 1000, plain=plain)
 
 
 @router.get("/metrics", summary="Prometheus metrics (counts and ages only, nothing private)")

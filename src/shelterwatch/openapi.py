@@ -41,9 +41,10 @@ ANSWERS = {
     "503": "Not ready yet or overloaded (problem+json, Retry-After)",
 }
 # Operations behind the shared limits of anonymous writes and streams (reports/limits.py,
-# devices/, stream.py), and those that answer 503 while their data is being built.
+# devices/, stream.py), and those that answer 503 while their data is being built (coverage is
+# built ahead of requests and answers 202 meanwhile: coverage/views.py).
 LIMITED = ("/v1/reports", "/v1/devices", "/open311/v2/requests", "/v1/stream")
-WARMING = ("/v1/pack", "/v1/coverage")
+WARMING = ("/v1/pack",)
 # Open311 clients expect the GeoReport error list, in the format they asked for; the body and
 # header limits are enforced before the router and answer problem+json everywhere.
 OPEN311 = "/open311/"
@@ -60,8 +61,9 @@ BEFORE_ROUTING = {"413", "431"}
 # Answers that are not one resource by id: a log without a signed head or key yet (404), a proof
 # asked of a tree size the log has not reached (409), coverage of an unknown area (404).
 NOT_YET = ("/v1/log/", "/v1/coverage")
-# Receivers authenticated by a shared secret header rather than a bearer token.
-SECRET_HEADER = ("/v1/alerts/webhooks/", "/v1/channels/")
+# Receivers authenticated by a shared secret header rather than a bearer token, and public reads
+# a policy may keep from the public (a dossier of a shelter in a hidden oblast: stats/dossier.py).
+SECRET_HEADER = ("/v1/alerts/webhooks/", "/v1/channels/", "/v1/dossiers/")
 # What these answer is not JSON; the document names the media type each one sends.
 MEDIA: dict[str, dict[str, Any]] = {
     "/v1/log/verifier.py": {"text/x-python": {"schema": {"type": "string"}}},
@@ -80,6 +82,67 @@ MEDIA: dict[str, dict[str, Any]] = {
 }
 
 
+# OpenAPI links: what a created thing's answer lets a client (and a stateful fuzzer) do next.
+# (operation, its success code) → link name → (method and path of the next operation, where
+# each of its parameters comes from). Shelters come from imports and tokens and patrol units
+# have no GET by id, so their links are the operations that act on them.
+_BODY = "$response.body#/"
+_SHELTER = {"shelter_id": _BODY + "shelter_id"}
+LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str]]]] = {
+    ("post", "/v1/reports", "201"): {
+        "TrackReport": ("get", "/v1/reports/{tracking_id}", {"tracking_id": _BODY + "tracking_id"}),
+        "ReportProgress": ("get", "/v1/reports/{tracking_id}/progress",
+                           {"tracking_id": _BODY + "tracking_id"}),
+        "ReadTheShelter": ("get", "/v1/shelters/{shelter_id}", _SHELTER),
+        "ShelterCard": ("get", "/v1/shelters/{shelter_id}/card",
+                        {"shelter_id": _BODY + "shelter_id"}),
+    },
+    ("post", "/v1/checks", "201"): {
+        "ReadTheShelter": ("get", "/v1/shelters/{shelter_id}", _SHELTER),
+        "RegistryEntry": ("get", "/v1/registry/shelters/{shelter_id}",
+                          {"shelter_id": _BODY + "shelter_id"}),
+    },
+    ("post", "/v1/tokens", "201"): {
+        "RevokeTheToken": ("post", "/v1/tokens/{token_id}/revoke", {"token_id": _BODY + "id"}),
+    },
+    ("post", "/v1/alerts", "201"): {
+        "EndTheAlert": ("post", "/v1/alerts/{alert_id}/end", {"alert_id": _BODY + "id"}),
+        "AreaAlerts": ("get", "/v1/areas/{area_id}/alerts", {"area_id": _BODY + "area_id"}),
+    },
+    ("post", "/v1/keyholders", "201"): {
+        "Deactivate": ("post", "/v1/keyholders/{keyholder_id}/deactivate",
+                       {"keyholder_id": _BODY + "id"}),
+    },
+    ("post", "/v1/doors", "201"): {
+        "Unlock": ("post", "/v1/doors/{shelter_id}/unlock", {"shelter_id": _BODY + "shelter_id"}),
+        "ReadTheShelter": ("get", "/v1/shelters/{shelter_id}", _SHELTER),
+    },
+    ("post", "/v1/audits", "201"): {
+        "ReadTheAudit": ("get", "/v1/audits/{audit_id}", {"audit_id": _BODY + "id"}),
+        "TheAct": ("get", "/v1/audits/{audit_id}/act.pdf", {"audit_id": _BODY + "id"}),
+    },
+    ("post", "/v1/campaigns", "201"): {
+        "ReadTheCampaign": ("get", "/v1/campaigns/{campaign_id}", {"campaign_id": _BODY + "id"}),
+        "Progress": ("get", "/v1/campaigns/{campaign_id}/progress", {"campaign_id": _BODY + "id"}),
+        "Worklist": ("get", "/v1/campaigns/{campaign_id}/worklist", {"campaign_id": _BODY + "id"}),
+    },
+}
+
+
+def add_links(schema: dict[str, Any]) -> None:
+    """Write `LINKS` into the document, naming each next operation by its operationId."""
+    paths = schema.get("paths", {})
+    for (method, path, code), links in LINKS.items():
+        answer = paths.get(path, {}).get(method, {}).get("responses", {}).get(code)
+        if answer is None:
+            continue
+        for name, (next_method, next_path, parameters) in links.items():
+            target = paths.get(next_path, {}).get(next_method, {}).get("operationId")
+            if target is not None:
+                answer.setdefault("links", {})[name] = {"operationId": target,
+                                                        "parameters": parameters}
+
+
 def install(app: FastAPI, routers: Sequence[APIRouter]) -> None:
     """Wrap the app's OpenAPI builder so every operation of `routers` documents its errors and
     security."""
@@ -92,6 +155,7 @@ def install(app: FastAPI, routers: Sequence[APIRouter]) -> None:
         if not built:
             schema = build()
             complete(schema, routes)
+            add_links(schema)
             built.update(schema)
         return built
 
@@ -145,7 +209,7 @@ def _complete_operation(operation: dict[str, Any], route: APIRoute, method: str,
     responses = operation.setdefault("responses", {})
     if route.path in MEDIA:
         for code, answer in responses.items():
-            if code.startswith("2"):
+            if code in ("200", "201"):  # a 202 "computing" stays JSON
                 answer["content"] = MEDIA[route.path]
     if route.path.startswith(OPEN311):
         for code, answer in responses.items():

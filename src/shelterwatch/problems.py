@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -68,6 +68,24 @@ def install(app: FastAPI) -> None:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         return problem(422, "Invalid input", f"the database refused a value: {reason}; "
                        "nothing was changed")
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        from shelterwatch import db
+
+        if not db.is_disconnect(exc):
+            return await unexpected(request, exc)
+        # The primary died or is being replaced; the pool reconnects to whichever server is
+        # primary next. Whether a write in flight was committed is unknown to us, so the
+        # answer says so, and a phone's retry with its Idempotency-Key is answered once.
+        logger.warning("database unreachable on %s %s: %s", request.method, request.url.path,
+                       (str(exc.orig or exc).splitlines() or [""])[0])
+        response = problem(503, "Database unavailable",
+                           "the database did not answer (it may be failing over to its "
+                           "replica); this request may not have been recorded: send it again, "
+                           "with the same Idempotency-Key for a report")
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -113,6 +114,7 @@ class Noun(StrEnum):
     """What a timer, a queued delivery or a recipient is about: the first half of a Subject."""
 
     ALERT = "alert"
+    AREA = "area"  # what a chat or a phone follows to hear of alerts there
     INCIDENT = "incident"
     OBSERVATION = "observation"
     SHELTER = "shelter"
@@ -286,6 +288,12 @@ REGISTRY_KINDS: frozenset[FactKind] = frozenset({
     FactKind.AREA_UPDATED})
 
 
+def recipient_role(recipient: str) -> str:
+    """Who kind of person a delivery's recipient key names ("keyholder:4:email" → "keyholder"):
+    what the public log and the tracking page may say, never which one."""
+    return recipient.partition(":")[0]
+
+
 def subject_of(key: object, noun: Noun) -> Subject | None:
     """The subject a key starts with when it names this noun ("incident:17:…"); else None."""
     if not isinstance(key, str):
@@ -295,3 +303,15 @@ def subject_of(key: object, noun: Noun) -> Subject | None:
     except ValueError:
         return None
     return found if found.noun is noun else None
+
+
+def as_utc(value: datetime) -> datetime:
+    """Treat naive datetimes read back from SQLite as the UTC they were stored as."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def format_at(at: datetime) -> str:
+    """How a fact writes an instant: fixed-width UTC, identical whichever database stored it."""
+    return as_utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

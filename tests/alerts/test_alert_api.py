@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from shelterwatch.app import create_app
@@ -74,6 +75,7 @@ def test_ukrainealarm_push_starts_and_ends_with_the_shared_secret(settings: Sett
         assert ended["alert"]["ended_at"] == "2023-06-01T01:03:05+00:00"
 
 
+@pytest.mark.slow  # a live server's stream
 def test_alert_events_appear_on_the_stream(settings: Settings,
                                            live_server: Callable[..., LiveServer],
                                            make_token: Callable[..., str]) -> None:

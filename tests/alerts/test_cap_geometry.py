@@ -45,6 +45,7 @@ def test_a_self_intersecting_polygon_still_starts_the_alert(
     assert r.status_code == 200, r.text
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_the_cli_refuses_malformed_geometry_in_one_line(settings: Settings,
                                                         tmp_path: Path) -> None:
     path = tmp_path / "bad.xml"

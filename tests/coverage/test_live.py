@@ -3,6 +3,7 @@ its people out of reach in the next answer, and the operator sees how many."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ def city_client(session: Session, settings: Settings, tmp_path: Path,
     totals = tmp_path / "districts.csv"
     totals.write_text("district_id,population\nSYN-W,44100\nSYN-E,40000\n", encoding="utf-8")
     monkeypatch.setenv("SHELTERWATCH_COVERAGE_POPULATION", str(totals))
+    monkeypatch.setenv("SHELTERWATCH_COVERAGE_AREAS", "*")  # every area with shelters: the default
     get_settings.cache_clear()
     with TestClient(create_app(get_settings())) as c:
         yield c
@@ -45,9 +47,8 @@ def _summary(client: TestClient, threat: str = "drones") -> Any:
 
 def test_the_summary_is_computed_off_the_request_path_then_served(city_client: TestClient) -> None:
     first = _summary(city_client)
-    if first.status_code == 503:  # the first ask starts the build and says when to come back
-        assert first.headers["content-type"].startswith("application/problem+json")
-        assert "being computed" in first.json()["detail"]
+    if first.status_code == 202:  # built since the app started; says when to come back
+        assert first.json()["computing"] is True and "being computed" in first.json()["detail"]
         assert int(first.headers["Retry-After"]) > 0
     ready = _wait(lambda: _summary(city_client), lambda r: r.status_code == 200)
     assert ready.status_code == 200
@@ -113,8 +114,7 @@ def test_cells_and_bad_requests(city_client: TestClient) -> None:
     assert again.status_code == 304
     bad = city_client.get("/v1/coverage", params={"area": city.CITY, "threat": "meteor"})
     assert bad.status_code == 422 and "threat" in bad.json()["detail"]
-    missing = _wait(lambda: city_client.get("/v1/coverage", params={"area": "nowhere"}),
-                    lambda r: r.status_code != 503)
+    missing = city_client.get("/v1/coverage", params={"area": "nowhere"})
     assert missing.status_code == 404 and "nowhere" in missing.json()["detail"]
 
 
@@ -143,9 +143,55 @@ def test_during_an_alert_the_panel_speaks_of_its_threat(
     assert panel["newly_out_of_reach"] == 0  # every door still takes people in
 
 
-def test_an_oblast_is_refused_for_live_figures_with_the_reason(city_client: TestClient) -> None:
+def test_an_oblast_is_refused_for_live_figures_with_the_reason(
+        session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """Kharkiv oblast at resolution 9 is ~300,000 cells: the CLI's job, not the API's."""
-    r = _wait(lambda: city_client.get("/v1/coverage", params={"area": "22"}),
-              lambda r: r.status_code != 503)
+    monkeypatch.setenv("SHELTERWATCH_COVERAGE_AREAS", "22")
+    get_settings.cache_clear()
+    with TestClient(create_app(get_settings())) as client:
+        r = _wait(lambda: client.get("/v1/coverage", params={"area": "22"}),
+                  lambda r: r.status_code != 202)
     assert r.status_code == 422
     assert "cells" in r.json()["detail"] and "shelterwatch coverage" in r.json()["detail"]
+
+
+def test_no_request_starts_the_work_and_none_is_answered_5xx(
+        session: Session, settings: Settings, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any client may ask as often as it likes: the areas are built once, by the start-up sweep,
+    and until then the answer is 202 "computing" with Retry-After, never a 5xx."""
+    from shelterwatch.coverage import live
+
+    city.install(session)
+    session.commit()
+    real_build, gate, asked = live.models.build, threading.Event(), []
+
+    def gated_build(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs["area_id"])
+        assert gate.wait(30), "the test never opened the gate"
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(live.models, "build", gated_build)
+    totals = tmp_path / "districts.csv"
+    totals.write_text("district_id,population\nSYN-W,44100\nSYN-E,40000\n", encoding="utf-8")
+    monkeypatch.setenv("SHELTERWATCH_COVERAGE_POPULATION", str(totals))
+    monkeypatch.setenv("SHELTERWATCH_COVERAGE_AREAS", "*")
+    get_settings.cache_clear()
+    with TestClient(create_app(get_settings())) as client:
+        answers = [client.get(path, params={"area": area})
+                   for path in ("/v1/coverage", "/v1/coverage/cells")
+                   for area in (city.CITY, city.WEST, city.CITY)]
+        unserved = client.get("/v1/coverage", params={"area": "31"})  # Kyiv: no shelters here
+        assert {r.status_code for r in answers} == {202}
+        first = answers[0]
+        assert first.json()["computing"] is True and first.json()["area_id"] == city.CITY
+        assert int(first.headers["Retry-After"]) > 0
+        assert unserved.status_code == 422 and "no live coverage" in unserved.json()["detail"]
+        gate.set()
+        ready = _wait(lambda: _summary(client), lambda r: r.status_code == 200)
+        assert ready.status_code == 200
+        assert ready.json()["total"]["population"] > 0
+        _wait(lambda: client.get("/v1/coverage", params={"area": city.EAST}),
+              lambda r: r.status_code == 200)
+    # The sweep built each area with shelters once, whatever the requests; never Kyiv.
+    assert sorted(asked) == sorted([city.CITY, city.WEST, city.EAST])

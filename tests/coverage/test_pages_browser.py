@@ -30,7 +30,8 @@ def server(session: Session, settings: Settings, live_server: Any, tmp_path: Pat
     session.commit()
     totals = tmp_path / "districts.csv"
     totals.write_text("district_id,population\nSYN-W,44100\nSYN-E,40000\n", encoding="utf-8")
-    return str(live_server(SHELTERWATCH_COVERAGE_POPULATION=str(totals)).url)
+    return str(live_server(SHELTERWATCH_COVERAGE_POPULATION=str(totals),
+                           SHELTERWATCH_COVERAGE_AREAS="*").url)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,6 @@ def test_the_console_panel_shows_people_out_of_reach(browser: Any, server: str,
                                                      settings: Settings) -> None:
     with db.transaction(settings.database_url) as s:
         _, token = auth.create(s, role="operator", name="Черговий", now=utcnow())
-    httpx.get(f"{server}/v1/coverage", params={"area": "SYN"}, timeout=10)  # start the build
     context = browser.new_context(base_url=server)
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(f"localStorage.setItem('sw_operator_token', {token!r});")

@@ -6,6 +6,7 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from shelterwatch import db
@@ -76,6 +77,7 @@ def resolutions(url: str) -> dict[int, list[str]]:
     return seen
 
 
+@pytest.mark.slow  # two workers
 def test_alert_end_closes_open_cases_as_alert_ended_once_with_two_workers(kyiv_settings):
     url = kyiv_settings.database_url
     doors = [kyiv_shelter(url, i).id for i in range(2)]
@@ -101,6 +103,7 @@ def test_alert_end_closes_open_cases_as_alert_ended_once_with_two_workers(kyiv_s
     assert waiting == []
 
 
+@pytest.mark.slow  # workers restarted
 def test_alert_that_ended_while_no_worker_ran_is_closed_by_the_next_one_once(kyiv_settings):
     url = kyiv_settings.database_url
     door = kyiv_shelter(url, 0).id

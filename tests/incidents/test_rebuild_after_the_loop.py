@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -24,6 +25,10 @@ from tests.reports.helpers import bearer, kyiv_shelter, token
 from tests.support.worker import derived_tables, facts, running, worker_idle, worker_settings
 
 CLINIC, SCHOOL = "вул. Курчатова, 18-А", "Курчатова, 18/1"  # Desnianskyi, side by side
+
+
+# A whole night of the loop, the worker running.
+pytestmark = pytest.mark.slow
 
 
 def test_rebuild_after_alert_reports_check_in_patrol_forced_open_and_alert_end_equals_live(

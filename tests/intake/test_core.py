@@ -17,17 +17,17 @@ ANCESTORS = {"8000000000": ["8000000000", "31"]}
 ALERT = core.Span(7, "31", NOW - timedelta(minutes=5), None)
 
 
-def known(*, alert: bool) -> core.Batch:
-    """What a batch knows of a city with three shelters and no evidence yet."""
-    return core.Batch(next_seq=101, head=(100, "0" * 64), shelters=dict(SHELTERS),
+def known(*, alert: bool) -> core.Known:
+    """What is known of a city with three shelters and no evidence yet."""
+    return core.Known(next_seq=101, shelters=dict(SHELTERS),
                       spans=[ALERT] if alert else [], alerts=[ALERT] if alert else [],
-                      ancestors=dict(ANCESTORS), open_incidents={}, evidence={}, statuses={},
+                      ancestors=dict(ANCESTORS), open_cases={}, evidence={}, statuses={},
                       next_incident_id=1)
 
 
 items = st.builds(
     core.Item,
-    shelter_id=st.sampled_from(sorted(SHELTERS)),
+    shelter_id=st.sampled_from([*sorted(SHELTERS), 404]),  # 404: not in the registry
     kind=st.sampled_from(ObservationKind),
     role=st.sampled_from([Role.RESIDENT, Role.RESIDENT, Role.KEYHOLDER, Role.PATROL, Role.DOOR]),
     reporter=st.sampled_from(["d:a", "d:b", "d:c", "patrol-7", ""]),
@@ -37,40 +37,60 @@ items = st.builds(
 )
 
 
-def _taken(state: core.Batch, batch: list[core.Item], ids: list[str]) -> list[str]:
-    return [core.take(state, item, state.shelters[item.shelter_id], tid, NOW).decision.action
-            for item, tid in zip(batch, ids, strict=True)]
+def _answers(outcome: core.Outcome) -> list[Any]:
+    return [r.decision.action if isinstance(r, core.Intake) else r for r in outcome.results]
 
 
-def _what_was_written(state: core.Batch) -> dict[str, Any]:
-    return {
-        "facts": [(f.kind, f.actor, f.payload, f.private) for f in state.facts],
-        "observations": state.observation_rows,
-        "incidents": sorted((i.id, i.shelter_id, i.me_too, i.resolution, i.resolved_by)
-                            for i in state.incidents_written()),
-    }
+def _cases(outcome: core.Outcome) -> dict[int, core.Case]:
+    return {c.id: c for c in [*outcome.opened, *outcome.changed]}
 
 
 @given(st.lists(items, min_size=1, max_size=12), st.booleans())
 def test_one_by_one_equals_as_a_batch(batch: list[core.Item], alert: bool) -> None:
     ids = [f"KV-{n:04d}-00" for n in range(len(batch))]
-    together = known(alert=alert)
-    actions = _taken(together, batch, ids)
+    together = core.decide(known(alert=alert), batch, now=NOW, ids=iter(ids))
 
-    alone = known(alert=alert)
-    written: dict[str, Any] = {"facts": [], "observations": [], "incidents": {}}
-    one_by_one = []
-    for item, tid in zip(batch, ids, strict=True):
-        one_by_one += _taken(alone, [item], [tid])
-        step = _what_was_written(alone)
-        written["facts"] += step["facts"]
-        written["observations"] += step["observations"]
-        written["incidents"].update({i[0]: i for i in step["incidents"]})
-        alone = alone.following(NOW)  # the next observation starts from what was stored
+    state = known(alert=alert)
+    facts: list[core.Draft] = []
+    observations: list[dict[str, Any]] = []
+    cases: dict[int, core.Case] = {}
+    answers: list[Any] = []
+    fresh = iter(ids)
+    for item in batch:
+        alone = core.decide(state, [item], now=NOW, ids=fresh)
+        answers += _answers(alone)
+        facts += alone.facts
+        observations += alone.observations
+        cases |= _cases(alone)
+        state = alone.after.following(NOW)  # the next observation starts from what was stored
 
-    assert one_by_one == actions
-    as_batch = _what_was_written(together)
-    assert written["facts"] == as_batch["facts"]
-    assert written["observations"] == as_batch["observations"]
-    assert sorted(written["incidents"].values()) == as_batch["incidents"]
-    assert alone.next_seq == together.next_seq
+    assert answers == _answers(together)
+    assert facts == together.facts
+    assert observations == together.observations
+    assert cases == _cases(together)
+    assert state.next_seq == together.after.next_seq
+    assert state.open_cases == together.after.open_cases
+
+
+@given(st.lists(items, min_size=1, max_size=8), st.booleans())
+def test_deciding_changes_nothing_it_was_given(batch: list[core.Item], alert: bool) -> None:
+    given_ = known(alert=alert)
+    first = core.decide(given_, batch, now=NOW, ids=(f"KV-{n:04d}-00" for n in range(99)))
+    again = core.decide(given_, batch, now=NOW, ids=(f"KV-{n:04d}-00" for n in range(99)))
+    assert given_ == known(alert=alert)
+    assert again.facts == first.facts and again.results == first.results
+
+
+def test_a_locked_door_during_an_alert_opens_a_case_and_the_next_report_joins_it() -> None:
+    near = {"role": Role.RESIDENT, "actor": "resident", "lat": 50.451, "lon": 30.52}
+    batch = [core.Item(shelter_id=1, kind=ObservationKind.LOCKED, reporter="d:a", **near),
+             core.Item(shelter_id=1, kind=ObservationKind.LOCKED, reporter="d:b", **near),
+             core.Item(shelter_id=404, kind=ObservationKind.LOCKED, reporter="d:c", **near)]
+    outcome = core.decide(known(alert=True), batch, now=NOW, ids=iter(["KV-A", "KV-B"]))
+    first, second, missing = outcome.results
+    assert isinstance(first, core.Intake) and isinstance(second, core.Intake)
+    assert first.incident is not None and first.incident.tracking_id == "KV-A"
+    assert second.incident is not None and second.incident.me_too == 1
+    assert missing == core.NoSuchShelter(404)
+    assert [c.id for c in outcome.opened] == [1] and not outcome.changed
+    assert outcome.after.open_cases[1].me_too == 1

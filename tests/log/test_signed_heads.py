@@ -173,6 +173,7 @@ def test_each_new_head_reaches_the_witnesses(both_url: str, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch,
                                              witness_kind: str) -> None:
     from shelterwatch.log.publisher import Publisher
+    from shelterwatch.worker import heads
     from tests.notify.receivers import http_receiver
     from tests.support.server import free_port
 
@@ -183,10 +184,10 @@ def test_each_new_head_reaches_the_witnesses(both_url: str, tmp_path: Path,
         get_settings.cache_clear()
         publisher = Publisher(get_settings())
         append(both_url, 3)
-        first = publisher.tick(now=utcnow(), force=True)
+        first = heads.tick(publisher, now=utcnow(), force=True)
         append(both_url, 2)
-        second = publisher.tick(now=utcnow(), force=True)
-        publisher.tick(now=utcnow(), force=True)  # nothing new: nothing pushed again
+        second = heads.tick(publisher, now=utcnow(), force=True)
+        heads.tick(publisher, now=utcnow(), force=True)  # nothing new: nothing pushed again
         assert first and second and second["tree_size"] == int(str(first["tree_size"])) + 2
         if witness_kind == "dir":
             folder = tmp_path / "witness"

@@ -17,7 +17,7 @@ from shelterwatch.messages import catalogue
 from shelterwatch.messages import status as wording
 from shelterwatch.rules import status as rules
 from shelterwatch.vocabulary import ObservationKind, Reason, ReasonCode, Role, Status
-from tests.intake.test_core import NOW, SHELTERS, items, known
+from tests.intake.test_core import NOW, items, known
 
 SAMPLE: dict[ReasonCode, dict[str, Any]] = {
     ReasonCode.CROWD_REPORTED: {"kind": "locked", "residents": 2, "auditors": 1,
@@ -98,10 +98,13 @@ def _reworded() -> dict[str, Any]:
 
 def _decided(batch: list[core.Item], alert: bool) -> list[tuple[Any, ...]]:
     state = known(alert=alert)
+    facts: list[tuple[Any, ...]] = []
     for n, item in enumerate(batch):
         at = NOW + timedelta(minutes=7 * n)
-        core.take(state, item, SHELTERS[item.shelter_id], f"KV-{n:04d}-00", at)
-    return [(f.kind, f.actor, f.payload, f.private) for f in state.facts]
+        outcome = core.decide(state, [item], now=at, ids=iter([f"KV-{n:04d}-00"]))
+        facts += [(f.kind, f.actor, f.payload, f.private) for f in outcome.facts]
+        state = outcome.after
+    return facts
 
 
 @given(st.lists(items, min_size=1, max_size=10), st.booleans())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -14,6 +15,9 @@ from shelterwatch.log import service as log
 from tests.escalation.support import wait_for
 from tests.reports.helpers import kyiv_shelter
 from tests.support.worker import derived_tables, facts, running, worker_settings
+
+# The worker runs three times over shifted clocks.
+pytestmark = pytest.mark.slow
 
 
 def test_a_lone_locked_report_fades_and_every_view_follows(kyiv_client: TestClient,

@@ -133,3 +133,25 @@ def test_a_send_interrupted_by_a_dead_worker_is_dead_lettered_never_repeated(set
     session.expire_all()
     assert session.scalars(select(Delivery)).one().state == "failed"
     assert "stopped while sending" in session.scalars(select(DeadLetter)).one().error
+
+
+def test_a_failed_webhook_is_logged_by_delivery_and_channel_never_by_its_address(
+        settings, session, caplog):
+    from shelterwatch.notify.webhook import WebhookChannel
+
+    secret_url = "http://127.0.0.1:9/keyholder-ivanna-private-hook"
+    outbox.enqueue(session, outbox.Outgoing(
+        subject="incident:1", step="notify_keyholders", recipient="keyholder:1:webhook",
+        channel="webhook", address=secret_url, title="Locked", body="Open it"),
+        now=T0, actor="worker")
+    session.commit()
+    caplog.set_level("DEBUG")
+    attempted = outbox.deliver_due(settings.database_url, {"webhook": WebhookChannel(settings)},
+                                   clock=lambda: T0, lease_s=60, max_attempts=3,
+                                   backoff_base_s=1)
+    assert attempted == 1
+    failed = [r for r in caplog.records if r.getMessage().startswith("delivery ")]
+    assert failed and getattr(failed[0], "channel", None) == "webhook"
+    assert "ivanna" not in caplog.text and "127.0.0.1:9" not in caplog.text
+    session.expire_all()
+    assert "127.0.0.1:9" in (session.scalars(select(Delivery)).one().last_error or "")

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from shelterwatch.config import Settings
 from tests.reports.helpers import kyiv_shelter
 from tests.support.server import LiveServer
+
+# Two server processes on one database.
+pytestmark = pytest.mark.slow
 
 
 def test_two_server_processes_share_one_devices_report_limit(

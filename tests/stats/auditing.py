@@ -9,6 +9,7 @@ from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.log.publisher import Publisher
 from shelterwatch.stats import service as stats
+from shelterwatch.worker import heads
 from tests.audits.support import all_pass, b64, png
 
 
@@ -34,5 +35,5 @@ def audit(client: TestClient, settings: Settings, token: str, shelter_id: int, *
     with db.transaction(settings.database_url) as s:
         while stats.catch_up(s, limit=500):
             pass
-    Publisher(settings).tick(now=utcnow(), force=True)
+    heads.tick(Publisher(settings), now=utcnow(), force=True)
     return photo

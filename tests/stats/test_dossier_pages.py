@@ -21,6 +21,7 @@ from shelterwatch.incidents.models import Incident
 from shelterwatch.log.publisher import Publisher
 from shelterwatch.outbox import service as outbox
 from shelterwatch.stats import service as stats
+from shelterwatch.worker import heads
 from tests.stats.auditing import audit
 from tests.stats.scenario import Night, play
 
@@ -90,7 +91,7 @@ def test_a_shelters_dossier_page_and_pdf_hold_the_bundles_facts_photo_and_proof(
 def test_a_cases_dossier_is_linked_from_the_stats_page_and_its_pdf_lists_every_fact(
         client: TestClient, settings: Settings) -> None:
     night = play(settings.database_url)
-    Publisher(settings).tick(now=utcnow(), force=True)
+    heads.tick(Publisher(settings), now=utcnow(), force=True)
     with db.reading(settings.database_url) as s:
         case_id = s.execute(select(Incident.id).where(
             Incident.shelter_id == night.shelters["s3"])).scalar_one()
@@ -130,7 +131,7 @@ def test_who_was_notified_shows_the_role_and_time_never_the_address(
             body="Двері зачинені"), now=night.t0 + timedelta(seconds=130), actor="worker")
         while stats.catch_up(s, limit=500):
             pass
-    Publisher(settings).tick(now=utcnow(), force=True)
+    heads.tick(Publisher(settings), now=utcnow(), force=True)
     bundle = client.get(f"/v1/dossiers/incident/{case_id}").json()
     assert [(n["kind"], n["recipient"], n["channel"], n["step"])
             for n in bundle["notifications"]] == [

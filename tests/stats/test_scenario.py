@@ -33,6 +33,8 @@ EXPECTED = {
     # nearest rank over 10, 120, 332 s, counted in 10-second buckets, stated by the upper edge
     "time_to_open_p50_s": 130.0,
     "time_to_open_p90_s": 340.0,
+    "time_to_open_mean_s": 154.0,  # (10 + 120 + 332) ÷ 3, exact seconds
+    "keyholder_check_in_mean_s": 226.0,  # (120 + 332) ÷ 2: s1's and s3's keyholders
     "case_time_to_open_p50_s": 272.0,  # the one locked door that was opened
     "case_time_to_open_p90_s": 272.0,
     "keyholder_check_in_rate": 0.5,  # s1 and s3
@@ -108,6 +110,47 @@ def test_the_page_shows_the_same_figures_in_both_languages(client: TestClient,
     assert '<p class="big" data-figure="headline">0.0 %</p>' in owner.text
     area = client.get(f"/stats/areas/{night.areas['s3']}")
     assert area.status_code == 200
+
+
+# Owner A holds s1 (keyholder at 120 s) and s2 (door at 10 s), no case; owner B s3 (locked at
+# 60 s, keyholder at 332 s: 272 s) and s4 (locked at 100 s, never opened, closed at the end).
+OWNER_RANKS = {
+    "time_to_open_mean_s": {"a": (65.0, 1), "b": (332.0, 2)},
+    "keyholder_check_in_mean_s": {"a": (120.0, 1), "b": (332.0, 2)},
+    "responsiveness_s": {"a": (None, None), "b": (1886.0, 1)},
+    "case_time_to_open_p50_s": {"a": (None, None), "b": (272.0, 1)},
+}
+
+
+def test_owners_are_ranked_on_time_to_open_and_responsiveness_in_json_csv_and_page(
+        client: TestClient, night: Night) -> None:
+    ids = {str(night.owner_a): "a", str(night.owner_b): "b"}
+    rankings = client.get("/v1/stats").json()["rankings"]
+    for fid, expected in OWNER_RANKS.items():
+        got = {ids[r["id"]]: (r["value"], r["rank"]) for r in rankings[fid]["owners"]}
+        assert got == expected, fid
+    assert "responsiveness_s" not in rankings or "districts" not in rankings["responsiveness_s"]
+    assert {r["id"]: r["value"] for r in rankings["time_to_open_mean_s"]["districts"]} == {
+        night.areas["s1"]: 65.0, night.areas["s3"]: 332.0}
+    for owner, letter in ((night.owner_a, "a"), (night.owner_b, "b")):
+        body = client.get("/v1/stats", params={"owner": owner}).json()
+        rows = {r["figure"]: r for r in csv.DictReader(io.StringIO(client.get(
+            "/v1/stats.csv", params={"owner": owner}).text))}
+        page = client.get(f"/stats/owners/{owner}", params={"lang": "en"}).text
+        for fid, expected in OWNER_RANKS.items():
+            if letter not in expected:
+                continue
+            value, rank = expected[letter]
+            place = body["versus_city"][fid]
+            assert (place["value"], place["rank"], place["among"]) == (value, rank, "owners")
+            assert rows[fid]["rank"] == ("" if rank is None else str(rank)), (fid, letter)
+            shown = "—" if rank is None else f"{rank} / {place['of']}"
+            assert f'<td data-rank="{fid}">{shown}</td>' in page, (fid, letter)
+    city = client.get("/stats", params={"lang": "en"}).text
+    table = city.split('data-ranking="time_to_open_mean_s">')[1].split("</table>")[0]
+    assert table.index(f'data-owner="{night.owner_a}"') < table.index(
+        f'data-owner="{night.owner_b}"')
+    assert '<td data-figure="time_to_open_mean_s">154 s</td>' in city
 
 
 def rollups(url: str) -> dict[str, list[Any]]:

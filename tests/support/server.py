@@ -57,10 +57,16 @@ class LiveServer(ChildProcess):
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
 
+    def command(self) -> list[str]:
+        return ["uvicorn", "shelterwatch.asgi:app", "--host", "127.0.0.1",
+                "--port", str(self.port), "--workers", str(self.workers), "--log-level", "warning"]
+
     def start(self, timeout_s: float = 30.0) -> LiveServer:
-        self.spawn(["uvicorn", "shelterwatch.asgi:app", "--host", "127.0.0.1",
-                    "--port", str(self.port), "--workers", str(self.workers),
-                    "--log-level", "warning"])
+        self.spawn(self.command())
+        return self.wait_ready(timeout_s)
+
+    def wait_ready(self, timeout_s: float = 30.0) -> LiveServer:
+        """Until it answers (several servers started at once start side by side)."""
         assert self.proc is not None
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -73,3 +79,10 @@ class LiveServer(ChildProcess):
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"server did not start: {self.log_path.read_text()[-2000:]}")
+
+
+class ServeNode(LiveServer):
+    """An API node as a city runs it: `shelterwatch serve --port N`."""
+
+    def command(self) -> list[str]:
+        return ["shelterwatch.cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port)]

@@ -3,19 +3,38 @@
 Per-process counters let N processes allow N times as much. Kept in the database, a limit holds
 however many processes serve: a writer reads and moves a key's row inside its own transaction,
 under the lock every writer of reports already takes (the log's), so two processes cannot both
-spend the last unit. The work per check is one or two primary-key rows, whatever the crowd.
+spend the last unit. A batch of writes is judged at once (`judge`): one read and one upsert per
+table for the whole batch, whatever the crowd.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import (
+    Float,
+    Table,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
+from sqlalchemy import (
+    cast as sql_cast,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from shelterwatch.budgets import rule as rules
 from shelterwatch.budgets.models import RateCell, SourceMark
-from shelterwatch.clock import as_utc
 
 PRUNE_EVERY_S = 60.0
 _next_prune: dict[str, float] = {}
@@ -23,50 +42,95 @@ _next_prune: dict[str, float] = {}
 
 def hit(session: Session, *, scope: str, key: str, limit: int, window_s: float,
         now: datetime) -> float | None:
-    """Count one hit of `limit` per `window_s` for `key`; None if allowed, else seconds to wait.
+    """Count one hit of `limit` per `window_s` for `key`; None if allowed, else seconds to wait."""
+    refused = judge(session, [[rules.Rate(scope, key, limit, window_s)]], now=now)[0]
+    return refused.wait_s if refused is not None else None
 
-    A generic cell-rate algorithm: bursts up to the limit, then one more every window/limit.
+
+Writes = list[tuple[Any, list[dict[str, Any]]]]
+
+
+def judge(session: Session, asks: Sequence[Sequence[rules.Check]], *, now: datetime,
+          defer: Writes | None = None) -> list[rules.Refusal | None]:
+    """Judge a batch's asks in order (`rule.judge`), with one read and one write per table.
+
+    One query reads every cell and every mark the batch's keys have within their windows, one
+    upsert per table writes what moved: the cost is per batch, not per report. With `defer`,
+    the upserts are handed to the caller to send with its own writes (the report writer's one
+    pipelined round trip on PostgreSQL) instead of being run here.
     """
+    rates = sorted({(c.scope, c.key) for ask in asks for c in ask if isinstance(c, rules.Rate)})
+    marks = sorted({(c.scope, c.key, c.item, c.window_s) for ask in asks for c in ask
+                    if isinstance(c, rules.Spread)})
+    if not rates and not marks:
+        return [None] * len(asks)
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the reads below go to the connection, past the session
     t = now.timestamp()
-    interval = window_s / max(1, limit)
-    tolerance = window_s - interval
-    _prune(session, scope, t)
-    _serialise(session, scope, key)
-    cell = session.get(RateCell, (scope, key), with_for_update=True)
-    tat = max(cell.tat if cell is not None else t, t)
-    if tat - t > tolerance:
-        return tat - t - tolerance
-    if cell is None:
-        session.add(RateCell(scope=scope, key=key, tat=tat + interval))
+    for scope in sorted({s for s, _ in rates}):
+        _prune(session, scope, t)
+    spreads = sorted({(s, k) for s, k, _, _ in marks})
+    _serialise(session, [*rates, *spreads])
+    conn = session.connection()
+    # One window per scope (an hour for every spread today): the longest asked for counts.
+    since = now - timedelta(seconds=max((w for *_, w in marks), default=0.0))
+    ledger = rules.Ledger()
+    for r in conn.execute(_KNOWN, {"cells": rates, "spreads": spreads, "since": since,
+                                   "marks": sorted({(s, k, i) for s, k, i, _ in marks})}):
+        if r.what == "tat":
+            ledger.tats[(r.scope, r.key)] = r.value
+        elif r.what == "count":
+            ledger.counts[(r.scope, r.key)] = int(r.value)
+        else:
+            ledger.touched.add((r.scope, r.key, r.item))
+    refusals = rules.judge(ledger, asks, t)
+    dialect = conn.dialect.name
+    writes: Writes = []
+    if ledger.moved_tats:
+        writes.append((_UPSERT_CELLS[dialect], [
+            {"scope": s, "key": k, "tat": ledger.tats[(s, k)]}
+            for s, k in sorted(ledger.moved_tats)]))
+    if ledger.moved_marks:
+        writes.append((_UPSERT_MARKS[dialect], [
+            {"scope": s, "key": k, "item": i, "at": now}
+            for s, k, i in sorted(ledger.moved_marks)]))
+    if defer is not None:
+        defer.extend(writes)
     else:
-        cell.tat = tat + interval
-    session.flush()
-    return None
+        for statement, rows in writes:
+            conn.execute(statement, rows)
+    return refusals
+
+
+def take(session: Session, *, scope: str, key: str, wanted: int, rate_per_s: float,
+         burst: float, now: datetime) -> int:
+    """Take up to `wanted` units of a deployment-wide `rate_per_s` (bursts of `burst`);
+    returns how many were granted, 0 to `wanted`.
+
+    The same cell-rate algorithm as `hit`, many units at once: every worker's sends to one
+    provider draw on one allowance, so N workers together keep the provider's published limit
+    instead of N times it. One row per key, moved under its lock.
+    """
+    if wanted <= 0:
+        return 0
+    _serialise(session, [(scope, key)])
+    cell = session.get(RateCell, (scope, key), with_for_update=True)
+    tat, granted = rules.rate_take(cell.tat if cell is not None else None, now.timestamp(),
+                                   wanted, rate_per_s, burst)
+    if granted and tat is not None:
+        if cell is None:
+            session.add(RateCell(scope=scope, key=key, tat=tat))
+        else:
+            cell.tat = tat
+        session.flush()
+    return granted
 
 
 def spread(session: Session, *, scope: str, key: str, item: str, limit: int, window_s: float,
            now: datetime) -> int | None:
-    """Mark that `key` touched `item`; None if allowed, else the `limit` it would exceed.
-
-    Allowed when the item is one the key already touched within the window, or when it has
-    touched fewer than `limit` different items in it.
-    """
-    since = now - timedelta(seconds=window_s)
-    _serialise(session, scope, key)
-    mark = session.get(SourceMark, (scope, key, item))
-    if mark is None or as_utc(mark.at) < since:
-        touched = session.execute(
-            select(func.count()).select_from(SourceMark).where(
-                SourceMark.scope == scope, SourceMark.key == key, SourceMark.at >= since,
-                SourceMark.item != item)).scalar_one()
-        if touched >= limit:
-            return limit
-    if mark is None:
-        session.add(SourceMark(scope=scope, key=key, item=item, at=now))
-    else:
-        mark.at = now
-    session.flush()
-    return None
+    """Mark that `key` touched `item`; None if allowed, else the `limit` it would exceed."""
+    refused = judge(session, [[rules.Spread(scope, key, item, limit, window_s)]], now=now)[0]
+    return refused.limit if refused is not None else None
 
 
 def spent(session: Session, *, scope: str, key: str, item: str = "") -> bool:
@@ -80,16 +144,18 @@ def spend(session: Session, *, scope: str, key: str, now: datetime, item: str = 
     session.flush()
 
 
-def _serialise(session: Session, scope: str, key: str) -> None:
-    """Make writers of the same key take turns until they commit.
+def _serialise(session: Session, cells: Sequence[rules.Cell]) -> None:
+    """Make writers of the same keys take turns until they commit.
 
     SQLite's write transactions already do (one writer at a time). On PostgreSQL a row lock
-    cannot cover a row that does not exist yet, so a transaction-scoped advisory lock on the key
-    does: two processes never both spend the last unit, nor both insert the first row.
+    cannot cover a row that does not exist yet, so a transaction-scoped advisory lock on each
+    key does: two processes never both spend the last unit, nor both insert the first row. The
+    locks are taken in one statement, in ascending order, so two batches never deadlock.
     """
     if session.get_bind().dialect.name == "postgresql":
-        lock_id = zlib.crc32(f"budget\x00{scope}\x00{key}".encode()) - 2**31
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+        ids = sorted({zlib.crc32(f"budget\x00{scope}\x00{key}".encode()) - 2**31
+                      for scope, key in cells})
+        session.execute(_LOCK_ALL, {"ids": ids})
 
 
 def _prune(session: Session, scope: str, t: float) -> None:
@@ -104,3 +170,38 @@ def prune_marks(session: Session, *, older_than: datetime) -> int:
     """Drop marks older than any window uses (the worker calls it)."""
     result = session.execute(delete(SourceMark).where(SourceMark.at < older_than))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+_cells, _marks = cast(Table, RateCell.__table__), cast(Table, SourceMark.__table__)
+_in = {"cells": tuple_(_cells.c.scope, _cells.c.key).in_(bindparam("cells", expanding=True)),
+       "spreads": tuple_(_marks.c.scope, _marks.c.key).in_(
+           bindparam("spreads", expanding=True)),
+       "marks": tuple_(_marks.c.scope, _marks.c.key, _marks.c.item).in_(
+           bindparam("marks", expanding=True))}
+_within = _marks.c.at >= bindparam("since")
+# Everything a batch's limits need, in one round trip: the rate cells' arrival times, per spread
+# key how many items it touched in the window, and which of the asked-about items are among them.
+_KNOWN = union_all(
+    select(literal_column("'tat'").label("what"), _cells.c.scope, _cells.c.key,
+           literal_column("''").label("item"), _cells.c.tat.label("value")).where(_in["cells"]),
+    select(literal_column("'count'"), _marks.c.scope, _marks.c.key, literal_column("''"),
+           sql_cast(func.count(), Float)).where(_in["spreads"], _within)
+    .group_by(_marks.c.scope, _marks.c.key),
+    select(literal_column("'mark'"), _marks.c.scope, _marks.c.key, _marks.c.item,
+           sql_cast(literal_column("0"), Float)).where(_in["marks"], _within))
+_LOCK_ALL = text("SELECT pg_advisory_xact_lock(k) FROM "
+                 "(SELECT unnest(CAST(:ids AS bigint[])) AS k ORDER BY k) AS ordered")
+
+
+def _upserts(table: Table, keys: list[str], moved: str) -> dict[str, Any]:
+    """Insert a row or move its one column, per dialect, built once."""
+    built: dict[str, Any] = {}
+    for name, insert_ in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert)):
+        statement = insert_(table)
+        built[name] = statement.on_conflict_do_update(
+            index_elements=keys, set_={moved: statement.excluded[moved]})
+    return built
+
+
+_UPSERT_CELLS = _upserts(_cells, ["scope", "key"], "tat")
+_UPSERT_MARKS = _upserts(_marks, ["scope", "key", "item"], "at")

@@ -33,7 +33,7 @@ from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.service import Outgoing, Priority
 from shelterwatch.rules import ranking
 from shelterwatch.shelters.index import ShelterIndex
-from shelterwatch.vocabulary import FactKind, Noun, Status, subject_of
+from shelterwatch.vocabulary import FactKind, Noun, Status, Subject, subject_of
 
 ACTOR = "channels"
 SHOWN = "shown:"
@@ -80,7 +80,7 @@ def follow(session: Session, *, channel: str, address: str, subject: str, langua
 
 
 def unfollow(session: Session, *, channel: str, address: str, secret: str, now: datetime,
-             prefix: str = "area:") -> int:
+             prefix: str = f"{Noun.AREA}:") -> int:
     """Stop following every subject starting with `prefix`; returns how many."""
     key = digest(secret, channel, address)
     subjects = list(session.execute(select(Follow.subject).where(
@@ -271,7 +271,8 @@ def alert_news(session: Session, alert: dict[str, Any], *, started: bool, now: d
     area_id = str(alert["area_id"])
     area = session.get(Area, area_id)
     names = (area.name, area.name_en or area.name) if area else (area_id, area_id)
-    subjects = [f"area:{a}" for a in covered_areas(session, area_id)]
+    areas = covered_areas(session, area_id)
+    subjects = [str(Subject(Noun.AREA, a)) for a in areas]
     step = "alert_started" if started else "alert_ended"
     subject = f"alert:{alert['id']}"
     outgoing: list[Outgoing] = []
@@ -284,7 +285,6 @@ def alert_news(session: Session, alert: dict[str, Any], *, started: bool, now: d
             outgoing.append(_message(
                 follower, subject=subject, step=step, text=text, secret=secret,
                 priority=Priority.ALERT_STARTED if started else Priority.ALERT_ENDED))
-    areas = [s.split(":", 1)[1] for s in subjects]
     outgoing += push.alert_outgoing(session, areas=areas, subject=subject, step=step,
                                     names=names, started=started, now=now)
     # One delivery per recipient even when they follow two areas the alert covers.

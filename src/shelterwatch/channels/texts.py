@@ -7,40 +7,20 @@ from typing import Any
 
 from shelterwatch.messages import status as wording
 from shelterwatch.messages.catalogue import Renderer
-from shelterwatch.reports.service import LEAVE
 
-# Report buttons: what the resident taps → the report kind sent to the intake.
-BUTTONS: list[tuple[str, str, str]] = [
-    ("locked", "🔒 Зачинено", "🔒 Locked"),
-    ("refused", "⛔ Не пускають", "⛔ Refused entry"),
-    ("full", "👥 Переповнене", "👥 Full"),
-    ("unfit", "⚠️ Непридатне", "⚠️ Unfit"),
-    ("missing", "❓ Укриття немає", "❓ Not here"),
-]
+# The report buttons, in the order shown: each sends its kind to the intake.
+BUTTON_KINDS: tuple[str, ...] = ("locked", "refused", "full", "unfit", "missing")
 
-T: dict[str, tuple[str, str]] = {
-    "welcome": ("Надішліть свою геолокацію (📎 → Геопозиція), і я покажу три найближчі "
-                "укриття, куди варто йти зараз. /subscribe — сповіщення про тривогу.",
-                "Send your location (📎 → Location) and I will show the three nearest shelters "
-                "to go to now. /subscribe — alert notifications."),
-    "share": ("📍 Надіслати геолокацію", "📍 Send my location"),
-    "none": ("Поруч не знайдено укриттів у реєстрі.", "No registered shelter found nearby."),
-    "subscribe_help": ("Щоб отримувати сповіщення про тривогу тут, надішліть геолокацію й "
-                       "натисніть «🔔 Тривоги тут», або /subscribe <номер району>.",
-                       "To hear when an alert starts and ends here, send your location and tap "
-                       "\"🔔 Alerts here\", or /subscribe <area number>."),
-    "subscribe_button": ("🔔 Тривоги тут", "🔔 Alerts here"),
-    "unsubscribed": ("Сповіщення про тривоги вимкнено.", "Alert notifications are off."),
-    "no_area": ("Такого району немає.", "There is no such area."),
-    "report_failed": ("Не вдалося прийняти повідомлення: {detail}",
-                      "The report could not be taken: {detail}"),
-    "no_shelter": ("Укриття №{id} немає в реєстрі.", "Shelter {id} is not in the registry."),
-}
+
+def buttons(lang: str) -> list[tuple[str, str]]:
+    """(kind, label) for each report button, labelled from the catalogue."""
+    words = Renderer(lang)
+    return [(kind, words(f"bot.button.{kind}")) for kind in BUTTON_KINDS]
 
 
 def t(key: str, lang: str, **values: Any) -> str:
-    uk, en = T[key]
-    return (en if lang == "en" else uk).format(**values)
+    """One of the bot's replies (`bot.<key>` in the catalogue), worded with `values`."""
+    return Renderer(lang)(f"bot.{key}", values)
 
 
 def language(code: str | None) -> str:
@@ -62,16 +42,13 @@ def minutes(walk_s: float) -> str:
 def reachable_text(reachable: bool | None, lang: str) -> str:
     if reachable is None:
         return ""
-    if lang == "en":
-        return " — in time" if reachable else " — NOT in time before the threat arrives"
-    return " — встигнете" if reachable else " — НЕ встигнете до загрози"
+    return t("in_time" if reachable else "not_in_time", lang)
 
 
 def shelter_card(result: dict[str, Any], rank: int, lang: str) -> str:
     """One shelter of a nearest answer: name, address, status, walk, reachable, why."""
     props = result["shelter"]["properties"]
-    walk = minutes(result["walk_s"])
-    walk_text = f"{walk} min walk" if lang == "en" else f"{walk} хв пішки"
+    walk_text = t("walk", lang, minutes=minutes(result["walk_s"]))
     return (f"{rank}. {props.get('name') or props.get('address')}\n{props.get('address')}\n"
             f"{status_text(result['status'], lang)} · {walk_text}"
             f"{reachable_text(result['reachable_in_time'], lang)}\n"
@@ -81,47 +58,33 @@ def shelter_card(result: dict[str, Any], rank: int, lang: str) -> str:
 
 def alert_header(alert: dict[str, Any] | None, lang: str) -> str:
     if not alert:
-        return "Тривоги зараз немає." if lang == "uk" else "No alert now."
+        return t("no_alert", lang)
     seconds = alert.get("warning_s")
-    if lang == "en":
-        return "⚠️ AIR-RAID ALERT" + (f": about {seconds} s of warning." if seconds else ".")
-    return "⚠️ ПОВІТРЯНА ТРИВОГА" + (f": приблизно {seconds} с на укриття." if seconds else ".")
+    return t("alert_warning", lang, seconds=seconds) if seconds else t("alert", lang)
 
 
 def go_instead(result: dict[str, Any] | None, lang: str, *, short: bool = False) -> str:
     """"Don't wait at the door: go to X" with X written out (a chat or SMS has no map)."""
     if result is None:
-        return LEAVE_NO_ALTERNATIVE[1 if lang == "en" else 0]
+        return t("look_elsewhere", lang)
     props = result["shelter"]["properties"]
     address = props.get("address") or ""
     if short:
         address = address.split(",", 1)[1].strip() if address.startswith("м.") else address
-    walk = minutes(result["walk_s"])
-    if lang == "en":
-        return (f"Don't wait at the door: go to {address} #{props['id']} "
-                f"({status_text(result['status'], lang)}, {walk} min on foot).")
-    return (f"Не чекайте біля дверей: ідіть до {address} #{props['id']} "
-            f"({status_text(result['status'], lang)}, {walk} хв пішки).")
+    return t("go_instead", lang, address=address, id=props["id"],
+             status=status_text(result["status"], lang), minutes=minutes(result["walk_s"]))
 
 
 def redirect(shelter_id: int, instead: dict[str, Any] | None, lang: str) -> str:
     """For someone on the way to a shelter that was just reported locked."""
-    if lang == "en":
-        head = f"⚠️ Shelter #{shelter_id}, which you were shown, was just reported locked."
-    else:
-        head = f"⚠️ Укриття #{shelter_id}, яке вам показали, щойно повідомили як зачинене."
-    return f"{head}\n{go_instead(instead, lang)}"
-
-
-LEAVE_NO_ALTERNATIVE = ("Не чекайте біля дверей: шукайте інше укриття.",
-                        "Don't wait at the door: look for another shelter.")
+    return f"{t('redirect', lang, id=shelter_id)}\n{go_instead(instead, lang)}"
 
 
 def next_steps(receipt: dict[str, Any], lang: str, instead: dict[str, Any] | None, *,
                short: bool = False) -> str:
     """The receipt's next steps as the web page words them, the map's pointer written out."""
     steps: str = receipt["next_steps"]["en" if lang == "en" else "uk"]
-    leave = LEAVE[1 if lang == "en" else 0]
+    leave = Renderer(lang)("receipt.leave")
     if leave in steps:
         steps = steps.replace(leave, go_instead(instead, lang, short=short))
     return steps
@@ -130,8 +93,7 @@ def next_steps(receipt: dict[str, Any], lang: str, instead: dict[str, Any] | Non
 def receipt_text(receipt: dict[str, Any], lang: str,
                  instead: dict[str, Any] | None = None) -> str:
     """The same receipt the web page shows: tracking id and what happens next."""
-    tid = receipt["tracking_id"]
-    head = f"Receipt {tid}" if lang == "en" else f"Квитанція {tid}"
+    head = t("receipt", lang, tracking_id=receipt["tracking_id"])
     return f"{head}\n{next_steps(receipt, lang, instead)}"
 
 
@@ -144,4 +106,10 @@ def case_update(kind: str, lang: str, *, tracking_id: str, detail: str = "") -> 
 
 
 def alert_news(started: bool, area_name: str, lang: str) -> str:
-    return Renderer(lang)("alert.started" if started else "alert.ended", {"area": area_name})
+    return Renderer(lang)("alert_news.started" if started else "alert_news.ended",
+                          {"area": area_name})
+
+
+def subscribed(area_name: str, lang: str) -> str:
+    """The bot's answer to /subscribe: which area's alerts the chat will hear of."""
+    return t("subscribed", lang, area=area_name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,7 @@ from typing import Annotated
 import httpx
 import typer
 
-from shelterwatch import db
+from shelterwatch import db, logs
 from shelterwatch.alerts import regions
 from shelterwatch.alerts.sources import cap, load, pollable
 from shelterwatch.cli.common import console, fail, one_line_errors
@@ -58,8 +57,8 @@ def poll(
     """Poll a provider's active alerts (every SHELTERWATCH_POLL_INTERVAL_S seconds)."""
     if source not in pollable():
         raise fail(f"{source!r} cannot be polled; choose one of: {', '.join(pollable())}")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = get_settings()
+    logs.configure(settings.log_format, logs.level_of(settings.log_level))
     with db.transaction(settings.database_url) as session:
         regions.load(session, now=utcnow())  # so raion and hromada alerts land on their area
     poller = load(source).make_poller(settings)

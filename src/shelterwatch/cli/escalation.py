@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from shelterwatch import db
+from shelterwatch import db, logs
 from shelterwatch.auth import service as auth
 from shelterwatch.cli.common import console, fail, one_line_errors
 from shelterwatch.clock import utcnow
@@ -34,9 +34,10 @@ def worker(
     """Run the escalation worker: timers, notifications, door controllers (until stopped)."""
     from shelterwatch.worker import runner
 
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
+    logs.configure(settings.log_format,
+                   logging.INFO if verbose else max(logs.level_of(settings.log_level),
+                                                    logging.WARNING))
     settings.check_secrets()
     runner.run(settings)
 

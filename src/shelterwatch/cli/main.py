@@ -1,45 +1,87 @@
-"""`shelterwatch`: init, serve, import, tokens, log verification (and the domains' sub-commands)."""
+"""`shelterwatch`: init, serve, import, tokens, log verification (and the domains' sub-commands).
+
+Each command's module is imported only when that command runs: the commands between them pull
+in most of the stack (the coverage model's scipy, the audits' spreadsheet and XML schemas, the
+alert feeds), and an operator's `shelterwatch import` should not wait seconds for all of that
+before it reads its first row. `--help` still lists every command.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import typer
+from typer import _click as click  # the click typer is built on (it vendors its own)
+from typer.core import TyperGroup
 
-from shelterwatch.cli import (
-    alerts,
-    audits,
-    basemap,
-    escalation,
-    pack,
-    registry,
-    stats,
-    telegram,
-    tokens,
-    verify,
-)
-from shelterwatch.cli.coverage import coverage
-from shelterwatch.cli.rebuild import rebuild
+# name → "module:attribute" (a function is one command; a Typer app a group of sub-commands)
+COMMANDS = {
+    "init": "shelterwatch.cli.registry:init",
+    "serve": "shelterwatch.cli.registry:serve",
+    "import": "shelterwatch.cli.registry:import_file",
+    "token": "shelterwatch.cli.tokens:app",
+    "log": "shelterwatch.cli.verify:app",
+    "alerts": "shelterwatch.cli.alerts:app",
+    "pack": "shelterwatch.cli.pack:app",
+    "basemap": "shelterwatch.cli.basemap:app",
+    "worker": "shelterwatch.cli.escalation:worker",
+    "demo": "shelterwatch.cli.escalation:demo",
+    "simulate": "shelterwatch.cli.simulate:simulate",
+    "keyholders": "shelterwatch.cli.escalation:keyholders_app",
+    "patrols": "shelterwatch.cli.escalation:patrols_app",
+    "doors": "shelterwatch.cli.escalation:doors_app",
+    "telegram": "shelterwatch.cli.telegram:app",
+    "rebuild": "shelterwatch.cli.rebuild:rebuild",
+    "backup": "shelterwatch.cli.backup:backup",
+    "restore": "shelterwatch.cli.backup:restore",
+    "stats": "shelterwatch.cli.stats:app",
+    "coverage": "shelterwatch.cli.coverage:coverage",
+    "audits": "shelterwatch.cli.audits:app",
+}
 
-app = typer.Typer(name="shelterwatch", no_args_is_help=True, add_completion=False,
+
+def load_command(name: str) -> click.Command:
+    """The click command for one entry of COMMANDS, importing its module now."""
+    module, _, attribute = COMMANDS[name].partition(":")
+    target: Any = getattr(importlib.import_module(module), attribute)
+    if isinstance(target, typer.Typer):
+        command: click.Command = typer.main.get_group(target)  # a group even of one
+    else:
+        single = typer.Typer()
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyCommands(TyperGroup):
+    """A command group whose commands are imported when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        if cmd_name not in self.commands:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        for name in COMMANDS:  # the help lists them all: only here is everything imported
+            self.get_command(ctx, name)
+        super().format_help(ctx, formatter)
+
+
+app = typer.Typer(name="shelterwatch", cls=LazyCommands, no_args_is_help=True,
+                  add_completion=False,
                   help="Keeps a city's bomb shelters open and ready when the siren sounds.")
 
-app.command("init")(registry.init)
-app.command("serve")(registry.serve)
-app.command("import")(registry.import_file)
-app.add_typer(tokens.app, name="token")
-app.add_typer(verify.app, name="log")
-app.add_typer(alerts.app, name="alerts")
-app.add_typer(pack.app, name="pack")
-app.add_typer(basemap.app, name="basemap")
-app.command("worker")(escalation.worker)
-app.command("demo")(escalation.demo)
-app.add_typer(escalation.keyholders_app, name="keyholders")
-app.add_typer(escalation.patrols_app, name="patrols")
-app.add_typer(escalation.doors_app, name="doors")
-app.add_typer(telegram.app, name="telegram")
-app.command("rebuild")(rebuild)
-app.add_typer(stats.app, name="stats")
-app.command("coverage")(coverage)
-app.add_typer(audits.app, name="audits")
+
+@app.callback()
+def _root() -> None:
+    """Keeps a city's bomb shelters open and ready when the siren sounds."""
 
 
 if __name__ == "__main__":

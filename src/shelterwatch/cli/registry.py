@@ -9,7 +9,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from shelterwatch import db, migrate
+from shelterwatch import db, logs
 from shelterwatch.areas import service as areas
 from shelterwatch.cli.common import console, fail, one_line_errors
 from shelterwatch.clock import utcnow
@@ -17,7 +17,6 @@ from shelterwatch.config import ensure_secret_file, get_settings
 from shelterwatch.errors import ImportRejected
 from shelterwatch.ingest import mapping as mappings
 from shelterwatch.ingest.registries import READERS, reader
-from shelterwatch.log import signing, tree
 from shelterwatch.shelters import importer
 from shelterwatch.shelters.importer import ImportSummary
 
@@ -28,6 +27,10 @@ SHOW_REJECTIONS = 50
 @one_line_errors
 def init() -> None:
     """Create or upgrade the database and load the bundled areas."""
+    # Alembic and the signing key's crypto are for `init` alone: `import` and `serve` skip them.
+    from shelterwatch import migrate
+    from shelterwatch.log import signing, tree
+
     settings = get_settings()
     if ensure_secret_file(settings):
         console.print(f"generated a random secret in {settings.secret_key_file} (mode 0600)")
@@ -48,7 +51,8 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
           port: Annotated[int, typer.Option()] = 8000,
           workers: Annotated[int, typer.Option(help="API worker processes")] = 1,
           access_log: Annotated[bool, typer.Option(
-              help="log every request (costs about a tenth of the server's CPU)")] = False,
+              help="a log line for every request, not only the notable ones (costs about a "
+                   "tenth of the server's CPU)")] = False,
           ) -> None:
     """Serve the API and the pages."""
     import os
@@ -58,16 +62,24 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     # Check-in links name this server unless SHELTERWATCH_PUBLIC_BASE_URL says where the public
     # reaches it (a proxy, a domain); the setting is read when the app is made, after this.
     os.environ.setdefault("SHELTERWATCH_PUBLIC_BASE_URL", f"http://{host}:{port}")
+    # A line for every request took 12% of the server's CPU on /v1/nearest (uvicorn's access
+    # log); by default only writes, errors and slow requests get one, and /metrics counts the
+    # rest. `--access-log` logs every request, through our own line (no query string, no
+    # client address): uvicorn's own access log stays off.
+    if access_log:
+        os.environ["SHELTERWATCH_LOG_REQUESTS"] = "all"
     get_settings.cache_clear()
     # Read and check the settings here, so a typo refuses to start with one line, not a traceback.
     get_settings().check_secrets()
     get_settings().check_secrets_for_host(host)
     # X-Forwarded-For is read by the app, only from SHELTERWATCH_TRUSTED_PROXIES (clientaddr.py).
 
-    # uvicorn's access log took 12% of the server's CPU on /v1/nearest; a reverse proxy's log
-    # (deploy/) or /metrics say the same for less. `--access-log` brings it back.
+    # Our own log format for uvicorn's lines too (`shelterwatch.logs`): no config of its own.
+    settings = get_settings()
+    logs.configure(settings.log_format, logs.level_of(settings.log_level))
     uvicorn.run("shelterwatch.asgi:app", host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=False, access_log=access_log)
+                log_level=settings.log_level, log_config=None, proxy_headers=False,
+                access_log=False)
 
 
 def _print_summary(summary: ImportSummary) -> None:

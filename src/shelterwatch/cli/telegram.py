@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from shelterwatch import logs
 from shelterwatch.channels.telegram.poll import ALLOWED, Poller
 from shelterwatch.cli.common import console, fail, one_line_errors
 from shelterwatch.config import get_settings
@@ -42,8 +43,8 @@ def poll(server: Annotated[str, typer.Option(help="the shelterwatch server to ha
          once: Annotated[bool, typer.Option(help="one round, then exit")] = False,
          verbose: Annotated[bool, typer.Option("-v")] = False) -> None:
     """Long-poll Telegram (no webhook needed) and hand each update to the server."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
     settings = get_settings()
+    logs.configure(settings.log_format, logging.INFO if verbose else logging.WARNING)
     if not settings.telegram_webhook_secret:
         raise fail("set SHELTERWATCH_TELEGRAM_WEBHOOK_SECRET (the server checks it)")
     target = f"{server.rstrip('/')}/v1/channels/telegram/webhook"

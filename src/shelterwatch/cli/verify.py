@@ -16,6 +16,7 @@ from shelterwatch.config import get_settings
 from shelterwatch.log import service as log
 from shelterwatch.log import tree
 from shelterwatch.log.publisher import Publisher
+from shelterwatch.worker import heads
 
 app = typer.Typer(help="The tamper-evident fact log.", no_args_is_help=True)
 
@@ -57,7 +58,7 @@ def verify(against: Annotated[Path | None, typer.Option(
 @one_line_errors
 def head() -> None:
     """Bring the tree up to the log's end, sign a head now and print it (JSON) to save."""
-    view = Publisher(get_settings()).tick(now=utcnow(), force=True)
+    view = heads.tick(Publisher(get_settings()), now=utcnow(), force=True)
     if view is None:
         raise fail("the log is empty: nothing to sign")
     print(json.dumps(view))

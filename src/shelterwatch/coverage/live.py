@@ -1,12 +1,14 @@
 """Coverage that follows the doors: rebuilt when the registry changes, patched when a status does.
 
-The API process keeps one model per area asked for. Building one (Kyiv: ~8,000 cells and every
-shelter within the walking horizon of each) takes seconds, so it happens in a background thread
-the first time the area is asked for (the request is answered 503 with Retry-After until then) —
-never on the request path. After that, every `status.changed` fact flips the shelter's usability
-and only the cells that shelter served (or, if it reopened, could serve) look again, so the
-figures reflect a door confirmed locked within the follower's interval. The summaries per threat
-are recomputed then too, so a request only reads a ready dictionary.
+The API process keeps one model per area it serves (`SHELTERWATCH_COVERAGE_AREAS`: every area
+with a shelter in it or under it, by default). Building one (Kyiv: ~8,000 cells and every shelter
+within the walking horizon of each) takes seconds, so every such area is built in one background
+thread when the process starts, one after the other, and again when the registry changes — never
+because a request asked: a client cannot make the server compute anything, and an area not built
+yet is answered "computing" (202), not 5xx. After that, every `status.changed` fact flips the
+shelter's usability and only the cells that shelter served (or, if it reopened, could serve) look
+again, so the figures reflect a door confirmed locked within the follower's interval. The
+summaries per threat are recomputed then too, so a request only reads a ready dictionary.
 
 The figure the operator needs during an alert is *newly out of reach*: people who could reach a
 shelter if every registered door took them in, and cannot now.
@@ -25,17 +27,21 @@ from typing import Any
 
 import numpy as np
 import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shelterwatch import db
 from shelterwatch.alerts import service as alerts
+from shelterwatch.areas.models import Area
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.coverage import figures, sites
 from shelterwatch.coverage import model as models
-from shelterwatch.errors import ShelterwatchError, Unavailable
+from shelterwatch.errors import ShelterwatchError
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact
 from shelterwatch.rules.coverage import BoolArray, Reach, is_usable, recompute_after_change
+from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import FactKind, Status, Threat
 
 logger = logging.getLogger(__name__)
@@ -116,46 +122,111 @@ class AreaCoverage:
         return flipped
 
 
+@dataclass(frozen=True, slots=True)
+class Computing:
+    """An area that will have figures shortly: why not yet, and when to ask again."""
+
+    area_id: str
+    detail: str
+    retry_after_s: int = 5
+
+
+RETRY_FAILED_S = 60.0  # an unexpected build failure is tried again by the sweep, not a request
+
+
 class LiveCoverage:
-    """Area id → its live coverage; `apply` is a LogFollower subscriber."""
+    """Area id → its live coverage; `apply` is a LogFollower subscriber; `start` builds every
+    served area in a background sweep."""
 
     def __init__(self, settings: Settings,
                  statuses: Callable[[], Mapping[int, str]] | None = None) -> None:
         self.settings = settings
         self._areas: dict[str, AreaCoverage] = {}
-        self._building: set[str] = set()
-        self._failed: dict[str, tuple[ShelterwatchError, float]] = {}
+        self._queued: set[str] = set()  # to be built (again) by the sweep
+        self._failed: dict[str, ShelterwatchError] = {}  # why an area can have no figures
+        self._crashed: dict[str, str] = {}  # an unexpected failure, tried again by the sweep
         self._lock = threading.RLock()
-        self._one_build = threading.Semaphore(1)  # builds take the CPU: one at a time
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self._statuses = statuses
+
+    def start(self) -> None:
+        """Queue every served area and build them one by one in a background thread."""
+        self.queue_all()
+        self._thread = threading.Thread(target=self._sweep, name="coverage-sweep", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop after the area being built (the process is shutting down)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
 
     def peek(self, area_id: str) -> AreaCoverage | None:
         """The area's coverage if built (no side effects)."""
         return self._areas.get(area_id)
 
-    def failure(self, area_id: str) -> ShelterwatchError | None:
-        """Why the last build of this area failed, if it did; an unexpected failure is
-        forgotten after its Retry-After, so the next request tries again."""
-        found = self._failed.get(area_id)
-        if found is None:
-            return None
-        exc, at = found
-        if isinstance(exc, Unavailable) and time.monotonic() - at > exc.retry_after_s:
-            self._failed.pop(area_id, None)
-            return None
-        return exc
-
-    def start_build(self, area_id: str) -> None:
+    def state(self, area_id: str) -> AreaCoverage | Computing | ShelterwatchError | None:
+        """What a request may say about the area: its figures, "computing", why it has none, or
+        None when this process does not serve it. Never starts any work."""
         with self._lock:
-            if area_id in self._building:
-                return
-            self._building.add(area_id)
-        threading.Thread(target=self._build, args=(area_id,), name=f"coverage-{area_id}",
-                         daemon=True).start()
+            found = self._areas.get(area_id)
+            if found is not None:
+                return found
+            if area_id in self._failed:
+                return self._failed[area_id]
+            if area_id in self._crashed:
+                return Computing(area_id, f"coverage for area {area_id} could not be computed "
+                                          f"({self._crashed[area_id]}); it is tried again "
+                                          f"within {RETRY_FAILED_S:.0f} s", int(RETRY_FAILED_S))
+            if area_id in self._queued:
+                return Computing(area_id, f"coverage for area {area_id} is being computed "
+                                          "(built ahead of requests); ask again shortly")
+        return None
 
-    def _build(self, area_id: str) -> None:
-        with self._one_build:
+    def served(self, session: Session) -> list[str]:
+        """The areas this process keeps live, from the setting and the registry."""
+        spec = self.settings.coverage_areas.strip()
+        if spec != "*":
+            return [a for a in (part.strip() for part in spec.split(",")) if a]
+        return areas_with_shelters(session)
+
+    def queue_all(self) -> None:
+        """Queue every served area (at start, and when the registry changed)."""
+        try:
+            with db.reading(self.settings.database_url) as session:
+                wanted = self.served(session)
+        except Exception:  # noqa: BLE001 - the sweep tries again on the next registry change
+            logger.exception("the areas to keep coverage for could not be read")
+            return
+        with self._lock:
+            self._queued.update(wanted)
+        self._wake.set()
+
+    def _next(self) -> str | None:
+        with self._lock:
+            if not self._queued:
+                return None
+            # Unbuilt areas first (they answer "computing"), then rebuilds, in a stable order.
+            return min(self._queued, key=lambda a: (a in self._areas, a))
+
+    def _sweep(self) -> None:
+        while not self._stop.is_set():
+            area_id = self._next()
+            if area_id is None:
+                self._wake.wait(RETRY_FAILED_S)
+                self._wake.clear()
+                self._retry_failed()
+                continue
             self._build_now(area_id)
+            with self._lock:
+                self._queued.discard(area_id)
+
+    def _retry_failed(self) -> None:
+        with self._lock:
+            self._queued.update(self._crashed)
 
     def _build_now(self, area_id: str) -> None:
         started = time.perf_counter()
@@ -190,17 +261,16 @@ class LiveCoverage:
                 state.built_s = time.perf_counter() - started
                 self._areas[area_id] = state
                 self._failed.pop(area_id, None)
+                self._crashed.pop(area_id, None)
         except ShelterwatchError as exc:  # the area cannot have live figures: say why
-            self._failed[area_id] = (exc, time.monotonic())
+            with self._lock:
+                self._failed[area_id] = exc
+                self._crashed.pop(area_id, None)
         except Exception as exc:  # noqa: BLE001 - a failed build is reported, never fatal
             logger.exception("coverage for area %s could not be built", area_id)
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self._failed[area_id] = (Unavailable(
-                f"coverage for area {area_id} could not be computed: {reason}", 60),
-                time.monotonic())
-        finally:
             with self._lock:
-                self._building.discard(area_id)
+                self._crashed[area_id] = (str(exc).splitlines()[0] if str(exc)
+                                          else type(exc).__name__)
 
     def apply(self, facts: Sequence[Fact]) -> None:
         """Patch every built area with new statuses; rebuild areas whose registry changed."""
@@ -224,7 +294,21 @@ class LiveCoverage:
                         state.apply_statuses(changed, at=at, seq=seq)
                     except Exception:  # noqa: BLE001 - one bad fact must not stop the follower
                         logger.exception("coverage could not take in statuses at seq %s", seq)
-            if registry_changed:
+        if registry_changed:
+            with self._lock:
                 self._failed.clear()  # a new registry may answer what the old one could not
-                for area_id in list(self._areas):
-                    self.start_build(area_id)
+            self.queue_all()  # the built ones again, and any area that now has shelters
+
+
+def areas_with_shelters(session: Session) -> list[str]:
+    """Every area a shelter is registered in, and their ancestors: one read of the area tree
+    and one of the shelters' distinct areas, whatever the registry's size."""
+    parent: dict[str, str | None] = {
+        str(a): p for a, p in session.execute(select(Area.id, Area.parent_id)).all()}
+    out: set[str] = set()
+    for (area_id,) in session.execute(select(Shelter.area_id).distinct()).all():
+        at: str | None = area_id
+        while at is not None and at not in out:
+            out.add(at)
+            at = parent.get(at)
+    return sorted(out)

@@ -39,3 +39,13 @@ class CoverageLive(Answer):
     as_of_seq: int
     last_recompute_s: float | None
     population_source: dict[str, Any]
+
+
+class CoverageComputing(Answer):
+    """202: the area's figures are being built ahead of any request (at start, or after the
+    registry changed); nothing is computed because a client asked."""
+
+    area_id: str
+    computing: bool
+    detail: str
+    retry_after_s: int

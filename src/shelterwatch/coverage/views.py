@@ -1,7 +1,7 @@
 """`GET /v1/coverage` (the summary), its cells, the operator's live panel, and the `/coverage` page.
 
-Requests only read what `coverage.live` has already derived; an area not yet built is answered
-503 with Retry-After while a background thread builds it.
+Requests only read what `coverage.live` has already derived, and never start any work: an area
+the start-up sweep has not reached yet is answered 202 with `computing: true` and Retry-After.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.coverage import figures
-from shelterwatch.coverage.live import AreaCoverage, LiveCoverage
-from shelterwatch.coverage.schemas import CoverageLive, CoverageSummary
+from shelterwatch.coverage.live import AreaCoverage, Computing, LiveCoverage
+from shelterwatch.coverage.schemas import CoverageComputing, CoverageLive, CoverageSummary
 from shelterwatch.deps import ReadSession, require_role
-from shelterwatch.errors import Unavailable
+from shelterwatch.errors import InvalidInput, ShelterwatchError
 from shelterwatch.log.follower import LogFollower
 from shelterwatch.observations.board import StatusBoard
 from shelterwatch.vocabulary import Role, Threat
@@ -35,33 +35,60 @@ AreaQuery = Annotated[str, Query(max_length=32, description="area id, e.g. 31 (K
 ThreatQuery = Annotated[Threat, Query(description="the threat whose warning time bounds the walk")]
 
 
-def _state(request: Request, session: Session, area: str) -> AreaCoverage:
-    """The area's live coverage, or the reason there is none (yet)."""
+def _state(request: Request, session: Session, area: str) -> AreaCoverage | Computing:
+    """The area's live coverage, "computing", or the reason there is none; reads only."""
     live: LiveCoverage = request.app.state.coverage
-    found = live.peek(area)
-    if found is not None:
+    found = live.state(area)
+    if isinstance(found, AreaCoverage | Computing):
         return found
-    failure = live.failure(area)
-    if failure is not None:
-        raise failure
-    areas.get_or_raise(session, area)  # only real areas start a build (a primary-key read)
-    live.start_build(area)
-    raise Unavailable(f"coverage for area {area} is being computed; ask again in a few seconds")
+    if isinstance(found, ShelterwatchError):
+        raise found
+    areas.get_or_raise(session, area)  # 404 for an area that does not exist
+    raise InvalidInput(f"this server keeps no live coverage for area {area} (no shelter is "
+                       "registered in it, or SHELTERWATCH_COVERAGE_AREAS leaves it out); "
+                       "`shelterwatch coverage` computes any area")
+
+
+def computing_answer(computing: Computing) -> Response:
+    """202 with Retry-After: the figures are being computed ahead of any request."""
+    body = {"area_id": computing.area_id, "computing": True, "detail": computing.detail,
+            "retry_after_s": computing.retry_after_s}
+    return Response(orjson.dumps(body), status_code=202, media_type="application/json",
+                    headers={"Retry-After": str(computing.retry_after_s),
+                             "Cache-Control": "no-store"})
+
+
+RETRY_AFTER = {"description": "seconds until the figures are likely ready",
+               "schema": {"type": "integer"}}
+COMPUTING: dict[int | str, dict[str, Any]] = {202: {
+    "model": CoverageComputing, "headers": {"Retry-After": RETRY_AFTER},
+    "description": "the area's figures are being computed ahead of requests; ask again"}}
+
+
+def _documented(model: type[Any]) -> dict[str, Any]:
+    out = documented(model)
+    out["responses"].update(COMPUTING)
+    return out
 
 
 @router.get("/v1/coverage", summary="Who cannot reach a usable shelter in time, per district",
-            **documented(CoverageSummary))
+            **_documented(CoverageSummary))
 def coverage_summary(request: Request, session: ReadSession, area: AreaQuery = "31",
                      threat: ThreatQuery = Threat.BALLISTIC) -> Response:
     state = _state(request, session, area)
+    if isinstance(state, Computing):
+        return computing_answer(state)
     return Response(orjson.dumps(state.summaries[threat]), media_type="application/json",
                     headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/v1/coverage/cells", summary="The coverage grid: one Polygon per H3 cell")
+@router.get("/v1/coverage/cells", summary="The coverage grid: one Polygon per H3 cell",
+            responses=COMPUTING)
 def coverage_cells(request: Request, session: ReadSession, area: AreaQuery = "31",
                    threat: ThreatQuery = Threat.BALLISTIC) -> Response:
     state = _state(request, session, area)
+    if isinstance(state, Computing):
+        return computing_answer(state)
     key = (threat, state.as_of_seq, id(state))
     cache: dict[Any, bytes] = request.app.state.coverage_cells
     body = cache.get(key)
@@ -78,11 +105,13 @@ def coverage_cells(request: Request, session: ReadSession, area: AreaQuery = "31
 
 
 @router.get("/v1/coverage/live", summary="Population newly out of reach, for the console",
-            **documented(CoverageLive))
+            **_documented(CoverageLive))
 def coverage_live(actor: Operator, request: Request, session: ReadSession,
-                  area: AreaQuery = "31") -> dict[str, Any]:
+                  area: AreaQuery = "31") -> dict[str, Any] | Response:
     """During an alert: the alert's threat, people out of reach now and because of doors shut."""
     state = _state(request, session, area)
+    if isinstance(state, Computing):
+        return computing_answer(state)
     board = request.app.state.alert_board
     alert = board.warning_at(area, utcnow())
     threat = Threat(alert.threat) if alert.under_alert and alert.threat else Threat.BALLISTIC
@@ -116,8 +145,8 @@ def coverage_panel_js() -> Response:
 
 
 def start(settings: Settings, follower: LogFollower, board: StatusBoard) -> LiveCoverage:
-    """Coverage gaps kept live from the log's status and registry changes (built on first
-    request)."""
+    """Coverage gaps kept live from the log's status and registry changes, every served area
+    built by a background sweep from the start."""
 
     def statuses() -> dict[int, str]:
         return {sid: str(v["status"]) for sid, v in board.snapshot().items()
@@ -125,4 +154,5 @@ def start(settings: Settings, follower: LogFollower, board: StatusBoard) -> Live
 
     live = LiveCoverage(settings, statuses)
     follower.subscribe(live.apply)
+    live.start()
     return live

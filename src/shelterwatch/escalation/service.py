@@ -23,6 +23,7 @@ from shelterwatch.escalation import fanout, ladder, timers
 from shelterwatch.escalation.models import Timer
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log.models import Fact
+from shelterwatch.outbox import queue
 from shelterwatch.vocabulary import FactKind, Noun, Subject
 
 logger = logging.getLogger(__name__)
@@ -142,46 +143,53 @@ def run_due(database_url: str, *, settings: Settings, clock: Callable[[], dateti
     `on_queued` is called as soon as deliveries are committed (an alert's door unlocks go out
     while its check-ins are still being queued).
     """
+    def claim(session: Session) -> list[Claimed]:
+        # Every alert start due, however many (a national alert is one per oblast), and then
+        # the other timers: no start's doors wait for another start's turn.
+        lease_s = settings.outbox_lease_s
+        return [(t.id, t.claim_token or "", t.kind, t.subject) for t in
+                timers.claim(session, now=clock(), lease_s=lease_s, limit=STARTS_LIMIT,
+                             kinds=(timers.ALERT,))
+                + timers.claim(session, now=clock(), lease_s=lease_s, limit=limit,
+                               kinds=(timers.INCIDENT, timers.ROUNDS))]
+
+    def starts_first(claimed: list[Claimed]) -> list[Claimed]:
+        """An alert's starts run together (one plan for every door and check-in of them all);
+        the other timers one by one."""
+        starts = [(t, token, Subject.head(subject).number)
+                  for t, token, kind, subject in claimed if kind == timers.ALERT]
+        if starts:
+            try:
+                start_alerts(database_url, claimed=starts, settings=settings, clock=clock,
+                             on_queued=on_queued)
+            except Exception:  # their leases give them back
+                logger.exception("alert starts %s failed; retried after the lease", starts)
+        return [c for c in claimed if c[2] != timers.ALERT]
+
+    def run(item: Claimed) -> None:
+        timer_id, token, _kind, _subject = item
+        with transaction(database_url) as session:
+            if not timers.still_ours(session, timer_id=timer_id, claim_token=token):
+                return
+            timer = session.get(Timer, timer_id)
+            assert timer is not None
+            next_at = handle(session, timer=timer, settings=settings, now=clock())
+            timers.settle(session, timer_id=timer_id, claim_token=token, next_at=next_at)
+
+    def retry(item: Claimed, exc: Exception) -> None:
+        logger.error("escalation timer %s failed (%r); retrying in %ss", item[0], exc, RETRY_S,
+                     exc_info=exc)
+        with transaction(database_url) as session:
+            timers.settle(session, timer_id=item[0], claim_token=item[1],
+                          next_at=clock() + timedelta(seconds=RETRY_S))
+
     with reading(database_url) as session:
         if not timers.any_due(session, now=clock(), lease_s=settings.outbox_lease_s):
             return 0
-    with transaction(database_url) as session:
-        # Every alert start due, however many (a national alert is one per oblast), and then
-        # the other timers: no start's doors wait for another start's turn.
-        claimed = [(t.id, t.claim_token or "", t.kind, t.subject) for t in
-                   timers.claim(session, now=clock(), lease_s=settings.outbox_lease_s,
-                                limit=STARTS_LIMIT, kinds=(timers.ALERT,))
-                   + timers.claim(session, now=clock(), lease_s=settings.outbox_lease_s,
-                                  limit=limit, kinds=(timers.INCIDENT, timers.ROUNDS))]
-    starts = [(t, token, Subject.head(subject).number)
-              for t, token, kind, subject in claimed if kind == timers.ALERT]
-    if starts:
-        try:
-            start_alerts(database_url, claimed=starts, settings=settings, clock=clock,
-                         on_queued=on_queued)
-        except Exception:  # their leases give them back
-            logger.exception("alert starts %s failed; retried after the lease", starts)
-    for timer_id, token, kind, _subject in claimed:
-        if kind == timers.ALERT:
-            continue
-        try:
-            with transaction(database_url) as session:
-                if not timers.still_ours(session, timer_id=timer_id, claim_token=token):
-                    continue
-                timer = session.get(Timer, timer_id)
-                assert timer is not None
-                now = clock()
-                next_at = handle(session, timer=timer, settings=settings, now=now)
-                timers.settle(session, timer_id=timer_id, claim_token=token, next_at=next_at)
-        except Exception:
-            logger.exception("escalation timer %s failed; retrying in %ss", timer_id, RETRY_S)
-            try:
-                with transaction(database_url) as session:
-                    timers.settle(session, timer_id=timer_id, claim_token=token,
-                                  next_at=clock() + timedelta(seconds=RETRY_S))
-            except Exception:  # the lease gives it back anyway
-                logger.exception("could not release escalation timer %s", timer_id)
-    return len(claimed)
+    return queue.drain(database_url, claim=claim, handle=run, failed=retry, triage=starts_first)
+
+
+Claimed = tuple[int, str, str, str]  # a timer's id, claim token, kind and subject
 
 
 def sync_active_alerts(session: Session, *, now: datetime) -> int:

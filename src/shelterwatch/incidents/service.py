@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shelterwatch.clock import as_utc
 from shelterwatch.errors import Conflict, NotFound
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log import chain
 from shelterwatch.log import service as log
 from shelterwatch.observations.models import Observation
+from shelterwatch.rules.incidents import resolved_payload
 from shelterwatch.vocabulary import FactKind, Resolution
 
 
@@ -56,31 +56,6 @@ def public_fields(incident: Incident) -> dict[str, Any]:
 def _set_observation(session: Session, observation_id: str, incident_id: int) -> None:
     session.execute(update(Observation).where(Observation.id == observation_id)
                     .values(incident_id=incident_id))
-
-
-def opened_payload(*, incident_id: int, shelter_id: int, area_id: str, alert_id: int | None,
-                   observation_id: str) -> dict[str, Any]:
-    """What `incident.opened` carries: enough to rebuild the row from the log."""
-    return {"id": incident_id, "tracking_id": observation_id, "shelter_id": shelter_id,
-            "area_id": area_id, "alert_id": alert_id, "observation_id": observation_id}
-
-
-def joined_payload(incident: Incident, *, observation_id: str, kind: str,
-                   me_too: bool) -> dict[str, Any]:
-    """What `incident.joined` carries."""
-    return {"id": incident.id, "tracking_id": incident.tracking_id,
-            "shelter_id": incident.shelter_id, "observation_id": observation_id,
-            "kind": kind, "me_too": me_too,
-            "me_too_count": incident.me_too + (1 if me_too else 0)}
-
-
-def resolved_payload(incident: Incident, *, resolution: Resolution, observation_id: str | None,
-                     now: datetime) -> dict[str, Any]:
-    """What `incident.resolved` carries; time-to-open runs from the first report to now."""
-    seconds = int((as_utc(now) - as_utc(incident.opened_at)).total_seconds())
-    return {"id": incident.id, "tracking_id": incident.tracking_id,
-            "shelter_id": incident.shelter_id, "resolution": resolution.value,
-            "observation_id": observation_id, "time_to_open_s": seconds}
 
 
 def apply_opened(session: Session, payload: Mapping[str, Any], at: datetime) -> Incident:

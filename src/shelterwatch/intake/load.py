@@ -7,27 +7,25 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
 
 from shelterwatch.areas.models import Area
 from shelterwatch.clock import as_utc
-from shelterwatch.incidents.models import Incident
-from shelterwatch.intake.core import Place, Span
+from shelterwatch.intake.core import Case, Place, Span
 from shelterwatch.intake.sql import (
     EVIDENCE,
     KINDS,
     NOT_OVER,
-    OPEN_INCIDENTS,
+    OPEN_CASES,
     QUARANTINED,
     ROLES,
     SHELTERS,
     STATUS_NOW,
     TAKEN,
 )
-from shelterwatch.observations import quarantine as quarantines
 from shelterwatch.observations import service as observations
 from shelterwatch.rules import status as status_rules
 from shelterwatch.rules import tracking
+from shelterwatch.rules.status_record import is_set_aside
 
 
 def shelters(conn: Connection, ids: Sequence[int]) -> dict[int, Place]:
@@ -36,12 +34,12 @@ def shelters(conn: Connection, ids: Sequence[int]) -> dict[int, Place]:
             for r in conn.execute(SHELTERS, {"ids": ids})}
 
 
-def ancestors(session: Session, area_ids: Iterable[str]) -> dict[str, list[str]]:
+def ancestors(conn: Connection, area_ids: Iterable[str]) -> dict[str, list[str]]:
     """Each area with the areas above it, nearest first: one query per level of the tree."""
     parent: dict[str, str | None] = {}
     frontier = set(area_ids)
     while frontier:
-        rows = session.execute(select(Area.id, Area.parent_id).where(Area.id.in_(frontier)))
+        rows = conn.execute(select(Area.id, Area.parent_id).where(Area.id.in_(frontier)))
         found = {r.id: r.parent_id for r in rows}
         for area in frontier:
             parent[area] = found.get(area)
@@ -71,16 +69,17 @@ def on_at(spans: Sequence[Span], now: datetime) -> list[Span]:
                   key=lambda a: (a.started_at, a.id))
 
 
-def open_incidents(session: Session, ids: Sequence[int]) -> dict[int, Incident]:
-    """Open cases of the batch's shelters, loaded as rows the session tracks (rarely any)."""
+def open_cases(conn: Connection, ids: Sequence[int]) -> dict[int, Case]:
+    """Open cases of the batch's shelters, as plain values (rarely any)."""
     if not ids:
         return {}
-    found = list(session.connection().execute(OPEN_INCIDENTS, {"ids": ids}).scalars())
-    if not found:
-        return {}
-    rows = session.execute(select(Incident).where(Incident.id.in_(found))
-                           .order_by(Incident.id)).scalars()
-    return {i.shelter_id: i for i in rows}  # the newest wins (there is at most one)
+    cases: dict[int, Case] = {}
+    for r in conn.execute(OPEN_CASES, {"ids": ids}):  # by id: the newest wins (at most one)
+        values = r._asdict()
+        for column in ("opened_at", "last_report_at"):
+            values[column] = as_utc(values[column])
+        cases[r.shelter_id] = Case(**values)
+    return cases
 
 
 def quarantined(conn: Connection) -> frozenset[str]:
@@ -104,7 +103,7 @@ def evidence(conn: Connection, ids: Sequence[int], now: datetime,
         found.setdefault(r.shelter_id, []).append(status_rules.Evidence(
             id=r.id, kind=KINDS[r.kind], role=ROLES[r.role], at=when,
             reporter=r.reporter, distance_m=r.distance_m, reason=r.reason,
-            set_aside=quarantines.is_set_aside(ROLES[r.role], r.source, aside)))
+            set_aside=is_set_aside(ROLES[r.role], r.source, aside)))
     return {k: status_rules.carried(v, now=at, policy=policy) for k, v in found.items()}
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from shelterwatch.clock import as_utc
-from shelterwatch.intake.core import Batch, Place, Span
+from shelterwatch.intake.core import Known, Place, Span
 from shelterwatch.rules import status as status_rules
 
 MEMO_LIMIT = 50_000  # shelters a writer remembers between batches before it starts afresh
@@ -37,7 +37,7 @@ class Memo:
     alerts: list[Span] | None = None  # alerts not over at `now`
     quarantined: frozenset[str] | None = None  # sources set aside
     ancestors: dict[str, list[str]] = field(default_factory=dict)
-    staged: tuple[int, datetime, Batch] | None = None
+    staged: tuple[int, datetime, Known] | None = None
 
     def forget(self) -> None:
         self.seq = self.now = self.staged = None
@@ -60,7 +60,7 @@ class Memo:
             self.evidence[sid] = status_rules.carried(state.evidence.get(sid, []), now=at)
             if sid in state.statuses:
                 self.statuses[sid] = state.statuses[sid]
-            if sid in state.open_incidents:
+            if sid in state.open_cases:
                 self.no_case.discard(sid)
             else:
                 self.no_case.add(sid)

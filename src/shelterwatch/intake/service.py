@@ -7,11 +7,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from shelterwatch.errors import InvalidInput, ShelterwatchError
 from shelterwatch.intake import core, load, write
-from shelterwatch.intake.core import Batch
 from shelterwatch.intake.memo import Memo
 from shelterwatch.intake.sql import HEAD
 from shelterwatch.log import service as log
@@ -60,37 +60,41 @@ def submit_many(session: Session, items: Sequence[core.Item], *, now: datetime,
         memo = Memo()
     elif not memo.holds(head.seq, now):
         memo.forget()
-    known = [i for i in ids if i in memo.places]
+    known = _known(conn, memo, ids, head, now)
+    tracking_ids = iter(candidates if head.taken == 0
+                        else load.tracking_ids(conn, len(items), tracking_prefix))
+    outcome = core.decide(known, items, now=now, ids=tracking_ids)
+    results: list[core.Intake | ShelterwatchError] = [
+        InvalidInput(f"shelter_id: shelter {r.shelter_id} does not exist")
+        if isinstance(r, core.NoSuchShelter) else r for r in outcome.results]
+    write.write(session, outcome, head=(head.seq, head.hash), now=now,
+                also=also(results) if also is not None else [])
+    memo.staged = (outcome.after.next_seq - 1, now, outcome.after)
+    return results
+
+
+def _known(conn: Connection, memo: Memo, ids: list[int], head: Any, now: datetime) -> core.Known:
+    """What the batch's shelters need decided: from the memo where it holds, else read, one
+    query per table."""
+    cached = [i for i in ids if i in memo.places]
     unknown = [i for i in ids if i not in memo.places]
-    shelters = {i: memo.places[i] for i in known}
-    evidence = {i: list(memo.evidence.get(i, ())) for i in known}
-    statuses = {i: memo.statuses[i] for i in known if i in memo.statuses}
+    shelters = {i: memo.places[i] for i in cached}
+    evidence = {i: list(memo.evidence.get(i, ())) for i in cached}
+    statuses = {i: memo.statuses[i] for i in cached if i in memo.statuses}
     aside = memo.quarantined if memo.quarantined is not None else load.quarantined(conn)
     if unknown:
         shelters.update(load.shelters(conn, unknown))
         evidence.update(load.evidence(conn, unknown, now, aside))
         statuses.update(load.statuses(conn, unknown))
     spans = memo.alerts if memo.alerts is not None else load.not_over(conn, now)
-    state = Batch(next_seq=head.seq + 1, head=(head.seq, head.hash), shelters=shelters,
-                   spans=spans, alerts=load.on_at(spans, now), ancestors={},
-                   open_incidents=load.open_incidents(session, [i for i in ids
-                                                            if i not in memo.no_case]),
-                   evidence=evidence,
-                   statuses=statuses, next_incident_id=head.last_incident + 1,
-                   quarantined=aside)
-    if state.alerts:
-        areas = {s.area_id for s in state.shelters.values()}
-        state.ancestors = {a: memo.ancestors[a] for a in areas if a in memo.ancestors}
-        state.ancestors.update(load.ancestors(session, areas - state.ancestors.keys()))
-    tracking_ids = iter(candidates if head.taken == 0
-                        else load.tracking_ids(conn, len(items), tracking_prefix))
-    results: list[core.Intake | ShelterwatchError] = []
-    for item in items:
-        shelter = state.shelters.get(item.shelter_id)
-        if shelter is None:
-            results.append(InvalidInput(f"shelter_id: shelter {item.shelter_id} does not exist"))
-            continue
-        results.append(core.take(state, item, shelter, next(tracking_ids), now))
-    write.write(session, state, now, also(results) if also is not None else [])
-    memo.staged = (state.next_seq - 1, now, state)
-    return results
+    alerts = load.on_at(spans, now)
+    ancestors: dict[str, list[str]] = {}
+    if alerts:
+        areas = {s.area_id for s in shelters.values()}
+        ancestors = {a: memo.ancestors[a] for a in areas if a in memo.ancestors}
+        ancestors.update(load.ancestors(conn, areas - ancestors.keys()))
+    return core.Known(
+        next_seq=head.seq + 1, shelters=shelters, alerts=alerts, ancestors=ancestors,
+        open_cases=load.open_cases(conn, [i for i in ids if i not in memo.no_case]),
+        evidence=evidence, statuses=statuses, next_incident_id=head.last_incident + 1,
+        quarantined=aside, spans=spans)

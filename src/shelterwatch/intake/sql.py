@@ -51,8 +51,8 @@ SHELTERS = select(_sh.id, _sh.lat, _sh.lon, _sh.area_id).where(
 # later time, each batch picking those on at its own time (`_on_at`).
 NOT_OVER = select(_a.id, _a.area_id, _a.started_at, _a.ended_at).where(
     or_(_a.ended_at.is_(None), _a.ended_at > bindparam("at")))
-OPEN_INCIDENTS = select(_i.id).where(_i.shelter_id.in_(bindparam("ids", expanding=True)),
-                                     _i.resolved_at.is_(None))
+OPEN_CASES = select(_table(Incident)).where(
+    _i.shelter_id.in_(bindparam("ids", expanding=True)), _i.resolved_at.is_(None)).order_by(_i.id)
 _AUTHORITATIVE = _o.role.in_(  # constants of the vocabulary, written into the statement
     [literal_column(f"'{r.value}'") for r in sorted(status_rules.AUTHORITATIVE)])
 _LATER = _o.at > bindparam("at")
@@ -83,6 +83,10 @@ QUARANTINED = select(_table(SourceQuarantine).c.source).where(
 TAKEN = select(_o.id).where(_o.id.in_(bindparam("ids", expanding=True)))
 INSERT_OBSERVATIONS, INSERT_STATUSES = insert(OBSERVATIONS), insert(STATUSES)
 FACTS = insert(_table(Fact))
+INSERT_CASES = insert(_table(Incident))
+UPDATE_CASE = update(_table(Incident)).where(_i.id == bindparam("b_id")).values(
+    {c: bindparam(f"b_{c}") for c in ("me_too", "last_report_at", "resolved_at", "resolution",
+                                      "resolved_by", "time_to_open_s")})
 UPDATE_STATUS = update(STATUSES).where(_s.shelter_id == bindparam("b_shelter_id")).values(
     {c.name: bindparam(f"b_{c.name}") for c in STATUSES.c if c.name != "shelter_id"})
 

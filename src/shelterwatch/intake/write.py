@@ -1,5 +1,5 @@
-"""Writing what a batch decided: one statement per table (executemany on SQLite), and on
-PostgreSQL every row in one pipelined round trip."""
+"""Writing what the intake decided (an `Outcome`) as rows: one statement per table
+(executemany on SQLite), and on PostgreSQL every row in one pipelined round trip."""
 
 from __future__ import annotations
 
@@ -10,53 +10,75 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
-from shelterwatch.intake.core import Batch, StatusRow
-from shelterwatch.intake.sql import FACTS, INSERT_OBSERVATIONS, INSERT_STATUSES, UPDATE_STATUS
+from shelterwatch.incidents.models import Incident
+from shelterwatch.intake.core import Case, Outcome, StatusRow
+from shelterwatch.intake.sql import (
+    FACTS,
+    INSERT_CASES,
+    INSERT_OBSERVATIONS,
+    INSERT_STATUSES,
+    UPDATE_CASE,
+    UPDATE_STATUS,
+)
 from shelterwatch.log import service as log
 
 Writes = list[tuple[Any, list[dict[str, Any]]]]
+_CASE_MOVES = ("me_too", "last_report_at", "resolved_at", "resolution", "resolved_by",
+               "time_to_open_s")
 
 
-def write(session: Session, state: Batch, now: datetime, also: Writes) -> None:
-    """The batch's rows, one statement per table, then the caller's."""
+def write(session: Session, outcome: Outcome, *, head: tuple[int, str], now: datetime,
+          also: Writes) -> None:
+    """The outcome's rows, one statement per table, then the caller's."""
     conn = session.connection()
-    if not state.facts:
+    if not outcome.facts:
         for statement, rows in also:
             conn.execute(statement, rows)
         return
     new, old = [], []
-    for k, v in state.status_rows.items():
-        if k in state.new_status_ids:
+    for k, v in outcome.statuses.items():
+        if k in outcome.new_statuses:
             new.append({c: getattr(v, c) for c in StatusRow.__slots__})
         else:
             old.append({f"b_{c}": getattr(v, c) for c in StatusRow.__slots__})
+    opened = [{c: getattr(case, c) for c in Case.__slots__} for case in outcome.opened]
+    changed = [{f"b_{c}": getattr(case, c) for c in ("id", *_CASE_MOVES)}
+               for case in outcome.changed]
+    drafts = [log.NewFact(f.kind, f.actor, f.payload, f.private) for f in outcome.facts]
+    last_seq = outcome.after.next_seq - 1
     if conn.dialect.name == "postgresql":
-        facts = log.chained(state.facts, now=now, head=state.head)
+        facts = log.chained(drafts, now=now, head=head)
         last = facts[-1]
-        if last["seq"] != state.next_seq - 1:
+        if last["seq"] != last_seq:
             raise RuntimeError("the log moved under its lock; the batch is not written")
         pipelined(conn, [
             (FACTS, facts),
             (log.MOVE_HEAD_AND_NOTIFY, [{"new_seq": last["seq"], "new_hash": last["hash"],
                                          "channel": log.NOTIFY_CHANNEL,
                                          "last": str(last["seq"])}]),
-            (INSERT_OBSERVATIONS, state.observation_rows), (INSERT_STATUSES, new),
+            (INSERT_CASES, opened), (UPDATE_CASE, changed),
+            (INSERT_OBSERVATIONS, outcome.observations), (INSERT_STATUSES, new),
             (UPDATE_STATUS, old), *also])
     else:
-        seqs = log.append_many(session, state.facts, now=now, locked_head=state.head)
-        if seqs[-1] != state.next_seq - 1:
+        seqs = log.append_many(session, drafts, now=now, locked_head=head)
+        if seqs[-1] != last_seq:
             raise RuntimeError("the log moved under its lock; the batch is not written")
-        conn.execute(INSERT_OBSERVATIONS, state.observation_rows)
-        if new:
-            conn.execute(INSERT_STATUSES, new)
-        if old:  # an UPDATE by primary key per row, sent as one executemany
-            conn.execute(UPDATE_STATUS, old)
-        for statement, rows in also:
-            conn.execute(statement, rows)
-    session.add_all(state.opened)
-    if session.dirty or session.new:
-        session.flush()  # incidents opened, joined or resolved
+        for statement, rows in ((INSERT_CASES, opened), (UPDATE_CASE, changed),
+                                (INSERT_OBSERVATIONS, outcome.observations),
+                                (INSERT_STATUSES, new), (UPDATE_STATUS, old), *also):
+            if rows:  # an UPDATE by primary key per row is still one executemany
+                conn.execute(statement, rows)
+    _forget_stale(session, [c.id for c in outcome.changed])
+
+
+def _forget_stale(session: Session, case_ids: list[int]) -> None:
+    """A case the caller's session had loaded is now stale: it reloads on its next read."""
+    for case_id in case_ids:
+        held = session.identity_map.get(identity_key(Incident, case_id))
+        if held is not None:
+            session.expire(held)
 
 
 _SQL: dict[tuple[int, str], tuple[str, dict[str, Any]]] = {}

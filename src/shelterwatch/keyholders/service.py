@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
+from shelterwatch import db
 from shelterwatch.errors import InvalidInput, NotFound
 from shelterwatch.keyholders.models import Keyholder, KeyholderShelter, Owner, OwnerShelter
 from shelterwatch.log import service as log
@@ -187,12 +188,46 @@ def import_csv(session: Session, *, text: str, now: datetime, actor: str) -> dic
         except InvalidInput as exc:
             raise InvalidInput(f"line {line}: {exc.detail}") from None
         people.setdefault((role, contact), []).append(shelter_id)
+    return _write_people(session, people, now=now, actor=actor)
+
+
+def _write_people(session: Session, people: dict[tuple[str, ContactIn], list[int]], *,
+                  now: datetime, actor: str) -> dict[str, int]:
+    """Every person, their shelters and one fact each, in a few set-based statements.
+
+    The same rows and facts as `create_keyholder` / `create_owner` one by one (a flush and a
+    fact per person cost ~2 ms each: a national list of 10,000 took 20 s), with the ids handed
+    out by the database in the file's order.
+    """
+    models = {"keyholder": (Keyholder, KeyholderShelter, "keyholder_id",
+                            FactKind.KEYHOLDER_CREATED),
+              "owner": (Owner, OwnerShelter, "owner_id", FactKind.OWNER_CREATED)}
+    ids: dict[tuple[str, ContactIn], int] = {}
+    for role, (model, _link, _fk, _kind) in models.items():
+        mine = [contact for (r, contact) in people if r == role]
+        if not mine:
+            continue
+        rows = [{"name": c.name.strip(), "created_at": now,
+                 **{ch: getattr(c, ch) or None for ch in CHANNELS},
+                 **({"active": True} if role == "keyholder" else {})} for c in mine]
+        table = db.table_of(model)
+        new_ids = session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
+        ids.update(zip(((role, c) for c in mine), new_ids, strict=True))
+    facts: list[log.NewFact] = []
+    links: dict[str, list[dict[str, int]]] = {"keyholder": [], "owner": []}
     counts = {"keyholder": 0, "owner": 0}
     for (role, contact), shelter_ids in people.items():
-        if role == "owner":
-            create_owner(session, contact=contact, shelter_ids=shelter_ids, now=now, actor=actor)
-        else:
-            create_keyholder(session, contact=contact, shelter_ids=shelter_ids, now=now,
-                             actor=actor)
+        _model, _link, fk, kind = models[role]
+        person_id, shelters = ids[(role, contact)], sorted(set(shelter_ids))
+        links[role].extend({fk: person_id, "shelter_id": sid} for sid in shelters)
+        payload: dict[str, Any] = {"id": person_id, "shelter_ids": shelters}
+        if role == "keyholder":
+            payload["channels"] = sorted(contact.addresses())
+        facts.append(log.NewFact(kind, actor, payload,
+                                 {"name": contact.name.strip(), **contact.addresses()}))
         counts[role] += 1
+    for role, (_model, link, _fk, _kind) in models.items():
+        db.bulk_insert(session, db.table_of(link), links[role])
+    log.append_many(session, facts, now=now)
     return counts

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+from shelterwatch.vocabulary import format_at as format_at  # the one definition, re-exported
 
 GENESIS_HASH = "0" * 64
 
@@ -20,13 +21,6 @@ GENESIS_HASH = "0" * 64
 def canonical_json(value: Any) -> bytes:
     """One byte string per value: sorted keys, no spaces, UTC timestamps with microseconds."""
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z)
-
-
-def format_at(at: datetime) -> str:
-    """Fact timestamps as fixed-width UTC strings, identical whichever database stored them."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def private_digest(private: Mapping[str, Any] | None) -> str:

@@ -1,12 +1,16 @@
 """Follows the fact log so a long-running process refreshes its in-memory state (DESIGN §6).
 
-Each process applies facts with a seq greater than the last it applied. On PostgreSQL it is woken by
-LISTEN/NOTIFY; on SQLite (or if LISTEN fails) it polls, several times a second.
+Each process applies facts with a seq greater than the last it applied. A commit in this process
+that appended facts wakes it at once. Other processes' facts: on PostgreSQL LISTEN/NOTIFY wakes it;
+on SQLite (or if LISTEN fails) it looks several times a second, and on SQLite the look is
+`PRAGMA data_version` on a connection of its own (a counter in shared memory that moves when
+another connection commits), so an idle log costs no query.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 
@@ -33,6 +37,7 @@ class LogFollower:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._unregister: Callable[[], None] | None = None
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
@@ -60,12 +65,16 @@ class LogFollower:
     def start(self) -> None:
         if self._thread is not None:
             return
+        self._unregister = log.on_commit(self._wake.set)
         self._thread = threading.Thread(target=self._run, name="log-follower", daemon=True)
         self._thread.start()
         if not db.is_sqlite(self.database_url):
             threading.Thread(target=self._listen, name="log-listen", daemon=True).start()
 
     def stop(self) -> None:
+        if self._unregister is not None:
+            self._unregister()
+            self._unregister = None
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -73,19 +82,21 @@ class LogFollower:
             self._thread = None
 
     def _run(self) -> None:
+        changed = _change_counter(self.database_url)
+        woken = True
         while not self._stop.is_set():
             try:
-                self.catch_up()
+                if woken or changed is None or changed():
+                    self.catch_up()
             except Exception:  # the database may be restarting; keep following
                 logger.exception("following the fact log failed; retrying")
-            self._wake.wait(self.interval_s)
+            woken = self._wake.wait(self.interval_s)
             self._wake.clear()
 
     def _listen(self) -> None:
         import psycopg  # only on PostgreSQL
 
-        url = make_url(self.database_url).set(drivername="postgresql")
-        conninfo = url.render_as_string(hide_password=False)
+        conninfo = db.libpq_conninfo(self.database_url)  # every host of a list: follows failover
         while not self._stop.is_set():
             try:
                 with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -98,3 +109,21 @@ class LogFollower:
                 self._stop.wait(5)
 
 
+def _change_counter(database_url: str) -> Callable[[], bool] | None:
+    """On a SQLite file: whether another connection committed since the last call (cheap, no
+    table read); None elsewhere (PostgreSQL is woken by NOTIFY, a memory database has no file).
+    """
+    if not db.is_sqlite(database_url):
+        return None
+    path = make_url(database_url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    last = [-1]
+
+    def changed() -> bool:
+        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        moved, last[0] = version != last[0], version
+        return moved
+
+    return changed

@@ -1,10 +1,10 @@
 """Keeps the Merkle tree up with the log and publishes signed heads to the witnesses.
 
-Run by the worker (and by `shelterwatch log head` on demand). Each tick grows the tree in
-batches, signs a head when one is due, and pushes the latest head to every witness that has not
-got it yet: a witness that holds an older head catches a deleted tail however the database is
-rewound. A witness that fails is retried on the next tick; a later head supersedes an earlier
-one, so nothing queues up.
+The worker (and `shelterwatch log head`, on demand) drives it and owns its transactions
+(`worker.heads.tick`): it grows the tree in batches, signs a head when one is due, and pushes the
+latest head to every witness that has not got it yet: a witness that holds an older head
+catches a deleted tail however the database is rewound. A witness that fails is retried on the
+next tick; a later head supersedes an earlier one, so nothing queues up.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,8 +19,8 @@ from typing import Any
 
 import httpx
 import orjson
+from sqlalchemy.orm import Session
 
-from shelterwatch import db
 from shelterwatch.config import Settings
 from shelterwatch.log import signing, tree
 
@@ -29,7 +28,7 @@ logger = logging.getLogger(__name__)
 BATCH = 1000  # facts per transaction
 
 
-def push(witness: str, head: dict[str, Any], *, timeout_s: float = 10.0) -> None:
+def push_to(witness: str, head: dict[str, Any], *, timeout_s: float = 10.0) -> None:
     """Hand one signed head to one witness; raises on failure."""
     body = orjson.dumps(head)
     if witness.startswith("dir:"):
@@ -54,44 +53,34 @@ class Publisher:
     pushed: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.url = self.settings.database_url
         self.key = signing.load_or_create(self.settings.log_key_path)
         self.targets = list(self.settings.log_witnesses)  # checked when settings were read
 
-    def tick(self, *, now: datetime, force: bool = False,
-             pause: Callable[[], object] | None = None) -> dict[str, Any] | None:
-        """Grow the tree to the log's end, sign a head if due; returns the latest head.
+    def grow(self, session: Session) -> bool:
+        """Add one batch of facts to the tree, in the caller's transaction; False at the end."""
+        before = tree.size(session)
+        return tree.extend(session, batch=BATCH) != before
 
-        The tree grows in short transactions with `pause` between them, so the alert-time
-        writers (reports, timers) never wait long behind it for SQLite's one write lock.
-        """
-        while True:
-            with db.transaction(self.url) as session:
-                before = tree.size(session)
-                after = tree.extend(session, batch=BATCH)
-            if after == before:
-                break
-            if pause is not None:
-                pause()
-        with db.transaction(self.url) as session:
-            if force:
-                tree.publish(session, self.key, now=now)
-            else:
-                tree.publish(session, self.key, now=now,
-                             every_facts=self.settings.log_head_every_facts,
-                             every_s=self.settings.log_head_every_s)
-            latest = tree.latest_head(session)
-            view = tree.head_view(latest) if latest else None
-        if view is not None:
-            self._push(view)
-        return view
+    def sign(self, session: Session, *, now: datetime, force: bool = False,
+             ) -> dict[str, Any] | None:
+        """Sign a head if one is due (or `force`), in the caller's transaction; returns the
+        latest head as published, None while the log is empty."""
+        if force:
+            tree.publish(session, self.key, now=now)
+        else:
+            tree.publish(session, self.key, now=now,
+                         every_facts=self.settings.log_head_every_facts,
+                         every_s=self.settings.log_head_every_s)
+        latest = tree.latest_head(session)
+        return tree.head_view(latest) if latest else None
 
-    def _push(self, head: dict[str, Any]) -> None:
+    def push(self, head: dict[str, Any]) -> None:
+        """Hand the head to each witness that lacks it (no database: after the commit)."""
         for witness in self.targets:
             if self.pushed.get(witness, 0) >= head["tree_size"]:
                 continue
             try:
-                push(witness, head)
+                push_to(witness, head)
             except (OSError, httpx.HTTPError) as exc:
                 logger.warning("witness %s did not take head %s: %s", witness,
                                head["tree_size"], exc)

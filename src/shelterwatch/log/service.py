@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, event, func, select, text, update
 from sqlalchemy.orm import Session
 
 from shelterwatch import db
@@ -18,6 +18,27 @@ from shelterwatch.log.models import Fact, LogHead
 
 NOTIFY_CHANNEL = "shelterwatch_facts"
 HEAD_ID = 1
+APPENDED = "shelterwatch.facts_appended"  # session.info: this transaction appended facts
+_committed_callbacks: list[Callable[[], None]] = []
+
+
+def on_commit(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback` after each commit in this process that appended facts (a follower's
+    wake-up: no waiting for its next poll); returns the function that unregisters it."""
+    _committed_callbacks.append(callback)
+    return lambda: _committed_callbacks.remove(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _appended_committed(session: Session) -> None:
+    if session.info.pop(APPENDED, False):
+        for callback in list(_committed_callbacks):
+            callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _appended_rolled_back(session: Session) -> None:
+    session.info.pop(APPENDED, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +131,7 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
         locked_head = (head.seq, head.hash)
     rows = chained(facts, now=now, head=locked_head)
     seq, prev = rows[-1]["seq"], rows[-1]["hash"]
+    session.info[APPENDED] = True
     db.bulk_insert(session, db.table_of(Fact), rows)
     postgresql = session.get_bind().dialect.name == "postgresql"
     if head is None:  # a batch writer's head: no ORM row of it in this session to keep in step

@@ -55,6 +55,14 @@ def terms(section: str) -> dict[str, dict[str, str]]:
     return {k: dict(v) for k, v in data()["term"][section].items()}
 
 
+def words(section: str, lang: str) -> dict[str, str]:
+    """Every message of a section ("dossier.title" → "title") in one language, as a page's
+    labels read them; each a plain word or phrase with no placeholder."""
+    prefix = section + "."
+    return {key[len(prefix):]: str(text[lang]) for key, text in data()["message"].items()
+            if key.startswith(prefix)}
+
+
 def plural(name: str, n: int, lang: str) -> str:
     forms = data()["plural"][name][lang]
     form = forms.get(plural_category(lang, n)) or forms["other"]

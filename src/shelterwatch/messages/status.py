@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from shelterwatch.messages.catalogue import DEFAULT_ZONE, LANGS, Renderer, term
@@ -60,11 +61,19 @@ def explain_both(status: Status | str, reasons: Iterable[Reason], *,
 
 def why(reasons: Sequence[Reason]) -> dict[str, str]:
     """Why a shelter is offered where it is, one line in each language (a nearest answer)."""
-    out: dict[str, str] = {}
+    return dict(_why(tuple(reasons)))
+
+
+@lru_cache(maxsize=16_384)
+def _why(reasons: tuple[Reason, ...]) -> tuple[tuple[str, str], ...]:
+    # Worded once per distinct set of reasons: a nearest answer's reasons take few values (a
+    # status, whole minutes on foot, a capacity), and wording them was a third of the answer's
+    # time. The catalogue is fixed for the process's life, so a cached line never goes stale.
+    out: list[tuple[str, str]] = []
     for lang in LANGS:
         words = Renderer(lang)
-        out[lang] = words("why.separator").join(reason_text(r, words) for r in reasons)
-    return out
+        out.append((lang, words("why.separator").join(reason_text(r, words) for r in reasons)))
+    return tuple(out)
 
 
 def from_json(items: Iterable[Mapping[str, Any]]) -> tuple[Reason, ...]:

@@ -27,6 +27,7 @@ from shelterwatch.log import service as log
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.models import ShelterStatus
 from shelterwatch.rules import status as rules
+from shelterwatch.rules.status_record import reasons_json
 from shelterwatch.vocabulary import Status
 
 
@@ -41,7 +42,7 @@ def _would_change(session: Session, row: ShelterStatus, now: datetime,
 def stale(session: Session, *, now: datetime,
           policy: rules.StatusPolicy = rules.DEFAULT_POLICY) -> list[int]:
     """Shelters whose status would be another if derived at `now` (its code, reasons or band)."""
-    resting = observations.reasons_json(rules.derive([], now=as_utc(now), policy=policy).reasons)
+    resting = reasons_json(rules.derive([], now=as_utc(now), policy=policy).reasons)
     rows = session.execute(
         select(ShelterStatus).where(or_(ShelterStatus.status != Status.UNKNOWN.value,
                                         ShelterStatus.reasons != resting))

@@ -13,19 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelterwatch.observations.models import SourceQuarantine
-from shelterwatch.vocabulary import Role
 
 
 def quarantined(session: Session) -> frozenset[str]:
     """The sources an operator quarantined and has not released (a handful, if any)."""
     return frozenset(session.execute(
         select(SourceQuarantine.source).where(SourceQuarantine.released_at.is_(None))).scalars())
-
-
-def is_set_aside(role: Role, source: str, aside: frozenset[str]) -> bool:
-    """Whether an observation weighs nothing: a resident's, from a quarantined source. Tokens
-    are not quarantined (an operator revokes a token instead)."""
-    return role is Role.RESIDENT and bool(source) and source in aside
 
 
 def apply_quarantined(session: Session, *, source: str, reason: str, actor: str, at: datetime,

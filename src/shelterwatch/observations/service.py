@@ -15,43 +15,26 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelterwatch.clock import as_utc
-from shelterwatch.log import chain
 from shelterwatch.log import service as log
 from shelterwatch.messages import status as wording
 from shelterwatch.observations.models import Observation, ShelterStatus
-from shelterwatch.observations.quarantine import is_set_aside, quarantined
+from shelterwatch.observations.quarantine import quarantined
 from shelterwatch.rules import status as rules
 from shelterwatch.rules import tracking
+from shelterwatch.rules.status_record import StatusView, is_set_aside, reasons_json, status_fact
 from shelterwatch.vocabulary import FactKind, ObservationKind, Reason, ReasonCode, Role, Status
 
 REFRESH_TRIGGER = "refresh"
 QUARANTINE_TRIGGER = "quarantine"  # an operator quarantined or released a source
 # Evaluations that are their own cause: they append a fact only when the status moved.
 SELF_TRIGGERS = frozenset({REFRESH_TRIGGER, QUARANTINE_TRIGGER})
-
-
-class StatusView(Protocol):
-    """A status row as read: the stored one, or the values a batch of reports is writing."""
-
-    @property
-    def shelter_id(self) -> int: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def confidence(self) -> float: ...
-    @property
-    def reasons(self) -> str: ...
-    @property
-    def observation_ids(self) -> str: ...
-    @property
-    def evaluated_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,21 +70,6 @@ def new_tracking_id(session: Session, *, prefix: str) -> str:
 
 def get(session: Session, observation_id: str) -> Observation | None:
     return session.get(Observation, observation_id)
-
-
-def recorded_fact(*, tracking_id: str, shelter_id: int, kind: ObservationKind, role: Role,
-                  reporter: str, distance_m: float | None, reason: str, alert_id: int | None,
-                  routed_to: str | None, private: Mapping[str, Any], source: str = ""
-                  ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The public payload and the private part of `observation.recorded`, for every writer."""
-    payload = {"id": tracking_id, "shelter_id": shelter_id, "kind": kind.value,
-               "role": role.value, "reason": reason, "alert_id": alert_id,
-               "routed_to": routed_to,
-               "plausibility": round(rules.plausibility(distance_m), 2)}
-    hidden = {**private, "reporter": reporter, "distance_m": distance_m}
-    if source:
-        hidden["source"] = source
-    return payload, hidden
 
 
 def restore(session: Session, *, payload: Mapping[str, Any], private: Mapping[str, Any],
@@ -179,11 +147,6 @@ def evaluate(session: Session, *, shelter_id: int, now: datetime, seq: int | Non
     return Evaluation(row, changed, previous)
 
 
-def reasons_json(reasons: Sequence[Reason]) -> str:
-    """Reason codes as stored in a status row (compact JSON, params in sorted order)."""
-    return orjson.dumps([r.as_json() for r in reasons]).decode()
-
-
 def stored_identity(row: StatusView) -> rules.Identity:
     """What a stored status is, for comparing with a fresh derivation (never its wording)."""
     return rules.identity(row.status, wording.from_json(orjson.loads(row.reasons)), row.confidence)
@@ -195,15 +158,6 @@ def payload_identity(payload: Mapping[str, Any]) -> rules.Identity | None:
         return None
     return rules.identity(payload["status"], wording.from_json(payload["reasons"]),
                           float(payload.get("confidence") or 0.0))
-
-
-def status_fact(row: StatusView) -> dict[str, Any]:
-    """A status as its `status.changed` fact records it: codes and parameters, no sentence, so
-    rewording the catalogue changes no fact."""
-    return {"shelter_id": row.shelter_id, "status": row.status, "confidence": row.confidence,
-            "reasons": orjson.loads(row.reasons),
-            "observation_ids": orjson.loads(row.observation_ids),
-            "evaluated_at": chain.format_at(row.evaluated_at)}
 
 
 def worded(recorded: Mapping[str, Any]) -> dict[str, Any]:

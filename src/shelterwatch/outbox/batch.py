@@ -53,8 +53,8 @@ def deliver_round(database_url: str, channels: Mapping[str, Channel], *,
                   prepare: Prepare | None = None) -> int:
     """Claim, send side by side and settle one round; returns how many were attempted.
 
-    Two short transactions a round, whatever its size: one claims the round, puts back what
-    the limits hold and marks the rest "sending"; one settles what happened. `lane` keeps a
+    Three short transactions a round, whatever its size: one claims the round, one puts back
+    what the limits hold and marks the rest "sending", one settles what happened. `lane` keeps a
     round to some channels (the doors have a lane of their own); `prepare` finishes a message
     as it leaves (a check-in's link is signed then)."""
     with reading(database_url) as session:
@@ -64,10 +64,14 @@ def deliver_round(database_url: str, channels: Mapping[str, Channel], *,
         now = clock()
         rows = service.claim(session, now=now, lease_s=lease_s, limit=limit, lane=lane)
         claimed = [(r.id, r.claim_token or "", r.channel, service.message_of(r)) for r in rows]
-        if throttle is not None and claimed:
-            claimed, held = service.split_by_limits(claimed, throttle, now)
-            service.hold(session, held=held, now=now)
-        claimed = service.begin_sends(session, claimed, now=now)
+    if not claimed:
+        return 0
+    held: list[tuple[int, str, float]] = []
+    if throttle is not None:  # outside any transaction: the shared allowance takes its own
+        claimed, held = service.split_by_limits(claimed, throttle, now)
+    with transaction(database_url) as session:
+        service.hold(session, held=held, now=now)
+        claimed = service.begin_sends(session, claimed, now=clock())
     if not claimed:
         return 0
     now = clock()
@@ -79,7 +83,9 @@ def deliver_round(database_url: str, channels: Mapping[str, Channel], *,
         now = clock()
         for (delivery_id, token, name, message), outcome in zip(claimed, outcomes, strict=True):
             if isinstance(outcome, DeliveryError):
-                logger.warning("delivery %s failed: %s", delivery_id, outcome.detail)
+                # The reason stays on the delivery row (operators see it): it can name the
+                # address (a webhook's URL, a refused e-mail), which a log line must not.
+                logger.warning("delivery %s failed", delivery_id, extra={"channel": name})
                 if throttle is not None and outcome.retry_after_s is not None:
                     throttle.retry_after(name, message.address, seconds=outcome.retry_after_s,
                                          now=now.timestamp())

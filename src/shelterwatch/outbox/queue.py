@@ -1,4 +1,5 @@
-"""Claiming due rows of a work table so that two workers never take the same row at once.
+"""A work table's queue: claiming due rows so that two workers never take the same row at once,
+and the one loop that drains it (claim → handle → settle), for deliveries and timers alike.
 
 PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED` picks rows no other worker holds. SQLite: the
 transaction already holds the write lock (BEGIN IMMEDIATE), and `UPDATE … WHERE state='pending'`
@@ -8,7 +9,9 @@ between claiming and finishing loses nothing.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -16,8 +19,11 @@ from typing import Any, TypeVar
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-Row = TypeVar("Row")
+from shelterwatch.db import transaction
 
+logger = logging.getLogger(__name__)
+Row = TypeVar("Row")
+Claimed = TypeVar("Claimed")
 
 
 class QueueState(StrEnum):
@@ -83,3 +89,28 @@ def claim_due(session: Session, model: type[Row], *, due_column: str, now: datet
         .execution_options(populate_existing=True)
     ).scalars().all()
     return list(rows)
+
+
+def drain(database_url: str, *, claim: Callable[[Session], list[Claimed]],
+          handle: Callable[[Claimed], None], failed: Callable[[Claimed, Exception], None],
+          triage: Callable[[list[Claimed]], list[Claimed]] | None = None) -> int:
+    """Claim due rows and handle each; returns how many were claimed.
+
+    The claim commits on its own, so every other worker sees it at once. `triage` may take some
+    claimed rows away from the one-by-one pass (handled together, or put back to wait). Each
+    row is then handled — and settled — in transactions of its own, so one row that fails
+    neither undoes nor holds up the others: `failed` settles it for a later try, and should
+    even that fail, its lease gives it back. The loop survives whatever one row does.
+    """
+    with transaction(database_url) as session:
+        claimed = claim(session)
+    for item in triage(claimed) if triage is not None and claimed else claimed:
+        try:
+            handle(item)
+        except Exception as exc:
+            try:
+                failed(item, exc)
+            except Exception:
+                logger.exception("could not settle %r after it failed; its lease gives it back",
+                                 item)
+    return len(claimed)

@@ -25,7 +25,7 @@ from shelterwatch.notify.base import Channel, DeliveryError, Message
 from shelterwatch.outbox import queue
 from shelterwatch.outbox.models import DeadLetter, Delivery
 from shelterwatch.outbox.throttle import OutboxThrottle
-from shelterwatch.vocabulary import FactKind
+from shelterwatch.vocabulary import FactKind, recipient_role
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def enqueue(session: Session, outgoing: Outgoing, *, now: datetime, actor: str) 
         return held
     log.append(session, kind=FactKind.NOTIFICATION_QUEUED, actor=actor, now=now,
                payload={"delivery": row.id, "subject": row.subject, "step": row.step,
-                        "channel": row.channel, "recipient": _role_of(row.recipient)},
+                        "channel": row.channel, "recipient": recipient_role(row.recipient)},
                private={"recipient": row.recipient, "address": row.address})
     return row
 
@@ -129,11 +129,6 @@ def enqueue_many(session: Session, outgoing: Sequence[Outgoing], *, now: datetim
                    payload={"subject": subject, "step": step, "count": queued,
                             "channels": dict(sorted(channels.items()))})
     return queued
-
-
-def _role_of(recipient: str) -> str:
-    # "keyholder:4:email" → "keyholder": the public log says who kind of person, not which one.
-    return recipient.split(":", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,18 +287,15 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
     turn (highest priority first when it is due again), and a provider's "retry after" holds
     that recipient.
     """
-    with reading(database_url) as session:
-        if not anything_due(session, now=clock(), lease_s=lease_s, lane=lane):
-            return 0
-    with transaction(database_url) as session:
-        claimed = [(r.id, r.claim_token or "", r.channel, message_of(r))
-                   for r in claim(session, now=clock(), lease_s=lease_s, limit=limit, lane=lane)]
-    if throttle is not None and claimed:
-        claimed = within_limits(database_url, claimed, throttle, clock)
-    for delivery_id, token, channel_name, message in claimed:
+    def claimed(session: Session) -> list[Claimed]:
+        return [(r.id, r.claim_token or "", r.channel, message_of(r))
+                for r in claim(session, now=clock(), lease_s=lease_s, limit=limit, lane=lane)]
+
+    def send(item: Claimed) -> None:
+        delivery_id, token, channel_name, message = item
         with transaction(database_url) as session:
             if not begin_send(session, delivery_id=delivery_id, claim_token=token, now=clock()):
-                continue
+                return
         channel = channels.get(channel_name)
         if prepare is not None:
             message = prepare(message, clock())
@@ -312,27 +304,46 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
                 raise DeliveryError(f"channel {channel_name!r} is not enabled", retryable=False)
             ref = channel.send(message)
         except DeliveryError as exc:
-            logger.warning("delivery %s failed: %s", delivery_id, exc.detail)
+            # The reason stays on the delivery row (operators see it): it can name the
+            # address (a webhook's URL, a refused e-mail), which a log line must not.
+            logger.warning("delivery %s failed", delivery_id, extra={"channel": channel_name})
             if throttle is not None and exc.retry_after_s is not None:
                 throttle.retry_after(channel_name, message.address, seconds=exc.retry_after_s,
                                      now=clock().timestamp())
-            with transaction(database_url) as session:
-                mark_failed(session, delivery_id=delivery_id, claim_token=token, now=clock(),
-                            error=exc, max_attempts=max_attempts, backoff_base_s=backoff_base_s)
-            continue
+            settle_failed(delivery_id, token, exc)
+            return
         except Exception as exc:  # a bug in a channel must not lose the message
             logger.exception("delivery %s raised", delivery_id)
-            with transaction(database_url) as session:
-                mark_failed(session, delivery_id=delivery_id, claim_token=token, now=clock(),
-                            error=DeliveryError(repr(exc)), max_attempts=max_attempts,
-                            backoff_base_s=backoff_base_s)
-            continue
+            settle_failed(delivery_id, token, DeliveryError(repr(exc)))
+            return
         with transaction(database_url) as session:
             if not mark_sent(session, delivery_id=delivery_id, claim_token=token, now=clock(),
                              provider_ref=ref):
                 logger.warning("delivery %s was sent but its claim had been taken over",
                                delivery_id)
-    return len(claimed)
+
+    def settle_failed(delivery_id: int, token: str, error: DeliveryError) -> None:
+        with transaction(database_url) as session:
+            mark_failed(session, delivery_id=delivery_id, claim_token=token, now=clock(),
+                        error=error, max_attempts=max_attempts, backoff_base_s=backoff_base_s)
+
+    def lost(item: Claimed, exc: Exception) -> None:
+        # The database failed around a send: whether it went out is unknown, so it is never
+        # sent again from here; its lease dead-letters it (`_give_up_interrupted`).
+        logger.error("delivery %s: %r; left to its lease", item[0], exc)
+
+    ready: list[Claimed] = []  # what the limits let through: the deliveries attempted
+
+    def limited(claimed: list[Claimed]) -> list[Claimed]:
+        ready.extend(within_limits(database_url, claimed, throttle, clock) if throttle
+                     else claimed)
+        return ready
+
+    with reading(database_url) as session:
+        if not anything_due(session, now=clock(), lease_s=lease_s, lane=lane):
+            return 0
+    queue.drain(database_url, claim=claimed, handle=send, failed=lost, triage=limited)
+    return len(ready)
 
 
 Claimed = tuple[int, str, str, Message]
@@ -349,6 +360,8 @@ def split_by_limits(claimed: list[Claimed], throttle: OutboxThrottle, now: datet
             held.append((item[0], item[1], wait))
         else:
             ready.append(item)
+    if throttle.shared is not None and ready:
+        ready = _within_shared(ready, throttle, held, now.timestamp())
     throttle.tidy(now.timestamp())
     return ready, held
 
@@ -362,3 +375,23 @@ def within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThr
         with transaction(database_url) as session:
             hold(session, held=held, now=now)
     return ready
+
+
+def _within_shared(ready: list[Claimed], throttle: OutboxThrottle,
+                   held: list[tuple[int, str, float]], now_s: float) -> list[Claimed]:
+    """Of what this process's buckets let through, what the deployment-wide allowance grants;
+    the rest joins `held`, spaced at the channel's rate."""
+    assert throttle.shared is not None
+    by_channel: dict[str, list[Claimed]] = {}
+    for item in ready:
+        by_channel.setdefault(item[2], []).append(item)
+    refused: set[int] = set()
+    for channel, items in by_channel.items():
+        limit = throttle.overall(channel)
+        if limit is None:
+            continue
+        granted = throttle.shared(channel, limit, len(items), now_s)
+        for n, item in enumerate(items[granted:], start=1):
+            held.append((item[0], item[1], n / limit.rate_per_s))
+            refused.add(item[0])
+    return [c for c in ready if c[0] not in refused]

@@ -11,6 +11,7 @@ read here, so the buckets are a pure rule the tests drive with any clock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -96,15 +97,27 @@ class ChannelLimits:
     per_recipient: Limit | None = None
 
 
+# How many of `wanted` sends through a channel the deployment-wide allowance grants now:
+# (channel, its overall limit, wanted, now in epoch seconds) -> granted.
+SharedAllowance = Callable[[str, Limit, int, float], int]
+
+
 @dataclass(slots=True)
 class OutboxThrottle:
     """The buckets of one sending process, by channel and by (channel, recipient address).
 
-    Each worker process keeps its own; run N workers and give each 1/N of the provider's limit.
+    With `shared` (the worker passes one kept in the database), a channel's overall limit also
+    holds across every worker of the deployment; a recipient's own limit stays per process (a
+    provider's "retry after" for that chat is honoured if two workers ever meet there).
     """
 
     limits: dict[str, ChannelLimits]
     throttle: Throttle = field(default_factory=Throttle)
+    shared: SharedAllowance | None = None
+
+    def overall(self, channel: str) -> Limit | None:
+        limits = self.limits.get(channel)
+        return limits.overall if limits is not None else None
 
     def _wanted(self, channel: str, address: str) -> list[tuple[str, Limit]]:
         limits = self.limits.get(channel)

@@ -17,10 +17,13 @@ Kept in the database, N processes allow what one does, not N times as much.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from shelterwatch.budgets import rule as budget
 from shelterwatch.budgets import service as budgets
 from shelterwatch.config import Settings
 from shelterwatch.errors import TooManyRequests
@@ -47,49 +50,73 @@ class ReportLimits:
 
         `who` is the witness when the caller knows it better than the client's word (a chat or
         phone number a resident channel vouches for); else it is worked out from the request."""
+        refused = self.check_many(session, [Ask(device_id, address, shelter_id, who)], now=now)[0]
+        if refused is not None:
+            raise refused
+
+    def check_many(self, session: Session, asks: Sequence[Ask], *, now: datetime,
+                   defer: budgets.Writes | None = None) -> list[TooManyRequests | None]:
+        """Count a batch of reports against every limit, in order, as if one by one: one read
+        and one write per table for the whole batch (the writer's group commit calls it, and
+        with `defer` sends the write with its own)."""
+        plans = [self._plan(a) for a in asks]
+        refusals = budgets.judge(session, [[c for c, _ in plan] for plan in plans], now=now,
+                                 defer=defer)
+        return [None if r is None else _refusal(*plan[r.index], r)
+                for plan, r in zip(plans, refusals, strict=True)]
+
+    def _plan(self, ask: Ask) -> list[tuple[budget.Check, str]]:
+        """The checks one report passes, in order, each with how a refusal names its source."""
         s = self.settings
         secret = s.secret_key
-        network = witnesses.network_of(address)
+        network = witnesses.network_of(ask.address)
+        plan: list[tuple[budget.Check, str]] = []
         if network:
-            wait = budgets.hit(session, scope="report-address",
-                               key=witnesses.keyed_digest(secret, "network", network),
-                               limit=s.reports_per_address_per_minute, window_s=60.0, now=now)
-            if wait is not None:
-                raise TooManyRequests(
-                    f"too many reports from this network address (limit "
-                    f"{s.reports_per_address_per_minute} a minute); retry in {math.ceil(wait)} s",
-                    retry_after_s=math.ceil(wait))
-        if device_id:
-            wait = budgets.hit(session, scope="report-device",
-                               key=witnesses.keyed_digest(secret, "device-limit", device_id),
-                               limit=s.reports_per_device_per_hour, window_s=3600.0, now=now)
-            if wait is not None:
-                raise TooManyRequests(
-                    f"too many reports from this device (limit {s.reports_per_device_per_hour} "
-                    f"an hour); retry in {math.ceil(wait)} s", retry_after_s=math.ceil(wait))
-        if shelter_id is None:
-            return
-        who = who or self.witness(device_id=device_id, address=address)
+            plan.append((budget.Rate("report-address",
+                                     witnesses.keyed_digest(secret, "network", network),
+                                     s.reports_per_address_per_minute, 60.0),
+                         f"too many reports from this network address (limit "
+                         f"{s.reports_per_address_per_minute} a minute)"))
+        if ask.device_id:
+            plan.append((budget.Rate("report-device",
+                                     witnesses.keyed_digest(secret, "device-limit", ask.device_id),
+                                     s.reports_per_device_per_hour, 3600.0),
+                         f"too many reports from this device (limit "
+                         f"{s.reports_per_device_per_hour} an hour)"))
+        if ask.shelter_id is None:
+            return plan
+        who = ask.who or self.witness(device_id=ask.device_id, address=ask.address)
         if not who.reporter:
-            return
+            return plan
+        item = str(ask.shelter_id)
         limit = (s.shelters_per_device_per_hour if who.issued
                  else s.shelters_per_network_per_hour)
-        self._spread(session, "report-spread", who.reporter, shelter_id, limit, now,
+        plan.append((budget.Spread("report-spread", who.reporter, item, limit, 3600.0),
                      SOURCES.get(who.channel, "this device") if who.issued
-                     else "this network, without an issued device id,")
+                     else "this network, without an issued device id,"))
         if who.issued and network:
-            self._spread(session, "report-spread-issued",
-                         "n:" + witnesses.keyed_digest(secret, "network", network),
-                         shelter_id, s.shelters_per_network_issued_per_hour, now,
-                         "this network's devices")
+            plan.append((budget.Spread("report-spread-issued",
+                                       "n:" + witnesses.keyed_digest(secret, "network", network),
+                                       item, s.shelters_per_network_issued_per_hour, 3600.0),
+                         "this network's devices"))
+        return plan
 
-    @staticmethod
-    def _spread(session: Session, scope: str, key: str, shelter_id: int, limit: int,
-                now: datetime, source: str) -> None:
-        over = budgets.spread(session, scope=scope, key=key, item=str(shelter_id), limit=limit,
-                              window_s=3600.0, now=now)
-        if over is not None:
-            raise TooManyRequests(
-                f"{source} reported about {over} different shelters in the last hour; one "
-                f"person is at one door, so this report was not recorded. Reports about the "
-                f"same shelters are still taken.", retry_after_s=600)
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One report as the limits see it: who sent it, from where, about which shelter."""
+
+    device_id: str | None
+    address: str | None
+    shelter_id: int | None
+    who: Witness | None = None
+
+
+def _refusal(check: budget.Check, source: str, refused: budget.Refusal) -> TooManyRequests:
+    if isinstance(check, budget.Rate):  # say when the next unit comes
+        wait = math.ceil(refused.wait_s)
+        return TooManyRequests(f"{source}; retry in {wait} s", retry_after_s=wait)
+    return TooManyRequests(
+        f"{source} reported about {refused.limit} different shelters in the last hour; one "
+        f"person is at one door, so this report was not recorded. Reports about the "
+        f"same shelters are still taken.", retry_after_s=600)

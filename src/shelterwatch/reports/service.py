@@ -21,7 +21,7 @@ from shelterwatch.intake import service as intake
 from shelterwatch.intake.core import Intake
 from shelterwatch.log import chain
 from shelterwatch.log.models import Fact
-from shelterwatch.messages.catalogue import term
+from shelterwatch.messages.catalogue import LANGS, Renderer, both
 from shelterwatch.observations import service as observations
 from shelterwatch.observations.models import Observation, PlaceReport
 from shelterwatch.reports.schemas import ReportIn
@@ -29,13 +29,6 @@ from shelterwatch.rules import tracking
 from shelterwatch.rules.incidents import Action
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import FactKind, ObservationKind, Role
-
-# Only what is true whatever the other shelters' statuses: the list beside the receipt shows
-# each one's status in words, and "open" only where it is.
-LEAVE = ("Не чекайте біля дверей: ідіть до наступного укриття зі списку (його стан — поруч).",
-         "Don't wait at the door: go to the next shelter on the list (its status is beside it).")
-FOLLOW = ("Кого і коли повідомлено — на сторінці випадку, вона оновлюється сама.",
-          "Who was reached, and when, is on the case page; it updates by itself.")
 
 
 def intake_fields(report: ReportIn, *, reporter: str, source: str = "") -> dict[str, Any]:
@@ -59,35 +52,27 @@ def submit(session: Session, *, report: ReportIn, reporter: str, now: datetime,
 
 
 def next_steps(result: Intake) -> dict[str, str]:
-    """What happens now, for the person who sent it."""
+    """What happens now, for the person who sent it. Only what is true whatever the other
+    shelters' statuses: the list beside the receipt shows each one's status in words, and
+    "open" only where it is."""
     action, incident = result.decision.action, result.incident
-    tid = incident.tracking_id if incident else ""
+    params: dict[str, Any] = {"tracking_id": incident.tracking_id if incident else ""}
     if action is Action.OPEN:
-        uk = f"Випадок {tid} відкрито. {FOLLOW[0]} {LEAVE[0]}"
-        en = f"Case {tid} is open. {FOLLOW[1]} {LEAVE[1]}"
+        key = "receipt.opened"
     elif action is Action.JOIN and incident is not None:
-        n = incident.me_too + 1
-        uk = f"Додано до випадку {tid}: ви не один — уже {n} повідомлень. " + LEAVE[0]
-        en = f"Added to case {tid}: you are not alone — {n} reports so far. " + LEAVE[1]
+        key, params["reports"] = "receipt.joined", incident.me_too + 1
     elif action is Action.ATTACH:
-        uk, en = (f"Додано до історії випадку {tid}. Дякуємо.",
-                  f"Added to the timeline of case {tid}. Thank you.")
+        key = "receipt.attached"
     elif action is Action.RESOLVE and incident is not None:
-        uk, en = (f"Випадок {tid} закрито ({incident.resolution}).",
-                  f"Case {tid} is closed ({incident.resolution}).")
+        key, params["resolution"] = "receipt.resolved", incident.resolution
     elif action is Action.ROUTE_TO_OWNER:
-        uk = ("Зараз немає тривоги, тож випадок не відкрито. Повідомлення записано; власника "
-              "укриття повідомляють, якщо реєстр його називає. " + FOLLOW[0])
-        en = ("There is no alert now, so no case is opened. The report is recorded; the "
-              "shelter's owner is told if the registry names one. " + FOLLOW[1])
+        key = "receipt.to_owner"
     elif result.observation.kind in (ObservationKind.LOCKED.value, ObservationKind.REFUSED.value):
-        uk = ("Повідомлення враховано, але ви надто далеко від укриття, щоб відкрити випадок. "
-              + LEAVE[0])
-        en = ("Recorded, but you are too far from the shelter to open a case alone. " + LEAVE[1])
+        key = "receipt.too_far"
     else:
-        uk, en = ("Дякуємо: це враховано в стані укриття.",
-                  "Thank you: this counts towards the shelter's status.")
-    return {"uk": uk, "en": en}
+        key = "receipt.counted"
+    return {lang: Renderer(lang)(key, {**params, "leave": Renderer(lang)("receipt.leave")})
+            for lang in LANGS}
 
 
 def receipt(result: Intake) -> dict[str, Any]:
@@ -110,13 +95,11 @@ def receipt(result: Intake) -> dict[str, Any]:
 
 
 def _entry(row: Observation, own_id: str) -> dict[str, Any]:
-    role_uk, role_en = term("role", row.role, "uk"), term("role", row.role, "en")
-    kind_uk, kind_en = term("kind", row.kind, "uk"), term("kind", row.kind, "en")
     mine = row.id == own_id
-    who_uk, who_en = ("ви", "you") if mine else (role_uk, f"a {role_en}")
     return {"at": chain.format_at(row.at), "event": "observation", "kind": row.kind,
             "role": row.role, "yours": mine,
-            "text": {"uk": f"{who_uk}: «{kind_uk}»", "en": f"{who_en}: {kind_en}"}}
+            "text": both("timeline.yours" if mine else "timeline.observed",
+                         {"role": row.role, "kind": row.kind})}
 
 
 def timeline(session: Session, *, tracking_id: str, zone: str = "Europe/Kyiv") -> dict[str, Any]:
@@ -143,17 +126,15 @@ def timeline(session: Session, *, tracking_id: str, zone: str = "Europe/Kyiv") -
         mine["made_at"], mine["at"] = queued
     if incident is not None:
         events.append({"at": chain.format_at(incident.opened_at), "event": FactKind.INCIDENT_OPENED,
-                       "text": {"uk": f"відкрито випадок {incident.tracking_id}",
-                                "en": f"case {incident.tracking_id} opened"}})
+                       "text": both("timeline.opened", {"tracking_id": incident.tracking_id})})
         if incident.resolved_at is not None:
             events.append({"at": chain.format_at(incident.resolved_at),
                            "event": FactKind.INCIDENT_RESOLVED, "resolution": incident.resolution,
-                           "text": {"uk": f"випадок закрито: {incident.resolution}",
-                                    "en": f"case closed: {incident.resolution}"}})
+                           "text": both("timeline.closed",
+                                        {"resolution": incident.resolution})})
     elif row.routed_to:
         events.append({"at": chain.format_at(row.at), "event": "routed",
-                       "text": {"uk": "передано власнику укриття",
-                                "en": "sent to the shelter's owner"}})
+                       "text": both("timeline.routed")})
     events.sort(key=lambda e: (e["at"], e["event"] != "observation"))
     for event in events:
         event["at_local"] = local_iso(datetime.fromisoformat(event["at"]), zone)
@@ -184,10 +165,7 @@ def place_timeline(place: PlaceReport, *, zone: str = "Europe/Kyiv") -> dict[str
         "place": {"lat": place.lat, "lon": place.lon},
         "timeline": [{"at": at, "at_local": local_iso(place.at, zone), "event": "place.recorded",
                       "yours": True,
-                      "text": {"uk": "ви: «тут немає укриття поруч» — записано для карти "
-                                     "нестачі укриттів",
-                               "en": "you: no shelter near here — recorded for the map of "
-                                     "places without shelter"}}],
+                      "text": both("timeline.no_shelter_nearby")}],
     }
 
 

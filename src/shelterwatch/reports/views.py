@@ -33,7 +33,8 @@ def writer_of(request: Request) -> ReportWriter:
     state = request.app.state
     if getattr(state, "report_writer", None) is None:
         state.report_writer = ReportWriter(state.settings.database_url, limits=limits_of(request),
-                                           tracking_prefix=state.settings.tracking_prefix)
+                                           tracking_prefix=state.settings.tracking_prefix,
+                                           on_batch=getattr(state, "observe_report_batch", None))
     writer: ReportWriter = state.report_writer
     return writer
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shelterwatch import db
+from shelterwatch.budgets import service as budgets
 from shelterwatch.clock import utcnow
 from shelterwatch.errors import Conflict, ShelterwatchError
 from shelterwatch.intake import core as intake
@@ -37,12 +39,17 @@ from shelterwatch.intake.memo import Memo
 from shelterwatch.observations import idempotency
 from shelterwatch.observations.models import IdempotencyKey
 from shelterwatch.reports import service as reports
-from shelterwatch.reports.limits import ReportLimits
+from shelterwatch.reports.limits import Ask, ReportLimits
 from shelterwatch.reports.schemas import ReportIn
 from shelterwatch.rules.witness import Witness
 
 SCOPE = "reports"
 IDLE_EXIT_S = 5.0  # a quiet writer thread ends; the next report starts a new one
+# A batch that lost its database before it asked to commit is written again on a new connection
+# for this long (a primary failing over to its standby takes about a second), so the residents
+# waiting on it get their receipts instead of a 503.
+RECONNECT_S = 5.0
+RECONNECT_PAUSE_S = 0.2
 Outcome = idempotency.Receipt | BaseException
 
 
@@ -63,14 +70,17 @@ class Job:
 class ReportWriter:
     """The process's single writer of residents' reports to one database."""
 
-    def __init__(self, database_url: str, *, limits: ReportLimits, tracking_prefix: str) -> None:
+    def __init__(self, database_url: str, *, limits: ReportLimits, tracking_prefix: str,
+                 on_batch: Callable[[float], None] | None = None) -> None:
         self.database_url = database_url
+        self.on_batch = on_batch  # told each batch's size (the /metrics histogram)
         self.limits = limits
         self.tracking_prefix = tracking_prefix
         self._waiting: list[Job] = []
         self._cond = threading.Condition()
         self._running = False
         self._conn: Connection | None = None
+        self._committing = False  # the current batch has asked to commit: its fate is unknown
         self._memo = Memo()  # what the last batch knew, while no one else has written
 
     async def submit(self, report: ReportIn, *, key: str | None, address: str | None,
@@ -117,8 +127,10 @@ class ReportWriter:
 
     def _write(self, jobs: list[Job]) -> None:
         """One transaction for all; if it fails as a whole, one transaction each."""
+        if self.on_batch is not None:
+            self.on_batch(len(jobs))
         try:
-            outcomes = self._transaction(jobs)
+            outcomes = self._reconnecting(jobs)
         except Exception:
             outcomes = []
             for job in jobs:
@@ -132,6 +144,21 @@ class ReportWriter:
         for job, outcome in zip(jobs, outcomes, strict=True):
             job.answer(outcome)
 
+    def _reconnecting(self, jobs: list[Job]) -> list[Outcome]:
+        """The batch's transaction, again on a new connection while the database is away and
+        nothing was sent to commit (so nothing of it can have been recorded)."""
+        deadline = time.monotonic() + RECONNECT_S
+        while True:
+            try:
+                return self._transaction(jobs)
+            except Exception as exc:
+                if self._committing or not db.is_disconnect(exc) \
+                        or time.monotonic() >= deadline:
+                    raise
+            for job in jobs:
+                job.same_as = None
+            time.sleep(RECONNECT_PAUSE_S)
+
     def _transaction(self, jobs: list[Job]) -> list[Outcome]:
         """One transaction on the writer's own connection, held between batches so that no
         batch pays a pool check-out and its liveness ping; any failure discards it."""
@@ -139,8 +166,10 @@ class ReportWriter:
             self._conn = db.engine_for(self.database_url).connect()
         session = Session(bind=self._conn, expire_on_commit=False)
         try:
+            self._committing = False
             with idempotency.one_writer(session):
                 outcomes = self._in(session, jobs)
+                self._committing = True
                 session.commit()
             self._memo.settle()
             return outcomes
@@ -157,19 +186,21 @@ class ReportWriter:
     def _in(self, session: Session, jobs: list[Job]) -> list[Outcome]:
         now = utcnow()
         outcomes: dict[int, Outcome] = {}
-        fresh: list[int] = []
+        waiting: list[int] = []
         stored = _stored_receipts(session, [j.key for j in jobs if j.key is not None])
         first_by_key: dict[str, Job] = {}
         for n, job in enumerate(jobs):
             try:
-                refused = self._refusal(session, job, stored, first_by_key, now)
+                refused = self._replayed(job, stored, first_by_key)
             except ShelterwatchError as exc:
                 outcomes[n] = exc
                 continue
             if refused is not None:
                 outcomes[n] = refused
             elif job.same_as is None:
-                fresh.append(n)
+                waiting.append(n)
+        counted: budgets.Writes = []  # the limits' rows, sent with the batch's own
+        fresh = self._admitted(session, jobs, waiting, outcomes, now, counted)
         items = [_item(jobs[n]) for n in fresh]
 
         def receipts(results: list[Any]) -> list[tuple[Any, list[dict[str, Any]]]]:
@@ -187,7 +218,7 @@ class ReportWriter:
                                        "request_hash": job.digest, "status_code": 201,
                                        "response": orjson.dumps(receipt.body).decode(),
                                        "created_at": now})
-            return [(REMEMBER, remembered)] if remembered else []
+            return [*counted, *([(REMEMBER, remembered)] if remembered else [])]
 
         intake_service.submit_many(session, items, now=now, tracking_prefix=self.tracking_prefix,
                           memo=self._memo, also=receipts)
@@ -196,27 +227,42 @@ class ReportWriter:
                 outcomes[n] = outcomes[jobs.index(job.same_as)]
         return [outcomes[n] for n in range(len(jobs))]
 
-    def _refusal(self, session: Session, job: Job, stored: dict[str, Any],
-                 first_by_key: dict[str, Job], now: datetime) -> Outcome | None:
-        """A stored receipt or a refusal for this job, or None when it is to be written."""
-        if job.key is not None:
-            row = stored.get(job.key)
-            if row is not None:
-                if row.request_hash != job.digest:
-                    raise _reused(job.key)
-                return idempotency.Receipt(row.status_code, orjson.loads(row.response))
-            first = first_by_key.get(job.key)
-            if first is not None:
-                if first.digest != job.digest:
-                    raise _reused(job.key)
-                job.same_as = first  # a retry costs no quota
-                return None
-            first_by_key[job.key] = job
-        if not job.admitted:
-            self.limits.check(session, device_id=job.report.device_id, address=job.address,
-                              shelter_id=job.report.shelter_id, now=now, who=job.who)
-            job.admitted = True
+    def _replayed(self, job: Job, stored: dict[str, Any],
+                  first_by_key: dict[str, Job]) -> Outcome | None:
+        """A stored receipt for this job, or None when it is to be written (or is a retry of
+        one earlier in the batch); a key reused for a different request raises."""
+        if job.key is None:
+            return None
+        row = stored.get(job.key)
+        if row is not None:
+            if row.request_hash != job.digest:
+                raise _reused(job.key)
+            return idempotency.Receipt(row.status_code, orjson.loads(row.response))
+        first = first_by_key.get(job.key)
+        if first is not None:
+            if first.digest != job.digest:
+                raise _reused(job.key)
+            job.same_as = first  # a retry costs no quota
+            return None
+        first_by_key[job.key] = job
         return None
+
+    def _admitted(self, session: Session, jobs: list[Job], waiting: list[int],
+                  outcomes: dict[int, Outcome], now: datetime,
+                  counted: budgets.Writes) -> list[int]:
+        """The waiting jobs the rate limits let through, judged as one batch in arrival order;
+        the others get their 429; what they counted goes into `counted`, to be written with the
+        batch. A job admitted once (then retried alone) is not counted twice."""
+        asking = [n for n in waiting if not jobs[n].admitted]
+        asks = [Ask(jobs[n].report.device_id, jobs[n].address, jobs[n].report.shelter_id,
+                    jobs[n].who) for n in asking]
+        judged = self.limits.check_many(session, asks, now=now, defer=counted)
+        for n, refused in zip(asking, judged, strict=True):
+            if refused is not None:
+                outcomes[n] = refused
+            else:
+                jobs[n].admitted = True
+        return [n for n in waiting if n not in outcomes]
 
     def _replay_alone(self, job: Job) -> Outcome:
         if job.key is None:

@@ -45,6 +45,8 @@ class FigureId(StrEnum):
     OPEN_DURING_ALERT = "verified_open_during_alert"
     TIME_TO_OPEN_P50 = "time_to_open_p50_s"
     TIME_TO_OPEN_P90 = "time_to_open_p90_s"
+    TIME_TO_OPEN_MEAN = "time_to_open_mean_s"
+    CHECK_IN_TIME_MEAN = "keyholder_check_in_mean_s"
     CASE_TIME_TO_OPEN_P50 = "case_time_to_open_p50_s"
     CASE_TIME_TO_OPEN_P90 = "case_time_to_open_p90_s"
     CHECK_IN_RATE = "keyholder_check_in_rate"
@@ -89,6 +91,15 @@ DEFINITIONS: tuple[Definition, ...] = (
     Definition(FigureId.TIME_TO_OPEN_P90, "seconds", False, "Time to open, 90th percentile",
                "Час до відкриття, 90-й процентиль",
                "As the median, nearest-rank 90th percentile."),
+    Definition(FigureId.TIME_TO_OPEN_MEAN, "seconds", False, "Time to open, mean",
+               "Час до відкриття, середній",
+               "Alert start → first verified-open evidence, exact seconds, mean over the pairs "
+               "that got one: what owners and districts are ranked on, since a mean adds up "
+               "across them and a percentile does not."),
+    Definition(FigureId.CHECK_IN_TIME_MEAN, "seconds", False,
+               "Keyholder confirmation time, mean", "Час підтвердження ключником, середній",
+               "Alert start → the keyholder's `open` check-in, exact seconds, mean over the "
+               "pairs with a check-in: how fast the people holding the keys answer."),
     Definition(FigureId.CASE_TIME_TO_OPEN_P50, "seconds", False,
                "Locked door: report → open, median", "Зачинені двері: скарга → відкрито, медіана",
                "First `locked` report → the case resolved with the door open (keyholder, found "
@@ -179,6 +190,11 @@ def mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def mean_of(total_s: float, n: int) -> float | None:
+    """A mean from its additive parts, to 0.1 s; None when nothing was counted."""
+    return None if n == 0 else round(total_s / n, 1)
+
+
 @dataclass(frozen=True, slots=True)
 class Ranked:
     key: str
@@ -212,8 +228,8 @@ def worst(values: dict[str, float | None], *, higher_is_better: bool,
 class Tally:
     """What one owner or district adds up to: every count is additive, so a district is the sum
     of the areas under it. Time-to-open buckets and case open times are histograms, also
-    additive; only responsiveness (the mean over the *last* 100 cases) is not, and is not
-    ranked."""
+    additive; only responsiveness (the mean over the *last* 100 cases) is not: it is read per
+    owner (`responsiveness_s`) and left out of a sum."""
 
     pairs: int = 0
     open_5: int = 0
@@ -231,13 +247,17 @@ class Tally:
     audited: int = 0
     ghosts: int = 0
     fresh: int = 0
+    open_s: float = 0.0  # Σ seconds to the first verified open, over open_during
+    check_in_s: float = 0.0  # Σ seconds to the keyholder's check-in, over check_ins
+    responsiveness_s: float | None = None  # read per owner; never summed
+    responsiveness_read: bool = False  # True for owners: None is then "no closed case"
     open_buckets: dict[int, int] | None = None  # None: not counted for this kind of group
     case_open_s: dict[int, int] | None = None
 
     def add(self, other: Tally) -> None:
         for name in ("pairs", "open_5", "open_during", "check_ins", "alert_s", "full", "unfit",
                      "missing", "locked_during", "closed", "on_time", "overdue", "shelters",
-                     "audited", "ghosts", "fresh"):
+                     "audited", "ghosts", "fresh", "open_s", "check_in_s"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("open_buckets", "case_open_s"):
             theirs = getattr(other, name)
@@ -257,6 +277,8 @@ def tally_figures(t: Tally, *, audits_started: bool) -> dict[FigureId, float | N
         FigureId.OPEN_WITHIN_5_MIN: share(t.open_5, t.pairs),
         FigureId.OPEN_DURING_ALERT: share(t.open_during, t.pairs),
         FigureId.CHECK_IN_RATE: share(t.check_ins, t.pairs),
+        FigureId.TIME_TO_OPEN_MEAN: mean_of(t.open_s, t.open_during),
+        FigureId.CHECK_IN_TIME_MEAN: mean_of(t.check_in_s, t.check_ins),
         FigureId.LOCKED_RATE: rate_per_shelter_alert_hours(t.locked_during, t.alert_s),
         FigureId.REFUSED_RATE: rate_per_shelter_alert_hours(t.full, t.alert_s),
         FigureId.UNFIT_RATE: rate_per_shelter_alert_hours(t.unfit, t.alert_s),
@@ -270,6 +292,8 @@ def tally_figures(t: Tally, *, audits_started: bool) -> dict[FigureId, float | N
         buckets = sorted(t.open_buckets.items())
         out[FigureId.TIME_TO_OPEN_P50] = bucket_percentile(buckets, 0.5)
         out[FigureId.TIME_TO_OPEN_P90] = bucket_percentile(buckets, 0.9)
+    if t.responsiveness_read:
+        out[FigureId.RESPONSIVENESS] = t.responsiveness_s
     if t.case_open_s is not None:
         opened = sorted(t.case_open_s.items())
         out[FigureId.CASE_TIME_TO_OPEN_P50] = counted_percentile(opened, 0.5)

@@ -10,10 +10,12 @@ them, but opens no incident: nobody is running for that door right now.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Any, Protocol
 
 from shelterwatch.rules.status import is_authoritative
-from shelterwatch.vocabulary import ObservationKind, Resolution, Role
+from shelterwatch.vocabulary import ObservationKind, Resolution, Role, as_utc
 
 MIN_CREDIBLE = 0.3  # plausibility below which a `locked` report cannot open an incident alone
 
@@ -76,3 +78,43 @@ def decide(*, kind: ObservationKind, role: Role, plausibility: float, alert_acti
         return Decision(Action.ROUTE_TO_OWNER, None, "передано власнику укриття",
                         "routed to the shelter's owner")
     return Decision(Action.RECORD)
+
+
+class CaseView(Protocol):
+    """A case as its facts need it: a stored row or the intake's value."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def tracking_id(self) -> str: ...
+    @property
+    def shelter_id(self) -> int: ...
+    @property
+    def me_too(self) -> int: ...
+    @property
+    def opened_at(self) -> datetime: ...
+
+
+def opened_payload(*, incident_id: int, shelter_id: int, area_id: str, alert_id: int | None,
+                   observation_id: str) -> dict[str, Any]:
+    """What `incident.opened` carries: enough to rebuild the row from the log."""
+    return {"id": incident_id, "tracking_id": observation_id, "shelter_id": shelter_id,
+            "area_id": area_id, "alert_id": alert_id, "observation_id": observation_id}
+
+
+def joined_payload(case: CaseView, *, observation_id: str, kind: str,
+                   me_too: bool) -> dict[str, Any]:
+    """What `incident.joined` carries."""
+    return {"id": case.id, "tracking_id": case.tracking_id,
+            "shelter_id": case.shelter_id, "observation_id": observation_id,
+            "kind": kind, "me_too": me_too,
+            "me_too_count": case.me_too + (1 if me_too else 0)}
+
+
+def resolved_payload(case: CaseView, *, resolution: Resolution, observation_id: str | None,
+                     now: datetime) -> dict[str, Any]:
+    """What `incident.resolved` carries; time-to-open runs from the first report to now."""
+    seconds = int((as_utc(now) - as_utc(case.opened_at)).total_seconds())
+    return {"id": case.id, "tracking_id": case.tracking_id,
+            "shelter_id": case.shelter_id, "resolution": resolution.value,
+            "observation_id": observation_id, "time_to_open_s": seconds}

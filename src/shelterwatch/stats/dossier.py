@@ -1,6 +1,13 @@
 """A dossier for investigators: every fact about a shelter or a case, in order, with the times
 in the city's zone, who was notified when, and the proofs that tie each fact to a signed tree
-head — a JSON bundle the shipped standalone verifier checks offline."""
+head — a JSON bundle the shipped standalone verifier checks offline.
+
+The location policy (`SHELTERWATCH_STATS_HIDDEN_OBLASTS`) covers dossiers too. A dossier is the
+facts themselves — the registry's name, address and point among them — and each fact's hash
+covers its content, so a dossier with the location cut out would no longer verify. So a dossier
+about a shelter (or a case at a shelter) in a hidden oblast is given whole, or not at all: whole
+to an operator or an auditor, and to an owner bound to that shelter; refused to everyone else,
+saying which policy refuses it."""
 
 from __future__ import annotations
 
@@ -11,12 +18,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shelterwatch.errors import InvalidInput, NotFound
+from shelterwatch.auth.service import Actor
+from shelterwatch.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from shelterwatch.incidents.models import Incident
 from shelterwatch.log import service as log
 from shelterwatch.log import tree
 from shelterwatch.log.models import Fact
+from shelterwatch.shelters.models import Shelter
 from shelterwatch.stats.models import FactSubject
-from shelterwatch.vocabulary import FactKind
+from shelterwatch.vocabulary import FactKind, Noun, Role, Subject
+
+SEES_HIDDEN = frozenset({Role.OPERATOR, Role.AUDITOR})  # and an owner, for its own shelters
 
 MAX_FACTS = 5000
 FORMAT = "shelterwatch-dossier/1"
@@ -25,7 +37,42 @@ FORMAT = "shelterwatch-dossier/1"
 def subject_of(kind: str, subject_id: int) -> str:
     if kind not in ("shelter", "incident"):
         raise InvalidInput(f"a dossier is about a shelter or an incident, not {kind!r}")
-    return f"{kind}:{subject_id}"
+    return str(Subject(Noun(kind), subject_id))
+
+
+def shelter_of(session: Session, subject: str) -> tuple[int, str] | None:
+    """The shelter a dossier is about (directly, or as its case's shelter) and its area."""
+    about = Subject.parse(subject)
+    query = (select(Shelter.id, Shelter.area_id).where(Shelter.id == about.number)
+             if about.noun is Noun.SHELTER
+             else select(Shelter.id, Shelter.area_id).join(Incident, Incident.shelter_id
+                                                           == Shelter.id)
+             .where(Incident.id == about.number))
+    row = session.execute(query).first()
+    return (int(row[0]), str(row[1])) if row else None
+
+
+def may_see_hidden(actor: Actor | None, shelter_id: int) -> bool:
+    """Who may read a dossier the location policy keeps from the public."""
+    if actor is None:
+        return False
+    if actor.role in SEES_HIDDEN:
+        return True
+    return actor.role == Role.OWNER and shelter_id in actor.shelter_ids
+
+
+def check_policy(session: Session, *, subject: str, hidden: dict[str, str],
+                 actor: Actor | None) -> None:
+    """Refuse a dossier whose shelter lies in a hidden oblast to a caller who may not see it."""
+    found = shelter_of(session, subject) if hidden else None
+    if found is None or found[1] not in hidden:
+        return
+    if may_see_hidden(actor, found[0]):
+        return
+    reason = (f"the location policy keeps shelters in oblast {hidden[found[1]]} from the "
+              "public, and a dossier names its shelter's place in facts it cannot drop without "
+              "breaking their proofs; an operator, an auditor or the shelter's owner may read it")
+    raise Unauthorized(reason) if actor is None else Forbidden(reason)
 
 
 def build(session: Session, *, subject: str, timezone: str, now: datetime) -> dict[str, Any]:

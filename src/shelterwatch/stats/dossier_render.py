@@ -15,44 +15,19 @@ from typing import Any
 
 import orjson
 
-WORDS: dict[str, dict[str, str]] = {
-    "uk": {"title": "Досьє", "shelter": "укриття", "incident": "випадок",
-           "times": "Час — у часовому поясі", "generated": "Складено",
-           "proven": "фактів підтверджено підписаним заголовком журналу",
-           "waiting": "очікують наступного заголовка",
-           "facts": "Факти по порядку", "seq": "№", "at": "Час", "kind": "Подія",
-           "actor": "Хто", "payload": "Зміст", "hash": "Хеш",
-           "evidence": "Докази (фото за SHA-256)", "no_evidence": "фото немає",
-           "notified": "Кого і коли повідомлено", "no_notified": "сповіщень немає",
-           "recipient": "Кому", "channel": "Канал", "step": "Крок",
-           "proofs": "Докази цілісності", "sth": "Підписаний заголовок дерева (STH)",
-           "no_sth": "підписаного заголовка ще немає",
-           "tree_size": "Розмір дерева", "timestamp": "Мітка часу", "root": "Корінь",
-           "signature": "Підпис (Ed25519)", "key": "Ідентифікатор ключа",
-           "public_key": "Відкритий ключ", "path": "Шлях аудиту (RFC 6962)",
-           "verify": "Перевірити офлайн", "other": "English", "pdf": "PDF",
-           "json": "JSON для перевірки"},
-    "en": {"title": "Dossier", "shelter": "shelter", "incident": "case",
-           "times": "Times in the time zone", "generated": "Generated",
-           "proven": "facts proven by a signed tree head of the log",
-           "waiting": "awaiting the next head",
-           "facts": "Facts in order", "seq": "Seq", "at": "Time", "kind": "Event",
-           "actor": "Actor", "payload": "Content", "hash": "Hash",
-           "evidence": "Evidence (photos by SHA-256)", "no_evidence": "no photos",
-           "notified": "Who was notified when", "no_notified": "no notifications",
-           "recipient": "Recipient", "channel": "Channel", "step": "Step",
-           "proofs": "Proofs", "sth": "Signed tree head (STH)", "no_sth": "no signed head yet",
-           "tree_size": "Tree size", "timestamp": "Timestamp", "root": "Root",
-           "signature": "Signature (Ed25519)", "key": "Key id", "public_key": "Public key",
-           "path": "Audit path (RFC 6962)", "verify": "Verify offline", "other": "Українська",
-           "pdf": "PDF", "json": "JSON bundle to verify"},
-}
+from shelterwatch.messages import catalogue
+from shelterwatch.vocabulary import Subject
+
+
+def _words(lang: str) -> dict[str, str]:
+    """The dossier's labels in one language, from the message catalogue."""
+    return catalogue.words("dossier", lang)
 
 
 def heading(bundle: dict[str, Any], lang: str) -> str:
-    kind, _, number = str(bundle["subject"]).partition(":")
-    w = WORDS[lang]
-    return f"{w['title']}: {w.get(kind, kind)} #{number}"
+    subject = Subject.parse(str(bundle["subject"]))
+    w = _words(lang)
+    return f"{w['title']}: {w.get(subject.noun.value, subject.noun.value)} #{subject.id}"
 
 
 def payload_text(fact: dict[str, Any]) -> str:
@@ -66,7 +41,7 @@ def all_facts(bundle: dict[str, Any]) -> list[dict[str, Any]]:
 
 def html(bundle: dict[str, Any], *, lang: str, base: str) -> str:
     """`base` is the dossier's path without a suffix: base + '.pdf' and '?lang=' link from it."""
-    w = WORDS[lang]
+    w = _words(lang)
     other = "en" if lang == "uk" else "uk"
     rows = "".join(
         f'<tr data-seq="{f["seq"]}"><td>{f["seq"]}</td><td>{escape(f["at_local"])}</td>'
@@ -129,7 +104,7 @@ def pdf(bundle: dict[str, Any], *, lang: str) -> bytes:
 
     from shelterwatch.audits.exports import font_dir
 
-    w = WORDS[lang]
+    w = _words(lang)
     doc = FPDF(format="A4")
     doc.add_font("DejaVu", "", os.path.join(font_dir(), "DejaVuSans.ttf"))
     doc.add_font("DejaVu", "B", os.path.join(font_dir(), "DejaVuSans-Bold.ttf"))

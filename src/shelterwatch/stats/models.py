@@ -62,6 +62,10 @@ class StatsDaily(Base):
     open_during: Mapped[int] = mapped_column(Integer, default=0)
     check_ins: Mapped[int] = mapped_column(Integer, default=0)
     alert_s: Mapped[int] = mapped_column(BIGINT, default=0)  # ended alerts' shelter-seconds
+    # Σ seconds from the alert's start to the first verified open (over the open_during pairs)
+    # and to the keyholder's `open` (over the check_ins pairs): the means owners are ranked on.
+    open_s: Mapped[int] = mapped_column(BIGINT, default=0)
+    check_in_s: Mapped[int] = mapped_column(BIGINT, default=0)
     full_reports: Mapped[int] = mapped_column(Integer, default=0)
     unfit_reports: Mapped[int] = mapped_column(Integer, default=0)
     missing_reports: Mapped[int] = mapped_column(Integer, default=0)

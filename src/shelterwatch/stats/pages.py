@@ -22,6 +22,7 @@ WORDS = {
            "cases": "Випадки зачинених дверей", "no_data": "немає даних",
            "pairs": "пар «укриття × тривога»", "dossier": "досьє", "rank": "Місце",
            "case_dossier": "випадку", "shelter_dossier": "укриття",
+           "owners_ranked": "Балансоутримувачі: час до відкриття та оперативність",
            "download": "Дані", "other": "English"},
     "en": {"title": "Were the shelters open when the sirens sounded", "city": "city",
            "figure": "Figure", "value": "Value", "definition": "Definition",
@@ -32,8 +33,13 @@ WORDS = {
            "cases": "Locked-door cases", "no_data": "no data",
            "pairs": "shelter × alert pairs", "dossier": "dossier", "rank": "Rank",
            "case_dossier": "case", "shelter_dossier": "shelter",
+           "owners_ranked": "Owners: time to open and responsiveness",
            "download": "Data", "other": "Українська"},
 }
+# The owners' league tables on /stats: how fast doors open and keyholders and owners answer.
+OWNER_RANKED = (FigureId.TIME_TO_OPEN_MEAN, FigureId.CHECK_IN_TIME_MEAN,
+                FigureId.CASE_TIME_TO_OPEN_P50, FigureId.RESPONSIVENESS)
+OWNERS_SHOWN = 20
 CASE_FIELDS = ("tracking_id", "alert_id", "created", "first_notified", "patrol_dispatched",
                "door_open", "closed", "resolution", "evidence_kind")
 
@@ -69,6 +75,22 @@ def _place(comparison: dict[str, Any]) -> str:
     if comparison.get("rank") is None:
         return "—"
     return f"{comparison['rank']} / {comparison['of']}"
+
+
+def owners_ranked(report: dict[str, Any], lang: str) -> str:
+    """Per figure, the owners best first (at most 20; the JSON lists every one)."""
+    w, out = WORDS[lang], []
+    for fid in OWNER_RANKED:
+        d = figures.BY_ID[fid]
+        listed = report.get("rankings", {}).get(fid.value, {}).get("owners", [])
+        rows = "".join(
+            f'<tr data-owner="{escape(str(r["id"]))}"><td>{r["rank"] or "—"}</td>'
+            f'<td><a href="/stats/owners/{escape(str(r["id"]))}?lang={lang}">{w["owner"]} '
+            f'#{escape(str(r["id"]))}</a></td><td>{show(r["value"], d.unit, lang)}</td></tr>'
+            for r in listed[:OWNERS_SHOWN])
+        title = d.title_uk if lang == "uk" else d.title_en
+        out.append(f'<h3>{escape(title)}</h3><table data-ranking="{fid.value}">{rows}</table>')
+    return "".join(out)
 
 
 def render(report: dict[str, Any], *, lang: str, heading: str, json_url: str,
@@ -125,6 +147,7 @@ td,th{{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align
 <h2>{w['distribution']}</h2>{distribution}
 <h2>{w['districts']}</h2>{districts}
 <h2>{w['worst']}</h2><ol>{worst}</ol>
+<h2>{w['owners_ranked']}</h2>{owners_ranked(report, lang)}
 <table><tr><th>{w['figure']}</th><th>{w['value']}</th><th>{w['city']}</th>
 <th>{w['rank']}</th><th>{w['definition']}</th></tr>{''.join(rows)}</table>
 <h2>{w['cases']}</h2>

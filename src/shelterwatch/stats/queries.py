@@ -110,6 +110,8 @@ class Counts:
     full: int = 0
     unfit: int = 0
     missing: int = 0
+    open_s: float = 0.0
+    check_in_s: float = 0.0
 
 
 def total(column: Any) -> Any:
@@ -124,21 +126,24 @@ def _counts(session: Session, scope: Scope, now: datetime) -> Counts:
             func.count(), total(case((p.open_after_s <= figures.OPEN_WITHIN_S, 1), else_=0)),
             func.count(p.open_after_s), func.count(p.check_in_after_s),
             total(seconds_between(session, func.coalesce(p.ended_at, now), p.started_at)),
-            total(p.full_reports), total(p.unfit_reports), total(p.missing_reports))
+            total(p.full_reports), total(p.unfit_reports), total(p.missing_reports),
+            total(p.open_after_s), total(p.check_in_after_s))
             .where(*scope_where(p, scope, p.started_at))).one()
         return Counts(int(row[0]), int(row[1]), int(row[2]), int(row[3]),
-                      float(round(row[4] or 0)), int(row[5]), int(row[6]), int(row[7]))
+                      float(round(row[4] or 0)), int(row[5]), int(row[6]), int(row[7]),
+                      float(row[8]), float(row[9]))
     d = StatsDaily
     row = session.execute(select(
         total(d.pairs), total(d.open_5), total(d.open_during), total(d.check_ins), total(d.alert_s),
-        total(d.full_reports), total(d.unfit_reports), total(d.missing_reports))
+        total(d.full_reports), total(d.unfit_reports), total(d.missing_reports),
+        total(d.open_s), total(d.check_in_s))
         .where(*daily_where(scope))).one()
     # Alerts still running count up to now; the rollup holds only the ended ones' hours.
     running = session.execute(select(total(seconds_between(session, now, p.started_at))).where(
         p.ended_at.is_(None), *scope_where(p, scope, p.started_at))).scalar()
     return Counts(int(row[0]), int(row[1]), int(row[2]), int(row[3]),
                   float(round(float(row[4] or 0) + float(running or 0))), int(row[5]),
-                  int(row[6]), int(row[7]))
+                  int(row[6]), int(row[7]), float(row[8]), float(row[9]))
 
 
 def open_times(session: Session, scope: Scope) -> list[tuple[int, int]]:
@@ -221,6 +226,8 @@ def figures_for(session: Session, scope: Scope, *, now: datetime,
         FigureId.OPEN_DURING_ALERT: figures.share(c.open_during, c.pairs),
         FigureId.TIME_TO_OPEN_P50: figures.bucket_percentile(buckets, 0.5),
         FigureId.TIME_TO_OPEN_P90: figures.bucket_percentile(buckets, 0.9),
+        FigureId.TIME_TO_OPEN_MEAN: figures.mean_of(c.open_s, c.open_during),
+        FigureId.CHECK_IN_TIME_MEAN: figures.mean_of(c.check_in_s, c.check_ins),
         FigureId.CASE_TIME_TO_OPEN_P50: k.p50,
         FigureId.CASE_TIME_TO_OPEN_P90: k.p90,
         FigureId.CHECK_IN_RATE: figures.share(c.check_ins, c.pairs),

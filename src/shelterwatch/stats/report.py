@@ -88,8 +88,10 @@ def _districts(by_leaf: dict[str, figures.Tally],
 def rankings(session: Session, scope: Scope, areas: dict[str, Area], *, now: datetime,
              target_s: float) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Every figure, every district and owner ranked on it (1 = best, ties share a rank, no
-    data unranked). Owners are not ranked on the time from the alert to an open door: that
-    histogram is kept per area only."""
+    data unranked). Owners are ranked on the mean time from the alert to an open door and to
+    the keyholder's check-in, and on responsiveness; not on that time's percentiles (its
+    histogram is kept per area only). Districts are not ranked on responsiveness (the mean of
+    the last 100 cases does not add up across areas)."""
     window = Scope(start=scope.start, end=scope.end)
     groups = {
         "districts": _districts(tallies.by_group(session, "area_id", window, now=now,
@@ -227,7 +229,7 @@ def build(session: Session, settings: Settings, scope: Scope, *, now: datetime,
     return report
 
 
-FIGURE_COLUMNS = ("figure", "value", "city", "unit", "definition")
+FIGURE_COLUMNS = ("figure", "value", "city", "rank", "of", "among", "unit", "definition")
 CASE_COLUMNS = ("tracking_id", "shelter_id", "area_id", "owner_id", "alert_id", "created",
                 "first_notified", "patrol_dispatched", "door_open", "closed", "resolution",
                 "evidence_kind")
@@ -244,6 +246,8 @@ def _csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def figures_csv(report: dict[str, Any]) -> str:
     return _csv(FIGURE_COLUMNS, [
         (fid, report["figures"][fid], report["versus_city"][fid]["city"],
+         report["versus_city"][fid].get("rank"), report["versus_city"][fid].get("of"),
+         report["versus_city"][fid].get("among"),
          report["definitions"][fid]["unit"], report["definitions"][fid]["definition"])
         for fid in report["figures"]])
 

@@ -63,8 +63,8 @@ def day_of(at: datetime) -> str:
 
 
 EVERYWHERE = "*"
-DAILY_COUNTS = ("pairs", "open_5", "open_during", "check_ins", "alert_s", "full_reports",
-                "unfit_reports", "missing_reports")
+DAILY_COUNTS = ("pairs", "open_5", "open_during", "check_ins", "alert_s", "open_s",
+                "check_in_s", "full_reports", "unfit_reports", "missing_reports")
 
 
 def bump_daily(session: Session, *, day: str, area_id: str, owner_id: int | None,
@@ -234,13 +234,13 @@ def _observation(a: _Applier, p: dict[str, Any], at: datetime) -> None:
         deltas: dict[str, int] = {}
         if opening and pair.open_after_s is None:
             pair.open_after_s, pair.open_by = after, role
-            deltas["open_during"] = 1
+            deltas["open_during"], deltas["open_s"] = 1, after
             if after <= figures.OPEN_WITHIN_S:
                 deltas["open_5"] = 1
         if opening and role == Role.KEYHOLDER and kind == ObservationKind.OPEN \
                 and pair.check_in_after_s is None:
             pair.check_in_after_s = after
-            deltas["check_ins"] = 1
+            deltas["check_ins"], deltas["check_in_s"] = 1, after
         if column is not None:
             setattr(pair, column, getattr(pair, column) + 1)
             deltas[column] = 1

@@ -24,6 +24,18 @@ from shelterwatch.stats.queries import (
 from shelterwatch.stats.service import EVERYWHERE, as_utc, day_of
 
 
+def _responsiveness(session: Session, where: list[Any], took: Any) -> list[tuple[Any, Any]]:
+    """Each owner's FixMyStreet responsiveness: the mean report → close over its own last 100
+    closed cases, in one window query over the cases (not the pairs)."""
+    c = StatsCase
+    latest = select(c.owner_id.label("owner_id"), took.label("took"), func.row_number().over(
+        partition_by=c.owner_id, order_by=(c.closed_at.desc(), c.incident_id.desc()))
+        .label("n")).where(*where, c.closed_at.is_not(None)).subquery()
+    return [(r[0], r[1]) for r in session.execute(
+        select(latest.c.owner_id, func.avg(latest.c.took))
+        .where(latest.c.n <= figures.RESPONSIVENESS_CASES).group_by(latest.c.owner_id))]
+
+
 def by_group(session: Session, by: str, scope: Scope, *, now: datetime,
             target_s: float) -> dict[str, figures.Tally]:
     """Every owner's (by="owner_id") or leaf area's (by="area_id") counts for the window, in a
@@ -39,13 +51,14 @@ def by_group(session: Session, by: str, scope: Scope, *, now: datetime,
     for row in session.execute(select(
             key, total(d.pairs), total(d.open_5), total(d.open_during), total(d.check_ins),
             total(d.alert_s), total(d.full_reports), total(d.unfit_reports),
-            total(d.missing_reports))
+            total(d.missing_reports), total(d.open_s), total(d.check_in_s))
             .where(*daily_where(scope), key != 0 if by == "owner_id" else key != "")
             .group_by(key)):
         t = of(row[0])
         t.pairs, t.open_5, t.open_during, t.check_ins = (int(v) for v in row[1:5])
         t.alert_s = float(row[5] or 0)
         t.full, t.unfit, t.missing = (int(v) for v in row[6:9])
+        t.open_s, t.check_in_s = float(row[9]), float(row[10])
     p = StatsPair
     pkey = getattr(p, by)
     for name, seconds in session.execute(
@@ -75,6 +88,11 @@ def by_group(session: Session, by: str, scope: Scope, *, now: datetime,
         t.case_open_s[int(seconds)] = t.case_open_s.get(int(seconds), 0) + int(n)
     for t in out.values():
         t.case_open_s = t.case_open_s or {}
+    if by == "owner_id":
+        for name, mean in _responsiveness(session, where, took):
+            of(name).responsiveness_s = round(float(mean), 1)
+        for t in out.values():
+            t.responsiveness_read = True
     if by == "area_id":
         o = StatsOpenTimes
         query = select(o.area_id, o.bucket_s, total(o.n)).where(o.area_id != EVERYWHERE)

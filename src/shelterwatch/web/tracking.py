@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from shelterwatch.messages import status as wording
 from shelterwatch.rules import tracking
+from shelterwatch.web import page_words
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = files("shelterwatch.web") / "templates"
@@ -28,9 +29,10 @@ def tracking_page(tracking_id: str) -> HTMLResponse:
     canonical = tracking.parse(tracking_id) or tracking_id[:32]
     config = {"trackingId": canonical,
               "statusText": wording.headlines()}
-    page = Template((TEMPLATES / "track.html").read_text(encoding="utf-8"))
+    page = Template(page_words.worded((TEMPLATES / "track.html").read_text("utf-8")))
+    shown = escape(canonical, quote=True)
     html = page.substitute(
-        tracking_id=escape(canonical, quote=True),
+        tracking_id=shown, title=page_words.title("trackTitle", f" {shown}"),
         config=orjson.dumps(config).decode().replace("</", "<\\/"))
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 

@@ -38,12 +38,13 @@ from shelterwatch.errors import NotFound
 from shelterwatch.log.follower import LogFollower
 from shelterwatch.messages import catalogue
 from shelterwatch.messages import status as wording
+from shelterwatch.messages.catalogue import Renderer
 from shelterwatch.rules.ranking import STATUS_CLASS, WalkingModel
 from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.shelters.routing import FootRouter
 from shelterwatch.vocabulary import Status
-from shelterwatch.web import nearest, tracking
+from shelterwatch.web import nearest, page_words, tracking
 from shelterwatch.web.alert_board import AlertBoard
 
 WEB = files("shelterwatch.web")
@@ -125,9 +126,9 @@ def _npm_assets() -> dict[str, Asset]:
 
 
 def _catalogue_script() -> Asset:
-    """The message catalogue's terms and plural forms as a script the page and the service
-    worker load before `i18n.js`: one set of words for the server and the phone, offline too."""
-    shared = {k: v for k, v in catalogue.data().items() if k in ("term", "plural")}
+    """The message catalogue as a script the page and the service worker load before `i18n.js`:
+    one set of words for the server and the phone, offline too."""
+    shared = {k: v for k, v in catalogue.data().items() if k in ("term", "plural", "message")}
     body = b"self.CATALOGUE = " + orjson.dumps(shared) + b";\n"
     return Asset(body, "text/javascript; charset=utf-8",
                  '"' + hashlib.sha256(body).hexdigest()[:20] + '"')
@@ -215,8 +216,10 @@ def _basemap_config(request: Request) -> dict[str, object] | None:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
-    page = Template((WEB / "templates" / "index.html").read_text(encoding="utf-8"))
-    html = page.substitute(config=_page_config(request), version=APP_VERSION)
+    page = Template(page_words.worded((WEB / "templates" / "index.html").read_text("utf-8")))
+    html = page.substitute(config=_page_config(request), version=APP_VERSION,
+                           title=page_words.title("title"),
+                           results=escape(Renderer("uk")("page.results"), quote=False))
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
 

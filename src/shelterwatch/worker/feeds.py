@@ -19,6 +19,7 @@ from shelterwatch.alerts.sources.polling import FeedError, Poller, PollOutcome
 from shelterwatch.alerts.sources.replay import ReplayReport
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
+from shelterwatch.worker.leader import Leadership, Singleton
 
 
 def poll_once(poller: Poller, settings: Settings, *, now: datetime | None = None) -> PollOutcome:
@@ -37,9 +38,17 @@ def poll_once(poller: Poller, settings: Settings, *, now: datetime | None = None
 
 def poll(poller: Poller, settings: Settings, *, once: bool,
          sleep: Callable[[float], None] = time.sleep) -> PollOutcome:
-    """Poll until interrupted (or once); returns the last outcome."""
+    """Poll until interrupted (or once); returns the last outcome.
+
+    A poller may run on every node for redundancy: only the one leading this provider's feed
+    polls (the provider's rate limit is per key), the others wait to take over. `--once` is a
+    person's deliberate check and polls regardless."""
     wait = settings.poll_interval_s
+    lead = Leadership(settings.database_url, f"{Singleton.FEED}:{poller.source}")
     while True:
+        if not once and not lead.held():
+            sleep(min(settings.poll_interval_s, 5.0))
+            continue
         outcome = poll_once(poller, settings)
         if once:
             return outcome

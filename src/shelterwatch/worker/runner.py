@@ -3,9 +3,11 @@
 Three loops share nothing but the database: the log follower arms timers for new alerts and
 incidents, routes reports to owners and closes what an ended alert leaves open; the timer loop
 takes due rungs and, every `status_refresh_s`, lets statuses fade and sweeps ended alerts again;
-the outbox loop sends. Killing the process at any instant loses nothing (timers and deliveries
-are rows, the sweeps read state, not a cursor) and repeats nothing (unique keys, and each sweep
-re-reads under the log's lock).
+the outbox loop sends. Several workers may run on one database: timers and deliveries are claimed
+rows, and the few singleton jobs (signed heads and rollups, the published pack) are done by the
+worker that leads them (worker.leader), another taking over when it dies. Killing the process
+at any instant loses nothing (timers and deliveries are rows, the sweeps read state, not a
+cursor) and repeats nothing (unique keys, and each sweep re-reads under the log's lock).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import orjson
 
-from shelterwatch import db
+from shelterwatch import clock, db
 from shelterwatch.alerts import service as alerts
 from shelterwatch.channels import service as channels
 from shelterwatch.channels.push import service as push
@@ -40,11 +42,14 @@ from shelterwatch.observations import fading
 from shelterwatch.outbox import batch
 from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.throttle import OutboxThrottle
-from shelterwatch.pack.publisher import PackPublisher
 from shelterwatch.rules.ranking import WalkingModel
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.stats import service as stats
 from shelterwatch.vocabulary import FactKind
+from shelterwatch.worker import heads
+from shelterwatch.worker.leader import Leadership, Singleton
+from shelterwatch.worker.pack import PackPublisher
+from shelterwatch.worker.sends import shared_allowance
 
 logger = logging.getLogger(__name__)
 # The derived loops (rollups, Merkle tree) write in short batches and step aside between them.
@@ -68,7 +73,9 @@ class Worker:
         # Completed passes of letting time pass over statuses: how a watcher knows one happened.
         self.refresh_passes = 0
         self.channels = registry.load_enabled(settings)
-        self.throttle = OutboxThrottle(registry.limits(settings))
+        # a provider's published limit holds across every worker (budgets.take)
+        self.throttle = OutboxThrottle(registry.limits(settings),
+                                       shared=shared_allowance(self.url))
         self.places: channels.Places | None = None
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None
@@ -79,6 +86,8 @@ class Worker:
         self.doors_idle = threading.Event()  # the door lane's last round found nothing
         self.doors_idle.set()
         self.busy_at = 0.0  # monotonic time the senders last had work
+        self.leads = {job: Leadership(self.url, job)
+                      for job in (Singleton.SIGNED_HEADS, Singleton.PACK)}
 
     def start(self) -> Worker:
         with db.transaction(self.url) as session:
@@ -102,7 +111,8 @@ class Worker:
         self.follower.subscribe(self._on_facts)
         if self.settings.pack_dir:  # the offline pack, published off every request path
             self.pack = PackPublisher(self.url, Path(self.settings.pack_dir),
-                                     config=alerts.warning_config(self.settings)).start()
+                                      config=alerts.warning_config(self.settings),
+                                      may_publish=self.leads[Singleton.PACK].held).start()
             self.follower.subscribe(self.pack.on_facts)
         self.follower.start()
         if self.settings.mqtt_url:
@@ -134,6 +144,8 @@ class Worker:
             close = getattr(channel, "close", None)
             if close:
                 close()
+        for lead in self.leads.values():
+            lead.release()
 
     def queued(self) -> None:
         """Deliveries were committed: both lanes look now."""
@@ -242,15 +254,18 @@ class Worker:
 
     def _tree_loop(self) -> None:
         """Keep what is derived from the whole log: the accountability rollups, and the Merkle
-        tree with its signed heads (handed to the witnesses)."""
+        tree with its signed heads (handed to the witnesses): by the one worker leading them."""
         while not self.stop_event.is_set():
+            if not self.leads[Singleton.SIGNED_HEADS].held():
+                self.stop_event.wait(max(1.0, self.settings.worker_tick_s))
+                continue
             self._wait_out_surge()
             try:
                 self.catch_up_stats()
             except Exception:
                 logger.exception("updating the statistics failed; retrying")
             try:
-                self.publisher.tick(now=self.clock(), pause=self._yield_writer)
+                heads.tick(self.publisher, now=self.clock(), pause=self._yield_writer)
             except Exception:
                 logger.exception("signing the log's tree failed; retrying")
             self.stop_event.wait(max(1.0, self.settings.worker_tick_s))
@@ -349,6 +364,7 @@ def run(settings: Settings) -> None:
     """Run until interrupted (SIGINT/SIGTERM)."""
     import signal
 
+    clock.compress(settings.clock_speed, settings.clock_anchor)
     worker = Worker(settings).start()
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

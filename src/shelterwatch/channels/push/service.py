@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from shelterwatch.channels import texts
 from shelterwatch.channels.models import PushShown, PushSubscription
 from shelterwatch.log import service as log
+from shelterwatch.messages.catalogue import Renderer
 from shelterwatch.outbox import service as outbox
 from shelterwatch.outbox.service import Outgoing, Priority
 from shelterwatch.vocabulary import FactKind
@@ -77,14 +78,14 @@ def redirect(session: Session, *, shelter_id: int, status: str, instead: dict[st
     outgoing = []
     for row in rows:
         lang = row.language
-        title = ("Укриття повідомили як зачинене" if lang == "uk"
-                 else "Shelter reported locked")
+        title = Renderer(lang)("push.redirect_title")
         body = texts.go_instead(instead, lang)
         target = instead["shelter"]["properties"]["id"] if instead else None
         outgoing.append(Outgoing(
             subject=subject, step="redirect", recipient=f"push:{row.id}", channel="push",
             address=address(row), title=title,
-            body=f"#{shelter_id}: {title.lower()}. {body}",
+            body=Renderer(lang)("push.redirect_body",
+                                {"id": shelter_id, "title": title.lower(), "go": body}),
             link=f"/?shelter={target}" if target else "/",
             data={"kind": "redirect", "locked": shelter_id, "instead": target},
             priority=Priority.REDIRECT))

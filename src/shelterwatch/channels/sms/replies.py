@@ -7,16 +7,9 @@ from typing import Any
 
 from shelterwatch.channels import texts
 from shelterwatch.channels.sms.addresses import Place
+from shelterwatch.messages.catalogue import Renderer
 
 _CITY = re.compile(r"^\s*м\.?\s*київ\s*,\s*", re.IGNORECASE)
-
-HELP = {
-    "uk": ("Укриття: надішліть ЗАЧИНЕНО <номер з таблички> (або ПОВНЕ, НЕПРИДАТНЕ, НЕМАЄ, "
-           "ВІДМОВИЛИ) чи НАЙБЛИЖЧЕ <вулиця, будинок>. СТОП - без сповіщень."),
-    "en": ("Shelters: send LOCKED <number on the sign> (or FULL, UNFIT, MISSING, REFUSED) or "
-           "NEAREST <street, house>. STOP ends updates."),
-}
-
 
 def language_of(text: str) -> str:
     """Latin letters in the command word: English; otherwise Ukrainian."""
@@ -34,20 +27,15 @@ def nearest(answer: dict[str, Any], place: Place, lang: str) -> str:
     where = short_address(place.address)
     if not results:
         return texts.t("none", lang)
-    lines = []
-    for n, r in enumerate(results, start=1):
-        props = r["shelter"]["properties"]
-        walk = texts.minutes(r["walk_s"])
-        late = r["reachable_in_time"] is False
-        late_text = (" НЕ встигнете" if lang == "uk" else " NOT in time") if late else ""
-        unit = "хв" if lang == "uk" else "min"
-        lines.append(f"{n}) {short_address(props.get('address') or '')} #{props['id']} "
-                     f"{texts.status_text(r['status'], lang)}, {walk} {unit}{late_text}")
-    if lang == "en":
-        head = f"Nearest to {where}" if place.exact else f"Near {where} (closest house found)"
-    else:
-        head = f"Найближчі до {where}" if place.exact else f"Біля {where} (найближчий будинок)"
-    return f"{head}: " + "; ".join(lines)
+    words = Renderer(lang)
+    lines = [words("sms.line", {
+        "n": n, "address": short_address(r["shelter"]["properties"].get("address") or ""),
+        "id": r["shelter"]["properties"]["id"], "status": texts.status_text(r["status"], lang),
+        "minutes": texts.minutes(r["walk_s"]),
+        "late": words("sms.late") if r["reachable_in_time"] is False else ""})
+        for n, r in enumerate(results, start=1)]
+    return words("sms.nearest" if place.exact else "sms.near",
+                 {"where": where, "lines": "; ".join(lines)})
 
 
 def receipt(body: dict[str, Any], lang: str, instead: dict[str, Any] | None) -> str:
@@ -56,19 +44,18 @@ def receipt(body: dict[str, Any], lang: str, instead: dict[str, Any] | None) -> 
     return f"{body['tracking_id']}: {texts.next_steps(body, lang, instead, short=True)}"
 
 
+def help_text(lang: str) -> str:
+    """What the service understands, for a message it could not read."""
+    return Renderer(lang)("sms.help")
+
+
 def not_found(address: str, lang: str) -> str:
-    if lang == "en":
-        return f"Address not found: {address}. Example: NEAREST Kurchatova 18"
-    return f"Адресу не знайдено: {address}. Приклад: НАЙБЛИЖЧЕ Курчатова 18"
+    return Renderer(lang)("sms.not_found", {"address": address})
 
 
 def several(place: Place, lang: str) -> str:
     ids = ", ".join(f"#{i}" for i in place.shelter_ids)
-    if lang == "en":
-        return (f"Several shelters at {short_address(place.address)}: {ids}. "
-                "Send the number from the sign, e.g. LOCKED 1180.")
-    return (f"За адресою {short_address(place.address)} кілька укриттів: {ids}. "
-            "Надішліть номер з таблички, напр. ЗАЧИНЕНО 1180")
+    return Renderer(lang)("sms.several", {"address": short_address(place.address), "ids": ids})
 
 
 def failed(detail: str, lang: str) -> str:
@@ -76,4 +63,4 @@ def failed(detail: str, lang: str) -> str:
 
 
 def stopped(lang: str) -> str:
-    return "Updates stopped." if lang == "en" else "Сповіщення вимкнено."
+    return Renderer(lang)("sms.stopped")

@@ -120,7 +120,7 @@ async def answer(request: Request, parsed: Parsed, *, sender: str, lang: str,
             shelter_id = place.shelter_ids[0]
         return await report(request, parsed.kind, shelter_id, sender=sender, lang=lang,
                             gateway_id=gateway_id)
-    return replies.HELP[lang], None
+    return replies.help_text(lang), None
 
 
 async def report(request: Request, kind: str, shelter_id: int, *, sender: str, lang: str,

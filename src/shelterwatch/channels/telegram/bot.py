@@ -81,8 +81,8 @@ def read(update: Any) -> Incoming | None:
 
 def report_keyboard(shelter_id: int, lang: str) -> dict[str, Any]:
     """Inline buttons under a shelter card; callback data `r:<shelter>:<kind>` (≤ 64 bytes)."""
-    buttons = [{"text": en if lang == "en" else uk, "callback_data": f"r:{shelter_id}:{kind}"}
-               for kind, uk, en in texts.BUTTONS]
+    buttons = [{"text": label, "callback_data": f"r:{shelter_id}:{kind}"}
+               for kind, label in texts.buttons(lang)]
     return {"inline_keyboard": [buttons[:2], buttons[2:]]}
 
 

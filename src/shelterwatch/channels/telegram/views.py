@@ -35,6 +35,7 @@ from shelterwatch.outbox.service import Outgoing, Priority
 from shelterwatch.reports.schemas import ReportIn
 from shelterwatch.reports.views import writer_of
 from shelterwatch.rules import witness as witnesses
+from shelterwatch.vocabulary import Noun, Subject
 
 
 class UpdateTaken(Answer):
@@ -141,7 +142,7 @@ async def tapped(request: Request, incoming: Incoming) -> tuple[list[Call], list
             return [bot.answer_callback(incoming.callback_id, texts.t("no_area", lang))], []
         text = _subscribed_text(area, lang)
         return ([bot.answer_callback(incoming.callback_id, text),
-                 Call("sendMessage", {"text": text})], [f"area:{area.id}"])
+                 Call("sendMessage", {"text": text})], [str(Subject(Noun.AREA, area.id))])
     return await report(request, incoming, int(tap[1]), str(tap[-1]))
 
 
@@ -192,7 +193,8 @@ def command(request: Request, incoming: Incoming) -> tuple[list[Call], list[str]
         if area is None:
             key = "no_area" if rest else "subscribe_help"
             return [Call("sendMessage", {"text": texts.t(key, lang)})], []
-        return [Call("sendMessage", {"text": _subscribed_text(area, lang)})], [f"area:{area.id}"]
+        followed = str(Subject(Noun.AREA, area.id))
+        return [Call("sendMessage", {"text": _subscribed_text(area, lang)})], [followed]
     if word in ("/unsubscribe", "/stop"):
         return [Call("sendMessage", {"text": texts.t("unsubscribed", lang)})], ["-area"]
     return bot.welcome_calls(lang), []
@@ -231,11 +233,7 @@ def _area(request: Request, ref: str) -> AreaName | None:
 
 
 def _subscribed_text(area: AreaName, lang: str) -> str:
-    if lang == "en":
-        return (f"You will be told when an alert starts and ends in {area.name_en or area.name}. "
-                "/unsubscribe to stop.")
-    return (f"Ви отримуватимете сповіщення про тривогу й відбій: {area.name}. "
-            "/unsubscribe — вимкнути.")
+    return texts.subscribed(area.name_en or area.name if lang == "en" else area.name, lang)
 
 
 def _incident_id(settings: Settings, tracking_id: str) -> int | None:

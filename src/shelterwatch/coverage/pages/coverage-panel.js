@@ -17,7 +17,7 @@
     try {
       const res = await fetch(`/v1/coverage/live?area=${encodeURIComponent(area)}`,
                               { headers: { "Authorization": "Bearer " + token } });
-      if (res.status === 503) { out.textContent = "Обчислюється… / Computing…"; return; }
+      if (res.status === 202) { out.textContent = "Обчислюється… / Computing…"; return; }
       const d = await res.json();
       if (!res.ok) { out.textContent = d.detail || res.statusText; return; }
       const when = d.under_alert ? `тривога / alert: ${d.threat}, ${d.warning_s} s`

@@ -19,7 +19,7 @@ function colour(p) {
 async function fetchReady(path) {
   for (;;) {
     const res = await fetch(path);
-    if (res.status !== 503) return res;
+    if (res.status !== 202) return res;  // 202: built ahead of requests, not yet ready
     const wait = Number(res.headers.get("Retry-After") || 5);
     say(`Обчислюється… / Computing… (${wait} s)`);
     await new Promise((ok) => setTimeout(ok, wait * 1000));

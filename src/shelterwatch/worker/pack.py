@@ -1,5 +1,9 @@
 """The worker's pack publisher: follows the log, updates the touched entries, republishes.
 
+A process of its own (a thread of the worker), it owns the read transactions it needs; the pack
+domain (`pack.incremental`, `pack.service`, `pack.published`) reads in whatever session it is
+handed and never opens one.
+
 Facts arrive in batches from the log follower; the publisher applies them to its
 `IncrementalPack` at once and renders and publishes at most every `min_interval_s`, so a burst of
 reports during an alert costs one publish per interval, and a status change reaches the
@@ -11,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from shelterwatch import db
@@ -32,8 +36,12 @@ RELEVANT = (FactKind.STATUS_CHANGED, *REGISTRY_KINDS, FactKind.ALERT_STARTED,
 class PackPublisher:
     def __init__(self, database_url: str, directory: Path, *,
                  config: warning.WarningConfig | None = None,
-                 min_interval_s: float = 0.2) -> None:
+                 min_interval_s: float = 0.2,
+                 may_publish: Callable[[], bool] = lambda: True) -> None:
         self.url, self.directory = database_url, directory
+        # Several workers keep the pack current; only the one leading it writes the directory
+        # (worker.leader), and a successor publishes at once from its own current copy.
+        self.may_publish = may_publish
         self.config = config  # warning times for the alerts the pack carries
         self.min_interval_s = min_interval_s
         self.pack = IncrementalPack()
@@ -47,7 +55,8 @@ class PackPublisher:
         """Load once (the worker's start, never a request) and publish; then follow."""
         with db.reading(self.url) as session:
             self.pack.load(session)
-        self._publish()
+        if self.may_publish():
+            self._publish()
         self.thread = threading.Thread(target=self._run, name="pack", daemon=True)
         self.thread.start()
         return self
@@ -74,9 +83,15 @@ class PackPublisher:
         self.published_at = time.time()
 
     def _run(self) -> None:
+        leading = self.publishes > 0
         while not self.stop_event.is_set():
-            if not self.dirty.wait(0.5):
+            if not self.may_publish():
+                leading = False
+                self.stop_event.wait(0.5)
                 continue
+            if leading and not self.dirty.wait(0.5):
+                continue
+            leading = True  # a new leader publishes what it holds without waiting for news
             self.dirty.clear()
             try:
                 self._publish()

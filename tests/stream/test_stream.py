@@ -7,10 +7,14 @@ import time
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from shelterwatch.config import Settings
 from tests.reports.helpers import bearer, kyiv_shelter, token
 from tests.support.server import LiveServer
+
+# A live server and long-lived event streams.
+pytestmark = pytest.mark.slow
 
 
 def read_events(url: str, *, last_event_id: str | None, until: Callable[[dict], bool],

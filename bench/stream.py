@@ -1,0 +1,470 @@
+"""`/v1/stream` with thousands of subscribers on one process, beside a bare Starlette broadcast.
+
+A = the product as users run it (`shelterwatch serve`, SQLite, the Kyiv registry, an air-raid
+alert on): a resident's `POST /v1/reports` (locked) is the message, and its status event is what
+every subscriber must hear. B = `bench/bare_broadcast_app.py`, its own minimal app under the same
+uvicorn options: `POST /publish` of the product's own status event (captured in this run),
+put in every client's queue. Both servers run side by side; each round does A then B:
+
+  1. open N connections from client processes (raw asyncio sockets, one loopback source address
+     per process), while a probe asks `/v1/health/live` (B: `/health`) every 20 ms;
+  2. M spaced messages: message → last subscriber latency (p99 over them);
+  3. a burst of M messages back to back: subscriber deliveries per second;
+  4. all N connections drop at once (RST) while the probe keeps asking.
+
+Printed per round and as ranges: latency p99, rate (and A's fraction of B's), the probe's worst
+latency while opening and while dropping, server CPU seconds to open and to drop, and RSS per
+subscriber (the server's RSS delta over N on a fresh process, i.e. round 1; later rounds reuse
+freed memory). Goals (issue 15): at N = 10,000, p99 <= 1 s, rate >= 0.6 x bare, no stall
+> 100 ms, <= 30 KB per subscriber.
+
+    .venv/bin/python bench/stream.py [--subscribers 10000] [--clients 4] [--rounds 3]
+                                     [--messages 20] [--gap 0.3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import resource
+import secrets
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.server import free_port  # noqa: E402
+
+MARK = re.compile(rb'"shelter_id":(\d+)')
+UNLIMITED = {f"SHELTERWATCH_{name.upper()}": "100000000" for name in (
+    "reports_per_address_per_minute", "reports_per_device_per_hour",
+    "shelters_per_network_per_hour", "shelters_per_device_per_hour",
+    "shelters_per_network_issued_per_hour", "stream_connections_per_address")}
+
+
+# ---------- the client processes: `bench/stream.py --client HOST PORT PATH N SOURCE` ----------
+
+class Listener(asyncio.Protocol):
+    """One subscriber: notes when each shelter id first reaches it."""
+
+    def __init__(self, client: Client) -> None:
+        self.client, self.tail, self.seen = client, b"", set[bytes]()
+        self.transport: asyncio.Transport | None = None
+        self.opened = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.write(self.client.request)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        if not self.opened and b"retry:" in data:
+            self.opened = True
+            self.client.opened += 1
+            if self.client.opened == self.client.n:
+                self.client.all_open.set()
+        text = self.tail + data
+        for mark in MARK.findall(text):
+            if mark not in self.seen:
+                self.seen.add(mark)
+                got = self.client.arrivals.setdefault(mark, [0, 0.0])
+                got[0] += 1
+                got[1] = max(got[1], now)
+        self.tail = text[-40:]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.client.lost += 1
+
+
+@dataclass
+class Client:
+    host: str
+    port: int
+    path: str
+    n: int
+    source: str
+    request: bytes = b""
+    opened: int = 0
+    lost: int = 0
+    arrivals: dict[bytes, list[Any]] = field(default_factory=dict)
+    all_open: asyncio.Event = field(default_factory=asyncio.Event)
+    listeners: list[Listener] = field(default_factory=list)
+
+    async def open_all(self) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        self.request = (f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\n"
+                        f"Accept: text/event-stream\r\n\r\n").encode()
+        start, failed = time.monotonic(), 0
+        gate = asyncio.Semaphore(200)
+
+        async def one() -> None:
+            nonlocal failed
+            async with gate:
+                sock = socket.socket()
+                sock.setblocking(False)
+                # Each process its own source address: ports never run out across rounds.
+                sock.bind((self.source, 0))
+                try:
+                    await loop.sock_connect(sock, (self.host, self.port))
+                    _, listener = await loop.create_connection(lambda: Listener(self), sock=sock)
+                    self.listeners.append(listener)
+                except OSError:
+                    failed += 1
+                    sock.close()
+
+        await asyncio.gather(*(one() for _ in range(self.n)))
+        if not failed:
+            try:
+                await asyncio.wait_for(self.all_open.wait(), 120)
+            except TimeoutError:
+                pass
+        return {"opened": self.opened, "failed": failed, "s": time.monotonic() - start}
+
+    def drop_all(self) -> dict[str, Any]:
+        for listener in self.listeners:
+            if listener.transport is not None:
+                sock = listener.transport.get_extra_info("socket")
+                # RST, as a phone that loses its network does not say goodbye either
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                listener.transport.abort()
+        return {"dropped": len(self.listeners)}
+
+
+async def client_main(host: str, port: int, path: str, n: int, source: str) -> None:
+    client = Client(host, port, path, n, source)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+
+    def say(obj: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+    while line := (await reader.readline()).decode().strip():
+        if line == "open":
+            say(await client.open_all())
+        elif line == "arrivals":
+            say({k.decode(): v for k, v in client.arrivals.items()})
+        elif line == "drop":
+            say(client.drop_all())
+            await asyncio.sleep(0.5)
+            return
+
+
+# ---------- the servers ----------
+
+class Server:
+    def __init__(self, name: str, args: list[str], env: dict[str, str], cwd: Path,
+                 ready: str) -> None:
+        self.name, self.port = name, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        log = (cwd / f"{name}.log").open("ab")
+        self.proc = subprocess.Popen([*args, "--port", str(self.port)], env=env, cwd=cwd,
+                                     stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{name} exited: {(cwd / f'{name}.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + ready, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{name} did not start")
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_kb(self) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+class Probe(threading.Thread):
+    """Asks a cheap endpoint every 20 ms; the worst answer per phase is the stall."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.samples, self.stop = url, list[tuple[float, float]](), threading.Event()
+        self.errors = 0
+
+    def run(self) -> None:
+        http = httpx.Client(timeout=30)
+        while not self.stop.is_set():
+            t0 = time.monotonic()
+            try:
+                http.get(self.url).raise_for_status()
+            except httpx.HTTPError:  # counted, and its wait still counts as a stall
+                self.errors += 1
+                http.close()
+                http = httpx.Client(timeout=30)
+            self.samples.append((t0, time.monotonic() - t0))
+            time.sleep(0.02)
+        http.close()
+
+    def worst(self, start: float, end: float) -> float:
+        return max((s for t, s in self.samples if start <= t <= end), default=float("nan"))
+
+
+# ---------- one round on one system ----------
+
+@dataclass
+class System:
+    name: str
+    server: Server
+    stream_path: str
+    probe_path: str
+    send: Any  # (marker id) -> None: posts one message that carries it
+
+
+def ask(clients: list[subprocess.Popen[str]], line: str) -> list[dict[str, Any]]:
+    for c in clients:
+        assert c.stdin is not None
+        c.stdin.write(line + "\n")
+        c.stdin.flush()
+    out = []
+    for c in clients:
+        assert c.stdout is not None
+        out.append(json.loads(c.stdout.readline()))
+    return out
+
+
+def arrivals(clients: list[subprocess.Popen[str]], marks: list[int], n: int,
+             timeout: float) -> dict[int, float]:
+    """Last arrival time of each mark once all n subscribers have it (or the timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        merged: dict[int, list[float]] = {}
+        for part in ask(clients, "arrivals"):
+            for key, (count, last) in part.items():
+                got = merged.setdefault(int(key), [0, 0.0])
+                got[0] += count
+                got[1] = max(got[1], last)
+        done = all(merged.get(m, [0])[0] >= n for m in marks)
+        if done or time.monotonic() > deadline:
+            return {m: merged[m][1] for m in marks if merged.get(m, [0])[0] >= n}
+        time.sleep(0.1)
+
+
+def one_round(system: System, args: argparse.Namespace, marks: list[int],
+              sources: list[str]) -> dict[str, float]:
+    server, n = system.server, args.subscribers
+    per = [n // args.clients + (1 if i < n % args.clients else 0) for i in range(args.clients)]
+    clients = [subprocess.Popen(
+        [sys.executable, __file__, "--client", "127.0.0.1", str(server.port), system.stream_path,
+         str(k), src], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for k, src in zip(per, sources, strict=True)]
+    probe = Probe(server.url + system.probe_path)
+    probe.start()
+    time.sleep(1.0)
+    rss0, cpu0, t_open = server.rss_kb(), server.cpu_s(), time.monotonic()
+    opened = ask(clients, "open")
+    t_opened, cpu1, rss1 = time.monotonic(), server.cpu_s(), server.rss_kb()
+    assert sum(o["opened"] for o in opened) == n, opened
+    time.sleep(1.0)
+    spaced, burst = marks[:args.messages], marks[args.messages:2 * args.messages]
+    latencies = []
+    for mark in spaced:
+        t0 = time.monotonic()
+        system.send(mark)
+        got = arrivals(clients, [mark], n, 10)
+        latencies.append(got[mark] - t0 if mark in got else float("inf"))
+        time.sleep(args.gap)
+    t0, cpu_burst = time.monotonic(), server.cpu_s()
+    for mark in burst:
+        system.send(mark)
+    got = arrivals(clients, burst, n, 30)
+    span = max(got.values(), default=t0) - t0 if len(got) == len(burst) else float("inf")
+    # Server CPU per delivery: the figure the machine's load disturbs least.
+    us_per_delivery = 1e6 * (server.cpu_s() - cpu_burst) / (n * len(burst))
+    time.sleep(0.5)
+    cpu2, t_drop = server.cpu_s(), time.monotonic()
+    ask(clients, "drop")
+    for c in clients:
+        c.wait(30)
+    time.sleep(3.0)  # the probe keeps asking while the server lets them go
+    t_end, cpu3 = time.monotonic(), server.cpu_s()
+    probe.stop.set()
+    probe.join()
+    return {
+        "p99_s": sorted(latencies)[min(len(latencies) - 1, int(0.99 * len(latencies)))],
+        "rate": n * len(burst) / span if span > 0 else float("nan"),
+        "us_per_delivery": us_per_delivery,
+        "open_s": t_opened - t_open, "open_cpu_s": cpu1 - cpu0, "drop_cpu_s": cpu3 - cpu2,
+        "stall_open_ms": 1000 * probe.worst(t_open, t_opened),
+        "stall_drop_ms": 1000 * probe.worst(t_drop, t_end),
+        "idle_ms": 1000 * statistics.median(s for t, s in probe.samples if t < t_open),
+        "kb_per_sub": (rss1 - rss0) / n,
+        "probe_errors": probe.errors,
+    }
+
+
+# ---------- set-up and the run ----------
+
+def prepare(url: str) -> list[tuple[int, float, float]]:
+    from shelterwatch import db, migrate
+    from shelterwatch.alerts import service as alerts
+    from shelterwatch.areas import service as areas
+    from shelterwatch.clock import utcnow
+    from shelterwatch.ingest import mapping, registry_csv
+    from shelterwatch.shelters import importer
+    from shelterwatch.shelters.models import Shelter
+    from shelterwatch.vocabulary import AlertType, Threat
+
+    kyiv = Path(str(resources.files("shelterwatch.data.kyiv")))
+    migrate.upgrade(url)
+    with db.transaction(url) as session:
+        areas.load_bundled(session, now=utcnow())
+        importer.import_records(session, registry_csv.read(
+            kyiv / "kyiv_shelters_2022-02-25.csv", mapping.load(kyiv / "kmda-2022.toml")),
+            source="kmda-2022", now=utcnow())
+        now = utcnow()
+        alerts.start(session, area_id="31", type=AlertType.AIR_RAID, threat=Threat.BALLISTIC,
+                     started_at=now, source="bench", actor="bench", now=now)
+    with db.reading(url) as session:
+        from sqlalchemy import select
+        return [tuple(r) for r in session.execute(  # type: ignore[misc]
+            select(Shelter.id, Shelter.lat, Shelter.lon).order_by(Shelter.id)).all()]
+
+
+def capture_status_event(url: str, send: Any, mark: int) -> bytes:
+    """The product's own status event for one report: the bare broadcast sends these bytes."""
+    with httpx.stream("GET", url + "/v1/stream", timeout=30) as response:
+        lines = response.iter_lines()
+        next(lines)
+        send(mark)
+        event: list[str] = []
+        for line in lines:
+            if line:
+                event.append(line)
+            elif event and event[1:2] == ["event: status"]:
+                return ("\n".join(event) + "\n\n").encode()
+            else:
+                event = []
+    raise RuntimeError("no status event")
+
+
+def summary(label: str, rows: list[dict[str, float]], key: str, fmt: str) -> str:
+    values = [r[key] for r in rows]
+    return f"{label} {fmt.format(min(values))}–{fmt.format(max(values))}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=4, help="client processes")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--messages", type=int, default=20, help="spaced, then as many in burst")
+    parser.add_argument("--gap", type=float, default=0.3, help="seconds between spaced messages")
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by servers and clients
+    if hard < args.subscribers + 1000:
+        sys.exit(f"the open-file limit ({hard}) is below {args.subscribers} subscribers")
+    tmp = Path(tempfile.mkdtemp(prefix="sw-stream-"))
+    url = f"sqlite:///{tmp / 'bench.db'}"
+    shelters = prepare(url)
+    need = 1 + args.rounds * 2 * args.messages
+    if len(shelters) < need:
+        sys.exit(f"{len(shelters)} shelters, {need} reports needed: fewer rounds or messages")
+    env = {**os.environ, **UNLIMITED, "DATABASE_URL": url,
+           "SHELTERWATCH_SECRET_KEY": secrets.token_hex(16),
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT / "src")])}
+    product = Server("product", [sys.executable, "-m", "shelterwatch.cli.main", "serve"],
+                     env, tmp, "/v1/health/live")
+    bare = Server("bare", [sys.executable, "-m", "uvicorn", "bare_broadcast_app:app",
+                           "--host", "127.0.0.1", "--log-level", "info", "--no-access-log"],
+                  env, tmp, "/health")
+    by_id = {s[0]: s for s in shelters}
+    http = httpx.Client(timeout=30)
+
+    def report(mark: int) -> None:
+        _, lat, lon = by_id[mark]
+        r = http.post(product.url + "/v1/reports", json={
+            "shelter_id": mark, "kind": "locked", "device_id": f"bench-{mark:06d}",
+            "lat": lat, "lon": lon})
+        assert r.status_code == 201, r.text
+
+    ids = [s[0] for s in shelters]
+    template = capture_status_event(product.url, report, ids.pop(0))
+    found = MARK.search(template)
+    assert found is not None
+
+    def publish(mark: int) -> None:
+        body = template[:found.start(1)] + str(mark).encode() + template[found.end(1):]
+        http.post(bare.url + "/publish", content=body).raise_for_status()
+
+    systems = [System("shelterwatch", product, "/v1/stream", "/v1/health/live", report),
+               System("bare", bare, "/stream", "/health", publish)]
+    print(f"{args.subscribers} subscribers from {args.clients} processes; event "
+          f"{len(template)} B; load average {os.getloadavg()[0]:.2f}", flush=True)
+    results: dict[str, list[dict[str, float]]] = {s.name: [] for s in systems}
+    try:
+        for r in range(args.rounds):
+            for k, system in enumerate(systems):
+                marks = [ids.pop(0) for _ in range(2 * args.messages)]
+                sources = [f"127.0.{10 + 2 * r + k}.{i + 1}" for i in range(args.clients)]
+                row = one_round(system, args, marks, sources)
+                results[system.name].append(row)
+                print(f"round {r + 1} {system.name:<12} p99 {row['p99_s']:.3f} s  "
+                      f"rate {row['rate']:9.0f}/s ({row['us_per_delivery']:.0f} µs cpu each)  "
+                      f"open {row['open_s']:.1f} s "
+                      f"(cpu {row['open_cpu_s']:.1f} s)  drop cpu {row['drop_cpu_s']:.1f} s  "
+                      f"stall open {row['stall_open_ms']:.0f} ms / drop "
+                      f"{row['stall_drop_ms']:.0f} ms (idle {row['idle_ms']:.1f} ms)  "
+                      f"{row['kb_per_sub']:.1f} KB/sub  probe errors {row['probe_errors']}  "
+                      f"load {os.getloadavg()[0]:.2f}",
+                      flush=True)
+    finally:
+        product.stop()
+        bare.stop()
+    a, b = results["shelterwatch"], results["bare"]
+    ratios = [x["rate"] / y["rate"] for x, y in zip(a, b, strict=True)]
+    print(f"\nsummary over {args.rounds} rounds at {args.subscribers} subscribers "
+          f"(load average {os.getloadavg()[0]:.2f}):")
+    for name, rows in results.items():
+        print(f"  {name:<12} " + "; ".join([
+            summary("p99", rows, "p99_s", "{:.2f}") + " s",
+            summary("rate", rows, "rate", "{:.0f}") + "/s",
+            summary("cpu per delivery", rows, "us_per_delivery", "{:.0f}") + " µs",
+            summary("stall open", rows, "stall_open_ms", "{:.0f}") + " ms",
+            summary("stall drop", rows, "stall_drop_ms", "{:.0f}") + " ms",
+            summary("cpu open", rows, "open_cpu_s", "{:.1f}") + " s",
+            summary("cpu drop", rows, "drop_cpu_s", "{:.1f}") + " s",
+            f"{rows[0]['kb_per_sub']:.1f} KB/subscriber (fresh process)"]))
+    print(f"  rate shelterwatch / bare: {min(ratios):.2f}–{max(ratios):.2f} (goal >= 0.6)")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--client":
+        host, port, path, n, source = sys.argv[2:7]
+        asyncio.run(client_main(host, int(port), path, int(n), source))
+    else:
+        main()

@@ -1,0 +1,378 @@
+"""The night over HTTP: residents, keyholders, patrols and door controllers against the real
+server and worker, on the clock they share (`SHELTERWATCH_CLOCK_SPEED`).
+
+Everything a person does is a request a phone would make: residents ask /v1/nearest, walk, and
+report a locked or unfit door; their phones follow /v1/stream and ask again when the door they
+are walking to is reported locked; keyholders tap the check-in link of the webhook they get;
+patrols poll /v1/tasks, drive and record what they find; controllers unlock on MQTT commands.
+What the doors really are (city.DoorWorld) is known here and nowhere in the product.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from shelterwatch import clock
+from shelterwatch.simulate.city import Door, DoorWorld, Shelter, along, drive_s, walk_s
+from shelterwatch.simulate.journey import Journey
+from shelterwatch.simulate.nights import NightPlan
+from shelterwatch.simulate.outcome import quantile
+
+# A status the resident page re-ranks away from (it re-asks /v1/nearest on every status event).
+AVOID = frozenset({"locked_reported", "locked_confirmed", "unfit", "closed", "full"})
+CONCURRENCY = 64  # residents' requests in flight, like a proxy's upstream connections
+STAFF_CONCURRENCY = 16
+CROWD_ROUTES = frozenset({"nearest", "reports"})
+NEAREST_LIMIT = 5
+
+
+def address_of(resident_id: int) -> str:
+    """Each resident's phone has its own address behind the simulated proxy."""
+    return f"10.{(resident_id >> 16) & 255}.{(resident_id >> 8) & 255}.{resident_id & 255}"
+
+
+@dataclass(slots=True)
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=dict)  # route → seconds
+    failures: Counter[str] = field(default_factory=Counter)
+    keyholder_messages: Counter[str] = field(default_factory=Counter)
+    check_ins: int = 0
+    first_answer_s: list[float] = field(default_factory=list)  # each resident's first answer
+    patrol_busy_s: float = 0.0
+
+    def latency_ms(self) -> dict[str, tuple[float | None, float | None, int]]:
+        out: dict[str, tuple[float | None, float | None, int]] = {}
+        for route, values in self.latencies.items():
+            p50, p99 = quantile(values, 0.5), quantile(values, 0.99)
+            out[route] = (None if p50 is None else p50 * 1000,
+                          None if p99 is None else p99 * 1000, len(values))
+        return out
+
+
+class Night:
+    def __init__(self, *, base: str, plan: NightPlan, world: DoorWorld,
+                 shelters: Sequence[Shelter], operator: str,
+                 patrols: Sequence[tuple[str, float, float]], mqtt_url: str) -> None:
+        self.base, self.plan, self.world = base, plan, world
+        self.by_id = {s.id: s for s in shelters}
+        self.operator = operator
+        self.patrols = patrols
+        self.mqtt_url = mqtt_url
+        self.tally = Tally()
+        self.t0 = clock.utcnow()
+        self.status: dict[int, str] = {}
+        self.watchers: dict[int, set[asyncio.Future[bool]]] = {}
+        self.gate = asyncio.Semaphore(CONCURRENCY)
+        self.client = httpx.AsyncClient(
+            base_url=base, timeout=60, limits=httpx.Limits(max_connections=CONCURRENCY,
+                                                           max_keepalive_connections=CONCURRENCY))
+        # Keyholders, patrols and the desk have phones of their own: never queued behind the
+        # crowd's look-ups in the simulation (in the city they share only the server).
+        self.staff_gate = asyncio.Semaphore(STAFF_CONCURRENCY)
+        self.staff_client = httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(
+            max_connections=STAFF_CONCURRENCY, max_keepalive_connections=STAFF_CONCURRENCY))
+        self.loop = asyncio.get_running_loop()
+        self.background: set[asyncio.Task[None]] = set()
+        self.phones: set[asyncio.StreamWriter] = set()
+        self.on_duty: dict[str, float] = {}  # patrol token → since when on its current task
+
+    # -- the shared clock -----------------------------------------------------------------
+    def now(self) -> float:
+        """Seconds since the alert started, on the clock the server and worker read."""
+        return (clock.utcnow() - self.t0).total_seconds()
+
+    async def until(self, t: float) -> None:
+        await asyncio.sleep(max(0.0, clock.real_seconds(t - self.now())))
+
+    def spawn(self, coro: Any) -> None:
+        task = self.loop.create_task(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def call(self, route: str, method: str, path: str,
+                   **kwargs: Any) -> httpx.Response | None:
+        """One request, its latency kept under `route`; None when it failed outright."""
+        crowd = route in CROWD_ROUTES
+        async with self.gate if crowd else self.staff_gate:
+            if route != "alerts" and self.now() >= self.plan.night_s:
+                return None  # asked too late: the night followed is over
+            started = time.perf_counter()
+            try:
+                client = self.client if crowd else self.staff_client
+                response = await client.request(method, path, **kwargs)
+            except httpx.HTTPError as exc:
+                self.tally.failures[f"{route}: {type(exc).__name__}"] += 1
+                return None
+            self.tally.latencies.setdefault(route, []).append(time.perf_counter() - started)
+        if response.status_code >= 400:
+            self.tally.failures[f"{route}: {response.status_code}"] += 1
+        return response
+
+    # -- the night --------------------------------------------------------------------------
+    async def start_alert(self) -> datetime:
+        response = await self.call("alerts", "POST", "/v1/alerts", headers=self._auth(
+            self.operator), json={"area_id": self.plan.area_id, "type": "air_raid",
+                                  "threat": self.plan.threat})
+        if response is None or response.status_code != 201:
+            raise RuntimeError(f"the alert did not start: {response and response.text[:300]}")
+        self.t0 = clock.as_utc(datetime.fromisoformat(response.json()["started_at"]))
+        return self.t0
+
+    async def play(self, journeys: Sequence[Journey], inbox: socket.socket,
+                   progress: Callable[[str], None] | None = None) -> None:
+        """From the alert to the end of the night followed; `inbox` is the listening socket the
+        keyholders' webhooks come to."""
+        stream = self.loop.create_task(self._follow_stream())
+        hooks = await asyncio.start_server(self._keyholder_phone, sock=inbox)
+        await asyncio.sleep(0.2)  # subscribed before anything changes
+        doors = _Controllers(self, self.mqtt_url) if self.mqtt_url else None
+        try:
+            await self.start_alert()
+            if progress:
+                self.spawn(self._progress(journeys, progress))
+            for token, lat, lon in self.patrols:
+                self.spawn(self._patrol(token, lat, lon))
+            await asyncio.gather(*(self._resident(j) for j in journeys))
+            await self.until(self.plan.night_s)
+            for token in list(self.on_duty):  # still on a task: busy until the end
+                self._off_duty(token)
+        finally:
+            stream.cancel()
+            for task in list(self.background):
+                task.cancel()
+            await asyncio.gather(*self.background, stream, return_exceptions=True)
+            hooks.close()
+            for phone in list(self.phones):  # their readers end, their handlers return
+                phone.transport.abort()
+            await asyncio.sleep(0.05)
+            if doors:
+                doors.stop()
+            await self.client.aclose()
+            await self.staff_client.aclose()
+
+    # -- residents --------------------------------------------------------------------------
+    async def _resident(self, journey: Journey) -> None:
+        resident, plan = journey.resident, self.plan
+        headers = {"X-Forwarded-For": address_of(resident.id)}
+        await self.until(resident.start_s)
+        while self.now() < plan.night_s:
+            journey.lookups += 1
+            # They set off when they asked: on a compressed clock a loaded machine's every
+            # millisecond of latency would cost them the speed's many (latency is reported).
+            asked = self.now()
+            response = await self.call("nearest", "GET", "/v1/nearest", headers=headers, params={
+                "lat": f"{journey.lat:.6f}", "lon": f"{journey.lon:.6f}",
+                "limit": NEAREST_LIMIT, "threat": plan.threat})
+            if response is None or response.status_code != 200:
+                return
+            if journey.lookups == 1:
+                self.tally.first_answer_s.append(self.now())
+            ranked = [r["shelter"]["properties"]["id"] for r in response.json()["results"]]
+            choice = journey.choose(ranked)
+            if choice is None:
+                return
+            target = self.by_id[choice]
+            set_off, walk = asked, walk_s(resident, journey.lat, journey.lon, target, plan)
+            journey.walked(walk)
+            if set_off + walk > plan.night_s:  # still on the way when the night followed ends
+                await self.until(plan.night_s)
+                return
+            if await self._walk(choice, set_off + walk):
+                lat, lon = along(journey.lat, journey.lon, target,
+                                 (self.now() - set_off) / walk if walk else 1.0)
+                journey.turned_away(choice, lat, lon)
+                continue
+            arrival = journey.arrive(self.world, choice, set_off + walk, target.lat, target.lon)
+            if arrival.found == Door.OPEN:
+                return
+            await self._report(journey, target, arrival.found, headers)
+            if not journey.goes_on(plan.max_tries):
+                return
+
+    async def _walk(self, shelter_id: int, arrive_at: float) -> bool:
+        """Walk until `arrive_at`; True when the phone hears the door is reported shut first."""
+        future: asyncio.Future[bool] = self.loop.create_future()
+        self.watchers.setdefault(shelter_id, set()).add(future)
+        try:
+            return await asyncio.wait_for(
+                future, timeout=max(0.0, clock.real_seconds(arrive_at - self.now())))
+        except TimeoutError:
+            return False
+        finally:
+            self.watchers.get(shelter_id, set()).discard(future)
+
+    async def _report(self, journey: Journey, at: Shelter, found: Door,
+                      headers: dict[str, str]) -> None:
+        body: dict[str, Any] = {"shelter_id": at.id, "kind": found.value, "lat": at.lat,
+                                "lon": at.lon, "device_id": f"sim-phone-{journey.resident.id}"}
+        if found == Door.UNFIT:
+            body["reason"] = "flooded"
+        response = await self.call("reports", "POST", "/v1/reports", headers=headers, json=body)
+        if found == Door.LOCKED and response is not None and response.status_code == 201:
+            self.world.reported(at.id, self.now())
+
+    async def _follow_stream(self) -> None:
+        """The residents' phones hear status changes (one subscription stands for all)."""
+        async with httpx.AsyncClient(base_url=self.base, timeout=None) as client:
+            async with client.stream("GET", "/v1/stream") as response:
+                event = ""
+                async for line in response.aiter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:") and event == "status":
+                        data = orjson.loads(line[5:])
+                        sid, status = data.get("shelter_id"), data.get("status")
+                        if isinstance(sid, int) and isinstance(status, str):
+                            self.status[sid] = status
+                            if status in AVOID:
+                                for future in self.watchers.pop(sid, set()):
+                                    if not future.done():
+                                        future.set_result(True)
+
+    async def _progress(self, journeys: Sequence[Journey], say: Callable[[str], None]) -> None:
+        while True:
+            await asyncio.sleep(5.0)
+            inside = sum(j.sheltered_at is not None for j in journeys)
+            asked = sum(len(v) for v in self.tally.latencies.values())
+            say(f"t={self.now():.0f} s: {inside} of {len(journeys)} inside, {asked} requests, "
+                f"{sum(self.tally.failures.values())} failed")
+
+    # -- keyholders ---------------------------------------------------------------------------
+    async def _keyholder_phone(self, reader: asyncio.StreamReader,
+                               writer: asyncio.StreamWriter) -> None:
+        """A keyholder's phone receiving the outbox's webhooks (HTTP/1.1, kept alive)."""
+        self.phones.add(writer)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                path = lines[0].split(" ")[1] if len(lines[0].split(" ")) > 1 else "/"
+                length = next((int(v) for k, _, v in (h.partition(":") for h in lines[1:])
+                               if k.strip().lower() == "content-length"), 0)
+                body = await reader.readexactly(length) if length else b"{}"
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+                try:
+                    message = orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    continue
+                if isinstance(message, dict):
+                    self._keyholder_message(path, message)
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+            pass
+        finally:
+            self.phones.discard(writer)
+            writer.close()
+
+    def _keyholder_message(self, path: str, body: dict[str, Any]) -> None:
+        self.tally.keyholder_messages[str(body.get("event"))] += 1
+        try:
+            sid = int(path.rstrip("/").rsplit("/", 1)[-1])
+        except ValueError:
+            return
+        answers = self.world.plans[sid].keyholder_answers_s if sid in self.world.plans else None
+        link = body.get("link")
+        if body.get("event") == "check_in" and isinstance(link, str) and answers is not None:
+            self.spawn(self._check_in(urlsplit(link).path, self.now() + answers))
+
+    async def _check_in(self, path: str, at: float) -> None:
+        await self.until(at)
+        response = await self.call("check-in", "POST", path)
+        if response is not None and response.status_code < 400:
+            self.tally.check_ins += 1
+
+    # -- patrols ------------------------------------------------------------------------------
+    @staticmethod
+    def _auth(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    async def _patrol(self, token: str, lat: float, lon: float) -> None:
+        plan, auth = self.plan, self._auth(token)
+        while self.now() < plan.night_s:
+            response = await self.call("tasks", "GET", "/v1/tasks", headers=auth)
+            tasks = response.json()["tasks"] if response and response.status_code == 200 else []
+            task = tasks[0] if tasks else None
+            if task is None or task["shelter_id"] not in self.by_id:
+                await self.until(self.now() + plan.patrol_poll_s)
+                continue
+            took = await self.call("tasks", "POST", f"/v1/tasks/{task['id']}/take", headers=auth)
+            if took is None or took.status_code >= 400:
+                await self.until(self.now() + plan.patrol_poll_s)
+                continue
+            began, door = self.now(), self.by_id[task["shelter_id"]]
+            self.on_duty[token] = began
+            await self.until(began + drive_s(lat, lon, door, plan))
+            lat, lon = door.lat, door.lon
+            found = self.world.found(door.id, self.now())
+            body: dict[str, Any] = {"kind": found.value, "lat": lat, "lon": lon}
+            if found == Door.LOCKED:
+                await self.until(self.now() + plan.force_door_s)
+                self.world.open(door.id, self.now())
+                body["kind"] = "forced_open"
+            elif found == Door.UNFIT:
+                body["reason"] = "flooded"
+            await self.call("tasks", "POST", f"/v1/tasks/{task['id']}/result", headers=auth,
+                            json=body)
+            self._off_duty(token)
+            await self.call("patrols", "POST", "/v1/patrols/me", headers=auth,
+                            json={"lat": lat, "lon": lon, "available": True})
+
+    def _off_duty(self, token: str) -> None:
+        """Count a unit's time on its task, within the night followed."""
+        began, end = self.on_duty.pop(token), self.plan.night_s
+        self.tally.patrol_busy_s += max(0.0, min(self.now(), end) - min(began, end))
+
+    def controller_unlocked(self, shelter_id: int) -> None:
+        """An unlock reached a controlled door (called on the loop)."""
+        self.world.open(shelter_id, self.now())
+
+
+class _Controllers:
+    """Every simulated door controller on one MQTT connection: unlock on command, say so."""
+
+    def __init__(self, night: Night, mqtt_url: str) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        self.night = night
+        parts = urlsplit(mqtt_url)
+        self.ready = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2,
+                                  client_id=f"sim-doors-{id(self):x}")
+        self.client.on_connect = lambda c, *a: c.subscribe("shelterwatch/doors/+/command", qos=1)
+        self.client.on_subscribe = lambda *a: self.ready.set()
+        self.client.on_message = self._command
+        self.client.connect(parts.hostname or "127.0.0.1", parts.port or 1883, keepalive=30)
+        self.client.loop_start()
+        if not self.ready.wait(10):
+            raise RuntimeError(f"no MQTT broker answered at {mqtt_url}")
+
+    def _command(self, _client: object, _userdata: object, message: Any) -> None:
+        try:
+            sid = int(message.topic.split("/")[2])
+            command = orjson.loads(message.payload).get("command")
+        except (ValueError, IndexError, orjson.JSONDecodeError):
+            return
+        plan = self.night.world.plans.get(sid)
+        if command != "unlock" or plan is None or not plan.controller:
+            return
+        self.night.loop.call_soon_threadsafe(self.night.controller_unlocked, sid)
+        self.client.publish(f"shelterwatch/doors/{sid}/state",
+                            orjson.dumps({"state": "unlocked"}), qos=1)
+
+    def stop(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+

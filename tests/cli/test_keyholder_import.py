@@ -1,0 +1,47 @@
+"""`shelterwatch keyholders import`: a national list in one go, every person on the record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from shelterwatch import db
+from shelterwatch.cli.main import app as cli
+from shelterwatch.config import Settings
+from shelterwatch.keyholders.models import Keyholder, KeyholderShelter, OwnerShelter
+from shelterwatch.log.models import Fact
+
+
+def test_each_imported_person_gets_their_shelters_and_a_fact_naming_them(
+        settings: Settings, tmp_path: Path) -> None:
+    lines = ["role,name,shelter_id,email,sms,telegram,webhook"]
+    for n in range(300):  # person n holds shelters n and n + 1000
+        lines += [f"keyholder,Holder {n},{n},k{n}@example.invalid,+38050{n:07d},,",
+                  f"keyholder,Holder {n},{n + 1000},k{n}@example.invalid,+38050{n:07d},,"]
+    lines += ["owner,ЖЕК 7,5,office@example.invalid,,,", "owner,ЖЕК 7,6,office@example.invalid,,,"]
+    path = tmp_path / "keyholders.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = CliRunner().invoke(cli, ["keyholders", "import", str(path)])
+    assert done.exit_code == 0, done.output
+    assert "imported 300 keyholders and 1 owners" in done.output
+    with db.reading(settings.database_url) as s:
+        people = {k.id: (k.name, k.email) for k in s.execute(select(Keyholder)).scalars()}
+        links: dict[int, list[int]] = {}
+        for link in s.execute(select(KeyholderShelter)).scalars():
+            links.setdefault(link.keyholder_id, []).append(link.shelter_id)
+        facts = s.execute(select(Fact.payload, Fact.private)
+                          .where(Fact.kind == "keyholder.created").order_by(Fact.seq)).all()
+        owners = s.execute(select(OwnerShelter.shelter_id)).scalars().all()
+        verdict = CliRunner().invoke(cli, ["log", "verify"])
+    assert len(people) == len(facts) == 300 and sorted(owners) == [5, 6]
+    for public, secret in facts:
+        payload, private = orjson.loads(public), orjson.loads(secret or "{}")
+        name, email = people[payload["id"]]
+        n = int(name.split()[1])
+        assert payload["shelter_ids"] == sorted(links[payload["id"]]) == [n, n + 1000]
+        assert private["email"] == email == f"k{n}@example.invalid"
+        assert "example.invalid" not in public
+    assert verdict.exit_code == 0, verdict.output

@@ -1,0 +1,89 @@
+"""A process hears the log at once when it wrote the fact itself, and an idle log costs it no
+query: the stream and the pages are live without the follower hammering the database."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+from sqlalchemy import event
+
+from shelterwatch import db
+from shelterwatch.clock import utcnow
+from shelterwatch.log import service as log
+from shelterwatch.log.follower import LogFollower
+from shelterwatch.log.models import Fact
+
+
+def append_one(url: str, kind: str = "alert.started") -> int:
+    with db.transaction(url) as session:
+        return log.append(session, kind=kind, actor="operator", payload={"area_id": "31"},
+                          now=utcnow())
+
+
+def test_a_fact_committed_in_this_process_is_followed_without_waiting_for_a_poll(
+        db_url: str) -> None:
+    with db.reading(db_url) as session:
+        start = log.last_seq(session)
+    heard: list[int] = []
+    got = threading.Event()
+
+    def subscriber(facts: Sequence[Fact]) -> None:
+        heard.extend(f.seq for f in facts)
+        got.set()
+
+    follower = LogFollower(db_url, interval_s=60.0, start_seq=start)  # its poll never comes
+    follower.subscribe(subscriber)
+    follower.start()
+    try:
+        time.sleep(0.2)  # the first look, at start
+        seq = append_one(db_url)
+        t0 = time.monotonic()
+        assert got.wait(5), "the follower slept through a commit of its own process"
+        assert time.monotonic() - t0 < 2.0
+        assert heard == [seq]
+    finally:
+        follower.stop()
+
+
+def test_a_rolled_back_append_wakes_no_one(db_url: str) -> None:
+    woken: list[int] = []
+    unregister = log.on_commit(lambda: woken.append(1))
+    try:
+        session = db.session_factory(db_url)()
+        log.append(session, kind="alert.started", actor="operator", payload={}, now=utcnow())
+        session.rollback()
+        session.commit()  # an empty commit after the rollback: still nothing appended
+        session.close()
+        assert woken == []
+        append_one(db_url)
+        assert woken == [1]
+    finally:
+        unregister()
+
+
+def test_an_idle_log_costs_the_follower_no_query(db_url: str) -> None:
+    if not db.is_sqlite(db_url):
+        return  # PostgreSQL's follower sleeps on LISTEN: it never polls
+    engine = db.engine_for(db_url, write=False)
+    queries: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if threading.current_thread().name == "log-follower":
+            queries.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    follower = LogFollower(db_url, interval_s=0.02)
+    try:
+        follower.start()
+        time.sleep(0.3)
+        queries.clear()
+        time.sleep(1.0)  # fifty looks at an idle log
+        assert queries == []
+        append_one(db_url)  # … and a write from elsewhere is still followed
+        time.sleep(0.5)
+        assert any("FROM facts" in q for q in queries)
+    finally:
+        follower.stop()
+        event.remove(engine, "before_cursor_execute", count)
