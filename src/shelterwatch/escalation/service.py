@@ -29,6 +29,7 @@ from shelterwatch.vocabulary import FactKind, Noun, Subject
 logger = logging.getLogger(__name__)
 RETRY_S = 5.0
 CLAIM_LIMIT = 20  # incident and rounds timers claimed at once
+SQLITE_CHECK_IN_PARTS = 4  # transactions a start's check-ins are queued in, on SQLite
 STARTS_LIMIT = 1000  # alert starts claimed at once: every oblast's, and every raion's
 
 
@@ -113,8 +114,11 @@ def start_alerts(database_url: str, *, claimed: Sequence[tuple[int, str, int]],
 
     # Doors: every alert's in one statement. Check-ins: the same on PostgreSQL (the log's lock
     # is held only for the facts at the end); on SQLite, whose write lock is the whole
-    # database's, one alert's per transaction, so a report waits for one oblast, not 27.
-    batches = ([[a] for a in alive] if is_sqlite(database_url) else [alive]) if alive else []
+    # database's, in a few transactions, so a report waits for a quarter of a country, not all
+    # of it (one per alert took 27 turns at a contended lock: 6.8 s to queue them all).
+    parts = SQLITE_CHECK_IN_PARTS if is_sqlite(database_url) else 1
+    size = -(-len(alive) // parts) if alive else 1
+    batches = [alive[i:i + size] for i in range(0, len(alive), size)]
     counts: dict[int, tuple[int, int]] = {}
     for step, groups in ((fanout.queue_door_unlocks, [alive] if alive else []),
                          (fanout.queue_check_ins, batches)):
