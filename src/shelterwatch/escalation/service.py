@@ -95,10 +95,11 @@ def handle(session: Session, *, timer: Timer, settings: Settings,
 def start_alerts(database_url: str, *, claimed: Sequence[tuple[int, str, int]],
                  settings: Settings, clock: Callable[[], datetime],
                  on_queued: Callable[[], None] = lambda: None) -> None:
-    """Alerts' starts (timer id, claim token, alert id), queued together in three short
-    transactions: every alert's door unlocks in one statement, then every check-in in one, then
-    the start facts. A national alert is one start per oblast, all at once; no door waits for
-    any alert's check-ins, and a report waits for the log's lock no longer than one statement.
+    """Alerts' starts (timer id, claim token, alert id), queued together in a few short
+    transactions: every alert's door unlocks in one statement, then the check-ins (one
+    statement, or a few on SQLite), then the start facts. A national alert is one start per
+    oblast, all at once; no door waits for any alert's check-ins, and a report waits for the
+    log's lock no longer than one statement.
 
     A crash part-way loses nothing: the timers' leases give the starts back, and queueing again
     skips what was queued (unique keys).
