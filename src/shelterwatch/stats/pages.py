@@ -165,9 +165,11 @@ def render(report: dict[str, Any], *, lang: str, heading: str, json_url: str,
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(heading)} — {escape(w['title'])}</title>
 <style>body{{font:16px/1.4 system-ui,sans-serif;margin:1rem auto;max-width:60rem;padding:0 1rem}}
-.big{{font-size:2.6rem;font-weight:700}}table{{border-collapse:collapse;width:100%}}
+.big{{font-size:2.6rem;font-weight:700}}
+/* a phone scrolls a wide table sideways; the page itself keeps the screen's width */
+table{{border-collapse:collapse;width:100%;display:block;overflow-x:auto}}
 td,th{{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}}
-.def{{font-size:.8rem;color:#444}}.wide{{overflow-x:auto}}</style></head><body>
+.def{{font-size:.8rem;color:#444}}</style></head><body>
 <p><a href="{other_url}">{w['other']}</a></p>
 <h1>{escape(heading)}</h1>
 <p>{escape(w['title'])}</p>
@@ -183,9 +185,9 @@ td,th{{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align
 <table><tr><th>{w['figure']}</th><th>{w['value']}</th><th>{w['city']}</th>
 <th>{w['rank']}</th><th>{w['definition']}</th></tr>{''.join(rows)}</table>
 <h2>{w['cases']}</h2>
-<div class="wide"><table><tr>{''.join(f'<th>{escape(k)}</th>' for k in w['columns'])}
+<table><tr>{''.join(f'<th>{escape(k)}</th>' for k in w['columns'])}
 <th>{w['dossier']}</th></tr>
-{case_rows}</table></div>
+{case_rows}</table>
 <p>{escape(str(w['zone']).format(zone=zone))}</p>
 <p>{w['download']}: <a href="{json_url}">JSON</a> · <a href="{csv_url}">CSV</a> ·
 <a href="{cases_csv_url}">CSV ({w['cases']})</a></p>
