@@ -17,11 +17,13 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from shelterwatch import logs
+from shelterwatch import db, logs
 from shelterwatch.app import create_app
+from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
-from tests.reports.helpers import kyiv_shelter
-from tests.support.server import free_port
+from shelterwatch.keyholders import service as keyholders
+from tests.reports.helpers import bearer, kyiv_shelter, token
+from tests.support.server import ChildProcess, free_port
 
 DEVICE, LAT, LON, CONTACT = "secret-device-42", "50.4512345", "30.5198765", "+380501234567"
 
@@ -69,13 +71,23 @@ def test_a_reports_log_line_names_route_status_and_time_never_the_device_or_posi
         assert secret not in text
 
 
+def request_lines(settings: Settings, stream: io.StringIO) -> list[tuple[object, object]]:
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/v1/areas").status_code == 200
+        assert client.post("/v1/reports", json={"kind": "locked"}).status_code == 422
+    return [(line["route"], line["status"]) for line in lines(stream)
+            if line["logger"] == "shelterwatch.requests"]
+
+
 def test_by_default_writes_and_errors_get_a_line_and_fast_reads_do_not(
-        kyiv_client: TestClient, captured: io.StringIO) -> None:
-    assert kyiv_client.get("/v1/areas").status_code == 200
-    assert kyiv_client.post("/v1/reports", json={"kind": "locked"}).status_code == 422
-    routes = [(line["route"], line["status"]) for line in lines(captured)
-              if line["logger"] == "shelterwatch.requests"]
-    assert routes == [("/v1/reports", 422)]
+        settings: Settings, captured: io.StringIO) -> None:
+    patient = settings.model_copy(update={"log_slow_ms": 60_000.0})  # nothing is slow here
+    assert request_lines(patient, captured) == [("/v1/reports", 422)]
+
+
+def test_a_slow_read_gets_a_line(settings: Settings, captured: io.StringIO) -> None:
+    hasty = settings.model_copy(update={"log_slow_ms": 0.001})  # every request is slow
+    assert request_lines(hasty, captured) == [("/v1/areas", 200), ("/v1/reports", 422)]
 
 
 def test_a_proxys_request_id_is_kept_and_a_forged_one_is_replaced() -> None:
@@ -117,3 +129,33 @@ def test_shelterwatch_serve_writes_only_json_lines_without_private_fields(
         ("/v1/reports", 201), ("/v1/nearest", 200)}
     for secret in (DEVICE, LAT, LON, CONTACT):
         assert secret not in log_path.read_text()
+
+
+def test_the_worker_logs_json_lines_naming_no_keyholder_address(
+        kyiv_client: TestClient, kyiv_settings: Settings, tmp_path: Path) -> None:
+    url = kyiv_settings.database_url
+    shelter = kyiv_shelter(url)
+    hook = "http://127.0.0.1:9/ivanna-private-hook"  # nothing listens: every send fails
+    with db.transaction(url) as s:
+        keyholders.create_keyholder(s, contact=keyholders.ContactIn(name="Ivanna", webhook=hook),
+                                    shelter_ids=[shelter.id], now=utcnow(), actor="test")
+    assert kyiv_client.post("/v1/alerts", json={"area_id": "31"},
+                            headers=bearer(token(url, "operator"))).status_code == 201
+    report_and_look_up(kyiv_client, shelter.id)
+    log_path = tmp_path / "worker.log"
+    worker = ChildProcess({"DATABASE_URL": url, "SHELTERWATCH_LOG_FORMAT": "json",
+                           "SHELTERWATCH_NOTIFY_CHANNELS": "webhook",
+                           "SHELTERWATCH_WORKER_TICK_S": "0.1"}, log_path)
+    worker.spawn(["shelterwatch.cli.main", "worker", "--verbose"])
+    try:
+        deadline = time.monotonic() + 60
+        while "failed" not in log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.3)
+    finally:
+        worker.stop()
+    text = log_path.read_text()
+    out = [orjson.loads(line) for line in text.splitlines()]
+    failed = [line for line in out if str(line["message"]).startswith("delivery ")]
+    assert failed and failed[0]["channel"] == "webhook" and failed[0]["level"] == "warning"
+    for secret in ("ivanna", "127.0.0.1:9", DEVICE, LAT, LON, CONTACT):
+        assert secret not in text

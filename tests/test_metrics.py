@@ -49,3 +49,24 @@ def test_metrics_count_each_report_commit_and_label_nearest_by_its_route(
     assert 'shelterwatch_report_batch_size_bucket{le="1.0"} 3.0' in text
     assert 'shelterwatch_request_seconds_count{method="GET",route="/v1/nearest"} 1.0' in text
     assert "metrics-phone" not in text
+
+
+def test_metrics_show_a_feed_gone_quiet_as_stale_and_a_fresh_one_as_not(
+        client: TestClient, settings) -> None:
+    from datetime import timedelta
+
+    from shelterwatch.alerts import feeds
+    from shelterwatch.clock import utcnow
+
+    now = utcnow()
+    with db.transaction(settings.database_url) as s:
+        feeds.record_ok(s, source="alerts-in-ua", now=now - timedelta(minutes=10))
+        feeds.record_ok(s, source="ukrainealarm", now=now)
+        feeds.record_failure(s, source="ukrainealarm", now=now, reason="HTTP 503 from upstream")
+    text = client.get("/metrics").text
+    assert 'shelterwatch_feed_stale{source="alerts-in-ua"} 1.0' in text
+    assert 'shelterwatch_feed_stale{source="ukrainealarm"} 0.0' in text
+    quiet = next(line for line in text.splitlines()
+                 if line.startswith('shelterwatch_feed_seconds_since_ok{source="alerts-in-ua"}'))
+    assert 590 < float(quiet.split()[-1]) < 700
+    assert "503" not in text  # a feed's error stays off the public figures

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -61,19 +62,21 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
            f"VALUES ({', '.join([mark] * len(columns))})")
-    params = [tuple(row[c] for c in columns) for row in rows]
+    pick = itemgetter(*columns)  # C speed: per-row generator tuples were a third of the cost
+    params = [pick(row) for row in rows] if len(columns) > 1 else [(row[columns[0]],)
+                                                                   for row in rows]
     if conn.dialect.name == "sqlite":
         stamps = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, DateTime)]
         if stamps:
-            memo: dict[datetime | None, str | None] = {}  # a batch mostly shares one `now`
-            for n, values in enumerate(params):
-                converted = list(values)
-                for i in stamps:
-                    v = values[i]
-                    if v not in memo:
-                        memo[v] = _sqlite_datetime(v)
-                    converted[i] = memo[v]
-                params[n] = tuple(converted)
+            # Column by column (a transpose runs at C speed), each distinct time formatted once:
+            # a batch mostly shares one `now`.
+            memo: dict[datetime | None, str | None] = {}
+            by_column: list[Any] = list(zip(*params, strict=True))
+            for i in stamps:
+                for v in set(by_column[i]):
+                    memo[v] = _sqlite_datetime(v)
+                by_column[i] = [memo[v] for v in by_column[i]]
+            params = list(zip(*by_column, strict=True))
     conn.exec_driver_sql(sql, params)
 
 

@@ -1,4 +1,4 @@
-"""Two real PostgreSQL 15 clusters on this machine: a primary and its synchronous standby.
+"""Two real PostgreSQL clusters on this machine: a primary and its synchronous standby.
 
 Made the way deploy/POSTGRES-REPLICATION.md tells a city's admin to: `initdb`, a replication
 entry in pg_hba.conf, `pg_basebackup -R` for the standby, `synchronous_standby_names` naming it,
@@ -23,7 +23,18 @@ import psycopg
 
 from tests.support.server import free_port
 
-BIN = Path(os.environ.get("SHELTERWATCH_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _server_bin() -> Path:
+    """Debian's server binaries: SHELTERWATCH_PG_BIN, else 15 (Debian 12), else the newest."""
+    if os.environ.get("SHELTERWATCH_PG_BIN"):
+        return Path(os.environ["SHELTERWATCH_PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                   key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
+    preferred = Path("/usr/lib/postgresql/15/bin")
+    return preferred if preferred.is_dir() or not found else found[-1]
+
+
+BIN = _server_bin()
 STANDBY_NAME = "standby1"
 TOOLS = ("initdb", "pg_ctl", "pg_basebackup", "postgres")
 

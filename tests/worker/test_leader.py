@@ -54,6 +54,7 @@ def _wait(condition: Callable[[], bool], timeout_s: float) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_only_the_leading_worker_publishes_the_pack(settings: Settings, tmp_path: Path) -> None:
     shared = tmp_path / "pack"
     one = worker_settings(settings, pack_dir=str(shared))

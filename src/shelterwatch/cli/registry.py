@@ -9,7 +9,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from shelterwatch import db, logs, migrate
+from shelterwatch import db, logs
 from shelterwatch.areas import service as areas
 from shelterwatch.cli.common import console, fail, one_line_errors
 from shelterwatch.clock import utcnow
@@ -17,7 +17,6 @@ from shelterwatch.config import ensure_secret_file, get_settings
 from shelterwatch.errors import ImportRejected
 from shelterwatch.ingest import mapping as mappings
 from shelterwatch.ingest.registries import READERS, reader
-from shelterwatch.log import signing, tree
 from shelterwatch.shelters import importer
 from shelterwatch.shelters.importer import ImportSummary
 
@@ -28,6 +27,10 @@ SHOW_REJECTIONS = 50
 @one_line_errors
 def init() -> None:
     """Create or upgrade the database and load the bundled areas."""
+    # Alembic and the signing key's crypto are for `init` alone: `import` and `serve` skip them.
+    from shelterwatch import migrate
+    from shelterwatch.log import signing, tree
+
     settings = get_settings()
     if ensure_secret_file(settings):
         console.print(f"generated a random secret in {settings.secret_key_file} (mode 0600)")

@@ -27,6 +27,7 @@ from shelterwatch.incidents import service as incidents
 from shelterwatch.incidents.models import Incident
 from shelterwatch.keyholders import service as keyholders
 from shelterwatch.log import chain
+from shelterwatch.messages.catalogue import both
 from shelterwatch.outbox.models import Delivery
 from shelterwatch.patrols import service as patrols
 from shelterwatch.reports import service as reports
@@ -35,12 +36,8 @@ from shelterwatch.rules.escalation import ladder as rungs
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import TaskKind, recipient_role
 
-CHANNEL = {"email": ("ел. пошта", "e-mail"), "sms": ("SMS", "SMS"),
-           "telegram": ("Telegram", "Telegram"), "webhook": ("вебхук", "webhook"),
-           "door": ("замок", "door lock"), "push": ("push", "push")}
-WHO = {"keyholder": ("ключника", "the keyholder"), "owner": ("власника", "the owner"),
-       "operator": ("чергового міста", "the city desk"), "door": ("електронний замок",
-                                                                    "the door controller")}
+# Whom a line names when a recipient's kind has no words of its own (the step's party).
+PARTIES = frozenset({"keyholder", "owner", "operator", "door"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +50,20 @@ class Clock:
         return as_utc(at).astimezone(ZoneInfo(self.zone)).strftime("%H:%M")
 
 
-def _line(who: str, state: str, at: datetime | None, uk: str, en: str,
-          channel: str | None = None) -> dict[str, Any]:
+def _line(who: str, state: str, at: datetime | None, key: str,
+          params: dict[str, Any] | None = None, channel: str | None = None) -> dict[str, Any]:
+    """One line of the receipt, worded by the catalogue's `reach.*` message `key`."""
     return {"who": who, "state": state, "channel": channel,
-            "at": chain.format_at(at) if at else None, "text": {"uk": uk, "en": en}}
+            "at": chain.format_at(at) if at else None, "text": both(f"reach.{key}", params)}
 
 
-def _due(who: str, at: datetime, now: datetime, clock: Clock, late: tuple[str, str],
-         soon: tuple[str, str]) -> dict[str, Any]:
+def _due(who: str, at: datetime, now: datetime, clock: Clock) -> dict[str, Any]:
     """A rung not taken yet: "is to be … at 22:30", or, once that time has passed without it,
     "… was due at 22:30 — not done yet" (the worker may be down: say so, do not pretend)."""
-    t = clock.hm(at)
+    params = {"time": clock.hm(at)}
     if as_utc(now) - as_utc(at) > timedelta(seconds=5):
-        return _line(who, "overdue", at, f"{late[0]} о {t} — ще не зроблено",
-                     f"{late[1]} at {t} — not done yet")
-    return _line(who, "due", at, f"{soon[0]} о {t}", f"{soon[1]} at {t}")
+        return _line(who, "overdue", at, f"{who}.late", params)
+    return _line(who, "due", at, f"{who}.soon", params)
 
 
 def _deliveries(session: Session, subject: str, step: str) -> list[Delivery]:
@@ -81,19 +77,14 @@ def _delivery_lines(rows: list[Delivery], who: str, clock: Clock) -> list[dict[s
     out = []
     for d in rows:
         role = recipient_role(d.recipient)
-        w_uk, w_en = WHO.get(role, WHO[who])
-        c_uk, c_en = CHANNEL.get(d.channel, (d.channel, d.channel))
+        params = {"who": role if role in PARTIES else who, "channel": d.channel}
         if d.state == "sent" and d.sent_at is not None:
-            t = clock.hm(d.sent_at)
-            out.append(_line(role, "sent", d.sent_at, f"{w_uk[0].upper()}{w_uk[1:]} повідомлено "
-                             f"({c_uk}) о {t}", f"{w_en[0].upper()}{w_en[1:]} was sent a message "
-                             f"({c_en}) at {t}", d.channel))
+            out.append(_line(role, "sent", d.sent_at, "sent",
+                             {**params, "time": clock.hm(d.sent_at)}, d.channel))
         elif d.state in ("failed", "dead"):
-            out.append(_line(role, "failed", d.created_at, f"Не вдалося повідомити {w_uk} "
-                             f"({c_uk})", f"Could not reach {w_en} ({c_en})", d.channel))
+            out.append(_line(role, "failed", d.created_at, "failed", params, d.channel))
         else:
-            out.append(_line(role, "pending", d.created_at, f"Надсилаю повідомлення {w_uk} "
-                             f"({c_uk})…", f"Sending a message to {w_en} ({c_en})…", d.channel))
+            out.append(_line(role, "pending", d.created_at, "pending", params, d.channel))
     return out
 
 
@@ -102,27 +93,21 @@ def _patrol_lines(session: Session, incident: Incident, clock: Clock) -> list[di
     for task in patrols.tasks_for_incident(session, incident.id, kind=TaskKind.OPEN_LOCKED):
         made = as_utc(task.created_at)
         if task.state == patrols.OPEN and task.unit_id is None:
-            out.append(_line("patrol", "no_unit", made,
-                             "Вільного патруля поруч немає: завдання чекає на перший вільний",
-                             "No patrol is free nearby: the task waits for the first one free"))
+            out.append(_line("patrol", "no_unit", made, "patrol.no_unit"))
         elif task.state == patrols.OPEN:
-            eta = f" (≈ {max(1, round((task.eta_s or 0) / 60))} хв)" if task.eta_s else ""
-            eta_en = f" (≈ {max(1, round((task.eta_s or 0) / 60))} min away)" if task.eta_s else ""
-            out.append(_line("patrol", "assigned", made, f"Патрулю дано завдання о "
-                             f"{clock.hm(made)}{eta}; ще не підтвердив",
-                             f"A patrol was given the task at {clock.hm(made)}{eta_en}; "
-                             "not yet acknowledged"))
+            params: dict[str, Any] = {"time": clock.hm(made)}
+            if task.eta_s:
+                params["minutes"] = max(1, round(task.eta_s / 60))
+            out.append(_line("patrol", "assigned", made,
+                             "patrol.assigned_eta" if task.eta_s else "patrol.assigned", params))
         elif task.state == patrols.TAKEN and task.taken_at is not None:
-            out.append(_line("patrol", "on_the_way", task.taken_at,
-                             f"Патруль у дорозі з {clock.hm(task.taken_at)}",
-                             f"A patrol is on the way since {clock.hm(task.taken_at)}"))
+            out.append(_line("patrol", "on_the_way", task.taken_at, "patrol.on_the_way",
+                             {"time": clock.hm(task.taken_at)}))
         elif task.state == "done" and task.done_at is not None:
-            out.append(_line("patrol", "done", task.done_at,
-                             f"Патруль був біля дверей о {clock.hm(task.done_at)}",
-                             f"A patrol was at the door at {clock.hm(task.done_at)}"))
+            out.append(_line("patrol", "done", task.done_at, "patrol.done",
+                             {"time": clock.hm(task.done_at)}))
         elif task.state == "cancelled":
-            out.append(_line("patrol", "cancelled", task.done_at or made,
-                             "Завдання патруля скасовано", "The patrol's task was called off"))
+            out.append(_line("patrol", "cancelled", task.done_at or made, "patrol.cancelled"))
     return out
 
 
@@ -144,44 +129,32 @@ def of_incident(session: Session, incident: Incident, *, settings: Settings,
                                  clock)
 
     if not keyholders.keyholder_addresses(session, incident.shelter_id):
-        lines.append(_line("keyholder", "none", None,
-                           "Для цього укриття не зареєстровано жодного ключника: "
-                           "повідомити нікого не вдалося",
-                           "No keyholder is registered for this shelter: nobody could be "
-                           "reached"))
+        lines.append(_line("keyholder", "none", None, "keyholder.none"))
     elif Step.NOTIFY_KEYHOLDERS.value in taken:
         lines += _delivery_lines(_deliveries(session, subject, Step.NOTIFY_KEYHOLDERS.value),
                                  "keyholder", clock)
     elif open_case and Step.NOTIFY_KEYHOLDERS.value in due:
         at = due[Step.NOTIFY_KEYHOLDERS.value]
-        lines.append(_due("keyholder", at, now, clock,
-                          ("Ключника мали повідомити", "The keyholder was to be told"),
-                          ("Ключника буде повідомлено", "The keyholder is to be told")))
+        lines.append(_due("keyholder", at, now, clock))
 
     patrol = _patrol_lines(session, incident, clock)
     if patrol:
         lines += patrol
     elif open_case and Step.DISPATCH_PATROL.value in due:
         at = due[Step.DISPATCH_PATROL.value]
-        lines.append(_due("patrol", at, now, clock,
-                          ("Патруль мали викликати", "A patrol was to be called"),
-                          ("Патруль буде викликано", "A patrol is to be called")))
+        lines.append(_due("patrol", at, now, clock))
 
     if Step.ESCALATE_OPERATOR.value in taken:
         at = taken[Step.ESCALATE_OPERATOR.value]
-        lines.append(_line("operator", "escalated", at,
-                           f"Випадок передано черговому міста о {clock.hm(at)}",
-                           f"The case was escalated to the city desk at {clock.hm(at)}"))
+        lines.append(_line("operator", "escalated", at, "operator.escalated",
+                           {"time": clock.hm(at)}))
         lines += _delivery_lines(_deliveries(session, subject, Step.ESCALATE_OPERATOR.value),
                                  "operator", clock)
     elif open_case and Step.ESCALATE_OPERATOR.value in due:
         at = due[Step.ESCALATE_OPERATOR.value]
         left = max(0, int((at - as_utc(now)).total_seconds()))
-        lines.append(_line("operator", "due", at,
-                           f"Якщо двері й далі зачинені, о {clock.hm(at)} (за {left // 60}:"
-                           f"{left % 60:02d}) випадок передадуть черговому міста",
-                           f"If the door is still locked, the case goes to the city desk at "
-                           f"{clock.hm(at)} (in {left // 60}:{left % 60:02d})"))
+        lines.append(_line("operator", "due", at, "operator.due",
+                           {"time": clock.hm(at), "left": f"{left // 60}:{left % 60:02d}"}))
     return lines
 
 
@@ -189,15 +162,10 @@ def of_routed_report(session: Session, *, observation_id: str, shelter_id: int,
                      settings: Settings) -> list[dict[str, Any]]:
     """Outside an alert a report goes to the shelter's owner — if the registry names one."""
     if not keyholders.owner_addresses(session, shelter_id):
-        return [_line("owner", "none", None,
-                      "Власника (балансоутримувача) цього укриття не зареєстровано: "
-                      "повідомлення лишається в публічному журналі, особисто нікого не сповіщено",
-                      "No owner is registered for this shelter: the report stays on the public "
-                      "record, nobody was told in person")]
+        return [_line("owner", "none", None, "owner.none")]
     rows = _deliveries(session, f"observation:{observation_id}", "notify_owner")
     if not rows:
-        return [_line("owner", "pending", None, "Повідомлення власнику ще не надіслано",
-                      "The message to the owner has not been sent yet")]
+        return [_line("owner", "pending", None, "owner.pending")]
     return _delivery_lines(rows, "owner", Clock(settings.timezone))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +45,11 @@ from shelterwatch.rules.witness import Witness
 
 SCOPE = "reports"
 IDLE_EXIT_S = 5.0  # a quiet writer thread ends; the next report starts a new one
+# A batch that lost its database before it asked to commit is written again on a new connection
+# for this long (a primary failing over to its standby takes about a second), so the residents
+# waiting on it get their receipts instead of a 503.
+RECONNECT_S = 5.0
+RECONNECT_PAUSE_S = 0.2
 Outcome = idempotency.Receipt | BaseException
 
 
@@ -74,6 +80,7 @@ class ReportWriter:
         self._cond = threading.Condition()
         self._running = False
         self._conn: Connection | None = None
+        self._committing = False  # the current batch has asked to commit: its fate is unknown
         self._memo = Memo()  # what the last batch knew, while no one else has written
 
     async def submit(self, report: ReportIn, *, key: str | None, address: str | None,
@@ -123,7 +130,7 @@ class ReportWriter:
         if self.on_batch is not None:
             self.on_batch(len(jobs))
         try:
-            outcomes = self._transaction(jobs)
+            outcomes = self._reconnecting(jobs)
         except Exception:
             outcomes = []
             for job in jobs:
@@ -137,6 +144,21 @@ class ReportWriter:
         for job, outcome in zip(jobs, outcomes, strict=True):
             job.answer(outcome)
 
+    def _reconnecting(self, jobs: list[Job]) -> list[Outcome]:
+        """The batch's transaction, again on a new connection while the database is away and
+        nothing was sent to commit (so nothing of it can have been recorded)."""
+        deadline = time.monotonic() + RECONNECT_S
+        while True:
+            try:
+                return self._transaction(jobs)
+            except Exception as exc:
+                if self._committing or not db.is_disconnect(exc) \
+                        or time.monotonic() >= deadline:
+                    raise
+            for job in jobs:
+                job.same_as = None
+            time.sleep(RECONNECT_PAUSE_S)
+
     def _transaction(self, jobs: list[Job]) -> list[Outcome]:
         """One transaction on the writer's own connection, held between batches so that no
         batch pays a pool check-out and its liveness ping; any failure discards it."""
@@ -144,8 +166,10 @@ class ReportWriter:
             self._conn = db.engine_for(self.database_url).connect()
         session = Session(bind=self._conn, expire_on_commit=False)
         try:
+            self._committing = False
             with idempotency.one_writer(session):
                 outcomes = self._in(session, jobs)
+                self._committing = True
                 session.commit()
             self._memo.settle()
             return outcomes

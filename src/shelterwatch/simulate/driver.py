@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -26,13 +25,16 @@ import orjson
 
 from shelterwatch import clock
 from shelterwatch.simulate.city import Door, DoorWorld, Shelter, along, drive_s, walk_s
+from shelterwatch.simulate.controllers import Controllers
 from shelterwatch.simulate.journey import Journey
 from shelterwatch.simulate.nights import NightPlan
 from shelterwatch.simulate.outcome import quantile
 
 # A status the resident page re-ranks away from (it re-asks /v1/nearest on every status event).
 AVOID = frozenset({"locked_reported", "locked_confirmed", "unfit", "closed", "full"})
-CONCURRENCY = 64  # requests in flight, like a proxy's upstream connections
+CONCURRENCY = 64  # residents' requests in flight, like a proxy's upstream connections
+STAFF_CONCURRENCY = 16
+CROWD_ROUTES = frozenset({"nearest", "reports"})
 NEAREST_LIMIT = 5
 
 
@@ -47,6 +49,7 @@ class Tally:
     failures: Counter[str] = field(default_factory=Counter)
     keyholder_messages: Counter[str] = field(default_factory=Counter)
     check_ins: int = 0
+    first_answer_s: list[float] = field(default_factory=list)  # each resident's first answer
     patrol_busy_s: float = 0.0
 
     def latency_ms(self) -> dict[str, tuple[float | None, float | None, int]]:
@@ -75,8 +78,14 @@ class Night:
         self.client = httpx.AsyncClient(
             base_url=base, timeout=60, limits=httpx.Limits(max_connections=CONCURRENCY,
                                                            max_keepalive_connections=CONCURRENCY))
+        # Keyholders, patrols and the desk have phones of their own: never queued behind the
+        # crowd's look-ups in the simulation (in the city they share only the server).
+        self.staff_gate = asyncio.Semaphore(STAFF_CONCURRENCY)
+        self.staff_client = httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(
+            max_connections=STAFF_CONCURRENCY, max_keepalive_connections=STAFF_CONCURRENCY))
         self.loop = asyncio.get_running_loop()
         self.background: set[asyncio.Task[None]] = set()
+        self.phones: set[asyncio.StreamWriter] = set()
         self.on_duty: dict[str, float] = {}  # patrol token → since when on its current task
 
     # -- the shared clock -----------------------------------------------------------------
@@ -95,10 +104,14 @@ class Night:
     async def call(self, route: str, method: str, path: str,
                    **kwargs: Any) -> httpx.Response | None:
         """One request, its latency kept under `route`; None when it failed outright."""
-        async with self.gate:
+        crowd = route in CROWD_ROUTES
+        async with self.gate if crowd else self.staff_gate:
+            if route != "alerts" and self.now() >= self.plan.night_s:
+                return None  # asked too late: the night followed is over
             started = time.perf_counter()
             try:
-                response = await self.client.request(method, path, **kwargs)
+                client = self.client if crowd else self.staff_client
+                response = await client.request(method, path, **kwargs)
             except httpx.HTTPError as exc:
                 self.tally.failures[f"{route}: {type(exc).__name__}"] += 1
                 return None
@@ -124,7 +137,8 @@ class Night:
         stream = self.loop.create_task(self._follow_stream())
         hooks = await asyncio.start_server(self._keyholder_phone, sock=inbox)
         await asyncio.sleep(0.2)  # subscribed before anything changes
-        doors = _Controllers(self, self.mqtt_url) if self.mqtt_url else None
+        doors = (Controllers(self.mqtt_url, self.world.plans, self._unlocked_from_thread)
+                 if self.mqtt_url else None)
         try:
             await self.start_alert()
             if progress:
@@ -133,17 +147,21 @@ class Night:
                 self.spawn(self._patrol(token, lat, lon))
             await asyncio.gather(*(self._resident(j) for j in journeys))
             await self.until(self.plan.night_s)
-            # a unit still on a task at the end was busy until the end
-            self.tally.patrol_busy_s += sum(self.plan.night_s - t for t in self.on_duty.values())
+            for token in list(self.on_duty):  # still on a task: busy until the end
+                self._off_duty(token)
         finally:
             stream.cancel()
             for task in list(self.background):
                 task.cancel()
             await asyncio.gather(*self.background, stream, return_exceptions=True)
             hooks.close()
+            for phone in list(self.phones):  # their readers end, their handlers return
+                phone.transport.abort()
+            await asyncio.sleep(0.05)
             if doors:
                 doors.stop()
             await self.client.aclose()
+            await self.staff_client.aclose()
 
     # -- residents --------------------------------------------------------------------------
     async def _resident(self, journey: Journey) -> None:
@@ -160,6 +178,8 @@ class Night:
                 "limit": NEAREST_LIMIT, "threat": plan.threat})
             if response is None or response.status_code != 200:
                 return
+            if journey.lookups == 1:
+                self.tally.first_answer_s.append(self.now())
             ranked = [r["shelter"]["properties"]["id"] for r in response.json()["results"]]
             choice = journey.choose(ranked)
             if choice is None:
@@ -234,6 +254,7 @@ class Night:
     async def _keyholder_phone(self, reader: asyncio.StreamReader,
                                writer: asyncio.StreamWriter) -> None:
         """A keyholder's phone receiving the outbox's webhooks (HTTP/1.1, kept alive)."""
+        self.phones.add(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -253,6 +274,7 @@ class Night:
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
         finally:
+            self.phones.discard(writer)
             writer.close()
 
     def _keyholder_message(self, path: str, body: dict[str, Any]) -> None:
@@ -292,7 +314,7 @@ class Night:
                 continue
             began, door = self.now(), self.by_id[task["shelter_id"]]
             self.on_duty[token] = began
-            await self.until(began + drive_s(lat, lon, door, plan))
+            task, door = await self._drive(auth, task, door, lat, lon)
             lat, lon = door.lat, door.lon
             found = self.world.found(door.id, self.now())
             body: dict[str, Any] = {"kind": found.value, "lat": lat, "lon": lon}
@@ -304,49 +326,39 @@ class Night:
                 body["reason"] = "flooded"
             await self.call("tasks", "POST", f"/v1/tasks/{task['id']}/result", headers=auth,
                             json=body)
-            self.tally.patrol_busy_s += self.now() - self.on_duty.pop(token)
+            self._off_duty(token)
             await self.call("patrols", "POST", "/v1/patrols/me", headers=auth,
                             json={"lat": lat, "lon": lon, "available": True})
 
-    def controller_unlocked(self, shelter_id: int) -> None:
-        """An unlock reached a controlled door (called on the loop)."""
-        self.world.open(shelter_id, self.now())
+    async def _drive(self, auth: dict[str, str], task: dict[str, Any], door: Shelter,
+                     lat: float, lon: float) -> tuple[dict[str, Any], Shelter]:
+        """Drive to the task's door; a unit on a check round turns for a locked-door dispatch
+        (its phone sounds for a new task), from wherever it is on the way."""
+        plan = self.plan
+        leg_began, arrive = self.now(), self.now() + drive_s(lat, lon, door, plan)
+        while task["kind"] == "check" and self.now() + plan.patrol_poll_s < arrive:
+            await self.until(self.now() + plan.patrol_poll_s)
+            response = await self.call("tasks", "GET", "/v1/tasks", headers=auth)
+            listed = response.json()["tasks"] if response and response.status_code == 200 else []
+            urgent = next((t for t in listed if t["kind"] == "open_locked"
+                           and t["shelter_id"] in self.by_id), None)
+            if urgent is None:
+                continue
+            took = await self.call("tasks", "POST", f"/v1/tasks/{urgent['id']}/take",
+                                   headers=auth)
+            if took is None or took.status_code >= 400:
+                continue
+            lat, lon = along(lat, lon, door, (self.now() - leg_began) / (arrive - leg_began))
+            task, door = urgent, self.by_id[urgent["shelter_id"]]
+            leg_began, arrive = self.now(), self.now() + drive_s(lat, lon, door, plan)
+        await self.until(arrive)
+        return task, door
 
+    def _off_duty(self, token: str) -> None:
+        """Count a unit's time on its task, within the night followed."""
+        began, end = self.on_duty.pop(token), self.plan.night_s
+        self.tally.patrol_busy_s += max(0.0, min(self.now(), end) - min(began, end))
 
-class _Controllers:
-    """Every simulated door controller on one MQTT connection: unlock on command, say so."""
-
-    def __init__(self, night: Night, mqtt_url: str) -> None:
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
-        self.night = night
-        parts = urlsplit(mqtt_url)
-        self.ready = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2,
-                                  client_id=f"sim-doors-{id(self):x}")
-        self.client.on_connect = lambda c, *a: c.subscribe("shelterwatch/doors/+/command", qos=1)
-        self.client.on_subscribe = lambda *a: self.ready.set()
-        self.client.on_message = self._command
-        self.client.connect(parts.hostname or "127.0.0.1", parts.port or 1883, keepalive=30)
-        self.client.loop_start()
-        if not self.ready.wait(10):
-            raise RuntimeError(f"no MQTT broker answered at {mqtt_url}")
-
-    def _command(self, _client: object, _userdata: object, message: Any) -> None:
-        try:
-            sid = int(message.topic.split("/")[2])
-            command = orjson.loads(message.payload).get("command")
-        except (ValueError, IndexError, orjson.JSONDecodeError):
-            return
-        plan = self.night.world.plans.get(sid)
-        if command != "unlock" or plan is None or not plan.controller:
-            return
-        self.night.loop.call_soon_threadsafe(self.night.controller_unlocked, sid)
-        self.client.publish(f"shelterwatch/doors/{sid}/state",
-                            orjson.dumps({"state": "unlocked"}), qos=1)
-
-    def stop(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
-
+    def _unlocked_from_thread(self, shelter_id: int) -> None:
+        """An unlock reached a controlled door (the MQTT thread hands it to the loop)."""
+        self.loop.call_soon_threadsafe(lambda: self.world.open(shelter_id, self.now()))

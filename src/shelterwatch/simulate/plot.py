@@ -44,12 +44,15 @@ def write(result: Result, path: Path) -> None:
                 result.night.share(result.night.sheltered),
                 result.baseline.share(result.baseline.sheltered))]
     xs = range(len(figures))
-    bars.bar([x - 0.2 for x in xs], [f[1] for f in figures], 0.4, color="#1a7f37",
-             label="with")
-    bars.bar([x + 0.2 for x in xs], [f[2] for f in figures], 0.4, color="#b42318",
-             label="without")
+    for offset, column, colour, label in ((-0.2, 1, "#1a7f37", "with"),
+                                          (0.2, 2, "#b42318", "without")):
+        drawn = bars.bar([x + offset for x in xs], [f[column] for f in figures], 0.4,
+                         color=colour, label=label)
+        bars.bar_label(drawn, labels=[f"{100 * float(f[column]):.1f}%" for f in figures],
+                       fontsize=7)
     bars.set_xticks(list(xs), [f[0] for f in figures], fontsize=8)
-    bars.set_ylim(0, 1)
+    bars.set_ylim(0, max(0.05, 1.25 * max(max(float(f[1]), float(f[2])) for f in figures)))
+    bars.set_ylabel("share of residents")
     bars.legend()
     bars.grid(axis="y", alpha=0.3)
     fig.suptitle(f"{plan.name}: {result.night.residents:,} residents, {result.shelters:,} "

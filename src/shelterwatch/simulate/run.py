@@ -60,6 +60,7 @@ class Result:
     shelters: int
     patrols: int
     population_label: str
+    first_answers_s: list[float]  # when each resident's first look-up was answered
     wall_s: float
     load_average: tuple[float, float]  # at the start and the end of the night
 
@@ -121,7 +122,7 @@ def run(options: Options) -> Result:
                     summarise(baseline_journeys, baseline_world, warning_s=plan.warning_s),
                     journeys, baseline_journeys, world, baseline_world, staged.districts,
                     len(staged.shelters), len(staged.patrols), staged.population_label,
-                    time.monotonic() - started, (load_start, load_end))
+                    tally.first_answer_s, time.monotonic() - started, (load_start, load_end))
     if options.keep is None:
         stage.drop_database(url, options.pg_admin_url)
         shutil.rmtree(workdir, ignore_errors=True)

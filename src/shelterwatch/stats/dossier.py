@@ -26,7 +26,7 @@ from shelterwatch.log import tree
 from shelterwatch.log.models import Fact
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.stats.models import FactSubject
-from shelterwatch.vocabulary import FactKind, Role
+from shelterwatch.vocabulary import FactKind, Noun, Role, Subject
 
 SEES_HIDDEN = frozenset({Role.OPERATOR, Role.AUDITOR})  # and an owner, for its own shelters
 
@@ -37,16 +37,17 @@ FORMAT = "shelterwatch-dossier/1"
 def subject_of(kind: str, subject_id: int) -> str:
     if kind not in ("shelter", "incident"):
         raise InvalidInput(f"a dossier is about a shelter or an incident, not {kind!r}")
-    return f"{kind}:{subject_id}"
+    return str(Subject(Noun(kind), subject_id))
 
 
 def shelter_of(session: Session, subject: str) -> tuple[int, str] | None:
     """The shelter a dossier is about (directly, or as its case's shelter) and its area."""
-    kind, _, raw = subject.partition(":")
-    query = (select(Shelter.id, Shelter.area_id).where(Shelter.id == int(raw)) if kind == "shelter"
+    about = Subject.parse(subject)
+    query = (select(Shelter.id, Shelter.area_id).where(Shelter.id == about.number)
+             if about.noun is Noun.SHELTER
              else select(Shelter.id, Shelter.area_id).join(Incident, Incident.shelter_id
                                                            == Shelter.id)
-             .where(Incident.id == int(raw)))
+             .where(Incident.id == about.number))
     row = session.execute(query).first()
     return (int(row[0]), str(row[1])) if row else None
 
