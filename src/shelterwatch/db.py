@@ -21,7 +21,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -96,7 +96,25 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
                     memo[v] = _sqlite_datetime(v)
                 by_column[i] = [memo[v] for v in by_column[i]]
             params = list(zip(*by_column, strict=True))
+    if conn.dialect.name == "postgresql" and len(params) >= COPY_FROM_ROWS:
+        _copy(conn, table, columns, params)
+        return
     conn.exec_driver_sql(sql, params)
+
+
+# A few rows (one fact, a report's batch) go faster as one statement than as a COPY's round trips.
+COPY_FROM_ROWS = 100
+
+
+def _copy(conn: Connection, table: Table, columns: list[str], params: Sequence[Any]) -> None:
+    """PostgreSQL's COPY, in the caller's transaction: psycopg's executemany of the same rows
+    cost 1.6 CPU s for a national import's 130,000 shelter and fact rows; COPY a fraction."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(  # type: ignore[attr-defined]
+            f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in params:
+            copy.write_row(row)
 
 
 def table_of(model: type[Base]) -> Table:
