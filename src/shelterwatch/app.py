@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             follower.applied_seq = log.last_seq(session)
         load(state)  # after noting the log position, so no fact falls between
         hub.begin(follower.applied_seq)
+        hub.close_on_signals()
         # What start-up loaded lives as long as the process: out of the collector's way, so a
         # full collection scans only what came later (with ten thousand streams open, that
         # is the difference between a pause and a stall).

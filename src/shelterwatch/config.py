@@ -184,6 +184,8 @@ class Settings(BaseSettings):
     # ten thousand check-ins one at a time take minutes (bench/alert_surge.py).
     outbox_senders: int = Field(default=16, ge=1, le=256)
     outbox_round: int = Field(default=200, ge=1, le=5000)
+    # The door controllers' lane: unlocks never wait behind a round of webhooks.
+    outbox_door_senders: int = Field(default=32, ge=1, le=256)
 
     # Residents' channels (issue 16): the Telegram bot, inbound SMS, web push, and the limits
     # their providers publish (Telegram: ~30 messages/s per bot, ~1/s per chat with short bursts).

@@ -13,7 +13,9 @@ node follows a promoted replica without a restart (deploy/POSTGRES-REPLICATION.m
 from __future__ import annotations
 
 import gc
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -170,8 +172,32 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+BUSY_TIMEOUT_S = 30.0
+BUSY_POLL_S = 0.002
+
+
 def _begin_immediate(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take the write lock, asking again every couple of milliseconds while another holds it.
+
+    SQLite's own busy handler sleeps longer after every miss (up to 100 ms), so a waiter keeps
+    missing a lock that a busy process holds in many short turns: a report waited seconds
+    behind the worker's rounds that way. Polling at a steady, short interval gives every
+    process its turn within a few milliseconds of the lock coming free."""
+    raw = conn.connection.dbapi_connection
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):
+                    break
+                time.sleep(BUSY_POLL_S)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+    conn.exec_driver_sql("BEGIN IMMEDIATE")  # one last wait, failing as SQLAlchemy reports
 
 
 def _begin_deferred(conn: Any) -> None:
@@ -246,9 +272,27 @@ def reading(url: str) -> Iterator[Session]:
         session.close()
 
 
+_gates: dict[str, threading.RLock] = {}
+
+
+def _gate(url: str) -> threading.RLock | None:
+    """SQLite's one writer, as a lock the threads of this process queue on: without it each
+    waiting thread polls the busy handler, sleeping longer each miss, and a burst of short
+    transactions from one thread can keep another (a resident's report) waiting for seconds."""
+    if not is_sqlite(url):
+        return None
+    with _registry_lock:
+        return _gates.setdefault(url, threading.RLock())
+
+
 @contextmanager
 def transaction(url: str) -> Iterator[Session]:
     """A session whose work commits on normal exit and rolls back on any error."""
+    gate = _gate(url)
+    # Bounded: a thread that waits past SQLite's own timeout goes on to SQLite's lock and its
+    # error, never hangs here.
+    if gate is not None and not gate.acquire(timeout=BUSY_TIMEOUT_S):
+        gate = None
     session = session_factory(url)()
     try:
         yield session
@@ -258,3 +302,5 @@ def transaction(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        if gate is not None:
+            gate.release()

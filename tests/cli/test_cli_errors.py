@@ -51,3 +51,11 @@ def test_log_verify_on_a_missing_sqlite_file_fails_and_creates_nothing(
     assert result.returncode == 1
     assert "no database at" in result.stderr
     assert not missing.exists()
+
+
+def test_simulating_a_night_nobody_defined_names_the_nights_there_are() -> None:
+    result = run("simulate", "kyiv-2024-01-01")
+    assert result.returncode == 1, result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "unknown night 'kyiv-2024-01-01'" in result.stderr
+    assert "kyiv-2023-06-01" in result.stderr

@@ -13,7 +13,6 @@ from shelterwatch import db
 from shelterwatch.alerts import service as alerts
 from shelterwatch.config import get_settings
 from shelterwatch.doors import service as doors
-from shelterwatch.escalation import alerts as alert_steps
 from shelterwatch.keyholders import service as keyholders
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact
@@ -28,7 +27,6 @@ KEYHOLDERS = 250
 
 def test_an_alert_start_queues_doors_first_and_delivers_every_check_in_once(
         kyiv_settings, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(alert_steps, "CHUNK", 60)  # several chunks, each its own transaction
     monkeypatch.setenv("SHELTERWATCH_NOTIFY_CHANNELS", "webhook")
     get_settings.cache_clear()
     settings = get_settings()

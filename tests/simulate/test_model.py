@@ -108,6 +108,7 @@ def test_the_outcome_table_adds_up_on_any_night(night: tuple[list[Resident], set
     assert 0 <= o.locked_after_report <= o.locked_arrivals <= o.residents
     assert 0 <= o.sheltered_in_warning <= o.sheltered <= o.residents
     assert o.opened_doors <= o.reported_doors <= len(locked)
+    assert o.unlocked_doors <= o.locked_doors == len(locked)
     for j in journeys:
         assert len(j.arrivals) <= PLAN.max_tries
         assert len({a.shelter_id for a in j.arrivals}) == len(j.arrivals)  # no door twice

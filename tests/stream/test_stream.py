@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from collections.abc import Callable
 
@@ -95,3 +97,18 @@ def test_one_address_holds_only_so_many_open_streams(
                 break
             time.sleep(0.1)
         assert codes[-1] == 200
+
+
+def test_a_stopping_server_ends_its_streams_instead_of_hanging_until_killed(
+        settings: Settings, live_server: Callable[..., LiveServer]) -> None:
+    server = live_server()
+    assert server.proc is not None
+    # Keep-alives are 15–30 s apart: a stream left open fails this read's 5 s timeout.
+    with httpx.stream("GET", f"{server.url}/v1/stream", timeout=5) as response:
+        lines = response.iter_lines()
+        assert next(lines).startswith("retry:")
+        stopped_at = time.monotonic()
+        os.kill(server.proc.pid, signal.SIGTERM)
+        list(lines)  # the stream ends: the client reconnects elsewhere with its last id
+    server.proc.wait(15)
+    assert time.monotonic() - stopped_at < 15, server.log_path.read_text()[-2000:]

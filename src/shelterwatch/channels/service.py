@@ -177,6 +177,15 @@ class Places:
 LOCKED = frozenset({Status.LOCKED_REPORTED.value, Status.LOCKED_CONFIRMED.value})
 
 
+def acts_on(fact: Fact, *, places: bool) -> bool:
+    """Whether `on_facts` may queue anything for this fact (`places`: redirects are on)."""
+    if fact.kind in (FactKind.ALERT_STARTED, FactKind.ALERT_ENDED):
+        return True
+    if fact.kind == FactKind.STATUS_CHANGED:
+        return places
+    return _case_news(fact, orjson.loads(fact.payload)) is not None
+
+
 def on_facts(session: Session, facts: Sequence[Fact], *, now: datetime, secret: str,
              places: Places | None = None) -> int:
     """Queue the news these facts are for followers; returns how many messages were queued.

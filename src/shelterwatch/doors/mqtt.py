@@ -25,9 +25,10 @@ logger = logging.getLogger(__name__)
 
 COMMAND_TOPIC = "shelterwatch/doors/{shelter_id}/command"
 STATE_SUBSCRIPTION = "shelterwatch/doors/+/state"
+INFLIGHT = 256
 
 
-def make_client(url: str, client_id: str) -> mqtt.Client:
+def make_client(url: str, client_id: str, *, inflight: int | None = None) -> mqtt.Client:
     """A connected paho client (network loop started) for an mqtt:// URL."""
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts", "tcp"):
@@ -38,6 +39,8 @@ def make_client(url: str, client_id: str) -> mqtt.Client:
         client.username_pw_set(unquote(parts.username), unquote(parts.password or ""))
     if parts.scheme == "mqtts":
         client.tls_set()
+    if inflight is not None:
+        client.max_inflight_messages_set(inflight)
     client.connect(parts.hostname or "127.0.0.1", parts.port or 1883, keepalive=30)
     client.loop_start()
     return client
@@ -70,7 +73,10 @@ class DoorCommandChannel:
     def _connected(self) -> mqtt.Client:
         with self._lock:
             if self._client is None:
-                self._client = make_client(self.url, f"shelterwatch-cmd-{uuid.uuid4().hex[:8]}")
+                # The door lane's senders publish side by side: let their QoS 1 messages be
+                # in flight together rather than paho's 20 at a time.
+                self._client = make_client(self.url, f"shelterwatch-cmd-{uuid.uuid4().hex[:8]}",
+                                           inflight=INFLIGHT)
             return self._client
 
     def send(self, message: Message) -> str | None:

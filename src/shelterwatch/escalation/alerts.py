@@ -1,15 +1,14 @@
 """What an alert start sets going (DESIGN §4.1–4.2): unlock doors, ask keyholders, plan rounds.
 
-At a national alert the start covers tens of thousands of shelters, so it is planned in a few
-set-based reads (no shelter is loaded as an object) and queued in set-based inserts, door
-unlocks first: `plan_start` reads, the caller queues the plan's chunks (each its own short
-transaction in the worker, so reports never wait behind the fan-out) and `finish_start` records it.
+At a national alert the start covers tens of thousands of shelters, so nothing here loads a
+shelter as an object: `fanout` queues door unlocks, then check-ins, each in one `INSERT …
+SELECT` (each its own short transaction in the worker, so reports never wait behind the fan-out)
+and `finish_start` records it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,44 +19,30 @@ from shelterwatch.alerts.models import Alert
 from shelterwatch.areas import service as areas
 from shelterwatch.clock import as_utc
 from shelterwatch.config import Settings
-from shelterwatch.doors import service as doors
-from shelterwatch.doors.models import DoorController
-from shelterwatch.escalation import ladder, notices, timers
+from shelterwatch.escalation import fanout, ladder, timers
 from shelterwatch.incidents.models import Incident
-from shelterwatch.keyholders import service as keyholders
 from shelterwatch.log import service as log
 from shelterwatch.observations.models import Observation
-from shelterwatch.outbox import service as outbox
 from shelterwatch.patrols import service as patrols
 from shelterwatch.rules import dispatch, rounds
-from shelterwatch.rules.escalation import needs_check_in, unverified_at
+from shelterwatch.rules.escalation import unverified_at
 from shelterwatch.rules.status import is_authoritative
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import (
     FactKind,
-    Noun,
     Obligation,
     ObservationKind,
     Role,
-    Subject,
     TaskKind,
 )
 
 ACTOR = "worker"
 OPEN_KINDS = (ObservationKind.OPEN.value, ObservationKind.FORCED_OPEN.value)
-CHUNK = 1000  # deliveries queued per transaction: each holds the log's lock for milliseconds
 
 
 def ids_in(session: Session, area_id: str) -> Select[Any]:
     """A subquery of the ids of every shelter whose area is `area_id` or lies under it."""
     return select(Shelter.id).where(Shelter.area_id.in_(areas.covered_by(session, area_id)))
-
-
-def shelters_in(session: Session, area_id: str) -> list[Shelter]:
-    """Every shelter whose area is `area_id` or lies under it."""
-    return list(session.execute(
-        select(Shelter).where(Shelter.id.in_(ids_in(session, area_id))).order_by(Shelter.id)
-    ).scalars())
 
 
 def opened_since(session: Session, shelter_ids: Sequence[int] | Select[Any],
@@ -80,79 +65,12 @@ def _authoritative(role: str) -> bool:
         return False
 
 
-@dataclass(frozen=True, slots=True)
-class StartPlan:
-    """Everything an alert's start queues: door commands first, then check-in requests."""
-
-    shelters: int
-    doors: list[outbox.Outgoing]
-    check_ins: list[outbox.Outgoing]
-    asked: int  # shelters whose keyholders are asked to check in
-
-    def chunks(self, size: int | None = None) -> Iterator[list[outbox.Outgoing]]:
-        """The deliveries in queueing order, door unlocks alone in the first chunk."""
-        if self.doors:
-            yield self.doors
-        size = size or CHUNK
-        for start in range(0, len(self.check_ins), size):
-            yield self.check_ins[start:start + size]
-
-
-def plan_start(session: Session, *, alert: Alert, settings: Settings,
-               now: datetime) -> StartPlan:
-    """Read, in a handful of set-based queries, what the start of `alert` must queue."""
-    started = as_utc(alert.started_at)
-    in_area = ids_in(session, alert.area_id)
-    subject = str(Subject(Noun.ALERT, alert.id))
-    total = session.execute(select(func.count()).select_from(in_area.subquery())).scalar_one()
-    door_commands = [doors.unlock_command(sid, subject=subject, step="unlock",
-                                          why=f"alert {alert.id} started")
-        for sid in session.execute(
-            select(DoorController.shelter_id).where(DoorController.shelter_id.in_(in_area))
-            .order_by(DoorController.shelter_id)).scalars()]
-    always = select(Shelter.id).where(Shelter.id.in_(in_area),
-                                      Shelter.obligation == Obligation.ALWAYS.value)
-    addresses = dict(session.execute(
-        select(Shelter.id, Shelter.address).where(Shelter.id.in_(always))).all())
-    already_open = opened_since(session, always, started)
-    check_ins: list[outbox.Outgoing] = []
-    asked: set[int] = set()
-    for shelter_id, person in keyholders.addresses_in(session, always):
-        if not needs_check_in(
-                obligation_24_7=True,
-                last_authoritative_open=started if shelter_id in already_open else None,
-                alert_started_at=started):
-            continue
-        asked.add(shelter_id)
-        notice = notices.check_in(where=addresses.get(shelter_id, f"#{shelter_id}"))
-        check_ins.append(outbox.Outgoing(
-            subject=f"{subject}:{Subject(Noun.SHELTER, shelter_id)}", step="check_in",
-            recipient=person.recipient, channel=person.channel, address=person.address,
-            title=notice.title, body=notice.body,
-            link=notices.check_in_link(settings, keyholder_id=Subject.head(person.recipient).number,
-                                       shelter_id=shelter_id, now=now),
-            data={"alert": alert.id, "shelter_id": shelter_id, "event": "check_in"},
-            priority=outbox.Priority.ESCALATION))
-    return StartPlan(shelters=total, doors=door_commands, check_ins=check_ins, asked=len(asked))
-
-
-def queue_chunk(session: Session, chunk: Sequence[outbox.Outgoing], *, now: datetime) -> int:
-    """Queue one chunk of a start's plan in set-based inserts, one log fact per alert and step
-    (a broadcast: how many, on which channels); returns how many were new."""
-    groups: dict[tuple[str, str], list[outbox.Outgoing]] = {}
-    for item in chunk:
-        alert_subject = str(Subject.head(item.subject))  # "alert:5:shelter:88" → "alert:5"
-        groups.setdefault((alert_subject, item.step), []).append(item)
-    return sum(outbox.enqueue_many(session, items, now=now, actor=ACTOR, subject=subject,
-                                   step=step) for (subject, step), items in groups.items())
-
-
-def finish_start(session: Session, *, alert: Alert, plan: StartPlan, settings: Settings,
-                 now: datetime) -> None:
+def finish_start(session: Session, *, alert: Alert, shelters: int, asked: int,
+                 settings: Settings, now: datetime) -> None:
     """Record the start's fan-out and arm the rounds for when check-ins are overdue."""
     log.append(session, kind=FactKind.ESCALATION_ALERT_STARTED, actor=ACTOR, now=now,
                payload={"alert_id": alert.id, "area_id": alert.area_id,
-                        "shelters": plan.shelters, "check_ins": plan.asked})
+                        "shelters": shelters, "check_ins": asked})
     policy = ladder.policy_for_area(session, settings, alert.area_id)
     timers.arm(session, subject=f"alert:{alert.id}", kind=timers.ROUNDS,
                due_at=unverified_at(as_utc(alert.started_at), policy))
@@ -160,11 +78,11 @@ def finish_start(session: Session, *, alert: Alert, plan: StartPlan, settings: S
 
 def start(session: Session, *, alert: Alert, settings: Settings, now: datetime) -> None:
     """Unlock every door controller in the area and send keyholders their check-in requests,
-    all in the caller's one transaction (the worker queues the same plan in chunks)."""
-    plan = plan_start(session, alert=alert, settings=settings, now=now)
-    for chunk in plan.chunks():
-        queue_chunk(session, chunk, now=now)
-    finish_start(session, alert=alert, plan=plan, settings=settings, now=now)
+    all in the caller's one transaction (the worker queues each step in its own)."""
+    fanout.queue_door_unlocks(session, [alert.id], now=now)
+    shelters, asked = fanout.counts(session, [alert.id])[alert.id]
+    fanout.queue_check_ins(session, [alert.id], now=now)
+    finish_start(session, alert=alert, shelters=shelters, asked=asked, settings=settings, now=now)
 
 
 def plan_rounds(session: Session, *, alert: Alert, settings: Settings, now: datetime) -> int:

@@ -7,12 +7,13 @@ residents reported and what is asked of the reader, never what we hope has happe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shelterwatch.config import Settings
 from shelterwatch.escalation import links
 from shelterwatch.messages.catalogue import LANGS, Renderer
+from shelterwatch.notify.base import Message
 from shelterwatch.vocabulary import ObservationKind
 
 
@@ -55,3 +56,14 @@ def check_in_link(settings: Settings, *, keyholder_id: int, shelter_id: int,
     token = links.make_token(settings.secret_key, keyholder_id=keyholder_id,
                              shelter_id=shelter_id, now=now)
     return links.url(settings.public_base_url, token)
+
+
+def sign_check_in(settings: Settings, message: Message, *, now: datetime) -> Message:
+    """A check-in queued without its link (an alert start's fan-out, which SQL cannot sign)
+    gets it as it is sent; every other message goes as queued."""
+    data = message.data
+    if message.link is not None or data.get("event") != "check_in" or "keyholder_id" not in data:
+        return message
+    return replace(message, link=check_in_link(
+        settings, keyholder_id=int(data["keyholder_id"]), shelter_id=int(data["shelter_id"]),
+        now=now))

@@ -7,6 +7,7 @@ never blocks another incident and a crash loses at most the claim, which the lea
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -16,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from shelterwatch.alerts.models import Alert
 from shelterwatch.config import Settings
-from shelterwatch.db import reading, transaction
+from shelterwatch.db import is_sqlite, reading, transaction
 from shelterwatch.escalation import alerts as alert_steps
-from shelterwatch.escalation import ladder, timers
+from shelterwatch.escalation import fanout, ladder, timers
 from shelterwatch.escalation.models import Timer
 from shelterwatch.incidents.models import Incident
 from shelterwatch.log.models import Fact
@@ -27,7 +28,17 @@ from shelterwatch.vocabulary import FactKind, Noun, Subject
 
 logger = logging.getLogger(__name__)
 RETRY_S = 5.0
-CLAIM_LIMIT = 20  # timers claimed at once; a national alert's oblast starts fit in one claim
+CLAIM_LIMIT = 20  # incident and rounds timers claimed at once
+SQLITE_CHECK_IN_PARTS = 4  # transactions a start's check-ins are queued in, on SQLite
+STARTS_LIMIT = 1000  # alert starts claimed at once: every oblast's, and every raion's
+
+
+ARMING = frozenset({FactKind.ALERT_STARTED, FactKind.INCIDENT_OPENED, FactKind.INCIDENT_RESOLVED})
+
+
+def acts_on(fact: Fact) -> bool:
+    """Whether `on_facts` arms anything for this fact."""
+    return fact.kind in ARMING
 
 
 def on_facts(session: Session, facts: Sequence[Fact], *, now: datetime) -> int:
@@ -84,42 +95,53 @@ def handle(session: Session, *, timer: Timer, settings: Settings,
 def start_alerts(database_url: str, *, claimed: Sequence[tuple[int, str, int]],
                  settings: Settings, clock: Callable[[], datetime],
                  on_queued: Callable[[], None] = lambda: None) -> None:
-    """Alerts' starts (timer id, claim token, alert id), queued together chunk by chunk: every
-    alert's door unlocks first, then check-ins, each chunk its own short transaction, so a
-    report never waits behind a country's fan-out for the log's lock. A national alert is one
-    start per oblast, all at once; their doors do not wait for each other's check-ins.
+    """Alerts' starts (timer id, claim token, alert id), queued together in a few short
+    transactions: every alert's door unlocks in one statement, then the check-ins (one
+    statement, or a few on SQLite), then the start facts. A national alert is one start per
+    oblast, all at once; no door waits for any alert's check-ins, and a report waits for the
+    log's lock no longer than one statement.
 
     A crash part-way loses nothing: the timers' leases give the starts back, and queueing again
     skips what was queued (unique keys).
     """
-    plans: dict[int, alert_steps.StartPlan] = {}
     with reading(database_url) as session:
-        for _timer_id, _token, alert_id in claimed:
-            alert = session.get(Alert, alert_id)
-            if alert is not None and alert.ended_at is None:
-                plans[alert_id] = alert_steps.plan_start(session, alert=alert,
-                                                         settings=settings, now=clock())
-    doors = [d for plan in plans.values() for d in plan.doors]
-    check_ins = [c for plan in plans.values() for c in plan.check_ins]
-    every = alert_steps.StartPlan(shelters=0, doors=doors, check_ins=check_ins, asked=0)
+        alive = list(session.execute(
+            select(Alert.id).where(Alert.id.in_([c[2] for c in claimed]),
+                                   Alert.ended_at.is_(None))).scalars())
 
     def still_ours(session: Session) -> bool:
         return all(timers.still_ours(session, timer_id=t, claim_token=token)
                    for t, token, _ in claimed)
 
-    for chunk in every.chunks():
-        with transaction(database_url) as session:
-            if not still_ours(session):
-                return
-            alert_steps.queue_chunk(session, chunk, now=clock())
-        on_queued()
+    # Doors: every alert's in one statement. Check-ins: the same on PostgreSQL (the log's lock
+    # is held only for the facts at the end); on SQLite, whose write lock is the whole
+    # database's, in a few transactions, so a report waits for a quarter of a country, not all
+    # of it (one per alert took 27 turns at a contended lock: 6.8 s to queue them all).
+    parts = SQLITE_CHECK_IN_PARTS if is_sqlite(database_url) else 1
+    size = -(-len(alive) // parts) if alive else 1
+    batches = [alive[i:i + size] for i in range(0, len(alive), size)]
+    counts: dict[int, tuple[int, int]] = {}
+    for step, groups in ((fanout.queue_door_unlocks, [alive] if alive else []),
+                         (fanout.queue_check_ins, batches)):
+        began, queued = time.monotonic(), 0
+        for group in groups:
+            with transaction(database_url) as session:
+                if not still_ours(session):
+                    return
+                if step is fanout.queue_check_ins:
+                    counts.update(fanout.counts(session, group))
+                queued += sum(step(session, group, now=clock()).values())
+            on_queued()
+        logger.info("%s alert starts: %s %s queued in %.0f ms", len(alive), queued,
+                    step.__name__.removeprefix("queue_"), (time.monotonic() - began) * 1000)
     with transaction(database_url) as session:
         if not still_ours(session):
             return
         for timer_id, token, alert_id in claimed:
             alert = session.get(Alert, alert_id)
-            if alert_id in plans and alert is not None:
-                alert_steps.finish_start(session, alert=alert, plan=plans[alert_id],
+            if alert_id in counts and alert is not None:
+                shelters, asked = counts[alert_id]
+                alert_steps.finish_start(session, alert=alert, shelters=shelters, asked=asked,
                                          settings=settings, now=clock())
             timers.settle(session, timer_id=timer_id, claim_token=token, next_at=None)
 
@@ -132,8 +154,14 @@ def run_due(database_url: str, *, settings: Settings, clock: Callable[[], dateti
     while its check-ins are still being queued).
     """
     def claim(session: Session) -> list[Claimed]:
+        # Every alert start due, however many (a national alert is one per oblast), and then
+        # the other timers: no start's doors wait for another start's turn.
+        lease_s = settings.outbox_lease_s
         return [(t.id, t.claim_token or "", t.kind, t.subject) for t in
-                timers.claim(session, now=clock(), lease_s=settings.outbox_lease_s, limit=limit)]
+                timers.claim(session, now=clock(), lease_s=lease_s, limit=STARTS_LIMIT,
+                             kinds=(timers.ALERT,))
+                + timers.claim(session, now=clock(), lease_s=lease_s, limit=limit,
+                               kinds=(timers.INCIDENT, timers.ROUNDS))]
 
     def starts_first(claimed: list[Claimed]) -> list[Claimed]:
         """An alert's starts run together (one plan for every door and check-in of them all);
@@ -165,6 +193,9 @@ def run_due(database_url: str, *, settings: Settings, clock: Callable[[], dateti
             timers.settle(session, timer_id=item[0], claim_token=item[1],
                           next_at=clock() + timedelta(seconds=RETRY_S))
 
+    with reading(database_url) as session:
+        if not timers.any_due(session, now=clock(), lease_s=settings.outbox_lease_s):
+            return 0
     return queue.drain(database_url, claim=claim, handle=run, failed=retry, triage=starts_first)
 
 

@@ -60,11 +60,18 @@ def arm(session: Session, *, subject: str, kind: str, due_at: datetime,
     return timer
 
 
-def claim(session: Session, *, now: datetime, lease_s: float, limit: int = 20) -> list[Timer]:
-    """Claim due timers, alert starts first: a country's door unlocks and check-ins must not
-    wait behind the incidents reported in the same second."""
+def claim(session: Session, *, now: datetime, lease_s: float, limit: int = 20,
+          kinds: tuple[TimerKind, ...] | None = None) -> list[Timer]:
+    """Claim due timers (of `kinds`, or any), alert starts first: a country's door unlocks and
+    check-ins must not wait behind the incidents reported in the same second."""
     return queue.claim_due(session, Timer, due_column="due_at", now=now, lease_s=lease_s,
-                           limit=limit, ahead=case((Timer.kind == ALERT, 0), else_=1))
+                           limit=limit, ahead=case((Timer.kind == ALERT, 0), else_=1),
+                           where=None if kinds is None else Timer.kind.in_(list(kinds)))
+
+
+def any_due(session: Session, *, now: datetime, lease_s: float) -> bool:
+    """Whether `claim` would find a timer (a read: an idle tick takes no write lock)."""
+    return queue.any_due(session, Timer, due_column="due_at", now=now, lease_s=lease_s)
 
 
 def settle(session: Session, *, timer_id: int, claim_token: str,

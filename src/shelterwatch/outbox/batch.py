@@ -2,7 +2,7 @@
 
 `service.deliver_due` spends three commits and a provider round trip, one after another, per
 message; when an alert reaches ten thousand chats that is minutes. Here one round claims up to
-`limit` deliveries, marks them all "sending" in one transaction, sends them on a thread pool
+`limit` deliveries and marks them all "sending" in one transaction, sends them on a thread pool
 (each provider's limits still hold through the throttle), and settles them in one transaction
 whose facts are appended together. The promise stays "never twice": a worker killed mid-round
 leaves its sends "sending", and those are dead-lettered after the lease, not repeated — so a
@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shelterwatch.db import transaction
+from shelterwatch.db import reading, transaction
 from shelterwatch.log import service as log
 from shelterwatch.notify.base import Channel, DeliveryError, Message
 from shelterwatch.outbox import service
@@ -43,22 +43,40 @@ def _send(channel: Channel | None, name: str, message: Message) -> Outcome:
         return DeliveryError(repr(exc))
 
 
+Prepare = Callable[[Message, datetime], Message]
+
+
 def deliver_round(database_url: str, channels: Mapping[str, Channel], *,
                   clock: Callable[[], datetime], lease_s: float, max_attempts: int,
                   backoff_base_s: float, pool: ThreadPoolExecutor, limit: int = 200,
-                  throttle: OutboxThrottle | None = None) -> int:
-    """Claim, send side by side and settle one round; returns how many were attempted."""
-    with transaction(database_url) as session:
-        claimed = [(r.id, r.claim_token or "", r.channel, service.message_of(r))
-                   for r in service.claim(session, now=clock(), lease_s=lease_s, limit=limit)]
-    if throttle is not None and claimed:
-        claimed = service.within_limits(database_url, claimed, throttle, clock)
-    if not claimed:
-        return 0
+                  throttle: OutboxThrottle | None = None, lane: service.Lane | None = None,
+                  prepare: Prepare | None = None) -> int:
+    """Claim, send side by side and settle one round; returns how many were attempted.
+
+    Three short transactions a round, whatever its size: one claims the round, one puts back
+    what the limits hold and marks the rest "sending", one settles what happened. `lane` keeps a
+    round to some channels (the doors have a lane of their own); `prepare` finishes a message
+    as it leaves (a check-in's link is signed then)."""
+    with reading(database_url) as session:
+        if not service.anything_due(session, now=clock(), lease_s=lease_s, lane=lane):
+            return 0
     with transaction(database_url) as session:
         now = clock()
-        claimed = [c for c in claimed if service.begin_send(session, delivery_id=c[0],
-                                                            claim_token=c[1], now=now)]
+        rows = service.claim(session, now=now, lease_s=lease_s, limit=limit, lane=lane)
+        claimed = [(r.id, r.claim_token or "", r.channel, service.message_of(r)) for r in rows]
+    if not claimed:
+        return 0
+    held: list[tuple[int, str, float]] = []
+    if throttle is not None:  # outside any transaction: the shared allowance takes its own
+        claimed, held = service.split_by_limits(claimed, throttle, now)
+    with transaction(database_url) as session:
+        service.hold(session, held=held, now=now)
+        claimed = service.begin_sends(session, claimed, now=clock())
+    if not claimed:
+        return 0
+    now = clock()
+    if prepare is not None:
+        claimed = [(i, t, c, prepare(m, now)) for i, t, c, m in claimed]
     outcomes = list(pool.map(lambda c: _send(channels.get(c[2]), c[2], c[3]), claimed))
     sent: list[tuple[int, str, str | None]] = []
     with transaction(database_url) as session:

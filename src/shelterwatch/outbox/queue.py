@@ -40,20 +40,36 @@ PENDING = QueueState.PENDING
 CLAIMED = QueueState.CLAIMED
 
 
-def claim_due(session: Session, model: type[Row], *, due_column: str, now: datetime,
-              lease_s: float, limit: int = 20, first: str | None = None,
-              ahead: Any = None) -> list[Row]:
-    """Claim up to `limit` rows due at `now`; returns them with a fresh `claim_token`.
-
-    `first` names an integer column whose highest values are claimed first (a priority);
-    `ahead` is an expression whose lowest values go before even that (timers: alert starts)."""
-    table: Any = model
-    due = getattr(table, due_column)
+def _claimable(table: Any, due: Any, now: datetime, lease_s: float, where: Any) -> Any:
     stale = now - timedelta(seconds=lease_s)
     claimable = or_(
         and_(table.state == PENDING, due <= now),
         and_(table.state == CLAIMED, table.claimed_at < stale),
     )
+    return claimable if where is None else and_(claimable, where)
+
+
+def any_due(session: Session, model: type[Any], *, due_column: str, now: datetime,
+            lease_s: float, where: Any = None) -> bool:
+    """Whether `claim_due` would find anything: a read, so an idle loop asks without taking
+    the write lock (on SQLite, every claim is a write transaction)."""
+    table: Any = model
+    found = session.execute(select(table.id).where(
+        _claimable(table, getattr(table, due_column), now, lease_s, where)).limit(1)).first()
+    return found is not None
+
+
+def claim_due(session: Session, model: type[Row], *, due_column: str, now: datetime,
+              lease_s: float, limit: int = 20, first: str | None = None,
+              ahead: Any = None, where: Any = None) -> list[Row]:
+    """Claim up to `limit` rows due at `now`; returns them with a fresh `claim_token`.
+
+    `first` names an integer column whose highest values are claimed first (a priority);
+    `ahead` is an expression whose lowest values go before even that (timers: alert starts);
+    `where` narrows the claim (a lane of its own: door commands)."""
+    table: Any = model
+    due = getattr(table, due_column)
+    claimable = _claimable(table, due, now, lease_s, where)
     order = (([ahead] if ahead is not None else [])
              + ([getattr(table, first).desc()] if first else []) + [due, table.id])
     query = select(table.id).where(claimable).order_by(*order).limit(limit)

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shelterwatch.db import transaction
+from shelterwatch.db import reading, transaction
 from shelterwatch.log import service as log
 from shelterwatch.notify.base import Channel, DeliveryError, Message
 from shelterwatch.outbox import queue
@@ -131,11 +131,41 @@ def enqueue_many(session: Session, outgoing: Sequence[Outgoing], *, now: datetim
     return queued
 
 
-def claim(session: Session, *, now: datetime, lease_s: float, limit: int = 20) -> list[Delivery]:
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """Some channels sent apart from the rest, so a slow provider never delays them: the door
+    controllers' unlocks must not wait behind ten thousand webhooks."""
+
+    channels: frozenset[str]
+    inside: bool = True  # False: every channel but these
+
+    def clause(self) -> Any:
+        wanted = Delivery.channel.in_(sorted(self.channels))
+        return wanted if self.inside else ~wanted
+
+    def other(self) -> Lane:
+        """Everything this lane leaves out."""
+        return Lane(self.channels, inside=not self.inside)
+
+
+def claim(session: Session, *, now: datetime, lease_s: float, limit: int = 20,
+          lane: Lane | None = None) -> list[Delivery]:
     """Claim deliveries due now (pending past their back-off, or claims abandoned unsent)."""
     _give_up_interrupted(session, now=now, lease_s=lease_s)
     return queue.claim_due(session, Delivery, due_column="next_attempt_at", now=now,
-                           lease_s=lease_s, limit=limit, first="priority")
+                           lease_s=lease_s, limit=limit, first="priority",
+                           where=lane.clause() if lane is not None else None)
+
+
+def anything_due(session: Session, *, now: datetime, lease_s: float,
+                 lane: Lane | None = None) -> bool:
+    """Whether `claim` has anything to do (a read: idle lanes never take the write lock)."""
+    interrupted = session.execute(select(Delivery.id).where(
+        Delivery.state == SENDING, Delivery.claimed_at < now - timedelta(seconds=lease_s))
+        .limit(1)).first()
+    return interrupted is not None or queue.any_due(
+        session, Delivery, due_column="next_attempt_at", now=now, lease_s=lease_s,
+        where=lane.clause() if lane is not None else None)
 
 
 def hold(session: Session, *, held: Sequence[tuple[int, str, float]], now: datetime) -> None:
@@ -180,6 +210,20 @@ def begin_send(session: Session, *, delivery_id: int, claim_token: str, now: dat
                                Delivery.state == queue.CLAIMED)
         .values(state=SENDING, claimed_at=now).execution_options(synchronize_session=False))
     return bool(getattr(done, "rowcount", 0))
+
+
+def begin_sends(session: Session, claimed: list[Claimed], *, now: datetime) -> list[Claimed]:
+    """`begin_send` for a whole round in one statement; the claims still ours, in order."""
+    if not claimed:
+        return []
+    tokens = {token for _, token, _, _ in claimed}
+    ours = set(session.execute(
+        update(Delivery).where(Delivery.id.in_([c[0] for c in claimed]),
+                               Delivery.claim_token.in_(sorted(tokens)),
+                               Delivery.state == queue.CLAIMED)
+        .values(state=SENDING, claimed_at=now).returning(Delivery.id)
+        .execution_options(synchronize_session=False)).scalars())
+    return [c for c in claimed if c[0] in ours]
 
 
 def mark_sent(session: Session, *, delivery_id: int, claim_token: str, now: datetime,
@@ -235,7 +279,8 @@ def message_of(row: Delivery) -> Message:
 def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
                 clock: Callable[[], datetime], lease_s: float, max_attempts: int,
                 backoff_base_s: float, limit: int = 20,
-                throttle: OutboxThrottle | None = None) -> int:
+                throttle: OutboxThrottle | None = None, lane: Lane | None = None,
+                prepare: Callable[[Message, datetime], Message] | None = None) -> int:
     """Claim, send and settle one batch; returns how many deliveries were attempted.
 
     With a `throttle`, a delivery over its channel's or recipient's limit goes back to wait its
@@ -244,7 +289,7 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
     """
     def claimed(session: Session) -> list[Claimed]:
         return [(r.id, r.claim_token or "", r.channel, message_of(r))
-                for r in claim(session, now=clock(), lease_s=lease_s, limit=limit)]
+                for r in claim(session, now=clock(), lease_s=lease_s, limit=limit, lane=lane)]
 
     def send(item: Claimed) -> None:
         delivery_id, token, channel_name, message = item
@@ -252,6 +297,8 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
             if not begin_send(session, delivery_id=delivery_id, claim_token=token, now=clock()):
                 return
         channel = channels.get(channel_name)
+        if prepare is not None:
+            message = prepare(message, clock())
         try:
             if channel is None:
                 raise DeliveryError(f"channel {channel_name!r} is not enabled", retryable=False)
@@ -292,6 +339,9 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
                      else claimed)
         return ready
 
+    with reading(database_url) as session:
+        if not anything_due(session, now=clock(), lease_s=lease_s, lane=lane):
+            return 0
     queue.drain(database_url, claim=claimed, handle=send, failed=lost, triage=limited)
     return len(ready)
 
@@ -299,10 +349,9 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
 Claimed = tuple[int, str, str, Message]
 
 
-def within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThrottle,
-                   clock: Callable[[], datetime]) -> list[Claimed]:
-    """The claimed deliveries the limits let through now; the rest are put back to wait."""
-    now = clock()
+def split_by_limits(claimed: list[Claimed], throttle: OutboxThrottle, now: datetime
+                    ) -> tuple[list[Claimed], list[tuple[int, str, float]]]:
+    """(what the limits let through now, what must wait and how long), tokens taken."""
     ready: list[Claimed] = []
     held: list[tuple[int, str, float]] = []
     for item in claimed:
@@ -313,10 +362,18 @@ def within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThr
             ready.append(item)
     if throttle.shared is not None and ready:
         ready = _within_shared(ready, throttle, held, now.timestamp())
+    throttle.tidy(now.timestamp())
+    return ready, held
+
+
+def within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThrottle,
+                  clock: Callable[[], datetime]) -> list[Claimed]:
+    """The claimed deliveries the limits let through now; the rest are put back to wait."""
+    now = clock()
+    ready, held = split_by_limits(claimed, throttle, now)
     if held:
         with transaction(database_url) as session:
             hold(session, held=held, now=now)
-    throttle.tidy(now.timestamp())
     return ready
 
 

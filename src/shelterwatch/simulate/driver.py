@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ import orjson
 
 from shelterwatch import clock
 from shelterwatch.simulate.city import Door, DoorWorld, Shelter, along, drive_s, walk_s
+from shelterwatch.simulate.controllers import Controllers
 from shelterwatch.simulate.journey import Journey
 from shelterwatch.simulate.nights import NightPlan
 from shelterwatch.simulate.outcome import quantile
@@ -137,7 +137,8 @@ class Night:
         stream = self.loop.create_task(self._follow_stream())
         hooks = await asyncio.start_server(self._keyholder_phone, sock=inbox)
         await asyncio.sleep(0.2)  # subscribed before anything changes
-        doors = _Controllers(self, self.mqtt_url) if self.mqtt_url else None
+        doors = (Controllers(self.mqtt_url, self.world.plans, self._unlocked_from_thread)
+                 if self.mqtt_url else None)
         try:
             await self.start_alert()
             if progress:
@@ -313,7 +314,7 @@ class Night:
                 continue
             began, door = self.now(), self.by_id[task["shelter_id"]]
             self.on_duty[token] = began
-            await self.until(began + drive_s(lat, lon, door, plan))
+            task, door = await self._drive(auth, task, door, lat, lon)
             lat, lon = door.lat, door.lon
             found = self.world.found(door.id, self.now())
             body: dict[str, Any] = {"kind": found.value, "lat": lat, "lon": lon}
@@ -329,50 +330,35 @@ class Night:
             await self.call("patrols", "POST", "/v1/patrols/me", headers=auth,
                             json={"lat": lat, "lon": lon, "available": True})
 
+    async def _drive(self, auth: dict[str, str], task: dict[str, Any], door: Shelter,
+                     lat: float, lon: float) -> tuple[dict[str, Any], Shelter]:
+        """Drive to the task's door; a unit on a check round turns for a locked-door dispatch
+        (its phone sounds for a new task), from wherever it is on the way."""
+        plan = self.plan
+        leg_began, arrive = self.now(), self.now() + drive_s(lat, lon, door, plan)
+        while task["kind"] == "check" and self.now() + plan.patrol_poll_s < arrive:
+            await self.until(self.now() + plan.patrol_poll_s)
+            response = await self.call("tasks", "GET", "/v1/tasks", headers=auth)
+            listed = response.json()["tasks"] if response and response.status_code == 200 else []
+            urgent = next((t for t in listed if t["kind"] == "open_locked"
+                           and t["shelter_id"] in self.by_id), None)
+            if urgent is None:
+                continue
+            took = await self.call("tasks", "POST", f"/v1/tasks/{urgent['id']}/take",
+                                   headers=auth)
+            if took is None or took.status_code >= 400:
+                continue
+            lat, lon = along(lat, lon, door, (self.now() - leg_began) / (arrive - leg_began))
+            task, door = urgent, self.by_id[urgent["shelter_id"]]
+            leg_began, arrive = self.now(), self.now() + drive_s(lat, lon, door, plan)
+        await self.until(arrive)
+        return task, door
+
     def _off_duty(self, token: str) -> None:
         """Count a unit's time on its task, within the night followed."""
         began, end = self.on_duty.pop(token), self.plan.night_s
         self.tally.patrol_busy_s += max(0.0, min(self.now(), end) - min(began, end))
 
-    def controller_unlocked(self, shelter_id: int) -> None:
-        """An unlock reached a controlled door (called on the loop)."""
-        self.world.open(shelter_id, self.now())
-
-
-class _Controllers:
-    """Every simulated door controller on one MQTT connection: unlock on command, say so."""
-
-    def __init__(self, night: Night, mqtt_url: str) -> None:
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
-        self.night = night
-        parts = urlsplit(mqtt_url)
-        self.ready = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2,
-                                  client_id=f"sim-doors-{id(self):x}")
-        self.client.on_connect = lambda c, *a: c.subscribe("shelterwatch/doors/+/command", qos=1)
-        self.client.on_subscribe = lambda *a: self.ready.set()
-        self.client.on_message = self._command
-        self.client.connect(parts.hostname or "127.0.0.1", parts.port or 1883, keepalive=30)
-        self.client.loop_start()
-        if not self.ready.wait(10):
-            raise RuntimeError(f"no MQTT broker answered at {mqtt_url}")
-
-    def _command(self, _client: object, _userdata: object, message: Any) -> None:
-        try:
-            sid = int(message.topic.split("/")[2])
-            command = orjson.loads(message.payload).get("command")
-        except (ValueError, IndexError, orjson.JSONDecodeError):
-            return
-        plan = self.night.world.plans.get(sid)
-        if command != "unlock" or plan is None or not plan.controller:
-            return
-        self.night.loop.call_soon_threadsafe(self.night.controller_unlocked, sid)
-        self.client.publish(f"shelterwatch/doors/{sid}/state",
-                            orjson.dumps({"state": "unlocked"}), qos=1)
-
-    def stop(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
-
+    def _unlocked_from_thread(self, shelter_id: int) -> None:
+        """An unlock reached a controlled door (the MQTT thread hands it to the loop)."""
+        self.loop.call_soon_threadsafe(lambda: self.world.open(shelter_id, self.now()))

@@ -32,6 +32,8 @@ class Outcome:
     steered: int  # residents the app turned away from a door on their way
     reported_doors: int  # doors reported locked
     opened_doors: int  # of those, opened during the night
+    unlocked_doors: int  # locked doors opened by anyone (patrol rounds, controllers, dispatch)
+    locked_doors: int  # doors locked at the alert's start
     time_to_open_s: tuple[float, ...]  # first report → door open, each opened door
     first_walk_p50_s: float | None  # how far the first shelter they were sent to was
     patrol_utilisation: float | None = None
@@ -70,6 +72,8 @@ def summarise(journeys: Sequence[Journey], world: DoorWorld, *, warning_s: float
         steered=sum(j.steered > 0 for j in journeys),
         reported_doors=len(world.first_report_s),
         opened_doors=len(opened),
+        unlocked_doors=len(world.opened_at),
+        locked_doors=sum(p.door == Door.LOCKED for p in world.plans.values()),
         time_to_open_s=tuple(sorted(opened.values())),
         first_walk_p50_s=quantile([j.first_walk_s for j in journeys
                                    if j.first_walk_s is not None], 0.5),
@@ -112,6 +116,9 @@ def table(title: str, night: Outcome, baseline: Outcome) -> str:
         ("doors reported locked / opened",
          f"{night.reported_doors} / {night.opened_doors}",
          f"{baseline.reported_doors} / {baseline.opened_doors}"),
+        ("locked doors opened (patrols, controllers)",
+         f"{night.unlocked_doors} of {night.locked_doors}",
+         f"{baseline.unlocked_doors} of {baseline.locked_doors}"),
         ("time to open p50 / p90", f"{_s(night.open_p50)} / {_s(night.open_p90)}",
          f"{_s(baseline.open_p50)} / {_s(baseline.open_p90)}"),
         ("patrol utilisation", "—" if night.patrol_utilisation is None

@@ -9,33 +9,16 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from shelterwatch.messages import catalogue
 from shelterwatch.rules import figures
 from shelterwatch.rules.figures import FigureId
 
-WORDS = {
-    "uk": {"title": "Чи були відчинені укриття під час тривоги", "city": "місто",
-           "figure": "Показник", "value": "Значення", "definition": "Визначення",
-           "trend": "Перевірено відкритими за 5 хв, по місяцях",
-           "distribution": "Час від початку тривоги до відкриття",
-           "districts": "Райони: перевірено відкритими за 5 хв",
-           "worst": "Найгірші 10 балансоутримувачів за тиждень", "owner": "Балансоутримувач",
-           "cases": "Випадки зачинених дверей", "no_data": "немає даних",
-           "pairs": "пар «укриття × тривога»", "dossier": "досьє", "rank": "Місце",
-           "case_dossier": "випадку", "shelter_dossier": "укриття",
-           "owners_ranked": "Балансоутримувачі: час до відкриття та оперативність",
-           "download": "Дані", "other": "English"},
-    "en": {"title": "Were the shelters open when the sirens sounded", "city": "city",
-           "figure": "Figure", "value": "Value", "definition": "Definition",
-           "trend": "Verified open within 5 min, by month",
-           "distribution": "Time from the alert's start to a verified open door",
-           "districts": "Districts: verified open within 5 min",
-           "worst": "Worst 10 owners this week", "owner": "Owner",
-           "cases": "Locked-door cases", "no_data": "no data",
-           "pairs": "shelter × alert pairs", "dossier": "dossier", "rank": "Rank",
-           "case_dossier": "case", "shelter_dossier": "shelter",
-           "owners_ranked": "Owners: time to open and responsiveness",
-           "download": "Data", "other": "Українська"},
-}
+
+def words(lang: str) -> dict[str, str]:
+    """The /stats pages' labels in one language, from the message catalogue."""
+    return catalogue.words("stats", lang)
+
+
 # The owners' league tables on /stats: how fast doors open and keyholders and owners answer.
 OWNER_RANKED = (FigureId.TIME_TO_OPEN_MEAN, FigureId.CHECK_IN_TIME_MEAN,
                 FigureId.CASE_TIME_TO_OPEN_P50, FigureId.RESPONSIVENESS)
@@ -46,7 +29,7 @@ CASE_FIELDS = ("tracking_id", "alert_id", "created", "first_notified", "patrol_d
 
 def show(value: float | None, unit: str, lang: str) -> str:
     if value is None:
-        return WORDS[lang]["no_data"]
+        return words(lang)["no_data"]
     if unit == "share":
         return f"{value * 100:.1f} %"
     if unit == "seconds":
@@ -79,7 +62,7 @@ def _place(comparison: dict[str, Any]) -> str:
 
 def owners_ranked(report: dict[str, Any], lang: str) -> str:
     """Per figure, the owners best first (at most 20; the JSON lists every one)."""
-    w, out = WORDS[lang], []
+    w, out = words(lang), []
     for fid in OWNER_RANKED:
         d = figures.BY_ID[fid]
         listed = report.get("rankings", {}).get(fid.value, {}).get("owners", [])
@@ -95,7 +78,7 @@ def owners_ranked(report: dict[str, Any], lang: str) -> str:
 
 def render(report: dict[str, Any], *, lang: str, heading: str, json_url: str,
            csv_url: str, cases_csv_url: str, other_url: str) -> str:
-    w = WORDS[lang]
+    w = words(lang)
     definitions = {d.id.value: d for d in figures.DEFINITIONS}
     headline = FigureId.OPEN_WITHIN_5_MIN.value
     main = report["versus_city"][headline]

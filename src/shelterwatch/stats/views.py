@@ -172,7 +172,7 @@ def area_page(request: Request, session: StaleReadSession, settings: SettingsDep
 def owner_page(request: Request, session: StaleReadSession, settings: SettingsDep, owner_id: int,
                days: Days = None) -> HTMLResponse:
     begin, end = queries.window(days, None, None, utcnow())
-    word = pages.WORDS[_lang(request)]["owner"]
+    word = pages.words(_lang(request))["owner"]
     return _page(request, session, settings, Scope(owner_id=owner_id, start=begin, end=end),
                  f"{word} #{owner_id}", f"owner={owner_id}")
 

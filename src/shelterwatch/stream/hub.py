@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import threading
 from collections.abc import Sequence
+from types import FrameType
+from typing import Any
 
 from shelterwatch.errors import TooManyRequests
 from shelterwatch.log.models import Fact
@@ -69,6 +73,25 @@ class StreamHub:
         self._loop = asyncio.get_running_loop()
         self._ring = EventRing(self._capacity, position=position)
         self._schedule_keepalive()
+
+    def close_on_signals(self) -> None:
+        """End every stream when the process is told to stop (SIGTERM, SIGINT), then let the
+        server's own handler run: uvicorn waits for open responses before it exits, and a stream
+        never ends by itself, so a restart would hang until killed. Ended, clients reconnect at
+        once (to another node behind the proxy) and resume with their Last-Event-ID."""
+        if threading.current_thread() is not threading.main_thread():
+            return  # signals are the main thread's (an app in a test client has none)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.getsignal(sig)
+            if not callable(previous):
+                continue
+
+            def handler(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
+                loop.call_soon_threadsafe(self.close)
+                previous(signum, frame)
+
+            signal.signal(sig, handler)
 
     def close(self) -> None:
         if self._tick is not None:

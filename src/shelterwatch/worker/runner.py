@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -29,13 +30,14 @@ from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
 from shelterwatch.doors import service as doors
 from shelterwatch.doors.mqtt import StateListener
-from shelterwatch.escalation import alert_end, evidence, owners
+from shelterwatch.escalation import alert_end, evidence, notices, owners
 from shelterwatch.escalation import service as escalation
 from shelterwatch.log import service as log
 from shelterwatch.log.follower import LogFollower
 from shelterwatch.log.models import Fact
 from shelterwatch.log.publisher import Publisher
 from shelterwatch.notify import registry
+from shelterwatch.notify.base import Message
 from shelterwatch.observations import fading
 from shelterwatch.outbox import batch
 from shelterwatch.outbox import service as outbox
@@ -53,6 +55,12 @@ logger = logging.getLogger(__name__)
 # The derived loops (rollups, Merkle tree) write in short batches and step aside between them.
 STATS_BATCH = 300
 YIELD_S = 0.02
+# ... and wait while a surge is being sent (up to a limit): a resident's report and a door's
+# unlock need the write lock more than the rollups do.
+SURGE_QUIET_S = 2.0
+SURGE_DEFER_MAX_S = 60.0
+DOORS = outbox.Lane(frozenset({"door"}))
+DOORS_FIRST_MAX_S = 10.0
 
 
 class Worker:
@@ -74,6 +82,10 @@ class Worker:
         self.threads: list[threading.Thread] = []
         self.timers_due = threading.Event()  # a new fact armed a timer: look now, not next tick
         self.pack: PackPublisher | None = None
+        self.doors_due = threading.Event()  # door unlocks were queued: their lane looks now
+        self.doors_idle = threading.Event()  # the door lane's last round found nothing
+        self.doors_idle.set()
+        self.busy_at = 0.0  # monotonic time the senders last had work
         self.leads = {job: Leadership(self.url, job)
                       for job in (Singleton.SIGNED_HEADS, Singleton.PACK)}
 
@@ -108,7 +120,7 @@ class Worker:
             self.doors.start()
         self.publisher = Publisher(self.settings)
         for target, name in ((self._timer_loop, "timers"), (self._outbox_loop, "outbox"),
-                             (self._tree_loop, "log-tree")):
+                             (self._door_loop, "doors"), (self._tree_loop, "log-tree")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self.threads.append(thread)
@@ -117,6 +129,8 @@ class Worker:
     def stop(self) -> None:
         self.stop_event.set()
         self.wake.set()
+        self.doors_due.set()
+        self.doors_idle.set()
         self.timers_due.set()
         if self.follower:
             self.follower.stop()
@@ -133,19 +147,44 @@ class Worker:
         for lead in self.leads.values():
             lead.release()
 
+    def queued(self) -> None:
+        """Deliveries were committed: both lanes look now."""
+        if "door" in self.channels:
+            self.doors_idle.clear()  # until the door lane has looked
+        self.doors_due.set()
+        self.wake.set()
+
+    def _acts_on(self, fact: Fact) -> bool:
+        """Whether the fact calls for a write here: most of a surge's facts are the sends'
+        own, and a write transaction per batch of them would take turns at the write lock
+        with residents' reports for nothing."""
+        return (escalation.acts_on(fact) or fact.kind == FactKind.OBSERVATION_RECORDED
+                or channels.acts_on(fact, places=self.places is not None))
+
     def _on_facts(self, facts: Sequence[Fact]) -> None:
-        with db.transaction(self.url) as session:
-            now = self.clock()
-            armed = escalation.on_facts(session, facts, now=now)
-            queued = sum(owners.route(session, orjson.loads(f.payload), now=now)
-                         for f in facts if f.kind == FactKind.OBSERVATION_RECORDED)
-            # residents' channels: a case's news to its reporters, alerts to an area's followers
-            queued += channels.on_facts(session, facts, now=now, secret=self.settings.secret_key,
-                                        places=self.places)
-        if any(f.kind in alert_end.TRIGGERS for f in facts):
+        sweep = any(f.kind in alert_end.TRIGGERS for f in facts)
+        facts = [f for f in facts if self._acts_on(f)]
+        armed = queued = 0
+        if any(escalation.acts_on(f) for f in facts):
+            # Timers first, committed on their own: an alert's doors wait for nothing else.
+            with db.transaction(self.url) as session:
+                armed = escalation.on_facts(session, facts, now=self.clock())
+            if armed:
+                self.busy_at = time.monotonic()  # an alert or a case: the rollups can wait
+                self.timers_due.set()
+        rest = [f for f in facts if not escalation.acts_on(f) or channels.acts_on(
+            f, places=self.places is not None)]
+        if rest:
+            with db.transaction(self.url) as session:
+                now = self.clock()
+                queued = sum(owners.route(session, orjson.loads(f.payload), now=now)
+                             for f in rest if f.kind == FactKind.OBSERVATION_RECORDED)
+                # residents' channels: a case's news to its reporters, alerts to an area's
+                # followers
+                queued += channels.on_facts(session, rest, now=now,
+                                            secret=self.settings.secret_key, places=self.places)
+        if sweep:
             self.sweep_ended_alerts()
-        if armed:
-            self.timers_due.set()
         if armed or queued:
             self.wake.set()
 
@@ -187,9 +226,10 @@ class Worker:
             try:
                 # An alert's door unlocks go out while its check-ins are still being queued.
                 ran = escalation.run_due(self.url, settings=self.settings, clock=self.clock,
-                                         on_queued=self.wake.set)
+                                         on_queued=self.queued)
                 if ran:
-                    self.wake.set()  # new deliveries are probably waiting
+                    self.busy_at = time.monotonic()
+                    self.queued()  # new deliveries are probably waiting
                 tick = self.clock().timestamp()
                 if tick - last_refresh >= self.settings.status_refresh_s:
                     last_refresh = tick
@@ -219,6 +259,7 @@ class Worker:
             if not self.leads[Singleton.SIGNED_HEADS].held():
                 self.stop_event.wait(max(1.0, self.settings.worker_tick_s))
                 continue
+            self._wait_out_surge()
             try:
                 self.catch_up_stats()
             except Exception:
@@ -243,27 +284,72 @@ class Worker:
         return total
 
     def _yield_writer(self) -> None:
-        """Let the alert-time writers have the write lock between two derived batches."""
+        """Let the alert-time writers have the write lock between two derived batches, and
+        wait out a surge."""
         self.stop_event.wait(YIELD_S)
+        self._wait_out_surge()
+
+    def _wait_out_surge(self) -> None:
+        """While timers fire and the senders are busy, wait (up to `SURGE_DEFER_MAX_S`)."""
+        waited = 0.0
+        while (time.monotonic() - self.busy_at < SURGE_QUIET_S and waited < SURGE_DEFER_MAX_S
+               and not self.stop_event.is_set()):
+            self.stop_event.wait(0.5)
+            waited += 0.5
+
+    def _sign(self, message: Message, now: datetime) -> Message:
+        return notices.sign_check_in(self.settings, message, now=now)
+
+    def _deliver(self, pool: ThreadPoolExecutor | None, lane: outbox.Lane | None,
+                 limit: int) -> int:
+        """One round of a lane: side by side on `pool`, or one by one without one."""
+        s = self.settings
+        if pool is not None:
+            sent = batch.deliver_round(
+                self.url, self.channels, clock=self.clock, lease_s=s.outbox_lease_s,
+                max_attempts=s.outbox_max_attempts, backoff_base_s=s.outbox_backoff_s,
+                pool=pool, limit=limit, throttle=self.throttle, lane=lane, prepare=self._sign)
+        else:
+            sent = outbox.deliver_due(
+                self.url, self.channels, clock=self.clock, lease_s=s.outbox_lease_s,
+                max_attempts=s.outbox_max_attempts, backoff_base_s=s.outbox_backoff_s,
+                throttle=self.throttle, lane=lane, prepare=self._sign)
+        if sent:
+            self.busy_at = time.monotonic()
+        return sent
+
+    def _door_loop(self) -> None:
+        """Door commands in a lane of their own, with their own senders: an alert's unlocks
+        go out while the check-ins' round is still with the webhooks."""
+        if "door" not in self.channels:
+            return
+        senders = self.settings.outbox_door_senders
+        pool = ThreadPoolExecutor(senders, thread_name_prefix="door") if senders > 1 else None
+        while not self.stop_event.is_set():
+            try:
+                sent = self._deliver(pool, DOORS, self.settings.outbox_round)
+            except Exception:
+                logger.exception("door lane failed; retrying")
+                sent = 0
+            if sent:
+                self.doors_idle.clear()
+            else:
+                self.doors_idle.set()
+                self.doors_due.wait(self.settings.worker_tick_s)
+                self.doors_due.clear()
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     def _outbox_loop(self) -> None:
         senders = self.settings.outbox_senders
         pool = ThreadPoolExecutor(senders, thread_name_prefix="send") if senders > 1 else None
         while not self.stop_event.is_set():
+            # Doors first, always: while unlocks are going out, the rest waits its turn for
+            # the CPU (at most DOORS_FIRST_MAX_S, so a failing controller holds nothing up).
+            self.doors_idle.wait(DOORS_FIRST_MAX_S)
             try:
-                if pool is not None:
-                    sent = batch.deliver_round(
-                        self.url, self.channels, clock=self.clock,
-                        lease_s=self.settings.outbox_lease_s,
-                        max_attempts=self.settings.outbox_max_attempts,
-                        backoff_base_s=self.settings.outbox_backoff_s, pool=pool,
-                        limit=self.settings.outbox_round, throttle=self.throttle)
-                else:
-                    sent = outbox.deliver_due(
-                        self.url, self.channels, clock=self.clock,
-                        lease_s=self.settings.outbox_lease_s,
-                        max_attempts=self.settings.outbox_max_attempts,
-                        backoff_base_s=self.settings.outbox_backoff_s, throttle=self.throttle)
+                lane = DOORS.other() if "door" in self.channels else None
+                sent = self._deliver(pool, lane, self.settings.outbox_round)
             except Exception:
                 logger.exception("outbox loop failed; retrying")
                 sent = 0
