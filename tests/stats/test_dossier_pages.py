@@ -73,6 +73,9 @@ def test_a_shelters_dossier_page_and_pdf_hold_the_bundles_facts_photo_and_proof(
     assert f'data-sha256="{sha}"' in html
     assert bundle["sth"]["root_hash"] in html and bundle["sth"]["signature"] in html
     assert "Досьє: укриття" in html and 'lang="uk"' in html
+    # The page says its times are Kyiv's: the time it was made is too, not UTC.
+    made = re.search(r"Складено: (?:<span data-generated>)?([^<\s]+?)(?:</span>)?\.", html)
+    assert made and made.group(1).endswith(("+02:00", "+03:00")), made
     english = client.get(f"/dossiers/shelter/{sid}", params={"lang": "en"}).text
     assert "Dossier: shelter" in english and "Who was notified when" in english
     assert _page_seqs(english) == _page_seqs(html)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from shelterwatch.stats.models import (
 )
 from tests.stats.scenario import Night, play
 
+CYRILLIC = re.compile(r"[А-Яа-яІіЇїЄєҐґ]")
 EXPECTED = {
     "verified_open_within_5_min": 0.5,  # s1 (120 s) and s2 (10 s) of four
     "verified_open_during_alert": 0.75,  # … and s3 at 332 s
@@ -100,16 +102,35 @@ def test_the_page_shows_the_same_figures_in_both_languages(client: TestClient,
     uk = client.get("/stats")
     assert uk.status_code == 200 and 'lang="uk"' in uk.text
     assert '<p class="big" data-figure="headline">50.0 %</p>' in uk.text
-    assert '<td data-figure="time_to_open_p90_s">340 s</td>' in uk.text
-    assert '<td data-figure="case_time_to_open_p50_s">272 s</td>' in uk.text
-    assert '<td data-figure="responsiveness_s">31.4 min</td>' in uk.text
+    assert '<td data-figure="time_to_open_p90_s">340 с</td>' in uk.text
+    assert '<td data-figure="case_time_to_open_p50_s">272 с</td>' in uk.text
+    assert '<td data-figure="responsiveness_s">31.4 хв</td>' in uk.text
     assert "Перевірено відкритим за 5 хв" in uk.text and "<svg" in uk.text
     en = client.get("/stats", params={"lang": "en"})
     assert "Verified open within 5 min" in en.text and 'lang="en"' in en.text
+    assert '<td data-figure="time_to_open_p90_s">340 s</td>' in en.text
     owner = client.get(f"/stats/owners/{night.owner_b}", params={"lang": "en"})
     assert '<p class="big" data-figure="headline">0.0 %</p>' in owner.text
     area = client.get(f"/stats/areas/{night.areas['s3']}")
     assert area.status_code == 200
+
+
+def test_the_ukrainian_page_says_its_definitions_and_cases_in_ukrainian(
+        client: TestClient, night: Night) -> None:
+    """A reader of the Ukrainian page meets no English definition and no column key: the cases
+    table names its columns, says the resolution in words and its times on the city's clock."""
+    uk = client.get("/stats").text
+    definitions = re.findall(r'<td class="def">([^<]*)</td>', uk)
+    assert len(definitions) == len(EXPECTED)
+    assert all(CYRILLIC.search(d) and not re.search(r"\b(Share|the|of|per)\b", d)
+               for d in definitions), definitions
+    for key in ("tracking_id", "first_notified", "patrol_dispatched", "evidence_kind"):
+        assert f"<th>{key}</th>" not in uk
+    assert "<th>Перше сповіщення</th>" in uk and "ключник відчинив" in uk
+    assert "opened_by_keyholder" not in uk and "keyholder:open" not in uk
+    assert "Europe/Kyiv" in uk and not re.search(r"<td>\d{4}-\d\d-\d\dT", uk)
+    en = client.get("/stats", params={"lang": "en"}).text
+    assert "<th>First notified</th>" in en and "the keyholder opened it" in en
 
 
 # Owner A holds s1 (keyholder at 120 s) and s2 (door at 10 s), no case; owner B s3 (locked at

@@ -255,6 +255,36 @@ def test_the_door_signs_link_shows_that_shelter_first_then_the_alternatives(
     p.only_own_origin()
 
 
+def test_a_door_signs_link_to_a_shelter_reported_locked_still_shows_that_shelter_first(
+        browser: Any, site: Site, phones: list[Phone]) -> None:
+    """At the door the sign is on, the page says "the shelter in the link", so that shelter's
+    card comes first even when its status ranks it below its neighbours."""
+    target = httpx.get(f"{site.server.url}/v1/nearest",
+                       params={"lat": 50.4450, "lon": 30.4450}).json()["results"][0]
+    sid = target["shelter"]["id"]
+    site.post("/v1/checks", {"shelter_id": sid, "kind": "locked"}, site.patrol)
+    alert = site.start_alert()
+    try:
+        p = phone(browser, site, phones, (360, 640))
+        page = p.page
+        page.goto(f"/?shelter={sid}")
+        page.wait_for_function("document.querySelector('#from').textContent.length > 0")
+        page.wait_for_timeout(500)  # the server's ranking, after the phone's own
+        assert page.locator("#from").inner_text().startswith("Укриття за посиланням: ")
+        card = page.locator("#answer-card")
+        assert card.get_attribute("data-shelter-id") == str(sid)
+        assert (card.get_attribute("data-status") or "").startswith("locked")
+        # The alert is in force: the card must not say there is none.
+        assert card.locator(".reach").inner_text() == "Встигаєте до загрози"
+        alternatives = page.locator("#results li.result")
+        assert str(sid) not in alternatives.evaluate_all(
+            "els => els.map(e => e.dataset.shelterId)")
+        for part in ("#answer-card .name", "#answer-card .badge"):
+            assert inside_first_screen(page, part), part
+    finally:
+        site.end_alert(alert)
+
+
 def _token(site: Site, role: str, shelter_ids: tuple[int, ...]) -> str:
     with db.transaction(site.url) as s:
         _, plaintext = auth.create(s, role=role, name="Ключник", now=utcnow(),

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shelterwatch.areas import service as areas
 from shelterwatch.clock import as_utc
 from shelterwatch.config import Settings
 from shelterwatch.doors import service as doors
@@ -32,6 +33,7 @@ from shelterwatch.patrols import service as patrols
 from shelterwatch.reports import service as reports
 from shelterwatch.rules.escalation import Step
 from shelterwatch.rules.escalation import ladder as rungs
+from shelterwatch.shelters.models import Shelter
 from shelterwatch.vocabulary import TaskKind, recipient_role
 
 # Whom a line names when a recipient's kind has no words of its own (the step's party).
@@ -180,4 +182,20 @@ def progress(session: Session, *, tracking_id: str, settings: Settings,
                                    shelter_id=story["shelter"]["id"], settings=settings)
     else:
         reached = []
-    return {**story, "reach": reached, "now": chain.format_at(now), "zone": settings.timezone}
+    return {**story, "reach": reached, "now": chain.format_at(now), "zone": settings.timezone,
+            "dossier": _public_dossier(session, story, settings)}
+
+
+def _public_dossier(session: Session, story: dict[str, Any], settings: Settings) -> str | None:
+    """The case's dossier page, or None where the location policy keeps it from the public: a
+    link that answers 401 to the person who followed it only tells them something is hidden."""
+    incident_id = (story.get("incident") or {}).get("id")
+    if incident_id is None:
+        return None
+    if settings.stats_hidden_oblasts and story.get("shelter"):
+        area_id = session.execute(select(Shelter.area_id).where(
+            Shelter.id == story["shelter"]["id"])).scalar_one_or_none()
+        if area_id is not None and set(areas.ancestors_of(session, area_id)) & set(
+                settings.stats_hidden_oblasts):
+            return None
+    return f"/dossiers/incident/{incident_id}"

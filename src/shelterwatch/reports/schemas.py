@@ -83,3 +83,6 @@ class ReportProgress(ReportTimeline):
     reach: list[dict[str, Any]]
     now: str
     zone: str
+    dossier: str | None = Field(
+        None, description="the case's dossier page; null without a case, or where the location "
+                          "policy keeps it from the public")

@@ -68,74 +68,113 @@ class Definition:
     title_en: str
     title_uk: str
     definition_en: str
+    definition_uk: str
 
 
 RATE_WORDS = ("per 100 shelters per 100 alert-hours: count × 10,000 ÷ the sum, over the "
               "(shelter, alert) pairs, of the alert's hours")
+RATE_WORDS_UK = ("на 100 укриттів на 100 годин тривоги: кількість × 10 000 ÷ сума годин тривоги "
+                 "за всіма парами «укриття × тривога»")
 DEFINITIONS: tuple[Definition, ...] = (
     Definition(FigureId.OPEN_WITHIN_5_MIN, "share", True, "Verified open within 5 min",
                "Перевірено відкритим за 5 хв",
                "Share of (shelter, alert) pairs with verified-open evidence (door controller "
                "unlocked, keyholder check-in, patrol or auditor `open`, rescue `forced_open`) at "
                "most 300 s after the alert started. Kyiv 2023 baseline: 44% freely accessible + "
-               "21% opened within 5 minutes."),
+               "21% opened within 5 minutes.",
+               "Частка пар «укриття × тривога» з доказом, що укриття відчинене (електронний "
+               "замок відімкнено, відмітка ключника, «відчинено» від патруля чи інспектора, "
+               "«відчинили рятувальники») не пізніше ніж за 300 с від початку тривоги. Київ, "
+               "2023: 44% у вільному доступі + 21% відчинено протягом 5 хвилин."),
     Definition(FigureId.OPEN_DURING_ALERT, "share", True, "Verified open during the alert",
                "Перевірено відкритим під час тривоги",
                "Share of (shelter, alert) pairs with verified-open evidence at any time between "
-               "the alert's start and end."),
+               "the alert's start and end.",
+               "Частка пар «укриття × тривога» з доказом, що укриття відчинене, будь-коли від "
+               "початку до кінця тривоги."),
     Definition(FigureId.TIME_TO_OPEN_P50, "seconds", False, "Time to open, median",
                "Час до відкриття, медіана",
                "Alert start → first verified-open evidence, over the pairs that got one; "
                "nearest-rank 50th percentile, counted in 10-second buckets and stated as the "
-               "bucket's upper edge (half the doors were open within this time)."),
+               "bucket's upper edge (half the doors were open within this time).",
+               "Початок тривоги → перший доказ, що відчинено, серед пар, де він є; 50-й "
+               "процентиль (найближчий ранг), у 10-секундних кошиках, названий верхньою межею "
+               "кошика (половина дверей була відчинена за цей час)."),
     Definition(FigureId.TIME_TO_OPEN_P90, "seconds", False, "Time to open, 90th percentile",
                "Час до відкриття, 90-й процентиль",
-               "As the median, nearest-rank 90th percentile."),
+               "As the median, nearest-rank 90th percentile.",
+               "Як медіана, 90-й процентиль (найближчий ранг)."),
     Definition(FigureId.TIME_TO_OPEN_MEAN, "seconds", False, "Time to open, mean",
                "Час до відкриття, середній",
                "Alert start → first verified-open evidence, exact seconds, mean over the pairs "
                "that got one: what owners and districts are ranked on, since a mean adds up "
-               "across them and a percentile does not."),
+               "across them and a percentile does not.",
+               "Початок тривоги → перший доказ, що відчинено, точні секунди, середнє серед "
+               "пар, де він є: за ним порівнюють балансоутримувачів і райони, бо середні "
+               "складаються між ними, а процентилі — ні."),
     Definition(FigureId.CHECK_IN_TIME_MEAN, "seconds", False,
                "Keyholder confirmation time, mean", "Час підтвердження ключником, середній",
                "Alert start → the keyholder's `open` check-in, exact seconds, mean over the "
-               "pairs with a check-in: how fast the people holding the keys answer."),
+               "pairs with a check-in: how fast the people holding the keys answer.",
+               "Початок тривоги → відмітка ключника «відчинено», точні секунди, середнє серед "
+               "пар із відміткою: як швидко відповідають ті, хто тримає ключі."),
     Definition(FigureId.CASE_TIME_TO_OPEN_P50, "seconds", False,
                "Locked door: report → open, median", "Зачинені двері: скарга → відкрито, медіана",
                "First `locked` report → the case resolved with the door open (keyholder, found "
                "open, forced open); nearest-rank 50th percentile. Cases never opened are counted "
-               "apart, as unanswered."),
+               "apart, as unanswered.",
+               "Перша скарга «зачинено» → випадок закрито відчиненими дверима (ключник, "
+               "виявилися відчиненими, відчинили рятувальники); 50-й процентиль (найближчий "
+               "ранг). Ніколи не відчинені випадки рахуються окремо, як без відповіді."),
     Definition(FigureId.CASE_TIME_TO_OPEN_P90, "seconds", False,
                "Locked door: report → open, 90th percentile",
                "Зачинені двері: скарга → відкрито, 90-й процентиль",
-               "As the median, nearest-rank 90th percentile."),
+               "As the median, nearest-rank 90th percentile.",
+               "Як медіана, 90-й процентиль (найближчий ранг)."),
     Definition(FigureId.CHECK_IN_RATE, "share", True, "Keyholder check-in rate",
                "Частка відміток ключника",
                "Share of (shelter, alert) pairs where a keyholder recorded `open` during the "
-               "alert."),
+               "alert.",
+               "Частка пар «укриття × тривога», де ключник відмітив «відчинено» під час "
+               "тривоги."),
     Definition(FigureId.LOCKED_RATE, "rate", False, "Locked doors", "Зачинені двері",
-               f"Locked-door cases opened during alerts {RATE_WORDS}."),
+               f"Locked-door cases opened during alerts {RATE_WORDS}.",
+               f"Випадки зачинених дверей, відкриті під час тривог, {RATE_WORDS_UK}."),
     Definition(FigureId.REFUSED_RATE, "rate", False, "Refused entry (full)",
                "Відмова у вході (переповнено)",
-               f"Reports of `full` (people turned away) during alerts {RATE_WORDS}."),
+               f"Reports of `full` (people turned away) during alerts {RATE_WORDS}.",
+               f"Повідомлення «переповнене» (людей не пустили) під час тривог {RATE_WORDS_UK}."),
     Definition(FigureId.UNFIT_RATE, "rate", False, "Unfit", "Непридатне",
-               f"Reports of `unfit` during alerts {RATE_WORDS}."),
+               f"Reports of `unfit` during alerts {RATE_WORDS}.",
+               f"Повідомлення «непридатне» під час тривог {RATE_WORDS_UK}."),
     Definition(FigureId.MISSING_RATE, "rate", False, "Missing", "Відсутнє",
-               f"Reports of `missing` (no shelter at the address) during alerts {RATE_WORDS}."),
+               f"Reports of `missing` (no shelter at the address) during alerts {RATE_WORDS}.",
+               f"Повідомлення «укриття немає» (за адресою немає укриття) під час тривог "
+               f"{RATE_WORDS_UK}."),
     Definition(FigureId.ON_TIME_SHARE, "share", True, "On time", "Вчасно",
                "Austin 311: locked-door cases closed within the target ÷ (cases closed + cases "
-               "still open past the target)."),
+               "still open past the target).",
+               "За методикою Austin 311: випадки зачинених дверей, закриті в межах цільового "
+               "часу ÷ (закриті випадки + ще відкриті після цільового часу)."),
     Definition(FigureId.RESPONSIVENESS, "seconds", False, "Responsiveness", "Оперативність",
                "FixMyStreet: mean time from report to closing, over the last 100 closed "
-               "locked-door cases."),
+               "locked-door cases.",
+               "За методикою FixMyStreet: середній час від скарги до закриття за останніми 100 "
+               "закритими випадками зачинених дверей."),
     Definition(FigureId.GHOST_RATE, "share", False, "Ghost shelters", "Укриття-привиди",
                "Of the shelters given a full audit, the share the latest audit found not to "
-               "exist or used for something else; no data until a full audit is recorded."),
+               "exist or used for something else; no data until a full audit is recorded.",
+               "Серед укриттів, що пройшли повне обстеження, частка тих, які за останнім "
+               "обстеженням не існують або використовуються для іншого; немає даних, доки не "
+               "записано повного обстеження."),
     Definition(FigureId.AUDIT_FRESHNESS, "share", True, "Audited in the last 90 days",
                "Перевірено за останні 90 днів",
                "Share of the registry's shelters with an audit (full or quick) in the last 90 "
                "days, counted at the time the figure is read; no data until the city records "
-               "its first full audit."),
+               "its first full audit.",
+               "Частка укриттів реєстру, обстежених (повно чи швидко) за останні 90 днів, на "
+               "момент, коли показник читають; немає даних, доки місто не запише першого "
+               "повного обстеження."),
 )
 BY_ID = {d.id: d for d in DEFINITIONS}
 

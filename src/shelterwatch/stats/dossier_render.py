@@ -10,8 +10,10 @@ proofs (the signed tree head and each fact's RFC 6962 audit path).
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -22,6 +24,13 @@ from shelterwatch.vocabulary import Subject
 def _words(lang: str) -> dict[str, str]:
     """The dossier's labels in one language, from the message catalogue."""
     return catalogue.words("dossier", lang)
+
+
+def generated(bundle: dict[str, Any]) -> str:
+    """When the bundle was made, on the same clock as its facts: the page says its times are in
+    the city's zone, so this one is too (the bundle keeps UTC)."""
+    at = datetime.fromisoformat(str(bundle["generated_at"]))
+    return at.astimezone(ZoneInfo(str(bundle["timezone"]))).isoformat(timespec="seconds")
 
 
 def heading(bundle: dict[str, Any], lang: str) -> str:
@@ -82,7 +91,8 @@ dt{{font-weight:600}}</style></head><body>
  · <a href="/v1{base}">{w['json']}</a> · <a href="/v1/log/verifier.py">{w['verify']}</a>
  (<code>python3 verifier.py bundle.json</code>)</p>
 <h1>{escape(heading(bundle, lang))}</h1>
-<p>{w['times']} {escape(bundle['timezone'])}. {w['generated']}: {escape(bundle['generated_at'])}.
+<p>{w['times']} {escape(bundle['timezone'])}.
+{w['generated']}: <span data-generated>{escape(generated(bundle))}</span>.
 <span data-proven>{len(bundle['facts'])}</span> {w['proven']};
 <span data-waiting>{len(bundle['not_yet_signed'])}</span> {w['waiting']}.</p>
 <h2>{w['facts']}</h2>
@@ -119,7 +129,7 @@ def pdf(bundle: dict[str, Any], *, lang: str) -> bytes:
                        wrapmode=WrapMode.CHAR)
 
     line(heading(bundle, lang), 15, True)
-    line(f"{w['times']} {bundle['timezone']}. {w['generated']}: {bundle['generated_at']}.")
+    line(f"{w['times']} {bundle['timezone']}. {w['generated']}: {generated(bundle)}.")
     line(f"{len(bundle['facts'])} {w['proven']}; {len(bundle['not_yet_signed'])} {w['waiting']}.")
     doc.ln(2)
     line(w["facts"], 12, True)

@@ -6,8 +6,10 @@ at a glance on any phone and prints as it shows.
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from shelterwatch.messages import catalogue
 from shelterwatch.rules import figures
@@ -25,6 +27,7 @@ OWNER_RANKED = (FigureId.TIME_TO_OPEN_MEAN, FigureId.CHECK_IN_TIME_MEAN,
 OWNERS_SHOWN = 20
 CASE_FIELDS = ("tracking_id", "alert_id", "created", "first_notified", "patrol_dispatched",
                "door_open", "closed", "resolution", "evidence_kind")
+CASE_TIMES = frozenset({"created", "first_notified", "patrol_dispatched", "door_open", "closed"})
 
 
 def show(value: float | None, unit: str, lang: str) -> str:
@@ -33,8 +36,26 @@ def show(value: float | None, unit: str, lang: str) -> str:
     if unit == "share":
         return f"{value * 100:.1f} %"
     if unit == "seconds":
-        return f"{value:.0f} s" if value < 600 else f"{value / 60:.1f} min"
+        w = words(lang)
+        return f"{value:.0f} {w['s']}" if value < 600 else f"{value / 60:.1f} {w['min']}"
     return f"{value:.1f}"
+
+
+def _case_cell(case: dict[str, Any], field: str, lang: str, zone: ZoneInfo) -> str:
+    """One cell of the cases table as a reader says it: times on the city's clock, the
+    resolution and the evidence in words (the CSV and the JSON keep the codes)."""
+    value = case.get(field)
+    if value is None or value == "":
+        return "—"
+    if field in CASE_TIMES:
+        at = datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(zone)
+        return at.strftime("%Y-%m-%d %H:%M:%S")
+    if field == "resolution":
+        return catalogue.term("resolution", str(value), lang)
+    if field == "evidence_kind":  # "keyholder:open": who said what
+        role, _, kind = str(value).partition(":")
+        return f"{catalogue.term('role', role, lang)}: {catalogue.term('kind', kind, lang)}"
+    return str(value)
 
 
 def bars(rows: list[tuple[str, float | None, str]], *, scale: float = 1.0) -> str:
@@ -77,8 +98,9 @@ def owners_ranked(report: dict[str, Any], lang: str) -> str:
 
 
 def render(report: dict[str, Any], *, lang: str, heading: str, json_url: str,
-           csv_url: str, cases_csv_url: str, other_url: str) -> str:
+           csv_url: str, cases_csv_url: str, other_url: str, zone: str = "Europe/Kyiv") -> str:
     w = words(lang)
+    city_zone = ZoneInfo(zone)
     definitions = {d.id.value: d for d in figures.DEFINITIONS}
     headline = FigureId.OPEN_WITHIN_5_MIN.value
     main = report["versus_city"][headline]
@@ -90,7 +112,8 @@ def render(report: dict[str, Any], *, lang: str, heading: str, json_url: str,
                     f"{show(cmp['value'], d.unit, lang)}</td>"
                     f"<td>{show(cmp['city'], d.unit, lang)}</td>"
                     f"<td data-rank=\"{fid}\">{_place(cmp)}</td>"
-                    f"<td class=\"def\">{escape(d.definition_en)}</td></tr>")
+                    f"<td class=\"def\">"
+                    f"{escape(d.definition_uk if lang == 'uk' else d.definition_en)}</td></tr>")
     trend = bars([(m["month"], m["within_5_min"], show(m["within_5_min"], "share", lang))
                   for m in report["monthly"]])
     dist = report["time_to_open_distribution"]
@@ -104,7 +127,8 @@ def render(report: dict[str, Any], *, lang: str, heading: str, json_url: str,
                     f"#{o['owner_id']}</a>: {show(o['value'], 'share', lang)}</li>"
                     for o in report["worst_owners_7_days"])
     case_rows = "".join(
-        "<tr>" + "".join(f"<td>{escape(str(c.get(k) or '—'))}</td>" for k in CASE_FIELDS)
+        "<tr>" + "".join(f"<td>{escape(_case_cell(c, k, lang, city_zone))}</td>"
+                         for k in CASE_FIELDS)
         + (f'<td><a href="/dossiers/incident/{int(c["incident_id"])}?lang={lang}">'
            f"{w['case_dossier']}</a> · "
            f'<a href="/dossiers/shelter/{int(c["shelter_id"])}?lang={lang}">'
@@ -116,7 +140,9 @@ def render(report: dict[str, Any], *, lang: str, heading: str, json_url: str,
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(heading)} — {escape(w['title'])}</title>
 <style>body{{font:16px/1.4 system-ui,sans-serif;margin:1rem auto;max-width:60rem;padding:0 1rem}}
-.big{{font-size:2.6rem;font-weight:700}}table{{border-collapse:collapse;width:100%}}
+.big{{font-size:2.6rem;font-weight:700}}
+/* a phone scrolls a wide table sideways; the page itself keeps the screen's width */
+table{{border-collapse:collapse;width:100%;display:block;overflow-x:auto}}
 td,th{{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}}
 .def{{font-size:.8rem;color:#444}}</style></head><body>
 <p><a href="{other_url}">{w['other']}</a></p>
@@ -134,8 +160,10 @@ td,th{{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align
 <table><tr><th>{w['figure']}</th><th>{w['value']}</th><th>{w['city']}</th>
 <th>{w['rank']}</th><th>{w['definition']}</th></tr>{''.join(rows)}</table>
 <h2>{w['cases']}</h2>
-<table><tr>{''.join(f'<th>{k}</th>' for k in CASE_FIELDS)}<th>{w['dossier']}</th></tr>
+<table><tr>{''.join(f"<th>{escape(w['col.' + k])}</th>" for k in CASE_FIELDS)}
+<th>{w['dossier']}</th></tr>
 {case_rows}</table>
+<p>{escape(w['zone'])} {escape(zone)}.</p>
 <p>{w['download']}: <a href="{json_url}">JSON</a> · <a href="{csv_url}">CSV</a> ·
 <a href="{cases_csv_url}">CSV ({w['cases']})</a></p>
 </body></html>"""

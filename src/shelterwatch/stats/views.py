@@ -140,7 +140,7 @@ def _page(request: Request, session: StaleReadSession, settings: SettingsDep, sc
     html = pages.render(built, lang=lang, heading=heading, json_url=f"/v1/stats?{query}",
                         csv_url=f"/v1/stats.csv?{query}",
                         cases_csv_url=f"/v1/stats/cases.csv?{query}",
-                        other_url=f"{request.url.path}?lang={other}")
+                        other_url=f"{request.url.path}?lang={other}", zone=settings.timezone)
     return HTMLResponse(html, headers={"Cache-Control": "max-age=60"})
 
 

@@ -349,7 +349,8 @@ function renderResults() {
     renderReported();
     return;
   }
-  if (window.Pinned) state.results = Pinned.first(state.results);  // a door sign's shelter first
+  // A door sign's shelter first. (A top-level `const` is no property of `window`.)
+  if (typeof Pinned !== "undefined") state.results = Pinned.first(state.results);
   const n = state.results.length;
   $("results-title").textContent = n > 1 ? t("alternatives") : t("results");
   $("summary").textContent = state.source === "phone" ? t("foundOffline", n) : t("found", n);

@@ -19,8 +19,11 @@ const Pinned = (() => {
     const i = results.findIndex((r) => r.shelter.id === pinned.id);
     if (i === 0) return results;
     if (i > 0) return [results[i], ...results.slice(0, i), ...results.slice(i + 1)];
+    // The reader stands at its door: in time for any alert in force (null says "no alert", so
+    // it must not be given while one is known, online or from the phone's last copy).
+    const warning = state.alert ? state.alert.warning_s : offlineWarning();
     const own = {shelter: pinned.feature, distance_m: 0, walk_s: 0, status: statusOf(pinned.id),
-                 reachable_in_time: null, why: null};
+                 reachable_in_time: (warning != null || state.alert) ? true : null, why: null};
     return [own, ...results.slice(0, Math.max(1, results.length - 1))];
   }
 

@@ -52,11 +52,11 @@ function render() {
                                                || p.incident.resolution))
     : p.kind === "no_shelter_nearby" ? tr("placeOnly") : tr("noCase");
   el("case").dataset.state = p.incident ? p.incident.state : "none";
+  // The server says whether the case's dossier is public (the location policy may keep it from
+  // the public); a link that would answer 401 is not shown.
   const dossier = el("dossier");
-  dossier.hidden = !(p.incident && p.incident.id);
-  if (p.incident && p.incident.id) {
-    dossier.href = `/dossiers/incident/${encodeURIComponent(p.incident.id)}?lang=${lang}`;
-  }
+  dossier.hidden = !p.dossier;
+  if (p.dossier) dossier.href = `${p.dossier}?lang=${lang}`;
   const reach = el("reach");
   reach.replaceChildren();
   for (const line of p.reach) {
