@@ -12,6 +12,7 @@ node follows a promoted replica without a restart (deploy/POSTGRES-REPLICATION.m
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 import time
@@ -22,7 +23,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -49,6 +50,24 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a bulk write builds its rows.
+
+    An import holds every row it read while it makes hundreds of thousands of new tuples and
+    dicts; each allocation burst set off a full collection that walked all of them again: 1.2
+    of the 4.3 CPU seconds of a 65,000-shelter import. The rows hold no cycles (reference
+    counting frees them), and a collection runs once the write is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -79,7 +98,25 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
                     memo[v] = _sqlite_datetime(v)
                 by_column[i] = [memo[v] for v in by_column[i]]
             params = list(zip(*by_column, strict=True))
+    if conn.dialect.name == "postgresql" and len(params) >= COPY_FROM_ROWS:
+        _copy(conn, table, columns, params)
+        return
     conn.exec_driver_sql(sql, params)
+
+
+# A few rows (one fact, a report's batch) go faster as one statement than as a COPY's round trips.
+COPY_FROM_ROWS = 100
+
+
+def _copy(conn: Connection, table: Table, columns: list[str], params: Sequence[Any]) -> None:
+    """PostgreSQL's COPY, in the caller's transaction: psycopg's executemany of the same rows
+    cost 1.6 CPU s for a national import's 130,000 shelter and fact rows; COPY a fraction."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(  # type: ignore[attr-defined]
+            f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in params:
+            copy.write_row(row)
 
 
 def table_of(model: type[Base]) -> Table:

@@ -67,6 +67,15 @@ def test_reimporting_the_same_file_changes_nothing_and_says_so(settings: Setting
     assert shelter_count(settings) == 3694
 
 
+def test_a_city_sized_import_stores_its_facts_exactly_as_they_were_hashed(
+        settings: Settings) -> None:
+    """Thousands of rows go in by COPY on PostgreSQL: what is stored must verify."""
+    import_kyiv()
+    code, out = shelterwatch("log", "verify")
+    assert code == 0, out
+    assert f"log intact: {fact_count(settings)} facts verified" in out, out
+
+
 def test_a_changed_row_is_updated_and_logged(settings: Settings, tmp_path: Path) -> None:
     import_kyiv()
     text = KYIV_CSV.read_text(encoding="utf-8").replace("В наявності", "Відсутній", 1)

@@ -10,14 +10,10 @@ from typing import Annotated
 import typer
 
 from shelterwatch import db, logs
-from shelterwatch.auth import service as auth
 from shelterwatch.cli.common import console, fail, one_line_errors
 from shelterwatch.clock import utcnow
 from shelterwatch.config import get_settings
-from shelterwatch.doors import service as doors
 from shelterwatch.keyholders import service as keyholders
-from shelterwatch.patrols import service as patrols
-from shelterwatch.vocabulary import Role
 
 keyholders_app = typer.Typer(help="Owners and keyholders of shelters.", no_args_is_help=True)
 patrols_app = typer.Typer(help="Patrol units.", no_args_is_help=True)
@@ -60,6 +56,12 @@ def create_patrol(
     lon: Annotated[float | None, typer.Option()] = None,
 ) -> None:
     """Create a patrol unit and its token; the token is printed alone on the last line."""
+    # Imported here: patrols bring numpy and the dispatch rules, which `keyholders import`
+    # (in this module too) would otherwise load for nothing at every start.
+    from shelterwatch.auth import service as auth
+    from shelterwatch.patrols import service as patrols
+    from shelterwatch.vocabulary import Role
+
     now = utcnow()
     with db.transaction(get_settings().database_url) as session:
         token, plaintext = auth.create(session, role=Role.PATROL.value, name=name, now=now)
@@ -76,6 +78,8 @@ def register_door(
     device: Annotated[str, typer.Option(help="controller's device id")],
 ) -> None:
     """Record that a shelter's door has a controller listening on MQTT."""
+    from shelterwatch.doors import service as doors
+
     with db.transaction(get_settings().database_url) as session:
         doors.register(session, shelter_id=shelter, device_id=device, now=utcnow(), actor="cli")
     console.print(f"door controller {device} registered for shelter {shelter}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from shelterwatch.ingest.mapping import ColumnMapping
 from shelterwatch.ingest.records import Rejection, RowError, ShelterRecord
-from shelterwatch.ingest.rows import to_record
+from shelterwatch.ingest.rows import RecordMaker
 
 
 def read(path: Path, mapping: ColumnMapping) -> Iterator[ShelterRecord | Rejection]:
@@ -22,15 +22,16 @@ def read(path: Path, mapping: ColumnMapping) -> Iterator[ShelterRecord | Rejecti
             or not isinstance(features, list):
         yield Rejection("file", "not a GeoJSON FeatureCollection")
         return
+    maker = RecordMaker(mapping)
     for n, feature in enumerate(features, start=1):
         location = f"feature {n}"
         try:
-            yield _record(feature, mapping, location)
+            yield _record(feature, maker, location)
         except RowError as exc:
             yield Rejection(location, str(exc))
 
 
-def _record(feature: object, mapping: ColumnMapping, location: str) -> ShelterRecord:
+def _record(feature: object, maker: RecordMaker, location: str) -> ShelterRecord:
     if not isinstance(feature, dict):
         raise RowError("not a GeoJSON Feature")
     geometry = feature.get("geometry") or {}
@@ -49,4 +50,4 @@ def _record(feature: object, mapping: ColumnMapping, location: str) -> ShelterRe
     props = dict(raw_props)
     if "id" not in props and feature.get("id") is not None:
         props["id"] = feature["id"]
-    return to_record(props, mapping, location=location, lat=coords[1], lon=coords[0])
+    return maker.make(props, location=location, lat=coords[1], lon=coords[0])

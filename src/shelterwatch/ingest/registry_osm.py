@@ -16,7 +16,7 @@ import osmium
 
 from shelterwatch.ingest.mapping import ColumnMapping
 from shelterwatch.ingest.records import Rejection, RowError, ShelterRecord
-from shelterwatch.ingest.rows import to_record
+from shelterwatch.ingest.rows import RecordMaker
 
 COVER_SHELTER_TYPES = {
     "bomb_shelter": "shelter", "air_raid_shelter": "shelter", "basement": "simple",
@@ -85,8 +85,9 @@ def read(path: Path, mapping: ColumnMapping) -> Iterator[ShelterRecord | Rejecti
     except RuntimeError as exc:
         yield Rejection("file", f"not readable as OpenStreetMap data: {exc}")
         return
+    maker = RecordMaker(mapping)
     for ref, tags, lat, lon in collector.found:
         try:
-            yield to_record(_row(ref, tags), mapping, location=ref, lat=lat, lon=lon)
+            yield maker.make(_row(ref, tags), location=ref, lat=lat, lon=lon)
         except RowError as exc:
             yield Rejection(ref, str(exc))

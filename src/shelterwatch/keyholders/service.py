@@ -168,6 +168,11 @@ def import_csv(session: Session, *, text: str, now: datetime, actor: str) -> dic
     Rows with the same role, name and contacts are one person holding several shelters. The
     whole file is refused on the first bad row, naming its line, so nothing is half-imported.
     """
+    with db.collector_paused():
+        return _import_csv(session, text=text, now=now, actor=actor)
+
+
+def _import_csv(session: Session, *, text: str, now: datetime, actor: str) -> dict[str, int]:
     reader = csv.DictReader(io.StringIO(text))
     missing = set(CSV_COLUMNS[:3]) - set(reader.fieldnames or ())
     if missing:

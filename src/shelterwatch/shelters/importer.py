@@ -114,6 +114,14 @@ def import_records(session: Session, items: Iterable[ShelterRecord | Rejection],
                    now: datetime, actor: str = "cli", strict: bool = False,
                    progress: Callable[[int], None] | None = None) -> ImportSummary:
     """Validate, place and upsert; raises ImportRejected (writing nothing) when strict."""
+    with db.collector_paused():
+        return _import(session, items, source=source, now=now, actor=actor, strict=strict,
+                       progress=progress)
+
+
+def _import(session: Session, items: Iterable[ShelterRecord | Rejection], *, source: str,
+            now: datetime, actor: str, strict: bool,
+            progress: Callable[[int], None] | None) -> ImportSummary:
     summary = ImportSummary(source=source)
     records = _split(items, summary, progress)
     located = areas.locator(session).locate([r.lon for r in records], [r.lat for r in records],
