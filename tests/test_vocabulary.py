@@ -57,11 +57,12 @@ SRC = Path(shelterwatch.__file__).parent
 KINDS = {kind.value for kind in FactKind}
 # Where a colon joins something other than a subject (the vocabulary itself reads subjects):
 # setting syntax, dotted plug-in paths, the bot's button data, a page cursor, a checklist
-# clause, the first words of an error's detail, a database host:port, an HTTP header.
+# clause, the first words of an error's detail, a database host:port, an HTTP header, a case's
+# evidence ("keyholder:open": who said what).
 NOT_SUBJECTS = {"vocabulary.py", "audits/exports.py", "channels/telegram/bot.py",
                 "cli/escalation.py", "cli/main.py", "config_syntax.py", "db.py",
                 "ingest/registries.py", "notify/registry.py", "problems.py",
-                "shelters/service.py", "simulate/driver.py"}
+                "shelters/service.py", "simulate/driver.py", "stats/pages.py"}
 
 
 def _sources() -> list[tuple[str, ast.AST]]:

@@ -52,7 +52,7 @@ from shelterwatch.outbox.models import Delivery
 from shelterwatch.outbox.service import Priority
 from shelterwatch.rules.status import AUTHORITATIVE
 from shelterwatch.shelters.models import Shelter
-from shelterwatch.vocabulary import FactKind, Noun, Obligation, ObservationKind
+from shelterwatch.vocabulary import FactKind, Noun, Obligation, ObservationKind, Subject
 
 ACTOR = "worker"
 OPEN_KINDS = (ObservationKind.OPEN.value, ObservationKind.FORCED_OPEN.value)
@@ -95,7 +95,7 @@ def _broadcast_facts(session: Session, new: list[tuple[str, str]], *, step: str,
     """One fact per alert for what this step queued; returns how many per alert."""
     by_alert: dict[int, Counter[str]] = {}
     for subject, channel in new:  # "alert:5" or "alert:5:shelter:88"
-        by_alert.setdefault(int(subject.split(":", 2)[1]), Counter())[channel] += 1
+        by_alert.setdefault(Subject.head(subject).number, Counter())[channel] += 1
     log.append_many(session, [log.NewFact(
         FactKind.NOTIFICATION_BROADCAST_QUEUED, ACTOR,
         {"subject": f"{Noun.ALERT.value}:{alert_id}", "step": step, "count": sum(c.values()),
