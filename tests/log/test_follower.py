@@ -88,3 +88,42 @@ def test_an_idle_log_costs_the_follower_no_query(db_url: str) -> None:
     finally:
         follower.stop()
         event.remove(engine, "before_cursor_execute", count)
+
+
+def test_callers_catching_up_together_each_see_the_commit_and_share_reads(db_url: str) -> None:
+    """A group commit answers sixteen reports at once and each waits for its facts to be applied
+    (read your writes): they share the log's reads instead of queueing one each."""
+    with db.reading(db_url) as session:
+        start = log.last_seq(session)
+    follower = LogFollower(db_url, interval_s=60.0, start_seq=start)  # never started: no poll
+    applied: list[int] = []
+    follower.subscribe(lambda facts: applied.extend(f.seq for f in facts))
+    with db.transaction(db_url) as session:  # one batch of sixteen reports' facts
+        seqs = [log.append(session, kind="alert.started", actor="operator",
+                           payload={"area_id": "31"}, now=utcnow()) for _ in range(16)]
+    reads = 0
+
+    def count(*_: object) -> None:
+        nonlocal reads
+        reads += 1
+
+    seen: list[int] = []
+    barrier = threading.Barrier(16)
+
+    def answer() -> None:
+        barrier.wait()
+        seen.append(follower.catch_up())
+
+    engine = db.engine_for(db_url, write=False)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        threads = [threading.Thread(target=answer) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(seen) == 16 and all(applied_seq >= max(seqs) for applied_seq in seen)
+    assert applied == seqs  # each fact applied once, in order
+    assert reads < 16  # one look each would be sixteen at least

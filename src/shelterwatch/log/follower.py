@@ -9,6 +9,7 @@ another connection commits), so an idle log costs no query.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 import threading
@@ -37,14 +38,27 @@ class LogFollower:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        # catch-up requests numbered as they come, and the newest one a finished catch-up covered
+        self._asks = itertools.count(1)
+        self._asked = 0
+        self._covered = 0
         self._unregister: Callable[[], None] | None = None
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
 
     def catch_up(self) -> int:
-        """Apply every fact not yet applied; returns the last applied seq. Safe to call anytime."""
+        """Apply every fact committed before this call; returns the last applied seq.
+
+        Safe to call anytime. Many callers at once (every report's read-your-writes) share one
+        read of the log: a catch-up whose read began after this call covers everything this
+        caller committed, so it waits for that one instead of queueing a read of its own.
+        """
+        ask = self._asked = next(self._asks)
         with self._lock:
+            if self._covered >= ask:
+                return self.applied_seq
+            covers = self._asked  # every ask up to here committed before the read below
             session = db.session_factory(self.database_url, write=False)()
             try:
                 while True:
@@ -60,6 +74,7 @@ class LogFollower:
             finally:
                 session.rollback()
                 session.close()
+            self._covered = max(self._covered, covers)
             return self.applied_seq
 
     def start(self) -> None:
