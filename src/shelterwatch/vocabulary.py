@@ -242,6 +242,7 @@ class ReasonCode(StrEnum):
     REACHABLE = "reachable"
     NOT_REACHABLE = "not_reachable"
     IN_TIME_FIRST = "in_time_first"  # ahead of a better-known door only because it is in time
+    NEARER_FIRST = "nearer_first"  # ahead of a better-known door: enough nearer to try first
     STEP_FREE = "step_free"
     CAPACITY = "capacity"  # {capacity}
     STEP_FREE_UNCONFIRMED = "step_free_unconfirmed"

@@ -26,7 +26,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 POINTS = [(50.4501, 30.5234), (50.4650, 30.5150), (50.4520, 30.6150), (50.3950, 30.6350),
           (50.4550, 30.3700)]
 PHONE = """([lat, lon, stepFree]) => Rank.rank(state.shelters, lat, lon, {
-  walk: CONFIG.walk, pool: CONFIG.pool, statusClass: CONFIG.statusClass, statusOf,
+  walk: CONFIG.walk, pool: CONFIG.pool, statusClass: CONFIG.statusClass,
+  fails: CONFIG.fails, statusOf,
   stepFree, warningS: null, limit: 3})"""
 
 

@@ -298,6 +298,7 @@ async function refreshResults() {
   }
   state.results = Rank.rank(state.shelters, lat, lon, {
     walk: CONFIG.walk, pool: CONFIG.pool, statusClass: CONFIG.statusClass,
+    fails: CONFIG.fails,
     statusOf, stepFree, warningS: offlineWarning(), limit: 3,
   });
   state.source = "phone";
