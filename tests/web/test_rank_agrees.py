@@ -116,12 +116,18 @@ def test_during_an_alert_both_put_a_door_reachable_in_time_before_a_far_checked_
 def test_both_put_a_checked_door_a_little_further_before_an_unchecked_one(
         page: Any, site: tuple[LiveServer, str]) -> None:  # noqa: F811
     server, url = site
-    lat, lon = POINTS[0]
-    params: dict[str, Any] = {"lat": lat, "lon": lon, "limit": 3}
-    before = httpx.get(f"{server.url}/v1/nearest", params=params, timeout=30).json()["results"]
-    first, second = before[0], before[1]
+    # A point whose second-nearest door is close enough behind the first for a check-in to
+    # matter (under 1.4 times the walk; the rule's break-even is about 1.46).
+    for lat, lon in POINTS:
+        params: dict[str, Any] = {"lat": lat, "lon": lon, "limit": 3}
+        before = httpx.get(f"{server.url}/v1/nearest", params=params,
+                           timeout=30).json()["results"]
+        first, second = before[0], before[1]
+        if second["walk_s"] < 1.4 * first["walk_s"]:
+            break
+    else:
+        pytest.fail("no point with two doors close together")
     assert first["status"] == second["status"] == "unknown"
-    assert second["walk_s"] < 1.4 * first["walk_s"]  # close enough for a check-in to matter
     with db.transaction(url) as s:
         log.append(s, kind="status.changed", actor="test", now=utcnow(),
                    payload={"shelter_id": second["shelter"]["id"], "status": "open_verified"})
