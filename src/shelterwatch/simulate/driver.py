@@ -241,7 +241,9 @@ class Night:
             arrival = journey.arrive(self.world, choice, set_off + walk, target.lat, target.lon)
             if arrival.found == Door.OPEN:
                 return
-            await self._report(journey, target, arrival.found, headers)
+            # The page writes a report to its outbox and sends it in the background: the
+            # resident looks for the next door at once (the baseline's tell nobody waits).
+            self.spawn(self._report(journey, target, arrival.found, headers))
             if not journey.goes_on(plan.max_tries):
                 return
 
