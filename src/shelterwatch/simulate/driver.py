@@ -204,11 +204,14 @@ class Night:
         resident, plan = journey.resident, self.plan
         headers = {"X-Forwarded-For": address_of(resident.id)}
         await self.until(resident.start_s)
+        ready = resident.start_s  # when, on the night's clock, they look for the next door
         while self.now() < plan.night_s:
             journey.lookups += 1
-            # They set off when they asked: on a compressed clock a loaded machine's every
-            # millisecond of latency would cost them the speed's many (latency is reported).
-            asked = self.now()
+            # They set off when they were ready to ask: on a compressed clock a loaded
+            # machine's every millisecond of latency, and of this process's own scheduling,
+            # would cost them the speed's many, which the baseline's residents never pay
+            # (latency is reported instead).
+            asked = min(ready, self.now())
             reply = await self.ask("nearest", "GET", "/v1/nearest", headers=headers, params={
                 "lat": f"{journey.lat:.6f}", "lon": f"{journey.lon:.6f}",
                 "limit": NEAREST_LIMIT, "threat": plan.threat}, read_ids=True,
@@ -237,10 +240,12 @@ class Night:
                 lat, lon = along(journey.lat, journey.lon, target,
                                  (self.now() - set_off) / walk if walk else 1.0)
                 journey.turned_away(choice, lat, lon)
+                ready = self.now()
                 continue
             arrival = journey.arrive(self.world, choice, set_off + walk, target.lat, target.lon)
             if arrival.found == Door.OPEN:
                 return
+            ready = arrival.t
             # The page writes a report to its outbox and sends it in the background: the
             # resident looks for the next door at once (the baseline's tell nobody waits).
             self.spawn(self._report(journey, target, arrival.found, headers))
