@@ -152,7 +152,11 @@ async def _serve(base: str, connections: int) -> None:
     loop = asyncio.get_running_loop()
     stdin = asyncio.StreamReader(limit=LINE_LIMIT)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
-    out = sys.stdout.buffer
+    # Replies are written without blocking: a parent busy starting a hundred thousand residents
+    # must not stall the requests of the residents already asking.
+    transport, protocol = await loop.connect_write_pipe(
+        asyncio.streams.FlowControlMixin, sys.stdout)
+    out = asyncio.StreamWriter(transport, protocol, None, loop)
     jobs: asyncio.Queue[list[Any] | None] = asyncio.Queue()
 
     async def work() -> None:
@@ -167,14 +171,12 @@ async def _serve(base: str, connections: int) -> None:
                 connection.close()
                 out.write(orjson.dumps([number, 0, time.perf_counter() - started, None,
                                         type(exc).__name__]) + b"\n")
-                out.flush()
                 continue
             latency = time.perf_counter() - started
             ids = None
             if read_ids and status == 200:
                 ids = [r["shelter"]["properties"]["id"] for r in orjson.loads(answer)["results"]]
             out.write(orjson.dumps([number, status, latency, ids, ""]) + b"\n")
-            out.flush()
         connection.close()
 
     workers = [loop.create_task(work()) for _ in range(connections)]
@@ -183,6 +185,7 @@ async def _serve(base: str, connections: int) -> None:
     for _ in workers:
         await jobs.put(None)
     await asyncio.gather(*workers, return_exceptions=True)
+    await out.drain()
 
 
 def main() -> None:
