@@ -39,20 +39,24 @@ async def _ask_all(base: str) -> list[Reply]:
                  for i, (lat, lon) in enumerate(POINTS * 10)]
         bad = crowd.send("POST", "/v1/reports", json={"shelter_id": -1, "kind": "locked"},
                          headers={"X-Forwarded-For": "10.0.1.1"})
-        return [*await asyncio.gather(*asked), await bad]
+        impatient = crowd.send("GET", "/v1/nearest", params={"lat": 50.45, "lon": 30.52},
+                               read_ids=True, timeout_s=1e-6)
+        return [*await asyncio.gather(*asked), await bad, await impatient]
     finally:
         await crowd.stop()
 
 
 def test_the_crowd_gets_the_answers_a_phone_gets_from_several_processes(
         server: LiveServer) -> None:
-    *looked, refused = asyncio.run(_ask_all(server.url))
+    *looked, refused, gave_up = asyncio.run(_ask_all(server.url))
     for (lat, lon), reply in zip(POINTS * 10, looked, strict=True):
         direct = httpx.get(f"{server.url}/v1/nearest",
                            params={"lat": lat, "lon": lon, "limit": 5}, timeout=30).json()
         assert reply.status == 200 and reply.latency_s > 0
         assert reply.ids == [r["shelter"]["id"] for r in direct["results"]]
     assert refused.status == 422 and refused.ids is None  # an error answer is read, not hung on
+    # A phone that gives up hears nothing (it ranks its pack); the clock is the client's own.
+    assert gave_up.status == 0 and gave_up.error == "TimeoutError" and gave_up.ids is None
 
 
 @pytest.mark.parametrize("warning_s", [None, 120])

@@ -28,7 +28,7 @@ LINE_LIMIT = 1 << 20
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    status: int  # 0: no answer (the connection failed)
+    status: int  # 0: no answer (the connection failed, or the phone gave up waiting)
     latency_s: float
     ids: list[int] | None  # a look-up's ranked shelter ids
     error: str = ""
@@ -59,17 +59,18 @@ class Crowd:
 
     def send(self, method: str, path: str, *, params: dict[str, Any] | None = None,
              headers: dict[str, str] | None = None, json: Any = None,
-             read_ids: bool = False) -> asyncio.Future[Reply]:
-        """One request from a resident's phone; its reply once the server answers (a phone that
-        gives up waiting leaves the future: the server's latency is still counted)."""
+             read_ids: bool = False, timeout_s: float | None = None) -> asyncio.Future[Reply]:
+        """One request from a resident's phone; its reply once the server answers or the phone
+        gives up (`timeout_s`, real seconds, counted in the client process from when it takes
+        the request, so this process's own delays never pass for the server's)."""
         job = next(self.ids)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self.pending[job] = future
         target = path + ("?" + urlencode(params) if params else "")
         child = self.children[next(self.turn)]
         assert child.stdin is not None
-        child.stdin.write(orjson.dumps([job, method, target, headers or {}, json, read_ids])
-                          + b"\n")
+        child.stdin.write(orjson.dumps([job, method, target, headers or {}, json, read_ids,
+                                        timeout_s]) + b"\n")
         return future
 
     async def _read(self, child: asyncio.subprocess.Process) -> None:
@@ -162,17 +163,20 @@ async def _serve(base: str, connections: int) -> None:
     async def work() -> None:
         connection = Connection(host, port)
         while (job := await jobs.get()) is not None:
-            number, method, target, headers, body, read_ids = job
+            number, method, target, headers, body, read_ids, timeout_s, taken = job
             started = time.perf_counter()
+            left = None if timeout_s is None else timeout_s - (started - taken)
             try:
-                status, answer = await connection.exchange(
-                    method, target, headers, b"" if body is None else orjson.dumps(body))
-            except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
-                connection.close()
-                out.write(orjson.dumps([number, 0, time.perf_counter() - started, None,
+                if left is not None and left <= 0:
+                    raise TimeoutError  # the phone gave up before a connection was free
+                status, answer = await asyncio.wait_for(connection.exchange(
+                    method, target, headers, b"" if body is None else orjson.dumps(body)), left)
+            except (OSError, ValueError, asyncio.IncompleteReadError, TimeoutError) as exc:
+                connection.close()  # a phone that gives up drops its connection
+                out.write(orjson.dumps([number, 0, time.perf_counter() - taken, None,
                                         type(exc).__name__]) + b"\n")
                 continue
-            latency = time.perf_counter() - started
+            latency = time.perf_counter() - taken  # queued for a connection included
             ids = None
             if read_ids and status == 200:
                 ids = [r["shelter"]["properties"]["id"] for r in orjson.loads(answer)["results"]]
@@ -181,7 +185,7 @@ async def _serve(base: str, connections: int) -> None:
 
     workers = [loop.create_task(work()) for _ in range(connections)]
     while line := await stdin.readline():
-        await jobs.put(orjson.loads(line))
+        await jobs.put([*orjson.loads(line), time.perf_counter()])
     for _ in workers:
         await jobs.put(None)
     await asyncio.gather(*workers, return_exceptions=True)

@@ -140,14 +140,20 @@ class Night:
         night, failed outright or not answered within `timeout_s` (real seconds)."""
         if self.now() >= self.plan.night_s:
             return None
-        future = self.crowd.send(method, path, **kwargs)
-        future.add_done_callback(lambda f: self._count(route, f.result()))
-        done, _ = await asyncio.wait({future}, timeout=timeout_s)
-        return future.result() if done and future.result().status else None
+        future = self.crowd.send(method, path, timeout_s=timeout_s, **kwargs)
+        # Never past the night's end, whatever becomes of a client process.
+        done, _ = await asyncio.wait(
+            {future}, timeout=clock.real_seconds(self.plan.night_s - self.now()) + 1.0)
+        if not done:
+            return None
+        reply = future.result()
+        self._count(route, reply)
+        return reply if reply.status else None
 
     def _count(self, route: str, reply: Reply) -> None:
         if not reply.status:
-            self.tally.failures[f"{route}: {reply.error}"] += 1
+            if reply.error != "TimeoutError":  # a phone giving up is counted as a pack answer
+                self.tally.failures[f"{route}: {reply.error}"] += 1
             return
         self.tally.latencies.setdefault(route, []).append(reply.latency_s)
         if reply.status >= 400:
@@ -220,8 +226,9 @@ class Night:
                 return
             if reply is not None and reply.status == 200 and reply.ids is not None:
                 ranked = reply.ids
-                if journey.lookups == 1:
-                    self.tally.first_answer_s.append(self.now())
+                if journey.lookups == 1:  # when the phone had it, on the night's clock
+                    self.tally.first_answer_s.append(
+                        asked + reply.latency_s / clock.real_seconds(1.0))
             else:  # no answer in time: the page ranks the pack it holds
                 self.tally.offline_answers += 1
                 self.tally.offline_first += journey.lookups == 1
