@@ -304,7 +304,8 @@ class Night:
             await asyncio.sleep(5.0)
             inside = sum(j.sheltered_at is not None for j in journeys)
             asked = sum(len(v) for v in self.tally.latencies.values())
-            say(f"t={self.now():.0f} s: {inside} of {len(journeys)} inside, {asked} requests, "
+            say(f"t={self.now():.0f} s: {inside} of {len(journeys)} inside, {asked} answered, "
+                f"{self.tally.offline_answers} ranked by the phone, "
                 f"{sum(self.tally.failures.values())} failed")
 
     # -- keyholders ---------------------------------------------------------------------------
