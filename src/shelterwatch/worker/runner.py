@@ -112,7 +112,8 @@ class Worker:
         if self.settings.pack_dir:  # the offline pack, published off every request path
             self.pack = PackPublisher(self.url, Path(self.settings.pack_dir),
                                       config=alerts.warning_config(self.settings),
-                                      may_publish=self.leads[Singleton.PACK].held).start()
+                                      may_publish=self.leads[Singleton.PACK].held,
+                                      load_url=self.settings.stale_read_url).start()
             self.follower.subscribe(self.pack.on_facts)
         self.follower.start()
         if self.settings.mqtt_url:
