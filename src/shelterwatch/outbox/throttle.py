@@ -11,7 +11,7 @@ read here, so the buckets are a pure rule the tests drive with any clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -97,29 +97,28 @@ class ChannelLimits:
     per_recipient: Limit | None = None
 
 
-# How many of `wanted` sends through a channel the deployment-wide allowance grants now:
-# (channel, its overall limit, wanted, now in epoch seconds) -> granted.
-SharedAllowance = Callable[[str, Limit, int, float], int]
+# What the deployment-wide allowance grants a round of sends: each send names the buckets it needs
+# (its channel's, its recipient's) and gets back how long to wait, 0 when it may go now; judged
+# in order, all of a send's buckets or none: (asks, now in epoch seconds) -> waits.
+SharedAllowance = Callable[[Sequence[Sequence[tuple[str, Limit]]], float], list[float]]
 
 
 @dataclass(slots=True)
 class OutboxThrottle:
     """The buckets of one sending process, by channel and by (channel, recipient address).
 
-    With `shared` (the worker passes one kept in the database), a channel's overall limit also
-    holds across every worker of the deployment; a recipient's own limit stays per process (a
-    provider's "retry after" for that chat is honoured if two workers ever meet there).
+    With `shared` (the worker passes one kept in the database), a channel's overall limit and
+    each recipient's (Telegram's ~1/s per chat) also hold across every worker of the deployment,
+    so two workers that both hold messages for one chat send them at the chat's rate, not
+    twice it. A provider's "retry after" pauses this process's bucket for the recipient.
     """
 
     limits: dict[str, ChannelLimits]
     throttle: Throttle = field(default_factory=Throttle)
     shared: SharedAllowance | None = None
 
-    def overall(self, channel: str) -> Limit | None:
-        limits = self.limits.get(channel)
-        return limits.overall if limits is not None else None
-
-    def _wanted(self, channel: str, address: str) -> list[tuple[str, Limit]]:
+    def wanted(self, channel: str, address: str) -> list[tuple[str, Limit]]:
+        """The buckets one send through `channel` to `address` takes a unit of, by key."""
         limits = self.limits.get(channel)
         if limits is None:
             return []
@@ -130,11 +129,11 @@ class OutboxThrottle:
 
     def reserve(self, channel: str, address: str, now: float) -> float:
         """0 and a token taken from the channel's and the recipient's buckets, or the wait."""
-        return self.throttle.reserve(self._wanted(channel, address), now)
+        return self.throttle.reserve(self.wanted(channel, address), now)
 
     def retry_after(self, channel: str, address: str, *, seconds: float, now: float) -> None:
         """The provider throttled this recipient: hold everything to them for `seconds`."""
-        wanted = self._wanted(channel, address)
+        wanted = self.wanted(channel, address)
         if wanted:
             key, limit = wanted[-1]
             self.throttle.pause(key, limit, until=now + seconds, now=now)

@@ -73,7 +73,8 @@ class Worker:
         # Completed passes of letting time pass over statuses: how a watcher knows one happened.
         self.refresh_passes = 0
         self.channels = registry.load_enabled(settings)
-        # a provider's published limit holds across every worker (budgets.take)
+        # a provider's published limits, overall and per recipient, hold across every worker
+        # (budgets.take_each)
         self.throttle = OutboxThrottle(registry.limits(settings),
                                        shared=shared_allowance(self.url))
         self.places: channels.Places | None = None
