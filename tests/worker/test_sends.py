@@ -15,7 +15,7 @@ from shelterwatch.budgets.models import RateCell
 from shelterwatch.notify.base import Message
 from shelterwatch.outbox.service import Claimed, within_limits
 from shelterwatch.outbox.throttle import ChannelLimits, Limit, OutboxThrottle
-from shelterwatch.worker.sends import shared_allowance
+from shelterwatch.worker.sends import shared_allowance, shared_pause
 
 T0 = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 SMS = {"sms": ChannelLimits(Limit(5.0, burst=5.0))}
@@ -154,3 +154,15 @@ def test_a_round_of_single_asks_grants_what_taking_as_many_at_once_would(
         waits, _ = rule.take_each(tats, [[allowance]] * wanted, t)
         assert sum(1 for w in waits if w == 0) == granted
         assert all(w > 0 for w in waits[granted:])
+
+
+def test_a_chats_retry_after_told_to_one_worker_holds_the_other(db_url: str) -> None:
+    told, other = (OutboxThrottle(TELEGRAM, shared=shared_allowance(db_url),
+                                  shared_pause=shared_pause(db_url)) for _ in range(2))
+    told.retry_after("telegram", "4242", seconds=5.0, now=T0.timestamp())
+    # another chat is not held
+    assert len(within_limits(db_url, _to_chats(["77"]), other,
+                             lambda: T0 + timedelta(seconds=1))) == 1
+    for later, expected in ((1.0, 0), (4.9, 0), (5.1, 1)):
+        assert len(within_limits(db_url, _to_chats(["4242"]), other,
+                                 lambda later=later: T0 + timedelta(seconds=later))) == expected

@@ -98,6 +98,12 @@ def rate_wait(tat: float | None, t: float, rate_per_s: float, burst: float) -> f
     return max(0.0, arrival - t - tolerance)
 
 
+def postponed_tat(until: float, rate_per_s: float, burst: float) -> float:
+    """The arrival time at which an allowance next has a unit exactly at `until` (a provider's
+    "retry after"): `rate_wait` of it is `until - t` for any earlier `t`."""
+    return until + (max(1.0, burst) - 1.0) / rate_per_s
+
+
 @dataclass(frozen=True, slots=True)
 class Allowance:
     """One unit of a deployment-wide rate: `rate_per_s` sustained, bursts of `burst`."""

@@ -127,6 +127,19 @@ def take_each(session: Session, asks: Sequence[Sequence[rules.Allowance]], *,
     return waits
 
 
+def postpone(session: Session, allowance: rules.Allowance, *, until: float) -> None:
+    """No unit of `allowance` for any process before `until` (epoch seconds); a later
+    postponement already there stands."""
+    _serialise(session, [(allowance.scope, allowance.key)])
+    tat = rules.postponed_tat(until, allowance.rate_per_s, allowance.burst)
+    cell = session.get(RateCell, (allowance.scope, allowance.key), with_for_update=True)
+    if cell is None:
+        session.add(RateCell(scope=allowance.scope, key=allowance.key, tat=tat))
+    else:
+        cell.tat = max(cell.tat, tat)
+    session.flush()
+
+
 def spread(session: Session, *, scope: str, key: str, item: str, limit: int, window_s: float,
            now: datetime) -> int | None:
     """Mark that `key` touched `item`; None if allowed, else the `limit` it would exceed."""

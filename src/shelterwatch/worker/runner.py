@@ -49,7 +49,7 @@ from shelterwatch.vocabulary import FactKind
 from shelterwatch.worker import heads
 from shelterwatch.worker.leader import Leadership, Singleton
 from shelterwatch.worker.pack import PackPublisher
-from shelterwatch.worker.sends import shared_allowance
+from shelterwatch.worker.sends import shared_allowance, shared_pause
 
 logger = logging.getLogger(__name__)
 # The derived loops (rollups, Merkle tree) write in short batches and step aside between them.
@@ -76,7 +76,8 @@ class Worker:
         # a provider's published limits, overall and per recipient, hold across every worker
         # (budgets.take_each)
         self.throttle = OutboxThrottle(registry.limits(settings),
-                                       shared=shared_allowance(self.url))
+                                       shared=shared_allowance(self.url),
+                                       shared_pause=shared_pause(self.url))
         self.places: channels.Places | None = None
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None

@@ -10,15 +10,19 @@ The allowances live in budget rows, one per channel and one per recipient in use
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from shelterwatch import db
 from shelterwatch.budgets import rule
 from shelterwatch.budgets import service as budgets
-from shelterwatch.outbox.throttle import Limit, SharedAllowance
+from shelterwatch.outbox.throttle import Limit, SharedAllowance, SharedPause
 
 SCOPE = "outbox-send"
+logger = logging.getLogger(__name__)
 
 
 def cell_key(key: str) -> str:
@@ -42,3 +46,21 @@ def shared_allowance(database_url: str) -> SharedAllowance:
                                      now=datetime.fromtimestamp(now_s, UTC))
 
     return take
+
+
+def shared_pause(database_url: str) -> SharedPause:
+    """Hold a bucket for every worker on `database_url` until a provider's "retry after" ends.
+
+    Called from a sender as it settles a throttled send: a database that fails here costs only
+    the sharing (this worker's own bucket is paused already), never the delivery.
+    """
+
+    def pause(key: str, limit: Limit, until_s: float) -> None:
+        allowance = rule.Allowance(SCOPE, cell_key(key), limit.rate_per_s, limit.burst)
+        try:
+            with db.transaction(database_url) as session:
+                budgets.postpone(session, allowance, until=until_s)
+        except SQLAlchemyError:
+            logger.warning("could not share a provider's retry-after; this worker holds it")
+
+    return pause
