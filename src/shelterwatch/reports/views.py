@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from shelterwatch.answers import documented
 from shelterwatch.deps import ReadSession, SettingsDep, address_of
@@ -34,7 +33,8 @@ def writer_of(request: Request) -> ReportWriter:
     if getattr(state, "report_writer", None) is None:
         state.report_writer = ReportWriter(state.settings.database_url, limits=limits_of(request),
                                            tracking_prefix=state.settings.tracking_prefix,
-                                           on_batch=getattr(state, "observe_report_batch", None))
+                                           on_batch=getattr(state, "observe_report_batch", None),
+                                           after_commit=state.follower.catch_up)
     writer: ReportWriter = state.report_writer
     return writer
 
@@ -49,10 +49,10 @@ async def create_report(request: Request, report: ReportIn,
                         idempotency_key: Annotated[str | None, Header()] = None) -> Response:
     """Queue the report for the process's writer; answer once it is committed (or refused)."""
     key = idempotency.check_key(idempotency_key)
+    # Read your writes: the writer catches this process up before the 201 leaves, so its board
+    # shows the new status.
     receipt = await writer_of(request).submit(
         report, key=key, address=address_of(request))
-    # Read your writes: this process's board shows the new status before the 201 leaves.
-    await run_in_threadpool(request.app.state.follower.catch_up)
     return Response(orjson.dumps(receipt.body), status_code=receipt.status_code,
                     media_type="application/json")
 

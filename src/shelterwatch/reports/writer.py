@@ -8,6 +8,10 @@ waiting at that moment, writes them in one transaction under one lock of the log
 only then answers each request. A request that arrives while a batch is being written simply
 waits for the next one, so batches grow with the load and stay at one report when it is quiet.
 
+A process that shows what it stores (the status board, the stream) catches up with the log once
+per batch, on the writer's thread, before any of its reports is answered (`after_commit`): every
+resident reads their own write, and no request pays a thread hop and a read of the log of its own.
+
 Each report still gets its own answer: a replayed `Idempotency-Key`, a rate limit or an unknown
 shelter refuses that report alone. Should the batch as a whole fail (a database error, a key
 committed meanwhile by another process), every report in it is retried in its own transaction,
@@ -17,6 +21,7 @@ so one bad report never fails another.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -43,6 +48,7 @@ from shelterwatch.reports.limits import Ask, ReportLimits
 from shelterwatch.reports.schemas import ReportIn
 from shelterwatch.rules.witness import Witness
 
+logger = logging.getLogger(__name__)
 SCOPE = "reports"
 IDLE_EXIT_S = 5.0  # a quiet writer thread ends; the next report starts a new one
 # A batch that lost its database before it asked to commit is written again on a new connection
@@ -71,9 +77,12 @@ class ReportWriter:
     """The process's single writer of residents' reports to one database."""
 
     def __init__(self, database_url: str, *, limits: ReportLimits, tracking_prefix: str,
-                 on_batch: Callable[[float], None] | None = None) -> None:
+                 on_batch: Callable[[float], None] | None = None,
+                 after_commit: Callable[[], object] | None = None) -> None:
         self.database_url = database_url
         self.on_batch = on_batch  # told each batch's size (the /metrics histogram)
+        # Called once a batch is stored, before its reports are answered (read your writes).
+        self.after_commit = after_commit
         self.limits = limits
         self.tracking_prefix = tracking_prefix
         self._waiting: list[Job] = []
@@ -141,6 +150,12 @@ class ReportWriter:
                     outcomes.append(self._replay_alone(job))
                 except Exception as exc:
                     outcomes.append(exc)
+        if self.after_commit is not None \
+                and any(isinstance(o, idempotency.Receipt) for o in outcomes):
+            try:
+                self.after_commit()
+            except Exception:  # the reports are stored: their receipts are still true
+                logger.exception("catching up after a batch of reports failed")
         for job, outcome in zip(jobs, outcomes, strict=True):
             job.answer(outcome)
 
