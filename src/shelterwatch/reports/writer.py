@@ -7,6 +7,10 @@ fsync; this does the same one level up: a single writer thread per process takes
 waiting at that moment, writes them in one transaction under one lock of the log, commits, and
 only then answers each request. A request that arrives while a batch is being written simply
 waits for the next one, so batches grow with the load and stay at one report when it is quiet.
+Under a steady load the senders of one batch come back while the next is being written, so left
+alone the batches would split them in two halves taking turns, each paying a transaction; the
+writer therefore gives a batch a moment (GATHER_S) to fill up to as many senders as were seen
+around the last one, as PostgreSQL's commit_delay does for its commits.
 
 A process that shows what it stores (the status board, the stream) catches up with the log once
 per batch, on the writer's thread, before any of its reports is answered (`after_commit`): every
@@ -51,6 +55,9 @@ from shelterwatch.rules.witness import Witness
 logger = logging.getLogger(__name__)
 SCOPE = "reports"
 IDLE_EXIT_S = 5.0  # a quiet writer thread ends; the next report starts a new one
+# How long a batch may wait for the senders seen around the last one (a report waits for its
+# commit anyway; this is a fraction of one transaction's cost).
+GATHER_S = 0.002
 # A batch that lost its database before it asked to commit is written again on a new connection
 # for this long (a primary failing over to its standby takes about a second), so the residents
 # waiting on it get their receipts instead of a 503.
@@ -88,6 +95,7 @@ class ReportWriter:
         self._waiting: list[Job] = []
         self._cond = threading.Condition()
         self._running = False
+        self._senders = 0  # the last batch's reports and those that arrived while it was written
         self._conn: Connection | None = None
         self._committing = False  # the current batch has asked to commit: its fate is unknown
         self._memo = Memo()  # what the last batch knew, while no one else has written
@@ -131,8 +139,16 @@ class ReportWriter:
                         self._conn.close()
                         self._conn = None
                     return
+                gather_until = time.monotonic() + GATHER_S
+                while len(self._waiting) < self._senders:
+                    left = gather_until - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
                 jobs, self._waiting = self._waiting, []
             self._write(jobs)
+            with self._cond:
+                self._senders = len(jobs) + len(self._waiting)
 
     def _write(self, jobs: list[Job]) -> None:
         """One transaction for all; if it fails as a whole, one transaction each."""
