@@ -2,7 +2,7 @@
 
 Prints, in one run:
   1. in-process p50/p99 of the raw index query (k nearest by great-circle distance) and of the
-     whole `/v1/nearest` answer (query + ranking + reasons + orjson), for the real Kyiv registry
+     whole `/v1/nearest` answer (query + ranking + reasons + JSON bytes), for the real Kyiv registry
      (3,694 shelters) and for a 65,000-shelter national-size synthetic set;
   2. HTTP requests/s for `/v1/nearest` served as users run it (`shelterwatch serve`, with its
      logging and middleware) beside a bare Starlette app in its own process
@@ -34,7 +34,6 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import orjson
 
 from shelterwatch import db, migrate
 from shelterwatch.alerts import service as alerts
@@ -129,7 +128,7 @@ def in_process(label: str, index: ShelterIndex, board: AlertBoard, queries: int)
         return index.nearest(lat, lon, POOL)
 
     def full(lat: float, lon: float) -> object:
-        return orjson.dumps(nearest.answer(lat, lon, limit=3))
+        return nearest.body(lat, lon, limit=3)
 
     gc.collect()
     gc.freeze()  # as a long-running server would after loading: old objects leave the GC's way
