@@ -115,10 +115,31 @@ def test_requests_it_cannot_read_exactly_get_precise_problems_and_nothing_breaks
     assert running.clients() == 0
 
 
+def test_a_health_checker_keeps_its_connection_and_may_pipeline(running: Running) -> None:
+    check = b"GET /v1/health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", running.port), timeout=5) as sock:
+        sock.sendall(check * 3)  # three at once, in one packet
+        answers = read_until(sock, b"{}", timeout=1)  # (never there: reads until it times out)
+        assert answers.count(b"HTTP/1.1 200 OK") == 3, answers
+        sock.sendall(check[:20])  # the next one in two pieces, on the same connection
+        time.sleep(0.05)
+        sock.sendall(check[20:] + b"GET /v1/health/live HTTP/1.1\r\nHost: x\r\n"
+                     b"Connection: close\r\n\r\n")
+        sock.settimeout(5)
+        data = b""
+        while chunk := sock.recv(65536):  # the last asked to close: the server does
+            data += chunk
+        assert data.count(b"HTTP/1.1 200 OK") == 2 and data.endswith(b'{"ok":true}'), data
+
+
 def read_until(sock: socket.socket, marker: bytes, timeout: float = 5) -> bytes:
     data, deadline = b"", time.monotonic() + timeout
+    sock.settimeout(0.1)
     while marker not in data and time.monotonic() < deadline:
-        chunk = sock.recv(65536)
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            continue
         if not chunk:
             break
         data += chunk

@@ -25,6 +25,7 @@ _VERSIONS = {b"HTTP/1.1", b"HTTP/1.0"}
 class Request:
     method: str
     path: str
+    version: str
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names; the first of repeated ones
 
@@ -70,7 +71,7 @@ def parse_head(head: bytes) -> Request:
         raise Refusal(400, "an HTTP/1.1 request names its Host")
     if "transfer-encoding" in headers or headers.get("content-length", "0") != "0":
         raise Refusal(400, "this server takes no request body")
-    return Request(method, path, dict(parse_qsl(query)), headers)
+    return Request(method, path, version, dict(parse_qsl(query)), headers)
 
 
 def _is_token(text: str) -> bool:
@@ -92,12 +93,12 @@ def response_head(status: int, headers: list[tuple[str, str]]) -> bytes:
 
 
 def json_response(status: int, body: object, headers: tuple[tuple[str, str], ...] = (),
-                  media_type: str = "application/json") -> bytes:
-    """A whole response with a JSON body, for a connection about to close."""
+                  media_type: str = "application/json", *, close: bool = True) -> bytes:
+    """A whole response with a JSON body (for a connection about to close, unless not)."""
     data = orjson.dumps(body)
+    ending = [("connection", "close")] if close else []
     return response_head(status, [("content-type", media_type),
-                                  ("content-length", str(len(data))),
-                                  ("connection", "close"), *headers]) + data
+                                  ("content-length", str(len(data))), *ending, *headers]) + data
 
 
 def problem(refusal: Refusal) -> bytes:

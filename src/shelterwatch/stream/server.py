@@ -116,32 +116,44 @@ class StreamProtocol(asyncio.Protocol):
         self.timer = asyncio.get_running_loop().call_later(HEAD_TIMEOUT_S, transport.abort)
 
     def data_received(self, data: bytes) -> None:
-        head = self.head
-        if head is None:
+        if self.head is None:
             return  # a stream takes nothing after its request
-        start = max(0, len(head) - 3)
-        head += data
-        end = head.find(b"\r\n\r\n", start)
+        self.head += data
         limit = self.server.settings.max_header_bytes
-        if end < 0:
-            if len(head) > limit:
+        while (head := self.head) is not None:
+            end = head.find(b"\r\n\r\n")
+            if end < 0:
+                if len(head) > limit:
+                    self._refuse(Refusal(431, f"the request head exceeds {limit} bytes"))
+                return
+            self.head = None
+            if self.timer is not None:
+                self.timer.cancel()
+            if end > limit:
                 self._refuse(Refusal(431, f"the request head exceeds {limit} bytes"))
-            return
-        self.head = None
-        if self.timer is not None:
-            self.timer.cancel()
-        if end > limit:
-            self._refuse(Refusal(431, f"the request head exceeds {limit} bytes"))
-            return
-        try:
-            self._answer(parse_head(bytes(head[:end])))
-        except Refusal as refusal:
-            self._refuse(refusal)
+                return
+            try:
+                self._answer(parse_head(bytes(head[:end])))
+            except Refusal as refusal:
+                self._refuse(refusal)
+                return
+            if self.head is not None:  # kept alive: what followed is the next request
+                self.head += head[end + 4:]
 
     def _answer(self, request: Request) -> None:
         if request.path == "/v1/health/live":
             _only_get(request)
-            self._reply(json_response(200, {"ok": True}))
+            closes = request.headers.get("connection", "").lower() == "close"
+            if request.version == "HTTP/1.1" and not closes:
+                # A checker's connection is kept, so its next check is not queued behind a
+                # crowd's thousands of new connections in the kernel's accept queue.
+                assert self.transport is not None
+                self.transport.write(json_response(200, {"ok": True}, close=False))
+                self.head = bytearray()
+                self.timer = asyncio.get_running_loop().call_later(HEAD_TIMEOUT_S,
+                                                                   self.transport.abort)
+            else:
+                self._reply(json_response(200, {"ok": True}))
         elif request.path == "/v1/stream":
             _only_get(request)
             self._open(request)
