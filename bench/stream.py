@@ -309,7 +309,7 @@ def one_round(system: System, args: argparse.Namespace, marks: list[int],
     t0, cpu_burst = time.monotonic(), server.cpu_s()
     for mark in burst:
         system.send(mark)
-    got = arrivals(clients, burst, n, 30)
+    got = arrivals(clients, burst, n, 60)
     span = max(got.values(), default=t0) - t0 if len(got) == len(burst) else float("inf")
     # Server CPU per delivery: the figure the machine's load disturbs least.
     us_per_delivery = 1e6 * (server.cpu_s() - cpu_burst) / (n * len(burst))

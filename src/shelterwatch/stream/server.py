@@ -174,13 +174,13 @@ class StreamProtocol(asyncio.Protocol):
         except TooManyRequests as exc:
             raise Refusal(429, exc.detail, (("retry-after", str(exc.retry_after_s)),)) from None
         self.subscriber = subscriber
-        self.transport.write(STREAM_HEAD)
         resume = resume_point(request)
         if resume is None:
-            self._attach(hub.position)
+            self._attach(hub.position, STREAM_HEAD)
         elif hub.covers(resume):
-            self._attach(resume)
+            self._attach(resume, STREAM_HEAD)
         else:  # older than the ring: read from the log off the loop, the ring follows it
+            self.transport.write(STREAM_HEAD)
             upto = hub.position
             read = asyncio.get_running_loop().run_in_executor(
                 None, backlog, server.settings.database_url, resume, upto)
@@ -198,13 +198,18 @@ class StreamProtocol(asyncio.Protocol):
             self.transport.write(b"".join(chunk for _, chunk in events[start:start + 100]))
         self._attach(upto)
 
-    def _attach(self, after: int) -> None:
-        assert self.transport is not None and self.subscriber is not None
-        if not self.server.hub.attach(self.subscriber, after):
-            self.transport.close()  # behind the ring already: resume from the log
+    def _attach(self, after: int, head: bytes = b"") -> None:
+        """Join the hub after seq `after`, writing `head` and what the ring holds in one go."""
+        transport, hub = self.transport, self.server.hub
+        assert transport is not None and self.subscriber is not None
+        if not hub.attach(self.subscriber, after):
+            transport.write(head)
+            transport.close()  # behind the ring already: resume from the log
             return
-        self.transport.write(CONNECTED)
-        self.flush()
+        chunks = hub.pull(self.subscriber)
+        transport.write(b"".join([head, CONNECTED, *(chunks or ())]))
+        if chunks is None:
+            transport.close()
 
     def flush(self) -> None:
         """Write what the hub holds for this client; called by the hub on every new event."""
@@ -236,7 +241,9 @@ class StreamProtocol(asyncio.Protocol):
         if subscriber is not None:
             subscriber.gone = True
             self.server.hub.disconnect(subscriber)
-        self.transport = None
+        # No cycle left behind (protocol, subscriber, transport): a crowd that drops at once is
+        # freed as it goes, not in one long pass of the garbage collector later.
+        self.transport = self.subscriber = None
 
     def _reply(self, response: bytes) -> None:
         """Answer and end the connection. The client may still be sending (a refused head);
