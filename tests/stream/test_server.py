@@ -182,3 +182,41 @@ def test_a_client_that_stops_reading_is_cut_while_the_others_hear_every_event(
     while running.clients() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert running.clients() == 0
+
+
+def test_the_cap_counts_the_address_a_trusted_proxy_names_and_no_other(
+        settings: Settings) -> None:
+    capped = settings.model_copy(update={"trusted_proxies": "127.0.0.1",
+                                         "stream_connections_per_address": 1})
+    running = Running(capped, capacity=8)
+    try:
+        def open_stream(forwarded_for: str) -> socket.socket:
+            sock = socket.create_connection(("127.0.0.1", running.port), timeout=5)
+            sock.sendall(b"GET /v1/stream HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: "
+                         + forwarded_for.encode() + b"\r\n\r\n")
+            return sock
+
+        first = open_stream("203.0.113.7")
+        second = open_stream("10.9.9.9, 203.0.113.8")  # the hop our proxy added counts
+        for sock in (first, second):
+            assert b": connected" in read_until(sock, b": connected")
+        status, headers, body = exchange(running.port, b"GET /v1/stream HTTP/1.1\r\nHost: x\r\n"
+                                         b"X-Forwarded-For: 203.0.113.7\r\n\r\n")
+        assert status == 429 and headers["retry-after"] == "30"
+        assert "open streams" in json.loads(body)["detail"]
+        first.close()
+        second.close()
+    finally:
+        running.stop()
+    # Without a trusted proxy the header is the client's word: the peer's address counts.
+    running = Running(settings.model_copy(update={"stream_connections_per_address": 1}), 8)
+    try:
+        held = socket.create_connection(("127.0.0.1", running.port), timeout=5)
+        held.sendall(b"GET /v1/stream HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 1.1.1.1\r\n\r\n")
+        assert b": connected" in read_until(held, b": connected")
+        status, _, _ = exchange(running.port, b"GET /v1/stream HTTP/1.1\r\nHost: x\r\n"
+                                b"X-Forwarded-For: 2.2.2.2\r\n\r\n")
+        assert status == 429
+        held.close()
+    finally:
+        running.stop()
