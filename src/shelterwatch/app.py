@@ -36,6 +36,7 @@ from shelterwatch.reports.limits import ReportLimits
 from shelterwatch.reports.writer import ReportWriter
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.stream import StreamHub
+from shelterwatch.stream.server import StreamServer
 from shelterwatch.web import nearest
 from shelterwatch.web import views as web
 from shelterwatch.web.alert_board import AlertBoard
@@ -53,6 +54,7 @@ class AppState:
     follower: LogFollower
     hub: StreamHub
     report_limits: ReportLimits
+    stream_server: StreamServer  # `/v1/stream` handed over by `shelterwatch serve`
     report_writer: ReportWriter | None = None  # made on the first report (`reports.views`)
     coverage_cells: dict[Any, bytes] = field(default_factory=dict)
     photo_store: PhotoStore | None = None  # made on the first audit photo (`audits.views`)
@@ -116,7 +118,8 @@ def create_app(settings: Settings | None = None) -> App:
     hub = StreamHub()
     follower.subscribe(hub.publish)
     state = AppState(settings=settings, follower=follower, hub=hub,
-                     report_limits=ReportLimits(settings))
+                     report_limits=ReportLimits(settings),
+                     stream_server=StreamServer(hub, settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -136,7 +139,7 @@ def create_app(settings: Settings | None = None) -> App:
         finally:
             follower.stop()
             state.coverage.stop()
-            hub.close()
+            state.stream_server.close()
 
     # /docs is served by shelterwatch.web with Swagger UI's files from a pip package: no CDN.
     app = App(title="shelterwatch", version=__version__, description=DESCRIPTION,
