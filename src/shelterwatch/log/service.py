@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -95,22 +96,25 @@ def chained(facts: Sequence[NewFact], *, now: datetime,
     """The stored rows of these facts after the head (seq, hash), each hashed onto the one
     before: for `append_many`, and for a writer that sends them with its other rows at once."""
     seq, prev = head
-    at = chain.format_at(now)
+    bodies = chain.BodyWriter(chain.format_at(now))
+    canonical, sha256 = chain.canonical_json, hashlib.sha256
     rows: list[dict[str, Any]] = []
     for fact in facts:
         seq += 1
         # Serialised once: what is stored is byte for byte what was hashed.
-        payload_json = chain.canonical_json(fact.payload)
-        private = salted(fact.private)
-        body = chain.FactBody(seq=seq, at=at, kind=fact.kind, actor=fact.actor,
-                              payload=orjson.Fragment(payload_json),
-                              private_digest=chain.private_digest(private))
-        digest = chain.fact_hash(prev, body)
+        payload_json = canonical(fact.payload)
+        private_json = b""
+        private_digest = ""
+        if fact.private:
+            private_json = canonical(salted(fact.private))
+            private_digest = sha256(private_json).hexdigest()  # chain.private_digest
+        body = bodies.canonical(seq, fact.kind, fact.actor, payload_json, private_digest)
+        digest = sha256(prev.encode("ascii") + body).hexdigest()  # chain.fact_hash
         rows.append({
             "seq": seq, "at": now, "kind": fact.kind, "actor": fact.actor,
             "payload": payload_json.decode(),
-            "private": chain.canonical_json(private).decode() if private else None,
-            "private_digest": body.private_digest, "prev_hash": prev, "hash": digest,
+            "private": private_json.decode() if private_json else None,
+            "private_digest": private_digest, "prev_hash": prev, "hash": digest,
         })
         prev = digest
     return rows
