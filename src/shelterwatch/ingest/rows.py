@@ -64,6 +64,8 @@ class RecordMaker:
             else:
                 self.fixed[name] = mapping.defaults.get(name)
         self.simple_kind = not mapping.kind_rules
+        # The card's fields this file can fill: the others are None in every row.
+        self.card_fields = [f for f in CARD_FIELDS if self.fixed.get(f, "") is not None]
 
     def raw(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """Every field's raw value: as `ColumnMapping.value` gives it, field by field."""
@@ -98,7 +100,7 @@ class RecordMaker:
             raise r.RowError("missing name and address")
         details = {k: _text(row.get(k)) for k in self.mapping.details
                    if row.get(k) not in (None, "")}
-        for extra in CARD_FIELDS:
+        for extra in self.card_fields:
             raw = v[extra]
             if raw is None:
                 continue
@@ -117,8 +119,8 @@ class RecordMaker:
             capacity=None if capacity is None else r.capacity(capacity),
             step_free=_yes_no_of(v["step_free"], "step_free"),
             facilities=_facilities(v["facilities"]),
-            owner=_text(v["owner"]) or None,
-            area_hint=_text(v["area_hint"]) or None,
+            owner=(owner := v["owner"]) and _text(owner) or None,
+            area_hint=(hint := v["area_hint"]) and _text(hint) or None,
             details=details,
         )
 
