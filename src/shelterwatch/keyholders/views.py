@@ -13,6 +13,7 @@ from shelterwatch.auth.service import Actor
 from shelterwatch.clock import utcnow
 from shelterwatch.deps import DbId, ReadSession, WriteSession, require_role
 from shelterwatch.errors import InvalidInput, PayloadTooLarge
+from shelterwatch.keyholders import importer as keyholder_import
 from shelterwatch.keyholders import service as keyholders
 from shelterwatch.keyholders.schemas import (
     KeyholderDeactivated,
@@ -100,7 +101,7 @@ async def import_keyholders(request: Request, actor: Operator,
 
     def work() -> dict[str, Any]:
         """Parsing and writing thousands of rows happen off the event loop."""
-        counts = keyholders.import_csv(session, text=text, now=utcnow(), actor=actor.label)
+        counts = keyholder_import.import_csv(session, text=text, now=utcnow(), actor=actor.label)
         session.commit()
         return {"imported": counts}
 
