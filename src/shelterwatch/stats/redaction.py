@@ -26,7 +26,7 @@ from shelterwatch.incidents.models import Incident
 from shelterwatch.log.models import Fact
 from shelterwatch.shelters.models import Shelter
 from shelterwatch.stats.service import subjects_of
-from shelterwatch.vocabulary import FactKind, Noun, subject_of
+from shelterwatch.vocabulary import FactKind, Noun, subject_of, subjects_in
 
 
 def _ids(subjects: Iterable[str], noun: Noun) -> set[int]:
@@ -61,6 +61,8 @@ def redacted_seqs(session: Session, facts: Sequence[Fact],
         listed = payloads[f.seq].get("shelter_ids")
         if isinstance(listed, list):  # an owner's or a keyholder's shelters
             subjects |= {f"{Noun.SHELTER.value}:{i}" for i in listed if isinstance(i, int)}
+        # A delivery's subject may name its shelter further in ("alert:3:shelter:88").
+        subjects |= {str(s) for s in subjects_in(payloads[f.seq].get("subject"))}
         about[f.seq] = subjects
     incidents = set().union(*(_ids(s, Noun.INCIDENT) for s in about.values()))
     incident_shelter = dict(session.execute(
