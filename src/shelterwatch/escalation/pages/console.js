@@ -81,7 +81,7 @@ function tick() {
 function renderAlerts() {
   const alerts = state.alerts;
   $("alert").textContent = alerts.length
-    ? T("ТРИВОГА: ", "ALERT: ") + alerts.map((a) => `${a.area_name} — ${word(a.type)}`).join(", ")
+    ? T("ТРИВОГА: ", "ALERT: ") + alerts.map((a) => `${T(a.area_name, a.area_name_en)} — ${word(a.type)}`).join(", ")
     : T("Відбій", "Calm");
   $("alert").className = alerts.length ? "on" : "";
   $("dead").textContent = state.dead_letters
