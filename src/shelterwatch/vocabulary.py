@@ -295,6 +295,20 @@ def recipient_role(recipient: str) -> str:
     return recipient.partition(":")[0]
 
 
+def subjects_in(key: object) -> list[Subject]:
+    """Every subject a key names, in order: "alert:3:shelter:88" → [alert 3, shelter 88]."""
+    if not isinstance(key, str):
+        return []
+    parts = key.split(":")
+    found: list[Subject] = []
+    for noun, ident in zip(parts[::2], parts[1::2], strict=False):
+        try:
+            found.append(Subject.parse(f"{noun}:{ident}"))
+        except ValueError:
+            continue
+    return found
+
+
 def subject_of(key: object, noun: Noun) -> Subject | None:
     """The subject a key starts with when it names this noun ("incident:17:…"); else None."""
     if not isinstance(key, str):

@@ -170,8 +170,16 @@ def after(session: Session, seq: int, *, limit: int = 1000) -> Sequence[Fact]:
     ).scalars().all()
 
 
-def public_view(fact: Fact) -> dict[str, Any]:
-    """A fact as anyone may see it: everything the chain covers, nothing private."""
+def public_view(fact: Fact, *, redacted: bool = False) -> dict[str, Any]:
+    """A fact as anyone may see it: everything the chain covers, nothing private.
+
+    A redacted fact (the location policy, stats.redaction) keeps its place in the chain — seq,
+    time, kind and hashes — without its actor or content: its hash is then taken as given.
+    """
+    if redacted:
+        return {"seq": fact.seq, "at": chain.format_at(fact.at), "kind": fact.kind,
+                "actor": None, "payload": None, "private_digest": None,
+                "prev_hash": fact.prev_hash, "hash": fact.hash, "redacted": True}
     return {
         "seq": fact.seq, "at": chain.format_at(fact.at), "kind": fact.kind, "actor": fact.actor,
         "payload": orjson.loads(fact.payload), "private_digest": fact.private_digest,
