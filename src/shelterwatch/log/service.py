@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from shelterwatch.log.models import Fact, LogHead
 NOTIFY_CHANNEL = "shelterwatch_facts"
 HEAD_ID = 1
 APPENDED = "shelterwatch.facts_appended"  # session.info: this transaction appended facts
+PENDING = "shelterwatch.facts_pending"  # session.info: facts to append at commit (append_later)
 _committed_callbacks: list[Callable[[], None]] = []
 
 
@@ -39,6 +40,14 @@ def _appended_committed(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _appended_rolled_back(session: Session) -> None:
     session.info.pop(APPENDED, None)
+    session.info.pop(PENDING, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    if session.info.get(PENDING):
+        session.flush()  # the transaction's own rows first: not under the log's lock
+        _append_pending_now(session)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +125,33 @@ def chained(facts: Sequence[NewFact], *, now: datetime,
     return rows
 
 
+def append_later(session: Session, facts: Sequence[NewFact], *, now: datetime) -> None:
+    """Append facts at this transaction's commit, still inside it, in the order asked.
+
+    The log's lock is held from the first append to the commit, and every resident's report
+    waits for it. A worker's transaction that appends early and then goes on (a ladder's rung:
+    the keyholders' messages queued one by one, a patrol chosen, the step's fact) held it for
+    all of that; facts asked for here are chained and written just before the commit, so the
+    lock is held for the appends alone. For callers that need no seq back. Any immediate
+    append in the same transaction appends these first, so the log keeps the order asked.
+    """
+    if facts:
+        session.info.setdefault(PENDING, []).append((list(facts), now))
+
+
+def _append_pending_now(session: Session) -> None:
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    head = _lock_head(session)
+    rows: list[dict[str, Any]] = []
+    at = (head.seq, head.hash)
+    for facts, now in pending:
+        rows += chained(facts, now=now, head=at)
+        at = (rows[-1]["seq"], rows[-1]["hash"])
+    _write(session, rows, head)
+
+
 def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
                 locked_head: tuple[int, str] | None = None) -> list[int]:
     """Append facts in order within the caller's transaction; returns their seqs.
@@ -125,11 +161,22 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
     """
     if not facts:
         return []
+    if session.info.get(PENDING):  # what this transaction asked to append later comes first
+        if locked_head is not None:
+            raise RuntimeError("facts are pending in a transaction that read the head itself")
+        _append_pending_now(session)
     head = None
     if locked_head is None:
         head = _lock_head(session)
         locked_head = (head.seq, head.hash)
     rows = chained(facts, now=now, head=locked_head)
+    _write(session, rows, head)
+    return [r["seq"] for r in rows]
+
+
+def _write(session: Session, rows: list[dict[str, Any]], head: LogHead | None) -> None:
+    """Insert chained rows and move the head past them (`head`: the session's ORM row of it,
+    when it has one, kept in step)."""
     seq, prev = rows[-1]["seq"], rows[-1]["hash"]
     session.info[APPENDED] = True
     db.bulk_insert(session, db.table_of(Fact), rows)
@@ -141,12 +188,11 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
                                          {**moved, "channel": NOTIFY_CHANNEL, "last": str(seq)})
         else:
             session.connection().execute(MOVE_HEAD, moved)
-        return [r["seq"] for r in rows]
+        return
     session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
     head.seq, head.hash = seq, prev
     if postgresql:
         session.execute(text("SELECT pg_notify(:c, :s)"), {"c": NOTIFY_CHANNEL, "s": str(seq)})
-    return [r["seq"] for r in rows]
 
 
 def append(session: Session, *, kind: str, actor: str, payload: Mapping[str, Any], now: datetime,
@@ -159,11 +205,22 @@ def last_seq(session: Session) -> int:
     return session.execute(select(func.coalesce(func.max(Fact.seq), 0))).scalar_one()
 
 
-def after(session: Session, seq: int, *, limit: int = 1000) -> Sequence[Fact]:
-    """Facts with seq greater than `seq`, oldest first."""
-    return session.execute(
-        select(Fact).where(Fact.seq > seq).order_by(Fact.seq).limit(limit)
-    ).scalars().all()
+def head_seq(session: Session) -> int:
+    """The last seq the log's head records (0 for an empty log): one row by its key."""
+    seq = session.execute(select(LogHead.seq).where(LogHead.id == HEAD_ID)).scalar()
+    return int(seq or 0)
+
+
+def after(session: Session, seq: int, *, limit: int = 1000, upto: int | None = None,
+          skip: Collection[str] = ()) -> Sequence[Fact]:
+    """Facts with seq greater than `seq` (and at most `upto`), oldest first; kinds in `skip`
+    are left out by the database, never loaded."""
+    query = select(Fact).where(Fact.seq > seq)
+    if upto is not None:
+        query = query.where(Fact.seq <= upto)
+    if skip:
+        query = query.where(Fact.kind.not_in(sorted(skip)))
+    return session.execute(query.order_by(Fact.seq).limit(limit)).scalars().all()
 
 
 def public_view(fact: Fact) -> dict[str, Any]:
