@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, event, func, select, text, update
+from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from shelterwatch import db
@@ -79,6 +79,8 @@ def lock(session: Session) -> int:
 
 
 # Built once: a batch of facts binds values into it and pays no statement construction.
+LOCK_HEAD = select(LogHead.seq, LogHead.hash).where(LogHead.id == HEAD_ID).with_for_update()
+INSERT_FACTS = insert(db.table_of(Fact))
 MOVE_HEAD = update(LogHead).where(LogHead.id == HEAD_ID).values(
     seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 # On PostgreSQL the same statement wakes the followers too: one round trip, not two.
@@ -140,16 +142,22 @@ def append_later(session: Session, facts: Sequence[NewFact], *, now: datetime) -
 
 
 def _append_pending_now(session: Session) -> None:
+    """Lock, chain, write: on PostgreSQL three round trips under the lock (the head, the facts
+    and the head's move in one pipeline, the commit), whatever the number of facts."""
     pending = session.info.pop(PENDING, None)
     if not pending:
         return
-    head = _lock_head(session)
+    found = session.connection().execute(LOCK_HEAD).first()
+    if found is None:  # a fresh log: the ORM makes its head row
+        head = _lock_head(session)
+        at = (head.seq, head.hash)
+    else:
+        at = (found.seq, found.hash)
     rows: list[dict[str, Any]] = []
-    at = (head.seq, head.hash)
     for facts, now in pending:
         rows += chained(facts, now=now, head=at)
         at = (rows[-1]["seq"], rows[-1]["hash"])
-    _write(session, rows, head)
+    _write(session, rows, None)
 
 
 def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
@@ -179,16 +187,19 @@ def _write(session: Session, rows: list[dict[str, Any]], head: LogHead | None) -
     when it has one, kept in step)."""
     seq, prev = rows[-1]["seq"], rows[-1]["hash"]
     session.info[APPENDED] = True
-    db.bulk_insert(session, db.table_of(Fact), rows)
     postgresql = session.get_bind().dialect.name == "postgresql"
-    if head is None:  # a batch writer's head: no ORM row of it in this session to keep in step
+    if head is None:  # a head read with Core: no ORM row of it in this session to keep in step
         moved = {"new_seq": seq, "new_hash": prev}
-        if postgresql:
-            session.connection().execute(MOVE_HEAD_AND_NOTIFY,
-                                         {**moved, "channel": NOTIFY_CHANNEL, "last": str(seq)})
+        if postgresql:  # the facts and the head's move in one round trip
+            db.pipelined(session.connection(), [
+                (INSERT_FACTS, rows),
+                (MOVE_HEAD_AND_NOTIFY, [{**moved, "channel": NOTIFY_CHANNEL,
+                                         "last": str(seq)}])])
         else:
+            db.bulk_insert(session, db.table_of(Fact), rows)
             session.connection().execute(MOVE_HEAD, moved)
         return
+    db.bulk_insert(session, db.table_of(Fact), rows)
     session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
     head.seq, head.hash = seq, prev
     if postgresql:
