@@ -65,7 +65,8 @@ bench_import = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_import)
 
 MQTT_URL = "mqtt://127.0.0.1:1883"
-BENCH_DB = "sw_bench_surge"
+# One database per run: two runs on one server (a shared machine) must not drop each other's.
+BENCH_DB = f"sw_bench_surge_{os.getpid()}"
 
 
 def database(args: argparse.Namespace, tmp: Path) -> str:
@@ -320,7 +321,7 @@ def main() -> None:
           f"worker {cpu_used['worker']:.1f} s")
     if load.failures:
         print(f"first failure: {load.failures[0]}")
-    print(f"logs and database under {tmp}")
+    print(f"logs and database under {tmp}" + (f" and {BENCH_DB}" if args.pg else ""))
 
 
 def door_keys(reads: Engine) -> set[str]:
