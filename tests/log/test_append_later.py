@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelterwatch import db
@@ -81,4 +82,25 @@ def test_another_writer_appends_while_a_transaction_holds_facts_for_later(
         facts = log.after(session, start)
         assert [(f.seq, f.kind) for f in facts] == [
             (start + 1, "observation.recorded"), (start + 2, "notification.sent")]
+        assert log.verify(session).ok
+
+
+def test_a_report_written_after_facts_asked_for_later_comes_after_them(
+        kyiv_db_url: str) -> None:
+    """The intake reads the head itself and writes its facts in one go: what the transaction
+    asked to append later goes in first."""
+    from shelterwatch.intake import service as intake
+    from shelterwatch.shelters.models import Shelter
+    from shelterwatch.vocabulary import ObservationKind, Role
+
+    start = start_seq(kyiv_db_url)
+    with db.transaction(kyiv_db_url) as session:
+        shelter = session.execute(select(Shelter).limit(1)).scalar_one()
+        later(session, "escalation.step")
+        intake.submit(session, shelter_id=shelter.id, kind=ObservationKind.LOCKED,
+                      role=Role.RESIDENT, reporter="phone-1", actor="resident", now=utcnow(),
+                      tracking_prefix="KV", lat=shelter.lat, lon=shelter.lon)
+    kinds = kinds_after(kyiv_db_url, start)
+    assert kinds[0] == "escalation.step" and "observation.recorded" in kinds[1:]
+    with db.reading(kyiv_db_url) as session:
         assert log.verify(session).ok

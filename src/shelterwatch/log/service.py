@@ -47,7 +47,7 @@ def _appended_rolled_back(session: Session) -> None:
 def _append_pending(session: Session) -> None:
     if session.info.get(PENDING):
         session.flush()  # the transaction's own rows first: not under the log's lock
-        _append_pending_now(session)
+        append_pending(session)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +141,13 @@ def append_later(session: Session, facts: Sequence[NewFact], *, now: datetime) -
         session.info.setdefault(PENDING, []).append((list(facts), now))
 
 
-def _append_pending_now(session: Session) -> None:
-    """Lock, chain, write: on PostgreSQL three round trips under the lock (the head, the facts
-    and the head's move in one pipeline, the commit), whatever the number of facts."""
+def append_pending(session: Session) -> None:
+    """Append now what this transaction asked to append later: a writer that reads the head
+    itself calls this first, so the log keeps the order asked for.
+
+    Lock, chain, write: on PostgreSQL three round trips under the lock (the head, the facts and
+    the head's move in one pipeline, the commit), whatever the number of facts.
+    """
     pending = session.info.pop(PENDING, None)
     if not pending:
         return
@@ -172,7 +176,7 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
     if session.info.get(PENDING):  # what this transaction asked to append later comes first
         if locked_head is not None:
             raise RuntimeError("facts are pending in a transaction that read the head itself")
-        _append_pending_now(session)
+        append_pending(session)
     head = None
     if locked_head is None:
         head = _lock_head(session)
