@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need beyond Python: Chromium for the browser tests, Mosquitto
-# for door controllers, osmium-tool and tilemaker for `shelterwatch basemap build`, and (with
-# --postgres) a PostgreSQL server on 127.0.0.1:5432.
+# for door controllers, osmium-tool and tilemaker for `shelterwatch basemap build`, nginx for the
+# tests of the nodes behind deploy/nginx/ (the tests run their own nginx; the system service is
+# never started here), and (with --postgres) a PostgreSQL server on 127.0.0.1:5432.
 # Safe to run repeatedly; it only acts on what is missing.
 set -euo pipefail
 
@@ -38,6 +39,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 command -v osmium >/dev/null 2>&1 || missing+=(osmium-tool)
 command -v tilemaker >/dev/null 2>&1 || missing+=(tilemaker)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ "$want_pg" = 1 ] && ! command -v pg_ctlcluster >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
@@ -49,6 +51,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "system-deps: installing ${missing[*]}"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+    if [[ " ${missing[*]} " == *" nginx "* ]]; then
+      # Debian starts the packaged service on port 80; the tests need only the binary
+      $SUDO systemctl disable --now nginx >/dev/null 2>&1 || $SUDO service nginx stop \
+        >/dev/null 2>&1 || true
+    fi
   fi
 fi
 

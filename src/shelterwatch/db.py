@@ -23,7 +23,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -299,6 +299,21 @@ def reading(url: str) -> Iterator[Session]:
     finally:
         session.rollback()
         session.close()
+
+
+@contextmanager
+def snapshot(url: str) -> Iterator[Session]:
+    """A read-only unit of work whose every statement sees one moment of the database.
+
+    For reads that must agree with each other (the registry, the statuses and the log position
+    they correspond to) on a server that keeps committing, a replica's replay included. On
+    PostgreSQL that is `REPEATABLE READ` (allowed on a hot standby); SQLite's deferred read
+    transaction in WAL mode already holds its first read's snapshot to the end.
+    """
+    with reading(url) as session:
+        if not is_sqlite(url):
+            session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        yield session
 
 
 _gates: dict[str, threading.RLock] = {}

@@ -7,7 +7,6 @@ PostgreSQL (bench/fanout.py measures it against NATS JetStream), polling on SQLi
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 
@@ -17,49 +16,7 @@ import pytest
 from shelterwatch.config import Settings
 from tests.reports.helpers import bearer, kyiv_shelter, token
 from tests.support.server import LiveServer
-
-
-class LiveEvents:
-    """An SSE client of one node, reading in the background from the moment it is connected."""
-
-    def __init__(self, base: str) -> None:
-        self.events: list[tuple[float, dict]] = []
-        self.connected = threading.Event()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._read, args=(base,), daemon=True)
-        self.thread.start()
-        assert self.connected.wait(15), "the stream never connected"
-
-    def _read(self, base: str) -> None:
-        try:
-            self._follow(base)
-        except httpx.HTTPError:  # the node stopped at the test's end
-            pass
-
-    def _follow(self, base: str) -> None:
-        current: dict = {}
-        with httpx.stream("GET", f"{base}/v1/stream", timeout=30) as response:
-            for line in response.iter_lines():
-                if line == ": connected":
-                    self.connected.set()
-                elif line.startswith(("event:", "data:")):
-                    key, _, value = line.partition(":")
-                    current[key] = value.strip()
-                elif not line and "data" in current:
-                    self.events.append((time.monotonic(), {"event": current["event"],
-                                                           **json.loads(current["data"])}))
-                    current = {}
-                if self.stop.is_set():
-                    return
-
-    def first(self, kind: str, timeout_s: float = 10.0) -> tuple[float, dict] | None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            found = [e for e in self.events if e[1]["kind"] == kind]
-            if found:
-                return found[0]
-            time.sleep(0.02)
-        return None
+from tests.support.sse import LiveEvents
 
 
 @pytest.mark.slow

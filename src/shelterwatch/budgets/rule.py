@@ -90,6 +90,54 @@ def rate_take(tat: float | None, t: float, wanted: int, rate_per_s: float,
     return (arrival + granted * interval if granted else tat), granted
 
 
+def rate_wait(tat: float | None, t: float, rate_per_s: float, burst: float) -> float:
+    """Seconds from `t` until the allowance has a unit again (0: it has one now)."""
+    interval = 1.0 / rate_per_s
+    tolerance = (max(1.0, burst) - 1.0) * interval
+    arrival = max(tat if tat is not None else t, t)
+    return max(0.0, arrival - t - tolerance)
+
+
+def postponed_tat(until: float, rate_per_s: float, burst: float) -> float:
+    """The arrival time at which an allowance next has a unit exactly at `until` (a provider's
+    "retry after"): `rate_wait` of it is `until - t` for any earlier `t`."""
+    return until + (max(1.0, burst) - 1.0) / rate_per_s
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """One unit of a deployment-wide rate: `rate_per_s` sustained, bursts of `burst`."""
+
+    scope: str
+    key: str
+    rate_per_s: float
+    burst: float
+
+
+def take_each(tats: dict[Cell, float], asks: Iterable[Sequence[Allowance]],
+              t: float) -> tuple[list[float], set[Cell]]:
+    """Each ask in order takes one unit of every allowance it names, or none at all: a message
+    needs its channel's and its recipient's, and one refused by the recipient must not spend
+    the channel's. Returns each ask's wait (0: granted) and the cells that moved; `tats` is
+    updated in place. Asks naming one allowance grant what `rate_take` of as many would."""
+    waits: list[float] = []
+    moved: set[Cell] = set()
+    for ask in asks:
+        steps = [(a, rate_take(tats.get((a.scope, a.key)), t, 1, a.rate_per_s, a.burst))
+                 for a in ask]
+        if all(granted for _, (_, granted) in steps):
+            for a, (tat, _) in steps:
+                if tat is not None:
+                    tats[(a.scope, a.key)] = tat
+                    moved.add((a.scope, a.key))
+            waits.append(0.0)
+        else:
+            waits.append(max(max(rate_wait(tats.get((a.scope, a.key)), t, a.rate_per_s,
+                                           a.burst), EPSILON_S)
+                             for a, (_, granted) in steps if not granted))
+    return waits, moved
+
+
 def spread_allows(count: int, already: bool, limit: int) -> bool:
     """Whether a key that touched `count` different items in its window may touch one more:
     always one it `already` touched, else only while under the limit."""

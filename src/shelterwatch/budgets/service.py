@@ -102,28 +102,42 @@ def judge(session: Session, asks: Sequence[Sequence[rules.Check]], *, now: datet
     return refusals
 
 
-def take(session: Session, *, scope: str, key: str, wanted: int, rate_per_s: float,
-         burst: float, now: datetime) -> int:
-    """Take up to `wanted` units of a deployment-wide `rate_per_s` (bursts of `burst`);
-    returns how many were granted, 0 to `wanted`.
+def take_each(session: Session, asks: Sequence[Sequence[rules.Allowance]], *,
+              now: datetime) -> list[float]:
+    """One unit of every allowance in each ask, in order, all or none per ask (`rule.take_each`);
+    returns each ask's wait in seconds, 0 when granted.
 
-    The same cell-rate algorithm as `hit`, many units at once: every worker's sends to one
-    provider draw on one allowance, so N workers together keep the provider's published limit
-    instead of N times it. One row per key, moved under its lock.
+    For a round of sends whose every message needs its channel's unit and its recipient's: the
+    whole round is one lock statement, one read and one upsert, however many messages and
+    recipients it holds.
     """
-    if wanted <= 0:
-        return 0
-    _serialise(session, [(scope, key)])
-    cell = session.get(RateCell, (scope, key), with_for_update=True)
-    tat, granted = rules.rate_take(cell.tat if cell is not None else None, now.timestamp(),
-                                   wanted, rate_per_s, burst)
-    if granted and tat is not None:
-        if cell is None:
-            session.add(RateCell(scope=scope, key=key, tat=tat))
-        else:
-            cell.tat = tat
-        session.flush()
-    return granted
+    cells = sorted({(a.scope, a.key) for ask in asks for a in ask})
+    if not cells:
+        return [0.0] * len(asks)
+    t = now.timestamp()
+    for scope in sorted({s for s, _ in cells}):
+        _prune(session, scope, t)
+    _serialise(session, cells)
+    conn = session.connection()
+    tats = {(r.scope, r.key): r.tat for r in conn.execute(_TATS, {"cells": cells})}
+    waits, moved = rules.take_each(tats, asks, t)
+    if moved:
+        conn.execute(_UPSERT_CELLS[conn.dialect.name],
+                     [{"scope": sc, "key": k, "tat": tats[(sc, k)]} for sc, k in sorted(moved)])
+    return waits
+
+
+def postpone(session: Session, allowance: rules.Allowance, *, until: float) -> None:
+    """No unit of `allowance` for any process before `until` (epoch seconds); a later
+    postponement already there stands."""
+    _serialise(session, [(allowance.scope, allowance.key)])
+    tat = rules.postponed_tat(until, allowance.rate_per_s, allowance.burst)
+    cell = session.get(RateCell, (allowance.scope, allowance.key), with_for_update=True)
+    if cell is None:
+        session.add(RateCell(scope=allowance.scope, key=allowance.key, tat=tat))
+    else:
+        cell.tat = max(cell.tat, tat)
+    session.flush()
 
 
 def spread(session: Session, *, scope: str, key: str, item: str, limit: int, window_s: float,
@@ -179,6 +193,7 @@ _in = {"cells": tuple_(_cells.c.scope, _cells.c.key).in_(bindparam("cells", expa
        "marks": tuple_(_marks.c.scope, _marks.c.key, _marks.c.item).in_(
            bindparam("marks", expanding=True))}
 _within = _marks.c.at >= bindparam("since")
+_TATS = select(_cells.c.scope, _cells.c.key, _cells.c.tat).where(_in["cells"])
 # Everything a batch's limits need, in one round trip: the rate cells' arrival times, per spread
 # key how many items it touched in the window, and which of the asked-about items are among them.
 _KNOWN = union_all(

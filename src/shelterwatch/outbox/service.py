@@ -384,19 +384,24 @@ def within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThr
 
 def _within_shared(ready: list[Claimed], throttle: OutboxThrottle,
                    held: list[tuple[int, str, float]], now_s: float) -> list[Claimed]:
-    """Of what this process's buckets let through, what the deployment-wide allowance grants;
-    the rest joins `held`, spaced at the channel's rate."""
+    """Of what this process's buckets let through, what the deployment-wide allowances (the
+    channel's, the recipient's) grant, asked for the whole round at once; the rest joins `held`,
+    spaced at the channel's rate and at each recipient's, so they do not all return together."""
     assert throttle.shared is not None
-    by_channel: dict[str, list[Claimed]] = {}
-    for item in ready:
-        by_channel.setdefault(item[2], []).append(item)
+    limited = [(item, wanted) for item in ready
+               if (wanted := throttle.wanted(item[2], item[3].address))]
+    if not limited:
+        return ready
+    waits = throttle.shared([wanted for _, wanted in limited], now_s)
     refused: set[int] = set()
-    for channel, items in by_channel.items():
-        limit = throttle.overall(channel)
-        if limit is None:
+    behind: dict[str, int] = {}  # refusals so far per bucket this round
+    for (item, wanted), wait in zip(limited, waits, strict=True):
+        if wait <= 0:
             continue
-        granted = throttle.shared(channel, limit, len(items), now_s)
-        for n, item in enumerate(items[granted:], start=1):
-            held.append((item[0], item[1], n / limit.rate_per_s))
-            refused.add(item[0])
+        spaced = wait
+        for key, limit in wanted:
+            behind[key] = behind.get(key, 0) + 1
+            spaced = max(spaced, behind[key] / limit.rate_per_s)
+        held.append((item[0], item[1], spaced))
+        refused.add(item[0])
     return [c for c in ready if c[0] not in refused]

@@ -11,7 +11,7 @@ read here, so the buckets are a pure rule the tests drive with any clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -75,6 +75,11 @@ class Throttle:
             self.buckets[key].tokens -= 1
         return 0.0
 
+    def paused_s(self, keys: list[str], now: float) -> float:
+        """Seconds until none of these buckets is paused by a provider's "retry after"."""
+        return max((b.paused_until - now for k in keys if (b := self.buckets.get(k))
+                    is not None), default=0.0)
+
     def pause(self, key: str, limit: Limit, *, until: float, now: float) -> None:
         """The provider said "retry after": nothing more through this bucket until then."""
         bucket = self._bucket(key, limit, now)
@@ -97,29 +102,33 @@ class ChannelLimits:
     per_recipient: Limit | None = None
 
 
-# How many of `wanted` sends through a channel the deployment-wide allowance grants now:
-# (channel, its overall limit, wanted, now in epoch seconds) -> granted.
-SharedAllowance = Callable[[str, Limit, int, float], int]
+# What the deployment-wide allowance grants a round of sends: each send names the buckets it needs
+# (its channel's, its recipient's) and gets back how long to wait, 0 when it may go now; judged
+# in order, all of a send's buckets or none: (asks, now in epoch seconds) -> waits.
+SharedAllowance = Callable[[Sequence[Sequence[tuple[str, Limit]]], float], list[float]]
+# A provider's "retry after", told to one worker, held by all: (bucket key, its limit, until in
+# epoch seconds).
+SharedPause = Callable[[str, Limit, float], None]
 
 
 @dataclass(slots=True)
 class OutboxThrottle:
     """The buckets of one sending process, by channel and by (channel, recipient address).
 
-    With `shared` (the worker passes one kept in the database), a channel's overall limit also
-    holds across every worker of the deployment; a recipient's own limit stays per process (a
-    provider's "retry after" for that chat is honoured if two workers ever meet there).
+    With `shared` (the worker passes one kept in the database), a channel's overall limit and
+    each recipient's (Telegram's ~1/s per chat) also hold across every worker of the deployment,
+    so two workers that both hold messages for one chat send them at the chat's rate, not
+    twice it. A provider's "retry after" pauses the recipient's bucket (the channel's, for a
+    channel without per-recipient limits) here and, with `shared_pause`, for every worker.
     """
 
     limits: dict[str, ChannelLimits]
     throttle: Throttle = field(default_factory=Throttle)
     shared: SharedAllowance | None = None
+    shared_pause: SharedPause | None = None
 
-    def overall(self, channel: str) -> Limit | None:
-        limits = self.limits.get(channel)
-        return limits.overall if limits is not None else None
-
-    def _wanted(self, channel: str, address: str) -> list[tuple[str, Limit]]:
+    def wanted(self, channel: str, address: str) -> list[tuple[str, Limit]]:
+        """The buckets one send through `channel` to `address` takes a unit of, by key."""
         limits = self.limits.get(channel)
         if limits is None:
             return []
@@ -129,15 +138,25 @@ class OutboxThrottle:
         return wanted
 
     def reserve(self, channel: str, address: str, now: float) -> float:
-        """0 and a token taken from the channel's and the recipient's buckets, or the wait."""
-        return self.throttle.reserve(self._wanted(channel, address), now)
+        """0 and a token taken from the channel's and the recipient's buckets, or the wait.
+
+        With `shared`, the deployment-wide allowances count the sends, and this process's
+        buckets only keep the pauses it was told of: counting twice would spend a local token
+        on every send the shared allowance then holds back.
+        """
+        wanted = self.wanted(channel, address)
+        if self.shared is not None:
+            return max(0.0, self.throttle.paused_s([key for key, _ in wanted], now))
+        return self.throttle.reserve(wanted, now)
 
     def retry_after(self, channel: str, address: str, *, seconds: float, now: float) -> None:
         """The provider throttled this recipient: hold everything to them for `seconds`."""
-        wanted = self._wanted(channel, address)
+        wanted = self.wanted(channel, address)
         if wanted:
             key, limit = wanted[-1]
             self.throttle.pause(key, limit, until=now + seconds, now=now)
+            if self.shared_pause is not None:
+                self.shared_pause(key, limit, now + seconds)
 
     def tidy(self, now: float) -> None:
         self.throttle.forget_full(now)

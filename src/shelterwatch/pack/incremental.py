@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shelterwatch.audits import readiness_store
@@ -44,9 +44,19 @@ class IncrementalPack:
         self.order: list[int] = []
         self.lock = threading.Lock()
         self.touched = 0  # entries re-serialised since load, for tests and metrics
+        # The last fact the entries reflect: what `load` read corresponds to the log up to it,
+        # so a follower (or a catch-up) applies what came after and never a fact twice.
+        self.seq = 0
 
     def load(self, session: Session) -> None:
-        """Read the registry and statuses once (set-based, plain rows)."""
+        """Read the registry and statuses once (set-based, plain rows), and the log position
+        they correspond to.
+
+        Given a `db.snapshot` (a replica's included) every read here sees the same moment, so
+        the position is exact: every fact the tables reflect is at or below it, every later one
+        above it (facts and the state they change commit together).
+        """
+        seq = session.execute(select(func.coalesce(func.max(Fact.seq), 0))).scalar_one()
         rows = {r.id: r for r in session.execute(select(*COLUMNS))}
         statuses = {r.shelter_id: public_status(r)
                     for r in session.execute(select(ShelterStatus)).scalars()}
@@ -57,6 +67,7 @@ class IncrementalPack:
             self.readiness, self.ghosts = ready, ghosts
             self.entries = {sid: self._entry(sid) for sid in rows}
             self.order = sorted(sid for sid in rows if sid not in ghosts)
+            self.seq = int(seq)
 
     def _entry(self, shelter_id: int) -> bytes:
         status = self.statuses.get(shelter_id) or public_status(None, shelter_id)
@@ -67,7 +78,11 @@ class IncrementalPack:
         """Bring the entries the facts touch up to date; returns how many were re-serialised.
 
         `session` reads the registry rows that registry facts name (None: no registry facts).
+        Facts at or below `seq` are already reflected and are skipped.
         """
+        facts = [f for f in facts if f.seq > self.seq]
+        if not facts:
+            return 0
         dirty: set[int] = set()
         registry: set[int] = set()
         for fact in facts:
@@ -101,6 +116,7 @@ class IncrementalPack:
                 if sid in self.rows:
                     self.entries[sid] = self._entry(sid)
             self.touched += len(dirty)
+            self.seq = max(self.seq, *(f.seq for f in facts))
         return len(dirty)
 
     def _set_ghost(self, shelter_id: int, ghost: bool) -> None:

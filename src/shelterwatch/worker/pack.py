@@ -8,6 +8,11 @@ Facts arrive in batches from the log follower; the publisher applies them to its
 `IncrementalPack` at once and renders and publishes at most every `min_interval_s`, so a burst of
 reports during an alert costs one publish per interval, and a status change reaches the
 published file within a fraction of a second.
+
+The start's one big read (every shelter, status and readiness) may go to a replica
+(`SHELTERWATCH_REPLICA_URL`), off the primary: it is one snapshot together with the last fact
+applied there, and the facts after that one are then read from the primary, so a replica that
+lags (or whose replay is paused) delays nothing and drops nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 
 from shelterwatch import db
 from shelterwatch.clock import utcnow
+from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact
 from shelterwatch.pack import published
 from shelterwatch.pack import service as packs
@@ -31,14 +37,17 @@ logger = logging.getLogger(__name__)
 RELEVANT = (FactKind.STATUS_CHANGED, *REGISTRY_KINDS, FactKind.ALERT_STARTED,
             FactKind.ALERT_ENDED, FactKind.AREA_CREATED, FactKind.AREA_UPDATED,
             FactKind.READINESS_CHANGED, *GHOST_KINDS)
+CATCH_UP_BATCH = 1000
 
 
 class PackPublisher:
     def __init__(self, database_url: str, directory: Path, *,
                  config: warning.WarningConfig | None = None,
                  min_interval_s: float = 0.2,
-                 may_publish: Callable[[], bool] = lambda: True) -> None:
+                 may_publish: Callable[[], bool] = lambda: True,
+                 load_url: str | None = None) -> None:
         self.url, self.directory = database_url, directory
+        self.load_url = load_url or database_url  # where the start's snapshot is read
         # Several workers keep the pack current; only the one leading it writes the directory
         # (worker.leader), and a successor publishes at once from its own current copy.
         self.may_publish = may_publish
@@ -53,13 +62,22 @@ class PackPublisher:
 
     def start(self) -> PackPublisher:
         """Load once (the worker's start, never a request) and publish; then follow."""
-        with db.reading(self.url) as session:
+        with db.snapshot(self.load_url) as session:
             self.pack.load(session)
+        self._catch_up()
         if self.may_publish():
             self._publish()
         self.thread = threading.Thread(target=self._run, name="pack", daemon=True)
         self.thread.start()
         return self
+
+    def _catch_up(self) -> None:
+        """Apply what the primary's log holds after the loaded snapshot's last fact."""
+        cursor = self.pack.seq
+        with db.reading(self.url) as session:
+            while facts := log.after(session, cursor, limit=CATCH_UP_BATCH):
+                cursor = facts[-1].seq
+                self.pack.apply(session, [f for f in facts if f.kind in RELEVANT])
 
     def on_facts(self, facts: Sequence[Fact]) -> None:
         """A log follower subscriber."""

@@ -49,7 +49,7 @@ from shelterwatch.vocabulary import FactKind
 from shelterwatch.worker import heads
 from shelterwatch.worker.leader import Leadership, Singleton
 from shelterwatch.worker.pack import PackPublisher
-from shelterwatch.worker.sends import shared_allowance
+from shelterwatch.worker.sends import shared_allowance, shared_pause
 
 logger = logging.getLogger(__name__)
 # The derived loops (rollups, Merkle tree) write in short batches and step aside between them.
@@ -73,9 +73,11 @@ class Worker:
         # Completed passes of letting time pass over statuses: how a watcher knows one happened.
         self.refresh_passes = 0
         self.channels = registry.load_enabled(settings)
-        # a provider's published limit holds across every worker (budgets.take)
+        # a provider's published limits, overall and per recipient, hold across every worker
+        # (budgets.take_each)
         self.throttle = OutboxThrottle(registry.limits(settings),
-                                       shared=shared_allowance(self.url))
+                                       shared=shared_allowance(self.url),
+                                       shared_pause=shared_pause(self.url))
         self.places: channels.Places | None = None
         self.follower: LogFollower | None = None
         self.doors: StateListener | None = None
@@ -112,7 +114,8 @@ class Worker:
         if self.settings.pack_dir:  # the offline pack, published off every request path
             self.pack = PackPublisher(self.url, Path(self.settings.pack_dir),
                                       config=alerts.warning_config(self.settings),
-                                      may_publish=self.leads[Singleton.PACK].held).start()
+                                      may_publish=self.leads[Singleton.PACK].held,
+                                      load_url=self.settings.stale_read_url).start()
             self.follower.subscribe(self.pack.on_facts)
         self.follower.start()
         if self.settings.mqtt_url:
