@@ -104,3 +104,13 @@ def test_a_report_written_after_facts_asked_for_later_comes_after_them(
     assert kinds[0] == "escalation.step" and "observation.recorded" in kinds[1:]
     with db.reading(kyiv_db_url) as session:
         assert log.verify(session).ok
+
+
+def test_a_released_savepoint_does_not_append_them_early(both_url: str) -> None:
+    start = start_seq(both_url)
+    with db.transaction(both_url) as session:
+        later(session, "notification.queued")
+        with session.begin_nested():  # as outbox.enqueue queues each message
+            pass
+        assert log.last_seq(session) == start, "the savepoint's release took the log's lock"
+    assert kinds_after(both_url, start) == ["notification.queued"]

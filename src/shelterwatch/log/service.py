@@ -45,7 +45,9 @@ def _appended_rolled_back(session: Session) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _append_pending(session: Session) -> None:
-    if session.info.get(PENDING):
+    # Also called as a savepoint is released (outbox.enqueue makes one per message): the
+    # facts wait for the transaction's own commit.
+    if session.info.get(PENDING) and not session.in_nested_transaction():
         session.flush()  # the transaction's own rows first: not under the log's lock
         append_pending(session)
 
