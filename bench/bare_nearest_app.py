@@ -4,8 +4,8 @@ Nothing of the product's app: no FastAPI, no middleware, no log follower, no met
 the same shelter index and alert board from the same database once, and answers two routes:
 
 - `/bare/index`: the index query alone (k nearest), ids and distances as JSON — the ceiling;
-- `/bare/answer`: the same full answer `/v1/nearest` gives (ranking, reasons, orjson), so the
-  difference between it and the product is what the product's framework path costs.
+- `/bare/answer`: the same full answer `/v1/nearest` gives (ranking, reasons, the same JSON
+  bytes), so the difference between it and the product is what the product's framework path costs.
 
     python bench/bare_nearest_app.py PORT      (DATABASE_URL names the database)
 """
@@ -48,7 +48,7 @@ async def bare_index(request: Request) -> Response:
 
 async def bare_answer(request: Request) -> Response:
     q = request.query_params
-    return Response(orjson.dumps(nearest.answer(float(q["lat"]), float(q["lon"]), limit=3)),
+    return Response(nearest.body(float(q["lat"]), float(q["lon"]), limit=3),
                     media_type="application/json")
 
 

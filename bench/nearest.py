@@ -2,12 +2,14 @@
 
 Prints, in one run:
   1. in-process p50/p99 of the raw index query (k nearest by great-circle distance) and of the
-     whole `/v1/nearest` answer (query + ranking + reasons + orjson), for the real Kyiv registry
+     whole `/v1/nearest` answer (query + ranking + reasons + JSON bytes), for the real Kyiv registry
      (3,694 shelters) and for a 65,000-shelter national-size synthetic set;
   2. HTTP requests/s for `/v1/nearest` served as users run it (`shelterwatch serve`, with its
      logging and middleware) beside a bare Starlette app in its own process
      (`bench/bare_nearest_app.py`) answering the index query alone and the same full answer;
-     one uvicorn worker each, rounds interleaved, the order rotated every round.
+     one uvicorn worker each, rounds interleaved, the order rotated every round; beside each
+     rate, the server process's CPU per request (user + system), which a busy machine disturbs
+     far less than the rate, and whose ratio is what the rates' ratio becomes on a quiet one.
 
 Goals: in-process p99 <= 2 x the raw query and < 0.5 ms at 65,000 shelters (issue 5);
 `/v1/nearest` >= 0.8 x the bare app's index query over HTTP (issue 15).
@@ -34,7 +36,6 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import orjson
 
 from shelterwatch import db, migrate
 from shelterwatch.alerts import service as alerts
@@ -129,7 +130,7 @@ def in_process(label: str, index: ShelterIndex, board: AlertBoard, queries: int)
         return index.nearest(lat, lon, POOL)
 
     def full(lat: float, lon: float) -> object:
-        return orjson.dumps(nearest.answer(lat, lon, limit=3))
+        return nearest.body(lat, lon, limit=3)
 
     gc.collect()
     gc.freeze()  # as a long-running server would after loading: old objects leave the GC's way
@@ -163,20 +164,28 @@ async def _one_connection(port: int, paths: list[bytes], deadline: float,
 
 
 def load(port: int, path: str, points: list[tuple[float, float]], seconds: float,
-         connections: int) -> float:
-    """Requests/s over keep-alive connections (HTTP/1.1, one request in flight per connection)."""
+         connections: int) -> tuple[float, int]:
+    """Requests/s and requests answered over keep-alive connections (HTTP/1.1, one request in
+    flight per connection)."""
     reqs = [f"GET {path}?lat={lat:.6f}&lon={lon:.6f} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
             for lat, lon in points]
 
-    async def run() -> float:
+    async def run() -> tuple[float, int]:
         counts = [0]
         start = time.perf_counter()
         deadline = start + seconds
         await asyncio.gather(*(_one_connection(port, reqs[c::connections] or reqs, deadline,
                                                counts) for c in range(connections)))
-        return counts[0] / (time.perf_counter() - start)
+        return counts[0] / (time.perf_counter() - start), counts[0]
 
     return asyncio.run(run())
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far: what a request costs the server, whatever
+    else shares the machine (requests/s on a busy machine mostly measure the neighbours)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -212,28 +221,35 @@ def http(database_url: str, index: ShelterIndex, seconds: float, connections: in
                      str(bare_port)], env, bare_port)
     product = _started([str(Path(sys.executable).with_name("shelterwatch")), "serve",
                         "--port", str(product_port)], env, product_port)
-    targets = {"bare Starlette app, index query only": (bare_port, "/bare/index"),
-               "bare Starlette app, the same full answer": (bare_port, "/bare/answer"),
-               "`shelterwatch serve` /v1/nearest": (product_port, "/v1/nearest")}
+    targets = {"bare Starlette app, index query only": (bare_port, "/bare/index", bare.pid),
+               "bare Starlette app, the same full answer": (bare_port, "/bare/answer", bare.pid),
+               "`shelterwatch serve` /v1/nearest": (product_port, "/v1/nearest", product.pid)}
     try:
         points = query_points(index, 5000, seed=13)
-        for port, path in targets.values():
+        for port, path, _ in targets.values():
             load(port, path, points, 1.0, connections)  # warm up
         rates: dict[str, list[float]] = {name: [] for name in targets}
+        costs: dict[str, list[float]] = {name: [] for name in targets}  # server CPU µs/request
         for n in range(rounds):  # interleaved, the order rotated, so background load hits all
             names = list(targets)[n % 3:] + list(targets)[:n % 3]
             for name in names:
-                port, path = targets[name]
-                rates[name].append(load(port, path, points, seconds, connections))
+                port, path, pid = targets[name]
+                before = cpu_s(pid)
+                rate, answered = load(port, path, points, seconds, connections)
+                rates[name].append(rate)
+                costs[name].append((cpu_s(pid) - before) / max(answered, 1) * 1e6)
             print(f"  round {n + 1}: " + ", ".join(f"{rates[k][-1]:,.0f}" for k in targets)
-                  + f" req/s; load average {_load()}")
+                  + " req/s; server CPU " + ", ".join(f"{costs[k][-1]:.0f}" for k in targets)
+                  + f" µs/request; load average {_load()}")
         med = {name: statistics.median(r) for name, r in rates.items()}
+        cpu = {name: statistics.median(c) for name, c in costs.items()}
         product_name = list(targets)[2]
         for name, r in rates.items():
             ratio = "" if name == product_name else \
-                f"   product = {med[product_name] / med[name]:.2f} × this"
+                (f"   product = {med[product_name] / med[name]:.2f} × this "
+                 f"(by CPU per request {cpu[name] / cpu[product_name]:.2f} ×)")
             print(f"  {name:<42} {min(r):8,.0f}–{max(r):8,.0f} req/s "
-                  f"(median {med[name]:,.0f}){ratio}")
+                  f"(median {med[name]:,.0f}; server CPU {cpu[name]:.0f} µs/request){ratio}")
     finally:
         for proc in (bare, product):
             proc.terminate()

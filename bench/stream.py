@@ -1,25 +1,33 @@
 """`/v1/stream` with thousands of subscribers on one process, beside a bare Starlette broadcast.
 
-A = the product as users run it (`shelterwatch serve`, SQLite, the Kyiv registry, an air-raid
-alert on): a resident's `POST /v1/reports` (locked) is the message, and its status event is what
-every subscriber must hear. B = `bench/bare_broadcast_app.py`, its own minimal app under the same
-uvicorn options: `POST /publish` of the product's own status event (captured in this run),
-put in every client's queue. Both servers run side by side; each round does A then B:
+The systems (`--systems`, each round runs them in this order, interleaved):
+- serve = a single node as users run it (`shelterwatch serve`, SQLite, the Kyiv registry, an
+  air-raid alert on): `/v1/stream` on the API's port, handed to the stream server's protocol;
+- stream = a city's deployment: `shelterwatch stream` beside that API node; a resident's report
+  goes to the API, the stream server hears it through the log; both processes are probed;
+- route = the ASGI route alone (`uvicorn shelterwatch.asgi:app`), as before the stream server;
+- bare = `bench/bare_broadcast_app.py`, its own minimal app under the same uvicorn options:
+  `POST /publish` of the product's own status event (captured in this run), put in every
+  client's queue.
+A resident's `POST /v1/reports` (locked) is the product's message, and its status event is what
+every subscriber must hear. Each round, per system:
 
   1. open N connections from client processes (raw asyncio sockets, one loopback source address
-     per process), while a probe asks `/v1/health/live` (B: `/health`) every 20 ms;
+     per process), while probes ask `/v1/health/live` (bare: `/health`) every 20 ms: the API
+     node's, and for `stream` also the stream server's own;
   2. M spaced messages: message → last subscriber latency (p99 over them);
   3. a burst of M messages back to back: subscriber deliveries per second;
-  4. all N connections drop at once (RST) while the probe keeps asking.
+  4. all N connections drop at once (RST) while the probes keep asking.
 
-Printed per round and as ranges: latency p99, rate (and A's fraction of B's), the probe's worst
-latency while opening and while dropping, server CPU seconds to open and to drop, and RSS per
-subscriber (the server's RSS delta over N on a fresh process, i.e. round 1; later rounds reuse
-freed memory). Goals (issue 15): at N = 10,000, p99 <= 1 s, rate >= 0.6 x bare, no stall
-> 100 ms, <= 30 KB per subscriber.
+Printed per round and as ranges: latency p99, rate (and each one's fraction of bare), the API
+probe's worst latency while opening and while dropping (and the stream server's own probe's),
+CPU seconds of the process that serves the streams to open and to drop, and RSS per subscriber
+(its RSS delta over N on a fresh process, i.e. round 1; later rounds reuse freed memory).
+Goals (issue 15): at N = 10,000, p99 <= 1 s, rate >= 0.6 x bare, no stall > 100 ms, <= 30 KB
+per subscriber.
 
     .venv/bin/python bench/stream.py [--subscribers 10000] [--clients 4] [--rounds 3]
-                                     [--messages 20] [--gap 0.3]
+                                     [--messages 20] [--gap 0.3] [--systems serve,stream,bare]
 """
 
 from __future__ import annotations
@@ -238,9 +246,9 @@ class Probe(threading.Thread):
 @dataclass
 class System:
     name: str
-    server: Server
+    server: Server  # the one that serves the streams (its CPU and RSS are counted)
     stream_path: str
-    probe_path: str
+    probes: list[str]  # the other requests that must not stall (URLs), the API's first
     send: Any  # (marker id) -> None: posts one message that carries it
 
 
@@ -281,8 +289,9 @@ def one_round(system: System, args: argparse.Namespace, marks: list[int],
         [sys.executable, __file__, "--client", "127.0.0.1", str(server.port), system.stream_path,
          str(k), src], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         for k, src in zip(per, sources, strict=True)]
-    probe = Probe(server.url + system.probe_path)
-    probe.start()
+    probes = [Probe(url) for url in system.probes]
+    for probe in probes:
+        probe.start()
     time.sleep(1.0)
     rss0, cpu0, t_open = server.rss_kb(), server.cpu_s(), time.monotonic()
     opened = ask(clients, "open")
@@ -300,7 +309,7 @@ def one_round(system: System, args: argparse.Namespace, marks: list[int],
     t0, cpu_burst = time.monotonic(), server.cpu_s()
     for mark in burst:
         system.send(mark)
-    got = arrivals(clients, burst, n, 30)
+    got = arrivals(clients, burst, n, 60)
     span = max(got.values(), default=t0) - t0 if len(got) == len(burst) else float("inf")
     # Server CPU per delivery: the figure the machine's load disturbs least.
     us_per_delivery = 1e6 * (server.cpu_s() - cpu_burst) / (n * len(burst))
@@ -311,8 +320,10 @@ def one_round(system: System, args: argparse.Namespace, marks: list[int],
         c.wait(30)
     time.sleep(3.0)  # the probe keeps asking while the server lets them go
     t_end, cpu3 = time.monotonic(), server.cpu_s()
-    probe.stop.set()
-    probe.join()
+    for probe in probes:
+        probe.stop.set()
+        probe.join()
+    probe, own = probes[0], probes[-1]  # the API's probe; the stream server's own (or the same)
     return {
         "p99_s": sorted(latencies)[min(len(latencies) - 1, int(0.99 * len(latencies)))],
         "rate": n * len(burst) / span if span > 0 else float("nan"),
@@ -320,9 +331,12 @@ def one_round(system: System, args: argparse.Namespace, marks: list[int],
         "open_s": t_opened - t_open, "open_cpu_s": cpu1 - cpu0, "drop_cpu_s": cpu3 - cpu2,
         "stall_open_ms": 1000 * probe.worst(t_open, t_opened),
         "stall_drop_ms": 1000 * probe.worst(t_drop, t_end),
-        "idle_ms": 1000 * statistics.median(s for t, s in probe.samples if t < t_open),
+        "idle_ms": 1000 * statistics.median(  # nan when the machine left it no time to ask
+            [s for t, s in probe.samples if t < t_open] or [float("nan")]),
+        "own_stall_open_ms": 1000 * own.worst(t_open, t_opened),
+        "own_stall_drop_ms": 1000 * own.worst(t_drop, t_end),
         "kb_per_sub": (rss1 - rss0) / n,
-        "probe_errors": probe.errors,
+        "probe_errors": sum(p.errors for p in probes),
     }
 
 
@@ -383,7 +397,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--messages", type=int, default=20, help="spaced, then as many in burst")
     parser.add_argument("--gap", type=float, default=0.3, help="seconds between spaced messages")
+    parser.add_argument("--systems", default="serve,stream,bare",
+                        help="of serve, stream, route, bare (each round runs them in order)")
     args = parser.parse_args()
+    chosen = args.systems.split(",")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by servers and clients
     if hard < args.subscribers + 1000:
@@ -397,11 +414,21 @@ def main() -> None:
     env = {**os.environ, **UNLIMITED, "DATABASE_URL": url,
            "SHELTERWATCH_SECRET_KEY": secrets.token_hex(16),
            "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT / "src")])}
-    product = Server("product", [sys.executable, "-m", "shelterwatch.cli.main", "serve"],
-                     env, tmp, "/v1/health/live")
-    bare = Server("bare", [sys.executable, "-m", "uvicorn", "bare_broadcast_app:app",
-                           "--host", "127.0.0.1", "--log-level", "info", "--no-access-log"],
-                  env, tmp, "/health")
+    servers: dict[str, Server] = {}
+    product = servers["serve"] = Server(
+        "serve", [sys.executable, "-m", "shelterwatch.cli.main", "serve"], env, tmp,
+        "/v1/health/live")
+    if "stream" in chosen:
+        servers["stream"] = Server("stream", [sys.executable, "-m", "shelterwatch.cli.main",
+                                              "stream"], env, tmp, "/v1/health/live")
+    if "route" in chosen:  # the ASGI route alone, as before the stream server
+        servers["route"] = Server("route", [
+            sys.executable, "-m", "uvicorn", "shelterwatch.asgi:app", "--host", "127.0.0.1",
+            "--log-level", "warning", "--no-access-log"], env, tmp, "/v1/health/live")
+    if "bare" in chosen:
+        servers["bare"] = Server("bare", [
+            sys.executable, "-m", "uvicorn", "bare_broadcast_app:app", "--host", "127.0.0.1",
+            "--log-level", "info", "--no-access-log"], env, tmp, "/health")
     by_id = {s[0]: s for s in shelters}
     http = httpx.Client(timeout=30)
 
@@ -419,10 +446,27 @@ def main() -> None:
 
     def publish(mark: int) -> None:
         body = template[:found.start(1)] + str(mark).encode() + template[found.end(1):]
-        http.post(bare.url + "/publish", content=body).raise_for_status()
+        http.post(servers["bare"].url + "/publish", content=body).raise_for_status()
 
-    systems = [System("shelterwatch", product, "/v1/stream", "/v1/health/live", report),
-               System("bare", bare, "/stream", "/health", publish)]
+    live = "/v1/health/live"
+
+    def route_report(mark: int) -> None:  # the route's own process hears its own commit first
+        _, lat, lon = by_id[mark]
+        r = http.post(servers["route"].url + "/v1/reports", json={
+            "shelter_id": mark, "kind": "locked", "device_id": f"bench-{mark:06d}",
+            "lat": lat, "lon": lon})
+        assert r.status_code == 201, r.text
+
+    make = {
+        "serve": lambda: System("serve", product, "/v1/stream", [product.url + live], report),
+        "stream": lambda: System("stream", servers["stream"], "/v1/stream",
+                                 [product.url + live, servers["stream"].url + live], report),
+        "route": lambda: System("route", servers["route"], "/v1/stream",
+                                [servers["route"].url + live], route_report),
+        "bare": lambda: System("bare", servers["bare"], "/stream",
+                               [servers["bare"].url + "/health"], publish),
+    }
+    systems = [make[name]() for name in chosen]
     print(f"{args.subscribers} subscribers from {args.clients} processes; event "
           f"{len(template)} B; load average {os.getloadavg()[0]:.2f}", flush=True)
     results: dict[str, list[dict[str, float]]] = {s.name: [] for s in systems}
@@ -430,7 +474,8 @@ def main() -> None:
         for r in range(args.rounds):
             for k, system in enumerate(systems):
                 marks = [ids.pop(0) for _ in range(2 * args.messages)]
-                sources = [f"127.0.{10 + 2 * r + k}.{i + 1}" for i in range(args.clients)]
+                subnet = 10 + len(systems) * r + k
+                sources = [f"127.0.{subnet}.{i + 1}" for i in range(args.clients)]
                 row = one_round(system, args, marks, sources)
                 results[system.name].append(row)
                 print(f"round {r + 1} {system.name:<12} p99 {row['p99_s']:.3f} s  "
@@ -438,15 +483,14 @@ def main() -> None:
                       f"open {row['open_s']:.1f} s "
                       f"(cpu {row['open_cpu_s']:.1f} s)  drop cpu {row['drop_cpu_s']:.1f} s  "
                       f"stall open {row['stall_open_ms']:.0f} ms / drop "
-                      f"{row['stall_drop_ms']:.0f} ms (idle {row['idle_ms']:.1f} ms)  "
+                      f"{row['stall_drop_ms']:.0f} ms (idle {row['idle_ms']:.1f} ms; own "
+                      f"{row['own_stall_open_ms']:.0f} / {row['own_stall_drop_ms']:.0f} ms)  "
                       f"{row['kb_per_sub']:.1f} KB/sub  probe errors {row['probe_errors']}  "
                       f"load {os.getloadavg()[0]:.2f}",
                       flush=True)
     finally:
-        product.stop()
-        bare.stop()
-    a, b = results["shelterwatch"], results["bare"]
-    ratios = [x["rate"] / y["rate"] for x, y in zip(a, b, strict=True)]
+        for server in servers.values():
+            server.stop()
     print(f"\nsummary over {args.rounds} rounds at {args.subscribers} subscribers "
           f"(load average {os.getloadavg()[0]:.2f}):")
     for name, rows in results.items():
@@ -456,10 +500,15 @@ def main() -> None:
             summary("cpu per delivery", rows, "us_per_delivery", "{:.0f}") + " µs",
             summary("stall open", rows, "stall_open_ms", "{:.0f}") + " ms",
             summary("stall drop", rows, "stall_drop_ms", "{:.0f}") + " ms",
+            summary("own probe open", rows, "own_stall_open_ms", "{:.0f}") + " ms",
+            summary("own probe drop", rows, "own_stall_drop_ms", "{:.0f}") + " ms",
             summary("cpu open", rows, "open_cpu_s", "{:.1f}") + " s",
             summary("cpu drop", rows, "drop_cpu_s", "{:.1f}") + " s",
             f"{rows[0]['kb_per_sub']:.1f} KB/subscriber (fresh process)"]))
-    print(f"  rate shelterwatch / bare: {min(ratios):.2f}–{max(ratios):.2f} (goal >= 0.6)")
+    for name, rows in results.items():
+        if name != "bare" and "bare" in results:
+            ratios = [x["rate"] / y["rate"] for x, y in zip(rows, results["bare"], strict=True)]
+            print(f"  rate {name} / bare: {min(ratios):.2f}–{max(ratios):.2f} (goal >= 0.6)")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ reports and the offline pack.
 from __future__ import annotations
 
 from fastapi import APIRouter
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from shelterwatch import health, metrics, stream
 from shelterwatch.alerts import views as alerts
@@ -40,6 +40,8 @@ from shelterwatch.web import nearest
 from shelterwatch.web import views as web
 
 HOT_ROUTES: list[BaseRoute] = [nearest.route, stream.route]
+# Answered for GET ahead of FastAPI's middleware stack (`app.App`); each is also in HOT_ROUTES.
+FRONT_ROUTES: list[Route] = [nearest.route]
 
 ROUTERS: list[APIRouter] = [
     reports.router,

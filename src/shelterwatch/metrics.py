@@ -140,8 +140,11 @@ def install(app: Any) -> None:
     app.state.observe_report_batch = batches.observe
     settings = app.state.settings
     plain = {r.endpoint: r.path for r in app.router.routes if type(r) is Route}
-    app.add_middleware(RequestObserver, histogram=histogram, log_requests=settings.log_requests,
-                       slow_s=settings.log_slow_ms / 1000, plain=plain)
+    observing: dict[str, Any] = {"histogram": histogram, "log_requests": settings.log_requests,
+                                 "slow_s": settings.log_slow_ms / 1000, "plain": plain}
+    app.add_middleware(RequestObserver, **observing)
+    # The same observer for the routes the app answers ahead of its middleware stack.
+    app.state.observed = lambda inner: RequestObserver(inner, **observing)
 
 
 @router.get("/metrics", summary="Prometheus metrics (counts and ages only, nothing private)")

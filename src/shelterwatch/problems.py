@@ -23,6 +23,24 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
+def domain_problem(exc: ShelterwatchError) -> JSONResponse:
+    """What a caller is told of a domain error: its status, title and precise detail."""
+    response = problem(exc.status_code, exc.title, exc.detail)
+    if isinstance(exc, TooManyRequests | Unavailable):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    if exc.status_code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def internal_problem(method: str, path: str, exc: Exception) -> JSONResponse:
+    """A 500 that names what failed (logged with its traceback), never a bare "Unknown"."""
+    logger.error("unhandled error on %s %s", method, path, exc_info=exc)
+    return problem(500, "Internal error",
+                   f"{type(exc).__name__} while handling {method} {path}; "
+                   "nothing was acknowledged")
+
+
 def _location(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "request"
@@ -31,12 +49,7 @@ def _location(loc: tuple[Any, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ShelterwatchError)
     async def domain_error(request: Request, exc: ShelterwatchError) -> JSONResponse:
-        response = problem(exc.status_code, exc.title, exc.detail)
-        if isinstance(exc, TooManyRequests | Unavailable):
-            response.headers["Retry-After"] = str(exc.retry_after_s)
-        if exc.status_code == 401:
-            response.headers["WWW-Authenticate"] = "Bearer"
-        return response
+        return domain_problem(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -89,10 +102,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal error",
-                       f"{type(exc).__name__} while handling {request.method} {request.url.path}; "
-                       "nothing was acknowledged")
+        return internal_problem(request.method, request.url.path, exc)
 
 
 def _caller_refused(request: Request) -> ShelterwatchError | None:

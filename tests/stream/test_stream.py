@@ -1,4 +1,7 @@
-"""`GET /v1/stream`: live status and incident events, and a reconnecting client misses nothing."""
+"""`GET /v1/stream`: live status and incident events, and a reconnecting client misses nothing.
+
+Each test runs twice: against the API's own route (`shelterwatch serve` on a single node) and
+against the stream server (`shelterwatch stream`) beside the API, as a city deploys it."""
 
 from __future__ import annotations
 
@@ -6,17 +9,48 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
-from shelterwatch.config import Settings
+from shelterwatch.config import Settings, get_settings
 from tests.reports.helpers import bearer, kyiv_shelter, token
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, ServeNode, StreamNode
 
 # A live server and long-lived event streams.
 pytestmark = pytest.mark.slow
+
+Streams = Callable[..., tuple[LiveServer, LiveServer]]
+
+
+@pytest.fixture(params=["api route", "serve", "stream server"])
+def streams(request: pytest.FixtureRequest, live_server: Callable[..., LiveServer],
+            tmp_path: Path) -> Iterator[Streams]:
+    """Start an API node and what serves its stream: (the API, the stream's server). The API
+    route is the ASGI one (`uvicorn shelterwatch.asgi:app`); `shelterwatch serve` hands the
+    stream to the stream server's protocol on its own port; the stream server is its own
+    process beside the API."""
+    nodes: list[LiveServer] = []
+
+    def start(**env: str) -> tuple[LiveServer, LiveServer]:
+        if request.param == "serve":
+            api: LiveServer = ServeNode({"DATABASE_URL": get_settings().database_url,
+                                         "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.1", **env},
+                                        tmp_path / "serve.log")
+            nodes.append(api)
+            return api.start(), api
+        api = live_server(**env)
+        if request.param == "api route":
+            return api, api
+        node = StreamNode(api.env, tmp_path / "stream.log")
+        nodes.append(node)
+        return api, node.start()
+
+    yield start
+    for node in nodes:
+        node.stop()
 
 
 def read_events(url: str, *, last_event_id: str | None, until: Callable[[dict], bool],
@@ -40,8 +74,8 @@ def read_events(url: str, *, last_event_id: str | None, until: Callable[[dict], 
 
 
 def test_status_and_incident_events_stream_and_resume_from_last_event_id(
-        kyiv_settings: Settings, live_server: Callable[..., LiveServer]) -> None:
-    server = live_server()
+        kyiv_settings: Settings, streams: Streams) -> None:
+    server, streamer = streams()
     url = kyiv_settings.database_url
     shelter = kyiv_shelter(url)
     operator = token(url, "operator")
@@ -51,7 +85,7 @@ def test_status_and_incident_events_stream_and_resume_from_last_event_id(
         "shelter_id": shelter.id, "kind": "locked", "device_id": "phone-0001",
         "lat": shelter.lat, "lon": shelter.lon}).json()
 
-    seen = read_events(server.url, last_event_id="0",
+    seen = read_events(streamer.url, last_event_id="0",
                        until=lambda e: e["event"] == "incident")
     kinds = [(e["event"], e["data"]["kind"]) for e in seen]
     assert ("alert", "alert.started") in kinds
@@ -68,15 +102,14 @@ def test_status_and_incident_events_stream_and_resume_from_last_event_id(
     last = seen[-1]["id"]
     httpx.post(f"{server.url}/v1/checks", headers=bearer(token(url, "patrol")),
                json={"shelter_id": shelter.id, "kind": "forced_open"}).raise_for_status()
-    resumed = read_events(server.url, last_event_id=last,
+    resumed = read_events(streamer.url, last_event_id=last,
                           until=lambda e: e["data"]["kind"] == "incident.resolved")
     assert all(int(e["id"]) > int(last) for e in resumed)
     assert any(e["data"].get("status") == "forced_open" for e in resumed)
 
 
-def test_one_address_holds_only_so_many_open_streams(
-        settings: Settings, live_server: Callable[..., LiveServer]) -> None:
-    server = live_server(SHELTERWATCH_STREAM_CONNECTIONS_PER_ADDRESS="2")
+def test_one_address_holds_only_so_many_open_streams(settings: Settings, streams: Streams) -> None:
+    _, server = streams(SHELTERWATCH_STREAM_CONNECTIONS_PER_ADDRESS="2")
     with httpx.Client(timeout=10) as a, httpx.Client(timeout=10) as b, \
             httpx.Client(timeout=10) as c:
         with a.stream("GET", f"{server.url}/v1/stream") as first, \
@@ -100,8 +133,8 @@ def test_one_address_holds_only_so_many_open_streams(
 
 
 def test_a_stopping_server_ends_its_streams_instead_of_hanging_until_killed(
-        settings: Settings, live_server: Callable[..., LiveServer]) -> None:
-    server = live_server()
+        settings: Settings, streams: Streams) -> None:
+    _, server = streams()
     assert server.proc is not None
     # Keep-alives are 15–30 s apart: a stream left open fails this read's 5 s timeout.
     with httpx.stream("GET", f"{server.url}/v1/stream", timeout=5) as response:

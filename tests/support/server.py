@@ -51,6 +51,8 @@ class ChildProcess:
 class LiveServer(ChildProcess):
     """`uvicorn shelterwatch.asgi:app` with the test's environment; can be killed and restarted."""
 
+    ready_path = "/v1/areas"
+
     def __init__(self, env: Mapping[str, str], log_path: Path, workers: int = 1) -> None:
         super().__init__(env, log_path)
         self.port = free_port()
@@ -73,7 +75,7 @@ class LiveServer(ChildProcess):
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
             try:
-                if httpx.get(f"{self.url}/v1/areas", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{self.ready_path}", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
@@ -86,3 +88,12 @@ class ServeNode(LiveServer):
 
     def command(self) -> list[str]:
         return ["shelterwatch.cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+
+
+class StreamNode(LiveServer):
+    """The live stream's own process: `shelterwatch stream --port N`."""
+
+    ready_path = "/v1/health/live"
+
+    def command(self) -> list[str]:
+        return ["shelterwatch.cli.main", "stream", "--host", "127.0.0.1", "--port", str(self.port)]

@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 COMMANDS = {
     "init": "shelterwatch.cli.registry:init",
     "serve": "shelterwatch.cli.registry:serve",
+    "stream": "shelterwatch.cli.stream:stream",
     "import": "shelterwatch.cli.registry:import_file",
     "token": "shelterwatch.cli.tokens:app",
     "log": "shelterwatch.cli.verify:app",

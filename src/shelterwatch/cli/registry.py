@@ -77,9 +77,11 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1",
     # Our own log format for uvicorn's lines too (`shelterwatch.logs`): no config of its own.
     settings = get_settings()
     logs.configure(settings.log_format, logs.level_of(settings.log_level))
+    # /v1/stream is handed to the stream server's protocol on the same loop (`stream.handoff`):
+    # ten thousand phones opening or dropping at once stalled uvicorn's other requests.
     uvicorn.run("shelterwatch.asgi:app", host=host, port=port, workers=workers,
                 log_level=settings.log_level, log_config=None, proxy_headers=False,
-                access_log=False)
+                access_log=False, http="shelterwatch.stream.handoff:StreamHandoff")
 
 
 def _print_summary(summary: ImportSummary) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import orjson
 
+from shelterwatch import db
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact
 from shelterwatch.observations import service as observations
@@ -25,6 +26,7 @@ EVENT_OF_KIND: dict[FactKind, str] = {
 _KINDS = frozenset(FactKind)
 
 Event = tuple[int, bytes]  # (fact seq, the encoded event)
+BACKLOG_PAGE = 2000
 
 
 def event_name(kind: str) -> str | None:
@@ -47,3 +49,16 @@ def encode(fact: Fact) -> bytes | None:
 
 def encode_all(facts: Sequence[Fact]) -> list[Event]:
     return [(f.seq, e) for f in facts if (e := encode(f)) is not None]
+
+
+def backlog(database_url: str, after: int, upto: int) -> list[Event]:
+    """The stream's events with after < seq <= upto, from the log (for an older resume)."""
+    out: list[Event] = []
+    with db.reading(database_url) as session:
+        while after < upto:
+            facts = [f for f in log.after(session, after, limit=BACKLOG_PAGE) if f.seq <= upto]
+            if not facts:
+                break
+            out.extend(encode_all(facts))
+            after = facts[-1].seq
+    return out

@@ -132,6 +132,11 @@ class StreamHub:
     def connect(self, address: str = "", limit: int = 0) -> Subscriber:
         """A place for one client; more than `limit` open streams from one address are refused
         (each holds memory and a socket for as long as it lasts)."""
+        return self.connect_subscriber(Subscriber(address), limit)
+
+    def connect_subscriber(self, subscriber: Subscriber, limit: int = 0) -> Subscriber:
+        """Count the subscriber against its address's `limit` (as `connect`)."""
+        address = subscriber.address
         held = self._per_address.get(address, 0)
         if limit and held >= limit:
             raise TooManyRequests(f"this address already holds {held} open streams (limit "
@@ -139,7 +144,7 @@ class StreamHub:
         self._per_address[address] = held + 1
         if self._loop is None:  # an app served without its lifespan (a bare test client)
             self._loop = asyncio.get_running_loop()
-        return Subscriber(address)
+        return subscriber
 
     def attach(self, subscriber: Subscriber, after: int) -> bool:
         """Start the subscriber at the first event after seq `after`; False when the ring no
@@ -165,30 +170,42 @@ class StreamHub:
         else:
             self._per_address.pop(subscriber.address, None)
 
-    async def next_chunks(self, subscriber: Subscriber) -> list[bytes] | None:
-        """What to write next (events, or a keep-alive), waiting for it; None ends the stream:
-        the client left, or fell so far behind that the ring no longer holds its next event."""
+    def pull(self, subscriber: Subscriber) -> list[bytes] | None:
+        """What the subscriber has not yet written (events, or a keep-alive when one is due;
+        empty when nothing is), without waiting; None ends the stream: the client left, or
+        fell so far behind that the ring no longer holds its next event."""
+        if subscriber.gone:
+            return None
         ring = self._ring
-        while not subscriber.gone:
-            chunks = ring.since(subscriber.index, subscriber.after_seq)
-            if chunks is None:
-                return None
-            if subscriber.after_seq and ring.position >= subscriber.after_seq:
-                subscriber.after_seq = 0
-            subscriber.index = ring.end
+        chunks = ring.since(subscriber.index, subscriber.after_seq)
+        if chunks is None:
+            return None
+        if subscriber.after_seq and ring.position >= subscriber.after_seq:
+            subscriber.after_seq = 0
+        subscriber.index = ring.end
+        if chunks:
+            subscriber.heard = True
+            return chunks
+        if subscriber.keepalive_due:
+            subscriber.keepalive_due = False
+            return [KEEPALIVE]
+        return chunks
+
+    def behind(self, subscriber: Subscriber) -> bool:
+        """Whether the ring has moved past the subscriber's next event."""
+        return not self._ring.holds(subscriber.index)
+
+    async def next_chunks(self, subscriber: Subscriber) -> list[bytes] | None:
+        """As `pull`, waiting until there is something to write."""
+        while (chunks := self.pull(subscriber)) is not None:
             if chunks:
-                subscriber.heard = True
                 return chunks
-            if subscriber.keepalive_due:
-                subscriber.keepalive_due = False
-                return [KEEPALIVE]
             assert self._loop is not None
             subscriber.waiter = self._loop.create_future()
             try:
                 await subscriber.waiter
             finally:
                 subscriber.waiter = None
-            ring = self._ring
         return None
 
     def client_count(self) -> int:

@@ -57,6 +57,10 @@ class EventRing:
             return None
         return self._base + bisect_right(self._seqs, seq)
 
+    def holds(self, index: int) -> bool:
+        """Whether the event at the running index (or any later one) is still held."""
+        return index >= self._base
+
     def since(self, index: int, after_seq: int = 0) -> list[bytes] | None:
         """Events from the running index on (only those with seq > `after_seq`); None when
         the index was trimmed away."""

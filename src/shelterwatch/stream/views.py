@@ -15,27 +15,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from shelterwatch import db
 from shelterwatch.deps import address_of
-from shelterwatch.log import service as log
-from shelterwatch.stream.events import Event, encode_all
+from shelterwatch.stream.events import backlog as read_backlog
 from shelterwatch.stream.hub import StreamHub, Subscriber
 
-BACKLOG_PAGE = 2000
 HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-
-
-def _backlog(database_url: str, after: int, upto: int) -> list[Event]:
-    """The stream's events with after < seq <= upto, from the log (for an older resume)."""
-    out: list[Event] = []
-    with db.reading(database_url) as session:
-        while after < upto:
-            facts = [f for f in log.after(session, after, limit=BACKLOG_PAGE) if f.seq <= upto]
-            if not facts:
-                break
-            out.extend(encode_all(facts))
-            after = facts[-1].seq
-    return out
 
 
 class EventStream(Response):
@@ -79,7 +63,7 @@ class EventStream(Response):
         if hub.covers(resume):
             return hub.attach(self.subscriber, resume)
         upto = hub.position  # the log's older part; the ring carries what follows it
-        backlog = await asyncio.to_thread(_backlog, self.database_url, resume, upto)
+        backlog = await asyncio.to_thread(read_backlog, self.database_url, resume, upto)
         for start in range(0, len(backlog), 100):
             await _write(send, b"".join(chunk for _, chunk in backlog[start:start + 100]))
         return hub.attach(self.subscriber, upto)

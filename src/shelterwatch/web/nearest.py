@@ -1,35 +1,38 @@
 """`GET /v1/nearest`: where to go now, answered from memory.
 
-This is a resident's hot path in the first minute of an alert, so it is a plain Starlette route
-serialised with orjson: FastAPI's per-request validation and response model would cost more than
-the look-up itself (see bench/nearest.py). Its contract is still published in /docs: the schema is
-added to the OpenAPI document by `document`. Invalid input raises the domain errors, which the app
-renders as problem+json like everywhere else.
+This is a resident's hot path in the first minute of an alert, so it is a bare ASGI endpoint
+that the app answers ahead of FastAPI's stack, and its body is joined from JSON kept per
+shelter: FastAPI's per-request validation and response model, and building three GeoJSON
+Features a request, each cost more than the look-up itself (see bench/nearest.py). Its contract
+is still published in /docs: the schema is added to the OpenAPI document by `document`. Invalid
+input gets the app's problem+json, like everywhere else.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import FastAPI
 from pydantic import Field
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
+from shelterwatch import problems
 from shelterwatch.answers import Answer, Text
 from shelterwatch.clock import utcnow
-from shelterwatch.errors import InvalidInput
+from shelterwatch.errors import InvalidInput, ShelterwatchError
 from shelterwatch.messages import status as wording
 from shelterwatch.rules import ranking, warning
 from shelterwatch.rules.readiness import UNAUDITED
 from shelterwatch.shelters.index import IndexedShelter, ShelterIndex
 from shelterwatch.shelters.routing import FootRouter
-from shelterwatch.vocabulary import AlertType, Status, Threat
+from shelterwatch.vocabulary import AlertType, Reason, Status, Threat
 from shelterwatch.web.alert_board import AlertBoard
 
 MAX_LIMIT = 50
@@ -50,6 +53,7 @@ class Nearest:
         self.pool = pool
         self.router = router
         self.clock = clock
+        self.features = FeatureCache()
 
     def warning_s(self, area_id: str | None,
                   threat: str | None) -> tuple[warning.AlertWarning, int | None]:
@@ -74,7 +78,29 @@ class Nearest:
                threat: str | None = None,
                routed: list[float | None] | None = None,
                hits: list[tuple[IndexedShelter, float]] | None = None) -> dict[str, Any]:
-        """The response body for one resident at (lat, lon)."""
+        """The response body for one resident at (lat, lon), as a dict (SMS, Telegram)."""
+        return self._body(lat, lon, limit=limit, step_free=step_free, threat=threat,
+                          routed=routed, hits=hits, feature=_plain_feature, why=wording.why)
+
+    def body(self, lat: float, lon: float, *, limit: int = 3, step_free: bool = False,
+             threat: str | None = None,
+             routed: list[float | None] | None = None,
+             hits: list[tuple[IndexedShelter, float]] | None = None) -> bytes:
+        """The same answer as JSON bytes, for the HTTP route.
+
+        Each shelter's Feature and each distinct set of reasons are serialised once and kept
+        (`FeatureCache`, `_why_json`); only the per-resident numbers are written per request.
+        Building and encoding three Features cost as much as the index query itself.
+        """
+        return orjson.dumps(self._body(lat, lon, limit=limit, step_free=step_free,
+                                       threat=threat, routed=routed, hits=hits,
+                                       feature=self.features.feature, why=_why_json))
+
+    def _body(self, lat: float, lon: float, *, limit: int, step_free: bool,
+              threat: str | None, routed: list[float | None] | None,
+              hits: list[tuple[IndexedShelter, float]] | None,
+              feature: Callable[[IndexedShelter, Status, Mapping[str, Any] | None], Any],
+              why: Callable[[tuple[Reason, ...]], Any]) -> dict[str, Any]:
         if hits is None:
             hits = self.candidates(lat, lon, limit=limit, step_free=step_free)
         verdict, seconds = self.warning_s(hits[0][0].area_id if hits else None, threat)
@@ -95,13 +121,12 @@ class Nearest:
         by_id = {s.id: s for s, _ in hits}
         results = [{
             # orjson writes the StrEnum as its value; no .value look-ups on the hot path.
-            "shelter": by_id[r.shelter_id].feature(
-                status=r.status, readiness=ready(r.shelter_id) or UNAUDITED),
+            "shelter": feature(by_id[r.shelter_id], r.status, ready(r.shelter_id)),
             "distance_m": round(r.distance_m, 1),
             "walk_s": r.walk_s,
             "reachable_in_time": r.reachable_in_time,
             "status": r.status,
-            "why": wording.why(r.why),
+            "why": why(r.why),
         } for r in ranked]
         return {"alert": alert_json(verdict, seconds), "results": results}
 
@@ -119,6 +144,41 @@ class Nearest:
         if self.router is None or not hits:
             return None
         return await self.router.distances((lat, lon), [(s.lat, s.lon) for s, _ in hits])
+
+
+def _plain_feature(shelter: IndexedShelter, status: Status,
+                   readiness: Mapping[str, Any] | None) -> dict[str, Any]:
+    return shelter.feature(status=status, readiness=readiness or UNAUDITED)
+
+
+class FeatureCache:
+    """Each shelter's public Feature, with its status and readiness, as JSON bytes.
+
+    An entry is kept until the shelter, its status or its readiness is replaced: the index swaps
+    in a new `IndexedShelter` when the registry changes, the status board a new `Status`, the
+    audits a new readiness mapping, so an identity check tells whether the bytes still hold.
+    At most one entry per shelter in the registry, whatever the crowd.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[IndexedShelter, Status, Mapping[str, Any] | None,
+                                       orjson.Fragment]] = {}
+
+    def feature(self, shelter: IndexedShelter, status: Status,
+                readiness: Mapping[str, Any] | None) -> orjson.Fragment:
+        entry = self._entries.get(shelter.id)
+        if (entry is not None and entry[0] is shelter and entry[1] is status
+                and entry[2] is readiness):
+            return entry[3]
+        encoded = orjson.Fragment(orjson.dumps(_plain_feature(shelter, status, readiness)))
+        self._entries[shelter.id] = (shelter, status, readiness, encoded)
+        return encoded
+
+
+@lru_cache(maxsize=16_384)
+def _why_json(reasons: tuple[Reason, ...]) -> orjson.Fragment:
+    # Few distinct values (a status, whole minutes, a capacity): see `wording.why`.
+    return orjson.Fragment(orjson.dumps(wording.why(reasons)))
 
 
 def alert_json(verdict: warning.AlertWarning, seconds: int | None) -> dict[str, Any] | None:
@@ -163,15 +223,35 @@ def parse(params: Any) -> tuple[float, float, int, bool, str | None]:
     return lat, lon, int(raw_limit), raw_step in TRUE_WORDS, threat
 
 
-async def nearest_endpoint(request: Request) -> Response:
-    lat, lon, limit, step_free, threat = parse(request.query_params)
-    nearest: Nearest = request.app.state.nearest
-    hits = nearest.candidates(lat, lon, limit=limit, step_free=step_free)
-    routed = await nearest.routed(lat, lon, hits) if nearest.router is not None else None
-    body = nearest.answer(lat, lon, limit=limit, step_free=step_free, threat=threat,
-                          routed=routed, hits=hits)
-    return Response(orjson.dumps(body), media_type="application/json",
-                    headers={"Cache-Control": "no-cache"})
+class NearestEndpoint:
+    """The route as a bare ASGI app: no Request, no Response object, the body written once.
+
+    The app also calls it ahead of FastAPI's middleware stack (`app.FrontDoor`), so it renders
+    its own domain errors as the app's problem+json would.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            query = dict(parse_qsl(scope["query_string"].decode("latin-1"),
+                                   keep_blank_values=True))
+            lat, lon, limit, step_free, threat = parse(query)
+            nearest: Nearest = scope["app"].state.nearest
+            hits = nearest.candidates(lat, lon, limit=limit, step_free=step_free)
+            routed = await nearest.routed(lat, lon, hits) if nearest.router is not None else None
+            body = nearest.body(lat, lon, limit=limit, step_free=step_free, threat=threat,
+                                routed=routed, hits=hits)
+        except ShelterwatchError as exc:
+            await problems.domain_problem(exc)(scope, receive, send)
+            return
+        except Exception as exc:  # nothing is sent before the body is whole
+            await problems.internal_problem(scope["method"], scope["path"], exc)(
+                scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-cache")]})
+        await send({"type": "http.response.body", "body": body})
 
 
 class NearestAlert(Answer):
@@ -202,7 +282,7 @@ class NearestAnswer(Answer):
 
 
 # A plain Starlette route: FastAPI's validation and serialisation would cost more than the look-up.
-route = Route("/v1/nearest", nearest_endpoint, methods=["GET"], include_in_schema=False)
+route = Route("/v1/nearest", NearestEndpoint(), methods=["GET"], include_in_schema=False)
 
 _PARAM = {"in": "query", "required": False}
 OPENAPI_PATH: dict[str, Any] = {"get": {
