@@ -284,6 +284,10 @@ INCIDENT_KINDS: frozenset[FactKind] = frozenset({
     FactKind.INCIDENT_OPENED, FactKind.INCIDENT_JOINED, FactKind.INCIDENT_ESCALATED,
     FactKind.INCIDENT_RESOLVED})
 ALERT_KINDS: frozenset[FactKind] = frozenset({FactKind.ALERT_STARTED, FactKind.ALERT_ENDED})
+# The outbox's own bookkeeping: an alert's surge is ten thousand of these.
+NOTIFICATION_KINDS: frozenset[FactKind] = frozenset({
+    FactKind.NOTIFICATION_QUEUED, FactKind.NOTIFICATION_SENT, FactKind.NOTIFICATION_FAILED,
+    FactKind.NOTIFICATION_BROADCAST_QUEUED})
 REGISTRY_KINDS: frozenset[FactKind] = frozenset({
     FactKind.SHELTER_CREATED, FactKind.SHELTER_UPDATED, FactKind.AREA_CREATED,
     FactKind.AREA_UPDATED})
