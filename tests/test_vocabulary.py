@@ -78,7 +78,8 @@ KINDS = {kind.value for kind in FactKind}
 NOT_SUBJECTS = {"vocabulary.py", "audits/exports.py", "channels/telegram/bot.py",
                 "cli/escalation.py", "cli/main.py", "config_syntax.py", "db.py",
                 "ingest/registries.py", "notify/registry.py", "problems.py",
-                "shelters/service.py", "simulate/driver.py", "stats/pages.py",
+                "shelters/service.py", "simulate/crowd.py", "simulate/driver.py",
+                "stats/pages.py",
                 "stream/http.py"}
 
 
