@@ -19,6 +19,7 @@ from shelterwatch.rules.ranking import (
     rank,
 )
 from shelterwatch.vocabulary import Status
+from tests.support import ranking_reference as reference
 
 MODEL = WalkingModel(speed_mps=1.25, reduced_mobility_speed_mps=0.5, detour_factor=1.2)
 
@@ -355,3 +356,11 @@ def test_a_door_that_will_not_admit_never_beats_one_that_might_at_the_same_or_an
         order = places([*pool, cand(shut_id, shut_at, will_not), cand(open_id, open_at, might)],
                        warning_s)
         assert order.index(open_id) < order.index(shut_id)
+
+
+@given(candidates, st.integers(0, 20), st.booleans(), st.one_of(st.none(), st.integers(0, 900)))
+def test_the_fast_ranking_tells_exactly_what_the_plain_one_does(
+    pool: list[Candidate], limit: int, step_free: bool, warning_s: int | None
+) -> None:
+    assert rank(pool, model=MODEL, limit=limit, step_free=step_free, warning_s=warning_s) == \
+        reference.rank(pool, model=MODEL, limit=limit, step_free=step_free, warning_s=warning_s)

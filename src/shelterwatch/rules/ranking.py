@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from shelterwatch.rules.readiness import reason_params
@@ -95,10 +96,9 @@ class Candidate(NamedTuple):
                     and self.readiness.get("category") == Readiness.NOT_READY.value)
 
 
-@dataclass(frozen=True, slots=True)
-class Ranked:
+class Ranked(NamedTuple):
     """One answer: where, how long, whether in time, and why (codes the catalogue words in one
-    line, `messages.status.why`)."""
+    line, `messages.status.why`). A named tuple: three or more are built per look-up."""
 
     shelter_id: int
     distance_m: float
@@ -115,44 +115,20 @@ def _minutes(walk_s: int) -> int:
     return max(1, math.ceil(walk_s / 60))
 
 
-def in_time(status_class: int, walk_s: int, warning_s: int | None) -> bool:
-    """Whether an alert lifts this shelter into the first tier: it might admit, and the walk
-    (rounded, as `reachable_in_time` says it) fits the warning time."""
-    return warning_s is not None and status_class <= MIGHT_ADMIT and walk_s <= warning_s
+def _readiness(readiness: Mapping[str, Any] | None) -> Reason | None:
+    params = reason_params(readiness) if readiness else None
+    return None if params is None else Reason.of(ReasonCode.READINESS, **params)
 
 
-def expected_s(walks: Sequence[float], fails: Sequence[float]) -> list[float]:
-    """Each door's expected time to safety: its walk, plus its chance of failing times the walk
-    on to the next door.
-
-    Only the walks from the resident are known, so the walk on is taken as the walk to the
-    nearest other door that might admit: the spacing of doors around here. A door's own
-    distance never enters its own walk on, so moving a door closer lowers its expected time by
-    the whole walk saved and anyone else's by at most their chance of failing times it.
-    """
-    first = second = math.inf
-    nearest = -1
-    for i, walk in enumerate(walks):
-        if walk < first:
-            first, second, nearest = walk, first, i
-        elif walk < second:
-            second = walk
-    out = []
-    for i, (walk, fail) in enumerate(zip(walks, fails, strict=True)):
-        onward = second if i == nearest else first
-        out.append(walk + fail * (onward if math.isfinite(onward) else 0.0))
-    return out
-
-
-def explain(item: Candidate, walk_s: int, reachable: bool | None,
-            lifted: bool = False, nearer: bool = False) -> list[Reason]:
-    """The reasons shown under each result: status, walk, in time, access, capacity.
-
-    `lifted` says the shelter is ahead of a better-known one only because it is reachable in
-    time, `nearer` that it is ahead of a better-known one because it is enough nearer to be the
-    better bet, so the resident is told why a checked door is not first."""
-    why = [Reason.of(ReasonCode.STATUS, status=item.status.value),
-           Reason.of(ReasonCode.WALK, minutes=_minutes(walk_s))]
+@lru_cache(maxsize=16_384)
+def _why(status: Status, minutes: int, reachable: bool | None, lifted: bool, nearer: bool,
+         step_free: bool, capacity: int, readiness: Reason | None,
+         unconfirmed: bool) -> tuple[Reason, ...]:
+    # Few distinct values (a status, whole minutes, a capacity, a handful of flags), so each
+    # line of reasons is built once and the same tuple is handed out again; bounded whatever
+    # the crowd.
+    why = [Reason.of(ReasonCode.STATUS, status=status.value),
+           Reason.of(ReasonCode.WALK, minutes=minutes)]
     if lifted:
         why.append(Reason.of(ReasonCode.IN_TIME_FIRST))
     elif reachable is True:
@@ -161,20 +137,24 @@ def explain(item: Candidate, walk_s: int, reachable: bool | None,
         why.append(Reason.of(ReasonCode.NOT_REACHABLE))
     if nearer and not lifted:
         why.append(Reason.of(ReasonCode.NEARER_FIRST))
-    if item.step_free is True:
+    if step_free:
         why.append(Reason.of(ReasonCode.STEP_FREE))
-    if item.capacity:
-        why.append(Reason.of(ReasonCode.CAPACITY, capacity=item.capacity))
-    readiness = reason_params(item.readiness)
+    if capacity:
+        why.append(Reason.of(ReasonCode.CAPACITY, capacity=capacity))
     if readiness is not None:
-        why.append(Reason.of(ReasonCode.READINESS, **readiness))
-    return why
+        why.append(readiness)
+    if unconfirmed:
+        why.append(Reason.of(ReasonCode.STEP_FREE_UNCONFIRMED))
+    return tuple(why)
 
 
 # A sort key: tier (0 in time during an alert, 1 might admit, 2 will not), the status class
 # among doors that will not admit (0 for the rest), not ready, the expected seconds to safety
-# (the walk for doors that will not admit), status class, walk, bigger known capacity, id.
-Key = tuple[int, int, bool, float, int, float, int, int]
+# (the walk for doors that will not admit), status class, walk, bigger known capacity, id; then
+# the candidate's place in the pool and whether it is not ready (never compared: ids are unique).
+Key = tuple[int, int, bool, float, int, float, int, int, int]
+
+_NOT_READY = Readiness.NOT_READY.value
 
 
 def rank(
@@ -192,9 +172,13 @@ def rank(
     fill the list (labelled), so the resident still has alternatives. `warning_s` is the active
     alert's warning time; None means no alert, and `reachable_in_time` is then None too. During an
     alert shelters that might admit and are reachable in time come first (module docstring).
+
+    This runs on every `/v1/nearest` request, so each candidate's facts are worked out once, in
+    one pass, into plain tuples; `tests/rules/test_ranking.py` holds it equal to a plain
+    reference.
     """
     wanted = max(limit, MIN_RESULTS)
-    pool: Sequence[Candidate] = list(candidates)
+    pool: Sequence[Candidate] = candidates if isinstance(candidates, list) else list(candidates)
     if step_free:
         confirmed = [c for c in pool if c.step_free is True]
         if len(confirmed) < wanted:
@@ -202,51 +186,62 @@ def rank(
         pool = confirmed
     speed = model.reduced_mobility_speed_mps if step_free else model.speed_mps
     detour = model.detour_factor
-    walks = []
-    for c in pool:
-        walk = c.distance_m * detour / speed
-        if c.walk_s is not None and math.isfinite(c.walk_s):
-            walk = c.walk_s
-        walks.append(walk)
-    classes = [STATUS_CLASS[c.status] for c in pool]
-    admits = [cls <= MIGHT_ADMIT for cls in classes]
-    costs = expected_s([w if a else math.inf for w, a in zip(walks, admits, strict=True)],
-                       [FAILS.get(c.status, 1.0) for c in pool])
-    keyed: list[tuple[Key, Candidate]] = []
-    for c, walk, cls, admit, cost in zip(pool, walks, classes, admits, costs, strict=True):
+    classes = STATUS_CLASS
+    fails = FAILS
+    isfinite = math.isfinite
+    # One pass: walk, class and chance of failing, and the two shortest walks among doors that
+    # might admit. Each door's expected time to safety is its walk plus its chance of failing
+    # times the walk on to the next door; only the walks from the resident are known, so the
+    # walk on is taken as the walk to the nearest other door that might admit (the spacing of
+    # doors around here). A door's own distance never enters its own walk on, so moving a door
+    # closer lowers its expected time by the whole walk saved and anyone else's by at most their
+    # chance of failing times it.
+    facts: list[tuple[float, int, float, bool]] = []
+    first = second = math.inf
+    nearest = -1
+    for i, c in enumerate(pool):
+        walk = c.walk_s
+        if walk is None or not isfinite(walk):
+            walk = c.distance_m * detour / speed
+        cls = classes[c.status]
+        readiness = c.readiness
+        not_ready = bool(readiness and readiness.get("category") == _NOT_READY)
+        facts.append((walk, cls, fails.get(c.status, 1.0), not_ready))
+        if cls <= MIGHT_ADMIT:
+            if walk < first:
+                first, second, nearest = walk, first, i
+            elif walk < second:
+                second = walk
+    keyed: list[Key] = []
+    for i, (c, (walk, cls, fail, not_ready)) in enumerate(zip(pool, facts, strict=True)):
         capacity = c.capacity if c.capacity is not None else -1
-        if admit:
-            tier = 0 if in_time(cls, round(walk), warning_s) else 1
-            key: Key = (tier, 0, c.not_ready, cost, cls, walk, -capacity, c.shelter_id)
+        if cls <= MIGHT_ADMIT:
+            onward = second if i == nearest else first
+            cost = walk + fail * (onward if isfinite(onward) else 0.0)
+            tier = 0 if warning_s is not None and round(walk) <= warning_s else 1
+            keyed.append((tier, 0, not_ready, cost, cls, walk, -capacity, c.shelter_id, i))
         else:
-            key = (2, cls, c.not_ready, walk, cls, walk, -capacity, c.shelter_id)
-        keyed.append((key, c))
-    # Ids are unique, so the candidate itself is never compared.
-    keyed.sort(key=lambda kc: kc[0])
+            keyed.append((2, cls, not_ready, walk, cls, walk, -capacity, c.shelter_id, i))
+    keyed.sort()
     # The best status class that might admit but is too far: a lifted shelter of a worse class
     # is ahead of it only because of the warning time, and says so.
-    too_far = min((k[4] for k, _ in keyed if k[0] == 1), default=MIGHT_ADMIT + 1)
+    too_far = min((k[4] for k in keyed if k[0] == 1), default=MIGHT_ADMIT + 1)
     out: list[Ranked] = []
-    for i, (key, candidate) in enumerate(keyed[:wanted]):
-        tier, walk = key[0], key[5]
+    for n, key in enumerate(keyed[:wanted]):
+        tier, _, not_ready, _, cls, walk, _, _, i = key
+        candidate = pool[i]
         walk_s = round(walk)
         reachable = None if warning_s is None else walk_s <= warning_s
-        lifted = tier == 0 and key[4] > too_far
+        lifted = tier == 0 and cls > too_far
         # Ahead of a better-known door of its own tier and readiness: the better bet by time.
-        nearer = tier < 2 and any(k[4] < key[4] for k, _ in keyed[i + 1:]
-                                  if k[0] == tier and k[2] == key[2])
-        why = explain(candidate, walk_s, reachable, lifted, nearer)
-        if step_free and candidate.step_free is None:
-            why.append(Reason.of(ReasonCode.STEP_FREE_UNCONFIRMED))
-        out.append(Ranked(
-            shelter_id=candidate.shelter_id,
-            distance_m=candidate.distance_m,
-            walk_s=walk_s,
-            reachable_in_time=reachable,
-            status=candidate.status,
-            step_free=candidate.step_free,
-            capacity=candidate.capacity,
-            why=tuple(why),
-            not_ready=candidate.not_ready,
-        ))
+        nearer = tier < 2 and any(k[4] < cls for k in keyed[n + 1:]
+                                  if k[0] == tier and k[2] == not_ready)
+        readiness = candidate.readiness
+        why = _why(candidate.status, _minutes(walk_s), reachable, lifted, nearer,
+                   candidate.step_free is True, candidate.capacity or 0,
+                   _readiness(readiness) if readiness else None,
+                   step_free and candidate.step_free is None)
+        out.append(Ranked(candidate.shelter_id, candidate.distance_m, walk_s, reachable,
+                          candidate.status, candidate.step_free, candidate.capacity, why,
+                          not_ready))
     return out
