@@ -176,9 +176,26 @@ class FeatureCache:
 
 
 @lru_cache(maxsize=16_384)
-def _why_json(reasons: tuple[Reason, ...]) -> orjson.Fragment:
+def _why_bytes(reasons: tuple[Reason, ...]) -> orjson.Fragment:
     # Few distinct values (a status, whole minutes, a capacity): see `wording.why`.
     return orjson.Fragment(orjson.dumps(wording.why(reasons)))
+
+
+_WHY_SEEN: dict[int, tuple[tuple[Reason, ...], orjson.Fragment]] = {}
+
+
+def _why_json(reasons: tuple[Reason, ...]) -> orjson.Fragment:
+    # The ranking hands out the same tuple for the same reasons, so it is found by identity
+    # before hashing its Reasons (a Python-level hash each). The entry holds the tuple, so its
+    # id is not reused while it is kept; cleared, not grown, past the value cache's size.
+    seen = _WHY_SEEN.get(id(reasons))
+    if seen is not None and seen[0] is reasons:
+        return seen[1]
+    if len(_WHY_SEEN) >= 16_384:
+        _WHY_SEEN.clear()
+    encoded = _why_bytes(reasons)
+    _WHY_SEEN[id(reasons)] = (reasons, encoded)
+    return encoded
 
 
 def alert_json(verdict: warning.AlertWarning, seconds: int | None) -> dict[str, Any] | None:
