@@ -19,6 +19,7 @@ from shelterwatch.config import Settings
 from shelterwatch.log.models import Fact
 from shelterwatch.stream import server as stream_server
 from shelterwatch.stream.hub import StreamHub
+from tests.support.metrics import figure
 
 T0 = datetime(2023, 5, 31, 23, 51, 31, tzinfo=UTC)
 
@@ -176,6 +177,10 @@ def test_a_client_that_stops_reading_is_cut_while_the_others_hear_every_event(
         pass
     ids = [int(line[4:]) for line in heard.split(b"\n") if line.startswith(b"id: ")]
     assert ids == list(range(1, len(ids) + 1)) and len(ids) < 60
+    # … and the people on call see it: one client cut, every event written counted
+    base = f"http://127.0.0.1:{running.port}"
+    assert figure(base, "shelterwatch_sse_slow_clients_cut_total") == 1
+    assert figure(base, "shelterwatch_sse_events_sent_total") >= 60 + len(ids)
     fast.close()
     slow.close()
     deadline = time.monotonic() + 5
