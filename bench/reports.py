@@ -16,7 +16,9 @@ and its baseline interleaved in every round (A, B, A, B, ...) so the machine's l
 
 The goals (issue 9): acknowledged reports at least 0.6 of the bare HTTP rate and 0.5 of the raw
 in-process rate. The machine is shared, so the figures print per round, then the median and the
-range, with the load average beside them.
+range, with the load average beside them. Beside each rate is the CPU it cost per report (ms):
+the server process's, read from /proc, over HTTP; this process's, all threads, in-process. On a
+busy machine the rates move with the load, the CPU per report much less.
 
     .venv/bin/python bench/reports.py [--seconds 10] [--clients 16] [--rounds 3]
                                       [--pg URL | --no-pg]
@@ -38,14 +40,14 @@ from importlib import resources
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bare_insert_app import insert_one  # noqa: E402
+from bench.common import pg_database  # noqa: E402
 from tests.support.server import free_port  # noqa: E402
 
 from shelterwatch import db, migrate  # noqa: E402
@@ -80,8 +82,19 @@ def prepare(url: str) -> list[int]:
     return ids
 
 
-def in_parallel(clients: int, seconds: float, one: Callable[[int, int], bool]) -> float:
-    """Run `one(worker, n)` from `clients` threads for `seconds`; returns successes per second."""
+Measured = tuple[float, float]  # successes per second, CPU ms per success
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def in_parallel(clients: int, seconds: float, one: Callable[[int, int], bool],
+                cpu: Callable[[], float] = time.process_time) -> Measured:
+    """Run `one(worker, n)` from `clients` threads for `seconds`; returns successes per second
+    and the CPU milliseconds per success that `cpu` (seconds so far) counted meanwhile."""
     done = [0] * clients
     stop = threading.Event()
 
@@ -93,14 +106,15 @@ def in_parallel(clients: int, seconds: float, one: Callable[[int, int], bool]) -
                 done[worker] += 1
 
     threads = [threading.Thread(target=loop, args=(w,)) for w in range(clients)]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), cpu()
     for t in threads:
         t.start()
     time.sleep(seconds)
     stop.set()
     for t in threads:
         t.join()
-    return sum(done) / (time.perf_counter() - start)
+    total = sum(done)
+    return total / (time.perf_counter() - start), 1000 * (cpu() - cpu_start) / max(total, 1)
 
 
 # Every anonymous-write limit lifted: the bench measures the write path, not the limits (every
@@ -160,8 +174,9 @@ def report_body(shelters: list[int], worker: int, n: int) -> dict[str, object]:
 
 
 def over_http(server: Server, path: str, shelters: list[int], clients: int,
-              seconds: float) -> float:
-    """201s per second from `clients` HTTP clients posting reports to `path`."""
+              seconds: float) -> Measured:
+    """201s per second from `clients` HTTP clients posting reports to `path`, and the server's
+    CPU per 201."""
     local = threading.local()
 
     def post(worker: int, n: int) -> bool:
@@ -173,10 +188,11 @@ def over_http(server: Server, path: str, shelters: list[int], clients: int,
         return r.status_code == 201
 
     in_parallel(clients, 1.0, post)  # warm up
-    return in_parallel(clients, seconds, post)
+    return in_parallel(clients, seconds, post, cpu=lambda: process_cpu_s(server.proc.pid))
 
 
-def reports_in_process(url: str, shelters: list[int], clients: int, seconds: float) -> float:
+def reports_in_process(url: str, shelters: list[int], clients: int,
+                       seconds: float) -> Measured:
     """Committed reports per second from `clients` threads handing them to the report writer."""
     limits = ReportLimits(Settings(**{k.removeprefix("SHELTERWATCH_").lower(): int(v)
                                       for k, v in UNLIMITED.items()}))
@@ -198,7 +214,7 @@ def reports_in_process(url: str, shelters: list[int], clients: int, seconds: flo
     return rate
 
 
-def raw_inserts_per_s(url: str, shelters: list[int], clients: int, seconds: float) -> float:
+def raw_inserts_per_s(url: str, shelters: list[int], clients: int, seconds: float) -> Measured:
     """Raw driver INSERTs of the same row, one durable transaction each, from `clients` threads
     (each its own connection)."""
     raw = url.replace("postgresql+psycopg://", "postgresql://", 1)
@@ -211,26 +227,26 @@ def raw_inserts_per_s(url: str, shelters: list[int], clients: int, seconds: floa
     return in_parallel(clients, seconds, one)
 
 
-def pg_database(admin: str, name: str) -> str:
-    admin_pg = admin.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = create_engine(admin_pg, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    return make_url(admin).set(database=name).render_as_string(hide_password=False)
-
-
 def load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def summary(name: str, path: str, acked: list[float], base: list[float], goal: float) -> str:
+def summary(name: str, path: str, product_runs: list[Measured], bare_runs: list[Measured],
+            goal: float) -> str:
+    acked, base = [r for r, _ in product_runs], [r for r, _ in bare_runs]
     ratios = [a / b for a, b in zip(acked, base, strict=True)]
     med_a, med_b = statistics.median(acked), statistics.median(base)
+    cpu_a = statistics.median(c for _, c in product_runs)
+    cpu_b = statistics.median(c for _, c in bare_runs)
     return (f"{name:>10}  {path:<11} {med_a:8.1f} [{min(acked):.0f}-{max(acked):.0f}]"
             f" {med_b:8.1f} [{min(base):.0f}-{max(base):.0f}]  {med_a / med_b:.2f}"
-            f" [{min(ratios):.2f}-{max(ratios):.2f}]  (goal >= {goal:.2f})")
+            f" [{min(ratios):.2f}-{max(ratios):.2f}]  (goal >= {goal:.2f})"
+            f"  CPU ms/report {cpu_a:.2f} / {cpu_b:.2f}")
+
+
+def round_line(runs: tuple[list[Measured], list[Measured]]) -> str:
+    (rate_a, cpu_a), (rate_b, cpu_b) = runs[0][-1], runs[1][-1]
+    return f"{rate_a:.0f} / {rate_b:.0f} per s, CPU {cpu_a:.2f} / {cpu_b:.2f} ms per report"
 
 
 def main() -> None:
@@ -257,8 +273,8 @@ def main() -> None:
         lines = []
         for name, url in lanes:
             shelters = prepare(url)
-            http: tuple[list[float], list[float]] = ([], [])
-            local: tuple[list[float], list[float]] = ([], [])
+            http: tuple[list[Measured], list[Measured]] = ([], [])
+            local: tuple[list[Measured], list[Measured]] = ([], [])
             # Both servers stay up through the HTTP rounds, and are stopped before the
             # in-process ones: an idle product server still follows the log (DESIGN §6), so it
             # would tax the in-process writer's commits and not the raw inserts'.
@@ -269,16 +285,16 @@ def main() -> None:
                                              args.seconds))
                     http[1].append(over_http(baseline, "/bare-insert", shelters, args.clients,
                                              args.seconds))
-                    print(f"  {name} HTTP round {r + 1}: {http[0][-1]:.0f} / {http[1][-1]:.0f}"
-                          f"  ({load()})", flush=True)
+                    print(f"  {name} HTTP round {r + 1}: {round_line(http)}  ({load()})",
+                          flush=True)
             finally:
                 served.stop()
                 baseline.stop()
             for r in range(args.rounds):
                 local[0].append(reports_in_process(url, shelters, args.clients, args.seconds))
                 local[1].append(raw_inserts_per_s(url, shelters, args.clients, args.seconds))
-                print(f"  {name} in-process round {r + 1}: {local[0][-1]:.0f} / "
-                      f"{local[1][-1]:.0f}  ({load()})", flush=True)
+                print(f"  {name} in-process round {r + 1}: {round_line(local)}  ({load()})",
+                      flush=True)
             lines += [summary(name, "HTTP", *http, 0.6),
                       summary(name, "in-process", *local, 0.5)]
         print(f"{'':>10}  {'path':<11} {'acknowledged/s [range]':>22} "

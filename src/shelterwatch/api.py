@@ -39,7 +39,7 @@ from shelterwatch.stats import views as stats
 from shelterwatch.web import nearest
 from shelterwatch.web import views as web
 
-HOT_ROUTES: list[BaseRoute] = [nearest.route, stream.route]
+HOT_ROUTES: list[BaseRoute] = [nearest.route, stream.route, reports.route]
 # Answered for GET ahead of FastAPI's middleware stack (`app.App`); each is also in HOT_ROUTES.
 FRONT_ROUTES: list[Route] = [nearest.route]
 

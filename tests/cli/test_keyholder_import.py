@@ -10,7 +10,9 @@ from typer.testing import CliRunner
 
 from shelterwatch import db
 from shelterwatch.cli.main import app as cli
+from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
+from shelterwatch.keyholders import service as keyholders
 from shelterwatch.keyholders.models import Keyholder, KeyholderShelter, OwnerShelter
 from shelterwatch.log.models import Fact
 
@@ -45,3 +47,39 @@ def test_each_imported_person_gets_their_shelters_and_a_fact_naming_them(
         assert private["email"] == email == f"k{n}@example.invalid"
         assert "example.invalid" not in public
     assert verdict.exit_code == 0, verdict.output
+
+
+def test_a_keyholder_registered_after_an_import_gets_a_new_id(
+        settings: Settings, tmp_path: Path) -> None:
+    """The import hands out ids itself; the next one registered by hand must not collide."""
+    path = tmp_path / "keyholders.csv"
+    path.write_text("role,name,shelter_id,email\n"
+                    + "".join(f"keyholder,Holder {n},{n},k{n}@example.invalid\n"
+                              for n in range(150))
+                    + "owner,ЖЕК 7,5,office@example.invalid\n", encoding="utf-8")
+    assert CliRunner().invoke(cli, ["keyholders", "import", str(path)]).exit_code == 0
+    with db.transaction(settings.database_url) as s:
+        later = keyholders.create_keyholder(
+            s, contact=keyholders.ContactIn(name="Late", sms="+380500000001"),
+            shelter_ids=[1], now=utcnow(), actor="test").id
+        owner = keyholders.create_owner(
+            s, contact=keyholders.ContactIn(name="Owner 2", email="o2@example.invalid"),
+            shelter_ids=[1], now=utcnow(), actor="test").id
+    with db.reading(settings.database_url) as s:
+        imported = s.execute(select(Keyholder.id).where(Keyholder.name != "Late")).scalars()
+        assert later > max(imported)
+    assert owner > 1
+    assert CliRunner().invoke(cli, ["log", "verify"]).exit_code == 0
+
+
+def test_a_bad_row_names_its_line_and_imports_no_one(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "keyholders.csv"
+    path.write_text("role,name,shelter_id,email,sms,telegram,webhook\n"
+                    "keyholder,Holder 1,1,k1@example.invalid,,,\n"
+                    "\n"  # blank: skipped but counted, so the line named is the one to open
+                    "keyholder,Holder 2,2,,,,ftp://example.invalid/hook\n", encoding="utf-8")
+    done = CliRunner().invoke(cli, ["keyholders", "import", str(path)])
+    assert done.exit_code == 1
+    assert "line 4: Holder 2: webhook must be an http(s) URL" in done.output
+    with db.reading(settings.database_url) as s:
+        assert s.execute(select(Keyholder.id)).first() is None

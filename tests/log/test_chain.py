@@ -74,3 +74,20 @@ def test_swapping_two_facts_is_detected_at_the_first(bodies: list[tuple[str, dic
 def test_canonical_json_is_independent_of_key_order() -> None:
     a = chain.canonical_json({"b": 1, "a": [1, 2]})
     assert a == chain.canonical_json({"a": [1, 2], "b": 1})
+
+
+kinds_and_actors = st.text(min_size=1, max_size=12)  # quotes, backslashes, any letters
+
+
+@given(st.lists(st.tuples(kinds_and_actors, kinds_and_actors, payloads,
+                          st.sampled_from(["", "ab" * 32])), min_size=1, max_size=8),
+       st.integers(0, 2**40))
+def test_a_batch_writes_the_bytes_a_fact_body_hashes(
+        facts: list[tuple[str, str, dict[str, object], str]], first: int) -> None:
+    """The import's fast serialisation and the verifier's must never drift apart."""
+    writer = chain.BodyWriter("2023-06-01T00:00:00.000000Z")
+    for seq, (kind, actor, payload, digest) in enumerate(facts, start=first):
+        body = chain.FactBody(seq=seq, at="2023-06-01T00:00:00.000000Z", kind=kind,
+                              actor=actor, payload=payload, private_digest=digest)
+        assert writer.canonical(seq, kind, actor, chain.canonical_json(payload),
+                                digest) == body.canonical()

@@ -56,6 +56,24 @@ def test_a_mistake_in_a_report_is_named_precisely(
     assert detail in r.json()["detail"]
 
 
+@pytest.mark.parametrize("raw", [b"", b"{\"shelter_id\": 1,", b"[1, 2]", b"\xff"])
+def test_a_body_that_is_not_a_report_is_refused_as_invalid_input(
+        kyiv_client: TestClient, raw: bytes) -> None:
+    r = kyiv_client.post("/v1/reports", content=raw,
+                         headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["title"] == "Invalid input"
+
+
+def test_the_report_endpoint_stays_documented(kyiv_client: TestClient) -> None:
+    post = kyiv_client.get("/openapi.json").json()["paths"]["/v1/reports"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ReportIn")
+    assert "Idempotency-Key" in [p["name"].title() for p in post["parameters"]]
+    assert {"201", "422", "429"} <= post["responses"].keys()
+
+
 def test_an_oversized_report_is_refused_before_it_is_read(kyiv_client: TestClient) -> None:
     r = kyiv_client.post("/v1/reports", content=b"{" + b" " * 100_000 + b"}",
                          headers={"content-type": "application/json"})

@@ -43,3 +43,17 @@ def test_swapped_neighbours_are_caught(number: int, pos: int) -> None:
 @pytest.mark.parametrize("text", ["", "KV", "KV-7F3K", "KV-7F3K-2Q-99", "KV-UUUU-UU", "12-3456-78"])
 def test_garbage_is_not_an_id(text: str) -> None:
     assert tracking.parse(text) is None
+
+
+@given(st.text(alphabet=tracking.ALPHABET, min_size=tracking.BODY_LENGTH,
+               max_size=tracking.BODY_LENGTH))
+def test_ids_already_given_out_keep_their_check_character(body: str) -> None:
+    # The check as first defined: each value times alpha^position in GF(32), summed; the table
+    # that replaced the multiplications must give every stored id the same character.
+    total, power = 0, 2
+    for char in reversed(body):
+        total ^= tracking._gf_mul(tracking.ALPHABET.index(char), power)
+        power = tracking._times_alpha(power)
+    assert tracking.check_char(body) == tracking.ALPHABET[total]
+    assert tracking.encode("KV", 123_456) == "KV-03RJ-09"  # as the first version made them
+    assert tracking.encode("KV", tracking.SPACE - 1) == "KV-ZZZZ-Z1"

@@ -13,7 +13,7 @@ from shelterwatch import db, logs
 from shelterwatch.cli.common import console, fail, one_line_errors
 from shelterwatch.clock import utcnow
 from shelterwatch.config import get_settings
-from shelterwatch.keyholders import service as keyholders
+from shelterwatch.keyholders import importer as keyholder_import
 
 keyholders_app = typer.Typer(help="Owners and keyholders of shelters.", no_args_is_help=True)
 patrols_app = typer.Typer(help="Patrol units.", no_args_is_help=True)
@@ -44,7 +44,7 @@ def import_keyholders(path: Path) -> None:
     """Import `role,name,shelter_id,email,sms,telegram,webhook` rows (role keyholder|owner)."""
     text = path.read_text(encoding="utf-8-sig")
     with db.transaction(get_settings().database_url) as session:
-        counts = keyholders.import_csv(session, text=text, now=utcnow(), actor="cli")
+        counts = keyholder_import.import_csv(session, text=text, now=utcnow(), actor="cli")
     console.print(f"imported {counts['keyholder']} keyholders and {counts['owner']} owners")
 
 

@@ -65,7 +65,7 @@ def _records(reader: Any, header: list[str], maker: RecordMaker, mapping: Column
                 yield Rejection(location, f"fewer fields than the header's {width}")
             continue
         try:
-            yield maker.make(dict(zip(header, fields, strict=True)), location=location)
+            yield maker.make_fields(fields, location=location)
         except RowError as exc:
             yield Rejection(location, str(exc))
 

@@ -64,6 +64,17 @@ class RecordMaker:
             else:
                 self.fixed[name] = mapping.defaults.get(name)
         self.simple_kind = not mapping.kind_rules
+        # The card's fields this file can fill: the others are None in every row.
+        self.card_fields = [f for f in CARD_FIELDS if self.fixed.get(f, "") is not None]
+        # A CSV row's list read by position, when no field needs the row as a dict (templates,
+        # kind rules and details name columns): a dict per row cost as much as reading it.
+        self.header = list(columns) if isinstance(columns, list) else None
+        self.plain_at: list[tuple[str, int, Any]] | None = None
+        if self.header is not None and not self.templates and self.simple_kind \
+                and not mapping.details:
+            last = {column: i for i, column in enumerate(self.header)}  # as a dict keeps it
+            self.plain_at = [(name, last[column], default)
+                             for name, column, default in self.plain]
 
     def raw(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """Every field's raw value: as `ColumnMapping.value` gives it, field by field."""
@@ -83,10 +94,26 @@ class RecordMaker:
             return _kind(raw) if type(raw) is str else r.shelter_kind(raw)
         return self.mapping.kind(row)
 
+    def make_fields(self, fields: list[str], *, location: str) -> r.ShelterRecord:
+        """`make` of a CSV row given as its fields, in the header's order."""
+        if self.plain_at is None:
+            assert self.header is not None, "a RecordMaker for lists is made with the header"
+            return self.make(dict(zip(self.header, fields, strict=True)), location=location)
+        v = dict(self.fixed)
+        for name, i, default in self.plain_at:
+            x = fields[i]
+            if x == "" or (x[0].isspace() and x.isspace()):
+                x = default
+            v[name] = x
+        return self._record(v, {}, location=location)
+
     def make(self, row: Mapping[str, Any], *, location: str, lat: Any = None,
              lon: Any = None) -> r.ShelterRecord:
         """Raises RowError with the reason when the row cannot be imported."""
-        v = self.raw(row)
+        return self._record(self.raw(row), row, location=location, lat=lat, lon=lon)
+
+    def _record(self, v: dict[str, Any], row: Mapping[str, Any], *, location: str,
+                lat: Any = None, lon: Any = None) -> r.ShelterRecord:
         source_id = _text(v["source_id"], 128)
         if not source_id:
             raise r.RowError("missing id")
@@ -98,7 +125,7 @@ class RecordMaker:
             raise r.RowError("missing name and address")
         details = {k: _text(row.get(k)) for k in self.mapping.details
                    if row.get(k) not in (None, "")}
-        for extra in CARD_FIELDS:
+        for extra in self.card_fields:
             raw = v[extra]
             if raw is None:
                 continue
@@ -117,8 +144,8 @@ class RecordMaker:
             capacity=None if capacity is None else r.capacity(capacity),
             step_free=_yes_no_of(v["step_free"], "step_free"),
             facilities=_facilities(v["facilities"]),
-            owner=_text(v["owner"]) or None,
-            area_hint=_text(v["area_hint"]) or None,
+            owner=(owner := v["owner"]) and _text(owner) or None,
+            area_hint=(hint := v["area_hint"]) and _text(hint) or None,
             details=details,
         )
 

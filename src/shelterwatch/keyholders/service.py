@@ -5,17 +5,14 @@ Contacts are private: facts carry them only in their private part, and nothing h
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from shelterwatch import db
 from shelterwatch.errors import InvalidInput, NotFound
 from shelterwatch.keyholders.models import Keyholder, KeyholderShelter, Owner, OwnerShelter
 from shelterwatch.log import service as log
@@ -45,7 +42,8 @@ class Address:
     address: str
 
 
-def _check(contact: ContactIn) -> None:
+def check(contact: ContactIn) -> None:
+    """Refuse a person no one could reach, before anything is written."""
     if not contact.name.strip():
         raise InvalidInput("a keyholder or owner needs a name")
     if not contact.addresses():
@@ -58,7 +56,7 @@ def create_keyholder(session: Session, *, contact: ContactIn, shelter_ids: Seque
                      now: datetime, actor: str, owner_id: int | None = None,
                      token_id: int | None = None) -> Keyholder:
     """Register a keyholder for shelters; contacts go only into the fact's private part."""
-    _check(contact)
+    check(contact)
     row = Keyholder(name=contact.name.strip(), owner_id=owner_id, token_id=token_id,
                     active=True, created_at=now, **contact.addresses())
     session.add(row)
@@ -74,7 +72,7 @@ def create_keyholder(session: Session, *, contact: ContactIn, shelter_ids: Seque
 
 def create_owner(session: Session, *, contact: ContactIn, shelter_ids: Sequence[int],
                  now: datetime, actor: str) -> Owner:
-    _check(contact)
+    check(contact)
     row = Owner(name=contact.name.strip(), created_at=now, **contact.addresses())
     session.add(row)
     session.flush()
@@ -156,83 +154,4 @@ def shelters_with_keyholders(session: Session, shelter_ids: Iterable[int]) -> di
     ).all():
         if sid in wanted:
             counts[sid] = counts.get(sid, 0) + 1
-    return counts
-
-
-CSV_COLUMNS = ("role", "name", "shelter_id", "email", "sms", "telegram", "webhook")
-
-
-def import_csv(session: Session, *, text: str, now: datetime, actor: str) -> dict[str, int]:
-    """Import rows `role,name,shelter_id,email,sms,telegram,webhook` (role keyholder|owner).
-
-    Rows with the same role, name and contacts are one person holding several shelters. The
-    whole file is refused on the first bad row, naming its line, so nothing is half-imported.
-    """
-    with db.collector_paused():
-        return _import_csv(session, text=text, now=now, actor=actor)
-
-
-def _import_csv(session: Session, *, text: str, now: datetime, actor: str) -> dict[str, int]:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = set(CSV_COLUMNS[:3]) - set(reader.fieldnames or ())
-    if missing:
-        raise InvalidInput(f"keyholder CSV lacks columns: {', '.join(sorted(missing))}")
-    people: dict[tuple[str, ContactIn], list[int]] = {}
-    for line, row in enumerate(reader, start=2):
-        role = (row.get("role") or "").strip()
-        if role not in ("keyholder", "owner"):
-            raise InvalidInput(f"line {line}: role must be keyholder or owner, not {role!r}")
-        try:
-            shelter_id = int((row.get("shelter_id") or "").strip())
-        except ValueError:
-            raise InvalidInput(f"line {line}: shelter_id must be a number") from None
-        contact = ContactIn(name=(row.get("name") or "").strip(),
-                            **{c: (row.get(c) or "").strip() or None for c in CHANNELS})
-        try:
-            _check(contact)
-        except InvalidInput as exc:
-            raise InvalidInput(f"line {line}: {exc.detail}") from None
-        people.setdefault((role, contact), []).append(shelter_id)
-    return _write_people(session, people, now=now, actor=actor)
-
-
-def _write_people(session: Session, people: dict[tuple[str, ContactIn], list[int]], *,
-                  now: datetime, actor: str) -> dict[str, int]:
-    """Every person, their shelters and one fact each, in a few set-based statements.
-
-    The same rows and facts as `create_keyholder` / `create_owner` one by one (a flush and a
-    fact per person cost ~2 ms each: a national list of 10,000 took 20 s), with the ids handed
-    out by the database in the file's order.
-    """
-    models = {"keyholder": (Keyholder, KeyholderShelter, "keyholder_id",
-                            FactKind.KEYHOLDER_CREATED),
-              "owner": (Owner, OwnerShelter, "owner_id", FactKind.OWNER_CREATED)}
-    ids: dict[tuple[str, ContactIn], int] = {}
-    for role, (model, _link, _fk, _kind) in models.items():
-        mine = [contact for (r, contact) in people if r == role]
-        if not mine:
-            continue
-        rows = [{"name": c.name.strip(), "created_at": now,
-                 **{ch: getattr(c, ch) or None for ch in CHANNELS},
-                 **({"active": True} if role == "keyholder" else {})} for c in mine]
-        table = db.table_of(model)
-        new_ids = session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
-        ids.update(zip(((role, c) for c in mine), new_ids, strict=True))
-    facts: list[log.NewFact] = []
-    links: dict[str, list[dict[str, int]]] = {"keyholder": [], "owner": []}
-    counts = {"keyholder": 0, "owner": 0}
-    for (role, contact), shelter_ids in people.items():
-        _model, _link, fk, kind = models[role]
-        person_id, shelters = ids[(role, contact)], sorted(set(shelter_ids))
-        links[role].extend({fk: person_id, "shelter_id": sid} for sid in shelters)
-        payload: dict[str, Any] = {"id": person_id, "shelter_ids": shelters}
-        if role == "keyholder":
-            payload["channels"] = sorted(contact.addresses())
-        facts.append(log.NewFact(kind, actor, payload,
-                                 {"name": contact.name.strip(), **contact.addresses()}))
-        counts[role] += 1
-    for role, (_model, link, _fk, _kind) in models.items():
-        db.bulk_insert(session, db.table_of(link), links[role])
-    log.append_many(session, facts, now=now)
     return counts

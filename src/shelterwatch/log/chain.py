@@ -59,6 +59,31 @@ def fact_hash(prev_hash: str, body: FactBody) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + body.canonical()).hexdigest()
 
 
+class BodyWriter:
+    """`FactBody.canonical()` as byte concatenation, for a batch of thousands of facts.
+
+    An import hashes 65,000 facts; building a FactBody and a dict of it for orjson to sort
+    cost more than the hash. The keys are in sorted order here (actor, at, kind, payload,
+    private_digest, seq), the strings that repeat in a batch (its time, kinds, actors) are
+    serialised once, and the payload goes in as the canonical JSON already made of it: the
+    bytes are the same as `canonical()` makes (a test compares them).
+    """
+
+    def __init__(self, at: str) -> None:
+        self._at = canonical_json(at)
+        self._starts: dict[tuple[str, str], bytes] = {}
+
+    def canonical(self, seq: int, kind: str, actor: str, payload_json: bytes,
+                  private_digest: str) -> bytes:
+        start = self._starts.get((kind, actor))
+        if start is None:
+            start = (b'{"actor":' + canonical_json(actor) + b',"at":' + self._at
+                     + b',"kind":' + canonical_json(kind) + b',"payload":')
+            self._starts[(kind, actor)] = start
+        return b"".join((start, payload_json, b',"private_digest":',
+                         canonical_json(private_digest), b',"seq":', b"%d}" % seq))
+
+
 @dataclass(frozen=True, slots=True)
 class StoredFact:
     body: FactBody

@@ -7,6 +7,14 @@ fsync; this does the same one level up: a single writer thread per process takes
 waiting at that moment, writes them in one transaction under one lock of the log, commits, and
 only then answers each request. A request that arrives while a batch is being written simply
 waits for the next one, so batches grow with the load and stay at one report when it is quiet.
+Under a steady load the senders of one batch come back while the next is being written, so left
+alone the batches would split them in two halves taking turns, each paying a transaction; the
+writer therefore gives a batch a moment (GATHER_S) to fill up to as many senders as were seen
+around the last one, as PostgreSQL's commit_delay does for its commits.
+
+A process that shows what it stores (the status board, the stream) catches up with the log once
+per batch, on the writer's thread, before any of its reports is answered (`after_commit`): every
+resident reads their own write, and no request pays a thread hop and a read of the log of its own.
 
 Each report still gets its own answer: a replayed `Idempotency-Key`, a rate limit or an unknown
 shelter refuses that report alone. Should the batch as a whole fail (a database error, a key
@@ -17,6 +25,7 @@ so one bad report never fails another.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -43,8 +52,12 @@ from shelterwatch.reports.limits import Ask, ReportLimits
 from shelterwatch.reports.schemas import ReportIn
 from shelterwatch.rules.witness import Witness
 
+logger = logging.getLogger(__name__)
 SCOPE = "reports"
 IDLE_EXIT_S = 5.0  # a quiet writer thread ends; the next report starts a new one
+# How long a batch may wait for the senders seen around the last one (a report waits for its
+# commit anyway; this is a fraction of one transaction's cost).
+GATHER_S = 0.002
 # A batch that lost its database before it asked to commit is written again on a new connection
 # for this long (a primary failing over to its standby takes about a second), so the residents
 # waiting on it get their receipts instead of a 503.
@@ -71,14 +84,18 @@ class ReportWriter:
     """The process's single writer of residents' reports to one database."""
 
     def __init__(self, database_url: str, *, limits: ReportLimits, tracking_prefix: str,
-                 on_batch: Callable[[float], None] | None = None) -> None:
+                 on_batch: Callable[[float], None] | None = None,
+                 after_commit: Callable[[], object] | None = None) -> None:
         self.database_url = database_url
         self.on_batch = on_batch  # told each batch's size (the /metrics histogram)
+        # Called once a batch is stored, before its reports are answered (read your writes).
+        self.after_commit = after_commit
         self.limits = limits
         self.tracking_prefix = tracking_prefix
         self._waiting: list[Job] = []
         self._cond = threading.Condition()
         self._running = False
+        self._senders = 0  # the last batch's reports and those that arrived while it was written
         self._conn: Connection | None = None
         self._committing = False  # the current batch has asked to commit: its fate is unknown
         self._memo = Memo()  # what the last batch knew, while no one else has written
@@ -122,8 +139,16 @@ class ReportWriter:
                         self._conn.close()
                         self._conn = None
                     return
+                gather_until = time.monotonic() + GATHER_S
+                while len(self._waiting) < self._senders:
+                    left = gather_until - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
                 jobs, self._waiting = self._waiting, []
             self._write(jobs)
+            with self._cond:
+                self._senders = len(jobs) + len(self._waiting)
 
     def _write(self, jobs: list[Job]) -> None:
         """One transaction for all; if it fails as a whole, one transaction each."""
@@ -141,6 +166,12 @@ class ReportWriter:
                     outcomes.append(self._replay_alone(job))
                 except Exception as exc:
                     outcomes.append(exc)
+        if self.after_commit is not None \
+                and any(isinstance(o, idempotency.Receipt) for o in outcomes):
+            try:
+                self.after_commit()
+            except Exception:  # the reports are stored: their receipts are still true
+                logger.exception("catching up after a batch of reports failed")
         for job, outcome in zip(jobs, outcomes, strict=True):
             job.answer(outcome)
 

@@ -38,13 +38,21 @@ def _gf_mul(a: int, b: int) -> int:
     return product
 
 
+# Each character's value times alpha^position, per position from the last (position 1): looked
+# up, not multiplied, as every new report's tracking id needs its check character.
+_TERMS: list[dict[str, int]] = []
+_power = 2  # alpha^1; the check character itself sits at alpha^0 = 1
+for _ in range(BODY_LENGTH):
+    _TERMS.append({c: _gf_mul(v, _power) for c, v in _VALUE.items()})
+    _power = _times_alpha(_power)
+
+
 def check_char(body: str) -> str:
-    """The check character for `body`: sum of value × alpha^position in GF(32), position 1 last."""
+    """The check character for `body` (BODY_LENGTH characters): sum of value × alpha^position in
+    GF(32), position 1 last."""
     total = 0
-    power = 2  # alpha^1; the check character itself sits at alpha^0 = 1
-    for char in reversed(body):
-        total ^= _gf_mul(_VALUE[char], power)
-        power = _times_alpha(power)
+    for terms, char in zip(_TERMS, reversed(body), strict=True):
+        total ^= terms[char]
     return ALPHABET[total]
 
 

@@ -27,7 +27,11 @@ import hashlib
 import hmac
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 
+# A surge repeats the same addresses and device ids: each is parsed and digested once while it
+# stays among the most recent (the writer judges every report of a batch against every limit).
+RECENT = 65_536
 IPV6_PREFIX = 56  # a subscriber's site: one home or phone gets a /64 to /56
 ISSUED_PREFIX = "sw1"  # the version tag of issued device ids
 
@@ -44,6 +48,7 @@ class Witness:
     channel: str = ""  # "telegram" or "sms" for a resident channel's sender
 
 
+@lru_cache(maxsize=RECENT)
 def network_of(address: str | None) -> str | None:
     """The network a client address stands for: the IPv4 address, or its IPv6 /56."""
     if not address:
@@ -59,6 +64,7 @@ def network_of(address: str | None) -> str | None:
     return str(ip)
 
 
+@lru_cache(maxsize=RECENT)
 def keyed_digest(secret: str, purpose: str, value: str, length: int = 24) -> str:
     """A digest of `value` nobody without the server's secret can compute or invert."""
     mac = hmac.new(secret.encode(), f"{purpose}\x00{value}".encode(), hashlib.sha256)

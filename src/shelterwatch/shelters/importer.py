@@ -43,13 +43,20 @@ class ImportSummary:
                 "rejected": len(self.rejected)}
 
 
-def _values(rec: ShelterRecord, area_id: str) -> dict[str, Any]:
+def _values(rec: ShelterRecord, area_id: str,
+            facilities_json: dict[tuple[Any, ...], str] | None = None) -> dict[str, Any]:
+    """The stored public values; `facilities_json` memoises the few facility lists a file has."""
+    if facilities_json is None or (facilities := facilities_json.get(rec.facilities)) is None:
+        facilities = orjson.dumps([f.value for f in rec.facilities]).decode()
+        if facilities_json is not None:
+            facilities_json[rec.facilities] = facilities
     return {
         "name": rec.name, "address": rec.address, "lat": rec.lat, "lon": rec.lon,
         "area_id": area_id, "kind": rec.kind.value, "capacity": rec.capacity,
         "step_free": rec.step_free, "obligation": rec.obligation.value,
-        "facilities": orjson.dumps([f.value for f in rec.facilities]).decode(),
-        "details": orjson.dumps(rec.details, option=orjson.OPT_SORT_KEYS).decode(),
+        "facilities": facilities,
+        "details": orjson.dumps(rec.details, option=orjson.OPT_SORT_KEYS).decode()
+        if rec.details else "{}",
         "owner": rec.owner,
     }
 
@@ -64,9 +71,8 @@ def public_payload(shelter_id: int, source: str, source_id: str, values: dict[st
 
     With the record at hand its facilities and details are taken as they are, not parsed back
     from the JSON just made of them (130,000 parses in a national import)."""
-    out = {"id": shelter_id, "source": source, "source_id": source_id}
-    for key in PUBLIC_FIELDS:
-        out[key] = values[key]
+    out = {"id": shelter_id, "source": source, "source_id": source_id, **values}
+    del out["owner"]
     if rec is None:
         out["facilities"] = orjson.loads(values["facilities"])
         out["details"] = orjson.loads(values["details"])
@@ -160,18 +166,19 @@ def _write(session: Session, placed: list[tuple[ShelterRecord, str]], summary: I
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     facts: list[log.NewFact] = []
+    facilities_json: dict[tuple[Any, ...], str] = {}
+    source = summary.source
+    created, new_fact = FactKind.SHELTER_CREATED, log.NewFact
     for rec, area_id in placed:
-        values = _values(rec, area_id)
+        values = _values(rec, area_id, facilities_json)
         fp = _fingerprint(values)
         private = {"owner": rec.owner} if rec.owner else None
         known = existing.get(rec.source_id)
         if known is None:
-            row = {"id": next_id, "source": summary.source, "source_id": rec.source_id,
-                   "fingerprint": fp, "created_at": now, "updated_at": now, **values}
-            inserts.append(row)
-            facts.append(log.NewFact(FactKind.SHELTER_CREATED, actor,
-                                     public_payload(next_id, summary.source, rec.source_id,
-                                                    values, rec), private))
+            inserts.append({"id": next_id, "source": source, "source_id": rec.source_id,
+                            "fingerprint": fp, "created_at": now, "updated_at": now, **values})
+            facts.append(new_fact(created, actor, public_payload(
+                next_id, source, rec.source_id, values, rec), private))
             next_id += 1
         elif known[1] != fp:
             updates.append({"id": known[0], "fingerprint": fp, "updated_at": now, **values})
