@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from shelterwatch import db, migrate
+from shelterwatch import db
 from shelterwatch.app import create_app
-from shelterwatch.areas import service as areas
 from shelterwatch.areas.models import Area
 from shelterwatch.auth import service as auth
 from shelterwatch.clock import utcnow
@@ -39,20 +39,10 @@ from shelterwatch.config import Settings
 from shelterwatch.rules import witness
 from shelterwatch.shelters.models import Shelter
 
-KYIV = Path(__file__).resolve().parents[1] / "src" / "shelterwatch" / "data" / "kyiv"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-
-def kyiv_database(url: str) -> None:
-    from shelterwatch.ingest import mapping, registry_csv
-    from shelterwatch.shelters import importer
-
-    migrate.upgrade(url)
-    with db.transaction(url) as session:
-        areas.load_bundled(session, now=utcnow())
-        importer.import_records(
-            session, registry_csv.read(KYIV / "kyiv_shelters_2022-02-25.csv",
-                                       mapping.load(KYIV / "kmda-2022.toml")),
-            source="kmda-2022", now=utcnow())
+from bench.common import kyiv_database  # noqa: E402
 
 
 def statuses(client: TestClient, ids: list[int]) -> dict[int, str]:

@@ -34,7 +34,7 @@ from sqlalchemy import select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.stats import PG_DEFAULT, pg_database  # noqa: E402
+from bench.common import PG_DEFAULT, pg_database  # noqa: E402
 
 from shelterwatch import db, migrate  # noqa: E402
 from shelterwatch.app import create_app  # noqa: E402

@@ -32,35 +32,25 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from shelterwatch import db, migrate
+from shelterwatch import db
 from shelterwatch.alerts import service as alerts
-from shelterwatch.areas import service as areas
 from shelterwatch.clock import utcnow
 from shelterwatch.config import Settings
-from shelterwatch.ingest import mapping, registry_csv
 from shelterwatch.rules.ranking import WalkingModel
-from shelterwatch.shelters import importer
 from shelterwatch.shelters.index import IndexedShelter, ShelterIndex
 from shelterwatch.web.alert_board import AlertBoard
 from shelterwatch.web.nearest import Nearest
 
-KYIV = Path(str(resources.files("shelterwatch.data.kyiv")))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import kyiv_database  # noqa: E402
+
 POOL = Settings().nearest_pool
-
-
-def kyiv_database(url: str) -> None:
-    migrate.upgrade(url)
-    with db.transaction(url) as session:
-        areas.load_bundled(session, now=utcnow())
-        importer.import_records(
-            session, registry_csv.read(KYIV / "kyiv_shelters_2022-02-25.csv",
-                                       mapping.load(KYIV / "kmda-2022.toml")),
-            source="kmda-2022", now=utcnow())
 
 
 def national_index(n: int, seed: int = 7) -> ShelterIndex:

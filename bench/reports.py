@@ -40,14 +40,14 @@ from importlib import resources
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bare_insert_app import insert_one  # noqa: E402
+from bench.common import pg_database  # noqa: E402
 from tests.support.server import free_port  # noqa: E402
 
 from shelterwatch import db, migrate  # noqa: E402
@@ -225,16 +225,6 @@ def raw_inserts_per_s(url: str, shelters: list[int], clients: int, seconds: floa
 
     in_parallel(clients, 1.0, one)
     return in_parallel(clients, seconds, one)
-
-
-def pg_database(admin: str, name: str) -> str:
-    admin_pg = admin.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = create_engine(admin_pg, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    return make_url(admin).set(database=name).render_as_string(hide_password=False)
 
 
 def load() -> str:

@@ -11,7 +11,7 @@ served. Four minutes of the night by default, so a run stays within five.
 
     .venv/bin/python bench/simulate_kyiv.py [--residents 100000] [--shelters N] [--speed 1]
         [--minutes 4] [--arrive-s 60] [--seed 1] [--pg ADMIN_URL] [--no-controllers]
-        [--plot docs/simulate-kyiv-2023-06-01.png]
+        [--clients N] [--plot docs/simulate-kyiv-2023-06-01.png]
 """
 
 from __future__ import annotations
@@ -39,12 +39,14 @@ def main() -> None:
     parser.add_argument("--pg", metavar="ADMIN_URL")
     parser.add_argument("--no-controllers", action="store_true")
     parser.add_argument("--plot", type=Path)
+    parser.add_argument("--clients", type=int, default=None,
+                        help="processes sending the residents' requests (one per two cores)")
     args = parser.parse_args()
     print(f"load average at the start {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
     result = run.run(run.Options(
         night=KYIV_2023_06_01, seed=args.seed, residents=args.residents, shelters=args.shelters,
         speed=args.speed, minutes=args.minutes, arrive_s=args.arrive_s, pg_admin_url=args.pg,
-        controller_share=0 if args.no_controllers else 0.1,
+        controller_share=0 if args.no_controllers else 0.1, clients=args.clients,
         mqtt_url="" if args.no_controllers else "mqtt://127.0.0.1:1883",
         progress=lambda line: print(line, file=sys.stderr)))
     answers = sorted(result.first_answers_s)
@@ -53,8 +55,10 @@ def main() -> None:
           f"{result.patrols} patrols, {args.speed:g}× for {result.plan.night_s:.0f} s in "
           f"{result.wall_s:.0f} s; load average {result.load_average[0]:.1f} → "
           f"{result.load_average[1]:.1f}")
-    print(f"first look-ups answered within the first minute: {in_minute} of {len(answers)}"
-          f" (last at {answers[-1] if answers else float('nan'):.0f} s of the night's clock)")
+    print(f"first look-ups the server answered within the first minute: {in_minute} of "
+          f"{result.night.residents}, by the end {len(answers)} (last at "
+          f"{answers[-1] if answers else float('nan'):.0f} s of the night's clock); "
+          f"{result.offline_first} ranked by the phone from its pack instead")
     print(outcome.table(f"{result.plan.name}, seed {args.seed}", result.night,
                         result.baseline))
     if args.plot:

@@ -25,11 +25,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.common import PG_DEFAULT, pg_database  # noqa: E402
 
 from shelterwatch import db, migrate  # noqa: E402
 from shelterwatch.app import create_app  # noqa: E402
@@ -38,18 +39,7 @@ from shelterwatch.areas.models import Area  # noqa: E402
 from shelterwatch.clock import utcnow  # noqa: E402
 from shelterwatch.config import Settings  # noqa: E402
 
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 OWNERS = 200
-
-
-def pg_database(admin: str, name: str) -> str:
-    admin_pg = admin.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = create_engine(admin_pg, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    return make_url(admin).set(database=name).render_as_string(hide_password=False)
 
 
 def fill(url: str, shelters: int, alerts: int) -> tuple[list[str], float]:

@@ -37,6 +37,7 @@ from shelterwatch.reports.writer import ReportWriter
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.stream import StreamHub
 from shelterwatch.stream.server import StreamServer
+from shelterwatch.vocabulary import NOTIFICATION_KINDS
 from shelterwatch.web import nearest
 from shelterwatch.web import views as web
 from shelterwatch.web.alert_board import AlertBoard
@@ -114,7 +115,9 @@ def create_app(settings: Settings | None = None) -> App:
     settings = settings or get_settings()
     settings.check_secrets()
     clock.compress(settings.clock_speed, settings.clock_anchor)
-    follower = LogFollower(settings.database_url, interval_s=settings.follow_interval_s)
+    # No projection here reads the outbox's bookkeeping; an alert's surge is mostly that.
+    follower = LogFollower(settings.database_url, interval_s=settings.follow_interval_s,
+                           skip=NOTIFICATION_KINDS)
     hub = StreamHub()
     follower.subscribe(hub.publish)
     state = AppState(settings=settings, follower=follower, hub=hub,

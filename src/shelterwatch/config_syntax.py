@@ -3,7 +3,7 @@ message a bad value gets: parsed once at start, so a typo never reaches an alert
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError
@@ -41,6 +41,13 @@ class OperatorContact(BaseModel):
 
     channel: ChannelName
     address: str = Field(min_length=1)
+
+
+def comma_list(value: Any) -> Any:
+    """ "a, b," → ("a", "b"); a value that is not text is left to the field's type."""
+    if isinstance(value, str):
+        return tuple(n.strip() for n in value.split(",") if n.strip())
+    return value
 
 
 def _pairs(text: str, sep: str, what: str) -> list[tuple[str, str]]:

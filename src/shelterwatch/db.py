@@ -119,6 +119,35 @@ def _copy(conn: Connection, table: Table, columns: list[str], params: Sequence[A
             copy.write_row(row)
 
 
+_SQL: dict[tuple[int, str], tuple[str, dict[str, Any]]] = {}
+
+
+def pipelined(conn: Connection, writes: Sequence[tuple[Any, list[dict[str, Any]]]]) -> None:
+    """PostgreSQL: every row of the batch in one round trip, not one per statement.
+
+    psycopg's pipeline sends each statement without waiting for the one before to be answered;
+    the server still runs them in order, in this transaction, and the first error stops the rest
+    and is raised here, as SQLAlchemy would have raised it (so a duplicate key is still an
+    IntegrityError to the writer).
+    """
+    raw: Any = conn.connection.driver_connection
+    sent: list[tuple[str, list[dict[str, Any]]]] = []
+    for statement, rows in writes:
+        if rows:
+            key = (id(statement), ",".join(rows[0]))
+            if key not in _SQL:
+                compiled = statement.compile(dialect=conn.dialect, column_keys=list(rows[0]))
+                _SQL[key] = (str(compiled), dict(compiled.params))
+            sql, defaults = _SQL[key]
+            sent.append((sql, [{**defaults, **row} for row in rows]))
+    try:
+        with raw.pipeline(), raw.cursor() as cursor:
+            for sql, params in sent:
+                cursor.executemany(sql, params)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error) from exc
+
+
 def table_of(model: type[Base]) -> Table:
     """A model's Table, for Core bulk statements (one executemany instead of an ORM loop)."""
     table = model.__table__

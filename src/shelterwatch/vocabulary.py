@@ -242,6 +242,7 @@ class ReasonCode(StrEnum):
     REACHABLE = "reachable"
     NOT_REACHABLE = "not_reachable"
     IN_TIME_FIRST = "in_time_first"  # ahead of a better-known door only because it is in time
+    NEARER_FIRST = "nearer_first"  # ahead of a better-known door: enough nearer to try first
     STEP_FREE = "step_free"
     CAPACITY = "capacity"  # {capacity}
     STEP_FREE_UNCONFIRMED = "step_free_unconfirmed"
@@ -284,6 +285,10 @@ INCIDENT_KINDS: frozenset[FactKind] = frozenset({
     FactKind.INCIDENT_OPENED, FactKind.INCIDENT_JOINED, FactKind.INCIDENT_ESCALATED,
     FactKind.INCIDENT_RESOLVED})
 ALERT_KINDS: frozenset[FactKind] = frozenset({FactKind.ALERT_STARTED, FactKind.ALERT_ENDED})
+# The outbox's own bookkeeping: an alert's surge is ten thousand of these.
+NOTIFICATION_KINDS: frozenset[FactKind] = frozenset({
+    FactKind.NOTIFICATION_QUEUED, FactKind.NOTIFICATION_SENT, FactKind.NOTIFICATION_FAILED,
+    FactKind.NOTIFICATION_BROADCAST_QUEUED})
 REGISTRY_KINDS: frozenset[FactKind] = frozenset({
     FactKind.SHELTER_CREATED, FactKind.SHELTER_UPDATED, FactKind.AREA_CREATED,
     FactKind.AREA_UPDATED})
@@ -293,6 +298,20 @@ def recipient_role(recipient: str) -> str:
     """Who kind of person a delivery's recipient key names ("keyholder:4:email" → "keyholder"):
     what the public log and the tracking page may say, never which one."""
     return recipient.partition(":")[0]
+
+
+def subjects_in(key: object) -> list[Subject]:
+    """Every subject a key names, in order: "alert:3:shelter:88" → [alert 3, shelter 88]."""
+    if not isinstance(key, str):
+        return []
+    parts = key.split(":")
+    found: list[Subject] = []
+    for noun, ident in zip(parts[::2], parts[1::2], strict=False):
+        try:
+            found.append(Subject.parse(f"{noun}:{ident}"))
+        except ValueError:
+            continue
+    return found
 
 
 def subject_of(key: object, noun: Noun) -> Subject | None:

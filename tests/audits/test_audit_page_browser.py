@@ -20,8 +20,7 @@ from shelterwatch.clock import utcnow
 from tests.audits.support import png
 from tests.support.browser import launch
 from tests.support.databases import Templates
-from tests.support.kyiv import import_kyiv
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, kyiv_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,14 +34,10 @@ ANSWER_ALL_PASSING = """() => {
 @pytest.fixture(scope="module")
 def site(templates: Templates, tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[tuple[LiveServer, str, Path]]:
-    url = templates.copy("kyiv", import_kyiv)
     where = tmp_path_factory.mktemp("audit-page")
-    server = LiveServer({"DATABASE_URL": url, "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.1",
-                         "SHELTERWATCH_PHOTO_DIR": str(where / "photos")}, where / "server.log")
-    server.start()
-    yield server, url, where
-    server.stop()
-    templates.drop(url)
+    with kyiv_server(templates, where,
+                     SHELTERWATCH_PHOTO_DIR=str(where / "photos")) as (server, url):
+        yield server, url, where
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tests.support.http import QuietHandler, serving
 from tests.support.server import free_port
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "telegram"
@@ -50,12 +50,12 @@ def bot_api() -> Iterator[BotApi]:
     api = BotApi(url=f"http://127.0.0.1:{port}")
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
             prefix, _, method = self.path.lstrip("/").partition("/")
             params = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
             if prefix != f"bot{TOKEN}":
-                self._answer(401, {"ok": False, "error_code": 401,
+                self.answer_json(401, {"ok": False, "error_code": 401,
                                    "description": "Unauthorized"})
                 return
             with lock:
@@ -65,23 +65,7 @@ def bot_api() -> Iterator[BotApi]:
             body = fixture(name)
             if body.get("ok") and isinstance(body.get("result"), dict) and "text" in params:
                 body["result"]["text"] = params["text"]
-            self._answer(int(body.get("error_code", 200)), body)
+            self.answer_json(int(body.get("error_code", 200)), body)
 
-        def _answer(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(port, Handler):
         yield api
-    finally:
-        server.shutdown()
-        server.server_close()

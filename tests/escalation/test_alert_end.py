@@ -162,3 +162,23 @@ def test_a_case_stays_open_while_another_alert_still_covers_the_door(kyiv_settin
         later = utcnow() + timedelta(seconds=1)
         assert alert_end.close_ended(s, now=later).incidents == [case]
     assert resolutions(url) == {case: ["alert_ended"]}
+
+
+def test_a_sweep_looks_without_the_lock_and_finds_work_only_after_an_alert_ended(
+        kyiv_settings):
+    """During a surge every patrol task triggers a sweep; with every alert still on, the look
+    finds nothing, so no sweep takes the log's lock that residents' reports wait for."""
+    url = kyiv_settings.database_url
+    alert = start_alert(url)
+    assert report_locked(url, kyiv_shelter(url, 0).id)
+
+    def to_sweep() -> bool:
+        with db.reading(url) as s:
+            return alert_end.anything_to_sweep(s)
+
+    assert not to_sweep(), "an open case under a running alert is not the sweep's"
+    end_alert(url, alert)
+    assert to_sweep()
+    with db.transaction(url) as s:
+        assert alert_end.close_ended(s, now=utcnow()).incidents
+    assert not to_sweep()

@@ -127,3 +127,21 @@ def test_callers_catching_up_together_each_see_the_commit_and_share_reads(db_url
     assert len(seen) == 16 and all(applied_seq >= max(seqs) for applied_seq in seen)
     assert applied == seqs  # each fact applied once, in order
     assert reads < 16  # one look each would be sixteen at least
+
+
+
+def test_skipped_kinds_reach_no_subscriber_and_the_follower_moves_past_them(
+        db_url: str) -> None:
+    with db.reading(db_url) as session:
+        start = log.last_seq(session)
+    heard: list[tuple[int, str]] = []
+    follower = LogFollower(db_url, interval_s=60.0, start_seq=start,
+                           skip={"notification.sent"})
+    follower.subscribe(lambda facts: heard.extend((f.seq, f.kind) for f in facts))
+    kept = append_one(db_url)
+    sent = [append_one(db_url, kind="notification.sent") for _ in range(3)]
+    assert follower.catch_up() == sent[-1], "the follower stopped short of the head"
+    assert heard == [(kept, "alert.started")]
+    last = append_one(db_url)
+    assert follower.catch_up() == last
+    assert heard == [(kept, "alert.started"), (last, "alert.started")]

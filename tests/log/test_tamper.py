@@ -3,8 +3,6 @@ on SQLite and on PostgreSQL alike."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -12,35 +10,17 @@ from typer.testing import CliRunner
 from shelterwatch import db
 from shelterwatch.cli.main import app
 from shelterwatch.clock import utcnow
-from shelterwatch.config import get_settings
 from shelterwatch.log import service as log
-from tests.support.databases import Templates, postgres_admin_url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-                monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    admin = postgres_admin_url() or "postgresql://postgres@127.0.0.1:5432/postgres"
-    if request.param == "postgresql":
-        import psycopg
-
-        try:
-            psycopg.connect(admin, connect_timeout=2).close()
-        except psycopg.Error:
-            pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    templates = Templates(tmp_path_factory.mktemp("tamper"),
-                          admin=admin if request.param == "postgresql" else None)
-    url = templates.copy("areas")
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    with db.transaction(url) as session:
+@pytest.fixture
+def backend_url(both_url: str) -> str:
+    """Five facts (each with a private part) on each backend."""
+    with db.transaction(both_url) as session:
         for i in range(5):
             log.append(session, kind="test.fact", actor="system", payload={"n": i}, now=utcnow(),
                        private={"device": f"d{i}"})
-    yield url
-    templates.drop(url)
-    templates.close()
-    get_settings.cache_clear()
+    return both_url
 
 
 def verify() -> tuple[int, str]:

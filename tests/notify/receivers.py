@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from tests.support.http import QuietHandler, serving
 from tests.support.server import free_port
 
 
@@ -39,31 +38,16 @@ def http_receiver() -> Iterator[HttpReceiver]:
     port = free_port()
     receiver = HttpReceiver(url=f"http://127.0.0.1:{port}")
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
             length = int(self.headers.get("Content-Length", "0"))
             got = Received(self.path, {k.lower(): v for k, v in self.headers.items()},
                            self.rfile.read(length))
             receiver.requests.append(got)
-            status, payload = receiver.answer(got)
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.answer_json(*receiver.answer(got))
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(port, Handler):
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass

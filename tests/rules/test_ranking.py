@@ -30,23 +30,51 @@ def cand(sid: int, distance: float, status: Status = Status.UNKNOWN, **kw: objec
 @pytest.mark.parametrize(
     ("near_status", "far_status", "first"),
     [
-        (Status.UNKNOWN, Status.OPEN_VERIFIED, 2),
         (Status.LOCKED_REPORTED, Status.UNKNOWN, 2),
-        (Status.OPEN_REPORTED, Status.FORCED_OPEN, 2),
-        (Status.FORCED_OPEN, Status.OPEN_VERIFIED, 2),
+        (Status.REFUSED_REPORTED, Status.OPEN_REPORTED, 2),
         (Status.FULL, Status.UNKNOWN, 2),
+        (Status.UNFIT, Status.UNKNOWN, 2),
+        (Status.CLOSED, Status.OPEN_VERIFIED, 2),
         (Status.LOCKED_CONFIRMED, Status.LOCKED_REPORTED, 2),
         (Status.UNFIT, Status.LOCKED_CONFIRMED, 2),
         (Status.CLOSED, Status.LOCKED_CONFIRMED, 2),
         (Status.OPEN_VERIFIED, Status.OPEN_VERIFIED, 1),
+        (Status.UNKNOWN, Status.UNKNOWN, 1),
         (Status.UNFIT, Status.CLOSED, 1),
     ],
 )
-def test_a_better_door_further_away_comes_before_a_worse_one_nearby(
+def test_a_door_that_will_not_admit_comes_after_a_farther_one_that_might(
     near_status: Status, far_status: Status, first: int
 ) -> None:
     ranked = rank([cand(1, 100, near_status), cand(2, 900, far_status)], model=MODEL)
     assert ranked[0].shelter_id == first
+
+
+def test_a_nearer_unchecked_door_beats_a_checked_one_much_further_and_says_why() -> None:
+    # 96 s to the unchecked door, 864 s to the checked one: even failing one time in three and
+    # walking on, the near door gets the resident inside sooner on average.
+    ranked = rank([cand(1, 100), cand(2, 900, Status.OPEN_VERIFIED), cand(3, 3000)],
+                  model=MODEL)
+    assert [r.shelter_id for r in ranked] == [1, 2, 3]
+    said = why(ranked[0].why)
+    assert "nearer than better-checked shelters — worth trying first" in said["en"]
+    assert "ближче за перевіреніші укриття" in said["uk"]
+    assert "worth trying" not in why(ranked[1].why)["en"]  # nothing better-checked after it
+    assert "worth trying" not in why(ranked[2].why)["en"]  # the checked door is ahead of it
+
+
+def test_a_checked_door_a_little_further_beats_an_unchecked_one() -> None:
+    ranked = rank([cand(1, 800), cand(2, 900, Status.OPEN_VERIFIED)], model=MODEL)
+    assert [r.shelter_id for r in ranked] == [2, 1]
+    assert all("worth trying" not in why(r.why)["en"] for r in ranked)
+
+
+def test_a_resident_saying_open_counts_for_less_than_a_keyholder() -> None:
+    # 1.5 times the walk: worth it for a checked door (2% fail), not for one person's word (10%).
+    near = cand(1, 400)  # 384 s
+    for status, first in ((Status.OPEN_VERIFIED, 2), (Status.OPEN_REPORTED, 1)):
+        ranked = rank([near, cand(2, 560, status)], model=MODEL)  # 538 s
+        assert ranked[0].shelter_id == first, status
 
 
 def test_walking_time_is_distance_times_detour_over_speed() -> None:
@@ -127,6 +155,10 @@ def lifted(r: Ranked, warning_s: int | None) -> bool:
             and r.walk_s <= warning_s)
 
 
+def admits(r: Ranked) -> bool:
+    return STATUS_CLASS[r.status] <= STATUS_CLASS[Status.UNKNOWN]
+
+
 statuses = st.sampled_from(list(Status))
 candidates = st.lists(
     st.builds(
@@ -155,20 +187,22 @@ def test_ranking_properties(
     # Never fewer than three when three are eligible; never more than asked (or three).
     assert len(ranked) == min(len(eligible), max(limit, MIN_RESULTS))
     # During an alert a shelter that might admit and is reachable in time never comes after
-    # one that is not; within each tier status class never improves down the list; within a
-    # class a not-ready shelter never comes before one that is not, and among equals the walk
-    # never shortens.
+    # one that is not; a door that will not admit never before one that might, and those that
+    # will not by status class; within each tier a not-ready shelter never before a ready one.
     for a, b in zip(ranked, ranked[1:], strict=False):
         ka, kb = STATUS_CLASS[a.status], STATUS_CLASS[b.status]
         ta, tb = lifted(a, warning_s), lifted(b, warning_s)
         assert ta >= tb
         if ta != tb:
             continue
-        assert ka <= kb
-        if ka == kb:
-            assert a.not_ready <= b.not_ready
-            if a.not_ready == b.not_ready:
-                assert a.walk_s <= b.walk_s
+        assert admits(a) >= admits(b)
+        if admits(a) != admits(b):
+            continue
+        if not admits(a):
+            assert ka <= kb
+            if ka != kb:
+                continue
+        assert a.not_ready <= b.not_ready
     # No shelter twice, every one comes from the pool, every one explained in both languages.
     ids = [r.shelter_id for r in ranked]
     assert len(set(ids)) == len(ids) and set(ids) <= {c.shelter_id for c in pool}
@@ -205,11 +239,12 @@ def test_a_not_ready_shelter_comes_after_a_farther_ready_one_and_says_why() -> N
                                                          "audited_at": None})
     verified = Candidate(3, 900.0, Status.OPEN_VERIFIED, readiness=not_ready)
     ranked = rank([near, far, verified], model=MODEL)
-    assert [r.shelter_id for r in ranked] == [3, 2, 1]  # status class still comes first
-    said = why(ranked[2].why)
+    # The ready door first; of the two not ready, the near unchecked one is the better bet.
+    assert [r.shelter_id for r in ranked] == [2, 1, 3]
+    said = why(ranked[1].why)
     assert "не готове (немає води, немає входу без сходів)" in said["uk"]
     assert "not ready (no water, no step-free entrance)" in said["en"]
-    assert "not ready" not in why(ranked[1].why)["en"]
+    assert "not ready" not in why(ranked[0].why)["en"]
 
 
 MIGHT_ADMIT = [Status.OPEN_VERIFIED, Status.FORCED_OPEN, Status.OPEN_REPORTED, Status.UNKNOWN]
@@ -217,9 +252,9 @@ NEVER_LIFTED = [Status.FULL, Status.LOCKED_REPORTED, Status.REFUSED_REPORTED,
                 Status.LOCKED_CONFIRMED, Status.UNFIT, Status.CLOSED]
 
 
-def test_during_an_alert_an_unchecked_door_in_time_beats_a_checked_one_forty_minutes_away() -> None:
+def test_during_an_alert_an_unchecked_door_in_time_beats_a_checked_one_just_too_far() -> None:
     near = cand(1, 150)  # 144 s on foot at this model's pace
-    far = cand(2, 2500, Status.OPEN_VERIFIED)  # 40 minutes
+    far = cand(2, 190, Status.OPEN_VERIFIED)  # 182 s: the better bet, but not within 150 s
     calm = rank([near, far], model=MODEL)
     alert = rank([near, far], model=MODEL, warning_s=150)
     assert [r.shelter_id for r in calm] == [2, 1]
@@ -227,6 +262,7 @@ def test_during_an_alert_an_unchecked_door_in_time_beats_a_checked_one_forty_min
     said = why(alert[0].why)
     assert "better-checked shelters are too far" in said["en"]
     assert "перевіреніші укриття далі" in said["uk"]
+    assert "worth trying" not in said["en"]  # one reason, the one that put it first
     assert "may not be reachable" in why(alert[1].why)["en"]
 
 
@@ -264,15 +300,58 @@ def test_during_an_alert_no_reachable_door_that_might_admit_is_left_out_for_a_fa
 
 
 @given(candidates, st.integers(0, 20), st.booleans())
-def test_with_no_alert_or_nothing_in_time_the_order_is_status_first(
+def test_an_alert_nobody_can_meet_changes_no_place(
     pool: list[Candidate], limit: int, step_free: bool
 ) -> None:
-    calm = rank(pool, model=MODEL, limit=limit, step_free=step_free)
-    for a, b in zip(calm, calm[1:], strict=False):
-        assert STATUS_CLASS[a.status] <= STATUS_CLASS[b.status]
     # An alert whose warning nobody can meet (0 s, every walk longer) changes no place.
     far = [c._replace(distance_m=c.distance_m + 1000, walk_s=None) for c in pool]
     assert ([r.shelter_id for r in rank(far, model=MODEL, limit=limit, step_free=step_free,
                                         warning_s=0)]
             == [r.shelter_id for r in rank(far, model=MODEL, limit=limit,
                                            step_free=step_free)])
+
+
+warnings = st.one_of(st.none(), st.integers(0, 900))
+
+
+def places(pool: list[Candidate], warning_s: int | None) -> list[int]:
+    return [r.shelter_id for r in rank(pool, model=MODEL, limit=len(pool), warning_s=warning_s)]
+
+
+@given(candidates.filter(bool), st.data(), st.floats(0, 1), warnings)
+def test_moving_a_door_closer_never_ranks_it_lower(
+    pool: list[Candidate], data: st.DataObject, share: float, warning_s: int | None
+) -> None:
+    i = data.draw(st.integers(0, len(pool) - 1))
+    door = pool[i]
+    closer = [*pool[:i], door._replace(distance_m=door.distance_m * share, walk_s=None),
+              *pool[i + 1:]]
+    pool = [*pool[:i], door._replace(walk_s=None), *pool[i + 1:]]
+    before, after = places(pool, warning_s), places(closer, warning_s)
+    assert after.index(door.shelter_id) <= before.index(door.shelter_id)
+
+
+@given(candidates, st.floats(0, 50_000, allow_nan=False), warnings)
+def test_a_checked_door_beats_an_unchecked_one_at_the_same_distance(
+    pool: list[Candidate], distance: float, warning_s: int | None
+) -> None:
+    ids = {c.shelter_id for c in pool}
+    checked, unchecked = max(ids, default=0) + 1, max(ids, default=0) + 2
+    order = places([*pool, cand(unchecked, distance), cand(checked, distance,
+                                                            Status.OPEN_VERIFIED)], warning_s)
+    assert order.index(checked) < order.index(unchecked)
+
+
+@given(candidates, st.sampled_from(MIGHT_ADMIT), st.sampled_from(NEVER_LIFTED),
+       st.floats(0, 20_000, allow_nan=False), st.floats(0, 20_000, allow_nan=False), warnings)
+def test_a_door_that_will_not_admit_never_beats_one_that_might_at_the_same_or_any_distance(
+    pool: list[Candidate], might: Status, will_not: Status, a: float, b: float,
+    warning_s: int | None,
+) -> None:
+    ids = {c.shelter_id for c in pool}
+    open_id, shut_id = max(ids, default=0) + 1, max(ids, default=0) + 2
+    near, far = sorted((a, b))
+    for shut_at, open_at in ((near, far), (far, near), (near, near)):
+        order = places([*pool, cand(shut_id, shut_at, will_not), cand(open_id, open_at, might)],
+                       warning_s)
+        assert order.index(open_id) < order.index(shut_id)

@@ -33,5 +33,12 @@ def test_the_stats_page_keeps_a_phones_width_with_its_cases_listed(
         page.goto(f"/stats?lang={lang}")
         assert page.locator("table tr").count() > 10  # the figures and the cases are there
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        # The charts' words read at the body's size on the phone, not shrunk with the chart.
+        heights = page.evaluate("[...document.querySelectorAll('svg.bars text')]"
+                                ".map((t) => t.getBoundingClientRect().height)")
+        assert heights and min(heights) >= 14, heights
+        if lang == "uk":
+            labels = page.locator("svg.bars").nth(1).text_content() or ""
+            assert "хв" in labels and "min" not in labels and "never" not in labels
     finally:
         context.close()

@@ -127,10 +127,14 @@ def test_the_ukrainian_page_says_its_definitions_and_cases_in_ukrainian(
     for key in ("tracking_id", "first_notified", "patrol_dispatched", "evidence_kind"):
         assert f"<th>{key}</th>" not in uk
     assert "<th>Перше сповіщення</th>" in uk and "ключник відчинив" in uk
+    # the chart of times to open names its buckets in Ukrainian too
+    assert ">&lt;1 хв</text>" in uk and ">не відчинено</text>" in uk
+    assert ">never</text>" not in uk and " min</text>" not in uk
     assert "opened_by_keyholder" not in uk and "keyholder:open" not in uk
     assert "Europe/Kyiv" in uk and not re.search(r"<td>\d{4}-\d\d-\d\dT", uk)
     en = client.get("/stats", params={"lang": "en"}).text
     assert "<th>First notified</th>" in en and "the keyholder opened it" in en
+    assert ">&lt;1 min</text>" in en and ">never opened</text>" in en
 
 
 # Owner A holds s1 (keyholder at 120 s) and s2 (door at 10 s), no case; owner B s3 (locked at

@@ -124,3 +124,12 @@ def test_a_crowd_that_drops_frees_its_slots_and_its_addresses_limit() -> None:
 
 async def _connect_again(hub: StreamHub) -> None:
     hub.connect("10.1.1.1", limit=1)
+
+
+def test_the_stream_carries_none_of_the_kinds_its_follower_skips() -> None:
+    """The stream process's follower never loads the outbox's facts (an alert's surge is ten
+    thousand of them): that is only right while no event is made of one."""
+    from shelterwatch.stream.events import EVENT_OF_KIND
+    from shelterwatch.vocabulary import NOTIFICATION_KINDS
+
+    assert not set(EVENT_OF_KIND) & NOTIFICATION_KINDS

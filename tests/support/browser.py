@@ -25,3 +25,16 @@ def launch() -> Iterator[Any]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
+
+
+# The smallest phone the pages are made for: its first screen must show the answer.
+PHONE = {"width": 360, "height": 640}
+# How far the page reaches past the viewport's right edge (0: no horizontal scroll).
+OVERFLOW_PX = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def switch_language(page: Any) -> None:
+    """Press the page's language switch (#lang) and wait until the document says so."""
+    before = page.evaluate("document.documentElement.lang")
+    page.locator("#lang").click()
+    page.wait_for_function(f"document.documentElement.lang !== {before!r}")

@@ -8,10 +8,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from tests.support.databases import Templates
+from tests.support.kyiv import import_kyiv
 
 
 def free_port() -> int:
@@ -97,3 +101,19 @@ class StreamNode(LiveServer):
 
     def command(self) -> list[str]:
         return ["shelterwatch.cli.main", "stream", "--host", "127.0.0.1", "--port", str(self.port)]
+
+
+@contextmanager
+def kyiv_server(templates: Templates, where: Path, **env: str
+                ) -> Iterator[tuple[LiveServer, str]]:
+    """A real server over its own copy of the Kyiv registry, following the log every 0.1 s;
+    stopped, and its database dropped, at the end. `env` adds or overrides settings."""
+    url = templates.copy("kyiv", import_kyiv)
+    server = LiveServer({"DATABASE_URL": url, "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.1", **env},
+                        where / "server.log")
+    try:
+        server.start()
+        yield server, url
+    finally:
+        server.stop()
+        templates.drop(url)

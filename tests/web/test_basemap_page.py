@@ -18,8 +18,7 @@ import pytest
 from tests.basemap.test_build import build_fixture
 from tests.support.browser import launch
 from tests.support.databases import Templates
-from tests.support.kyiv import import_kyiv
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, kyiv_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -49,13 +48,8 @@ def look_at(page: Any, zoom: int) -> None:
 def server(templates: Templates, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("basemap-page")
     basemap = build_fixture(tmp)
-    url = templates.copy("kyiv", import_kyiv)
-    live = LiveServer({"DATABASE_URL": url, "SHELTERWATCH_BASEMAP_DIR": str(basemap)},
-                      tmp / "server.log")
-    live.start()
-    yield live
-    live.stop()
-    templates.drop(url)
+    with kyiv_server(templates, tmp, SHELTERWATCH_BASEMAP_DIR=str(basemap)) as (live, _):
+        yield live
 
 
 @pytest.fixture(scope="module")

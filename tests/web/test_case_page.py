@@ -18,8 +18,7 @@ from shelterwatch.auth import service as auth
 from shelterwatch.clock import utcnow
 from tests.support.browser import launch
 from tests.support.databases import Templates
-from tests.support.kyiv import import_kyiv
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, kyiv_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,15 +29,9 @@ TIMEOUT_MS = 20_000
 def hidden_city(templates: Templates, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[tuple[LiveServer, str]]:
     """Kyiv (area 31) under the location policy, as a front-line oblast would be."""
-    url = templates.copy("kyiv", import_kyiv)
-    log = tmp_path_factory.mktemp("case-page") / "server.log"
-    server = LiveServer({"DATABASE_URL": url, "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.1",
-                         "SHELTERWATCH_TILES_URL": "", "SHELTERWATCH_STATS_HIDDEN_OBLASTS": "31"},
-                        log)
-    server.start()
-    yield server, url
-    server.stop()
-    templates.drop(url)
+    with kyiv_server(templates, tmp_path_factory.mktemp("case-page"), SHELTERWATCH_TILES_URL="",
+                     SHELTERWATCH_STATS_HIDDEN_OBLASTS="31") as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,8 @@ def test_a_status_or_readiness_change_shows_in_the_next_body(
     here = {"lat": MAIDAN[0], "lon": MAIDAN[1]}
     before = _agree(kyiv_client, here)  # the shelters' JSON is now kept
     first = before["results"][0]["shelter"]["id"]
-    readiness = {"category": "not_ready", "audited_at": "2026-06-01T00:00:00+00:00",
+    # Limited, not not-ready: a not-ready door goes after every ready one and out of the three.
+    readiness = {"category": "limited", "audited_at": "2026-06-01T00:00:00+00:00",
                  "rule_version": "1", "checklist_version": "1",
                  "reasons": [{"item_id": "water", "severity": "major", "uk": "немає води",
                               "en": "no water"}]}
@@ -63,7 +64,7 @@ def test_a_status_or_readiness_change_shows_in_the_next_body(
     after = _agree(kyiv_client, here)
     shown = next(r for r in after["results"] if r["shelter"]["id"] == first)
     assert shown["status"] == shown["shelter"]["properties"]["status"] == "open_verified"
-    assert shown["shelter"]["properties"]["readiness"]["category"] == "not_ready"
+    assert shown["shelter"]["properties"]["readiness"]["category"] == "limited"
     assert "no water" in shown["why"]["en"]
 
 

@@ -26,7 +26,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 POINTS = [(50.4501, 30.5234), (50.4650, 30.5150), (50.4520, 30.6150), (50.3950, 30.6350),
           (50.4550, 30.3700)]
 PHONE = """([lat, lon, stepFree]) => Rank.rank(state.shelters, lat, lon, {
-  walk: CONFIG.walk, pool: CONFIG.pool, statusClass: CONFIG.statusClass, statusOf,
+  walk: CONFIG.walk, pool: CONFIG.pool, statusClass: CONFIG.statusClass,
+  fails: CONFIG.fails, statusOf,
   stepFree, warningS: null, limit: 3})"""
 
 
@@ -102,9 +103,36 @@ def test_during_an_alert_both_put_a_door_reachable_in_time_before_a_far_checked_
     # The near unchecked door comes first and says why.
     assert served[0]["shelter"]["id"] == here["id"] and served[0]["status"] == "unknown"
     assert "better-checked shelters are too far" in served[0]["why"]["en"]
-    # With no alert the checked door is first again, on both.
+    # With no alert the near unchecked door is still the better bet than the far checked one,
+    # and both say so alike.
     calm = httpx.get(f"{server.url}/v1/nearest", params={"lat": lat, "lon": lon, "limit": 3},
                      timeout=30).json()["results"]
-    assert calm[0]["shelter"]["id"] == far
+    assert calm[0]["shelter"]["id"] == here["id"]
+    assert "worth trying first" in calm[0]["why"]["en"]
     assert [r["shelter"]["id"] for r in page.evaluate(PHONE, [lat, lon, False])] == [
         r["shelter"]["id"] for r in calm]
+
+
+def test_both_put_a_checked_door_a_little_further_before_an_unchecked_one(
+        page: Any, site: tuple[LiveServer, str]) -> None:  # noqa: F811
+    server, url = site
+    # A point whose second-nearest door is close enough behind the first for a check-in to
+    # matter (under 1.4 times the walk; the rule's break-even is about 1.46).
+    for lat, lon in POINTS:
+        params: dict[str, Any] = {"lat": lat, "lon": lon, "limit": 3}
+        before = httpx.get(f"{server.url}/v1/nearest", params=params,
+                           timeout=30).json()["results"]
+        first, second = before[0], before[1]
+        if second["walk_s"] < 1.4 * first["walk_s"]:
+            break
+    else:
+        pytest.fail("no point with two doors close together")
+    assert first["status"] == second["status"] == "unknown"
+    with db.transaction(url) as s:
+        log.append(s, kind="status.changed", actor="test", now=utcnow(),
+                   payload={"shelter_id": second["shelter"]["id"], "status": "open_verified"})
+    page.wait_for_function(f"statusOf({second['shelter']['id']}) === 'open_verified'")
+    served = httpx.get(f"{server.url}/v1/nearest", params=params, timeout=30).json()["results"]
+    phone = page.evaluate(PHONE, [lat, lon, False])
+    assert served[0]["shelter"]["id"] == second["shelter"]["id"]
+    assert [r["shelter"]["id"] for r in phone] == [r["shelter"]["id"] for r in served]

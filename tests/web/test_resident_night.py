@@ -22,8 +22,7 @@ from shelterwatch.auth import service as auth
 from shelterwatch.clock import utcnow
 from tests.support.browser import launch
 from tests.support.databases import Templates
-from tests.support.kyiv import import_kyiv
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, kyiv_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -56,13 +55,8 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(templates: Templates, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    url = templates.copy("kyiv", import_kyiv)
-    log = tmp_path_factory.mktemp("resident-night") / "server.log"
-    server = LiveServer({"DATABASE_URL": url, "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.1"}, log)
-    server.start()
-    yield Site(server, url)
-    server.stop()
-    templates.drop(url)
+    with kyiv_server(templates, tmp_path_factory.mktemp("resident-night")) as (server, url):
+        yield Site(server, url)
 
 
 @pytest.fixture(scope="module")

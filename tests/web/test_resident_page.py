@@ -18,8 +18,7 @@ from shelterwatch.auth import service as auth
 from shelterwatch.clock import utcnow
 from tests.support.browser import launch
 from tests.support.databases import Templates
-from tests.support.kyiv import import_kyiv
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, kyiv_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,16 +28,10 @@ TIMEOUT_MS = 15_000
 @pytest.fixture(scope="module")
 def site(templates: Templates, tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[tuple[LiveServer, str]]:
-    url = templates.copy("kyiv", import_kyiv)
-    log = tmp_path_factory.mktemp("resident-page") / "server.log"
     # No tiles: the page must be usable without them, and tests reach nothing outside.
-    server = LiveServer({"DATABASE_URL": url, "SHELTERWATCH_FOLLOW_INTERVAL_S": "0.1",
-                         "SHELTERWATCH_TILES_URL": "", "SHELTERWATCH_DEVICE_POW_BITS": "10"},
-                        log)
-    server.start()
-    yield server, url
-    server.stop()
-    templates.drop(url)
+    with kyiv_server(templates, tmp_path_factory.mktemp("resident-page"),
+                     SHELTERWATCH_TILES_URL="", SHELTERWATCH_DEVICE_POW_BITS="10") as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

@@ -41,6 +41,9 @@ def simulate(
     plot: Annotated[Path | None, typer.Option(help="write the outcome as a PNG")] = None,
     keep: Annotated[Path | None, typer.Option(
         help="keep the database and the processes' logs in this folder")] = None,
+    clients: Annotated[int | None, typer.Option(
+        min=1, help="processes sending the residents' requests (default one per two cores)")
+    ] = None,
 ) -> None:
     """Play a night on the real registry through `serve` and `worker`, and beside it the same
     night without shelterwatch; print the outcome table."""
@@ -54,7 +57,7 @@ def simulate(
         patrols=patrols, controller_share=0 if no_controllers else controllers,
         mqtt_url="" if no_controllers else mqtt, speed=speed, pg_admin_url=pg,
         arrive_s=arrive_s, minutes=minutes, population_file=population, keep=keep,
-        progress=lambda line: err_console.print(line, highlight=False))
+        clients=clients, progress=lambda line: err_console.print(line, highlight=False))
     try:
         result = run.run(options)
     except RuntimeError as exc:

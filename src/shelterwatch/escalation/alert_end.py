@@ -52,6 +52,27 @@ class Swept:
         return bool(self.incidents or self.tasks or self.timers)
 
 
+def anything_to_sweep(session: Session) -> bool:
+    """Whether `close_ended` may find work: a read, without the log's lock.
+
+    A surge's every patrol task is a trigger, and each sweep held the log's lock (which every
+    resident's report waits for) while it looked and found nothing. A look without the lock is
+    enough to skip: it runs after the triggering fact was committed, so it sees that fact's
+    state; whatever comes after has a trigger of its own. `close_ended` still re-reads under
+    the lock before it changes anything.
+    """
+    ended = Alert.ended_at.is_not(None)
+    looks = [
+        select(Incident.id).join(Alert, Alert.id == Incident.alert_id)
+        .where(Incident.resolved_at.is_(None), ended),
+        select(Task.id).join(Alert, Alert.id == Task.alert_id)
+        .where(Task.kind == TaskKind.CHECK.value, Task.state.in_((patrols.OPEN, patrols.TAKEN)),
+               ended),
+    ]
+    return (any(session.execute(look.limit(1)).first() is not None for look in looks)
+            or bool(_ended_with_timers(session)))
+
+
 def close_ended(session: Session, *, now: datetime, actor: str = ACTOR) -> Swept:
     """Resolve, cancel and stop whatever still waits on alerts that have ended."""
     log.lock(session)  # from here on no other writer moves; what we read next is current
@@ -81,20 +102,25 @@ def close_ended(session: Session, *, now: datetime, actor: str = ACTOR) -> Swept
     return swept
 
 
-def _stop_timers(session: Session) -> int:
-    """Finish the alert-start and rounds timers still pending for ended alerts.
-
-    A claimed one is left to its worker, which finds the alert ended and finishes it itself.
-    """
+def _ended_with_timers(session: Session) -> list[int]:
+    """Ended alerts whose start or rounds timer is still pending."""
     waiting = session.execute(
         select(Timer.subject).where(Timer.kind.in_((timers.ALERT, timers.ROUNDS)),
                                     Timer.state == queue.PENDING)
     ).scalars().all()
     ids = {Subject.parse(s).number for s in waiting}
     if not ids:
-        return 0
-    ended = session.execute(
-        select(Alert.id).where(Alert.id.in_(ids), Alert.ended_at.is_not(None))).scalars().all()
+        return []
+    return list(session.execute(
+        select(Alert.id).where(Alert.id.in_(ids), Alert.ended_at.is_not(None))).scalars())
+
+
+def _stop_timers(session: Session) -> int:
+    """Finish the alert-start and rounds timers still pending for ended alerts.
+
+    A claimed one is left to its worker, which finds the alert ended and finishes it itself.
+    """
+    ended = _ended_with_timers(session)
     if not ended:
         return 0
     done = session.execute(

@@ -89,9 +89,12 @@ def _record(session: Session, incident: Incident, step: Step, now: datetime, act
     if step is not Step.CANCEL_PATROL_TASK:
         session.add(StepTaken(incident_id=incident.id, step=step.value, at=now))
         session.flush()
-    log.append(session, kind=FactKind.ESCALATION_STEP, actor=actor, now=now,
-               payload={"incident_id": incident.id, "tracking_id": incident.tracking_id,
-                        "shelter_id": incident.shelter_id, "step": step.value, **extra})
+    # A rung's facts go in at the commit (log.append_later): the log's lock is not held while
+    # the rung queues its messages and chooses a patrol.
+    log.append_later(session, [log.NewFact(
+        FactKind.ESCALATION_STEP, actor,
+        {"incident_id": incident.id, "tracking_id": incident.tracking_id,
+         "shelter_id": incident.shelter_id, "step": step.value, **extra})], now=now)
 
 
 def _dispatch(session: Session, *, incident: Incident, shelter: Shelter | None, key: str,
@@ -171,9 +174,10 @@ def take_step(session: Session, *, incident: Incident, step: Step, settings: Set
         _record(session, incident, step, now, actor, task_id=task.id, unit_id=task.unit_id)
     elif step is Step.ESCALATE_OPERATOR:
         _record(session, incident, step, now, actor)
-        log.append(session, kind=FactKind.INCIDENT_ESCALATED, actor=actor, now=now,
-                   payload={"id": incident.id, "tracking_id": incident.tracking_id,
-                            "shelter_id": incident.shelter_id, "to": "operator"})
+        log.append_later(session, [log.NewFact(
+            FactKind.INCIDENT_ESCALATED, actor,
+            {"id": incident.id, "tracking_id": incident.tracking_id,
+             "shelter_id": incident.shelter_id, "to": "operator"})], now=now)
         alarm = notices.operator(where=where, tracking_id=incident.tracking_id)
         for n, contact in enumerate(settings.operator_contacts):
             outbox.enqueue(session, outbox.Outgoing(

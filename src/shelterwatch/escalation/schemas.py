@@ -36,7 +36,8 @@ class Console(Answer):
 
     now: str
     zone: str
-    alerts: list[dict[str, Any]] = Field(description="active alerts with their area's name")
+    alerts: list[dict[str, Any]] = Field(
+        description="active alerts with their area's name (area_name, area_name_en)")
     incidents: list[BoardIncident]
     units: list[UnitOut]
     tasks: list[TaskOut]

@@ -95,7 +95,7 @@ def console_state(actor: Operator, session: ReadSession,
     return {
         "now": chain.format_at(now),
         "zone": settings.timezone,
-        "alerts": [{**alerts.public_fields(a), "area_name": _area_name(session, a.area_id)}
+        "alerts": [{**alerts.public_fields(a), **_area_names(session, a.area_id)}
                    for a in alerts.list_active(session, now=now)],
         "incidents": board,
         "units": [unit_view(u) for u in patrols.list_units(session)],
@@ -146,12 +146,12 @@ def owner_standings(actor: Operator, session: ReadSession) -> dict[str, Any]:
                        for s in owners.standings(session)]}
 
 
-def _area_name(session: Session, area_id: str) -> str:
-    """The desk reads "Київ / Kyiv", not the alert source's numeric UID "31"."""
+def _area_names(session: Session, area_id: str) -> dict[str, str]:
+    """The desk reads "Київ" (or "Kyiv"), not the alert source's numeric UID "31"."""
     area = session.get(Area, area_id)
     if area is None:
-        return area_id
-    return f"{area.name} / {area.name_en}" if area.name_en else area.name
+        return {"area_name": area_id, "area_name_en": area_id}
+    return {"area_name": area.name, "area_name_en": area.name_en or area.name}
 
 
 def _all_door_ids(session: Session) -> list[int]:

@@ -48,6 +48,7 @@ def submit_many(session: Session, items: Sequence[core.Item], *, now: datetime,
     results into more rows (statement, rows) the caller wants written after the batch's own, in
     the same round trip where the database allows (the writer's stored receipts).
     """
+    log.append_pending(session)  # facts this transaction asked for before come first
     session.flush()
     conn = session.connection()
     candidates = load.candidates(len(items), tracking_prefix)

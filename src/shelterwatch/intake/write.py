@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from shelterwatch.db import pipelined
 from shelterwatch.incidents.models import Incident
 from shelterwatch.intake.core import Case, Outcome, StatusRow
 from shelterwatch.intake.sql import (
@@ -79,32 +77,3 @@ def _forget_stale(session: Session, case_ids: list[int]) -> None:
         held = session.identity_map.get(identity_key(Incident, case_id))
         if held is not None:
             session.expire(held)
-
-
-_SQL: dict[tuple[int, str], tuple[str, dict[str, Any]]] = {}
-
-
-def pipelined(conn: Connection, writes: Sequence[tuple[Any, list[dict[str, Any]]]]) -> None:
-    """PostgreSQL: every row of the batch in one round trip, not one per statement.
-
-    psycopg's pipeline sends each statement without waiting for the one before to be answered;
-    the server still runs them in order, in this transaction, and the first error stops the rest
-    and is raised here, as SQLAlchemy would have raised it (so a duplicate key is still an
-    IntegrityError to the writer).
-    """
-    raw: Any = conn.connection.driver_connection
-    sent: list[tuple[str, list[dict[str, Any]]]] = []
-    for statement, rows in writes:
-        if rows:
-            key = (id(statement), ",".join(rows[0]))
-            if key not in _SQL:
-                compiled = statement.compile(dialect=conn.dialect, column_keys=list(rows[0]))
-                _SQL[key] = (str(compiled), dict(compiled.params))
-            sql, defaults = _SQL[key]
-            sent.append((sql, [{**defaults, **row} for row in rows]))
-    try:
-        with raw.pipeline(), raw.cursor() as cursor:
-            for sql, params in sent:
-                cursor.executemany(sql, params)
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error) from exc

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from shelterwatch.answers import documented
@@ -56,12 +58,7 @@ def list_keyholders(actor: Operator, session: ReadSession) -> dict[str, Any]:
 @router.post("/v1/keyholders", status_code=201, summary="Register a keyholder (operator)",
              **documented(PersonCreated, 201))
 def create_keyholder(person: PersonIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
-    shelters.require_existing(session, person.shelter_ids, "shelter_ids")
-    row = keyholders.create_keyholder(session, contact=person.contact(),
-                                      shelter_ids=person.shelter_ids, now=utcnow(),
-                                      actor=actor.label)
-    session.commit()
-    return {"id": row.id, "shelter_ids": sorted(set(person.shelter_ids))}
+    return _registered(keyholders.create_keyholder, person, actor, session)
 
 
 @router.post("/v1/keyholders/{keyholder_id}/deactivate",
@@ -78,10 +75,15 @@ def deactivate_keyholder(keyholder_id: DbId, actor: Operator,
 @router.post("/v1/owners", status_code=201, summary="Register a shelter's owner (operator)",
              **documented(PersonCreated, 201))
 def create_owner(person: PersonIn, actor: Operator, session: WriteSession) -> dict[str, Any]:
+    return _registered(keyholders.create_owner, person, actor, session)
+
+
+def _registered(create: Callable[..., Any], person: PersonIn, actor: Actor,
+                session: Session) -> dict[str, Any]:
+    """A keyholder and an owner are registered alike: bound only to shelters that exist."""
     shelters.require_existing(session, person.shelter_ids, "shelter_ids")
-    row = keyholders.create_owner(session, contact=person.contact(),
-                                  shelter_ids=person.shelter_ids, now=utcnow(),
-                                  actor=actor.label)
+    row = create(session, contact=person.contact(), shelter_ids=person.shelter_ids,
+                 now=utcnow(), actor=actor.label)
     session.commit()
     return {"id": row.id, "shelter_ids": sorted(set(person.shelter_ids))}
 

@@ -13,11 +13,14 @@ class PublicFact(Answer):
     seq: int
     at: str
     kind: str
-    actor: str
-    payload: dict[str, Any]
+    actor: str | None  # None when redacted
+    payload: dict[str, Any] | None  # None when redacted
     private_digest: str | None
     prev_hash: str
     hash: str
+    # A fact about a shelter in a hidden oblast (SHELTERWATCH_STATS_HIDDEN_OBLASTS): its actor
+    # and payload are withheld, its hash is taken as the signed tree holds it.
+    redacted: bool = False
 
 
 class LogPage(Answer):

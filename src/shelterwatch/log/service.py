@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, event, func, select, text, update
+from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from shelterwatch import db
@@ -20,6 +20,7 @@ from shelterwatch.log.models import Fact, LogHead
 NOTIFY_CHANNEL = "shelterwatch_facts"
 HEAD_ID = 1
 APPENDED = "shelterwatch.facts_appended"  # session.info: this transaction appended facts
+PENDING = "shelterwatch.facts_pending"  # session.info: facts to append at commit (append_later)
 _committed_callbacks: list[Callable[[], None]] = []
 
 
@@ -40,6 +41,16 @@ def _appended_committed(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _appended_rolled_back(session: Session) -> None:
     session.info.pop(APPENDED, None)
+    session.info.pop(PENDING, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    # Also called as a savepoint is released (outbox.enqueue makes one per message): the
+    # facts wait for the transaction's own commit.
+    if session.info.get(PENDING) and not session.in_nested_transaction():
+        session.flush()  # the transaction's own rows first: not under the log's lock
+        append_pending(session)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +82,8 @@ def lock(session: Session) -> int:
 
 
 # Built once: a batch of facts binds values into it and pays no statement construction.
+LOCK_HEAD = select(LogHead.seq, LogHead.hash).where(LogHead.id == HEAD_ID).with_for_update()
+INSERT_FACTS = insert(db.table_of(Fact))
 MOVE_HEAD = update(LogHead).where(LogHead.id == HEAD_ID).values(
     seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 # On PostgreSQL the same statement wakes the followers too: one round trip, not two.
@@ -120,6 +133,43 @@ def chained(facts: Sequence[NewFact], *, now: datetime,
     return rows
 
 
+def append_later(session: Session, facts: Sequence[NewFact], *, now: datetime) -> None:
+    """Append facts at this transaction's commit, still inside it, in the order asked.
+
+    The log's lock is held from the first append to the commit, and every resident's report
+    waits for it. A worker's transaction that appends early and then goes on (a ladder's rung:
+    the keyholders' messages queued one by one, a patrol chosen, the step's fact) held it for
+    all of that; facts asked for here are chained and written just before the commit, so the
+    lock is held for the appends alone. For callers that need no seq back. Any immediate
+    append in the same transaction appends these first, so the log keeps the order asked.
+    """
+    if facts:
+        session.info.setdefault(PENDING, []).append((list(facts), now))
+
+
+def append_pending(session: Session) -> None:
+    """Append now what this transaction asked to append later: a writer that reads the head
+    itself calls this first, so the log keeps the order asked for.
+
+    Lock, chain, write: on PostgreSQL three round trips under the lock (the head, the facts and
+    the head's move in one pipeline, the commit), whatever the number of facts.
+    """
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    found = session.connection().execute(LOCK_HEAD).first()
+    if found is None:  # a fresh log: the ORM makes its head row
+        head = _lock_head(session)
+        at = (head.seq, head.hash)
+    else:
+        at = (found.seq, found.hash)
+    rows: list[dict[str, Any]] = []
+    for facts, now in pending:
+        rows += chained(facts, now=now, head=at)
+        at = (rows[-1]["seq"], rows[-1]["hash"])
+    _write(session, rows, None)
+
+
 def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
                 locked_head: tuple[int, str] | None = None) -> list[int]:
     """Append facts in order within the caller's transaction; returns their seqs.
@@ -129,28 +179,41 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
     """
     if not facts:
         return []
+    if session.info.get(PENDING):  # what this transaction asked to append later comes first
+        if locked_head is not None:
+            raise RuntimeError("facts are pending in a transaction that read the head itself")
+        append_pending(session)
     head = None
     if locked_head is None:
         head = _lock_head(session)
         locked_head = (head.seq, head.hash)
     rows = chained(facts, now=now, head=locked_head)
+    _write(session, rows, head)
+    return [r["seq"] for r in rows]
+
+
+def _write(session: Session, rows: list[dict[str, Any]], head: LogHead | None) -> None:
+    """Insert chained rows and move the head past them (`head`: the session's ORM row of it,
+    when it has one, kept in step)."""
     seq, prev = rows[-1]["seq"], rows[-1]["hash"]
     session.info[APPENDED] = True
-    db.bulk_insert(session, db.table_of(Fact), rows)
     postgresql = session.get_bind().dialect.name == "postgresql"
-    if head is None:  # a batch writer's head: no ORM row of it in this session to keep in step
+    if head is None:  # a head read with Core: no ORM row of it in this session to keep in step
         moved = {"new_seq": seq, "new_hash": prev}
-        if postgresql:
-            session.connection().execute(MOVE_HEAD_AND_NOTIFY,
-                                         {**moved, "channel": NOTIFY_CHANNEL, "last": str(seq)})
+        if postgresql:  # the facts and the head's move in one round trip
+            db.pipelined(session.connection(), [
+                (INSERT_FACTS, rows),
+                (MOVE_HEAD_AND_NOTIFY, [{**moved, "channel": NOTIFY_CHANNEL,
+                                         "last": str(seq)}])])
         else:
+            db.bulk_insert(session, db.table_of(Fact), rows)
             session.connection().execute(MOVE_HEAD, moved)
-        return [r["seq"] for r in rows]
+        return
+    db.bulk_insert(session, db.table_of(Fact), rows)
     session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
     head.seq, head.hash = seq, prev
     if postgresql:
         session.execute(text("SELECT pg_notify(:c, :s)"), {"c": NOTIFY_CHANNEL, "s": str(seq)})
-    return [r["seq"] for r in rows]
 
 
 def append(session: Session, *, kind: str, actor: str, payload: Mapping[str, Any], now: datetime,
@@ -163,15 +226,34 @@ def last_seq(session: Session) -> int:
     return session.execute(select(func.coalesce(func.max(Fact.seq), 0))).scalar_one()
 
 
-def after(session: Session, seq: int, *, limit: int = 1000) -> Sequence[Fact]:
-    """Facts with seq greater than `seq`, oldest first."""
-    return session.execute(
-        select(Fact).where(Fact.seq > seq).order_by(Fact.seq).limit(limit)
-    ).scalars().all()
+def head_seq(session: Session) -> int:
+    """The last seq the log's head records (0 for an empty log): one row by its key."""
+    seq = session.execute(select(LogHead.seq).where(LogHead.id == HEAD_ID)).scalar()
+    return int(seq or 0)
 
 
-def public_view(fact: Fact) -> dict[str, Any]:
-    """A fact as anyone may see it: everything the chain covers, nothing private."""
+def after(session: Session, seq: int, *, limit: int = 1000, upto: int | None = None,
+          skip: Collection[str] = ()) -> Sequence[Fact]:
+    """Facts with seq greater than `seq` (and at most `upto`), oldest first; kinds in `skip`
+    are left out by the database, never loaded."""
+    query = select(Fact).where(Fact.seq > seq)
+    if upto is not None:
+        query = query.where(Fact.seq <= upto)
+    if skip:
+        query = query.where(Fact.kind.not_in(sorted(skip)))
+    return session.execute(query.order_by(Fact.seq).limit(limit)).scalars().all()
+
+
+def public_view(fact: Fact, *, redacted: bool = False) -> dict[str, Any]:
+    """A fact as anyone may see it: everything the chain covers, nothing private.
+
+    A redacted fact (the location policy, stats.redaction) keeps its place in the chain — seq,
+    time, kind and hashes — without its actor or content: its hash is then taken as given.
+    """
+    if redacted:
+        return {"seq": fact.seq, "at": chain.format_at(fact.at), "kind": fact.kind,
+                "actor": None, "payload": None, "private_digest": None,
+                "prev_hash": fact.prev_hash, "hash": fact.hash, "redacted": True}
     return {
         "seq": fact.seq, "at": chain.format_at(fact.at), "kind": fact.kind, "actor": fact.actor,
         "payload": orjson.loads(fact.payload), "private_digest": fact.private_digest,

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
 from shelterwatch.answers import documented
-from shelterwatch.deps import ReadSession, StaleReadSession
+from shelterwatch.deps import ReadSession, SettingsDep, StaleReadSession
 from shelterwatch.errors import NotFound
 from shelterwatch.log import chain, tree
 from shelterwatch.log import service as log
@@ -26,23 +26,28 @@ from shelterwatch.log.schemas import (
     PublicKeys,
     SignedTreeHead,
 )
+from shelterwatch.stats import redaction
 
 router = APIRouter(tags=["log"])
 
 
 @router.get("/v1/log", summary="Public facts after a seq, with their hashes",
             **documented(LogPage))
-def public_log(session: StaleReadSession,
+def public_log(session: StaleReadSession, settings: SettingsDep,
                after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
                limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict[str, Any]:
-    """From the replica when there is one: a second behind is fine for an audit of the log."""
-    facts = [log.public_view(f) for f in log.after(session, after, limit=limit)]
+    """From the replica when there is one: a second behind is fine for an audit of the log.
+    Facts about shelters in hidden oblasts come redacted (README, Security)."""
+    rows = log.after(session, after, limit=limit)
+    hidden = redaction.redacted_seqs(session, rows, settings.stats_hidden_oblasts)
+    facts = [log.public_view(f, redacted=f.seq in hidden) for f in rows]
     return {
         "facts": facts,
         "next_after": facts[-1]["seq"] if len(facts) == limit else None,
         "hashing": "hash = sha256(prev_hash + canonical_json({seq, at, kind, actor, payload, "
                    "private_digest})); canonical JSON has sorted keys and no spaces; the first "
-                   f"prev_hash is {chain.GENESIS_HASH[:8]}…",
+                   f"prev_hash is {chain.GENESIS_HASH[:8]}…; a fact with \"redacted\": true "
+                   "withholds its actor and payload: its hash is as the signed tree holds it",
     }
 
 

@@ -117,5 +117,6 @@ def settle_sent(session: Session, sent: list[tuple[int, str, str | None]], *,
         facts.append(log.NewFact(FactKind.NOTIFICATION_SENT, "worker", {
             "delivery": row.id, "subject": row.subject, "step": row.step,
             "channel": row.channel, "attempts": row.attempts}))
-    log.append_many(session, facts, now=now)
+    # At the commit, after the rows' own updates: the log's lock is held for the appends alone.
+    log.append_later(session, facts, now=now)
     return len(facts)

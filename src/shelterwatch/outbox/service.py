@@ -90,10 +90,12 @@ def enqueue(session: Session, outgoing: Outgoing, *, now: datetime, actor: str) 
                     recipient=outgoing.recipient)
         assert held is not None
         return held
-    log.append(session, kind=FactKind.NOTIFICATION_QUEUED, actor=actor, now=now,
-               payload={"delivery": row.id, "subject": row.subject, "step": row.step,
-                        "channel": row.channel, "recipient": recipient_role(row.recipient)},
-               private={"recipient": row.recipient, "address": row.address})
+    # At the commit: a ladder's rung queues several messages and goes on working.
+    log.append_later(session, [log.NewFact(
+        FactKind.NOTIFICATION_QUEUED, actor,
+        {"delivery": row.id, "subject": row.subject, "step": row.step, "channel": row.channel,
+         "recipient": recipient_role(row.recipient)},
+        {"recipient": row.recipient, "address": row.address})], now=now)
     return row
 
 
@@ -197,10 +199,11 @@ def _give_up_interrupted(session: Session, *, now: datetime, lease_s: float) -> 
         row.attempts += 1
         session.add(DeadLetter(delivery_id=row.id, channel=row.channel, recipient=row.recipient,
                                attempts=row.attempts, error=UNKNOWN_OUTCOME, at=now))
-        log.append(session, kind=FactKind.NOTIFICATION_FAILED, actor="worker", now=now,
-                   payload={"delivery": row.id, "subject": row.subject, "step": row.step,
-                            "channel": row.channel, "attempts": row.attempts},
-                   private={"error": UNKNOWN_OUTCOME})
+        log.append_later(session, [log.NewFact(
+            FactKind.NOTIFICATION_FAILED, "worker",
+            {"delivery": row.id, "subject": row.subject, "step": row.step,
+             "channel": row.channel, "attempts": row.attempts},
+            {"error": UNKNOWN_OUTCOME})], now=now)
 
 
 def begin_send(session: Session, *, delivery_id: int, claim_token: str, now: datetime) -> bool:
@@ -234,9 +237,10 @@ def mark_sent(session: Session, *, delivery_id: int, claim_token: str, now: date
         return False
     row.state, row.sent_at, row.provider_ref = SENT, now, provider_ref
     row.attempts += 1
-    log.append(session, kind=FactKind.NOTIFICATION_SENT, actor="worker", now=now,
-               payload={"delivery": row.id, "subject": row.subject, "step": row.step,
-                        "channel": row.channel, "attempts": row.attempts})
+    log.append_later(session, [log.NewFact(
+        FactKind.NOTIFICATION_SENT, "worker",
+        {"delivery": row.id, "subject": row.subject, "step": row.step, "channel": row.channel,
+         "attempts": row.attempts})], now=now)
     return True
 
 
@@ -263,10 +267,11 @@ def mark_failed(session: Session, *, delivery_id: int, claim_token: str, now: da
     row.state = FAILED
     session.add(DeadLetter(delivery_id=row.id, channel=row.channel, recipient=row.recipient,
                            attempts=row.attempts, error=row.last_error, at=now))
-    log.append(session, kind=FactKind.NOTIFICATION_FAILED, actor="worker", now=now,
-               payload={"delivery": row.id, "subject": row.subject, "step": row.step,
-                        "channel": row.channel, "attempts": row.attempts},
-               private={"error": row.last_error})
+    log.append_later(session, [log.NewFact(
+        FactKind.NOTIFICATION_FAILED, "worker",
+        {"delivery": row.id, "subject": row.subject, "step": row.step, "channel": row.channel,
+         "attempts": row.attempts},
+        {"error": row.last_error})], now=now)
     return True
 
 

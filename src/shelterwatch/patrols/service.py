@@ -112,8 +112,8 @@ def create_task(session: Session, *, key: str, kind: TaskKind, shelter_id: int, 
                 created_at=now)
     session.add(task)
     session.flush()
-    log.append(session, kind=FactKind.TASK_CREATED, actor=actor, now=now,
-               payload={**public(task), "key": task.key})
+    log.append_later(session, [log.NewFact(FactKind.TASK_CREATED, actor,
+                                           {**public(task), "key": task.key})], now=now)
     return task
 
 

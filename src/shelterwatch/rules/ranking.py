@@ -1,22 +1,23 @@
 """Which shelters to send a resident to, in what order, and why.
 
-A resident has seconds to a few minutes, so the order must be explainable in one line: a door known
-to be open beats a nearer door nobody has checked, and a door reported locked is still shown (an
-unverified report never hides a shelter, DESIGN §3.4) but after every better option. Within a status
-class a shelter an audit found not ready comes after the others (shown, labelled with why: "no
-water", "no step-free entrance"), then the nearer walk wins. The rule takes plain numbers and does
-no I/O, so the server, the benchmark and the tests rank exactly alike; the phone's offline ranking
-in `web/static/rank.js` mirrors it.
+The order is the expected time to safety: the walk to a door, plus the chance that door does not
+let the resident in times the walk on to the next door. A door a keyholder checked in is almost
+certainly open; a door nobody checked fails about one time in three (the June 2023 inspection of
+Kyiv's shelters: 9.3% locked, 23.6% unfit), so a nearer unchecked door is the better bet unless
+the checked one is only a little further. The city simulation found the old status-first order
+(a checked door before every nearer unchecked one) got fewer people inside than walking to the
+nearest door.
 
-During an alert (`warning_s` set) time comes before certainty. A resident has the warning time
-(120 s for a ballistic threat) to be underground; a keyholder-checked door a 40-minute walk away
-does not save them, an unchecked door two minutes away very likely does (two doors in three are
-open). So while an alert is active, shelters the resident can reach within the warning time and
-whose status might let them in (`open_verified` through `unknown`) come before every shelter they
-cannot reach in time; within that tier, and among the rest, the order above holds. Doors reported
-or confirmed locked, full, unfit or closed are never lifted: they stay after the rest, shown. The
-city simulation found the plain status-first order got fewer people inside in time than walking to
-the nearest door. With no alert there is no deadline, and the order is status first as before.
+Three promises hold whatever the numbers: a door reported or confirmed locked, refused, full,
+unfit or closed never comes before a door that might let people in (it is still shown, an
+unverified report never hides a shelter, DESIGN §3.4, but after every better option); a shelter
+an audit found not ready comes after the ready ones of its tier (shown, labelled with why: "no
+water", "no step-free entrance"); and during an alert (`warning_s` set) a door that might admit
+and is reachable within the warning time comes before every one that is not: a checked door a
+40-minute walk away does not save anyone from a 120 s ballistic warning. The reasons under each
+result say which of these put it where it is. The rule takes plain numbers and does no I/O, so
+the server, the benchmark and the tests rank exactly alike; the phone's offline ranking in
+`web/static/rank.js` mirrors it (`FAILS` reaches it in the page's configuration).
 """
 
 from __future__ import annotations
@@ -45,8 +46,19 @@ STATUS_CLASS: Mapping[Status, int] = {
     Status.CLOSED: 7,
 }
 
-# The worst status class an alert's in-time tier lifts: a door that might let the resident in.
+# The worst status class that might let the resident in: worse ones are never put before it.
 MIGHT_ADMIT = STATUS_CLASS[Status.UNKNOWN]
+
+# The chance a door with this status does not let the resident in, for the statuses that might.
+# Unknown is the city's measured rate (the June 2023 inspection: 9.3% locked with nobody
+# answering, 23.6% unfit); a keyholder's check-in or a forced door leaves little doubt; a
+# resident saying it is open is one person's word.
+FAILS: Mapping[Status, float] = {
+    Status.OPEN_VERIFIED: 0.02,
+    Status.FORCED_OPEN: 0.02,
+    Status.OPEN_REPORTED: 0.10,
+    Status.UNKNOWN: 0.33,
+}
 
 @dataclass(frozen=True, slots=True)
 class WalkingModel:
@@ -109,12 +121,36 @@ def in_time(status_class: int, walk_s: int, warning_s: int | None) -> bool:
     return warning_s is not None and status_class <= MIGHT_ADMIT and walk_s <= warning_s
 
 
+def expected_s(walks: Sequence[float], fails: Sequence[float]) -> list[float]:
+    """Each door's expected time to safety: its walk, plus its chance of failing times the walk
+    on to the next door.
+
+    Only the walks from the resident are known, so the walk on is taken as the walk to the
+    nearest other door that might admit: the spacing of doors around here. A door's own
+    distance never enters its own walk on, so moving a door closer lowers its expected time by
+    the whole walk saved and anyone else's by at most their chance of failing times it.
+    """
+    first = second = math.inf
+    nearest = -1
+    for i, walk in enumerate(walks):
+        if walk < first:
+            first, second, nearest = walk, first, i
+        elif walk < second:
+            second = walk
+    out = []
+    for i, (walk, fail) in enumerate(zip(walks, fails, strict=True)):
+        onward = second if i == nearest else first
+        out.append(walk + fail * (onward if math.isfinite(onward) else 0.0))
+    return out
+
+
 def explain(item: Candidate, walk_s: int, reachable: bool | None,
-            lifted: bool = False) -> list[Reason]:
+            lifted: bool = False, nearer: bool = False) -> list[Reason]:
     """The reasons shown under each result: status, walk, in time, access, capacity.
 
     `lifted` says the shelter is ahead of a better-known one only because it is reachable in
-    time, so the resident is told why a checked door is not first."""
+    time, `nearer` that it is ahead of a better-known one because it is enough nearer to be the
+    better bet, so the resident is told why a checked door is not first."""
     why = [Reason.of(ReasonCode.STATUS, status=item.status.value),
            Reason.of(ReasonCode.WALK, minutes=_minutes(walk_s))]
     if lifted:
@@ -123,6 +159,8 @@ def explain(item: Candidate, walk_s: int, reachable: bool | None,
         why.append(Reason.of(ReasonCode.REACHABLE))
     elif reachable is False:
         why.append(Reason.of(ReasonCode.NOT_REACHABLE))
+    if nearer and not lifted:
+        why.append(Reason.of(ReasonCode.NEARER_FIRST))
     if item.step_free is True:
         why.append(Reason.of(ReasonCode.STEP_FREE))
     if item.capacity:
@@ -131,6 +169,12 @@ def explain(item: Candidate, walk_s: int, reachable: bool | None,
     if readiness is not None:
         why.append(Reason.of(ReasonCode.READINESS, **readiness))
     return why
+
+
+# A sort key: tier (0 in time during an alert, 1 might admit, 2 will not), the status class
+# among doors that will not admit (0 for the rest), not ready, the expected seconds to safety
+# (the walk for doors that will not admit), status class, walk, bigger known capacity, id.
+Key = tuple[int, int, bool, float, int, float, int, int]
 
 
 def rank(
@@ -158,28 +202,40 @@ def rank(
         pool = confirmed
     speed = model.reduced_mobility_speed_mps if step_free else model.speed_mps
     detour = model.detour_factor
-    keyed = []
+    walks = []
     for c in pool:
         walk = c.distance_m * detour / speed
         if c.walk_s is not None and math.isfinite(c.walk_s):
             walk = c.walk_s
+        walks.append(walk)
+    classes = [STATUS_CLASS[c.status] for c in pool]
+    admits = [cls <= MIGHT_ADMIT for cls in classes]
+    costs = expected_s([w if a else math.inf for w, a in zip(walks, admits, strict=True)],
+                       [FAILS.get(c.status, 1.0) for c in pool])
+    keyed: list[tuple[Key, Candidate]] = []
+    for c, walk, cls, admit, cost in zip(pool, walks, classes, admits, costs, strict=True):
         capacity = c.capacity if c.capacity is not None else -1
-        cls = STATUS_CLASS[c.status]
-        late = not in_time(cls, round(walk), warning_s)
-        # Not reachable in time during an alert after the rest, status class, not ready after
-        # the rest of its class, walk, bigger known capacity, id; ids are unique, so the
-        # candidate itself is never compared.
-        keyed.append((late, cls, c.not_ready, walk, -capacity, c.shelter_id, c))
-    keyed.sort()
+        if admit:
+            tier = 0 if in_time(cls, round(walk), warning_s) else 1
+            key: Key = (tier, 0, c.not_ready, cost, cls, walk, -capacity, c.shelter_id)
+        else:
+            key = (2, cls, c.not_ready, walk, cls, walk, -capacity, c.shelter_id)
+        keyed.append((key, c))
+    # Ids are unique, so the candidate itself is never compared.
+    keyed.sort(key=lambda kc: kc[0])
     # The best status class that might admit but is too far: a lifted shelter of a worse class
     # is ahead of it only because of the warning time, and says so.
-    too_far = min((k[1] for k in keyed if k[0] and k[1] <= MIGHT_ADMIT), default=MIGHT_ADMIT + 1)
-    timed = [(k[6], k[3], not k[0] and k[1] > too_far) for k in keyed[:wanted]]
+    too_far = min((k[4] for k, _ in keyed if k[0] == 1), default=MIGHT_ADMIT + 1)
     out: list[Ranked] = []
-    for candidate, walk, lifted in timed:
+    for i, (key, candidate) in enumerate(keyed[:wanted]):
+        tier, walk = key[0], key[5]
         walk_s = round(walk)
         reachable = None if warning_s is None else walk_s <= warning_s
-        why = explain(candidate, walk_s, reachable, lifted)
+        lifted = tier == 0 and key[4] > too_far
+        # Ahead of a better-known door of its own tier and readiness: the better bet by time.
+        nearer = tier < 2 and any(k[4] < key[4] for k, _ in keyed[i + 1:]
+                                  if k[0] == tier and k[2] == key[2])
+        why = explain(candidate, walk_s, reachable, lifted, nearer)
         if step_free and candidate.step_free is None:
             why.append(Reason.of(ReasonCode.STEP_FREE_UNCONFIRMED))
         out.append(Ranked(

@@ -5,12 +5,16 @@ Everything a person does is a request a phone would make: residents ask /v1/near
 report a locked or unfit door; their phones follow /v1/stream and ask again when the door they
 are walking to is reported locked; keyholders tap the check-in link of the webhook they get;
 patrols poll /v1/tasks, drive and record what they find; controllers unlock on MQTT commands.
+The residents' requests leave from several client processes (`crowd`), so the server, not the
+simulation's client, is what a city-sized night measures; a phone whose look-up is not answered
+within `PHONE_TIMEOUT_S` ranks the pack it holds, as the resident page does (`phone`).
 What the doors really are (city.DoorWorld) is known here and nowhere in the product.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
 from collections import Counter
@@ -26,16 +30,25 @@ import orjson
 from shelterwatch import clock
 from shelterwatch.simulate.city import Door, DoorWorld, Shelter, along, drive_s, walk_s
 from shelterwatch.simulate.controllers import Controllers
+from shelterwatch.simulate.crowd import Crowd, Reply
 from shelterwatch.simulate.journey import Journey
 from shelterwatch.simulate.nights import NightPlan
 from shelterwatch.simulate.outcome import quantile
+from shelterwatch.simulate.phone import Phone
 
 # A status the resident page re-ranks away from (it re-asks /v1/nearest on every status event).
 AVOID = frozenset({"locked_reported", "locked_confirmed", "unfit", "closed", "full"})
 CONCURRENCY = 64  # residents' requests in flight, like a proxy's upstream connections
 STAFF_CONCURRENCY = 16
-CROWD_ROUTES = frozenset({"nearest", "reports"})
 NEAREST_LIMIT = 5
+# The resident page gives up on a look-up after this long and ranks its pack (app.js's
+# NEAREST_TIMEOUT_MS); real seconds, as the phone waits them.
+PHONE_TIMEOUT_S = 5.0
+
+
+def client_processes() -> int:
+    """How many processes send the crowd's requests: one per two cores, at least one."""
+    return max(1, min(8, (os.cpu_count() or 2) // 2))
 
 
 def address_of(resident_id: int) -> str:
@@ -50,6 +63,8 @@ class Tally:
     keyholder_messages: Counter[str] = field(default_factory=Counter)
     check_ins: int = 0
     first_answer_s: list[float] = field(default_factory=list)  # each resident's first answer
+    offline_answers: int = 0  # look-ups the phone answered from its pack (no answer in time)
+    offline_first: int = 0  # of them, residents' first look-ups
     patrol_busy_s: float = 0.0
 
     def latency_ms(self) -> dict[str, tuple[float | None, float | None, int]]:
@@ -64,7 +79,8 @@ class Tally:
 class Night:
     def __init__(self, *, base: str, plan: NightPlan, world: DoorWorld,
                  shelters: Sequence[Shelter], operator: str,
-                 patrols: Sequence[tuple[str, float, float]], mqtt_url: str) -> None:
+                 patrols: Sequence[tuple[str, float, float]], mqtt_url: str,
+                 clients: int | None = None) -> None:
         self.base, self.plan, self.world = base, plan, world
         self.by_id = {s.id: s for s in shelters}
         self.operator = operator
@@ -74,10 +90,10 @@ class Night:
         self.t0 = clock.utcnow()
         self.status: dict[int, str] = {}
         self.watchers: dict[int, set[asyncio.Future[bool]]] = {}
-        self.gate = asyncio.Semaphore(CONCURRENCY)
-        self.client = httpx.AsyncClient(
-            base_url=base, timeout=60, limits=httpx.Limits(max_connections=CONCURRENCY,
-                                                           max_keepalive_connections=CONCURRENCY))
+        processes = clients or client_processes()
+        self.crowd = Crowd(base, processes=processes,
+                           connections=max(8, CONCURRENCY // processes))
+        self.phone = Phone([])
         # Keyholders, patrols and the desk have phones of their own: never queued behind the
         # crowd's look-ups in the simulation (in the city they share only the server).
         self.staff_gate = asyncio.Semaphore(STAFF_CONCURRENCY)
@@ -103,15 +119,13 @@ class Night:
 
     async def call(self, route: str, method: str, path: str,
                    **kwargs: Any) -> httpx.Response | None:
-        """One request, its latency kept under `route`; None when it failed outright."""
-        crowd = route in CROWD_ROUTES
-        async with self.gate if crowd else self.staff_gate:
+        """One request of the staff's, its latency kept under `route`; None when it failed."""
+        async with self.staff_gate:
             if route != "alerts" and self.now() >= self.plan.night_s:
                 return None  # asked too late: the night followed is over
             started = time.perf_counter()
             try:
-                client = self.client if crowd else self.staff_client
-                response = await client.request(method, path, **kwargs)
+                response = await self.staff_client.request(method, path, **kwargs)
             except httpx.HTTPError as exc:
                 self.tally.failures[f"{route}: {type(exc).__name__}"] += 1
                 return None
@@ -119,6 +133,31 @@ class Night:
         if response.status_code >= 400:
             self.tally.failures[f"{route}: {response.status_code}"] += 1
         return response
+
+    async def ask(self, route: str, method: str, path: str, *, timeout_s: float | None = None,
+                  **kwargs: Any) -> Reply | None:
+        """One request of a resident's phone through the crowd; None when asked after the
+        night, failed outright or not answered within `timeout_s` (real seconds)."""
+        if self.now() >= self.plan.night_s:
+            return None
+        future = self.crowd.send(method, path, timeout_s=timeout_s, **kwargs)
+        # Never past the night's end, whatever becomes of a client process.
+        done, _ = await asyncio.wait(
+            {future}, timeout=clock.real_seconds(self.plan.night_s - self.now()) + 1.0)
+        if not done:
+            return None
+        reply = future.result()
+        self._count(route, reply)
+        return reply if reply.status else None
+
+    def _count(self, route: str, reply: Reply) -> None:
+        if not reply.status:
+            if reply.error != "TimeoutError":  # a phone giving up is counted as a pack answer
+                self.tally.failures[f"{route}: {reply.error}"] += 1
+            return
+        self.tally.latencies.setdefault(route, []).append(reply.latency_s)
+        if reply.status >= 400:
+            self.tally.failures[f"{route}: {reply.status}"] += 1
 
     # -- the night --------------------------------------------------------------------------
     async def start_alert(self) -> datetime:
@@ -139,7 +178,10 @@ class Night:
         await asyncio.sleep(0.2)  # subscribed before anything changes
         doors = (Controllers(self.mqtt_url, self.world.plans, self._unlocked_from_thread)
                  if self.mqtt_url else None)
+        await self.crowd.start()
         try:
+            pack = await self.staff_client.get("/v1/pack")
+            self.phone = Phone(pack.json()["shelters"] if pack.status_code == 200 else [])
             await self.start_alert()
             if progress:
                 self.spawn(self._progress(journeys, progress))
@@ -160,7 +202,7 @@ class Night:
             await asyncio.sleep(0.05)
             if doors:
                 doors.stop()
-            await self.client.aclose()
+            await self.crowd.stop()
             await self.staff_client.aclose()
 
     # -- residents --------------------------------------------------------------------------
@@ -168,19 +210,30 @@ class Night:
         resident, plan = journey.resident, self.plan
         headers = {"X-Forwarded-For": address_of(resident.id)}
         await self.until(resident.start_s)
+        ready = resident.start_s  # when, on the night's clock, they look for the next door
         while self.now() < plan.night_s:
             journey.lookups += 1
-            # They set off when they asked: on a compressed clock a loaded machine's every
-            # millisecond of latency would cost them the speed's many (latency is reported).
-            asked = self.now()
-            response = await self.call("nearest", "GET", "/v1/nearest", headers=headers, params={
+            # They set off when they were ready to ask: on a compressed clock a loaded
+            # machine's every millisecond of latency, and of this process's own scheduling,
+            # would cost them the speed's many, which the baseline's residents never pay
+            # (latency is reported instead).
+            asked = min(ready, self.now())
+            reply = await self.ask("nearest", "GET", "/v1/nearest", headers=headers, params={
                 "lat": f"{journey.lat:.6f}", "lon": f"{journey.lon:.6f}",
-                "limit": NEAREST_LIMIT, "threat": plan.threat})
-            if response is None or response.status_code != 200:
+                "limit": NEAREST_LIMIT, "threat": plan.threat}, read_ids=True,
+                timeout_s=PHONE_TIMEOUT_S)
+            if self.now() >= plan.night_s:
                 return
-            if journey.lookups == 1:
-                self.tally.first_answer_s.append(self.now())
-            ranked = [r["shelter"]["properties"]["id"] for r in response.json()["results"]]
+            if reply is not None and reply.status == 200 and reply.ids is not None:
+                ranked = reply.ids
+                if journey.lookups == 1:  # when the phone had it, on the night's clock
+                    self.tally.first_answer_s.append(
+                        asked + reply.latency_s / clock.real_seconds(1.0))
+            else:  # no answer in time: the page ranks the pack it holds
+                self.tally.offline_answers += 1
+                self.tally.offline_first += journey.lookups == 1
+                ranked = self.phone.rank(journey.lat, journey.lon, heard=self.status,
+                                         limit=NEAREST_LIMIT, warning_s=round(plan.warning_s))
             choice = journey.choose(ranked)
             if choice is None:
                 return
@@ -194,11 +247,15 @@ class Night:
                 lat, lon = along(journey.lat, journey.lon, target,
                                  (self.now() - set_off) / walk if walk else 1.0)
                 journey.turned_away(choice, lat, lon)
+                ready = self.now()
                 continue
             arrival = journey.arrive(self.world, choice, set_off + walk, target.lat, target.lon)
             if arrival.found == Door.OPEN:
                 return
-            await self._report(journey, target, arrival.found, headers)
+            ready = arrival.t
+            # The page writes a report to its outbox and sends it in the background: the
+            # resident looks for the next door at once (the baseline's tell nobody waits).
+            self.spawn(self._report(journey, target, arrival.found, headers))
             if not journey.goes_on(plan.max_tries):
                 return
 
@@ -220,8 +277,8 @@ class Night:
                                 "lon": at.lon, "device_id": f"sim-phone-{journey.resident.id}"}
         if found == Door.UNFIT:
             body["reason"] = "flooded"
-        response = await self.call("reports", "POST", "/v1/reports", headers=headers, json=body)
-        if found == Door.LOCKED and response is not None and response.status_code == 201:
+        reply = await self.ask("reports", "POST", "/v1/reports", headers=headers, json=body)
+        if found == Door.LOCKED and reply is not None and reply.status == 201:
             self.world.reported(at.id, self.now())
 
     async def _follow_stream(self) -> None:
@@ -247,7 +304,8 @@ class Night:
             await asyncio.sleep(5.0)
             inside = sum(j.sheltered_at is not None for j in journeys)
             asked = sum(len(v) for v in self.tally.latencies.values())
-            say(f"t={self.now():.0f} s: {inside} of {len(journeys)} inside, {asked} requests, "
+            say(f"t={self.now():.0f} s: {inside} of {len(journeys)} inside, {asked} answered, "
+                f"{self.tally.offline_answers} ranked by the phone, "
                 f"{sum(self.tally.failures.values())} failed")
 
     # -- keyholders ---------------------------------------------------------------------------

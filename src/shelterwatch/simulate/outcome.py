@@ -37,6 +37,7 @@ class Outcome:
     time_to_open_s: tuple[float, ...]  # first report → door open, each opened door
     first_walk_p50_s: float | None  # how far the first shelter they were sent to was
     patrol_utilisation: float | None = None
+    offline_lookups: int | None = None  # look-ups the phone ranked from its pack (no answer)
     notifications: Mapping[str, int] = field(default_factory=dict)
     latency_ms: Mapping[str, tuple[float | None, float | None, int]] = field(
         default_factory=dict)  # route → (p50, p99, requests)
@@ -55,6 +56,7 @@ class Outcome:
 
 def summarise(journeys: Sequence[Journey], world: DoorWorld, *, warning_s: float,
               patrol_utilisation: float | None = None,
+              offline_lookups: int | None = None,
               notifications: Mapping[str, int] | None = None,
               latency_ms: Mapping[str, tuple[float | None, float | None, int]] | None = None,
               ) -> Outcome:
@@ -78,6 +80,7 @@ def summarise(journeys: Sequence[Journey], world: DoorWorld, *, warning_s: float
         first_walk_p50_s=quantile([j.first_walk_s for j in journeys
                                    if j.first_walk_s is not None], 0.5),
         patrol_utilisation=patrol_utilisation,
+        offline_lookups=offline_lookups,
         notifications=dict(notifications or {}),
         latency_ms=dict(latency_ms or {}),
     )
@@ -123,6 +126,8 @@ def table(title: str, night: Outcome, baseline: Outcome) -> str:
          f"{_s(baseline.open_p50)} / {_s(baseline.open_p90)}"),
         ("patrol utilisation", "—" if night.patrol_utilisation is None
          else _pct(night.patrol_utilisation), "—"),
+        ("look-ups the phone ranked from its pack (no answer in time)",
+         "—" if night.offline_lookups is None else str(night.offline_lookups), "—"),
         ("notifications sent", ", ".join(f"{k} {v}" for k, v in sorted(
             night.notifications.items())) or "0", "—"),
     ]

@@ -42,6 +42,7 @@ class Options:
     minutes: float | None = None  # None: the night's own length
     population_file: Path | None = None
     keep: Path | None = None  # keep the database and the processes' logs here
+    clients: int | None = None  # processes sending the crowd's requests (None: one per 2 cores)
     progress: Callable[[str], None] | None = None  # told how the night goes, every few seconds
 
 
@@ -60,7 +61,8 @@ class Result:
     shelters: int
     patrols: int
     population_label: str
-    first_answers_s: list[float]  # when each resident's first look-up was answered
+    first_answers_s: list[float]  # when the server answered each resident's first look-up
+    offline_first: int  # first look-ups the phone ranked from its pack instead
     wall_s: float
     load_average: tuple[float, float]  # at the start and the end of the night
 
@@ -101,7 +103,7 @@ def run(options: Options) -> Result:
         try:
             processes.start()
             night = asyncio.run(_play(processes.base, plan, world, staged, journeys, inbox,
-                                      options.mqtt_url, options.progress))
+                                      options))
         finally:
             processes.stop()
             clock.compress(1.0, None)
@@ -116,13 +118,15 @@ def run(options: Options) -> Result:
         journeys, world, warning_s=plan.warning_s,
         patrol_utilisation=(tally.patrol_busy_s / (len(staged.patrols) * plan.night_s)
                             if staged.patrols else None),
+        offline_lookups=tally.offline_answers,
         notifications={**notifications, "keyholder check-ins answered": tally.check_ins},
         latency_ms=tally.latency_ms())
     result = Result(url, plan, options, outcome,
                     summarise(baseline_journeys, baseline_world, warning_s=plan.warning_s),
                     journeys, baseline_journeys, world, baseline_world, staged.districts,
                     len(staged.shelters), len(staged.patrols), staged.population_label,
-                    tally.first_answer_s, time.monotonic() - started, (load_start, load_end))
+                    tally.first_answer_s, tally.offline_first, time.monotonic() - started,
+                    (load_start, load_end))
     if options.keep is None:
         stage.drop_database(url, options.pg_admin_url)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -136,11 +140,11 @@ def _exit_on_term(_signum: int, _frame: object) -> None:
 
 
 async def _play(base: str, plan: NightPlan, world: city.DoorWorld, staged: stage.Stage,
-                journeys: list[Journey], inbox: socket.socket, mqtt_url: str,
-                progress: Callable[[str], None] | None) -> Night:
+                journeys: list[Journey], inbox: socket.socket, options: Options) -> Night:
     night = Night(base=base, plan=plan, world=world, shelters=staged.shelters,
-                  operator=staged.operator, patrols=staged.patrols, mqtt_url=mqtt_url)
-    await night.play(journeys, inbox, progress)
+                  operator=staged.operator, patrols=staged.patrols, mqtt_url=options.mqtt_url,
+                  clients=options.clients)
+    await night.play(journeys, inbox, options.progress)
     return night
 
 

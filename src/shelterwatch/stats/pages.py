@@ -58,18 +58,25 @@ def _case_cell(case: dict[str, Any], field: str, lang: str, zone: ZoneInfo) -> s
     return str(value)
 
 
+ROW_PX = 40  # one bar: its label on a line of its own, the bar and its figure below it
+BAR_SHARE = 75  # percent of the chart's width the longest bar takes; its figure follows it
+
+
 def bars(rows: list[tuple[str, float | None, str]], *, scale: float = 1.0) -> str:
-    """A horizontal bar chart: (label, value in 0..scale, shown text) per row."""
-    height = 22 * len(rows) + 4
-    parts = [f'<svg class="bars" viewBox="0 0 600 {height}" role="img" '
-             f'width="100%" preserveAspectRatio="xMinYMin meet">']
+    """A horizontal bar chart: (label, value in 0..scale, shown text) per row.
+
+    Drawn in CSS pixels, not in a viewBox scaled to the page: the words keep the body's size on
+    a 360-px phone (a 600-wide viewBox shrank them to 7 px there) and the bars take the width.
+    """
+    height = ROW_PX * len(rows) + 4
+    parts = [f'<svg class="bars" width="100%" height="{height}" role="img">']
     for i, (label, value, text) in enumerate(rows):
-        y = 22 * i + 2
-        width = 0 if value is None or scale <= 0 else max(1.0, 360 * value / scale)
-        parts.append(f'<text x="0" y="{y + 15}" font-size="13">{escape(label)}</text>'
-                     f'<rect x="170" y="{y + 3}" width="{width:.1f}" height="16" '
-                     f'fill="#1f6f43"/><text x="{176 + width:.1f}" y="{y + 15}" '
-                     f'font-size="13">{escape(text)}</text>')
+        y = ROW_PX * i + 2
+        share = 0 if value is None or scale <= 0 else max(0.5, BAR_SHARE * value / scale)
+        parts.append(f'<text x="0" y="{y + 15}" font-size="15">{escape(label)}</text>'
+                     f'<rect x="0" y="{y + 20}" width="{share:.1f}%" height="16" '
+                     f'fill="#1f6f43"/><text x="{share + 1.5:.1f}%" y="{y + 34}" '
+                     f'font-size="15">{escape(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -118,7 +125,8 @@ def render(report: dict[str, Any], *, lang: str, heading: str, json_url: str,
                   for m in report["monthly"]])
     dist = report["time_to_open_distribution"]
     top = max([b["pairs"] for b in dist] + [1])
-    distribution = bars([(b["bucket"], b["pairs"], str(b["pairs"])) for b in dist],
+    distribution = bars([(catalogue.term("time_bucket", b["bucket"], lang), b["pairs"],
+                          str(b["pairs"])) for b in dist],
                         scale=float(top))
     districts = bars([((d["name"] if lang == "uk" else d["name_en"] or d["name"]),
                        d["value"], show(d["value"], "share", lang))

@@ -41,6 +41,7 @@ from shelterwatch.stream.http import (
     resume_point,
 )
 from shelterwatch.stream.hub import StreamHub, Subscriber
+from shelterwatch.vocabulary import NOTIFICATION_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -293,8 +294,10 @@ async def serve(settings: Settings, host: str, port: int,
                 on_ready: Callable[[], None] | None = None) -> None:
     """The stream process: follow the log, serve the crowd, end every stream on SIGTERM."""
     loop = asyncio.get_running_loop()
+    # The stream carries no delivery fact: an alert's ten thousand are never loaded here.
     follower = LogFollower(settings.database_url,
-                           interval_s=min(settings.follow_interval_s, FOLLOW_INTERVAL_S))
+                           interval_s=min(settings.follow_interval_s, FOLLOW_INTERVAL_S),
+                           skip=NOTIFICATION_KINDS)
     hub = StreamHub()
     follower.subscribe(hub.publish)
     with db.reading(settings.database_url) as session:

@@ -288,8 +288,10 @@ _PARAM = {"in": "query", "required": False}
 OPENAPI_PATH: dict[str, Any] = {"get": {
     "tags": ["residents"],
     "summary": "The nearest shelters to go to now, best first, with why",
-    "description": "Status class first (verified open … locked, unfit); within a class, "
-                   "shelters an audit found not ready last (labelled); then walking time. "
+    "description": "Expected time to safety: the walk, plus the chance the door does not "
+                   "admit times the walk on to the next door. Doors reported locked, full, "
+                   "unfit or closed after every door that might admit; shelters an audit found "
+                   "not ready after the ready ones (labelled). "
                    "At least three results. `reachable_in_time` compares the walk with the "
                    "active alert's warning time (null without an alert or `threat`).",
     "parameters": [

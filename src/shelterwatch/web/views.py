@@ -39,7 +39,7 @@ from shelterwatch.log.follower import LogFollower
 from shelterwatch.messages import catalogue
 from shelterwatch.messages import status as wording
 from shelterwatch.messages.catalogue import Renderer
-from shelterwatch.rules.ranking import STATUS_CLASS, WalkingModel
+from shelterwatch.rules.ranking import FAILS, STATUS_CLASS, WalkingModel
 from shelterwatch.shelters import service as shelters
 from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.shelters.routing import FootRouter
@@ -197,6 +197,7 @@ def _page_config(request: Request) -> str:
                  "detour": model.detour_factor},
         "pool": request.app.state.nearest.pool,
         "statusClass": {s.value: c for s, c in STATUS_CLASS.items()},
+        "fails": {s.value: p for s, p in FAILS.items()},
         "statusText": wording.headlines(),
     }
     # Inline JSON in a <script> must not be able to close the tag.

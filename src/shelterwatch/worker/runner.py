@@ -193,6 +193,9 @@ class Worker:
 
     def sweep_ended_alerts(self) -> alert_end.Swept:
         """Resolve what ended alerts left open (exactly once, whoever else sweeps too)."""
+        with db.reading(self.url) as session:
+            if not alert_end.anything_to_sweep(session):  # no lock taken for nothing
+                return alert_end.Swept()
         with db.transaction(self.url) as session:
             swept = alert_end.close_ended(session, now=self.clock())
         if swept:

@@ -5,7 +5,7 @@ const $ = (id) => document.getElementById(id);
 const COLOURS = ["#1a9850", "#91cf60", "#fdae61", "#d73027", "#4d4d4d"];
 const map = L.map("map", { preferCanvas: true }).setView([50.45, 30.52], 10);
 let layer = null;
-const num = (x) => x === null || x === undefined ? "—" : Number(x).toLocaleString("uk-UA");
+const num = (x) => x === null || x === undefined ? "—" : Number(x).toLocaleString(T("uk-UA", "en-GB"));
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 const say = (text) => { $("msg").textContent = text; };
 
@@ -21,7 +21,7 @@ async function fetchReady(path) {
     const res = await fetch(path);
     if (res.status !== 202) return res;  // 202: built ahead of requests, not yet ready
     const wait = Number(res.headers.get("Retry-After") || 5);
-    say(`Обчислюється… / Computing… (${wait} s)`);
+    say(`${T("Обчислюється…", "Computing…")} (${wait} s)`);
     await new Promise((ok) => setTimeout(ok, wait * 1000));
   }
 }
@@ -29,41 +29,45 @@ async function fetchReady(path) {
 function showSummary(s) {
   const t = s.total;
   $("headline").textContent =
-    `${s.area.name} / ${s.area.name_en}: ${pct(t.share)} людей не встигають до придатного укриття` +
-    ` / of people cannot reach a usable shelter in time (${num(t.out_of_reach)} з / of ${num(t.population)})`;
+    T(`${s.area.name}: ${pct(t.share)} людей не встигають до придатного укриття ` +
+      `(${num(t.out_of_reach)} з ${num(t.population)})`,
+      `${s.area.name_en}: ${pct(t.share)} of people cannot reach a usable shelter in time ` +
+      `(${num(t.out_of_reach)} of ${num(t.population)})`);
   const body = $("districts");
   body.replaceChildren();
   for (const d of s.districts) {
     const row = body.insertRow();
-    for (const [text, cls] of [[`${d.name} / ${d.name_en}`, ""], [num(d.population), "n"],
+    for (const [text, cls] of [[T(d.name, d.name_en), ""], [num(d.population), "n"],
         [num(d.out_of_reach), "n"], [pct(d.share), "n"], [pct(d.reduced_mobility_share), "n"],
         [d.places_per_person === null ? "—" : d.places_per_person.toFixed(2), "n"]]) {
       const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls;
     }
   }
   const src = s.population_source;
-  $("source").textContent = `Населення / Population: ${src.label}, ${src.date} — ${src.method}` +
-    `${src.coarse ? " (грубо / coarse)" : ""}. Досяжність / Reach: ${s.reach.method}. ` +
-    `Статуси станом на запис журналу / Statuses as of log seq ${s.statuses_as_of_seq}.`;
+  $("source").textContent = `${T("Населення", "Population")}: ${src.label}, ${src.date} — ` +
+    `${src.method}${src.coarse ? T(" (грубо)", " (coarse)") : ""}. ` +
+    `${T("Досяжність", "Reach")}: ${s.reach.method}. ` +
+    T(`Статуси станом на запис журналу ${s.statuses_as_of_seq}.`,
+      `Statuses as of log seq ${s.statuses_as_of_seq}.`);
 }
 
-// Why a site is a candidate, in both languages (the summary's `reason`).
+// Why a site is a candidate, in the page's language (the summary's `reason`).
 function why(reason) {
   const [kind, value] = reason.split(":");
-  if (kind === "status") return `стан / status: ${value}`;
-  if (kind === "locked_prone") return `зачинене ${value}× нещодавно / found locked ${value}× lately`;
-  if (kind === "not_ready") return "не готове за аудитом / audit: not ready";
-  return "пропозиція / proposed point";
+  if (kind === "status") return `${T("стан", "status")}: ${value}`;
+  if (kind === "locked_prone") return T(`зачинене ${value}× нещодавно`, `found locked ${value}× lately`);
+  if (kind === "not_ready") return T("не готове за аудитом", "audit: not ready");
+  return T("пропозиція", "proposed point");
 }
 
 function showSites(s) {
   const b = s.sites_basis;
   $("sites-basis").textContent =
-    `Без ${b.registry_candidates} ненадійних укриттів реєстру поза досяжністю ` +
-    `${num(b.out_of_reach_without_registry_candidates)} людей; кандидатів ${b.candidates}. / ` +
-    `Without the registry's ${b.registry_candidates} unreliable doors, ` +
-    `${num(b.out_of_reach_without_registry_candidates)} people are out of reach; ` +
-    `${b.candidates} candidates (greedy maximal coverage).`;
+    T(`Без ${b.registry_candidates} ненадійних укриттів реєстру поза досяжністю ` +
+      `${num(b.out_of_reach_without_registry_candidates)} людей; кандидатів ${b.candidates}.`,
+      `Without the registry's ${b.registry_candidates} unreliable doors, ` +
+      `${num(b.out_of_reach_without_registry_candidates)} people are out of reach; ` +
+      `${b.candidates} candidates (greedy maximal coverage).`);
   const body = $("sites");
   body.replaceChildren();
   for (const site of s.sites) {
@@ -80,7 +84,8 @@ async function load() {
   try {
     const res = await fetchReady(`/v1/coverage?${q}`);
     const data = await res.json();
-    if (!res.ok) { say(`Помилка / Error: ${data.detail || res.statusText}`); return; }
+    if (!res.ok) { say(`${T("Помилка", "Error")}: ${data.detail || res.statusText}`); return; }
+    shown = data;
     showSummary(data);
     showSites(data);
     const cells = await (await fetchReady(`/v1/coverage/cells?${q}`)).json();
@@ -93,7 +98,7 @@ async function load() {
     }).addTo(map);
     if (layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
     say("");
-  } catch (e) { say(`Помилка / Error: ${e.message}`); }
+  } catch (e) { say(`${T("Помилка", "Error")}: ${e.message}`); }
 }
 
 const asked = new URLSearchParams(location.search);  // /coverage?area=31&threat=cruise
@@ -101,4 +106,6 @@ if (asked.get("area")) $("area").value = asked.get("area");
 if (asked.get("threat")) $("threat").value = asked.get("threat");
 $("go").onclick = load;
 $("threat").onchange = load;
+let shown = null;  // the last answer, worded again when the language changes
+document.addEventListener("langchange", () => { if (shown) { showSummary(shown); showSites(shown); } });
 load();

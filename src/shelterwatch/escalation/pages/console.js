@@ -8,21 +8,22 @@ let skew = 0;  // server clock minus ours, so timers count in the server's time
 let pressed = null;  // the key of the button in flight: disabling it blurs it
 let asked = 0, shown = 0;  // board requests issued, and the newest one rendered
 
-// Every code the API speaks, in both languages: the desk may be staffed by either.
+// Every code the API speaks, in both languages; the page shows the desk's (lang.js).
 const WORDS = {
-  air_raid: "Повітряна тривога / Air raid", artillery: "Артобстріл / Artillery",
-  urban_fights: "Вуличні бої / Urban fights", chemical: "Хімічна загроза / Chemical",
-  nuclear: "Радіаційна загроза / Nuclear",
-  unlock_door: "Двері / Door unlock", notify_keyholders: "Ключник / Keyholder",
-  dispatch_patrol: "Патруль / Patrol", escalate_operator: "Оператор / Operator",
-  cancel_patrol_task: "Відкликати патруль / Call off patrol",
-  notify_owner: "Балансоутримувач / Owner",
-  open_locked: "Відчинити зачинене / Open locked", check: "Перевірка / Check",
-  open: "нове / new", taken: "в дорозі / on the way", done: "виконано / done",
-  cancelled: "скасовано / cancelled", locked: "зачинено / locked",
-  refused: "не пускають / entry refused", unlocked: "відчинено / unlocked",
+  air_raid: ["Повітряна тривога", "Air raid"], artillery: ["Артобстріл", "Artillery"],
+  urban_fights: ["Вуличні бої", "Urban fights"], chemical: ["Хімічна загроза", "Chemical"],
+  nuclear: ["Радіаційна загроза", "Nuclear"],
+  unlock_door: ["Двері", "Door unlock"], notify_keyholders: ["Ключник", "Keyholder"],
+  dispatch_patrol: ["Патруль", "Patrol"], escalate_operator: ["Оператор", "Operator"],
+  cancel_patrol_task: ["Відкликати патруль", "Call off patrol"],
+  notify_owner: ["Балансоутримувач", "Owner"],
+  open_locked: ["Відчинити зачинене", "Open locked"], check: ["Перевірка", "Check"],
+  open: ["нове", "new"], taken: ["в дорозі", "on the way"], done: ["виконано", "done"],
+  cancelled: ["скасовано", "cancelled"], locked: ["зачинено", "locked"],
+  refused: ["не пускають", "entry refused"], unlocked: ["відчинено", "unlocked"],
 };
-const word = (code) => WORDS[code] || code;
+const word = (code) => (WORDS[code] ? T(...WORDS[code]) : code);
+const clockLocale = () => T("uk-UA", "en-GB");
 // Every time on the board is read on the city's clocks, whatever the desk computer's zone.
 const zone = () => (state && state.zone) || "Europe/Kyiv";
 
@@ -56,7 +57,7 @@ function act(label, name, key, path, confirmText) {
     if (confirmText && !confirm(confirmText)) return;
     pressed = key;
     b.disabled = true;
-    try { await api("POST", path); say(""); } catch (e) { say(`Помилка / Error: ${e.message}`); }
+    try { await api("POST", path); say(""); } catch (e) { say(`${T("Помилка", "Error")}: ${e.message}`); }
     load();
   };
   return b;
@@ -66,25 +67,25 @@ function act(label, name, key, path, confirmText) {
 function tick() {
   if (!state) return;
   const t = now();
-  $("clock").textContent = new Date(t).toLocaleTimeString("uk-UA", { timeZone: zone() });
+  $("clock").textContent = new Date(t).toLocaleTimeString(clockLocale(), { timeZone: zone() });
   for (const el of document.querySelectorAll("[data-since]")) {
     el.textContent = mmss((t - Number(el.dataset.since)) / 1000);
   }
   for (const el of document.querySelectorAll("[data-due]")) {
     const left = (Number(el.dataset.due) - t) / 1000;
     el.className = left < 0 ? "late timer" : "timer";
-    el.textContent = `${el.dataset.step} ${left < 0 ? "пора / due" : "за / in " + mmss(left)}`;
+    el.textContent = `${el.dataset.step} ${left < 0 ? T("пора", "due") : T("за ", "in ") + mmss(left)}`;
   }
 }
 
 function renderAlerts() {
   const alerts = state.alerts;
   $("alert").textContent = alerts.length
-    ? "ТРИВОГА / ALERT: " + alerts.map((a) => `${a.area_name} — ${word(a.type)}`).join(", ")
-    : "Відбій / Calm";
+    ? T("ТРИВОГА: ", "ALERT: ") + alerts.map((a) => `${T(a.area_name, a.area_name_en)} — ${word(a.type)}`).join(", ")
+    : T("Відбій", "Calm");
   $("alert").className = alerts.length ? "on" : "";
   $("dead").textContent = state.dead_letters
-    ? `не доставлено / undelivered: ${state.dead_letters}` : "";
+    ? `${T("не доставлено", "undelivered")}: ${state.dead_letters}` : "";
 }
 
 function renderIncidents() {
@@ -112,16 +113,16 @@ function renderIncidents() {
         ? "late" : "muted";
       div.dataset.who = line.who; div.dataset.state = line.state;
       div.textContent = (div.className === "done" ? "✓ " : div.className === "late" ? "✗ " : "… ")
-        + `${line.text.uk} / ${line.text.en}`;
+        + T(line.text.uk, line.text.en);
       ladder.appendChild(div);
     }
     const actions = row.insertCell();
-    actions.appendChild(act("Відправити патруль / Dispatch now", inc.address,
+    actions.appendChild(act(T("Відправити патруль", "Dispatch now"), inc.address,
                             `dispatch:${inc.id}`, `/v1/incidents/${inc.id}/dispatch`));
-    actions.appendChild(act("Хибне / False report", inc.address, `false:${inc.id}`,
+    actions.appendChild(act(T("Хибне", "False report"), inc.address, `false:${inc.id}`,
                             `/v1/incidents/${inc.id}/false-report`,
-                            "Позначити повідомлення хибним і відкликати завдання?\n"
-                            + "Mark this report false and call off its tasks?"));
+                            T("Позначити повідомлення хибним і відкликати завдання?",
+                              "Mark this report false and call off its tasks?")));
   }
   if (!state.incidents.length) body.insertRow().insertCell().textContent = "—";
 }
@@ -131,8 +132,8 @@ function renderSide() {
   const units = $("units"); units.replaceChildren();
   for (const u of state.units) {
     const row = units.insertRow();
-    cell(row, u.name); cell(row, u.available ? "вільний / free" : "зайнятий / busy");
-    cell(row, u.position_at ? new Date(u.position_at).toLocaleTimeString("uk-UA", { timeZone: zone() })
+    cell(row, u.name); cell(row, u.available ? T("вільний", "free") : T("зайнятий", "busy"));
+    cell(row, u.position_at ? new Date(u.position_at).toLocaleTimeString(clockLocale(), { timeZone: zone() })
       : "—", "muted");
   }
   const tasks = $("tasks"); tasks.replaceChildren();
@@ -145,15 +146,15 @@ function renderSide() {
   for (const u of state.unreachable || []) {
     const row = far.insertRow();
     cell(row, `#${u.shelter_id}`); cell(row, u.address);
-    cell(row, `> ${Math.round(u.budget_s / 60)} хв / min`, "late");
+    cell(row, `> ${Math.round(u.budget_s / 60)} ${T("хв", "min")}`, "late");
   }
   $("unreachable-note").hidden = !(state.unreachable || []).length;
   const doors = $("doors"); doors.replaceChildren();
   for (const d of state.doors) {
     const row = doors.insertRow();
     cell(row, `#${d.shelter_id}`); cell(row, word(d.state || "?"), d.silent ? "late" : "");
-    cell(row, d.silent ? "мовчить / silent" : "", "late");
-    row.insertCell().appendChild(act("Відчинити / Unlock", `#${d.shelter_id}`,
+    cell(row, d.silent ? T("мовчить", "silent") : "", "late");
+    row.insertCell().appendChild(act(T("Відчинити", "Unlock"), `#${d.shelter_id}`,
                                      `unlock:${d.shelter_id}`, `/v1/doors/${d.shelter_id}/unlock`));
   }
 }
@@ -166,15 +167,16 @@ function renderSources() {
     const row = body.insertRow();
     const name = `${s.source.slice(0, 10)}…`;
     cell(row, name, "muted");
-    cell(row, `${s.reports} звітів / reports, ${s.shelters} укриттів / shelters, ` +
-      `${s.reporters} свідків / witnesses`);
+    cell(row, T(`${s.reports} звітів, ${s.shelters} укриттів, ${s.reporters} свідків`,
+                `${s.reports} reports, ${s.shelters} shelters, ${s.reporters} witnesses`));
     cell(row, s.reasons.join("; "), s.quarantined ? "muted" : "late");
     const path = `/v1/sources/${encodeURIComponent(s.source)}/`;
     row.insertCell().appendChild(s.quarantined
-      ? act("Повернути / Release", name, `release:${s.source}`, path + "release")
-      : act("Карантин / Quarantine", name, `quarantine:${s.source}`, path + "quarantine",
-            `Відкласти всі повідомлення цього джерела? / Set aside every report from this source? ` +
-            `(${s.shelter_ids.map((id) => "#" + id).join(", ")})`));
+      ? act(T("Повернути", "Release"), name, `release:${s.source}`, path + "release")
+      : act(T("Карантин", "Quarantine"), name, `quarantine:${s.source}`, path + "quarantine",
+            T("Відкласти всі повідомлення цього джерела?",
+              "Set aside every report from this source?") +
+            ` (${s.shelter_ids.map((id) => "#" + id).join(", ")})`));
   }
   if (!(state.sources || []).length) body.insertRow().insertCell().textContent = "—";
 }
@@ -194,8 +196,8 @@ function refuse(status) {
   // A token that is not an operator's opens nothing; say why and ask again.
   token = ""; localStorage.removeItem("sw_operator_token");
   $("login-msg").textContent = status === 403
-    ? "Цей токен не для пульта / This token is not an operator's"
-    : "Токен не прийнято / The token was refused";
+    ? T("Цей токен не для пульта", "This token is not an operator's")
+    : T("Токен не прийнято", "The token was refused");
   $("login").hidden = false;
   $("token").focus();
 }
@@ -215,7 +217,7 @@ async function load() {
     render();
   } catch (e) {
     if (e.status === 401 || e.status === 403) refuse(e.status);
-    else say(`Немає зв'язку з сервером / Server unreachable: ${e.message}`);
+    else say(`${T("Немає зв'язку з сервером", "Server unreachable")}: ${e.message}`);
   }
 }
 
@@ -228,6 +230,7 @@ $("login").onsubmit = (ev) => {
 
 const stream = new EventSource("/v1/stream");
 for (const kind of ["alert", "incident", "status"]) stream.addEventListener(kind, load);
+document.addEventListener("langchange", () => { if (state) render(); });
 setInterval(tick, 1000);  // the timers tick between events
 setInterval(load, 5000);  // rungs taken and a dropped stream show within seconds
 load();

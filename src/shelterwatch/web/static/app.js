@@ -8,6 +8,7 @@
 "use strict";
 
 const CONFIG = JSON.parse(document.getElementById("config").textContent);
+const NEAREST_TIMEOUT_MS = 5000;  // simulate/driver.py PHONE_TIMEOUT_S
 const OUTBOX_KEY = "shelterwatch.outbox";
 const RECEIPTS_KEY = "shelterwatch.receipts";
 const KIND_TO_BUTTON = {locked: "reportLocked", refused: "reportRefused", full: "reportFull",
@@ -282,7 +283,10 @@ async function refreshResults() {
     try {
       const q = new URLSearchParams({lat: lat.toFixed(6), lon: lon.toFixed(6), limit: "3",
                                      step_free: String(stepFree)});
-      const response = await fetch(`/v1/nearest?${q}`, {cache: "no-store"});
+      // A server slow in the first minute of an alert must not leave the resident waiting:
+      // after NEAREST_TIMEOUT_MS the phone ranks its pack (the simulation models the same).
+      const response = await fetch(`/v1/nearest?${q}`, {
+        cache: "no-store", signal: AbortSignal.timeout(NEAREST_TIMEOUT_MS)});
       if (response.ok) {
         const body = await response.json();
         state.results = body.results;
@@ -298,6 +302,7 @@ async function refreshResults() {
   }
   state.results = Rank.rank(state.shelters, lat, lon, {
     walk: CONFIG.walk, pool: CONFIG.pool, statusClass: CONFIG.statusClass,
+    fails: CONFIG.fails,
     statusOf, stepFree, warningS: offlineWarning(), limit: 3,
   });
   state.source = "phone";

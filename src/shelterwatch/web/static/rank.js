@@ -1,10 +1,12 @@
 /* The phone's own ranking, for when the network is gone.
  *
  * It mirrors src/shelterwatch/rules/ranking.py: the nearest `pool` shelters by great-circle
- * distance, then status class first, shelters an audit found not ready after the rest of their
- * class, and walking time, at least three results. During an alert (`warningS` set) shelters that
- * might admit (status class up to `unknown`'s) and are reachable within the warning time come
- * before every other: a near unchecked door beats a checked one the resident cannot reach in time.
+ * distance, ordered by expected time to safety (the walk, plus the chance the door does not
+ * admit times the walk on to the nearest other door that might), at least three results. Doors
+ * that will not admit (status class above `unknown`'s) come after every door that might, by
+ * status class then walk; shelters an audit found not ready after the ready ones of their tier.
+ * During an alert (`warningS` set) doors that might admit and are reachable within the warning
+ * time come before every other.
  */
 "use strict";
 
@@ -37,9 +39,23 @@ const Rank = (() => {
 
   const MIGHT_ADMIT = 3;  // STATUS_CLASS[unknown] in rules/ranking.py
 
+  /* ranking.expected_s: the walk plus the chance of failing times the walk on to the nearest
+   * other door (Infinity for a door that will not admit: it is nobody's walk on). */
+  function expected(walks, fails) {
+    let first = Infinity, second = Infinity, nearest = -1;
+    walks.forEach((w, i) => {
+      if (w < first) { second = first; first = w; nearest = i; }
+      else if (w < second) second = w;
+    });
+    return walks.map((w, i) => {
+      const onward = i === nearest ? second : first;
+      return w + fails[i] * (Number.isFinite(onward) ? onward : 0);
+    });
+  }
+
   /* Results shaped like /v1/nearest's. */
   function rank(shelters, lat, lon, opts) {
-    const {walk, pool, statusClass, statusOf, stepFree, warningS, limit} = opts;
+    const {walk, pool, statusClass, fails, statusOf, stepFree, warningS, limit} = opts;
     const wanted = Math.max(limit || 3, 3);
     const size = Math.max(pool, wanted * 2) * (stepFree ? 3 : 1);
     let hits = nearest(shelters, lat, lon, size);
@@ -51,16 +67,22 @@ const Rank = (() => {
     const speed = stepFree ? walk.reducedSpeed : walk.speed;
     const timed = hits.map((h) => {
       const status = statusOf(h.shelter.id);
-      const walkS = Math.round(h.distance * walk.detour / speed);
+      const walkF = h.distance * walk.detour / speed;
+      const walkS = Math.round(walkF);
       const cls = statusClass[status] ?? 3;
-      const late = warningS != null && cls <= MIGHT_ADMIT && walkS <= warningS ? 0 : 1;
-      return {...h, status, walk_s: walkS, cls, late, cap: h.shelter.capacity ?? -1,
+      const admits = cls <= MIGHT_ADMIT;
+      const tier = !admits ? 2 : warningS != null && walkS <= warningS ? 0 : 1;
+      return {...h, status, walk_s: walkS, walkF, cls, admits, tier,
+              group: admits ? 0 : cls, cap: h.shelter.capacity ?? -1,
               notReady: h.shelter.readiness && h.shelter.readiness.category === "not_ready"
                 ? 1 : 0};
     });
-    timed.sort((a, b) => a.late - b.late || a.cls - b.cls || a.notReady - b.notReady || a.walk_s - b.walk_s
-                         || b.cap - a.cap
-                         || a.shelter.id - b.shelter.id);
+    const costs = expected(timed.map((t) => (t.admits ? t.walkF : Infinity)),
+                           timed.map((t) => fails[t.status] ?? 1));
+    timed.forEach((t, i) => { t.cost = t.admits ? costs[i] : t.walkF; });
+    timed.sort((a, b) => a.tier - b.tier || a.group - b.group || a.notReady - b.notReady
+                         || a.cost - b.cost || a.cls - b.cls || a.walkF - b.walkF
+                         || b.cap - a.cap || a.shelter.id - b.shelter.id);
     return timed.slice(0, wanted).map((t) => ({
       shelter: {type: "Feature", id: t.shelter.id,
                 geometry: {type: "Point", coordinates: [t.shelter.lon, t.shelter.lat]},
