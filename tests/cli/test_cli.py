@@ -36,3 +36,20 @@ def test_init_is_idempotent(settings: Settings) -> None:
     result = run("init")
     assert result.returncode == 0, result.stderr
     assert "0 created" in result.stdout and "37 unchanged" in result.stdout
+
+
+def test_the_program_still_collects_what_its_command_leaves_behind() -> None:
+    """The program freezes what importing a command made (`cli.main`); garbage made after
+    that must still be collected as the process runs, or a long `serve` or `worker` grows."""
+    script = (
+        "import weakref\n"
+        "from shelterwatch.cli import main as cli\n"
+        "cli.load_command('keyholders', freeze=True)\n"
+        "class Node: pass\n"
+        "node = Node(); node.me = node; gone = weakref.ref(node); del node\n"
+        "kept = [[] for _ in range(200_000)]\n"  # enough new objects to set off a collection
+        "print('collected' if gone() is None else 'kept')\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "collected"
