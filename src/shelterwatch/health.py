@@ -3,15 +3,11 @@ state? It answers 503 when the database does not answer or the process has falle
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
 
-from shelterwatch import db
 from shelterwatch.answers import Answer, documented
-from shelterwatch.log import service as log
+from shelterwatch.log.readiness import readiness
 
 router = APIRouter(tags=["health"])
 
@@ -29,8 +25,6 @@ class Health(Answer):
     last_seq: int | None = None
     detail: str | None = None
 
-MAX_LAG = 10_000  # facts not yet applied before the process counts as behind
-
 
 @router.get("/v1/health/live", summary="This process answers (liveness; no database look)",
             **documented(Live))
@@ -44,18 +38,6 @@ def live() -> JSONResponse:
             response_model=None,
             responses={200: {"model": Health}, 503: {"model": Health, "description": "not ready"}})
 def health(request: Request) -> JSONResponse:
-    settings = request.app.state.settings
-    applied = request.app.state.follower.applied_seq
-    body: dict[str, Any] = {"database": db.engine_for(settings.database_url).dialect.name,
-                            "applied_seq": applied}
-    try:
-        with db.reading(settings.database_url) as session:
-            body["last_seq"] = log.last_seq(session)
-    except SQLAlchemyError as exc:
-        body.update(ok=False, detail=f"database does not answer: {type(exc).__name__}")
-        return JSONResponse(body, status_code=503)
-    behind = body["last_seq"] - applied
-    body["ok"] = behind <= MAX_LAG
-    if not body["ok"]:
-        body["detail"] = f"{behind} facts not yet applied"
-    return JSONResponse(body, status_code=200 if body["ok"] else 503)
+    state = request.app.state
+    ok, body = readiness(state.settings.database_url, state.follower.applied_seq)
+    return JSONResponse(body, status_code=200 if ok else 503)

@@ -132,6 +132,8 @@ def test_who_was_notified_shows_the_role_and_time_never_the_address(
             recipient="keyholder:7:email", channel="email",
             address="keyholder.seven@example.invalid", title="Відчиніть укриття",
             body="Двері зачинені"), now=night.t0 + timedelta(seconds=130), actor="worker")
+    # the outbox's facts are appended as its transaction commits; the rollups read them after
+    with db.transaction(settings.database_url) as s:
         while stats.catch_up(s, limit=500):
             pass
     heads.tick(Publisher(settings), now=utcnow(), force=True)

@@ -19,6 +19,8 @@ from shelterwatch.config import Settings
 from shelterwatch.log.models import Fact
 from shelterwatch.stream import server as stream_server
 from shelterwatch.stream.hub import StreamHub
+from shelterwatch.stream.views import OPENAPI_PATH
+from tests.support.metrics import figure
 
 T0 = datetime(2023, 5, 31, 23, 51, 31, tzinfo=UTC)
 
@@ -99,6 +101,9 @@ def test_requests_it_cannot_read_exactly_get_precise_problems_and_nothing_breaks
         (b"GET /v1/stream HTTP/1.1\r\n" + host + b"Transfer-Encoding: chunked\r\n\r\n", 400,
          "body"),
     ]
+    # Every refusal the server gives is one the API's document lists for /v1/stream.
+    documented = set(OPENAPI_PATH["get"]["responses"])
+    assert {str(status) for _, status, _ in cases} | {"429", "503"} <= documented, documented
     for request, status, words in cases:
         got, headers, body = exchange(running.port, request)
         assert got == status, (request[:60], body)
@@ -176,6 +181,10 @@ def test_a_client_that_stops_reading_is_cut_while_the_others_hear_every_event(
         pass
     ids = [int(line[4:]) for line in heard.split(b"\n") if line.startswith(b"id: ")]
     assert ids == list(range(1, len(ids) + 1)) and len(ids) < 60
+    # … and the people on call see it: one client cut, every event written counted
+    base = f"http://127.0.0.1:{running.port}"
+    assert figure(base, "shelterwatch_sse_slow_clients_cut_total") == 1
+    assert figure(base, "shelterwatch_sse_events_sent_total") >= 60 + len(ids)
     fast.close()
     slow.close()
     deadline = time.monotonic() + 5

@@ -17,6 +17,7 @@ import pytest
 
 from shelterwatch.config import Settings, get_settings
 from tests.reports.helpers import bearer, kyiv_shelter, token
+from tests.support.metrics import figure
 from tests.support.server import LiveServer, ServeNode, StreamNode
 
 # A live server and long-lived event streams.
@@ -145,3 +146,33 @@ def test_a_stopping_server_ends_its_streams_instead_of_hanging_until_killed(
         list(lines)  # the stream ends: the client reconnects elsewhere with its last id
     server.proc.wait(15)
     assert time.monotonic() - stopped_at < 15, server.log_path.read_text()[-2000:]
+
+
+def test_the_stream_server_says_whom_it_serves_and_whether_it_follows_the_log(
+        kyiv_settings: Settings, live_server: Callable[..., LiveServer], tmp_path: Path) -> None:
+    api = live_server()
+    node = StreamNode(api.env, tmp_path / "stream.log").start()
+    try:
+        url = kyiv_settings.database_url
+        shelter = kyiv_shelter(url)
+        with httpx.stream("GET", f"{node.url}/v1/stream", timeout=10) as response:
+            lines = response.iter_lines()
+            while next(lines) != ": connected":
+                pass
+            assert figure(node.url, "shelterwatch_sse_clients") == 1
+            assert httpx.post(f"{api.url}/v1/reports", json={
+                "shelter_id": shelter.id, "kind": "locked", "lat": shelter.lat,
+                "lon": shelter.lon}).status_code == 201
+            while not next(lines).startswith("id:"):
+                pass
+            sent = figure(node.url, "shelterwatch_sse_events_sent_total")
+            assert sent is not None and sent >= 1
+        ready = httpx.get(f"{node.url}/v1/health", timeout=5)
+        assert ready.status_code == 200, ready.text
+        body = ready.json()
+        assert body["ok"] and body["last_seq"] >= 1, body
+        assert figure(node.url, "shelterwatch_log_applied_seq") == body["applied_seq"]
+        assert figure(node.url, "shelterwatch_sse_slow_clients_cut_total") == 0
+    finally:
+        node.stop()
+    assert node.proc is not None and node.proc.returncode == 0

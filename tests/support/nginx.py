@@ -2,8 +2,9 @@
 
 The site file (`deploy/nginx/shelterwatch.conf`) is used as shipped but for its listen port and
 the pack directory; the upstream file keeps its every option and gets the nodes' ports as its
-server list. nginx runs as the test's child (`-p DIR -g 'daemon off;'`), never as the system
-service, on a free loopback port.
+server lists: the API nodes', and the stream nodes' (the API nodes' when a test runs none). nginx
+runs as the test's child (`-p DIR -g 'daemon off;'`), never as the system service, on a free
+loopback port.
 """
 
 from __future__ import annotations
@@ -40,16 +41,29 @@ def _replace_once(text: str, pattern: str, replacement: str) -> str:
     return out
 
 
-def render_upstream(ports: Sequence[int]) -> str:
-    """upstream.conf with its server lines replaced by one per node, each keeping the options."""
-    text = (DEPLOY / "upstream.conf").read_text()
-    lines = re.findall(r"^(\s*)server \S+(.*);$", text, flags=re.MULTILINE)
+def _render_block(text: str, name: str, ports: Sequence[int]) -> str:
+    """The `upstream NAME { … }` block with its server lines replaced by one per port, each
+    keeping the first line's options."""
+    found = re.search(rf"^upstream {name} {{\n(.*?)^}}$", text, flags=re.MULTILINE | re.DOTALL)
+    if found is None:
+        raise AssertionError(f"deploy/nginx/upstream.conf has no upstream {name}")
+    body = found.group(1)
+    lines = re.findall(r"^(\s*)server \S+(.*);$", body, flags=re.MULTILINE)
     if not lines:
-        raise AssertionError("deploy/nginx/upstream.conf lists no server")
+        raise AssertionError(f"deploy/nginx/upstream.conf lists no server in {name}")
     indent, options = lines[0]
     servers = "\n".join(f"{indent}server 127.0.0.1:{p}{options};" for p in ports)
-    text = re.sub(r"^\s*server \S+.*;\n", "", text, flags=re.MULTILINE)
-    return _replace_once(text, r"^(\s*least_conn;)$", rf"\1\n{servers}")
+    body = re.sub(r"^\s*server \S+.*;\n", "", body, flags=re.MULTILINE)
+    body = _replace_once(body, r"^(\s*least_conn;)$", rf"\1\n{servers}")
+    return text[:found.start(1)] + body + text[found.end(1):]
+
+
+def render_upstream(api_ports: Sequence[int], stream_ports: Sequence[int] = ()) -> str:
+    """upstream.conf with the API nodes' and the stream nodes' ports. Without stream nodes the
+    stream upstream lists the API nodes, as a deployment without them does."""
+    text = (DEPLOY / "upstream.conf").read_text()
+    text = _render_block(text, "shelterwatch_api", api_ports)
+    return _render_block(text, "shelterwatch_stream", stream_ports or api_ports)
 
 
 def render_site(port: int, pack_dir: Path) -> str:
@@ -80,14 +94,15 @@ def _listening(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def nginx_in_front(node_ports: Sequence[int], prefix: Path,
-                   pack_dir: Path | None = None) -> Iterator[Nginx]:
-    """Run nginx with the deploy configuration in front of `node_ports` until the block ends."""
+def nginx_in_front(node_ports: Sequence[int], prefix: Path, pack_dir: Path | None = None,
+                   stream_ports: Sequence[int] = ()) -> Iterator[Nginx]:
+    """Run nginx with the deploy configuration in front of the API nodes `node_ports` (and the
+    stream nodes `stream_ports`, when there are any) until the block ends."""
     prefix.mkdir(parents=True, exist_ok=True)
     pack = pack_dir or prefix / "pack"
     pack.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    (prefix / "upstream.conf").write_text(render_upstream(node_ports))
+    (prefix / "upstream.conf").write_text(render_upstream(node_ports, stream_ports))
     (prefix / "shelterwatch.conf").write_text(render_site(port, pack))
     temp = {name: prefix / "tmp" / name for name in ("client_body", "proxy", "fastcgi", "uwsgi",
                                                      "scgi")}

@@ -1,10 +1,11 @@
 """The little HTTP/1.1 the stream server speaks: one request head in, one response head out.
 
-The stream server answers two requests (`GET /v1/stream`, `GET /v1/health/live`) on connections
-it never reuses, so it needs none of a general server's machinery: no keep-alive, no bodies, no
-chunked framing (an SSE response ends when the connection does, which HTTP/1.1 allows for a
-response without a length). What it does need is to be strict: a request it cannot read exactly
-is refused with a problem+json that says why, never guessed at. Pure functions over bytes.
+The stream server answers a few requests (`GET /v1/stream`, its health and `/metrics`) and keeps a
+connection only for a checker's small answers, so it needs none of a general server's machinery:
+no bodies, no chunked framing (an SSE response ends when the connection does, which HTTP/1.1
+allows for a response without a length). What it does need is to be strict: a request it cannot
+read exactly is refused with a problem+json that says why, never guessed at. Pure functions over
+bytes.
 """
 
 from __future__ import annotations
@@ -92,13 +93,17 @@ def response_head(status: int, headers: list[tuple[str, str]]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def json_response(status: int, body: object, headers: tuple[tuple[str, str], ...] = (),
-                  media_type: str = "application/json", *, close: bool = True) -> bytes:
-    """A whole response with a JSON body (for a connection about to close, unless not)."""
-    data = orjson.dumps(body)
+def response(status: int, data: bytes, media_type: str,
+             headers: tuple[tuple[str, str], ...] = (), *, close: bool = True) -> bytes:
+    """A whole response with a length (for a connection about to close, unless not)."""
     ending = [("connection", "close")] if close else []
     return response_head(status, [("content-type", media_type),
                                   ("content-length", str(len(data))), *ending, *headers]) + data
+
+
+def json_response(status: int, body: object, headers: tuple[tuple[str, str], ...] = (),
+                  media_type: str = "application/json", *, close: bool = True) -> bytes:
+    return response(status, orjson.dumps(body), media_type, headers, close=close)
 
 
 def problem(refusal: Refusal) -> bytes:

@@ -10,8 +10,10 @@ a set removal. A client whose socket stops taking data (the transport's buffer a
 mark) is skipped until it drains and then catches up from the ring; if the ring moved past it
 meanwhile, its connection is cut and it resumes from the log with its Last-Event-ID.
 
-Connections are never reused: the response carries no length and ends when the connection does.
-`GET /v1/health/live` answers for a supervisor or a proxy's check.
+A stream's connection is never reused: the response carries no length and ends when the
+connection does. The process also answers `GET /v1/health/live` (a supervisor's or a proxy's
+check), `GET /v1/health` (readiness: the database answers and the process follows the log, read
+off the loop) and `GET /metrics` (`stream/metrics.py`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from shelterwatch.config import Settings
 from shelterwatch.errors import TooManyRequests
 from shelterwatch.log import service as log
 from shelterwatch.log.follower import LogFollower
+from shelterwatch.log.readiness import readiness
+from shelterwatch.stream import metrics
 from shelterwatch.stream.events import backlog
 from shelterwatch.stream.http import (
     Refusal,
@@ -37,10 +41,11 @@ from shelterwatch.stream.http import (
     json_response,
     parse_head,
     problem,
+    response,
     response_head,
     resume_point,
 )
-from shelterwatch.stream.hub import StreamHub, Subscriber
+from shelterwatch.stream.hub import KEEPALIVE, StreamHub, Subscriber
 from shelterwatch.vocabulary import NOTIFICATION_KINDS
 
 logger = logging.getLogger(__name__)
@@ -79,11 +84,16 @@ class Connection(Subscriber):
 
 
 class StreamServer:
-    """The hub, the settings the requests are judged by, and whether the server is stopping."""
+    """The hub, the settings the requests are judged by, whether the server is stopping, and
+    what `/metrics` tells (the follower is the stream process's own; `serve` hands streams to
+    a server without one, and its API answers `/metrics` itself)."""
 
-    def __init__(self, hub: StreamHub, settings: Settings) -> None:
-        self.hub, self.settings = hub, settings
+    def __init__(self, hub: StreamHub, settings: Settings,
+                 follower: LogFollower | None = None) -> None:
+        self.hub, self.settings, self.follower = hub, settings, follower
         self.closing = False
+        self.tally = metrics.Tally()
+        self.registry = metrics.registry_for(hub, self.tally, follower)
 
     def protocol(self) -> StreamProtocol:
         return StreamProtocol(self)
@@ -142,24 +152,56 @@ class StreamProtocol(asyncio.Protocol):
                 self.head += head[end + 4:]
 
     def _answer(self, request: Request) -> None:
-        if request.path == "/v1/health/live":
-            _only_get(request)
-            closes = request.headers.get("connection", "").lower() == "close"
-            if request.version == "HTTP/1.1" and not closes:
-                # A checker's connection is kept, so its next check is not queued behind a
-                # crowd's thousands of new connections in the kernel's accept queue.
-                assert self.transport is not None
-                self.transport.write(json_response(200, {"ok": True}, close=False))
-                self.head = bytearray()
-                self.timer = asyncio.get_running_loop().call_later(HEAD_TIMEOUT_S,
-                                                                   self.transport.abort)
-            else:
-                self._reply(json_response(200, {"ok": True}))
-        elif request.path == "/v1/stream":
+        if request.path == "/v1/stream":
             _only_get(request)
             self._open(request)
+        elif request.path == "/v1/health/live":
+            _only_get(request)
+            self._small(request, lambda close: json_response(200, {"ok": True}, close=close))
+        elif request.path == "/metrics":
+            _only_get(request)
+            text = metrics.exposition(self.server.registry)
+            self._small(request, lambda close: response(200, text, metrics.CONTENT_TYPE,
+                                                        close=close))
+        elif request.path == "/v1/health":
+            _only_get(request)
+            self._readiness()
         else:
             raise Refusal(404, f"this server serves /v1/stream, not {request.path[:80]!r}")
+
+    def _small(self, request: Request, answer: Callable[[bool], bytes]) -> None:
+        """Answer a checker or a scraper. Its connection is kept (HTTP/1.1, unless it asked to
+        close), so its next look is not queued behind a crowd's thousands of new connections
+        in the kernel's accept queue."""
+        closes = request.headers.get("connection", "").lower() == "close"
+        if request.version == "HTTP/1.1" and not closes:
+            assert self.transport is not None
+            self.transport.write(answer(False))
+            self.head = bytearray()
+            self.timer = asyncio.get_running_loop().call_later(HEAD_TIMEOUT_S,
+                                                               self.transport.abort)
+        else:
+            self._reply(answer(True))
+
+    def _readiness(self) -> None:
+        """`/v1/health`: the database is read off the loop; the answer ends the connection."""
+        server = self.server
+        applied = server.follower.applied_seq if server.follower is not None \
+            else server.hub.position
+        read = asyncio.get_running_loop().run_in_executor(
+            None, readiness, server.settings.database_url, applied)
+        read.add_done_callback(self._ready_read)
+
+    def _ready_read(self, done: asyncio.Future[tuple[bool, dict[str, object]]]) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        if done.exception() is not None:
+            ok, body = False, {"ok": False, "detail": f"readiness failed: {done.exception()!r}"}
+        else:
+            ok, body = done.result()
+        if ok and self.server.closing:
+            ok, body = False, {**body, "ok": False, "detail": "this server is stopping"}
+        self._reply(json_response(200 if ok else 503, body))
 
     def _open(self, request: Request) -> None:
         server, hub = self.server, self.server.hub
@@ -197,6 +239,7 @@ class StreamProtocol(asyncio.Protocol):
         events = done.result()
         for start in range(0, len(events), 100):
             self.transport.write(b"".join(chunk for _, chunk in events[start:start + 100]))
+        self.server.tally.events_sent += len(events)
         self._attach(upto)
 
     def _attach(self, after: int, head: bytes = b"") -> None:
@@ -211,6 +254,8 @@ class StreamProtocol(asyncio.Protocol):
         transport.write(b"".join([head, CONNECTED, *(chunks or ())]))
         if chunks is None:
             transport.close()
+        else:
+            self._count(chunks)
 
     def flush(self) -> None:
         """Write what the hub holds for this client; called by the hub on every new event."""
@@ -219,14 +264,24 @@ class StreamProtocol(asyncio.Protocol):
             return
         hub = self.server.hub
         if self.paused:  # its socket is full: it catches up when it drains, if it still can
-            if hub.behind(subscriber) or subscriber.gone:
+            if subscriber.gone:
+                transport.abort()
+            elif hub.behind(subscriber):
+                self.server.tally.slow_cut += 1
                 transport.abort()
             return
         chunks = hub.pull(subscriber)
         if chunks is None:
+            if not subscriber.gone:  # behind the ring
+                self.server.tally.slow_cut += 1
             transport.close()  # left, behind, or shut down: the client resumes with its id
         elif chunks:
             transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+            self._count(chunks)
+
+    def _count(self, chunks: list[bytes]) -> None:
+        if chunks and chunks[0] is not KEEPALIVE:
+            self.server.tally.events_sent += len(chunks)
 
     def pause_writing(self) -> None:
         self.paused = True
@@ -306,7 +361,7 @@ async def serve(settings: Settings, host: str, port: int,
     gc.collect()
     gc.freeze()  # start-up's objects live as long as the process: out of the collector's way
     follower.start()
-    server = StreamServer(hub, settings)
+    server = StreamServer(hub, settings, follower)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from shelterwatch.deps import address_of
+from shelterwatch.problems import PROBLEM
 from shelterwatch.stream.events import backlog as read_backlog
 from shelterwatch.stream.hub import StreamHub, Subscriber
 
@@ -95,11 +96,27 @@ async def stream_endpoint(request: Request) -> EventStream:
 # routing through every router (over a millisecond a connection at ten thousand of them).
 route = Route("/v1/stream", stream_endpoint, methods=["GET"], include_in_schema=False)
 
+
+
+def _refusals(*codes: str) -> dict[str, Any]:
+    return {code: {"$ref": f"#/components/responses/{code}"} for code in codes}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM: {
+        "schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+# What the stream server refuses (stream/http.py, stream/server.py): a head it cannot read
+# exactly (400), a path it does not serve (404: a proxy routed it wrong), a method other than
+# GET (405), too many streams from one address (429), a head over the limit (431), a server
+# stopping (503, Retry-After), an HTTP version other than 1.x (505).
 OPENAPI_PATH: dict[str, Any] = {"get": {
     "tags": ["live"],
     "summary": "Live alert, status and incident events (SSE)",
     "description": "Server-Sent Events; each event's id is its fact seq. A client that "
-                   "reconnects with `Last-Event-ID` (or `?after=`) gets every event after it.",
+                   "reconnects with `Last-Event-ID` (or `?after=`) gets every event after it. "
+                   "A city serves it from its own stream nodes (`shelterwatch stream`).",
     "operationId": "stream_v1_stream_get",
     "parameters": [
         {"name": "after", "in": "query", "required": False,
@@ -110,8 +127,9 @@ OPENAPI_PATH: dict[str, Any] = {"get": {
     "responses": {
         "200": {"description": "Events, each with its fact seq as id",
                 "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-        "429": {"$ref": "#/components/responses/429"},
-        "431": {"$ref": "#/components/responses/431"}},
+        **_refusals("400", "404", "429", "431", "503"),
+        "405": _problem("Not GET (problem+json, Allow: GET)"),
+        "505": _problem("Not HTTP/1.1 or HTTP/1.0 (problem+json)")},
 }}
 
 
