@@ -7,6 +7,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shelterwatch.rules import ranking
+from shelterwatch.rules.geo import great_circle_m
 from shelterwatch.simulate import baseline
 from shelterwatch.simulate.city import (
     Door,
@@ -19,6 +21,8 @@ from shelterwatch.simulate.city import (
 )
 from shelterwatch.simulate.nights import KYIV_2023_06_01 as PLAN
 from shelterwatch.simulate.outcome import quantile, summarise, table
+from shelterwatch.simulate.phone import Phone
+from shelterwatch.vocabulary import Status
 
 # A street of shelters 100 m apart along a meridian in Desnianskyi.
 STREET = [Shelter(i + 1, 50.50 + i * 0.0009, 30.60) for i in range(12)]
@@ -127,3 +131,23 @@ def test_quantiles_are_values_of_the_sample_in_order(values: list[float], q: flo
     assert got in values
     assert quantile(values, 0.5) <= quantile(values, 0.9)  # type: ignore[operator]
     assert sum(v <= got for v in values) >= q * len(values)  # type: ignore[operator]
+
+
+@given(st.integers(), st.sampled_from([None, 120]))
+@settings(max_examples=40, deadline=None)
+def test_the_phone_shortlists_its_pack_without_losing_the_doors_it_would_list(
+        seed: int, warning_s: int | None) -> None:
+    rng = random.Random(seed)
+    statuses = [s.value for s in Status]
+    pack = [{"id": i, "lat": 50.30 + rng.random() * 0.3, "lon": 30.25 + rng.random() * 0.55,
+             "status": rng.choice(statuses), "step_free": rng.choice([None, True, False]),
+             "capacity": rng.choice([None, 40, 400]), "readiness": None}
+            for i in range(rng.randint(1, 400))]
+    lat, lon = 50.30 + rng.random() * 0.3, 30.25 + rng.random() * 0.55
+    every_door = [ranking.Candidate(s["id"], great_circle_m(lat, lon, s["lat"], s["lon"]),
+                                    Status(s["status"]), s["step_free"], s["capacity"], None,
+                                    None) for s in pack]
+    nearest = sorted(every_door, key=lambda c: c.distance_m)[:12]
+    assert Phone(pack).rank(lat, lon, heard={}, limit=5, warning_s=warning_s) == [
+        r.shelter_id for r in ranking.rank(nearest, model=ranking.WalkingModel(), limit=5,
+                                           warning_s=warning_s)]

@@ -24,6 +24,7 @@ from urllib.parse import urlencode, urlsplit
 import orjson
 
 LINE_LIMIT = 1 << 20
+ABANDONED = "Abandoned"  # a reply's error: the night ended, or the crowd stopped, first
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,14 @@ class Crowd:
                                         timeout_s]) + b"\n")
         return future
 
+    def abandon(self) -> None:
+        """Every request still waiting is answered `ABANDONED`: one call at the night's end
+        instead of a timer beside each request, whatever becomes of a client process."""
+        pending, self.pending = self.pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_result(Reply(0, 0.0, None, ABANDONED))
+
     async def _read(self, child: asyncio.subprocess.Process) -> None:
         assert child.stdout is not None
         while line := await child.stdout.readline():
@@ -91,6 +100,7 @@ class Crowd:
         for reader in self.readers:
             reader.cancel()
         await asyncio.gather(*self.readers, return_exceptions=True)
+        self.abandon()
 
 
 # -- the child: plain HTTP/1.1 over keep-alive connections -----------------------------------

@@ -30,7 +30,7 @@ import orjson
 from shelterwatch import clock
 from shelterwatch.simulate.city import Door, DoorWorld, Shelter, along, drive_s, walk_s
 from shelterwatch.simulate.controllers import Controllers
-from shelterwatch.simulate.crowd import Crowd, Reply
+from shelterwatch.simulate.crowd import ABANDONED, Crowd, Reply
 from shelterwatch.simulate.journey import Journey
 from shelterwatch.simulate.nights import NightPlan
 from shelterwatch.simulate.outcome import quantile
@@ -49,6 +49,11 @@ PHONE_TIMEOUT_S = 5.0
 def client_processes() -> int:
     """How many processes send the crowd's requests: one per two cores, at least one."""
     return max(1, min(8, (os.cpu_count() or 2) // 2))
+
+
+def _settle(future: asyncio.Future[bool], value: bool) -> None:
+    if not future.done():
+        future.set_result(value)
 
 
 def address_of(resident_id: int) -> str:
@@ -103,6 +108,7 @@ class Night:
         self.background: set[asyncio.Task[None]] = set()
         self.phones: set[asyncio.StreamWriter] = set()
         self.on_duty: dict[str, float] = {}  # patrol token → since when on its current task
+        self.inside = 0  # residents through an open door so far (counted, never scanned)
 
     # -- the shared clock -----------------------------------------------------------------
     def now(self) -> float:
@@ -140,13 +146,10 @@ class Night:
         night, failed outright or not answered within `timeout_s` (real seconds)."""
         if self.now() >= self.plan.night_s:
             return None
-        future = self.crowd.send(method, path, timeout_s=timeout_s, **kwargs)
-        # Never past the night's end, whatever becomes of a client process.
-        done, _ = await asyncio.wait(
-            {future}, timeout=clock.real_seconds(self.plan.night_s - self.now()) + 1.0)
-        if not done:
+        # Never past the night's end: `play` abandons what is still pending then.
+        reply = await self.crowd.send(method, path, timeout_s=timeout_s, **kwargs)
+        if reply.error == ABANDONED:
             return None
-        reply = future.result()
         self._count(route, reply)
         return reply if reply.status else None
 
@@ -179,19 +182,24 @@ class Night:
         doors = (Controllers(self.mqtt_url, self.world.plans, self._unlocked_from_thread)
                  if self.mqtt_url else None)
         await self.crowd.start()
+        ends: asyncio.TimerHandle | None = None
         try:
             pack = await self.staff_client.get("/v1/pack")
             self.phone = Phone(pack.json()["shelters"] if pack.status_code == 200 else [])
             await self.start_alert()
+            ends = self.loop.call_later(
+                clock.real_seconds(self.plan.night_s - self.now()) + 1.0, self.crowd.abandon)
             if progress:
                 self.spawn(self._progress(journeys, progress))
             for token, lat, lon in self.patrols:
                 self.spawn(self._patrol(token, lat, lon))
-            await asyncio.gather(*(self._resident(j) for j in journeys))
+            await self._residents(journeys)
             await self.until(self.plan.night_s)
             for token in list(self.on_duty):  # still on a task: busy until the end
                 self._off_duty(token)
         finally:
+            if ends is not None:
+                ends.cancel()
             stream.cancel()
             for task in list(self.background):
                 task.cancel()
@@ -206,10 +214,19 @@ class Night:
             await self.staff_client.aclose()
 
     # -- residents --------------------------------------------------------------------------
+    async def _residents(self, journeys: Sequence[Journey]) -> None:
+        """Each resident's task begins when they look for a shelter: the loop carries those on
+        their way, not a city's worth of sleepers each with its timer."""
+        tasks = []
+        for journey in sorted(journeys, key=lambda j: j.resident.start_s):  # stable on ties
+            if journey.resident.start_s > self.now():
+                await self.until(journey.resident.start_s)
+            tasks.append(self.loop.create_task(self._resident(journey)))
+        await asyncio.gather(*tasks)
+
     async def _resident(self, journey: Journey) -> None:
         resident, plan = journey.resident, self.plan
         headers = {"X-Forwarded-For": address_of(resident.id)}
-        await self.until(resident.start_s)
         ready = resident.start_s  # when, on the night's clock, they look for the next door
         while self.now() < plan.night_s:
             journey.lookups += 1
@@ -251,6 +268,7 @@ class Night:
                 continue
             arrival = journey.arrive(self.world, choice, set_off + walk, target.lat, target.lon)
             if arrival.found == Door.OPEN:
+                self.inside += 1
                 return
             ready = arrival.t
             # The page writes a report to its outbox and sends it in the background: the
@@ -263,12 +281,13 @@ class Night:
         """Walk until `arrive_at`; True when the phone hears the door is reported shut first."""
         future: asyncio.Future[bool] = self.loop.create_future()
         self.watchers.setdefault(shelter_id, set()).add(future)
+        # One timer settles the walk (no wrapping task or waiter): False, they arrived.
+        arrives = self.loop.call_later(max(0.0, clock.real_seconds(arrive_at - self.now())),
+                                       _settle, future, False)
         try:
-            return await asyncio.wait_for(
-                future, timeout=max(0.0, clock.real_seconds(arrive_at - self.now())))
-        except TimeoutError:
-            return False
+            return await future
         finally:
+            arrives.cancel()
             self.watchers.get(shelter_id, set()).discard(future)
 
     async def _report(self, journey: Journey, at: Shelter, found: Door,
@@ -296,13 +315,12 @@ class Night:
                             self.status[sid] = status
                             if status in AVOID:
                                 for future in self.watchers.pop(sid, set()):
-                                    if not future.done():
-                                        future.set_result(True)
+                                    _settle(future, True)
 
     async def _progress(self, journeys: Sequence[Journey], say: Callable[[str], None]) -> None:
         while True:
             await asyncio.sleep(5.0)
-            inside = sum(j.sheltered_at is not None for j in journeys)
+            inside = self.inside
             asked = sum(len(v) for v in self.tally.latencies.values())
             say(f"t={self.now():.0f} s: {inside} of {len(journeys)} inside, {asked} answered, "
                 f"{self.tally.offline_answers} ranked by the phone, "
