@@ -16,9 +16,14 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import kyiv_database  # noqa: E402
 
 
 def main() -> None:
@@ -35,29 +40,18 @@ def main() -> None:
 def run(repeat: int, closures: int, prone: int, tmp: Path) -> None:
     import numpy as np
 
-    from shelterwatch import db, migrate
+    from shelterwatch import db
     from shelterwatch.alerts import service as alerts
-    from shelterwatch.areas import service as areas
     from shelterwatch.clock import utcnow
     from shelterwatch.config import get_settings
     from shelterwatch.coverage import figures, outputs, sites
     from shelterwatch.coverage import model as models
     from shelterwatch.coverage.live import AreaCoverage, walk_params
-    from shelterwatch.ingest import mapping as mappings
-    from shelterwatch.ingest import registry_csv
-    from shelterwatch.shelters import importer
     from shelterwatch.vocabulary import Status, Threat
 
     settings = get_settings()
     url = settings.database_url
-    migrate.upgrade(url)
-    data = Path(__file__).resolve().parent.parent / "src" / "shelterwatch" / "data" / "kyiv"
-    with db.transaction(url) as session:
-        areas.load_bundled(session, now=utcnow())
-        importer.import_records(
-            session, registry_csv.read(data / "kyiv_shelters_2022-02-25.csv",
-                                       mappings.load(data / "kmda-2022.toml")),
-            source="kmda-2022", now=utcnow())
+    kyiv_database(url)
     config, walk = alerts.warning_config(settings), walk_params(settings)
 
     full: list[float] = []
