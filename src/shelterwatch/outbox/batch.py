@@ -24,7 +24,7 @@ from shelterwatch.log import service as log
 from shelterwatch.notify.base import Channel, DeliveryError, Message
 from shelterwatch.outbox import service
 from shelterwatch.outbox.models import Delivery
-from shelterwatch.outbox.throttle import OutboxThrottle
+from shelterwatch.outbox.throttle import OutboxThrottle, split_by_limits
 from shelterwatch.vocabulary import FactKind
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def deliver_round(database_url: str, channels: Mapping[str, Channel], *,
         return 0
     held: list[tuple[int, str, float]] = []
     if throttle is not None:  # outside any transaction: the shared allowance takes its own
-        claimed, held = service.split_by_limits(claimed, throttle, now)
+        claimed, held = split_by_limits(claimed, throttle, now)
     with transaction(database_url) as session:
         service.hold(session, held=held, now=now)
         claimed = service.begin_sends(session, claimed, now=clock())

@@ -24,7 +24,7 @@ from shelterwatch.log import service as log
 from shelterwatch.notify.base import Channel, DeliveryError, Message
 from shelterwatch.outbox import queue
 from shelterwatch.outbox.models import DeadLetter, Delivery
-from shelterwatch.outbox.throttle import OutboxThrottle
+from shelterwatch.outbox.throttle import Claimed, OutboxThrottle, split_by_limits
 from shelterwatch.vocabulary import FactKind, recipient_role
 
 logger = logging.getLogger(__name__)
@@ -351,26 +351,6 @@ def deliver_due(database_url: str, channels: Mapping[str, Channel], *,
     return len(ready)
 
 
-Claimed = tuple[int, str, str, Message]
-
-
-def split_by_limits(claimed: list[Claimed], throttle: OutboxThrottle, now: datetime
-                    ) -> tuple[list[Claimed], list[tuple[int, str, float]]]:
-    """(what the limits let through now, what must wait and how long), tokens taken."""
-    ready: list[Claimed] = []
-    held: list[tuple[int, str, float]] = []
-    for item in claimed:
-        wait = throttle.reserve(item[2], item[3].address, now.timestamp())
-        if wait > 0:
-            held.append((item[0], item[1], wait))
-        else:
-            ready.append(item)
-    if throttle.shared is not None and ready:
-        ready = _within_shared(ready, throttle, held, now.timestamp())
-    throttle.tidy(now.timestamp())
-    return ready, held
-
-
 def within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThrottle,
                   clock: Callable[[], datetime]) -> list[Claimed]:
     """The claimed deliveries the limits let through now; the rest are put back to wait."""
@@ -380,28 +360,3 @@ def within_limits(database_url: str, claimed: list[Claimed], throttle: OutboxThr
         with transaction(database_url) as session:
             hold(session, held=held, now=now)
     return ready
-
-
-def _within_shared(ready: list[Claimed], throttle: OutboxThrottle,
-                   held: list[tuple[int, str, float]], now_s: float) -> list[Claimed]:
-    """Of what this process's buckets let through, what the deployment-wide allowances (the
-    channel's, the recipient's) grant, asked for the whole round at once; the rest joins `held`,
-    spaced at the channel's rate and at each recipient's, so they do not all return together."""
-    assert throttle.shared is not None
-    limited = [(item, wanted) for item in ready
-               if (wanted := throttle.wanted(item[2], item[3].address))]
-    if not limited:
-        return ready
-    waits = throttle.shared([wanted for _, wanted in limited], now_s)
-    refused: set[int] = set()
-    behind: dict[str, int] = {}  # refusals so far per bucket this round
-    for (item, wanted), wait in zip(limited, waits, strict=True):
-        if wait <= 0:
-            continue
-        spaced = wait
-        for key, limit in wanted:
-            behind[key] = behind.get(key, 0) + 1
-            spaced = max(spaced, behind[key] / limit.rate_per_s)
-        held.append((item[0], item[1], spaced))
-        refused.add(item[0])
-    return [c for c in ready if c[0] not in refused]

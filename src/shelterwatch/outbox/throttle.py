@@ -6,13 +6,17 @@ per chat (short bursts tolerated), an SMS gateway its contracted throughput. A b
 (the channel's global one and the recipient's). When a bucket is empty the answer is how long to
 wait, and nothing is taken, so a message held back costs no one else their turn. A provider's own
 "retry after N seconds" pauses the bucket it names. Time is a number passed in (seconds), never
-read here, so the buckets are a pure rule the tests drive with any clock.
+read here, so the buckets are a pure rule the tests drive with any clock. `split_by_limits` judges
+a claimed round against them (and the deployment-wide allowances, asked for at once).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from shelterwatch.notify.base import Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +164,49 @@ class OutboxThrottle:
 
     def tidy(self, now: float) -> None:
         self.throttle.forget_full(now)
+
+
+# A claimed delivery: its id, its claim token, its channel and the message.
+Claimed = tuple[int, str, str, Message]
+
+
+def split_by_limits(claimed: list[Claimed], throttle: OutboxThrottle, now: datetime
+                    ) -> tuple[list[Claimed], list[tuple[int, str, float]]]:
+    """(what the limits let through now, what must wait and how long), tokens taken."""
+    ready: list[Claimed] = []
+    held: list[tuple[int, str, float]] = []
+    for item in claimed:
+        wait = throttle.reserve(item[2], item[3].address, now.timestamp())
+        if wait > 0:
+            held.append((item[0], item[1], wait))
+        else:
+            ready.append(item)
+    if throttle.shared is not None and ready:
+        ready = _within_shared(ready, throttle, held, now.timestamp())
+    throttle.tidy(now.timestamp())
+    return ready, held
+
+
+def _within_shared(ready: list[Claimed], throttle: OutboxThrottle,
+                   held: list[tuple[int, str, float]], now_s: float) -> list[Claimed]:
+    """Of what this process's buckets let through, what the deployment-wide allowances (the
+    channel's, the recipient's) grant, asked for the whole round at once; the rest joins `held`,
+    spaced at the channel's rate and at each recipient's, so they do not all return together."""
+    assert throttle.shared is not None
+    limited = [(item, wanted) for item in ready
+               if (wanted := throttle.wanted(item[2], item[3].address))]
+    if not limited:
+        return ready
+    waits = throttle.shared([wanted for _, wanted in limited], now_s)
+    refused: set[int] = set()
+    behind: dict[str, int] = {}  # refusals so far per bucket this round
+    for (item, wanted), wait in zip(limited, waits, strict=True):
+        if wait <= 0:
+            continue
+        spaced = wait
+        for key, limit in wanted:
+            behind[key] = behind.get(key, 0) + 1
+            spaced = max(spaced, behind[key] / limit.rate_per_s)
+        held.append((item[0], item[1], spaced))
+        refused.add(item[0])
+    return [c for c in ready if c[0] not in refused]
