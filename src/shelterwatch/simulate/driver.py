@@ -28,7 +28,8 @@ import httpx
 import orjson
 
 from shelterwatch import clock
-from shelterwatch.simulate.city import Door, DoorWorld, Shelter, along, drive_s, walk_s
+from shelterwatch.simulate import patrol_units
+from shelterwatch.simulate.city import Door, DoorWorld, Shelter, along, walk_s
 from shelterwatch.simulate.controllers import Controllers
 from shelterwatch.simulate.crowd import ABANDONED, Crowd, Reply
 from shelterwatch.simulate.journey import Journey
@@ -164,7 +165,7 @@ class Night:
 
     # -- the night --------------------------------------------------------------------------
     async def start_alert(self) -> datetime:
-        response = await self.call("alerts", "POST", "/v1/alerts", headers=self._auth(
+        response = await self.call("alerts", "POST", "/v1/alerts", headers=patrol_units.auth(
             self.operator), json={"area_id": self.plan.area_id, "type": "air_raid",
                                   "threat": self.plan.threat})
         if response is None or response.status_code != 201:
@@ -192,11 +193,11 @@ class Night:
             if progress:
                 self.spawn(self._progress(journeys, progress))
             for token, lat, lon in self.patrols:
-                self.spawn(self._patrol(token, lat, lon))
+                self.spawn(patrol_units.patrol(self, token, lat, lon))
             await self._residents(journeys)
             await self.until(self.plan.night_s)
             for token in list(self.on_duty):  # still on a task: busy until the end
-                self._off_duty(token)
+                patrol_units.off_duty(self, token)
         finally:
             if ends is not None:
                 ends.cancel()
@@ -369,71 +370,6 @@ class Night:
         response = await self.call("check-in", "POST", path)
         if response is not None and response.status_code < 400:
             self.tally.check_ins += 1
-
-    # -- patrols ------------------------------------------------------------------------------
-    @staticmethod
-    def _auth(token: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token}"}
-
-    async def _patrol(self, token: str, lat: float, lon: float) -> None:
-        plan, auth = self.plan, self._auth(token)
-        while self.now() < plan.night_s:
-            response = await self.call("tasks", "GET", "/v1/tasks", headers=auth)
-            tasks = response.json()["tasks"] if response and response.status_code == 200 else []
-            task = tasks[0] if tasks else None
-            if task is None or task["shelter_id"] not in self.by_id:
-                await self.until(self.now() + plan.patrol_poll_s)
-                continue
-            took = await self.call("tasks", "POST", f"/v1/tasks/{task['id']}/take", headers=auth)
-            if took is None or took.status_code >= 400:
-                await self.until(self.now() + plan.patrol_poll_s)
-                continue
-            began, door = self.now(), self.by_id[task["shelter_id"]]
-            self.on_duty[token] = began
-            task, door = await self._drive(auth, task, door, lat, lon)
-            lat, lon = door.lat, door.lon
-            found = self.world.found(door.id, self.now())
-            body: dict[str, Any] = {"kind": found.value, "lat": lat, "lon": lon}
-            if found == Door.LOCKED:
-                await self.until(self.now() + plan.force_door_s)
-                self.world.open(door.id, self.now())
-                body["kind"] = "forced_open"
-            elif found == Door.UNFIT:
-                body["reason"] = "flooded"
-            await self.call("tasks", "POST", f"/v1/tasks/{task['id']}/result", headers=auth,
-                            json=body)
-            self._off_duty(token)
-            await self.call("patrols", "POST", "/v1/patrols/me", headers=auth,
-                            json={"lat": lat, "lon": lon, "available": True})
-
-    async def _drive(self, auth: dict[str, str], task: dict[str, Any], door: Shelter,
-                     lat: float, lon: float) -> tuple[dict[str, Any], Shelter]:
-        """Drive to the task's door; a unit on a check round turns for a locked-door dispatch
-        (its phone sounds for a new task), from wherever it is on the way."""
-        plan = self.plan
-        leg_began, arrive = self.now(), self.now() + drive_s(lat, lon, door, plan)
-        while task["kind"] == "check" and self.now() + plan.patrol_poll_s < arrive:
-            await self.until(self.now() + plan.patrol_poll_s)
-            response = await self.call("tasks", "GET", "/v1/tasks", headers=auth)
-            listed = response.json()["tasks"] if response and response.status_code == 200 else []
-            urgent = next((t for t in listed if t["kind"] == "open_locked"
-                           and t["shelter_id"] in self.by_id), None)
-            if urgent is None:
-                continue
-            took = await self.call("tasks", "POST", f"/v1/tasks/{urgent['id']}/take",
-                                   headers=auth)
-            if took is None or took.status_code >= 400:
-                continue
-            lat, lon = along(lat, lon, door, (self.now() - leg_began) / (arrive - leg_began))
-            task, door = urgent, self.by_id[urgent["shelter_id"]]
-            leg_began, arrive = self.now(), self.now() + drive_s(lat, lon, door, plan)
-        await self.until(arrive)
-        return task, door
-
-    def _off_duty(self, token: str) -> None:
-        """Count a unit's time on its task, within the night followed."""
-        began, end = self.on_duty.pop(token), self.plan.night_s
-        self.tally.patrol_busy_s += max(0.0, min(self.now(), end) - min(began, end))
 
     def _unlocked_from_thread(self, shelter_id: int) -> None:
         """An unlock reached a controlled door (the MQTT thread hands it to the loop)."""
