@@ -33,21 +33,17 @@ per subscriber.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import re
 import resource
 import secrets
-import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -57,123 +53,15 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.stream_subscribers import MARK  # noqa: E402
 from tests.support.server import free_port  # noqa: E402
 
-MARK = re.compile(rb'"shelter_id":(\d+)')
+SUBSCRIBERS = ROOT / "bench" / "stream_subscribers.py"
+
 UNLIMITED = {f"SHELTERWATCH_{name.upper()}": "100000000" for name in (
     "reports_per_address_per_minute", "reports_per_device_per_hour",
     "shelters_per_network_per_hour", "shelters_per_device_per_hour",
     "shelters_per_network_issued_per_hour", "stream_connections_per_address")}
-
-
-# ---------- the client processes: `bench/stream.py --client HOST PORT PATH N SOURCE` ----------
-
-class Listener(asyncio.Protocol):
-    """One subscriber: notes when each shelter id first reaches it."""
-
-    def __init__(self, client: Client) -> None:
-        self.client, self.tail, self.seen = client, b"", set[bytes]()
-        self.transport: asyncio.Transport | None = None
-        self.opened = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self.client.request)
-
-    def data_received(self, data: bytes) -> None:
-        now = time.monotonic()
-        if not self.opened and b"retry:" in data:
-            self.opened = True
-            self.client.opened += 1
-            if self.client.opened == self.client.n:
-                self.client.all_open.set()
-        text = self.tail + data
-        for mark in MARK.findall(text):
-            if mark not in self.seen:
-                self.seen.add(mark)
-                got = self.client.arrivals.setdefault(mark, [0, 0.0])
-                got[0] += 1
-                got[1] = max(got[1], now)
-        self.tail = text[-40:]
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.client.lost += 1
-
-
-@dataclass
-class Client:
-    host: str
-    port: int
-    path: str
-    n: int
-    source: str
-    request: bytes = b""
-    opened: int = 0
-    lost: int = 0
-    arrivals: dict[bytes, list[Any]] = field(default_factory=dict)
-    all_open: asyncio.Event = field(default_factory=asyncio.Event)
-    listeners: list[Listener] = field(default_factory=list)
-
-    async def open_all(self) -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
-        self.request = (f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\n"
-                        f"Accept: text/event-stream\r\n\r\n").encode()
-        start, failed = time.monotonic(), 0
-        gate = asyncio.Semaphore(200)
-
-        async def one() -> None:
-            nonlocal failed
-            async with gate:
-                sock = socket.socket()
-                sock.setblocking(False)
-                # Each process its own source address: ports never run out across rounds.
-                sock.bind((self.source, 0))
-                try:
-                    await loop.sock_connect(sock, (self.host, self.port))
-                    _, listener = await loop.create_connection(lambda: Listener(self), sock=sock)
-                    self.listeners.append(listener)
-                except OSError:
-                    failed += 1
-                    sock.close()
-
-        await asyncio.gather(*(one() for _ in range(self.n)))
-        if not failed:
-            try:
-                await asyncio.wait_for(self.all_open.wait(), 120)
-            except TimeoutError:
-                pass
-        return {"opened": self.opened, "failed": failed, "s": time.monotonic() - start}
-
-    def drop_all(self) -> dict[str, Any]:
-        for listener in self.listeners:
-            if listener.transport is not None:
-                sock = listener.transport.get_extra_info("socket")
-                # RST, as a phone that loses its network does not say goodbye either
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                listener.transport.abort()
-        return {"dropped": len(self.listeners)}
-
-
-async def client_main(host: str, port: int, path: str, n: int, source: str) -> None:
-    client = Client(host, port, path, n, source)
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-
-    def say(obj: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(obj) + "\n")
-        sys.stdout.flush()
-
-    while line := (await reader.readline()).decode().strip():
-        if line == "open":
-            say(await client.open_all())
-        elif line == "arrivals":
-            say({k.decode(): v for k, v in client.arrivals.items()})
-        elif line == "drop":
-            say(client.drop_all())
-            await asyncio.sleep(0.5)
-            return
 
 
 # ---------- the servers ----------
@@ -286,7 +174,7 @@ def one_round(system: System, args: argparse.Namespace, marks: list[int],
     server, n = system.server, args.subscribers
     per = [n // args.clients + (1 if i < n % args.clients else 0) for i in range(args.clients)]
     clients = [subprocess.Popen(
-        [sys.executable, __file__, "--client", "127.0.0.1", str(server.port), system.stream_path,
+        [sys.executable, str(SUBSCRIBERS), "127.0.0.1", str(server.port), system.stream_path,
          str(k), src], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         for k, src in zip(per, sources, strict=True)]
     probes = [Probe(url) for url in system.probes]
@@ -512,8 +400,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--client":
-        host, port, path, n, source = sys.argv[2:7]
-        asyncio.run(client_main(host, int(port), path, int(n), source))
-    else:
-        main()
+    main()
