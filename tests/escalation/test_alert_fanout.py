@@ -93,6 +93,28 @@ def test_every_oblast_start_is_taken_at_once_and_all_doors_go_before_any_check_i
         assert log.verify(s).ok
 
 
+def test_a_keyholder_wanted_at_a_locked_door_goes_before_every_alert_check_in(
+        settings: Settings) -> None:
+    """A report of a locked door during the surge starts the ladder; its message to the
+    keyholder must not wait behind the whole country's check-ins."""
+    url = settings.database_url
+    _country(url)
+    escalation.run_due(url, settings=settings, clock=utcnow)
+    now = utcnow()
+    with db.transaction(url) as s:
+        outbox.enqueue(s, outbox.Outgoing(
+            subject="incident:1", step="keyholder", recipient="keyholder:1:webhook",
+            channel="webhook", address="http://127.0.0.1:9/k/1", title="Shelter 1 locked",
+            body="Residents report the door locked", priority=outbox.Priority.ESCALATION),
+            now=now, actor="test")
+    with db.transaction(url) as s:
+        first = outbox.claim(s, now=now + timedelta(seconds=1), lease_s=60, limit=1,
+                             lane=outbox.Lane(frozenset({"door"})).other())
+    assert [(r.subject, r.step) for r in first] == [("incident:1", "keyholder")]
+    check_ins = [r for r in _deliveries(url) if r.step == "check_in"]
+    assert check_ins and {r.priority for r in check_ins} == {outbox.Priority.CHECK_IN}
+
+
 def test_a_check_in_says_what_the_notice_says_and_its_link_is_signed_as_it_is_sent(
         settings: Settings) -> None:
     url = settings.database_url

@@ -171,7 +171,7 @@ def check_ins(alert_ids: Sequence[int], *, now: datetime) -> Select[Any]:
         lambda a, ch: literal(None, String),
         lambda a, ch: _concat('{"alert":', a.c.alert_id, ',"shelter_id":', Shelter.id,
                               ',"event":"check_in","keyholder_id":', Keyholder.id, "}"),
-        *(lambda a, ch, c=c: c for c in _constants(now, Priority.ESCALATION)))
+        *(lambda a, ch, c=c: c for c in _constants(now, Priority.CHECK_IN)))
 
 
 def queue_door_unlocks(session: Session, alert_ids: Sequence[int], *,
