@@ -83,3 +83,28 @@ def test_a_bad_row_names_its_line_and_imports_no_one(settings: Settings, tmp_pat
     assert "line 4: Holder 2: webhook must be an http(s) URL" in done.output
     with db.reading(settings.database_url) as s:
         assert s.execute(select(Keyholder.id)).first() is None
+
+
+def test_the_import_starts_without_the_web_stack_or_rich(settings: Settings,
+                                                         tmp_path: Path) -> None:
+    """A city's operator runs it in a fresh process; what it imports is most of its time."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "keyholders.csv"
+    path.write_text("role,name,shelter_id,email,sms,telegram,webhook\n"
+                    "keyholder,Holder,1,k@example.invalid,,,\n", encoding="utf-8")
+    program = ("import atexit, sys\n"
+               "atexit.register(lambda: print(sorted({m.split('.')[0] for m in sys.modules})))\n"
+               "sys.argv = ['shelterwatch', 'keyholders', 'import', sys.argv[1]]\n"
+               "from shelterwatch.cli.main import main\n"
+               "main()\n")
+    done = subprocess.run([sys.executable, "-c", program, str(path)], capture_output=True,
+                          text=True, timeout=120,
+                          env={**os.environ, "DATABASE_URL": settings.database_url})
+    assert done.returncode == 0, done.stderr
+    assert "imported 1 keyholders and 0 owners" in done.stdout
+    loaded = done.stdout.strip().splitlines()[-1]
+    for heavy in ("fastapi", "starlette", "rich", "httpx", "numpy", "shapely"):
+        assert f"'{heavy}'" not in loaded, heavy

@@ -60,3 +60,20 @@ def test_two_facts_with_the_same_private_values_have_different_digests(
     ids = [kyiv_client.post("/v1/reports", json=body).json()["tracking_id"] for _ in range(2)]
     digests = {_public_fact(kyiv_client, kyiv_settings, i)["private_digest"] for i in ids}
     assert len(digests) == 2
+
+
+def test_facts_chained_in_one_batch_each_get_a_salt_of_their_own() -> None:
+    """A batch draws its salts at once (an import's ten thousand people): still 128 random
+    bits per fact, so two people with the same contacts have different public digests."""
+    from datetime import UTC, datetime
+
+    from shelterwatch.log import service as log
+
+    same = {"name": "Оксана", "email": "o@example.org"}
+    rows = log.chained([log.NewFact("keyholder.created", "cli", {"id": n}, same)
+                        for n in range(50)], now=datetime.now(UTC), head=(0, chain.GENESIS_HASH))
+    salts = [orjson.loads(r["private"])["salt"] for r in rows]
+    assert all(len(s) == 32 for s in salts) and len(set(salts)) == 50
+    assert len({r["private_digest"] for r in rows}) == 50
+    assert all(chain.private_digest(orjson.loads(r["private"])) == r["private_digest"]
+               for r in rows)

@@ -4,22 +4,42 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from shelterwatch.errors import ShelterwatchError
-from shelterwatch.ingest.mapping import MappingError
 
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    console: Console
+    err_console: Console
+
+
+def __getattr__(name: str) -> Any:
+    """`console` and `err_console`, rich Consoles made when a module first imports them.
+
+    Importing rich and measuring the terminal is ~15 ms of a command's start; a command whose
+    module prints one plain line (`typer.echo`) and imports these only where it uses them
+    does not pay it."""
+    if name not in ("console", "err_console"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    made = globals().get(name)
+    if made is None:
+        from rich.console import Console
+
+        made = globals()[name] = Console(stderr=name == "err_console")
+    return made
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    __getattr__("err_console").print(f"[bold red]error:[/] {message}", highlight=False,
+                                     soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -30,7 +50,7 @@ def one_line_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (ShelterwatchError, MappingError, ValueError) as exc:
+        except (ShelterwatchError, ValueError) as exc:  # a mapping file's MappingError too
             raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
         except FileNotFoundError as exc:
             raise fail(f"no such file: {exc.filename}") from None

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from shelterwatch import db, logs
-from shelterwatch.cli.common import console, fail, one_line_errors
+from shelterwatch.cli.common import fail, one_line_errors
 from shelterwatch.clock import utcnow
 from shelterwatch.config import get_settings
 from shelterwatch.keyholders import importer as keyholder_import
@@ -45,7 +45,7 @@ def import_keyholders(path: Path) -> None:
     text = path.read_text(encoding="utf-8-sig")
     with db.transaction(get_settings().database_url) as session:
         counts = keyholder_import.import_csv(session, text=text, now=utcnow(), actor="cli")
-    console.print(f"imported {counts['keyholder']} keyholders and {counts['owner']} owners")
+    typer.echo(f"imported {counts['keyholder']} keyholders and {counts['owner']} owners")
 
 
 @patrols_app.command("create")
@@ -67,6 +67,8 @@ def create_patrol(
         token, plaintext = auth.create(session, role=Role.PATROL.value, name=name, now=now)
         unit = patrols.create_unit(session, name=name, token_id=token.id, lat=lat, lon=lon,
                                    now=now, actor="cli")
+    from shelterwatch.cli.common import console  # rich: not for `keyholders import`
+
     console.print(f"patrol unit {unit.id} {name!r}; its token, shown once:", highlight=False)
     print(plaintext)
 
@@ -82,6 +84,8 @@ def register_door(
 
     with db.transaction(get_settings().database_url) as session:
         doors.register(session, shelter_id=shelter, device_id=device, now=utcnow(), actor="cli")
+    from shelterwatch.cli.common import console
+
     console.print(f"door controller {device} registered for shelter {shelter}")
 
 

@@ -91,7 +91,11 @@ MOVE_HEAD_AND_NOTIFY = MOVE_HEAD.returning(
     func.pg_notify(bindparam("channel"), bindparam("last")))
 
 
-def salted(private: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+SALT_BYTES = 16
+
+
+def salted(private: Mapping[str, Any] | None,
+           salt: str | None = None) -> Mapping[str, Any] | None:
     """The private part with a random salt of its own, kept inside it.
 
     The public log shows each fact's private digest. Without a salt, a digest of guessable
@@ -101,7 +105,7 @@ def salted(private: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     """
     if not private:
         return private
-    return {**private, "salt": secrets.token_hex(16)}
+    return {**private, "salt": salt if salt is not None else secrets.token_hex(SALT_BYTES)}
 
 
 def chained(facts: Sequence[NewFact], *, now: datetime,
@@ -112,14 +116,18 @@ def chained(facts: Sequence[NewFact], *, now: datetime,
     bodies = chain.BodyWriter(chain.format_at(now))
     canonical, sha256 = chain.canonical_json, hashlib.sha256
     rows: list[dict[str, Any]] = []
-    for fact in facts:
+    # Every salt of the batch from one read of the system's randomness (an import's 10,000
+    # reads of 16 bytes each were a twentieth of its work); each fact still gets 128 bits.
+    salts = secrets.token_bytes(SALT_BYTES * len(facts)).hex()
+    for n, fact in enumerate(facts):
         seq += 1
         # Serialised once: what is stored is byte for byte what was hashed.
         payload_json = canonical(fact.payload)
         private_json = b""
         private_digest = ""
         if fact.private:
-            private_json = canonical(salted(fact.private))
+            salt = salts[2 * SALT_BYTES * n:2 * SALT_BYTES * (n + 1)]
+            private_json = canonical(salted(fact.private, salt))
             private_digest = sha256(private_json).hexdigest()  # chain.private_digest
         body = bodies.canonical(seq, fact.kind, fact.actor, payload_json, private_digest)
         digest = sha256(prev.encode("ascii") + body).hexdigest()  # chain.fact_hash
