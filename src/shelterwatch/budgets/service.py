@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import (
     Float,
     Table,
+    and_,
     bindparam,
     delete,
     func,
@@ -75,8 +76,12 @@ def judge(session: Session, asks: Sequence[Sequence[rules.Check]], *, now: datet
     # One window per scope (an hour for every spread today): the longest asked for counts.
     since = now - timedelta(seconds=max((w for *_, w in marks), default=0.0))
     ledger = rules.Ledger()
-    for r in conn.execute(_KNOWN, {"cells": rates, "spreads": spreads, "since": since,
-                                   "marks": sorted({(s, k, i) for s, k, i, _ in marks})}):
+    asked = {**_columns_of("cells", rates, ("scope", "key")),
+             **_columns_of("spreads", spreads, ("scope", "key")),
+             **_columns_of("marks", sorted({(s, k, i) for s, k, i, _ in marks}),
+                           ("scope", "key", "item")),
+             "since": since}
+    for r in conn.execute(_KNOWN, asked):
         if r.what == "tat":
             ledger.tats[(r.scope, r.key)] = r.value
         elif r.what == "count":
@@ -119,7 +124,8 @@ def take_each(session: Session, asks: Sequence[Sequence[rules.Allowance]], *,
         _prune(session, scope, t)
     _serialise(session, cells)
     conn = session.connection()
-    tats = {(r.scope, r.key): r.tat for r in conn.execute(_TATS, {"cells": cells})}
+    tats = {(r.scope, r.key): r.tat
+            for r in conn.execute(_TATS, _columns_of("cells", cells, ("scope", "key")))}
     waits, moved = rules.take_each(tats, asks, t)
     if moved:
         conn.execute(_UPSERT_CELLS[conn.dialect.name],
@@ -187,11 +193,31 @@ def prune_marks(session: Session, *, older_than: datetime) -> int:
 
 
 _cells, _marks = cast(Table, RateCell.__table__), cast(Table, SourceMark.__table__)
-_in = {"cells": tuple_(_cells.c.scope, _cells.c.key).in_(bindparam("cells", expanding=True)),
-       "spreads": tuple_(_marks.c.scope, _marks.c.key).in_(
-           bindparam("spreads", expanding=True)),
-       "marks": tuple_(_marks.c.scope, _marks.c.key, _marks.c.item).in_(
-           bindparam("marks", expanding=True))}
+
+
+def _among(table: Table, columns: tuple[str, ...], name: str) -> Any:
+    """`(columns) IN :name`, and each column IN the values it takes there.
+
+    SQLite answers a row-value IN of more than one row by scanning the whole table: the cells
+    grow with every device that ever reported, so each batch's read grew with the crowd. Each
+    column's own IN list (`:name_scope`, ...) lets it search the primary key instead; the
+    row-value IN keeps the answer exact.
+    """
+    cols = [table.c[c] for c in columns]
+    return and_(*(c.in_(bindparam(f"{name}_{c.name}", expanding=True)) for c in cols),
+                tuple_(*cols).in_(bindparam(name, expanding=True)))
+
+
+def _columns_of(name: str, rows: Sequence[tuple[str, ...]], columns: tuple[str, ...],
+                ) -> dict[str, Any]:
+    """The parameters `_among(..., columns, name)` binds for these rows."""
+    return {name: list(rows), **{f"{name}_{c}": sorted({r[i] for r in rows})
+                                 for i, c in enumerate(columns)}}
+
+
+_in = {"cells": _among(_cells, ("scope", "key"), "cells"),
+       "spreads": _among(_marks, ("scope", "key"), "spreads"),
+       "marks": _among(_marks, ("scope", "key", "item"), "marks")}
 _within = _marks.c.at >= bindparam("since")
 _TATS = select(_cells.c.scope, _cells.c.key, _cells.c.tat).where(_in["cells"])
 # Everything a batch's limits need, in one round trip: the rate cells' arrival times, per spread
