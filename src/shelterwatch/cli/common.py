@@ -26,7 +26,12 @@ def __getattr__(name: str) -> Any:
     does not pay it."""
     if name not in ("console", "err_console"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    made = globals().get(name)
+    return _console(name)
+
+
+def _console(name: str) -> Console:
+    """The module's `name` console, made once."""
+    made: Console | None = globals().get(name)
     if made is None:
         from rich.console import Console
 
@@ -38,8 +43,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    __getattr__("err_console").print(f"[bold red]error:[/] {message}", highlight=False,
-                                     soft_wrap=True)
+    _console("err_console").print(f"[bold red]error:[/] {message}", highlight=False,
+                                  soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -61,10 +61,9 @@ class Priority:
     ESCALATION = 70  # keyholders, patrols, operators (the ladder)
     ALERT_STARTED = 50  # residents told an alert began: go to a shelter
     # A keyholder asked at an alert's start to confirm the door is open: after the ladder, whose
-    # keyholders are wanted at a door someone just found locked, and paced (`outbox.pace`).
+    # keyholders are wanted at a door someone just found locked.
     CHECK_IN = 40
     ALERT_ENDED = 10
-    PACED_AT_MOST = CHECK_IN  # these and below rest between rounds when there is time to spare
 
 
 def find(session: Session, *, subject: str, step: str, recipient: str) -> Delivery | None:
