@@ -142,9 +142,13 @@ def deliver_to_service_worker(context: Any, page: Any, origin: str,
     cdp.send("ServiceWorker.deliverPushMessage", {
         "origin": origin, "registrationId": registrations[0]["registrationId"],
         "data": json.dumps(payload)})
-    page.wait_for_function("navigator.serviceWorker.ready.then(r => r.getNotifications())"
-                           ".then(n => n.length > 0)")
-    notes: list[dict[str, str]] = page.evaluate(
-        "navigator.serviceWorker.ready.then(r => r.getNotifications())"
-        ".then(ns => ns.map(n => ({title: n.title, body: n.body})))")
+    # Polled: `wait_for_function` takes the promise itself as truthy and would not wait.
+    notes: list[dict[str, str]] = []
+    for _ in range(100):
+        notes = page.evaluate(
+            "navigator.serviceWorker.ready.then(r => r.getNotifications())"
+            ".then(ns => ns.map(n => ({title: n.title, body: n.body})))")
+        if notes:
+            break
+        page.wait_for_timeout(100)
     return notes
