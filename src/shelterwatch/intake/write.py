@@ -1,5 +1,6 @@
 """Writing what the intake decided (an `Outcome`) as rows: one statement per table
-(executemany on SQLite), and on PostgreSQL every row in one pipelined round trip."""
+(the driver's executemany on SQLite), and on PostgreSQL every row in one pipelined round trip
+(`db.write_all`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from shelterwatch.db import pipelined
+from shelterwatch.db import write_all
 from shelterwatch.incidents.models import Incident
 from shelterwatch.intake.core import Case, Outcome, StatusRow
 from shelterwatch.intake.sql import (
@@ -32,8 +33,7 @@ def write(session: Session, outcome: Outcome, *, head: tuple[int, str], now: dat
     """The outcome's rows, one statement per table, then the caller's."""
     conn = session.connection()
     if not outcome.facts:
-        for statement, rows in also:
-            conn.execute(statement, rows)
+        write_all(conn, also)
         return
     new, old = [], []
     for k, v in outcome.statuses.items():
@@ -51,7 +51,7 @@ def write(session: Session, outcome: Outcome, *, head: tuple[int, str], now: dat
         last = facts[-1]
         if last["seq"] != last_seq:
             raise RuntimeError("the log moved under its lock; the batch is not written")
-        pipelined(conn, [
+        write_all(conn, [
             (FACTS, facts),
             (log.MOVE_HEAD_AND_NOTIFY, [{"new_seq": last["seq"], "new_hash": last["hash"],
                                          "channel": log.NOTIFY_CHANNEL,
@@ -63,11 +63,10 @@ def write(session: Session, outcome: Outcome, *, head: tuple[int, str], now: dat
         seqs = log.append_many(session, drafts, now=now, locked_head=head)
         if seqs[-1] != last_seq:
             raise RuntimeError("the log moved under its lock; the batch is not written")
-        for statement, rows in ((INSERT_CASES, opened), (UPDATE_CASE, changed),
-                                (INSERT_OBSERVATIONS, outcome.observations),
-                                (INSERT_STATUSES, new), (UPDATE_STATUS, old), *also):
-            if rows:  # an UPDATE by primary key per row is still one executemany
-                conn.execute(statement, rows)
+        # An UPDATE by primary key per row is still one executemany.
+        write_all(conn, [(INSERT_CASES, opened), (UPDATE_CASE, changed),
+                         (INSERT_OBSERVATIONS, outcome.observations), (INSERT_STATUSES, new),
+                         (UPDATE_STATUS, old), *also])
     _forget_stale(session, [c.id for c in outcome.changed])
 
 

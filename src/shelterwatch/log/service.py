@@ -208,14 +208,12 @@ def _write(session: Session, rows: list[dict[str, Any]], head: LogHead | None) -
     postgresql = session.get_bind().dialect.name == "postgresql"
     if head is None:  # a head read with Core: no ORM row of it in this session to keep in step
         moved = {"new_seq": seq, "new_hash": prev}
-        if postgresql:  # the facts and the head's move in one round trip
-            db.pipelined(session.connection(), [
-                (INSERT_FACTS, rows),
-                (MOVE_HEAD_AND_NOTIFY, [{**moved, "channel": NOTIFY_CHANNEL,
-                                         "last": str(seq)}])])
-        else:
-            db.bulk_insert(session, db.table_of(Fact), rows)
-            session.connection().execute(MOVE_HEAD, moved)
+        # The facts and the head's move in one round trip on PostgreSQL, the driver's own
+        # executemany on SQLite.
+        db.write_all(session.connection(), [
+            (INSERT_FACTS, rows),
+            (MOVE_HEAD_AND_NOTIFY, [{**moved, "channel": NOTIFY_CHANNEL, "last": str(seq)}])
+            if postgresql else (MOVE_HEAD, [moved])])
         return
     db.bulk_insert(session, db.table_of(Fact), rows)
     session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
