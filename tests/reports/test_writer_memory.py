@@ -125,13 +125,12 @@ def test_a_tracking_id_already_taken_is_never_given_twice(
     db.dispose(url)
 
 
-def test_on_postgresql_a_duplicate_row_in_the_batchs_single_round_trip_is_an_integrity_error(
+def test_a_duplicate_row_in_the_batchs_driver_write_is_an_integrity_error(
         session) -> None:
-    """The writer retries reports alone on an IntegrityError; the pipelined send must say so."""
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("the pipelined send is PostgreSQL's (run with SHELTERWATCH_PG=1)")
+    """The writer retries reports alone on an IntegrityError; the batch's write past
+    SQLAlchemy (a pipeline on PostgreSQL, the driver's executemany on SQLite) must say so."""
     row = {"id": "KV-0000-5A", "shelter_id": 1, "kind": "locked", "role": "resident",
            "reporter": "", "distance_m": None, "reason": "", "at": utcnow(), "alert_id": None,
            "incident_id": None, "routed_to": None, "seq": 1}
     with pytest.raises(IntegrityError):
-        write.pipelined(session.connection(), [(sql.INSERT_OBSERVATIONS, [row, row])])
+        write.write_all(session.connection(), [(sql.INSERT_OBSERVATIONS, [row, row])])
