@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import PG_DEFAULT, pg_database  # noqa: E402
 
-from shelterwatch import db, migrate  # noqa: E402
+from shelterwatch import bulk, db, migrate  # noqa: E402
 from shelterwatch.app import create_app  # noqa: E402
 from shelterwatch.areas import service as areas  # noqa: E402
 from shelterwatch.areas.models import Area  # noqa: E402
@@ -68,7 +68,7 @@ def fill(url: str, shelters: int) -> list[str]:
              "fingerprint": "", "created_at": now, "updated_at": now}
             for n in range(1, shelters + 1)]
     with db.transaction(url) as s:
-        db.bulk_insert(s, db.table_of(Shelter), rows)
+        bulk.insert(s, db.table_of(Shelter), rows)
     return districts
 
 
@@ -105,7 +105,7 @@ def campaign_audits(url: str, campaign_id: int, shelters: int) -> None:
                      "recorded_at": start + timedelta(seconds=n * 9 * 86400 // CAMPAIGN_AUDITS)})
     with db.transaction(url) as s:
         for i in range(0, len(rows), 5000):
-            db.bulk_insert(s, db.table_of(Audit), rows[i:i + 5000])
+            bulk.insert(s, db.table_of(Audit), rows[i:i + 5000])
     with db.engine_for(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
 

@@ -1,4 +1,4 @@
-"""`db.write_all`, the report batch's writes past SQLAlchemy's execution: the rows it stores
+"""`bulk.write_all`, the report batch's writes past SQLAlchemy's execution: the rows it stores
 read back as SQLAlchemy's own writes do, and its failures are SQLAlchemy's."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from shelterwatch import db
+from shelterwatch import bulk, db
 from shelterwatch.observations.models import IdempotencyKey, Observation
 
 KEYS = db.table_of(IdempotencyKey)
@@ -42,7 +42,7 @@ def test_rows_read_back_exactly_as_sqlalchemy_writes_them(db_url: str) -> None:
     with db.transaction(db_url) as session:
         session.execute(text("DELETE FROM idempotency_keys WHERE scope = 'test'"))
     with db.transaction(db_url) as session:
-        db.write_all(session.connection(), [(insert(KEYS), [_key("a1", at), _key("a2", at)]),
+        bulk.write_all(session.connection(), [(insert(KEYS), [_key("a1", at), _key("a2", at)]),
                                             (moved, [{}])])
     assert _stored(db_url) == by_sqlalchemy
     assert [r["status_code"] for r in by_sqlalchemy] == [429, 201]
@@ -54,9 +54,9 @@ def test_a_duplicate_key_is_sqlalchemys_integrity_error_and_nothing_of_the_batch
         db_url: str) -> None:
     at = datetime.now(UTC)
     with db.transaction(db_url) as session:
-        db.write_all(session.connection(), [(insert(KEYS), [_key("b1", at)])])
+        bulk.write_all(session.connection(), [(insert(KEYS), [_key("b1", at)])])
     with pytest.raises(IntegrityError), db.transaction(db_url) as session:
-        db.write_all(session.connection(), [(insert(KEYS), [_key("b2", at)]),
+        bulk.write_all(session.connection(), [(insert(KEYS), [_key("b2", at)]),
                                             (insert(KEYS), [_key("b1", at)])])
     assert [r["key"] for r in _stored(db_url)] == ["b1"]
 
@@ -67,7 +67,7 @@ def test_a_column_left_to_its_python_default_gets_it(db_url: str) -> None:
            "distance_m": None, "at": datetime.now(UTC), "alert_id": None, "incident_id": None,
            "routed_to": None, "seq": 1}
     with db.transaction(db_url) as session:
-        db.write_all(session.connection(), [(insert(db.table_of(Observation)), [row])])
+        bulk.write_all(session.connection(), [(insert(db.table_of(Observation)), [row])])
     with db.reading(db_url) as session:
         stored = session.execute(select(Observation.reporter, Observation.source,
                                         Observation.reason)).one()

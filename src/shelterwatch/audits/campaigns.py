@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from shelterwatch import db
+from shelterwatch import bulk, db
 from shelterwatch.areas import service as areas
 from shelterwatch.areas.models import Area
 from shelterwatch.audits.models import Audit, Campaign, CampaignShelter, ShelterReadiness
@@ -68,7 +68,7 @@ def create(session: Session, body: CampaignIn, *, now: datetime, actor: str,
     session.add(campaign)
     session.flush()
     assigned = split(found, body.groups)
-    db.bulk_insert(session, db.table_of(CampaignShelter), [
+    bulk.insert(session, db.table_of(CampaignShelter), [
         {"campaign_id": campaign.id, "shelter_id": sid, "area_id": area_id, "group_name": g}
         for sid, area_id, g in assigned])
     sizes: dict[str, int] = {}

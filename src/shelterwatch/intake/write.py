@@ -1,6 +1,6 @@
 """Writing what the intake decided (an `Outcome`) as rows: one statement per table
 (the driver's executemany on SQLite), and on PostgreSQL every row in one pipelined round trip
-(`db.write_all`)."""
+(`bulk.write_all`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from shelterwatch.db import write_all
+from shelterwatch.bulk import write_all
 from shelterwatch.incidents.models import Incident
 from shelterwatch.intake.core import Case, Outcome, StatusRow
 from shelterwatch.intake.sql import (

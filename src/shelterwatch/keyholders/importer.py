@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
-from shelterwatch import db
+from shelterwatch import bulk, db
 from shelterwatch.errors import InvalidInput
 from shelterwatch.keyholders.models import Keyholder, KeyholderShelter, Owner, OwnerShelter
 from shelterwatch.keyholders.service import CHANNELS, ContactIn, check
@@ -126,7 +126,7 @@ def _write(session: Session, people: dict[Person, tuple[ContactIn, list[int]]], 
         links[role].extend({fk: person_id, "shelter_id": sid} for sid in shelters)
         facts.append(log.NewFact(kind, actor, payload, {"name": contact.name, **addresses}))
     for role, (model, link, _fk, _kind) in ROLES.items():
-        db.bulk_insert(session, db.table_of(model), rows[role])
-        db.bulk_insert(session, db.table_of(link), links[role])
+        bulk.insert(session, db.table_of(model), rows[role])
+        bulk.insert(session, db.table_of(link), links[role])
     log.append_many(session, facts, now=now)
     return counts

@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from shelterwatch import db
+from shelterwatch import bulk, db
 from shelterwatch.log import chain
 from shelterwatch.log.models import Fact, LogHead
 
@@ -210,12 +210,12 @@ def _write(session: Session, rows: list[dict[str, Any]], head: LogHead | None) -
         moved = {"new_seq": seq, "new_hash": prev}
         # The facts and the head's move in one round trip on PostgreSQL, the driver's own
         # executemany on SQLite.
-        db.write_all(session.connection(), [
+        bulk.write_all(session.connection(), [
             (INSERT_FACTS, rows),
             (MOVE_HEAD_AND_NOTIFY, [{**moved, "channel": NOTIFY_CHANNEL, "last": str(seq)}])
             if postgresql else (MOVE_HEAD, [moved])])
         return
-    db.bulk_insert(session, db.table_of(Fact), rows)
+    bulk.insert(session, db.table_of(Fact), rows)
     session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(seq=seq, hash=prev))
     head.seq, head.hash = seq, prev
     if postgresql:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from shelterwatch import db
+from shelterwatch import bulk, db
 from shelterwatch.errors import Conflict, InvalidInput, NotFound
 from shelterwatch.log import merkle, signing
 from shelterwatch.log.models import Fact
@@ -86,7 +86,7 @@ def extend(session: Session, *, batch: int = 20_000) -> int:
         made.extend({"level": level, "idx": idx, "hash": digest}
                     for level, idx, digest in acc.append(merkle.leaf_hash(row.hash)))
     if made:
-        db.bulk_insert(session, db.table_of(MerkleNode), made)
+        bulk.insert(session, db.table_of(MerkleNode), made)
         state.size = acc.size
         session.flush()
     return acc.size

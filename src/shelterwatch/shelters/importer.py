@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from shelterwatch import db
+from shelterwatch import bulk, db
 from shelterwatch.areas import service as areas
 from shelterwatch.areas.bundled import normalise_name
 from shelterwatch.errors import ImportRejected
@@ -188,7 +188,7 @@ def _write(session: Session, placed: list[tuple[ShelterRecord, str]], summary: I
         else:
             summary.unchanged += 1
     if inserts:
-        db.bulk_insert(session, db.table_of(Shelter), inserts)
+        bulk.insert(session, db.table_of(Shelter), inserts)
     if updates:
         session.execute(update(Shelter), updates)
     log.append_many(session, facts, now=now)
