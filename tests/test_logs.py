@@ -96,6 +96,23 @@ def test_a_proxys_request_id_is_kept_and_a_forged_one_is_replaced() -> None:
     assert '"' not in forged and len(forged) == 16
 
 
+def test_no_two_requests_share_an_id_not_even_in_a_forked_worker() -> None:
+    # Ids join a request's log lines: two requests with one id would mix two residents' lines.
+    ours = [logs.new_request_id() for _ in range(20_000)]
+    assert len(set(ours)) == len(ours) and all(len(i) == 16 for i in ours)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a worker forked from this process after it had served requests
+        os.write(write, " ".join(logs.new_request_id() for _ in range(1000)).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    theirs = os.read(read, 1 << 20).decode().split()
+    os.close(read)
+    assert len(theirs) == 1000
+    assert not set(theirs) & set(ours + [logs.new_request_id() for _ in range(1000)])
+
+
 def test_shelterwatch_serve_writes_only_json_lines_without_private_fields(
         kyiv_settings: Settings, tmp_path: Path) -> None:
     shelter = kyiv_shelter(kyiv_settings.database_url)

@@ -12,7 +12,9 @@ so an exception's line and the request's own line can be put side by side.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
 import secrets
 import sys
@@ -33,11 +35,34 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _FOREIGN_ID = re.compile(rb"[A-Za-z0-9._-]{8,64}")
 
 
+class _Ids:
+    """Request ids unique to this process: a random prefix and a counter.
+
+    An id only joins a request's log lines, so it needs to be unique, not unguessable; reading
+    the system's random source on every request cost more than a look-up's ranking. A forked
+    worker draws its own prefix.
+    """
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        self.prefix = secrets.token_hex(4)
+        self.counter = itertools.count()
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFFFFFF:08x}"
+
+
+_ids = _Ids()
+
+
 def new_request_id(offered: bytes | None = None) -> str:
     """The id of a request: a proxy's `X-Request-ID` when well-formed, else a fresh one."""
     if offered is not None and _FOREIGN_ID.fullmatch(offered):
         return offered.decode()
-    return secrets.token_hex(8)
+    return _ids.next()
 
 
 class JsonFormatter(logging.Formatter):

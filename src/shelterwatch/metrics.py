@@ -46,6 +46,9 @@ class RequestObserver:
         self.app, self.histogram = app, histogram
         self.plain = plain or {}  # plain Starlette routes (nearest) by endpoint: no scope["route"]
         self.log_requests, self.slow_s = log_requests, slow_s
+        # Each (route, method)'s histogram child, found once: `labels()` takes a lock and
+        # builds its key on every call. Bounded by the API's routes.
+        self._children: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,7 +72,11 @@ class RequestObserver:
             route = (getattr(scope.get("route"), "path", None)
                      or self.plain.get(scope.get("endpoint")) or "unmatched")
             if route not in LONG_LIVED:
-                self.histogram.labels(route=route, method=scope["method"]).observe(elapsed)
+                key = (route, scope["method"])
+                child = self._children.get(key)
+                if child is None:
+                    child = self._children[key] = self.histogram.labels(*key)
+                child.observe(elapsed)
             if self._worth_a_line(scope["method"], status, elapsed):
                 requests_log.info("request", extra={
                     "route": route, "method": scope["method"], "status": status,

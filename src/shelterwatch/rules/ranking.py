@@ -96,6 +96,23 @@ class Candidate(NamedTuple):
                     and self.readiness.get("category") == Readiness.NOT_READY.value)
 
 
+class Facts(NamedTuple):
+    """What the rule needs of one shelter apart from where the resident stands.
+
+    It changes only when the shelter's status, audit or details do, so the API keeps one per
+    shelter (`web.nearest.Kept`) instead of working it out for a dozen shelters per look-up.
+    """
+
+    shelter_id: int
+    status: Status
+    status_class: int
+    fails: float  # the chance it does not let the resident in (1.0: it will not)
+    not_ready: bool  # an audit found it not ready
+    step_free: bool | None
+    capacity: int | None
+    readiness: Reason | None  # what the audit found lacking, as one reason
+
+
 class Ranked(NamedTuple):
     """One answer: where, how long, whether in time, and why (codes the catalogue words in one
     line, `messages.status.why`). A named tuple: three or more are built per look-up."""
@@ -151,10 +168,20 @@ def _why(status: Status, minutes: int, reachable: bool | None, lifted: bool, nea
 # A sort key: tier (0 in time during an alert, 1 might admit, 2 will not), the status class
 # among doors that will not admit (0 for the rest), not ready, the expected seconds to safety
 # (the walk for doors that will not admit), status class, walk, bigger known capacity, id; then
-# the candidate's place in the pool and whether it is not ready (never compared: ids are unique).
+# the shelter's place in the pool (never compared: ids are unique).
 Key = tuple[int, int, bool, float, int, float, int, int, int]
 
 _NOT_READY = Readiness.NOT_READY.value
+
+
+def facts(shelter_id: int, status: Status | str, *, step_free: bool | None = None,
+          capacity: int | None = None,
+          readiness: Mapping[str, Any] | None = None) -> Facts:
+    """One shelter's facts from its status and the audits' `readiness` property."""
+    status = Status(status)
+    return Facts(shelter_id, status, STATUS_CLASS[status], FAILS.get(status, 1.0),
+                 bool(readiness and readiness.get("category") == _NOT_READY),
+                 step_free, capacity, _readiness(readiness) if readiness else None)
 
 
 def rank(
@@ -172,76 +199,102 @@ def rank(
     fill the list (labelled), so the resident still has alternatives. `warning_s` is the active
     alert's warning time; None means no alert, and `reachable_in_time` is then None too. During an
     alert shelters that might admit and are reachable in time come first (module docstring).
+    """
+    pool = list(candidates)
+    return rank_facts([facts(c.shelter_id, c.status, step_free=c.step_free,
+                             capacity=c.capacity, readiness=c.readiness) for c in pool],
+                      [c.distance_m for c in pool], [c.walk_s for c in pool],
+                      model=model, limit=limit, step_free=step_free, warning_s=warning_s)
 
-    This runs on every `/v1/nearest` request, so each candidate's facts are worked out once, in
-    one pass, into plain tuples; `tests/rules/test_ranking.py` holds it equal to a plain
-    reference.
+
+def rank_facts(
+    pool: Sequence[Facts],
+    distances: Sequence[float],
+    walks: Sequence[float | None] | None = None,
+    *,
+    model: WalkingModel,
+    limit: int = MIN_RESULTS,
+    step_free: bool = False,
+    warning_s: int | None = None,
+) -> list[Ranked]:
+    """`rank` over shelters' kept facts, their distances and, where a router measured them,
+    their walks in seconds (`walks`, None where it did not).
+
+    This runs on every `/v1/nearest` request, so each shelter's walk and expected time are
+    worked out once, in one pass, into plain tuples; `tests/rules/test_ranking.py` holds it
+    equal to a plain reference.
     """
     wanted = max(limit, MIN_RESULTS)
-    pool: Sequence[Candidate] = candidates if isinstance(candidates, list) else list(candidates)
+    chosen: Sequence[int] = range(len(pool))
     if step_free:
-        confirmed = [c for c in pool if c.step_free is True]
-        if len(confirmed) < wanted:
-            confirmed += [c for c in pool if c.step_free is None]
-        pool = confirmed
+        chosen = [i for i, f in enumerate(pool) if f.step_free is True]
+        if len(chosen) < wanted:
+            chosen += [i for i, f in enumerate(pool) if f.step_free is None]
     speed = model.reduced_mobility_speed_mps if step_free else model.speed_mps
     detour = model.detour_factor
-    classes = STATUS_CLASS
-    fails = FAILS
     isfinite = math.isfinite
-    # One pass: walk, class and chance of failing, and the two shortest walks among doors that
-    # might admit. Each door's expected time to safety is its walk plus its chance of failing
-    # times the walk on to the next door; only the walks from the resident are known, so the
-    # walk on is taken as the walk to the nearest other door that might admit (the spacing of
-    # doors around here). A door's own distance never enters its own walk on, so moving a door
-    # closer lowers its expected time by the whole walk saved and anyone else's by at most their
-    # chance of failing times it.
-    facts: list[tuple[float, int, float, bool]] = []
+    # One pass: each walk, and the two shortest among doors that might admit. Each door's
+    # expected time to safety is its walk plus its chance of failing times the walk on to the
+    # next door; only the walks from the resident are known, so the walk on is taken as the walk
+    # to the nearest other door that might admit (the spacing of doors around here). A door's
+    # own distance never enters its own walk on, so moving a door closer lowers its expected
+    # time by the whole walk saved and anyone else's by at most their chance of failing times it.
+    walked: list[float] = []
     first = second = math.inf
     nearest = -1
-    for i, c in enumerate(pool):
-        walk = c.walk_s
+    for n, i in enumerate(chosen):
+        walk = None if walks is None else walks[i]
         if walk is None or not isfinite(walk):
-            walk = c.distance_m * detour / speed
-        cls = classes[c.status]
-        readiness = c.readiness
-        not_ready = bool(readiness and readiness.get("category") == _NOT_READY)
-        facts.append((walk, cls, fails.get(c.status, 1.0), not_ready))
-        if cls <= MIGHT_ADMIT:
+            walk = distances[i] * detour / speed
+        walked.append(walk)
+        if pool[i].status_class <= MIGHT_ADMIT:
             if walk < first:
-                first, second, nearest = walk, first, i
+                first, second, nearest = walk, first, n
             elif walk < second:
                 second = walk
     keyed: list[Key] = []
-    for i, (c, (walk, cls, fail, not_ready)) in enumerate(zip(pool, facts, strict=True)):
-        capacity = c.capacity if c.capacity is not None else -1
-        if cls <= MIGHT_ADMIT:
-            onward = second if i == nearest else first
-            cost = walk + fail * (onward if isfinite(onward) else 0.0)
-            tier = 0 if warning_s is not None and round(walk) <= warning_s else 1
-            keyed.append((tier, 0, not_ready, cost, cls, walk, -capacity, c.shelter_id, i))
-        else:
-            keyed.append((2, cls, not_ready, walk, cls, walk, -capacity, c.shelter_id, i))
-    keyed.sort()
     # The best status class that might admit but is too far: a lifted shelter of a worse class
     # is ahead of it only because of the warning time, and says so.
-    too_far = min((k[4] for k in keyed if k[0] == 1), default=MIGHT_ADMIT + 1)
+    too_far = MIGHT_ADMIT + 1
+    for n, i in enumerate(chosen):
+        f = pool[i]
+        walk = walked[n]
+        cls = f.status_class
+        capacity = f.capacity if f.capacity is not None else -1
+        if cls <= MIGHT_ADMIT:
+            onward = second if n == nearest else first
+            cost = walk + f.fails * (onward if isfinite(onward) else 0.0)
+            if warning_s is not None and round(walk) <= warning_s:
+                keyed.append((0, 0, f.not_ready, cost, cls, walk, -capacity, f.shelter_id, i))
+            else:
+                keyed.append((1, 0, f.not_ready, cost, cls, walk, -capacity, f.shelter_id, i))
+                too_far = min(too_far, cls)
+        else:
+            keyed.append((2, cls, f.not_ready, walk, cls, walk, -capacity, f.shelter_id, i))
+    keyed.sort()
+    # Ahead of a better-known door of its own tier and readiness: the better bet by time. One
+    # backward pass keeps the best class still to come in each (tier, readiness) group.
+    shown = min(wanted, len(keyed))
+    nearer = [False] * shown
+    best_after = [MIGHT_ADMIT + 1] * 4
+    for n in range(len(keyed) - 1, -1, -1):
+        tier, _, not_ready, _, cls, _, _, _, _ = keyed[n]
+        if tier < 2:
+            group = tier * 2 + not_ready
+            if n < shown:
+                nearer[n] = best_after[group] < cls
+            if cls < best_after[group]:
+                best_after[group] = cls
     out: list[Ranked] = []
-    for n, key in enumerate(keyed[:wanted]):
-        tier, _, not_ready, _, cls, walk, _, _, i = key
-        candidate = pool[i]
+    for n in range(shown):
+        tier, _, not_ready, _, cls, walk, _, _, i = keyed[n]
+        f = pool[i]
         walk_s = round(walk)
         reachable = None if warning_s is None else walk_s <= warning_s
         lifted = tier == 0 and cls > too_far
-        # Ahead of a better-known door of its own tier and readiness: the better bet by time.
-        nearer = tier < 2 and any(k[4] < cls for k in keyed[n + 1:]
-                                  if k[0] == tier and k[2] == not_ready)
-        readiness = candidate.readiness
-        why = _why(candidate.status, _minutes(walk_s), reachable, lifted, nearer,
-                   candidate.step_free is True, candidate.capacity or 0,
-                   _readiness(readiness) if readiness else None,
-                   step_free and candidate.step_free is None)
-        out.append(Ranked(candidate.shelter_id, candidate.distance_m, walk_s, reachable,
-                          candidate.status, candidate.step_free, candidate.capacity, why,
-                          not_ready))
+        why = _why(f.status, _minutes(walk_s), reachable, lifted, nearer[n],
+                   f.step_free is True, f.capacity or 0, f.readiness,
+                   step_free and f.step_free is None)
+        out.append(Ranked(f.shelter_id, distances[i], walk_s, reachable, f.status,
+                          f.step_free, f.capacity, why, not_ready))
     return out

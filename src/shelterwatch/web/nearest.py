@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 import orjson
@@ -53,7 +53,7 @@ class Nearest:
         self.pool = pool
         self.router = router
         self.clock = clock
-        self.features = FeatureCache()
+        self.kept = KeptShelters(index)
 
     def warning_s(self, area_id: str | None,
                   threat: str | None) -> tuple[warning.AlertWarning, int | None]:
@@ -89,39 +89,34 @@ class Nearest:
         """The same answer as JSON bytes, for the HTTP route.
 
         Each shelter's Feature and each distinct set of reasons are serialised once and kept
-        (`FeatureCache`, `_why_json`); only the per-resident numbers are written per request.
+        (`KeptShelters`, `_why_json`); only the per-resident numbers are written per request.
         Building and encoding three Features cost as much as the index query itself.
         """
         return orjson.dumps(self._body(lat, lon, limit=limit, step_free=step_free,
                                        threat=threat, routed=routed, hits=hits,
-                                       feature=self.features.feature, why=_why_json))
+                                       feature=_encoded_feature, why=_why_json))
 
     def _body(self, lat: float, lon: float, *, limit: int, step_free: bool,
               threat: str | None, routed: list[float | None] | None,
               hits: list[tuple[IndexedShelter, float]] | None,
-              feature: Callable[[IndexedShelter, Status, Mapping[str, Any] | None], Any],
+              feature: Callable[[Kept], Any],
               why: Callable[[tuple[Reason, ...]], Any]) -> dict[str, Any]:
         if hits is None:
             hits = self.candidates(lat, lon, limit=limit, step_free=step_free)
         verdict, seconds = self.warning_s(hits[0][0].area_id if hits else None, threat)
-        speed = (self.model.reduced_mobility_speed_mps if step_free else self.model.speed_mps)
-        status = self.index.statuses.get
-        ready = self.index.readiness.get
-        unknown = Status.UNKNOWN
-        if routed is None:
-            candidates = [ranking.Candidate(s.id, d, status(s.id, unknown), s.step_free,
-                                            s.capacity, None, ready(s.id)) for s, d in hits]
-        else:
-            candidates = [ranking.Candidate(s.id, d, status(s.id, unknown), s.step_free,
-                                            s.capacity, None if w is None else w / speed,
-                                            ready(s.id))
-                          for (s, d), w in zip(hits, routed, strict=True)]
-        ranked = ranking.rank(candidates, model=self.model, limit=limit, step_free=step_free,
-                              warning_s=seconds)
-        by_id = {s.id: s for s, _ in hits}
+        kept = self.kept.entries(hits)
+        walks = None
+        if routed is not None:
+            speed = (self.model.reduced_mobility_speed_mps if step_free
+                     else self.model.speed_mps)
+            walks = [None if w is None else w / speed for w in routed]
+        ranked = ranking.rank_facts([k.facts for k in kept], [d for _, d in hits], walks,
+                                    model=self.model, limit=limit, step_free=step_free,
+                                    warning_s=seconds)
+        by_id = {k.shelter.id: k for k in kept}
         results = [{
             # orjson writes the StrEnum as its value; no .value look-ups on the hot path.
-            "shelter": feature(by_id[r.shelter_id], r.status, ready(r.shelter_id)),
+            "shelter": feature(by_id[r.shelter_id]),
             "distance_m": round(r.distance_m, 1),
             "walk_s": r.walk_s,
             "reachable_in_time": r.reachable_in_time,
@@ -146,33 +141,64 @@ class Nearest:
         return await self.router.distances((lat, lon), [(s.lat, s.lon) for s, _ in hits])
 
 
-def _plain_feature(shelter: IndexedShelter, status: Status,
-                   readiness: Mapping[str, Any] | None) -> dict[str, Any]:
-    return shelter.feature(status=status, readiness=readiness or UNAUDITED)
+def _plain_feature(kept: Kept) -> dict[str, Any]:
+    return kept.shelter.feature(status=kept.facts.status, readiness=kept.readiness or UNAUDITED)
 
 
-class FeatureCache:
-    """Each shelter's public Feature, with its status and readiness, as JSON bytes.
+def _encoded_feature(kept: Kept) -> orjson.Fragment:
+    return kept.feature
 
-    An entry is kept until the shelter, its status or its readiness is replaced: the index swaps
-    in a new `IndexedShelter` when the registry changes, the status board a new `Status`, the
-    audits a new readiness mapping, so an identity check tells whether the bytes still hold.
-    At most one entry per shelter in the registry, whatever the crowd.
+
+class Kept(NamedTuple):
+    """One shelter as `/v1/nearest` answers with it: the ranking's facts and its public Feature
+    as JSON, for the shelter, status and readiness they were made from."""
+
+    shelter: IndexedShelter
+    status: Status | str  # as the status board holds it: identity tells a change
+    readiness: Mapping[str, Any] | None
+    facts: ranking.Facts
+    feature: orjson.Fragment
+
+
+class KeptShelters:
+    """Each shelter's `Kept` entry, made when a look-up first meets it after a change.
+
+    The index swaps in a new `IndexedShelter` when the registry changes, the status board a new
+    status, the audits a new readiness mapping, so an identity check tells whether an entry
+    still holds; a look-up then costs three dictionary reads per shelter instead of working out
+    a dozen shelters' facts and Features. At most one entry per shelter in the registry,
+    whatever the crowd.
     """
 
-    def __init__(self) -> None:
-        self._entries: dict[int, tuple[IndexedShelter, Status, Mapping[str, Any] | None,
-                                       orjson.Fragment]] = {}
+    def __init__(self, index: ShelterIndex) -> None:
+        self.index = index
+        self._entries: dict[int, Kept] = {}
 
-    def feature(self, shelter: IndexedShelter, status: Status,
-                readiness: Mapping[str, Any] | None) -> orjson.Fragment:
-        entry = self._entries.get(shelter.id)
-        if (entry is not None and entry[0] is shelter and entry[1] is status
-                and entry[2] is readiness):
-            return entry[3]
-        encoded = orjson.Fragment(orjson.dumps(_plain_feature(shelter, status, readiness)))
-        self._entries[shelter.id] = (shelter, status, readiness, encoded)
-        return encoded
+    def entries(self, hits: list[tuple[IndexedShelter, float]]) -> list[Kept]:
+        kept = self._entries.get
+        status = self.index.statuses.get
+        ready = self.index.readiness.get
+        unknown = Status.UNKNOWN
+        out = []
+        for shelter, _ in hits:
+            sid = shelter.id
+            entry = kept(sid)
+            current, readiness = status(sid, unknown), ready(sid)
+            if (entry is None or entry.shelter is not shelter or entry.status is not current
+                    or entry.readiness is not readiness):
+                entry = self._make(shelter, current, readiness)
+            out.append(entry)
+        return out
+
+    def _make(self, shelter: IndexedShelter, status: Status | str,
+              readiness: Mapping[str, Any] | None) -> Kept:
+        facts = ranking.facts(shelter.id, status, step_free=shelter.step_free,
+                              capacity=shelter.capacity, readiness=readiness)
+        feature = orjson.Fragment(orjson.dumps(shelter.feature(
+            status=facts.status, readiness=readiness or UNAUDITED)))
+        entry = Kept(shelter, status, readiness, facts, feature)
+        self._entries[shelter.id] = entry
+        return entry
 
 
 @lru_cache(maxsize=16_384)
@@ -240,6 +266,21 @@ def parse(params: Any) -> tuple[float, float, int, bool, str | None]:
     return lat, lon, int(raw_limit), raw_step in TRUE_WORDS, threat
 
 
+def query_params(raw: bytes) -> dict[str, str]:
+    """The query string's parameters, the last of a repeated name winning, as
+    `dict(parse_qsl(…, keep_blank_values=True))` reads them; a phone's plain `lat=…&lon=…` is
+    split without unquoting, which parse_qsl does for every pair whatever it holds."""
+    text = raw.decode("latin-1")
+    if "%" in text or "+" in text or ";" in text:
+        return dict(parse_qsl(text, keep_blank_values=True))
+    out = {}
+    for pair in text.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            out[name] = value
+    return out
+
+
 class NearestEndpoint:
     """The route as a bare ASGI app: no Request, no Response object, the body written once.
 
@@ -249,8 +290,7 @@ class NearestEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            query = dict(parse_qsl(scope["query_string"].decode("latin-1"),
-                                   keep_blank_values=True))
+            query = query_params(scope["query_string"])
             lat, lon, limit, step_free, threat = parse(query)
             nearest: Nearest = scope["app"].state.nearest
             hits = nearest.candidates(lat, lon, limit=limit, step_free=step_free)
