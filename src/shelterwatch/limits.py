@@ -3,6 +3,8 @@ a huge upload or a header flood costs the server nothing."""
 
 from __future__ import annotations
 
+from itertools import chain
+
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -76,7 +78,8 @@ class HeaderLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
-            size = sum(len(k) + len(v) + 4 for k, v in scope["headers"])
+            headers = scope["headers"]
+            size = sum(map(len, chain.from_iterable(headers))) + 4 * len(headers)
             if size > self.max_bytes:
                 body = orjson.dumps({
                     "type": "about:blank", "title": "Request header fields too large",

@@ -55,9 +55,13 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        status = 500  # what the client gets if the app fails before it answers
-        offered = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+        offered = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                offered = value
+                break
         token = logs.request_id.set(logs.new_request_id(offered))
+        status = 500  # what the client gets if the app fails before it answers
 
         async def sending(message: Message) -> None:
             nonlocal status
@@ -71,15 +75,15 @@ class RequestObserver:
             elapsed = time.perf_counter() - start
             route = (getattr(scope.get("route"), "path", None)
                      or self.plain.get(scope.get("endpoint")) or "unmatched")
+            method = scope["method"]
             if route not in LONG_LIVED:
-                key = (route, scope["method"])
-                child = self._children.get(key)
+                child = self._children.get((route, method))
                 if child is None:
-                    child = self._children[key] = self.histogram.labels(*key)
+                    child = self._children[route, method] = self.histogram.labels(route, method)
                 child.observe(elapsed)
-            if self._worth_a_line(scope["method"], status, elapsed):
+            if self._worth_a_line(method, status, elapsed):
                 requests_log.info("request", extra={
-                    "route": route, "method": scope["method"], "status": status,
+                    "route": route, "method": method, "status": status,
                     "duration_ms": round(elapsed * 1000, 2)})
             logs.request_id.reset(token)
 

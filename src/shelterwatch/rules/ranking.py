@@ -128,10 +128,6 @@ class Ranked(NamedTuple):
     not_ready: bool = False  # an audit found it not ready (labelled in `why`)
 
 
-def _minutes(walk_s: int) -> int:
-    return max(1, math.ceil(walk_s / 60))
-
-
 def _readiness(readiness: Mapping[str, Any] | None) -> Reason | None:
     params = reason_params(readiness) if readiness else None
     return None if params is None else Reason.of(ReasonCode.READINESS, **params)
@@ -165,11 +161,13 @@ def _why(status: Status, minutes: int, reachable: bool | None, lifted: bool, nea
     return tuple(why)
 
 
-# A sort key: tier (0 in time during an alert, 1 might admit, 2 will not), the status class
-# among doors that will not admit (0 for the rest), not ready, the expected seconds to safety
-# (the walk for doors that will not admit), status class, walk, bigger known capacity, id; then
-# the shelter's place in the pool (never compared: ids are unique).
-Key = tuple[int, int, bool, float, int, float, int, int, int]
+# A sort key: the group, then the expected seconds to safety (the walk for doors that will not
+# admit), status class, walk, bigger known capacity, id; then the shelter's place in the pool
+# (never compared: ids are unique). The group packs into one integer, in the order they are
+# compared, the tier (0 in time during an alert, 1 might admit, 2 will not), the status class
+# among doors that will not admit (0 for the rest; below 8) and not ready:
+# `tier << 4 | worse_class << 1 | not_ready`.
+Key = tuple[int, float, int, float, int, int, int]
 
 _NOT_READY = Readiness.NOT_READY.value
 
@@ -221,80 +219,84 @@ def rank_facts(
     their walks in seconds (`walks`, None where it did not).
 
     This runs on every `/v1/nearest` request, so each shelter's walk and expected time are
-    worked out once, in one pass, into plain tuples; `tests/rules/test_ranking.py` holds it
-    equal to a plain reference.
+    worked out once, in one pass, into plain tuples, with the facts unpacked rather than read
+    field by field; `tests/rules/test_ranking.py` holds it equal to a plain reference.
     """
     wanted = max(limit, MIN_RESULTS)
-    chosen: Sequence[int] = range(len(pool))
     if step_free:
         chosen = [i for i, f in enumerate(pool) if f.step_free is True]
         if len(chosen) < wanted:
             chosen += [i for i, f in enumerate(pool) if f.step_free is None]
+        pool = [pool[i] for i in chosen]
+        distances = [distances[i] for i in chosen]
+        walks = None if walks is None else [walks[i] for i in chosen]
     speed = model.reduced_mobility_speed_mps if step_free else model.speed_mps
     detour = model.detour_factor
     isfinite = math.isfinite
-    # One pass: each walk, and the two shortest among doors that might admit. Each door's
-    # expected time to safety is its walk plus its chance of failing times the walk on to the
-    # next door; only the walks from the resident are known, so the walk on is taken as the walk
-    # to the nearest other door that might admit (the spacing of doors around here). A door's
-    # own distance never enters its own walk on, so moving a door closer lowers its expected
-    # time by the whole walk saved and anyone else's by at most their chance of failing times it.
-    walked: list[float] = []
+    if walks is None:
+        walked = [d * detour / speed for d in distances]
+    else:
+        walked = [d * detour / speed if w is None or not isfinite(w) else w
+                  for d, w in zip(distances, walks, strict=True)]
+    # Each door's expected time to safety is its walk plus its chance of failing times the walk
+    # on to the next door; only the walks from the resident are known, so the walk on is taken
+    # as the walk to the nearest other door that might admit (the spacing of doors around
+    # here). A door's own distance never enters its own walk on, so moving a door closer lowers
+    # its expected time by the whole walk saved and anyone else's by at most their chance of
+    # failing times it. First the two shortest walks among doors that might admit:
     first = second = math.inf
     nearest = -1
-    for n, i in enumerate(chosen):
-        walk = None if walks is None else walks[i]
-        if walk is None or not isfinite(walk):
-            walk = distances[i] * detour / speed
-        walked.append(walk)
-        if pool[i].status_class <= MIGHT_ADMIT:
+    best = MIGHT_ADMIT + 1  # the best status class among doors that might admit
+    for i, f in enumerate(pool):
+        cls = f[2]
+        if cls <= MIGHT_ADMIT:
+            walk = walked[i]
             if walk < first:
-                first, second, nearest = walk, first, n
+                first, second, nearest = walk, first, i
             elif walk < second:
                 second = walk
+            if cls < best:
+                best = cls
+    first = first if isfinite(first) else 0.0
+    second = second if isfinite(second) else 0.0
     keyed: list[Key] = []
     # The best status class that might admit but is too far: a lifted shelter of a worse class
     # is ahead of it only because of the warning time, and says so.
     too_far = MIGHT_ADMIT + 1
-    for n, i in enumerate(chosen):
-        f = pool[i]
-        walk = walked[n]
-        cls = f.status_class
-        capacity = f.capacity if f.capacity is not None else -1
+    in_time = -math.inf if warning_s is None else warning_s  # no alert: nothing is lifted
+    for i, ((sid, _, cls, fails, not_ready, _, capacity, _), walk) in enumerate(
+            zip(pool, walked, strict=True)):
+        room = 1 if capacity is None else -capacity
         if cls <= MIGHT_ADMIT:
-            onward = second if n == nearest else first
-            cost = walk + f.fails * (onward if isfinite(onward) else 0.0)
-            if warning_s is not None and round(walk) <= warning_s:
-                keyed.append((0, 0, f.not_ready, cost, cls, walk, -capacity, f.shelter_id, i))
+            cost = walk + fails * (second if i == nearest else first)
+            if round(walk) <= in_time:
+                keyed.append((not_ready, cost, cls, walk, room, sid, i))
             else:
-                keyed.append((1, 0, f.not_ready, cost, cls, walk, -capacity, f.shelter_id, i))
-                too_far = min(too_far, cls)
+                keyed.append((16 | not_ready, cost, cls, walk, room, sid, i))
+                if cls < too_far:
+                    too_far = cls
         else:
-            keyed.append((2, cls, f.not_ready, walk, cls, walk, -capacity, f.shelter_id, i))
+            keyed.append((32 | cls << 1 | not_ready, walk, cls, walk, room, sid, i))
     keyed.sort()
-    # Ahead of a better-known door of its own tier and readiness: the better bet by time. One
-    # backward pass keeps the best class still to come in each (tier, readiness) group.
-    shown = min(wanted, len(keyed))
-    nearer = [False] * shown
-    best_after = [MIGHT_ADMIT + 1] * 4
-    for n in range(len(keyed) - 1, -1, -1):
-        tier, _, not_ready, _, cls, _, _, _, _ = keyed[n]
-        if tier < 2:
-            group = tier * 2 + not_ready
-            if n < shown:
-                nearer[n] = best_after[group] < cls
-            if cls < best_after[group]:
-                best_after[group] = cls
     out: list[Ranked] = []
-    for n in range(shown):
-        tier, _, not_ready, _, cls, walk, _, _, i = keyed[n]
-        f = pool[i]
+    new = tuple.__new__  # Ranked's own __new__ is Python; three are built per look-up
+    for n in range(min(wanted, len(keyed))):
+        group, _, cls, walk, _, _, i = keyed[n]
+        tier = group >> 4
+        # Ahead of a better-known door of its own tier and readiness: the better bet by time.
+        # Only a door worse than the best that might admit can be; most look-ups have none.
+        nearer = False
+        if tier < 2 and cls > best:
+            for later in keyed[n + 1:]:
+                if later[0] == group and later[2] < cls:
+                    nearer = True
+                    break
+        sid, status, _, _, not_ready, access, capacity, readiness = pool[i]
         walk_s = round(walk)
         reachable = None if warning_s is None else walk_s <= warning_s
         lifted = tier == 0 and cls > too_far
-        why = _why(f.status, _minutes(walk_s), reachable, lifted, nearer[n],
-                   f.step_free is True, f.capacity or 0, f.readiness,
-                   step_free and f.step_free is None)
-        out.append(Ranked(f.shelter_id, distances[i], walk_s, reachable, f.status,
-                          f.step_free, f.capacity, why, not_ready))
+        why = _why(status, max(1, math.ceil(walk_s / 60)), reachable, lifted, nearer,
+                   access is True, capacity or 0, readiness, step_free and access is None)
+        out.append(new(Ranked, (sid, distances[i], walk_s, reachable, status, access,
+                                capacity, why, not_ready)))
     return out

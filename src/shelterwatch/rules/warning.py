@@ -62,7 +62,10 @@ class AlertWarning:
 
     @classmethod
     def calm(cls) -> AlertWarning:
-        return cls(under_alert=False)
+        return _CALM  # one shared verdict: asked for on every calm look-up, and immutable
+
+
+_CALM = AlertWarning(under_alert=False)
 
 
 def is_active(alert: ActiveAlert, now: datetime) -> bool:

@@ -104,16 +104,14 @@ class Nearest:
         if hits is None:
             hits = self.candidates(lat, lon, limit=limit, step_free=step_free)
         verdict, seconds = self.warning_s(hits[0][0].area_id if hits else None, threat)
-        kept = self.kept.entries(hits)
+        facts, distances, by_id = self.kept.entries(hits)
         walks = None
         if routed is not None:
             speed = (self.model.reduced_mobility_speed_mps if step_free
                      else self.model.speed_mps)
             walks = [None if w is None else w / speed for w in routed]
-        ranked = ranking.rank_facts([k.facts for k in kept], [d for _, d in hits], walks,
-                                    model=self.model, limit=limit, step_free=step_free,
-                                    warning_s=seconds)
-        by_id = {k.shelter.id: k for k in kept}
+        ranked = ranking.rank_facts(facts, distances, walks, model=self.model, limit=limit,
+                                    step_free=step_free, warning_s=seconds)
         results = [{
             # orjson writes the StrEnum as its value; no .value look-ups on the hot path.
             "shelter": feature(by_id[r.shelter_id]),
@@ -174,21 +172,25 @@ class KeptShelters:
         self.index = index
         self._entries: dict[int, Kept] = {}
 
-    def entries(self, hits: list[tuple[IndexedShelter, float]]) -> list[Kept]:
+    def entries(self, hits: list[tuple[IndexedShelter, float]]
+                ) -> tuple[list[ranking.Facts], list[float], dict[int, Kept]]:
+        """The ranking's facts and the distances of `hits`, and their entries by shelter id."""
         kept = self._entries.get
         status = self.index.statuses.get
         ready = self.index.readiness.get
         unknown = Status.UNKNOWN
-        out = []
-        for shelter, _ in hits:
+        facts, distances, by_id = [], [], {}
+        for shelter, distance in hits:
             sid = shelter.id
             entry = kept(sid)
             current, readiness = status(sid, unknown), ready(sid)
             if (entry is None or entry.shelter is not shelter or entry.status is not current
                     or entry.readiness is not readiness):
                 entry = self._make(shelter, current, readiness)
-            out.append(entry)
-        return out
+            facts.append(entry.facts)
+            distances.append(distance)
+            by_id[sid] = entry
+        return facts, distances, by_id
 
     def _make(self, shelter: IndexedShelter, status: Status | str,
               readiness: Mapping[str, Any] | None) -> Kept:
