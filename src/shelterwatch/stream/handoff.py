@@ -30,7 +30,7 @@ def stream_server_of(app: Any) -> StreamServer | None:
 
 class StreamHandoff(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
-        if self.cycle is None and not self.pipeline and data.startswith(_ASKS):
+        if data.startswith(_ASKS) and self.cycle is None and not self.pipeline:
             server = stream_server_of(self.app)
             if server is not None:
                 self.connections.discard(self)  # uvicorn no longer waits for it at shutdown

@@ -104,7 +104,7 @@ class Nearest:
         if hits is None:
             hits = self.candidates(lat, lon, limit=limit, step_free=step_free)
         verdict, seconds = self.warning_s(hits[0][0].area_id if hits else None, threat)
-        facts, distances, by_id = self.kept.entries(hits)
+        facts, distances = self.kept.entries(hits)
         walks = None
         if routed is not None:
             speed = (self.model.reduced_mobility_speed_mps if step_free
@@ -112,16 +112,18 @@ class Nearest:
             walks = [None if w is None else w / speed for w in routed]
         ranked = ranking.rank_facts(facts, distances, walks, model=self.model, limit=limit,
                                     step_free=step_free, warning_s=seconds)
+        kept = self.kept
         results = [{
             # orjson writes the StrEnum as its value; no .value look-ups on the hot path.
-            "shelter": feature(by_id[r.shelter_id]),
+            "shelter": feature(kept[r.shelter_id]),
             "distance_m": round(r.distance_m, 1),
             "walk_s": r.walk_s,
             "reachable_in_time": r.reachable_in_time,
             "status": r.status,
             "why": why(r.why),
         } for r in ranked]
-        return {"alert": alert_json(verdict, seconds), "results": results}
+        return {"alert": alert_json(verdict, seconds) if verdict.under_alert else None,
+                "results": results}
 
     def candidates(self, lat: float, lon: float, *, limit: int,
                    step_free: bool) -> list[tuple[IndexedShelter, float]]:
@@ -173,13 +175,13 @@ class KeptShelters:
         self._entries: dict[int, Kept] = {}
 
     def entries(self, hits: list[tuple[IndexedShelter, float]]
-                ) -> tuple[list[ranking.Facts], list[float], dict[int, Kept]]:
-        """The ranking's facts and the distances of `hits`, and their entries by shelter id."""
+                ) -> tuple[list[ranking.Facts], list[float]]:
+        """The ranking's facts and the distances of `hits`, their entries made where needed."""
         kept = self._entries.get
         status = self.index.statuses.get
         ready = self.index.readiness.get
         unknown = Status.UNKNOWN
-        facts, distances, by_id = [], [], {}
+        facts, distances = [], []
         for shelter, distance in hits:
             sid = shelter.id
             entry = kept(sid)
@@ -189,8 +191,11 @@ class KeptShelters:
                 entry = self._make(shelter, current, readiness)
             facts.append(entry.facts)
             distances.append(distance)
-            by_id[sid] = entry
-        return facts, distances, by_id
+        return facts, distances
+
+    def __getitem__(self, shelter_id: int) -> Kept:
+        """The entry `entries` last made or found for this shelter."""
+        return self._entries[shelter_id]
 
     def _make(self, shelter: IndexedShelter, status: Status | str,
               readiness: Mapping[str, Any] | None) -> Kept:
