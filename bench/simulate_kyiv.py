@@ -58,7 +58,9 @@ def main() -> None:
     print(f"first look-ups the server answered within the first minute: {in_minute} of "
           f"{result.night.residents}, by the end {len(answers)} (last at "
           f"{answers[-1] if answers else float('nan'):.0f} s of the night's clock); "
-          f"{result.offline_first} ranked by the phone from its pack instead")
+          f"{result.offline_first} ranked by the phone from its pack instead; "
+          f"{result.given_way} look-ups in all sent to the pack at once by a server taking "
+          f"reports first")
     print(outcome.table(f"{result.plan.name}, seed {args.seed}", result.night,
                         result.baseline))
     if args.plot:

@@ -41,6 +41,7 @@ from shelterwatch.vocabulary import NOTIFICATION_KINDS
 from shelterwatch.web import nearest
 from shelterwatch.web import views as web
 from shelterwatch.web.alert_board import AlertBoard
+from shelterwatch.web.saturation import Lateness, LoopWatch
 
 DESCRIPTION = """Keeps a city's bomb shelters open and ready when the air-raid siren sounds.
 Public reads need no token; role-only endpoints take `Authorization: Bearer <token>`.
@@ -71,6 +72,7 @@ class AppState:
     coverage: LiveCoverage = field(init=False)
     basemap: Archive | None = field(init=False)  # the built street map, if any
     observed: Callable[[ASGIApp], ASGIApp] = field(init=False)  # `metrics.install`
+    loop_watch: LoopWatch = field(init=False)  # look-ups giving way (`web.saturation`)
 
 
 def load(state: AppState) -> None:
@@ -81,6 +83,7 @@ def load(state: AppState) -> None:
     state.status_of = state.status_board.get
     state.shelter_index, state.alert_board, state.nearest = web.start(
         settings, follower, state.status_board.statuses)
+    state.nearest.watch = state.loop_watch
     state.pack = pack.start(settings, follower, state.status_board)
     state.coverage = coverage.start(settings, follower, state.status_board)
     state.basemap = web.open_basemap(settings.basemap_dir)
@@ -123,6 +126,7 @@ def create_app(settings: Settings | None = None) -> App:
     state = AppState(settings=settings, follower=follower, hub=hub,
                      report_limits=ReportLimits(settings),
                      stream_server=StreamServer(hub, settings))
+    state.loop_watch = LoopWatch(Lateness(settings.lookups_give_way_after_ms / 1000))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -137,9 +141,11 @@ def create_app(settings: Settings | None = None) -> App:
         gc.collect()
         gc.freeze()
         follower.start()
+        state.loop_watch.start()
         try:
             yield
         finally:
+            state.loop_watch.stop()
             follower.stop()
             state.coverage.stop()
             state.stream_server.close()

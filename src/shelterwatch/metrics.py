@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from starlette.routing import Route
@@ -33,6 +33,10 @@ WAITING = ("pending", "claimed", "sending")
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 LONG_LIVED = ("/v1/stream",)  # a stream's duration is not a latency
+# Answers counted in /metrics rather than logged one by one: a look-up sent to the phone's
+# pack while the process gives way to reports (`web.saturation` logs when that starts and
+# ends); a line each would cost CPU exactly when there is none to spare.
+COUNTED_NOT_LOGGED = frozenset({("/v1/nearest", 503)})
 
 
 class RequestObserver:
@@ -81,7 +85,8 @@ class RequestObserver:
                 if child is None:
                     child = self._children[route, method] = self.histogram.labels(route, method)
                 child.observe(elapsed)
-            if self._worth_a_line(method, status, elapsed):
+            if self._worth_a_line(method, status, elapsed) and (
+                    (route, status) not in COUNTED_NOT_LOGGED):
                 requests_log.info("request", extra={
                     "route": route, "method": method, "status": status,
                     "duration_ms": round(elapsed * 1000, 2)})
@@ -101,7 +106,7 @@ class StateCollector(Collector):
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         settings = self.app.state.settings
         depth = GaugeMetricFamily("shelterwatch_outbox_depth",
                                   "Deliveries not yet sent, per channel", labels=["channel"])
@@ -132,6 +137,16 @@ class StateCollector(Collector):
                                      "Seconds since the served offline pack was published")
             pack.add_metric([], age)
             yield pack
+        watch = self.app.state.loop_watch
+        late = GaugeMetricFamily("shelterwatch_loop_late_seconds",
+                                 "How late the event loop's last tick ran")
+        late.add_metric([], watch.lateness.last_late_s)
+        yield late
+        given = CounterMetricFamily("shelterwatch_lookups_given_way",
+                                    "Look-ups sent to the phone's offline pack while the "
+                                    "process gave way to reports")
+        given.add_metric([], watch.given_way)
+        yield given
         lag = GaugeMetricFamily("shelterwatch_log_applied_seq",
                                 "The last fact this process applied to its in-memory state")
         lag.add_metric([], self.app.state.follower.applied_seq)

@@ -38,6 +38,10 @@ class ServerSettings(BaseSettings):
     trusted_proxies: str = ""
     # Open /v1/stream connections one address may hold in one process.
     stream_connections_per_address: int = 100
+    # When the event loop runs this late, look-ups from phones holding the offline pack get a
+    # 503 and rank the pack, so residents' reports are not kept waiting (`web.saturation`);
+    # 0: never.
+    lookups_give_way_after_ms: Annotated[float, Field(ge=0)] = 50.0
 
     @model_validator(mode="after")
     def _generated_secret(self) -> ServerSettings:

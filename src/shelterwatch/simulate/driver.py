@@ -71,6 +71,7 @@ class Tally:
     first_answer_s: list[float] = field(default_factory=list)  # each resident's first answer
     offline_answers: int = 0  # look-ups the phone answered from its pack (no answer in time)
     offline_first: int = 0  # of them, residents' first look-ups
+    given_way: int = 0  # of them, look-ups the server sent to the pack at once (a 503)
     patrol_busy_s: float = 0.0
 
     def latency_ms(self) -> dict[str, tuple[float | None, float | None, int]]:
@@ -159,6 +160,9 @@ class Night:
             if reply.error != "TimeoutError":  # a phone giving up is counted as a pack answer
                 self.tally.failures[f"{route}: {reply.error}"] += 1
             return
+        if route == "nearest" and reply.status == 503:  # busy: the page ranks its pack
+            self.tally.given_way += 1
+            return
         self.tally.latencies.setdefault(route, []).append(reply.latency_s)
         if reply.status >= 400:
             self.tally.failures[f"{route}: {reply.status}"] += 1
@@ -238,7 +242,8 @@ class Night:
             asked = min(ready, self.now())
             reply = await self.ask("nearest", "GET", "/v1/nearest", headers=headers, params={
                 "lat": f"{journey.lat:.6f}", "lon": f"{journey.lon:.6f}",
-                "limit": NEAREST_LIMIT, "threat": plan.threat}, read_ids=True,
+                "limit": NEAREST_LIMIT, "threat": plan.threat,
+                **({"pack": "true"} if self.phone.shelters else {})}, read_ids=True,
                 timeout_s=PHONE_TIMEOUT_S)
             if self.now() >= plan.night_s:
                 return
@@ -324,7 +329,8 @@ class Night:
             inside = self.inside
             asked = sum(len(v) for v in self.tally.latencies.values())
             say(f"t={self.now():.0f} s: {inside} of {len(journeys)} inside, {asked} answered, "
-                f"{self.tally.offline_answers} ranked by the phone, "
+                f"{self.tally.offline_answers} ranked by the phone "
+                f"({self.tally.given_way} sent there by the server), "
                 f"{sum(self.tally.failures.values())} failed")
 
     # -- keyholders ---------------------------------------------------------------------------

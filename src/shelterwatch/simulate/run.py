@@ -65,6 +65,7 @@ class Result:
     offline_first: int  # first look-ups the phone ranked from its pack instead
     wall_s: float
     load_average: tuple[float, float]  # at the start and the end of the night
+    given_way: int = 0  # look-ups the server sent to the pack at once while taking reports
 
 
 def run(options: Options) -> Result:
@@ -126,7 +127,7 @@ def run(options: Options) -> Result:
                     journeys, baseline_journeys, world, baseline_world, staged.districts,
                     len(staged.shelters), len(staged.patrols), staged.population_label,
                     tally.first_answer_s, tally.offline_first, time.monotonic() - started,
-                    (load_start, load_end))
+                    (load_start, load_end), tally.given_way)
     if options.keep is None:
         stage.drop_database(url, options.pg_admin_url)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -34,6 +34,7 @@ from shelterwatch.shelters.index import IndexedShelter, ShelterIndex
 from shelterwatch.shelters.routing import FootRouter
 from shelterwatch.vocabulary import AlertType, Reason, Status, Threat
 from shelterwatch.web.alert_board import AlertBoard
+from shelterwatch.web.saturation import LoopWatch
 
 MAX_LIMIT = 50
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -54,6 +55,7 @@ class Nearest:
         self.router = router
         self.clock = clock
         self.kept = KeptShelters(index)
+        self.watch: LoopWatch | None = None  # set by the app: whether look-ups give way
 
     def warning_s(self, area_id: str | None,
                   threat: str | None) -> tuple[warning.AlertWarning, int | None]:
@@ -256,21 +258,38 @@ def _number(params: Any, name: str, low: float, high: float) -> float:
     return value
 
 
-def parse(params: Any) -> tuple[float, float, int, bool, str | None]:
-    """lat, lon, limit, step_free, threat from the query string, or InvalidInput saying why."""
+def _flag(params: Any, name: str) -> bool:
+    raw = (params.get(name) or "").lower()
+    if raw not in TRUE_WORDS and raw not in FALSE_WORDS:
+        raise InvalidInput(f"{name} must be true or false, got {raw!r}")
+    return raw in TRUE_WORDS
+
+
+def parse(params: Any) -> tuple[float, float, int, bool, str | None, bool]:
+    """lat, lon, limit, step_free, threat and pack from the query string, or InvalidInput
+    saying why."""
     lat = _number(params, "lat", -90, 90)
     lon = _number(params, "lon", -180, 180)
     raw_limit = params.get("limit") or "3"
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
         raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}, "
                            f"got {raw_limit!r}")
-    raw_step = (params.get("step_free") or "").lower()
-    if raw_step not in TRUE_WORDS and raw_step not in FALSE_WORDS:
-        raise InvalidInput(f"step_free must be true or false, got {raw_step!r}")
+    step_free = _flag(params, "step_free")
     threat = params.get("threat") or None
     if threat is not None and threat not in THREATS:
         raise InvalidInput(f"threat must be one of {', '.join(sorted(THREATS))}, got {threat!r}")
-    return lat, lon, int(raw_limit), raw_step in TRUE_WORDS, threat
+    return lat, lon, int(raw_limit), step_free, threat, _flag(params, "pack")
+
+
+# What a phone holding the offline pack is told while look-ups give way (`web.saturation`):
+# written once, for it is sent most when the process has least to spare.
+GIVE_WAY_BODY = orjson.dumps({
+    "type": "about:blank", "title": "Busy: rank your offline pack", "status": 503,
+    "detail": "this server is taking residents' reports first; rank the shelters of your "
+              "offline pack now, or ask again in a few seconds"})
+GIVE_WAY_HEADERS = [(b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(GIVE_WAY_BODY)).encode()),
+                    (b"cache-control", b"no-store"), (b"retry-after", b"5")]
 
 
 def query_params(raw: bytes) -> dict[str, str]:
@@ -298,8 +317,15 @@ class NearestEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             query = query_params(scope["query_string"])
-            lat, lon, limit, step_free, threat = parse(query)
+            lat, lon, limit, step_free, threat, pack = parse(query)
             nearest: Nearest = scope["app"].state.nearest
+            watch = nearest.watch
+            if pack and watch is not None and watch.giving_way:
+                watch.given_way += 1
+                await send({"type": "http.response.start", "status": 503,
+                            "headers": GIVE_WAY_HEADERS})
+                await send({"type": "http.response.body", "body": GIVE_WAY_BODY})
+                return
             hits = nearest.candidates(lat, lon, limit=limit, step_free=step_free)
             routed = await nearest.routed(lat, lon, hits) if nearest.router is not None else None
             body = nearest.body(lat, lon, limit=limit, step_free=step_free, threat=threat,
@@ -367,6 +393,10 @@ OPENAPI_PATH: dict[str, Any] = {"get": {
          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 3}},
         {**_PARAM, "name": "step_free", "schema": {"type": "boolean", "default": False}},
         {**_PARAM, "name": "threat", "schema": {"type": "string", "enum": sorted(THREATS)}},
+        {**_PARAM, "name": "pack", "schema": {"type": "boolean", "default": False},
+         "description": "The caller holds the offline pack and ranks it itself if refused: "
+                        "while the server is too busy, such a look-up gets a 503 at once "
+                        "(Retry-After) so that residents' reports are not kept waiting."},
     ],
     "responses": {
         "200": {"description": '`{"alert": {…}|null, "results": [{"shelter": Feature, '
@@ -376,6 +406,8 @@ OPENAPI_PATH: dict[str, Any] = {"get": {
                     "$ref": "#/components/schemas/NearestAnswer"}}}},
         "422": {"$ref": "#/components/responses/422"},
         "431": {"$ref": "#/components/responses/431"},
+        "503": {"description": "Only with `pack=true`, while the server gives way to reports: "
+                               "rank the offline pack (problem+json, Retry-After)"},
     },
 }}
 

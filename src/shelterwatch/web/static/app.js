@@ -279,10 +279,14 @@ async function refreshResults() {
   if (!state.point) return;
   const [lat, lon] = state.point;
   const stepFree = $("step-free").checked;
+  let busy = false;  // the server sent the phone to its pack (503): it is busy, not gone
   if (online()) {
     try {
       const q = new URLSearchParams({lat: lat.toFixed(6), lon: lon.toFixed(6), limit: "3",
                                      step_free: String(stepFree)});
+      // Holding the pack, the phone can rank without the server: a server busy with the
+      // crowd may then answer 503 at once (it takes reports first) and the pack ranks below.
+      if (state.shelters.length) q.set("pack", "true");
       // A server slow in the first minute of an alert must not leave the resident waiting:
       // after NEAREST_TIMEOUT_MS the phone ranks its pack (the simulation models the same).
       const response = await fetch(`/v1/nearest?${q}`, {
@@ -298,6 +302,7 @@ async function refreshResults() {
         renderResults();
         return;
       }
+      busy = response.status === 503;
     } catch (e) { /* the network is gone: rank on the phone */ }
   }
   state.results = Rank.rank(state.shelters, lat, lon, {
@@ -305,7 +310,7 @@ async function refreshResults() {
     fails: CONFIG.fails,
     statusOf, stepFree, warningS: offlineWarning(), limit: 3,
   });
-  state.source = "phone";
+  state.source = busy ? "busy" : "phone";
   renderResults();
 }
 
@@ -358,7 +363,8 @@ function renderResults() {
   if (typeof Pinned !== "undefined") state.results = Pinned.first(state.results);
   const n = state.results.length;
   $("results-title").textContent = n > 1 ? t("alternatives") : t("results");
-  $("summary").textContent = state.source === "phone" ? t("foundOffline", n) : t("found", n);
+  $("summary").textContent = state.source === "busy" ? t("foundBusy", n)
+    : state.source === "phone" ? t("foundOffline", n) : t("found", n);
   $("nearby-actions").hidden = false;
   $("from").textContent = fromWords();
   if (n) {

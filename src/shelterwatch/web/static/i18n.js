@@ -59,6 +59,7 @@ function pageWords(lang) {
     warning: (s) => w("warning", {time: fmtMinutes(s, lang)}),
     found: (n) => w("found", {n}),
     foundOffline: (n) => w("foundOffline", {n}),
+    foundBusy: (n) => w("foundBusy", {n}),
     walk: (s) => w("walk", {time: fmtMinutes(s, lang)}),
     metres: (m) => m < 1000 ? w("metres", {m: Math.round(m)})
       : w("kilometres", {km: (m / 1000).toFixed(1)}),

@@ -1,0 +1,93 @@
+"""While the process cannot keep up, phones holding the pack rank it and reports go first."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import uvicorn
+
+from shelterwatch.app import create_app
+from shelterwatch.config import Settings
+from shelterwatch.web.saturation import CALM_TICKS, LATE_TICKS, Lateness
+from tests.support.server import free_port
+
+LOOK_UP = "/v1/nearest?lat=50.4501&lon=30.5234"
+
+
+def test_a_run_of_late_ticks_gives_way_and_only_a_run_of_ticks_on_time_ends_it() -> None:
+    lateness = Lateness(give_way_after_s=0.05)
+    assert not lateness.observe(0.049) and not lateness.giving_way
+    for _ in range(LATE_TICKS - 1):
+        assert not lateness.observe(0.051)
+    assert lateness.observe(0.051) and lateness.giving_way
+    for _ in range(CALM_TICKS - 1):
+        assert not lateness.observe(0.001)
+    assert not lateness.observe(0.03)  # neither late nor on time: the run starts again
+    for _ in range(CALM_TICKS - 1):
+        lateness.observe(0.001)
+    assert lateness.giving_way
+    assert lateness.observe(0.001) and not lateness.giving_way
+
+
+def test_one_pause_is_not_a_loop_that_cannot_keep_up() -> None:
+    lateness = Lateness(give_way_after_s=0.05)
+    for _ in range(20):  # a collection or a slow handler now and then, on time between
+        for late in [0.4] * (LATE_TICKS - 1) + [0.001]:
+            assert not lateness.observe(late)
+    assert not lateness.giving_way
+
+
+def test_a_threshold_of_zero_never_gives_way() -> None:
+    lateness = Lateness(give_way_after_s=0)
+    assert not lateness.observe(30.0) and not lateness.giving_way
+
+
+def test_a_busy_loop_sends_pack_holders_to_their_pack_and_still_takes_reports(
+        kyiv_settings: Settings) -> None:
+    asyncio.run(_busy_night(kyiv_settings))
+
+
+async def _busy_night(settings: Settings) -> None:
+    app = create_app(settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    watch = app.state.loop_watch
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            calm = await client.get(f"{LOOK_UP}&pack=true")
+            assert calm.status_code == 200 and calm.json()["results"]
+
+            deadline = time.monotonic() + 5
+            while not watch.giving_way and time.monotonic() < deadline:
+                time.sleep(0.08)  # a loop with always more to do than it can
+                await asyncio.sleep(0)
+
+            refused = await client.get(f"{LOOK_UP}&pack=true")
+            assert refused.status_code == 503
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert int(refused.headers["retry-after"]) > 0
+            assert "offline pack" in refused.json()["detail"]
+            # A caller with no pack has nothing else to rank: it is answered as before.
+            assert (await client.get(LOOK_UP)).status_code == 200
+            shelter = calm.json()["results"][0]["shelter"]["id"]
+            report = await client.post("/v1/reports", json={
+                "shelter_id": shelter, "kind": "locked", "device_id": "busy-night-phone",
+                "lat": 50.4501, "lon": 30.5234})
+            assert report.status_code == 201, report.text
+            assert (await client.get(f"{LOOK_UP}&pack=maybe")).status_code == 422
+
+            deadline = time.monotonic() + 10
+            while watch.giving_way and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)  # ticks on time again
+            assert (await client.get(f"{LOOK_UP}&pack=true")).status_code == 200
+            metrics = (await client.get("/metrics")).text
+            assert "shelterwatch_lookups_given_way_total 1.0" in metrics
+    finally:
+        server.should_exit = True
+        await serving
