@@ -36,12 +36,12 @@ from shelterwatch.reports import views as reports
 from shelterwatch.shelters import views as shelters
 from shelterwatch.sources import views as sources
 from shelterwatch.stats import views as stats
-from shelterwatch.web import nearest
+from shelterwatch.web import nearest_route
 from shelterwatch.web import views as web
 
-HOT_ROUTES: list[BaseRoute] = [nearest.route, stream.route, reports.route]
+HOT_ROUTES: list[BaseRoute] = [nearest_route.route, stream.route, reports.route]
 # Answered for GET ahead of FastAPI's middleware stack (`app.App`); each is also in HOT_ROUTES.
-FRONT_ROUTES: list[Route] = [nearest.route]
+FRONT_ROUTES: list[Route] = [nearest_route.route]
 
 ROUTERS: list[APIRouter] = [
     reports.router,

@@ -38,7 +38,7 @@ from shelterwatch.shelters.index import ShelterIndex
 from shelterwatch.stream import StreamHub
 from shelterwatch.stream.server import StreamServer
 from shelterwatch.vocabulary import NOTIFICATION_KINDS
-from shelterwatch.web import nearest
+from shelterwatch.web import nearest, nearest_route
 from shelterwatch.web import views as web
 from shelterwatch.web.alert_board import AlertBoard
 from shelterwatch.web.saturation import Lateness, LoopWatch
@@ -159,7 +159,7 @@ def create_app(settings: Settings | None = None) -> App:
         app.router.routes.append(route)
     for router in api.ROUTERS:
         app.include_router(router)
-    nearest.document(app)
+    nearest_route.document(app)
     stream.document(app)
     metrics.install(app)
     openapi.install(app, api.ROUTERS)

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shelterwatch.web.nearest import query_params
+from shelterwatch.web.nearest_route import query_params
 
 _PIECES = st.sampled_from(["lat", "lon", "limit", "step_free", "threat", "=", "&", "%", "+",
                            "%3D", "%26", "50.45", "-", ";", "", "ї", "%D1%97", "\x00", " "])
