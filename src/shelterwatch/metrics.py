@@ -138,15 +138,12 @@ class StateCollector(Collector):
             pack.add_metric([], age)
             yield pack
         watch = self.app.state.loop_watch
-        late = GaugeMetricFamily("shelterwatch_loop_late_seconds",
-                                 "How late the event loop's last tick ran")
-        late.add_metric([], watch.lateness.last_late_s)
-        yield late
-        given = CounterMetricFamily("shelterwatch_lookups_given_way",
-                                    "Look-ups sent to the phone's offline pack while the "
-                                    "process gave way to reports")
-        given.add_metric([], watch.given_way)
-        yield given
+        yield GaugeMetricFamily("shelterwatch_loop_late_seconds",
+                                "How late the event loop's last tick ran",
+                                value=watch.lateness.last_late_s)
+        yield CounterMetricFamily("shelterwatch_lookups_given_way",
+                                  "Look-ups sent to the phone's offline pack while the process "
+                                  "gave way to reports", value=watch.given_way)
         lag = GaugeMetricFamily("shelterwatch_log_applied_seq",
                                 "The last fact this process applied to its in-memory state")
         lag.add_metric([], self.app.state.follower.applied_seq)
