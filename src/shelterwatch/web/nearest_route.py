@@ -108,20 +108,25 @@ class NearestEndpoint:
             watch = nearest.watch
             if pack and watch is not None and watch.giving_way:
                 watch.given_way += 1
-                await send({"type": "http.response.start", "status": 503,
-                            "headers": GIVE_WAY_HEADERS})
-                await send({"type": "http.response.body", "body": GIVE_WAY_BODY})
-                return
-            hits = nearest.candidates(lat, lon, limit=limit, step_free=step_free)
-            routed = await nearest.routed(lat, lon, hits) if nearest.router is not None else None
-            body = nearest.body(lat, lon, limit=limit, step_free=step_free, threat=threat,
-                                routed=routed, hits=hits)
+                given_way = True
+            else:
+                given_way = False
+                hits = nearest.candidates(lat, lon, limit=limit, step_free=step_free)
+                routed = (await nearest.routed(lat, lon, hits) if nearest.router is not None
+                          else None)
+                body = nearest.body(lat, lon, limit=limit, step_free=step_free, threat=threat,
+                                    routed=routed, hits=hits)
         except ShelterwatchError as exc:
             await problems.domain_problem(exc)(scope, receive, send)
             return
         except Exception as exc:  # nothing is sent before the body is whole
             await problems.internal_problem(scope["method"], scope["path"], exc)(
                 scope, receive, send)
+            return
+        if given_way:
+            await send({"type": "http.response.start", "status": 503,
+                        "headers": GIVE_WAY_HEADERS})
+            await send({"type": "http.response.body", "body": GIVE_WAY_BODY})
             return
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", b"application/json"),
