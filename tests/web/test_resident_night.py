@@ -55,7 +55,10 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(templates: Templates, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    with kyiv_server(templates, tmp_path_factory.mktemp("resident-night")) as (server, url):
+    # These pages are about the server's answers: a machine loaded by other tests must not send
+    # the phones to their packs (tests/web/test_busy_server_page.py covers that).
+    with kyiv_server(templates, tmp_path_factory.mktemp("resident-night"),
+                     SHELTERWATCH_LOOKUPS_GIVE_WAY_AFTER_MS="0") as (server, url):
         yield Site(server, url)
 
 
