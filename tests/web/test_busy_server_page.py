@@ -13,8 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from shelterwatch import db
+from shelterwatch.auth import service as auth
+from shelterwatch.clock import utcnow
 from tests.support.browser import launch
 from tests.support.databases import Templates
 from tests.support.server import LiveServer, kyiv_server
@@ -30,11 +34,24 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def busy(templates: Templates, tmp_path_factory: pytest.TempPathFactory
-         ) -> Iterator[LiveServer]:
+def busy_site(templates: Templates, tmp_path_factory: pytest.TempPathFactory
+              ) -> Iterator[tuple[LiveServer, str]]:
     with kyiv_server(templates, tmp_path_factory.mktemp("busy"),
-                     SHELTERWATCH_LOOKUPS_GIVE_WAY_AFTER_MS="0.001") as (server, _):
-        yield server
+                     SHELTERWATCH_LOOKUPS_GIVE_WAY_AFTER_MS="0.001") as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def busy(busy_site: tuple[LiveServer, str]) -> LiveServer:
+    return busy_site[0]
+
+
+def _phone(browser: Any, server: LiveServer) -> tuple[Any, Any]:
+    context = browser.new_context(
+        base_url=server.url, viewport={"width": 360, "height": 640}, locale="uk-UA",
+        geolocation={"latitude": HERE[0], "longitude": HERE[1]},
+        permissions=["geolocation"], has_touch=True, is_mobile=True)
+    return context, context.new_page()
 
 
 def test_a_busy_server_sends_the_phone_to_its_pack_at_once_and_the_page_says_why(
@@ -63,4 +80,51 @@ def test_a_busy_server_sends_the_phone_to_its_pack_at_once_and_the_page_says_why
     page.locator("#answer-card button.report-locked").click()  # sent after 4 s to undo
     page.wait_for_selector("#receipts li.receipt[data-state='sent']", timeout=20_000)
     assert any("/v1/reports" in url and status == 201 for url, status in answers), answers
+    context.close()
+
+
+def test_sent_to_its_pack_during_an_alert_the_phone_ranks_against_the_warning_time(
+        browser: Any, busy_site: tuple[LiveServer, str], tmp_path: Path) -> None:
+    """The refusal carries the alert in force, so the page neither misses the alert nor claims
+    calm, even when the refusal is the first thing it hears from the server."""
+    server, url = busy_site
+    with db.transaction(url) as s:
+        _, operator = auth.create(s, role="operator", name="Черговий", now=utcnow())
+    auth_header = {"Authorization": f"Bearer {operator}"}
+    started = httpx.post(f"{server.url}/v1/alerts", headers=auth_header, json={
+        "area_id": "31", "type": "air_raid", "threat": "ballistic"})
+    assert started.status_code == 201, started.text
+    try:
+        context, page = _phone(browser, server)
+        # Only the look-up may tell it: no list of alerts, no stream.
+        page.route("**/v1/alerts/active", lambda route: route.abort())
+        page.route("**/v1/stream", lambda route: route.abort())
+        page.goto("/")
+        page.wait_for_selector("body[data-ready='1']")
+        page.click("#locate")
+        page.wait_for_selector("#answer-card[data-shelter-id]", timeout=20_000)
+        page.wait_for_selector("#alert-banner.alarm", timeout=5_000)
+        assert "Повітряна тривога" in page.locator("#alert-text").inner_text()
+        reach = page.locator("#answer-card .reach").inner_text()
+        assert reach in ("Встигаєте до загрози",
+                         "Можете не встигнути — шукайте найближче захисне місце"), reach
+        page.screenshot(path=str(tmp_path / "busy-alert-360x640.png"))
+        context.close()
+    finally:
+        httpx.post(f"{server.url}/v1/alerts/{started.json()['id']}/end", headers=auth_header)
+
+
+def test_a_phone_that_never_heard_from_the_server_does_not_claim_calm(
+        browser: Any, busy: LiveServer) -> None:
+    context, page = _phone(browser, busy)
+    for path in ("**/v1/alerts/active", "**/v1/stream", "**/v1/nearest?*"):
+        page.route(path, lambda route: route.abort())
+    page.goto("/")
+    page.wait_for_selector("body[data-ready='1']")
+    page.click("#locate")
+    page.wait_for_selector("#answer-card[data-shelter-id]", timeout=20_000)
+    banner = page.locator("#alert-text").inner_text()
+    assert banner == "Стан тривоги невідомий: сервер не відповів", banner
+    assert page.locator("#answer-card .reach").inner_text() == "Стан тривоги невідомий"
+    assert "Тривоги немає" not in page.locator("body").inner_text()
     context.close()

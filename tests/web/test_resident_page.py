@@ -63,6 +63,8 @@ def pick(page: Any, lat: float, lon: float) -> None:
 def test_the_page_loads_and_shows_the_citys_shelters(page: Any) -> None:
     count = int(page.locator("#shelter-count").get_attribute("data-count"))
     assert count > 3000
+    # Calm once the server said so (until then the banner says it is checking).
+    page.wait_for_selector("#alert-banner.calm")
     assert page.locator("#alert-banner").inner_text().strip() == "Тривоги немає"
     # Leaflet is served by the app itself, never a CDN.
     sources = page.eval_on_selector_all("script[src]", "els => els.map(e => e.src)")

@@ -60,6 +60,20 @@ class Nearest:
                                     threat=Threat(threat), started_at=now)
         return verdict, warning.seconds_for(typed, chain, self.board.config)
 
+    def alert_at(self, lat: float, lon: float,
+                 threat: str | None = None) -> dict[str, Any] | None:
+        """The alert in force where the nearest shelter is, as `body` would say it.
+
+        A phone sent to its offline pack still needs it: ranked without it, its page would
+        have no warning time and could claim calm. One shelter from the index, and only while
+        an alert is on the board.
+        """
+        if not self.board.has_active():
+            return None
+        hit = self.index.nearest(lat, lon, 1)
+        verdict, seconds = self.warning_s(hit[0][0].area_id if hit else None, threat)
+        return alert_json(verdict, seconds)
+
     def answer(self, lat: float, lon: float, *, limit: int = 3, step_free: bool = False,
                threat: str | None = None,
                routed: list[float | None] | None = None,

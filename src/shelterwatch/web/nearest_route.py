@@ -67,15 +67,28 @@ def parse(params: Any) -> tuple[float, float, int, bool, str | None, bool]:
     return lat, lon, int(raw_limit), step_free, threat, _flag(params, "pack")
 
 
-# What a phone holding the offline pack is told while look-ups give way (`web.saturation`):
-# written once, for it is sent most when the process has least to spare.
-GIVE_WAY_BODY = orjson.dumps({
+# What a phone holding the offline pack is told while look-ups give way (`web.saturation`),
+# with the alert in force where it is so that its page ranks the pack against the warning time
+# instead of claiming calm. Calm, the body is the same for everyone, so it is written once: it
+# is sent most when the process has least to spare.
+GIVE_WAY_PROBLEM = {
     "type": "about:blank", "title": "Busy: rank your offline pack", "status": 503,
     "detail": "this server is taking residents' reports first; rank the shelters of your "
-              "offline pack now, or ask again in a few seconds"})
-GIVE_WAY_HEADERS = [(b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(GIVE_WAY_BODY)).encode()),
-                    (b"cache-control", b"no-store"), (b"retry-after", b"5")]
+              "offline pack now, or ask again in a few seconds"}
+GIVE_WAY_CALM = orjson.dumps({**GIVE_WAY_PROBLEM, "alert": None})
+
+
+def give_way_body(alert: dict[str, Any] | None) -> bytes:
+    return GIVE_WAY_CALM if alert is None else orjson.dumps({**GIVE_WAY_PROBLEM, "alert": alert})
+
+
+def give_way_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    return [(b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"), (b"retry-after", b"5")]
+
+
+GIVE_WAY_CALM_HEADERS = give_way_headers(GIVE_WAY_CALM)
 
 
 def query_params(raw: bytes) -> dict[str, str]:
@@ -109,6 +122,7 @@ class NearestEndpoint:
             if pack and watch is not None and watch.giving_way:
                 watch.given_way += 1
                 given_way = True
+                body = give_way_body(nearest.alert_at(lat, lon, threat))
             else:
                 given_way = False
                 hits = nearest.candidates(lat, lon, limit=limit, step_free=step_free)
@@ -124,9 +138,10 @@ class NearestEndpoint:
                 scope, receive, send)
             return
         if given_way:
-            await send({"type": "http.response.start", "status": 503,
-                        "headers": GIVE_WAY_HEADERS})
-            await send({"type": "http.response.body", "body": GIVE_WAY_BODY})
+            await send({"type": "http.response.start", "status": 503, "headers":
+                        GIVE_WAY_CALM_HEADERS if body is GIVE_WAY_CALM
+                        else give_way_headers(body)})
+            await send({"type": "http.response.body", "body": body})
             return
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", b"application/json"),
@@ -198,7 +213,8 @@ OPENAPI_PATH: dict[str, Any] = {"get": {
         "422": {"$ref": "#/components/responses/422"},
         "431": {"$ref": "#/components/responses/431"},
         "503": {"description": "Only with `pack=true`, while the server gives way to reports: "
-                               "rank the offline pack (problem+json, Retry-After)"},
+                               "rank the offline pack (problem+json, Retry-After); its "
+                               "`alert` is the alert in force there, as in the 200 answer"},
     },
 }}
 

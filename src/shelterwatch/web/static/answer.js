@@ -25,8 +25,7 @@ function renderAnswer(r) {
   const p = r.shelter.properties;
   const status = statusOf(r.shelter.id) || r.status;
   const words = statusWords(status);
-  const reach = r.reachable_in_time === true ? t("reachable")
-    : r.reachable_in_time === false ? t("notReachable") : t("noAlertReach");
+  const reach = reachWords(r);
   // News redraws the card: a resident reading about the same shelter keeps it unfolded.
   const folded = card.querySelector(".card-details");
   const keepOpen = Boolean(folded && folded.open && card.dataset.shelterId === String(r.shelter.id));

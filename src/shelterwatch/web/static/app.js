@@ -23,6 +23,8 @@ const state = {
   results: [],
   alert: null,
   activeAlerts: [],
+  alertHeardAt: null,    // when the server last said which alert is in force (null: not yet)
+  alertAskFailed: false, // the server could not be asked: the alert state is unknown
   source: "none",        // "server" | "phone"
   from: null,            // how the point was chosen: {how: "gps"|"tap"|"keyboard"|"search", label}
   here: null,            // the phone's latest position while it is followed, [lat, lon]
@@ -296,6 +298,7 @@ async function refreshResults() {
         state.results = body.results;
         state.alert = body.alert;
         if (body.alert) rememberAlert();
+        else state.alertHeardAt = Date.now();  // the server says no alert covers this place
         state.source = "server";
         for (const r of body.results) state.statuses.set(r.shelter.id, r.status);
         renderAlert();
@@ -303,6 +306,7 @@ async function refreshResults() {
         return;
       }
       busy = response.status === 503;
+      if (busy) await heardFromBusy(response);
     } catch (e) { /* the network is gone: rank on the phone */ }
   }
   state.results = Rank.rank(state.shelters, lat, lon, {
@@ -312,6 +316,18 @@ async function refreshResults() {
   });
   state.source = busy ? "busy" : "phone";
   renderResults();
+}
+
+/* A server giving way to reports still says which alert is in force here (`alert`), so the
+ * pack is ranked against its warning time; a 503 from anything else says nothing of alerts. */
+async function heardFromBusy(response) {
+  let body = null;
+  try { body = await response.json(); } catch (e) { return; }
+  if (!body || !("alert" in body)) return;
+  state.alert = body.alert;
+  if (body.alert) rememberAlert();
+  else state.alertHeardAt = Date.now();
+  renderAlert();
 }
 
 /* Offline, the warning time of the last alert the phone knew of (null: none known). */
@@ -459,8 +475,7 @@ function resultItem(r, i) {
   li.dataset.shelterId = String(r.shelter.id);
   li.dataset.status = status;
   const statusText = (CONFIG.statusText[status] || CONFIG.statusText.unknown)[state.lang];
-  const reach = r.reachable_in_time === true ? t("reachable")
-    : r.reachable_in_time === false ? t("notReachable") : t("noAlertReach");
+  const reach = reachWords(r);
   const why = r.why && status === r.status ? r.why[state.lang] : localWhy({...r, status});
   li.innerHTML = `
     <div class="row">
@@ -497,6 +512,22 @@ function reportButtons(group, shelterId, p) {
 
 /* ---------- alerts ---------- */
 
+/* Whether the walk fits the warning, in words. "No alert" only when the server said so: a
+ * ranking without a warning time may come from a phone that has not heard, or is offline. */
+function reachWords(r) {
+  if (r.reachable_in_time === true) return t("reachable");
+  if (r.reachable_in_time === false) return t("notReachable");
+  if (shownAlert()) return t("warningUnknownReach");
+  return online() && state.alertHeardAt != null ? t("noAlertReach") : t("alertUnknownReach");
+}
+
+/* The alert the banner shows: the live one, or offline the last one the phone knew of. */
+function shownAlert() {
+  if (online()) return state.alert || state.activeAlerts[0] || null;
+  const known = lastKnownAlert();
+  return known ? known.alert : null;
+}
+
 function alertWords(a) {
   const type = t("alertType")[a.type] || t("alert");
   const threat = a.threat ? ` · ${t("threat")[a.threat] || a.threat}` : "";
@@ -506,15 +537,14 @@ function alertWords(a) {
 
 function renderAlert() {
   const banner = $("alert-banner");
-  let a = state.alert || state.activeAlerts[0] || null;
-  if (!online()) {
-    // Offline the phone cannot know the alert ended: it shows the last one it knew of.
-    const known = lastKnownAlert();
-    a = known ? known.alert : null;
-  }
+  // Offline the phone cannot know the alert ended: it shows the last one it knew of.
+  const a = shownAlert();
   if (!a) {
-    banner.className = "banner calm";
-    $("alert-text").textContent = online() ? t("noAlert") : t("noAlertKnown");
+    // Calm only once the server said so; until then (or offline) the state is unknown.
+    const heard = online() && state.alertHeardAt != null;
+    banner.className = heard ? "banner calm" : "banner unknown";
+    $("alert-text").textContent = !online() ? t("noAlertKnown")
+      : heard ? t("noAlert") : state.alertAskFailed ? t("alertUnknown") : t("alertChecking");
     return;
   }
   banner.className = "banner alarm";
@@ -532,12 +562,16 @@ function rememberAlert() {
 async function loadActiveAlerts() {
   try {
     const response = await fetch("/v1/alerts/active", {cache: "no-store"});
-    if (!response.ok) return;
-    const body = await response.json();
-    state.activeAlerts = Array.isArray(body) ? body : (body.alerts || body.items || []);
-    rememberAlert();
-    renderAlert();
+    if (response.ok) {
+      const body = await response.json();
+      state.activeAlerts = Array.isArray(body) ? body : (body.alerts || body.items || []);
+      rememberAlert();
+      renderAlert();
+      return;
+    }
   } catch (e) { /* offline: keep the last known */ }
+  state.alertAskFailed = true;  // the banner then says the state is unknown, never calm
+  renderAlert();
 }
 
 function listen() {
