@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -50,7 +51,15 @@ def s3_url(tmp_path: Path) -> Iterator[str]:
     else:
         process.kill()
         pytest.fail("moto_server did not start")
-    yield f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    # moto loads its services on the first request: seconds on a busy machine, longer than the
+    # store's own timeout. The fixture waits for that, so the test times the store, not moto.
+    try:
+        httpx.get(f"{url}/", timeout=60).raise_for_status()
+    except httpx.HTTPError as exc:
+        process.kill()
+        pytest.fail(f"moto_server did not answer: {exc}")
+    yield url
     process.terminate()
     process.wait(10)
     log.close()
