@@ -11,7 +11,9 @@ prints, from the alert fact's time:
 
 * door unlocks: last queued (goal ≤ 1 s) and last published on MQTT (goal ≤ 5 s);
 * check-ins: last queued (goal ≤ 5 s) and last delivered to the receiver (goal ≤ 60 s);
-* report and nearest latency p50/p99/max while the surge lasted (goals p99 ≤ 100 ms / 20 ms).
+* report and nearest latency p50/p99/max while the surge lasted (goals p99 ≤ 100 ms / 20 ms),
+  beside a raw driver's durable INSERT at the reports' rate on the same disk or server meanwhile
+  (`RawProbe`): what a bare write could get at that moment.
 
     .venv/bin/python bench/alert_surge.py [--shelters 65000] [--keyholders 10000]
         [--doors 2000] [--pg ADMIN_URL]
@@ -25,6 +27,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -32,6 +35,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import paho.mqtt.client as mqtt
@@ -190,6 +194,55 @@ class Load:
             t.join(60)
 
 
+class RawProbe:
+    """The baseline for the report latency: one raw driver INSERT committed durably at the
+    reports' rate, on the same disk (SQLite: a file of its own beside the product's, WAL and
+    synchronous=FULL) or the same server (PostgreSQL: a table of its own), while the surge
+    runs. Its tail is what the disk or the server gives a bare write at that moment, so a
+    report p99 is read beside it."""
+
+    def __init__(self, url: str, workdir: Path, per_s: float) -> None:
+        self.url, self.every = url, 1 / per_s
+        self.path = workdir / "raw-probe.sqlite3"
+        self.samples: list[tuple[float, float]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _connect(self) -> tuple[Any, str]:
+        if db.is_sqlite(self.url):
+            conn = sqlite3.connect(self.path, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, body TEXT)")
+            return conn, "INSERT INTO probe (body) VALUES (?)"
+        import psycopg
+
+        conn = psycopg.connect(self.url.replace("postgresql+psycopg://", "postgresql://", 1),
+                               autocommit=True)
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_raw_probe (id bigserial PRIMARY KEY, "
+                     "body text)")
+        return conn, "INSERT INTO bench_raw_probe (body) VALUES (%s)"
+
+    def _run(self) -> None:
+        conn, sql = self._connect()
+        body = "x" * 200  # about a report's observation row
+        next_at = time.monotonic()
+        while not self.stop.is_set():
+            t0 = time.time()
+            conn.execute(sql, (body,))  # autocommit: one durable transaction each
+            self.samples.append((t0, time.time() - t0))
+            next_at += self.every
+            self.stop.wait(max(0.0, next_at - time.monotonic()))
+        conn.close()
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def halt(self) -> None:
+        self.stop.set()
+        self.thread.join(30)
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -255,6 +308,8 @@ def main() -> None:
     load = Load(base, [s.id for s in shelters][:5000], [(s.lat, s.lon) for s in shelters][:5000],
                 args.reports_per_s, args.nearest_per_s)
     load.start()
+    probe = RawProbe(url, tmp, args.reports_per_s)
+    probe.start()
     time.sleep(8)  # warm: the worker's follower, the server's index
     with db.transaction(url) as session:
         t_alert_dt = utcnow()
@@ -281,6 +336,7 @@ def main() -> None:
     cpu_used = {name: cpu_s(proc.pid) - cpu_at_alert[name]
                 for name, proc in (("server", server), ("worker", worker))}
     load.halt()
+    probe.halt()
     for proc in (worker, server):
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -317,6 +373,11 @@ def main() -> None:
         print(f"{kind}: {len(during)} during the surge, p50 {pct(lat, 0.5):.1f} ms, "
               f"p99 {pct(lat, 0.99):.1f} ms, max {max(lat, default=float('nan')):.1f} ms, "
               f"{failed} failed (goal p99 ≤ {goal} ms)")
+    raw = [d * 1000 for t0, d in probe.samples if t_alert <= t0 <= t_done]
+    print(f"baseline, a raw durable INSERT at the reports' rate on the same "
+          f"{'disk' if db.is_sqlite(url) else 'server'}: {len(raw)} during the surge, "
+          f"p50 {pct(raw, 0.5):.1f} ms, p99 {pct(raw, 0.99):.1f} ms, "
+          f"max {max(raw, default=float('nan')):.1f} ms")
     print(f"CPU from the alert to the end: server {cpu_used['server']:.1f} s, "
           f"worker {cpu_used['worker']:.1f} s")
     if load.failures:
