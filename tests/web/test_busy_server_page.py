@@ -125,6 +125,8 @@ def test_a_phone_that_never_heard_from_the_server_does_not_claim_calm(
     page.wait_for_selector("#answer-card[data-shelter-id]", timeout=20_000)
     banner = page.locator("#alert-text").inner_text()
     assert banner == "Стан тривоги невідомий: сервер не відповів", banner
-    assert page.locator("#answer-card .reach").inner_text() == "Стан тривоги невідомий"
+    reach = page.locator("#answer-card .reach")
+    assert reach.inner_text() == "Стан тривоги невідомий"
+    assert "unknown" in (reach.get_attribute("class") or "")  # grey, not the calm green
     assert "Тривоги немає" not in page.locator("body").inner_text()
     context.close()

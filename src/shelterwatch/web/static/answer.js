@@ -39,7 +39,7 @@ function renderAnswer(r) {
     </div>
     <h2 id="answer-title"><span class="n">1.</span> <span class="name"></span></h2>
     <p class="address"></p>
-    <p class="reach ${r.reachable_in_time === false ? "late" : ""}"></p>
+    <p class="reach ${reachClass(r)}"></p>
     <div class="go-row">
       <a class="go" rel="noopener"></a>
       <div class="direction" aria-live="off">

@@ -485,7 +485,7 @@ function resultItem(r, i) {
     </div>
     <h3><span class="n">${i + 1}.</span> <span class="name"></span></h3>
     <p class="address"></p>
-    <p class="reach ${r.reachable_in_time === false ? "late" : ""}">${reach}</p>
+    <p class="reach ${reachClass(r)}">${reach}</p>
     <p class="why"></p>
     <div class="reports" role="group"></div>`;
   li.querySelector(".name").textContent = p.name || p.address || `#${r.shelter.id}`;
@@ -519,6 +519,13 @@ function reachWords(r) {
   if (r.reachable_in_time === false) return t("notReachable");
   if (shownAlert()) return t("warningUnknownReach");
   return online() && state.alertHeardAt != null ? t("noAlertReach") : t("alertUnknownReach");
+}
+
+/* The reach line's colour: red when late, grey when the words say something is unknown. */
+function reachClass(r) {
+  if (r.reachable_in_time === false) return "late";
+  if (r.reachable_in_time === true) return "";
+  return reachWords(r) === t("noAlertReach") ? "" : "unknown";
 }
 
 /* The alert the banner shows: the live one, or offline the last one the phone knew of. */
