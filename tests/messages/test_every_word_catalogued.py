@@ -170,7 +170,8 @@ def test_every_word_the_page_asks_for_is_in_the_catalogue() -> None:
     known |= set(re.findall(r"^    (\w+): ", i18n, re.M))
     used: dict[str, str] = {}
     for script, helper in (("app.js", "t"), ("answer.js", "t"), ("outbox.js", "t"),
-                           ("search.js", "t"), ("deeplink.js", "t"), ("track.js", "tr")):
+                           ("search.js", "t"), ("deeplink.js", "t"), ("alerts.js", "t"),
+                           ("track.js", "tr")):
         for key in re.findall(rf'\b{helper}\("(\w+)"', _js(script)):
             used[key] = script
     for page in (SRC / "web" / "templates").glob("*.html"):

@@ -226,19 +226,6 @@ function renderDataAge() {
   if (!online()) renderAlert();
 }
 
-/* The newest alert the phone heard of — live over the stream or in the pack — and when. */
-function lastKnownAlert() {
-  const live = state.alert || state.activeAlerts[0];
-  if (live && state.alertHeardAt) return {alert: live, at: state.alertHeardAt};
-  const saved = JSON.parse(localStorage.getItem("shelterwatch.lastAlert") || "null");
-  const fromPack = state.packAlerts[0];
-  if (fromPack && (!saved || Date.parse(saved.at) < state.dataAt.getTime())) {
-    return {alert: fromPack, at: state.dataAt.getTime()};
-  }
-  if (saved && saved.alert) return {alert: saved.alert, at: Date.parse(saved.at)};
-  return null;
-}
-
 function localClock(date) {
   return date.toLocaleTimeString(state.lang === "uk" ? "uk-UA" : "en-GB",
     {hour: "2-digit", minute: "2-digit", timeZone: CONFIG.zone || "Europe/Kyiv"});
@@ -316,25 +303,6 @@ async function refreshResults() {
   });
   state.source = busy ? "busy" : "phone";
   renderResults();
-}
-
-/* A server giving way to reports still says which alert is in force here (`alert`), so the
- * pack is ranked against its warning time; a 503 from anything else says nothing of alerts. */
-async function heardFromBusy(response) {
-  let body = null;
-  try { body = await response.json(); } catch (e) { return; }
-  if (!body || !("alert" in body)) return;
-  state.alert = body.alert;
-  if (body.alert) rememberAlert();
-  else state.alertHeardAt = Date.now();
-  renderAlert();
-}
-
-/* Offline, the warning time of the last alert the phone knew of (null: none known). */
-function offlineWarning() {
-  if (state.alert) return state.alert.warning_s;
-  const known = lastKnownAlert();
-  return known && known.alert.warning_s != null ? known.alert.warning_s : null;
 }
 
 $("step-free").addEventListener("change", refreshResults);
@@ -508,77 +476,6 @@ function reportButtons(group, shelterId, p) {
     b.addEventListener("click", () => report(kind, shelterId));
     group.append(b);
   }
-}
-
-/* ---------- alerts ---------- */
-
-/* Whether the walk fits the warning, in words. "No alert" only when the server said so: a
- * ranking without a warning time may come from a phone that has not heard, or is offline. */
-function reachWords(r) {
-  if (r.reachable_in_time === true) return t("reachable");
-  if (r.reachable_in_time === false) return t("notReachable");
-  if (shownAlert()) return t("warningUnknownReach");
-  return online() && state.alertHeardAt != null ? t("noAlertReach") : t("alertUnknownReach");
-}
-
-/* The reach line's colour: red when late, grey when the words say something is unknown. */
-function reachClass(r) {
-  if (r.reachable_in_time === false) return "late";
-  if (r.reachable_in_time === true) return "";
-  return reachWords(r) === t("noAlertReach") ? "" : "unknown";
-}
-
-/* The alert the banner shows: the live one, or offline the last one the phone knew of. */
-function shownAlert() {
-  if (online()) return state.alert || state.activeAlerts[0] || null;
-  const known = lastKnownAlert();
-  return known ? known.alert : null;
-}
-
-function alertWords(a) {
-  const type = t("alertType")[a.type] || t("alert");
-  const threat = a.threat ? ` · ${t("threat")[a.threat] || a.threat}` : "";
-  const warn = a.warning_s != null ? ` · ${t("warning", a.warning_s)}` : "";
-  return `${type}${threat}${warn}`;
-}
-
-function renderAlert() {
-  const banner = $("alert-banner");
-  // Offline the phone cannot know the alert ended: it shows the last one it knew of.
-  const a = shownAlert();
-  if (!a) {
-    // Calm only once the server said so; until then (or offline) the state is unknown.
-    const heard = online() && state.alertHeardAt != null;
-    banner.className = heard ? "banner calm" : "banner unknown";
-    $("alert-text").textContent = !online() ? t("noAlertKnown")
-      : heard ? t("noAlert") : state.alertAskFailed ? t("alertUnknown") : t("alertChecking");
-    return;
-  }
-  banner.className = "banner alarm";
-  const since = a.started_at ? ` · ${t("since", localClock(new Date(a.started_at)))}` : "";
-  $("alert-text").textContent = alertWords(a) + since;
-}
-
-function rememberAlert() {
-  const a = state.alert || state.activeAlerts[0] || null;
-  state.alertHeardAt = Date.now();
-  localStorage.setItem("shelterwatch.lastAlert",
-                       JSON.stringify({alert: a, at: new Date().toISOString()}));
-}
-
-async function loadActiveAlerts() {
-  try {
-    const response = await fetch("/v1/alerts/active", {cache: "no-store"});
-    if (response.ok) {
-      const body = await response.json();
-      state.activeAlerts = Array.isArray(body) ? body : (body.alerts || body.items || []);
-      rememberAlert();
-      renderAlert();
-      return;
-    }
-  } catch (e) { /* offline: keep the last known */ }
-  state.alertAskFailed = true;  // the banner then says the state is unknown, never calm
-  renderAlert();
 }
 
 function listen() {

@@ -15,7 +15,7 @@ const CACHE = "shelterwatch-v2";
 const SHELL = [
   "/", "/static/app.css", "/static/app.js", "/static/outbox.js", "/static/catalogue.js",
   "/static/i18n.js",
-  "/static/rank.js", "/static/geo.js", "/static/answer.js", "/static/search.js",
+  "/static/rank.js", "/static/geo.js", "/static/alerts.js", "/static/answer.js", "/static/search.js",
   "/static/districts.geojson", "/static/street-renames.json", "/static/icon.svg", "/static/icon-192.png",
   "/static/icon-512.png", "/static/track.js", "/static/basemap.js",
   "/static/deeplink.js",
