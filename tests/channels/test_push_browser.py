@@ -144,7 +144,7 @@ def deliver_to_service_worker(context: Any, page: Any, origin: str,
         "data": json.dumps(payload)})
     # Polled: `wait_for_function` takes the promise itself as truthy and would not wait.
     notes: list[dict[str, str]] = []
-    for _ in range(100):
+    for _ in range(300):  # 30 s: a worker on a machine busy with the whole suite is slow to wake
         notes = page.evaluate(
             "navigator.serviceWorker.ready.then(r => r.getNotifications())"
             ".then(ns => ns.map(n => ({title: n.title, body: n.body})))")
