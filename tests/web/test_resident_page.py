@@ -7,6 +7,7 @@ context (its own storage, service worker and network switch) and picks its own s
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -173,6 +174,44 @@ def test_an_alert_started_through_the_api_raises_the_banner_without_reload(
     httpx.post(f"{server.url}/v1/alerts/{started.json()['id']}/end",
                headers={"Authorization": f"Bearer {token}"})
     page.wait_for_selector("#alert-banner.calm")
+
+
+def test_an_alert_in_another_oblast_is_no_alert_on_a_street_in_kyiv(
+    page: Any, site: tuple[LiveServer, str]
+) -> None:
+    """A national feed reports every oblast: the page shows only the alerts that cover the
+    resident's area, online from the list of alerts and offline from its pack."""
+    server, url = site
+    with db.transaction(url) as s:
+        _, token = auth.create(s, role="operator", name="Черговий", now=utcnow())
+    lviv = httpx.post(f"{server.url}/v1/alerts", json={"area_id": "27", "type": "air_raid",
+                                                       "threat": "ballistic"},
+                      headers={"Authorization": f"Bearer {token}"})
+    assert lviv.status_code == 201, lviv.text
+    try:
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        # The phone heard of it (the list and its pack hold it) and still says calm here.
+        page.wait_for_function("state.activeAlerts.some(a => a.area_id === '27')")
+        # The pack is cached for 5 s (max-age): ask again until it carries the alert.
+        deadline = time.monotonic() + 20
+        while not page.evaluate(
+                "loadPack().then(() => state.packAlerts.some(a => a.area_id === '27'))"):
+            assert time.monotonic() < deadline, "the pack never carried the Lviv alert"
+            page.wait_for_timeout(500)
+        pick(page, 50.4501, 30.5234)
+        page.wait_for_selector("#alert-banner.calm")
+        assert page.locator("#alert-text").inner_text() == "Тривоги немає"
+        assert page.locator("#answer-card .reach").inner_text() == "Тривоги немає"
+        page.context.set_offline(True)
+        pick(page, 50.4470, 30.5200)
+        assert "alarm" not in (page.locator("#alert-banner").get_attribute("class") or "")
+        assert page.locator("#alert-text").inner_text() == "Немає мережі: стан тривоги невідомий"
+        assert "Встигаєте" not in page.locator("#answer-card .reach").inner_text()
+    finally:
+        page.context.set_offline(False)
+        httpx.post(f"{server.url}/v1/alerts/{lviv.json()['id']}/end",
+                   headers={"Authorization": f"Bearer {token}"})
 
 
 def test_the_phone_fetches_an_issued_device_id_once_and_reports_carry_it(page: Any) -> None:

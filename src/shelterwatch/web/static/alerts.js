@@ -26,9 +26,46 @@ function reachClass(r) {
 
 /* The alert the banner shows: the live one, or offline the last one the phone knew of. */
 function shownAlert() {
-  if (online()) return state.alert || state.activeAlerts[0] || null;
+  if (online()) return state.alert || covering(state.activeAlerts)[0] || null;
   const known = lastKnownAlert();
   return known ? known.alert : null;
+}
+
+/* The areas an alert must be on to cover this resident: the chosen point's nearest shelter's
+ * area and its ancestors, walked on the pack's area tree; before a point is chosen, every area
+ * the registry has shelters in (the pack's `area_parents` holds exactly those and their
+ * ancestors). A feed reports every oblast: an alert in Lviv is no alert for a street in Kyiv.
+ * Null when the pack brought no tree (nothing to tell by). */
+let areasMemo = {point: undefined, shelters: null, parents: null, areas: null};
+
+function areasHere() {
+  const m = areasMemo;  // a render asks several times; a country's pack is 65,000 shelters
+  if (m.point === state.point && m.shelters === state.shelters && m.parents === state.areaParents) {
+    return m.areas;
+  }
+  areasMemo = {point: state.point, shelters: state.shelters, parents: state.areaParents,
+               areas: areasFor()};
+  return areasMemo.areas;
+}
+
+function areasFor() {
+  const parents = state.areaParents;
+  if (!parents || !Object.keys(parents).length) return null;
+  const near = state.point && state.shelters.length
+    ? Rank.nearest(state.shelters, state.point[0], state.point[1], 1)[0] : null;
+  if (!near || near.shelter.area_id == null) return new Set(Object.keys(parents));
+  const chain = new Set();
+  for (let a = String(near.shelter.area_id); a != null && !chain.has(a);
+       a = parents[a] == null ? null : String(parents[a])) {
+    chain.add(a);
+  }
+  return chain;
+}
+
+/* The alerts of `alerts` that cover this resident (all of them when that cannot be told). */
+function covering(alerts) {
+  const here = areasHere();
+  return here ? alerts.filter((a) => a && here.has(String(a.area_id))) : alerts;
 }
 
 function alertWords(a) {
@@ -56,7 +93,7 @@ function renderAlert() {
 }
 
 function rememberAlert() {
-  const a = state.alert || state.activeAlerts[0] || null;
+  const a = state.alert || covering(state.activeAlerts)[0] || null;
   state.alertHeardAt = Date.now();
   localStorage.setItem("shelterwatch.lastAlert",
                        JSON.stringify({alert: a, at: new Date().toISOString()}));
@@ -79,14 +116,16 @@ async function loadActiveAlerts() {
 
 /* The newest alert the phone heard of — live over the stream or in the pack — and when. */
 function lastKnownAlert() {
-  const live = state.alert || state.activeAlerts[0];
+  const live = state.alert || covering(state.activeAlerts)[0];
   if (live && state.alertHeardAt) return {alert: live, at: state.alertHeardAt};
   const saved = JSON.parse(localStorage.getItem("shelterwatch.lastAlert") || "null");
-  const fromPack = state.packAlerts[0];
+  const fromPack = covering(state.packAlerts)[0];
   if (fromPack && (!saved || Date.parse(saved.at) < state.dataAt.getTime())) {
     return {alert: fromPack, at: state.dataAt.getTime()};
   }
-  if (saved && saved.alert) return {alert: saved.alert, at: Date.parse(saved.at)};
+  if (saved && saved.alert && covering([saved.alert]).length) {
+    return {alert: saved.alert, at: Date.parse(saved.at)};
+  }
   return null;
 }
 

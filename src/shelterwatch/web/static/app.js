@@ -238,6 +238,9 @@ function localClock(date) {
 async function choose(lat, lon, from = {how: "tap"}) {
   state.point = [lat, lon];
   state.from = from;
+  // The server's alert was for the last point; until it answers for this one, the alerts
+  // covering this point's area say (alerts.js).
+  if (state.alert && !covering([state.alert]).length) state.alert = null;
   if (hereMarker) hereMarker.remove();
   hereMarker = L.marker([lat, lon], {title: t("yourPlace"), alt: t("yourPlace"), keyboard: false})
     .addTo(map);
@@ -302,6 +305,7 @@ async function refreshResults() {
     statusOf, stepFree, warningS: offlineWarning(), limit: 3,
   });
   state.source = busy ? "busy" : "phone";
+  renderAlert();  // the point may be in another area: the alerts covering it now
   renderResults();
 }
 
