@@ -14,6 +14,9 @@ from pathlib import Path
 
 import httpx
 
+from shelterwatch import db
+from shelterwatch.auth import service as auth
+from shelterwatch.clock import utcnow
 from tests.support.databases import Templates
 from tests.support.kyiv import import_kyiv
 
@@ -117,3 +120,16 @@ def kyiv_server(templates: Templates, where: Path, **env: str
     finally:
         server.stop()
         templates.drop(url)
+
+
+def start_alert(server: LiveServer, database_url: str, area_id: str = "31",
+                threat: str = "ballistic") -> tuple[int, dict[str, str]]:
+    """An air-raid alert started by a new operator through the server's API: its id, and the
+    operator's headers to end it with (`POST /v1/alerts/{id}/end`)."""
+    with db.transaction(database_url) as s:
+        _, token = auth.create(s, role="operator", name="Черговий", now=utcnow())
+    headers = {"Authorization": f"Bearer {token}"}
+    started = httpx.post(f"{server.url}/v1/alerts", headers=headers,
+                         json={"area_id": area_id, "type": "air_raid", "threat": threat})
+    assert started.status_code == 201, started.text
+    return int(started.json()["id"]), headers

@@ -13,12 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from shelterwatch import db
-from shelterwatch.auth import service as auth
-from shelterwatch.clock import utcnow
 from tests.support.browser import launch
 from tests.support.databases import Templates
-from tests.support.server import LiveServer, kyiv_server
+from tests.support.server import LiveServer, kyiv_server, start_alert
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,12 +39,7 @@ def browser() -> Iterator[Any]:
 def test_a_case_in_a_hidden_oblast_offers_no_dossier_link_the_public_cannot_open(
         browser: Any, hidden_city: tuple[LiveServer, str]) -> None:
     server, url = hidden_city
-    with db.transaction(url) as s:
-        _, operator = auth.create(s, role="operator", name="Черговий", now=utcnow())
-    started = httpx.post(f"{server.url}/v1/alerts", json={"area_id": "31", "type": "air_raid",
-                                                          "threat": "ballistic"},
-                         headers={"Authorization": f"Bearer {operator}"})
-    assert started.status_code == 201, started.text
+    start_alert(server, url)
     target = httpx.get(f"{server.url}/v1/nearest",
                        params={"lat": 50.4300, "lon": 30.5400}).json()["results"][0]
     report = httpx.post(f"{server.url}/v1/reports", json={

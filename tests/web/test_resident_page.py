@@ -19,7 +19,7 @@ from shelterwatch.auth import service as auth
 from shelterwatch.clock import utcnow
 from tests.support.browser import launch
 from tests.support.databases import Templates
-from tests.support.server import LiveServer, kyiv_server
+from tests.support.server import LiveServer, kyiv_server, start_alert
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -161,18 +161,12 @@ def test_an_alert_started_through_the_api_raises_the_banner_without_reload(
     server, url = site
     pick(page, 50.4501, 30.5234)
     assert page.locator(".result .reach").first.inner_text() == "Тривоги немає"
-    with db.transaction(url) as s:
-        _, token = auth.create(s, role="operator", name="Черговий", now=utcnow())
-    started = httpx.post(f"{server.url}/v1/alerts", json={"area_id": "31", "type": "air_raid",
-                                                          "threat": "ballistic"},
-                         headers={"Authorization": f"Bearer {token}"})
-    assert started.status_code == 201, started.text
+    alert, operator = start_alert(server, url)
     page.wait_for_selector("#alert-banner.alarm")
     assert "Повітряна тривога" in page.locator("#alert-text").inner_text()
     page.wait_for_function(
         "document.querySelector('.result .reach').textContent !== 'Тривоги немає'")
-    httpx.post(f"{server.url}/v1/alerts/{started.json()['id']}/end",
-               headers={"Authorization": f"Bearer {token}"})
+    httpx.post(f"{server.url}/v1/alerts/{alert}/end", headers=operator)
     page.wait_for_selector("#alert-banner.calm")
 
 
@@ -182,12 +176,7 @@ def test_an_alert_in_another_oblast_is_no_alert_on_a_street_in_kyiv(
     """A national feed reports every oblast: the page shows only the alerts that cover the
     resident's area, online from the list of alerts and offline from its pack."""
     server, url = site
-    with db.transaction(url) as s:
-        _, token = auth.create(s, role="operator", name="Черговий", now=utcnow())
-    lviv = httpx.post(f"{server.url}/v1/alerts", json={"area_id": "27", "type": "air_raid",
-                                                       "threat": "ballistic"},
-                      headers={"Authorization": f"Bearer {token}"})
-    assert lviv.status_code == 201, lviv.text
+    lviv, operator = start_alert(server, url, area_id="27")  # Lviv oblast
     try:
         page.reload()
         page.wait_for_selector("body[data-ready='1']")
@@ -210,8 +199,7 @@ def test_an_alert_in_another_oblast_is_no_alert_on_a_street_in_kyiv(
         assert "Встигаєте" not in page.locator("#answer-card .reach").inner_text()
     finally:
         page.context.set_offline(False)
-        httpx.post(f"{server.url}/v1/alerts/{lviv.json()['id']}/end",
-                   headers={"Authorization": f"Bearer {token}"})
+        httpx.post(f"{server.url}/v1/alerts/{lviv}/end", headers=operator)
 
 
 def test_the_phone_fetches_an_issued_device_id_once_and_reports_carry_it(page: Any) -> None:
