@@ -16,12 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from shelterwatch import db
-from shelterwatch.auth import service as auth
-from shelterwatch.clock import utcnow
 from tests.support.browser import launch
 from tests.support.databases import Templates
-from tests.support.server import LiveServer, kyiv_server
+from tests.support.server import LiveServer, kyiv_server, start_alert
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -88,12 +85,7 @@ def test_sent_to_its_pack_during_an_alert_the_phone_ranks_against_the_warning_ti
     """The refusal carries the alert in force, so the page neither misses the alert nor claims
     calm, even when the refusal is the first thing it hears from the server."""
     server, url = busy_site
-    with db.transaction(url) as s:
-        _, operator = auth.create(s, role="operator", name="Черговий", now=utcnow())
-    auth_header = {"Authorization": f"Bearer {operator}"}
-    started = httpx.post(f"{server.url}/v1/alerts", headers=auth_header, json={
-        "area_id": "31", "type": "air_raid", "threat": "ballistic"})
-    assert started.status_code == 201, started.text
+    alert, operator = start_alert(server, url)
     try:
         context, page = _phone(browser, server)
         # Only the look-up may tell it: no list of alerts, no stream.
@@ -111,7 +103,7 @@ def test_sent_to_its_pack_during_an_alert_the_phone_ranks_against_the_warning_ti
         page.screenshot(path=str(tmp_path / "busy-alert-360x640.png"))
         context.close()
     finally:
-        httpx.post(f"{server.url}/v1/alerts/{started.json()['id']}/end", headers=auth_header)
+        httpx.post(f"{server.url}/v1/alerts/{alert}/end", headers=operator)
 
 
 def test_a_phone_that_never_heard_from_the_server_does_not_claim_calm(
