@@ -8,20 +8,24 @@
  */
 "use strict";
 
+/* Whether the server has said that no alert covers this resident (offline it cannot know). */
+function calmSaid() {
+  return online() && state.alertHeardAt != null && !shownAlert();
+}
+
 /* Whether the walk fits the warning, in words. "No alert" only when the server said so: a
  * ranking without a warning time may come from a phone that has not heard, or is offline. */
 function reachWords(r) {
   if (r.reachable_in_time === true) return t("reachable");
   if (r.reachable_in_time === false) return t("notReachable");
-  if (shownAlert()) return t("warningUnknownReach");
-  return online() && state.alertHeardAt != null ? t("noAlertReach") : t("alertUnknownReach");
+  if (calmSaid()) return t("noAlertReach");
+  return shownAlert() ? t("warningUnknownReach") : t("alertUnknownReach");
 }
 
 /* The reach line's colour: red when late, grey when the words say something is unknown. */
 function reachClass(r) {
   if (r.reachable_in_time === false) return "late";
-  if (r.reachable_in_time === true) return "";
-  return reachWords(r) === t("noAlertReach") ? "" : "unknown";
+  return r.reachable_in_time === true || calmSaid() ? "" : "unknown";
 }
 
 /* The alert the banner shows: the live one, or offline the last one the phone knew of. */
@@ -31,15 +35,12 @@ function shownAlert() {
   return known ? known.alert : null;
 }
 
-/* The areas an alert must be on to cover this resident: the chosen point's nearest shelter's
- * area and its ancestors, walked on the pack's area tree; before a point is chosen, every area
- * the registry has shelters in (the pack's `area_parents` holds exactly those and their
- * ancestors). A feed reports every oblast: an alert in Lviv is no alert for a street in Kyiv.
- * Null when the pack brought no tree (nothing to tell by). */
+// areasFor's answer for the point, pack and tree it was worked out from: a render asks
+// several times, and a country's pack is 65,000 shelters.
 let areasMemo = {point: undefined, shelters: null, parents: null, areas: null};
 
 function areasHere() {
-  const m = areasMemo;  // a render asks several times; a country's pack is 65,000 shelters
+  const m = areasMemo;
   if (m.point === state.point && m.shelters === state.shelters && m.parents === state.areaParents) {
     return m.areas;
   }
@@ -48,6 +49,11 @@ function areasHere() {
   return areasMemo.areas;
 }
 
+/* The areas an alert must be on to cover this resident: the chosen point's nearest shelter's
+ * area and its ancestors, walked on the pack's area tree; before a point is chosen, every area
+ * the registry has shelters in (the pack's `area_parents` holds exactly those and their
+ * ancestors). A feed reports every oblast: an alert in Lviv is no alert for a street in Kyiv.
+ * Null when the pack brought no tree (nothing to tell by). */
 function areasFor() {
   const parents = state.areaParents;
   if (!parents || !Object.keys(parents).length) return null;
@@ -81,7 +87,7 @@ function renderAlert() {
   const a = shownAlert();
   if (!a) {
     // Calm only once the server said so; until then (or offline) the state is unknown.
-    const heard = online() && state.alertHeardAt != null;
+    const heard = calmSaid();
     banner.className = heard ? "banner calm" : "banner unknown";
     $("alert-text").textContent = !online() ? t("noAlertKnown")
       : heard ? t("noAlert") : state.alertAskFailed ? t("alertUnknown") : t("alertChecking");
