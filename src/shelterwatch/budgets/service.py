@@ -24,7 +24,6 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
-    tuple_,
     union_all,
 )
 from sqlalchemy import (
@@ -36,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from shelterwatch.budgets import rule as rules
 from shelterwatch.budgets.models import RateCell, SourceMark
+from shelterwatch.listed import among, rows_among
 
 PRUNE_EVERY_S = 60.0
 _next_prune: dict[str, float] = {}
@@ -204,8 +204,7 @@ def _among(table: Table, columns: tuple[str, ...], name: str) -> Any:
     row-value IN keeps the answer exact.
     """
     cols = [table.c[c] for c in columns]
-    return and_(*(c.in_(bindparam(f"{name}_{c.name}", expanding=True)) for c in cols),
-                tuple_(*cols).in_(bindparam(name, expanding=True)))
+    return and_(*(among(c, f"{name}_{c.name}") for c in cols), rows_among(cols, name))
 
 
 def _columns_of(name: str, rows: Sequence[tuple[str, ...]], columns: tuple[str, ...],

@@ -22,6 +22,7 @@ from sqlalchemy import (
 
 from shelterwatch.alerts.models import Alert
 from shelterwatch.incidents.models import Incident
+from shelterwatch.listed import among
 from shelterwatch.log import service as log
 from shelterwatch.log.models import Fact, LogHead
 from shelterwatch.observations.models import Observation, ShelterStatus, SourceQuarantine
@@ -42,17 +43,17 @@ _a, _i, _h = _table(Alert).c, _table(Incident).c, _table(LogHead).c
 # take one while this waits for the lock, the insert fails on the primary key and the writer
 # retries each report alone, with fresh ids.
 HEAD = select(_h.seq, _h.hash, select(func.count()).select_from(OBSERVATIONS).where(
-    _o.id.in_(bindparam("ids", expanding=True))).scalar_subquery().label("taken"),
+    among(_o.id, "ids")).scalar_subquery().label("taken"),
     select(func.coalesce(func.max(_i.id), 0)).scalar_subquery().label("last_incident"),
 ).where(_h.id == log.HEAD_ID).with_for_update()
 SHELTERS = select(_sh.id, _sh.lat, _sh.lon, _sh.area_id).where(
-    _sh.id.in_(bindparam("ids", expanding=True)))
+    among(_sh.id, "ids"))
 # Alerts not over at `at`, those yet to start included: a remembered list stays right for any
 # later time, each batch picking those on at its own time (`_on_at`).
 NOT_OVER = select(_a.id, _a.area_id, _a.started_at, _a.ended_at).where(
     or_(_a.ended_at.is_(None), _a.ended_at > bindparam("at")))
 OPEN_CASES = select(_table(Incident)).where(
-    _i.shelter_id.in_(bindparam("ids", expanding=True)), _i.resolved_at.is_(None)).order_by(_i.id)
+    among(_i.shelter_id, "ids"), _i.resolved_at.is_(None)).order_by(_i.id)
 _AUTHORITATIVE = _o.role.in_(  # constants of the vocabulary, written into the statement
     [literal_column(f"'{r.value}'") for r in sorted(status_rules.AUTHORITATIVE)])
 _LATER = _o.at > bindparam("at")
@@ -70,17 +71,17 @@ _RANKED = select(
                                    case((_AUTHORITATIVE, literal_column("''")),
                                         else_=_o.source)),
                      order_by=_o.at.desc()).label("newest"),
-).where(_o.shelter_id.in_(bindparam("ids", expanding=True)),
+).where(among(_o.shelter_id, "ids"),
         or_(_LATER, and_(_AUTHORITATIVE, _o.at >= bindparam("ttl_since")),
             and_(~_AUTHORITATIVE, _o.at >= bindparam("horizon_since")))).subquery()
 EVIDENCE = select(*(c for c in _RANKED.c if c.name != "newest")).where(_RANKED.c.newest == 1)
 KINDS = {k.value: k for k in ObservationKind}
 ROLES = {r.value: r for r in Role}
 STATUS_NOW = select(_s.shelter_id, _s.status, _s.reasons, _s.confidence).where(
-    _s.shelter_id.in_(bindparam("ids", expanding=True)))
+    among(_s.shelter_id, "ids"))
 QUARANTINED = select(_table(SourceQuarantine).c.source).where(
     _table(SourceQuarantine).c.released_at.is_(None))
-TAKEN = select(_o.id).where(_o.id.in_(bindparam("ids", expanding=True)))
+TAKEN = select(_o.id).where(among(_o.id, "ids"))
 INSERT_OBSERVATIONS, INSERT_STATUSES = insert(OBSERVATIONS), insert(STATUSES)
 FACTS = insert(_table(Fact))
 INSERT_CASES = insert(_table(Incident))

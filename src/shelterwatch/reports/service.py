@@ -71,8 +71,11 @@ def next_steps(result: Intake) -> dict[str, str]:
         key = "receipt.too_far"
     else:
         key = "receipt.counted"
-    return {lang: Renderer(lang)(key, {**params, "leave": Renderer(lang)("receipt.leave")})
-            for lang in LANGS}
+    out: dict[str, str] = {}
+    for lang in LANGS:
+        words = Renderer(lang)
+        out[lang] = words(key, {**params, "leave": words("receipt.leave")})
+    return out
 
 
 def receipt(result: Intake) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, Table, bindparam, insert, select
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,7 @@ from shelterwatch.errors import Conflict, ShelterwatchError
 from shelterwatch.intake import core as intake
 from shelterwatch.intake import service as intake_service
 from shelterwatch.intake.memo import Memo
+from shelterwatch.listed import among
 from shelterwatch.observations import idempotency
 from shelterwatch.observations.models import IdempotencyKey
 from shelterwatch.reports import service as reports
@@ -312,7 +313,7 @@ def _item(job: Job) -> intake.Item:
 _keys = cast(Table, IdempotencyKey.__table__)
 REMEMBER = insert(_keys)
 STORED = select(_keys.c.key, _keys.c.request_hash, _keys.c.status_code, _keys.c.response).where(
-    _keys.c.scope == SCOPE, _keys.c.key.in_(bindparam("keys", expanding=True)))
+    _keys.c.scope == SCOPE, among(_keys.c.key, "keys"))
 
 
 def _stored_receipts(session: Session, keys: list[str]) -> dict[str, Any]:
