@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import event, insert, select, tuple_
 
 from shelterwatch import db
@@ -74,3 +75,27 @@ def test_sql_is_the_same_for_lists_of_any_length(db_url: str) -> None:
             conn.execute(select(KEYS.c.key).where(KEYS.c.key.in_(keys)))
     assert len(listed) == 3 and len(set(listed)) == 1
     assert len(set(sent)) == 2  # the baseline does differ, so the check above can fail
+
+
+def test_postgresql_gets_the_list_as_an_array_not_text_to_cast_per_row(db_url: str) -> None:
+    """Bound as text and cast to an array, PostgreSQL re-ran the cast for every row a scan
+    filtered: 16 keys looked up among a few thousand rows took 7 ms instead of 0.1. The list
+    must arrive as an array the filter compares against as it is."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite reads the JSON list once, in its own json_each")
+    _store(db_url)
+    with db.reading(db_url) as session:
+        conn = session.connection()
+        conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
+        conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")  # the scan that filters
+        plans = []
+        for condition, values in ((among(KEYS.c.key, "keys"), ["k1", "k2"]),
+                                  (among(KEYS.c.status_code, "keys"), [201, 202])):
+            query = select(KEYS.c.key).where(condition)
+            compiled = query.compile(dialect=conn.dialect)
+            plans.append("\n".join(r[0] for r in conn.exec_driver_sql(
+                f"EXPLAIN (VERBOSE) {compiled}", compiled.construct_params({"keys": values}))))
+            assert len(conn.execute(query, {"keys": values}).all()) == 4
+    assert all("Seq Scan" in plan for plan in plans)
+    assert all("cstring" not in plan for plan in plans), plans
+    assert "'{k1,k2}'::text[]" in plans[0] and "'{201,202}'::integer[]" in plans[1], plans
