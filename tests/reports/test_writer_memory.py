@@ -22,7 +22,6 @@ from shelterwatch.clock import utcnow
 from shelterwatch.intake import load, sql, write
 from shelterwatch.intake import service as intake
 from shelterwatch.observations import idempotency
-from shelterwatch.reports import writer as writer_module
 from shelterwatch.reports.limits import ReportLimits
 from shelterwatch.reports.schemas import ReportIn
 from shelterwatch.reports.writer import Job, ReportWriter
@@ -135,35 +134,3 @@ def test_a_duplicate_row_in_the_batchs_driver_write_is_an_integrity_error(
            "incident_id": None, "routed_to": None, "seq": 1}
     with pytest.raises(IntegrityError):
         write.write_all(session.connection(), [(sql.INSERT_OBSERVATIONS, [row, row])])
-
-
-def test_on_postgresql_the_writer_plans_for_its_batch_and_hands_back_a_plain_connection(
-        kyiv_settings, kyiv_client, monkeypatch) -> None:
-    """The writer's reads are planned for each batch's own keys, never by a generic plan's
-    guess from stale statistics; the pool gets its connection back without that setting."""
-    url = kyiv_settings.database_url
-    if not url.startswith("postgresql"):
-        pytest.skip("SQLite has no plan cache to set")
-    monkeypatch.setattr(writer_module, "IDLE_EXIT_S", 0.2)
-    door = kyiv_shelter(url, 0)
-    writer = ReportWriter(url, limits=ReportLimits(kyiv_settings), tracking_prefix="KV")
-    _report(writer, {"shelter_id": door.id, "kind": "locked", "device_id": "phone-0001",
-                     "lat": door.lat, "lon": door.lon})
-    own = writer._conn
-    assert own is not None
-    assert own.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
-    own.rollback()
-    for _ in range(100):  # the writer idles out and hands its connection back
-        if writer._conn is None:
-            break
-        threading.Event().wait(0.05)
-    assert writer._conn is None
-    engine = db.engine_for(url)
-    pooled = [engine.connect() for _ in range(engine.pool.checkedin() + 1)]
-    try:
-        modes = {c.exec_driver_sql("SHOW plan_cache_mode").scalar() for c in pooled}
-    finally:
-        for c in pooled:
-            c.close()
-    assert modes == {"auto"}
-    db.dispose(url)

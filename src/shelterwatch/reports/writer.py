@@ -137,7 +137,7 @@ class ReportWriter:
                 if not self._waiting:
                     self._running = False
                     if self._conn is not None:
-                        _release(self._conn)
+                        self._conn.close()
                         self._conn = None
                     return
                 gather_until = time.monotonic() + GATHER_S
@@ -195,7 +195,7 @@ class ReportWriter:
         """One transaction on the writer's own connection, held between batches so that no
         batch pays a pool check-out and its liveness ping; any failure discards it."""
         if self._conn is None:
-            self._conn = _own_connection(self.database_url)
+            self._conn = db.engine_for(self.database_url).connect()
         session = Session(bind=self._conn, expire_on_commit=False)
         try:
             self._committing = False
@@ -302,31 +302,6 @@ class ReportWriter:
         with db.reading(self.database_url) as session:
             first = idempotency.replay(session, scope=SCOPE, key=job.key, digest=job.digest)
         return first if first is not None else RuntimeError("the report could not be stored")
-
-
-def _own_connection(url: str) -> Connection:
-    """The writer's connection. On PostgreSQL it is taken out of the pool and plans each read
-    for the batch's own keys: a prepared statement's generic plan guesses how many rows a list
-    matches from the table's last statistics, and on tables not yet analysed took the keys for
-    a filter over every row of a scope (the writer ran 860 reports/s that way, 1,120 with plans
-    of its own: 16 clients, in process). `_release` undoes the setting before the connection
-    goes back to the pool, so it never reaches a request's."""
-    conn = db.engine_for(url).connect()
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET plan_cache_mode = force_custom_plan")
-        conn.commit()
-    return conn
-
-
-def _release(conn: Connection) -> None:
-    """Hand the writer's connection back to the pool as the pool gave it."""
-    try:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("RESET plan_cache_mode")
-            conn.commit()
-    except Exception:  # a connection that cannot be reset is not handed back
-        conn.invalidate()
-    conn.close()
 
 
 def _item(job: Job) -> intake.Item:
