@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
@@ -101,6 +102,42 @@ def test_an_alert_started_or_ended_by_another_writer_decides_the_writers_next_re
     after = locked(third, "phone-0005")
     assert after["routed_to"] == "owner" and after["incident"] is None, after
 
+    live = _tables(url)
+    outcome = CliRunner().invoke(cli, ["rebuild"])
+    assert outcome.exit_code == 0, outcome.output
+    assert _tables(url) == live
+    db.dispose(url)
+
+
+def test_a_door_whose_case_the_writer_opened_joins_it_from_memory(
+        kyiv_settings, kyiv_client) -> None:
+    """On a night every reported door has an open case; the writer remembers each case it
+    left, as it does statuses, and a batch that finds the log where it left it reads none."""
+    url = kyiv_settings.database_url
+    door = kyiv_shelter(url, 5)
+    operator = token(url, "operator")
+    assert kyiv_client.post("/v1/alerts", json={"area_id": "31"},
+                            headers=bearer(operator)).status_code == 201
+    limits = ReportLimits(kyiv_settings.model_copy(update={
+        "reports_per_device_per_hour": 1000, "reports_per_address_per_minute": 1000}))
+    writer = ReportWriter(url, limits=limits, tracking_prefix="KV")
+    body = {"shelter_id": door.id, "kind": "locked", "lat": door.lat, "lon": door.lon}
+    first = _report(writer, {**body, "device_id": "phone-0001"})["incident"]
+    read: list[str] = []
+
+    def seen(_c: object, _cur: object, statement: str, *_: object) -> None:
+        if "FROM incidents" in statement and "WHERE incidents.shelter_id" in statement:
+            read.append(statement)
+
+    engine = db.engine_for(url)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        second = _report(writer, {**body, "device_id": "phone-0002"})["incident"]
+        third = _report(writer, {**body, "device_id": "phone-0003"})["incident"]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert second == {**first, "me_too": 1} and third == {**first, "me_too": 2}  # type: ignore[dict-item]
+    assert read == []
     live = _tables(url)
     outcome = CliRunner().invoke(cli, ["rebuild"])
     assert outcome.exit_code == 0, outcome.output

@@ -10,7 +10,8 @@ table for the whole batch, whatever the crowd.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -36,6 +37,7 @@ from sqlalchemy.orm import Session
 from shelterwatch.budgets import rule as rules
 from shelterwatch.budgets.models import RateCell, SourceMark
 from shelterwatch.listed import among, rows_among
+from shelterwatch.reads import Read, Reads
 
 PRUNE_EVERY_S = 60.0
 _next_prune: dict[str, float] = {}
@@ -60,51 +62,87 @@ def judge(session: Session, asks: Sequence[Sequence[rules.Check]], *, now: datet
     the upserts are handed to the caller to send with its own writes (the report writer's one
     pipelined round trip on PostgreSQL) instead of being run here.
     """
+    reads = Reads()
+    judging = ask(session, reads, asks, now=now)
+    reads.send(session.connection())
+    return judging.judge(session, range(len(asks)), defer=defer)
+
+
+def ask(session: Session, reads: Reads, asks: Sequence[Sequence[rules.Check]], *,
+        now: datetime) -> Judging:
+    """Queue on `reads` what judging these asks needs (the keys' locks, their cells and marks);
+    once they are sent, `Judging.judge` decides any of the asks in order.
+
+    The report writer asks for every report of its batch before it knows which are replays of
+    stored receipts, so that these reads go in the round trip that reads the receipts; it then
+    judges only those left. Reading and locking a few keys more than are judged changes nothing.
+    """
     rates = sorted({(c.scope, c.key) for ask in asks for c in ask if isinstance(c, rules.Rate)})
     marks = sorted({(c.scope, c.key, c.item, c.window_s) for ask in asks for c in ask
                     if isinstance(c, rules.Spread)})
+    judging = Judging(asks, now)
     if not rates and not marks:
-        return [None] * len(asks)
+        return judging
     if session.new or session.dirty or session.deleted:
         session.flush()  # the reads below go to the connection, past the session
     t = now.timestamp()
     for scope in sorted({s for s, _ in rates}):
-        _prune(session, scope, t)
+        _prune(reads, scope, t)
     spreads = sorted({(s, k) for s, k, _, _ in marks})
-    _serialise(session, [*rates, *spreads])
-    conn = session.connection()
+    _serialise(session, reads, [*rates, *spreads])
     # One window per scope (an hour for every spread today): the longest asked for counts.
     since = now - timedelta(seconds=max((w for *_, w in marks), default=0.0))
-    ledger = rules.Ledger()
-    asked = {**_columns_of("cells", rates, ("scope", "key")),
-             **_columns_of("spreads", spreads, ("scope", "key")),
-             **_columns_of("marks", sorted({(s, k, i) for s, k, i, _ in marks}),
-                           ("scope", "key", "item")),
-             "since": since}
-    for r in conn.execute(_KNOWN, asked):
-        if r.what == "tat":
-            ledger.tats[(r.scope, r.key)] = r.value
-        elif r.what == "count":
-            ledger.counts[(r.scope, r.key)] = int(r.value)
+    judging.known = reads.ask(_KNOWN, {
+        **_columns_of("cells", rates, ("scope", "key")),
+        **_columns_of("spreads", spreads, ("scope", "key")),
+        **_columns_of("marks", sorted({(s, k, i) for s, k, i, _ in marks}),
+                      ("scope", "key", "item")),
+        "since": since})
+    return judging
+
+
+@dataclass(eq=False)
+class Judging:
+    """A batch's asks, and once their reads are sent, what the database knows of their keys."""
+
+    asks: Sequence[Sequence[rules.Check]]
+    now: datetime
+    known: Read | None = None  # None: nothing asked is limited
+
+    def judge(self, session: Session, which: Iterable[int], *,
+              defer: Writes | None = None) -> list[rules.Refusal | None]:
+        """The asks numbered `which`, judged in that order; the cells and marks they moved are
+        written, or with `defer` handed to the caller."""
+        chosen = [self.asks[n] for n in which]
+        if self.known is None:
+            return [None] * len(chosen)
+        assert self.known.sent, "the reads asked for were not sent"
+        ledger = rules.Ledger()
+        for r in self.known.rows:
+            if r.what == "tat":
+                ledger.tats[(r.scope, r.key)] = r.value
+            elif r.what == "count":
+                ledger.counts[(r.scope, r.key)] = int(r.value)
+            else:
+                ledger.touched.add((r.scope, r.key, r.item))
+        refusals = rules.judge(ledger, chosen, self.now.timestamp())
+        conn = session.connection()
+        dialect = conn.dialect.name
+        writes: Writes = []
+        if ledger.moved_tats:
+            writes.append((_UPSERT_CELLS[dialect], [
+                {"scope": s, "key": k, "tat": ledger.tats[(s, k)]}
+                for s, k in sorted(ledger.moved_tats)]))
+        if ledger.moved_marks:
+            writes.append((_UPSERT_MARKS[dialect], [
+                {"scope": s, "key": k, "item": i, "at": self.now}
+                for s, k, i in sorted(ledger.moved_marks)]))
+        if defer is not None:
+            defer.extend(writes)
         else:
-            ledger.touched.add((r.scope, r.key, r.item))
-    refusals = rules.judge(ledger, asks, t)
-    dialect = conn.dialect.name
-    writes: Writes = []
-    if ledger.moved_tats:
-        writes.append((_UPSERT_CELLS[dialect], [
-            {"scope": s, "key": k, "tat": ledger.tats[(s, k)]}
-            for s, k in sorted(ledger.moved_tats)]))
-    if ledger.moved_marks:
-        writes.append((_UPSERT_MARKS[dialect], [
-            {"scope": s, "key": k, "item": i, "at": now}
-            for s, k, i in sorted(ledger.moved_marks)]))
-    if defer is not None:
-        defer.extend(writes)
-    else:
-        for statement, rows in writes:
-            conn.execute(statement, rows)
-    return refusals
+            for statement, rows in writes:
+                conn.execute(statement, rows)
+        return refusals
 
 
 def take_each(session: Session, asks: Sequence[Sequence[rules.Allowance]], *,
@@ -120,12 +158,14 @@ def take_each(session: Session, asks: Sequence[Sequence[rules.Allowance]], *,
     if not cells:
         return [0.0] * len(asks)
     t = now.timestamp()
+    reads = Reads()
     for scope in sorted({s for s, _ in cells}):
-        _prune(session, scope, t)
-    _serialise(session, cells)
+        _prune(reads, scope, t)
+    _serialise(session, reads, cells)
+    found = reads.ask(_TATS, _columns_of("cells", cells, ("scope", "key")))
     conn = session.connection()
-    tats = {(r.scope, r.key): r.tat
-            for r in conn.execute(_TATS, _columns_of("cells", cells, ("scope", "key")))}
+    reads.send(conn)
+    tats = {(r.scope, r.key): r.tat for r in found.rows}
     waits, moved = rules.take_each(tats, asks, t)
     if moved:
         conn.execute(_UPSERT_CELLS[conn.dialect.name],
@@ -136,7 +176,9 @@ def take_each(session: Session, asks: Sequence[Sequence[rules.Allowance]], *,
 def postpone(session: Session, allowance: rules.Allowance, *, until: float) -> None:
     """No unit of `allowance` for any process before `until` (epoch seconds); a later
     postponement already there stands."""
-    _serialise(session, [(allowance.scope, allowance.key)])
+    reads = Reads()
+    _serialise(session, reads, [(allowance.scope, allowance.key)])
+    reads.send(session.connection())
     tat = rules.postponed_tat(until, allowance.rate_per_s, allowance.burst)
     cell = session.get(RateCell, (allowance.scope, allowance.key), with_for_update=True)
     if cell is None:
@@ -164,7 +206,7 @@ def spend(session: Session, *, scope: str, key: str, now: datetime, item: str = 
     session.flush()
 
 
-def _serialise(session: Session, cells: Sequence[rules.Cell]) -> None:
+def _serialise(session: Session, reads: Reads, cells: Sequence[rules.Cell]) -> None:
     """Make writers of the same keys take turns until they commit.
 
     SQLite's write transactions already do (one writer at a time). On PostgreSQL a row lock
@@ -175,15 +217,15 @@ def _serialise(session: Session, cells: Sequence[rules.Cell]) -> None:
     if session.get_bind().dialect.name == "postgresql":
         ids = sorted({zlib.crc32(f"budget\x00{scope}\x00{key}".encode()) - 2**31
                       for scope, key in cells})
-        session.execute(_LOCK_ALL, {"ids": ids})
+        reads.ask(_LOCK_ALL, {"ids": ids})
 
 
-def _prune(session: Session, scope: str, t: float) -> None:
+def _prune(reads: Reads, scope: str, t: float) -> None:
     """Drop cells that have drained, at most once a minute per process and scope."""
     if _next_prune.get(scope, 0.0) > t:
         return
     _next_prune[scope] = t + PRUNE_EVERY_S
-    session.execute(delete(RateCell).where(RateCell.scope == scope, RateCell.tat < t))
+    reads.ask(_PRUNE, {"scope": scope, "t": t})
 
 
 def prune_marks(session: Session, *, older_than: datetime) -> int:
@@ -218,6 +260,8 @@ _in = {"cells": _among(_cells, ("scope", "key"), "cells"),
        "spreads": _among(_marks, ("scope", "key"), "spreads"),
        "marks": _among(_marks, ("scope", "key", "item"), "marks")}
 _within = _marks.c.at >= bindparam("since")
+_PRUNE = delete(_cells).where(_cells.c.scope == bindparam("scope"),
+                              _cells.c.tat < bindparam("t"))
 _TATS = select(_cells.c.scope, _cells.c.key, _cells.c.tat).where(_in["cells"])
 # Everything a batch's limits need, in one round trip: the rate cells' arrival times, per spread
 # key how many items it touched in the window, and which of the asked-about items are among them.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from shelterwatch.clock import as_utc
-from shelterwatch.intake.core import Known, Place, Span
+from shelterwatch.intake.core import Case, Known, Place, Span
 from shelterwatch.rules import status as status_rules
 
 MEMO_LIMIT = 50_000  # shelters a writer remembers between batches before it starts afresh
@@ -23,9 +23,10 @@ class Memo:
 
     Every change to the database appends a fact under the log's lock, so the log head's seq is
     the version of all of it. A batch that finds the head where this writer's own last commit
-    left it knows that the shelters, statuses and evidence it read and wrote then are still what
-    is stored, and reads only the shelters it has not met. Anything else — another writer's fact,
-    a failed commit, a clock that went back — and it reads everything again.
+    left it knows that the shelters, statuses, evidence and open cases it read and wrote then
+    are still what is stored, and reads only the shelters it has not met. Anything else —
+    another writer's fact, a failed commit, a clock that went back — and it reads everything
+    again.
     """
 
     seq: int | None = None
@@ -33,7 +34,7 @@ class Memo:
     places: dict[int, Place] = field(default_factory=dict)
     evidence: dict[int, list[status_rules.Evidence]] = field(default_factory=dict)
     statuses: dict[int, status_rules.Identity] = field(default_factory=dict)
-    no_case: set[int] = field(default_factory=set)  # shelters without an open incident
+    cases: dict[int, Case] = field(default_factory=dict)  # the open case of each that has one
     alerts: list[Span] | None = None  # alerts not over at `now`
     quarantined: frozenset[str] | None = None  # sources set aside
     ancestors: dict[str, list[str]] = field(default_factory=dict)
@@ -41,7 +42,7 @@ class Memo:
 
     def forget(self) -> None:
         self.seq = self.now = self.staged = None
-        self.places, self.evidence, self.statuses, self.no_case = {}, {}, {}, set()
+        self.places, self.evidence, self.statuses, self.cases = {}, {}, {}, {}
         self.alerts, self.ancestors, self.quarantined = None, {}, None
 
     def holds(self, seq: int, now: datetime) -> bool:
@@ -61,9 +62,9 @@ class Memo:
             if sid in state.statuses:
                 self.statuses[sid] = state.statuses[sid]
             if sid in state.open_cases:
-                self.no_case.discard(sid)
+                self.cases[sid] = state.open_cases[sid]
             else:
-                self.no_case.add(sid)
+                self.cases.pop(sid, None)
         self.alerts = state.spans
         self.quarantined = state.quarantined
         self.ancestors.update(state.ancestors)

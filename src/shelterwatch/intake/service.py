@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from shelterwatch.intake import core, load, write
 from shelterwatch.intake.memo import Memo
 from shelterwatch.intake.sql import HEAD
 from shelterwatch.log import service as log
+from shelterwatch.reads import Read, Reads
 from shelterwatch.vocabulary import ObservationKind, Role
 
 
@@ -36,23 +38,45 @@ def submit(session: Session, *, shelter_id: int, kind: ObservationKind, role: Ro
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The log's head asked for ahead of a batch (`ask_head`), and the tracking ids it counts."""
+
+    candidates: list[str]
+    read: Read
+
+
+def ask_head(reads: Reads, n: int, tracking_prefix: str) -> Head:
+    """Queue on `reads` the log's head under its lock, with how many of `n` candidate tracking
+    ids are taken, for a batch of at most `n` items that `submit_many` is then given (the report
+    writer's opening round trip)."""
+    candidates = load.candidates(n, tracking_prefix)
+    return Head(candidates, reads.ask(HEAD, {"ids": candidates}))
+
+
 def submit_many(session: Session, items: Sequence[core.Item], *, now: datetime,
                 tracking_prefix: str, memo: Memo | None = None,
                 also: Callable[[list[core.Intake | ShelterwatchError]], write.Writes] | None = None,
-                ) -> list[core.Intake | ShelterwatchError]:
+                ahead: Head | None = None) -> list[core.Intake | ShelterwatchError]:
     """Record each observation in order and act on its door's case; the caller commits.
 
     Returns, per item, what it did or the error that refused it alone. Any other failure raises
     and leaves the transaction for the caller to roll back. With a `memo`, the caller calls its
     `settle` after the commit and its `forget` when the transaction fails. `also` turns the
     results into more rows (statement, rows) the caller wants written after the batch's own, in
-    the same round trip where the database allows (the writer's stored receipts).
+    the same round trip where the database allows (the writer's stored receipts). `ahead` is
+    the head already read in this transaction (`ask_head`), before anything was written.
     """
-    log.append_pending(session)  # facts this transaction asked for before come first
-    session.flush()
+    if ahead is not None:
+        if log.has_pending(session) or len(ahead.candidates) < len(items):
+            raise ValueError("the log's head was read ahead of this batch's facts")
+        candidates, head = ahead.candidates, ahead.read.first()
+    else:
+        log.append_pending(session)  # facts this transaction asked for before come first
+        session.flush()
+        candidates = load.candidates(len(items), tracking_prefix)
+        head = session.connection().execute(HEAD, {"ids": candidates}).first()
     conn = session.connection()
-    candidates = load.candidates(len(items), tracking_prefix)
-    head = conn.execute(HEAD, {"ids": candidates}).first()
     if head is None:  # a fresh log: let the log make its head row
         log.lock(session)
         head = conn.execute(HEAD, {"ids": candidates}).one()
@@ -82,11 +106,13 @@ def _known(conn: Connection, memo: Memo, ids: list[int], head: Any, now: datetim
     shelters = {i: memo.places[i] for i in cached}
     evidence = {i: list(memo.evidence.get(i, ())) for i in cached}
     statuses = {i: memo.statuses[i] for i in cached if i in memo.statuses}
+    cases = {i: memo.cases[i] for i in cached if i in memo.cases}
     aside = memo.quarantined if memo.quarantined is not None else load.quarantined(conn)
     if unknown:
         shelters.update(load.shelters(conn, unknown))
         evidence.update(load.evidence(conn, unknown, now, aside))
         statuses.update(load.statuses(conn, unknown))
+        cases.update(load.open_cases(conn, unknown))
     spans = memo.alerts if memo.alerts is not None else load.not_over(conn, now)
     alerts = load.on_at(spans, now)
     ancestors: dict[str, list[str]] = {}
@@ -96,6 +122,6 @@ def _known(conn: Connection, memo: Memo, ids: list[int], head: Any, now: datetim
         ancestors.update(load.ancestors(conn, areas - ancestors.keys()))
     return core.Known(
         next_seq=head.seq + 1, shelters=shelters, alerts=alerts, ancestors=ancestors,
-        open_cases=load.open_cases(conn, [i for i in ids if i not in memo.no_case]),
+        open_cases=cases,
         evidence=evidence, statuses=statuses, next_incident_id=head.last_incident + 1,
         quarantined=aside, spans=spans)

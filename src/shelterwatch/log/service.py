@@ -155,6 +155,11 @@ def append_later(session: Session, facts: Sequence[NewFact], *, now: datetime) -
         session.info.setdefault(PENDING, []).append((list(facts), now))
 
 
+def has_pending(session: Session) -> bool:
+    """Whether this transaction asked for facts to be appended later (`append_pending`)."""
+    return bool(session.info.get(PENDING))
+
+
 def append_pending(session: Session) -> None:
     """Append now what this transaction asked to append later: a writer that reads the head
     itself calls this first, so the log keeps the order asked for.

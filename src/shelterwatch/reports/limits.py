@@ -17,7 +17,7 @@ Kept in the database, N processes allow what one does, not N times as much.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +27,7 @@ from shelterwatch.budgets import rule as budget
 from shelterwatch.budgets import service as budgets
 from shelterwatch.config import Settings
 from shelterwatch.errors import TooManyRequests
+from shelterwatch.reads import Reads
 from shelterwatch.rules import witness as witnesses
 from shelterwatch.rules.witness import Witness
 
@@ -54,16 +55,22 @@ class ReportLimits:
         if refused is not None:
             raise refused
 
-    def check_many(self, session: Session, asks: Sequence[Ask], *, now: datetime,
-                   defer: budgets.Writes | None = None) -> list[TooManyRequests | None]:
+    def check_many(self, session: Session, asks: Sequence[Ask], *,
+                   now: datetime) -> list[TooManyRequests | None]:
         """Count a batch of reports against every limit, in order, as if one by one: one read
-        and one write per table for the whole batch (the writer's group commit calls it, and
-        with `defer` sends the write with its own)."""
+        and one write per table for the whole batch."""
+        reads = Reads()
+        checking = self.prepare(session, reads, asks, now=now)
+        reads.send(session.connection())
+        return checking.check(session, range(len(asks)))
+
+    def prepare(self, session: Session, reads: Reads, asks: Sequence[Ask], *,
+                now: datetime) -> Checking:
+        """Queue on `reads` what checking these reports needs; once sent, `Checking.check`
+        counts any of them, in order (the writer's group commit: see `budgets.ask`)."""
         plans = [self._plan(a) for a in asks]
-        refusals = budgets.judge(session, [[c for c, _ in plan] for plan in plans], now=now,
-                                 defer=defer)
-        return [None if r is None else _refusal(*plan[r.index], r)
-                for plan, r in zip(plans, refusals, strict=True)]
+        return Checking(plans, budgets.ask(session, reads, [[c for c, _ in plan]
+                                                            for plan in plans], now=now))
 
     def _plan(self, ask: Ask) -> list[tuple[budget.Check, str]]:
         """The checks one report passes, in order, each with how a refusal names its source."""
@@ -100,6 +107,23 @@ class ReportLimits:
                                        item, s.shelters_per_network_issued_per_hour, 3600.0),
                          "this network's devices"))
         return plan
+
+
+@dataclass(frozen=True, slots=True)
+class Checking:
+    """A batch's reports as the limits see them, with what the database knows of their keys."""
+
+    plans: list[list[tuple[budget.Check, str]]]
+    judging: budgets.Judging
+
+    def check(self, session: Session, which: Iterable[int], *,
+              defer: budgets.Writes | None = None) -> list[TooManyRequests | None]:
+        """The reports numbered `which` counted in that order, each refused or let through;
+        with `defer` the counts are handed to the caller to write with its own rows."""
+        chosen = list(which)
+        refusals = self.judging.judge(session, chosen, defer=defer)
+        return [None if r is None else _refusal(*self.plans[n][r.index], r)
+                for n, r in zip(chosen, refusals, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, cast
 
 import orjson
@@ -48,8 +47,9 @@ from shelterwatch.intake.memo import Memo
 from shelterwatch.listed import among
 from shelterwatch.observations import idempotency
 from shelterwatch.observations.models import IdempotencyKey
+from shelterwatch.reads import Reads
 from shelterwatch.reports import service as reports
-from shelterwatch.reports.limits import Ask, ReportLimits
+from shelterwatch.reports.limits import Ask, Checking, ReportLimits
 from shelterwatch.reports.schemas import ReportIn
 from shelterwatch.rules.witness import Witness
 
@@ -219,7 +219,19 @@ class ReportWriter:
         now = utcnow()
         outcomes: dict[int, Outcome] = {}
         waiting: list[int] = []
-        stored = _stored_receipts(session, [j.key for j in jobs if j.key is not None])
+        # The transaction's opening reads, in one round trip on PostgreSQL (`reads`): the
+        # receipts stored for the batch's keys; the limits' locks and cells for every report
+        # not yet admitted (before it is known which are replays: those are judged out below);
+        # the log's head under its lock. In this order, as read one by one before.
+        reads = Reads()
+        keys = sorted({j.key for j in jobs if j.key is not None})
+        receipts_read = reads.ask(STORED, {"keys": keys}) if keys else None
+        unadmitted = [n for n, job in enumerate(jobs) if not job.admitted]
+        checking = self.limits.prepare(session, reads, [_ask(jobs[n]) for n in unadmitted],
+                                       now=now)
+        head = intake_service.ask_head(reads, len(jobs), self.tracking_prefix)
+        reads.send(session.connection())
+        stored = {r.key: r for r in receipts_read.rows} if receipts_read else {}
         first_by_key: dict[str, Job] = {}
         for n, job in enumerate(jobs):
             try:
@@ -232,7 +244,8 @@ class ReportWriter:
             elif job.same_as is None:
                 waiting.append(n)
         counted: budgets.Writes = []  # the limits' rows, sent with the batch's own
-        fresh = self._admitted(session, jobs, waiting, outcomes, now, counted)
+        fresh = self._admitted(session, jobs, waiting, outcomes, checking,
+                               {n: i for i, n in enumerate(unadmitted)}, counted)
         items = [_item(jobs[n]) for n in fresh]
 
         def receipts(results: list[Any]) -> list[tuple[Any, list[dict[str, Any]]]]:
@@ -253,7 +266,7 @@ class ReportWriter:
             return [*counted, *([(REMEMBER, remembered)] if remembered else [])]
 
         intake_service.submit_many(session, items, now=now, tracking_prefix=self.tracking_prefix,
-                          memo=self._memo, also=receipts)
+                                   memo=self._memo, also=receipts, ahead=head)
         for n, job in enumerate(jobs):
             if job.same_as is not None:  # a retry that arrived in the same batch as its first
                 outcomes[n] = outcomes[jobs.index(job.same_as)]
@@ -280,15 +293,14 @@ class ReportWriter:
         return None
 
     def _admitted(self, session: Session, jobs: list[Job], waiting: list[int],
-                  outcomes: dict[int, Outcome], now: datetime,
+                  outcomes: dict[int, Outcome], checking: Checking, asked: dict[int, int],
                   counted: budgets.Writes) -> list[int]:
         """The waiting jobs the rate limits let through, judged as one batch in arrival order;
         the others get their 429; what they counted goes into `counted`, to be written with the
-        batch. A job admitted once (then retried alone) is not counted twice."""
+        batch. A job admitted once (then retried alone) is not counted twice. `asked` numbers
+        each unadmitted job as `checking` knows it."""
         asking = [n for n in waiting if not jobs[n].admitted]
-        asks = [Ask(jobs[n].report.device_id, jobs[n].address, jobs[n].report.shelter_id,
-                    jobs[n].who) for n in asking]
-        judged = self.limits.check_many(session, asks, now=now, defer=counted)
+        judged = checking.check(session, [asked[n] for n in asking], defer=counted)
         for n, refused in zip(asking, judged, strict=True):
             if refused is not None:
                 outcomes[n] = refused
@@ -304,6 +316,10 @@ class ReportWriter:
         return first if first is not None else RuntimeError("the report could not be stored")
 
 
+def _ask(job: Job) -> Ask:
+    return Ask(job.report.device_id, job.address, job.report.shelter_id, job.who)
+
+
 def _item(job: Job) -> intake.Item:
     fields = reports.intake_fields(job.report, reporter=job.who.reporter if job.who else "",
                                    source=job.who.source if job.who else "")
@@ -314,14 +330,6 @@ _keys = cast(Table, IdempotencyKey.__table__)
 REMEMBER = insert(_keys)
 STORED = select(_keys.c.key, _keys.c.request_hash, _keys.c.status_code, _keys.c.response).where(
     _keys.c.scope == SCOPE, among(_keys.c.key, "keys"))
-
-
-def _stored_receipts(session: Session, keys: list[str]) -> dict[str, Any]:
-    """The receipts already committed for these keys (rows of key, hash, status, response)."""
-    if not keys:
-        return {}
-    rows = session.connection().execute(STORED, {"keys": sorted(set(keys))})
-    return {r.key: r for r in rows}
 
 
 def _reused(key: str) -> Conflict:
