@@ -72,3 +72,29 @@ def test_a_column_left_to_its_python_default_gets_it(db_url: str) -> None:
         stored = session.execute(select(Observation.reporter, Observation.source,
                                         Observation.reason)).one()
     assert tuple(stored) == ("", "", "")
+
+
+def test_rows_that_carry_the_commit_are_stored_before_the_callers_commit(db_url: str) -> None:
+    """PostgreSQL: the COMMIT goes in the rows' round trip, after the caller was told; on
+    SQLite nothing changes and the caller commits."""
+    at = datetime.now(UTC)
+    told: list[str] = []
+    with db.transaction(db_url) as session:
+        committed = bulk.write_all(session.connection(), [(insert(KEYS), [_key("c1", at)])],
+                                   committing=lambda: told.append("now"))
+        postgres = session.get_bind().dialect.name == "postgresql"
+        assert committed is postgres and told == (["now"] if postgres else [])
+        if postgres:  # another connection already sees the row
+            assert [r["key"] for r in _stored(db_url)] == ["c1"]
+    assert [r["key"] for r in _stored(db_url)] == ["c1"]
+
+
+def test_a_failing_row_stops_the_carried_commit_and_nothing_stays(db_url: str) -> None:
+    at = datetime.now(UTC)
+    with db.transaction(db_url) as session:
+        bulk.write_all(session.connection(), [(insert(KEYS), [_key("d1", at)])])
+    with pytest.raises(IntegrityError), db.transaction(db_url) as session:
+        bulk.write_all(session.connection(), [(insert(KEYS), [_key("d2", at)]),
+                                            (insert(KEYS), [_key("d1", at)])],
+                       committing=lambda: None)
+    assert [r["key"] for r in _stored(db_url)] == ["d1"]

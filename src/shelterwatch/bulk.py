@@ -9,7 +9,7 @@ PostgreSQL. Both run in the caller's transaction and raise SQLAlchemy's errors.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -81,7 +81,8 @@ def _copy(conn: Connection, table: Table, columns: list[str], params: Sequence[A
 Writes = Sequence[tuple[Any, list[dict[str, Any]]]]
 
 
-def write_all(conn: Connection, writes: Writes) -> None:
+def write_all(conn: Connection, writes: Writes, *,
+              committing: Callable[[], None] | None = None) -> bool:
     """Every row of a batch's statements, in order, in the caller's transaction, past
     SQLAlchemy's per-execute machinery (an execution context, every parameter processed by
     name: about a tenth of the report writer's thread on a batch).
@@ -92,10 +93,14 @@ def write_all(conn: Connection, writes: Writes) -> None:
     to a constant Python-side default gets it, and a statement whose defaults must be computed
     goes through SQLAlchemy as before. Errors are raised as SQLAlchemy raises them (a duplicate
     key is an IntegrityError).
+
+    With `committing`, the rows carry the transaction's COMMIT where that saves a round trip
+    (PostgreSQL: at the end of their pipeline), and `committing` is called just before it is
+    sent, when the transaction's fate stops being certain. Returns whether the transaction was
+    committed so; if not, the caller commits as usual (its commit is a no-op either way).
     """
     if conn.dialect.name == "postgresql":
-        pipelined(conn, writes)
-        return
+        return pipelined(conn, writes, committing=committing)
     raw: Any = conn.connection.driver_connection
     for statement, rows in writes:
         plan = _plan(conn, statement, rows[0]) if rows else None
@@ -109,9 +114,11 @@ def write_all(conn: Connection, writes: Writes) -> None:
         except conn.dialect.loaded_dbapi.Error as exc:
             raise DBAPIError.instance(plan.sql, params, exc,
                                       conn.dialect.loaded_dbapi.Error) from exc
+    return False
 
 
-def pipelined(conn: Connection, writes: Writes) -> None:
+def pipelined(conn: Connection, writes: Writes, *,
+              committing: Callable[[], None] | None = None) -> bool:
     """PostgreSQL: every row of the batch in one round trip, not one per statement.
 
     psycopg's pipeline sends each statement without waiting for the one before to be answered;
@@ -119,6 +126,13 @@ def pipelined(conn: Connection, writes: Writes) -> None:
     and is raised here, as SQLAlchemy would have raised it (so a duplicate key is still an
     IntegrityError to the writer). A statement whose defaults must be computed by SQLAlchemy
     runs through it, in its place, between two pipelines.
+
+    With `committing` (see `write_all`), the last pipeline ends with COMMIT, sent as a
+    statement so that the pipeline's one Sync collects it with the rest: psycopg's own
+    `commit()` inside a pipeline syncs once more, a second round trip. Should a row fail, the
+    server skips the rest up to the Sync, the COMMIT with it, and the error is raised here with
+    the transaction to be rolled back; once it has run, psycopg sees the connection idle and the
+    caller's commit sends nothing.
     """
     raw: Any = conn.connection.driver_connection
     sent: list[tuple[str, list[dict[str, Any]]]] = []
@@ -132,18 +146,25 @@ def pipelined(conn: Connection, writes: Writes) -> None:
             conn.execute(statement, rows)
         else:
             sent.append((plan.sql, plan.filled(rows)))
-    _send(conn, raw, sent)
+    return _send(conn, raw, sent, committing)
 
 
-def _send(conn: Connection, raw: Any, sent: list[tuple[str, list[dict[str, Any]]]]) -> None:
+def _send(conn: Connection, raw: Any, sent: list[tuple[str, list[dict[str, Any]]]],
+          committing: Callable[[], None] | None = None) -> bool:
     if not sent:
-        return
+        return False
+    sql, params = sent[0]
     try:
         with raw.pipeline(), raw.cursor() as cursor:
             for sql, params in sent:
                 cursor.executemany(sql, params)
+            if committing is not None:
+                committing()
+                sql, params = "COMMIT", []
+                cursor.execute(sql)
     except conn.dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error) from exc
+    return committing is not None
 
 
 @dataclass(frozen=True, slots=True)

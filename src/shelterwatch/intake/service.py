@@ -57,7 +57,8 @@ def ask_head(reads: Reads, n: int, tracking_prefix: str) -> Head:
 def submit_many(session: Session, items: Sequence[core.Item], *, now: datetime,
                 tracking_prefix: str, memo: Memo | None = None,
                 also: Callable[[list[core.Intake | ShelterwatchError]], write.Writes] | None = None,
-                ahead: Head | None = None) -> list[core.Intake | ShelterwatchError]:
+                ahead: Head | None = None, committing: Callable[[], None] | None = None,
+                ) -> list[core.Intake | ShelterwatchError]:
     """Record each observation in order and act on its door's case; the caller commits.
 
     Returns, per item, what it did or the error that refused it alone. Any other failure raises
@@ -65,7 +66,9 @@ def submit_many(session: Session, items: Sequence[core.Item], *, now: datetime,
     `settle` after the commit and its `forget` when the transaction fails. `also` turns the
     results into more rows (statement, rows) the caller wants written after the batch's own, in
     the same round trip where the database allows (the writer's stored receipts). `ahead` is
-    the head already read in this transaction (`ask_head`), before anything was written.
+    the head already read in this transaction (`ask_head`), before anything was written. With
+    `committing`, the caller commits right after: the writes may carry the COMMIT
+    (`bulk.write_all`), `committing` being called as it is sent.
     """
     if ahead is not None:
         if log.has_pending(session) or len(ahead.candidates) < len(items):
@@ -93,7 +96,7 @@ def submit_many(session: Session, items: Sequence[core.Item], *, now: datetime,
         InvalidInput(f"shelter_id: shelter {r.shelter_id} does not exist")
         if isinstance(r, core.NoSuchShelter) else r for r in outcome.results]
     write.write(session, outcome, head=(head.seq, head.hash), now=now,
-                also=also(results) if also is not None else [])
+                also=also(results) if also is not None else [], committing=committing)
     memo.staged = (outcome.after.next_seq - 1, now, outcome.after)
     return results
 

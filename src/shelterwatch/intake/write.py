@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -29,11 +30,12 @@ _CASE_MOVES = ("me_too", "last_report_at", "resolved_at", "resolution", "resolve
 
 
 def write(session: Session, outcome: Outcome, *, head: tuple[int, str], now: datetime,
-          also: Writes) -> None:
-    """The outcome's rows, one statement per table, then the caller's."""
+          also: Writes, committing: Callable[[], None] | None = None) -> None:
+    """The outcome's rows, one statement per table, then the caller's; with `committing`, the
+    transaction's COMMIT where it saves a round trip (`bulk.write_all`)."""
     conn = session.connection()
     if not outcome.facts:
-        write_all(conn, also)
+        write_all(conn, also, committing=committing)
         return
     new, old = [], []
     for k, v in outcome.statuses.items():
@@ -58,7 +60,7 @@ def write(session: Session, outcome: Outcome, *, head: tuple[int, str], now: dat
                                          "last": str(last["seq"])}]),
             (INSERT_CASES, opened), (UPDATE_CASE, changed),
             (INSERT_OBSERVATIONS, outcome.observations), (INSERT_STATUSES, new),
-            (UPDATE_STATUS, old), *also])
+            (UPDATE_STATUS, old), *also], committing=committing)
     else:
         seqs = log.append_many(session, drafts, now=now, locked_head=head)
         if seqs[-1] != last_seq:

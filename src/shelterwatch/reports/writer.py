@@ -215,6 +215,10 @@ class ReportWriter:
         finally:
             session.close()
 
+    def _asked_to_commit(self) -> None:
+        """From here the batch may be committed even if no answer comes back."""
+        self._committing = True
+
     def _in(self, session: Session, jobs: list[Job]) -> list[Outcome]:
         now = utcnow()
         outcomes: dict[int, Outcome] = {}
@@ -266,7 +270,8 @@ class ReportWriter:
             return [*counted, *([(REMEMBER, remembered)] if remembered else [])]
 
         intake_service.submit_many(session, items, now=now, tracking_prefix=self.tracking_prefix,
-                                   memo=self._memo, also=receipts, ahead=head)
+                                   memo=self._memo, also=receipts, ahead=head,
+                                   committing=self._asked_to_commit)
         for n, job in enumerate(jobs):
             if job.same_as is not None:  # a retry that arrived in the same batch as its first
                 outcomes[n] = outcomes[jobs.index(job.same_as)]
