@@ -3,6 +3,9 @@ query: the stream and the pages are live without the follower hammering the data
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -145,3 +148,54 @@ def test_skipped_kinds_reach_no_subscriber_and_the_follower_moves_past_them(
     last = append_one(db_url)
     assert follower.catch_up() == last
     assert heard == [(kept, "alert.started"), (last, "alert.started")]
+
+
+def test_a_notification_of_what_the_process_already_applied_costs_no_read(
+        kyiv_settings) -> None:
+    """The report writer catches its process up after each batch; the batch's NOTIFY that
+    comes back after it must not send the follower to read the log again. Facts of another
+    process are still followed."""
+    url = kyiv_settings.database_url
+    if db.is_sqlite(url):
+        pytest.skip("NOTIFY is PostgreSQL's")
+    from shelterwatch.reports.limits import ReportLimits
+    from shelterwatch.reports.schemas import ReportIn
+    from shelterwatch.reports.writer import ReportWriter
+    from tests.reports.helpers import kyiv_shelter
+
+    door = kyiv_shelter(url, 7)
+    follower = LogFollower(url, interval_s=60.0)
+    heard: list[str] = []
+    follower.subscribe(lambda facts: heard.extend(f.kind for f in facts))
+    writer = ReportWriter(url, limits=ReportLimits(kyiv_settings), tracking_prefix="KV",
+                          after_commit=lambda seq: follower.catch_up(seen=seq))
+    queries: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if threading.current_thread().name == "log-follower":
+            queries.append(statement)
+
+    engine = db.engine_for(url, write=False)
+    event.listen(engine, "before_cursor_execute", count)
+    follower.start()
+    try:
+        time.sleep(0.5)  # the first look, at start
+        queries.clear()
+        loop = asyncio.new_event_loop()
+        report = ReportIn(shelter_id=door.id, kind="locked", device_id="phone-0001")  # type: ignore[arg-type]
+        loop.run_until_complete(writer.submit(report, key=None, address="127.0.0.1"))
+        assert "observation.recorded" in heard  # applied by the writer's own catch-up
+        time.sleep(1.0)  # its notification has come back by now
+        assert queries == []
+        heard.clear()
+        subprocess.run([sys.executable, "-c", "import sys; from tests.log.test_follower import "
+                        "append_one; append_one(sys.argv[1])", url], check=True, timeout=60)
+        deadline = time.monotonic() + 10
+        while "alert.started" not in heard and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "alert.started" in heard  # another process's fact: the follower read it
+        loop.close()
+    finally:
+        follower.stop()
+        event.remove(engine, "before_cursor_execute", count)
+        db.dispose(url)

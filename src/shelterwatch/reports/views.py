@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
@@ -12,6 +13,7 @@ from starlette.routing import Route
 
 from shelterwatch.answers import documented
 from shelterwatch.deps import ReadSession, SettingsDep, address_of
+from shelterwatch.log.follower import LogFollower
 from shelterwatch.observations import idempotency
 from shelterwatch.reports import service as reports
 from shelterwatch.reports.limits import ReportLimits
@@ -30,6 +32,12 @@ def limits_of(request: Request) -> ReportLimits:
     return limits
 
 
+def _caught_up(follower: LogFollower) -> Callable[[int | None], object]:
+    """The writer's read-your-writes: the process applies the log up to the batch's seq, and
+    reads nothing when the follower, woken by that commit's notification, got there first."""
+    return lambda seq: follower.catch_up(seen=seq)
+
+
 def writer_of(request: Request) -> ReportWriter:
     """The process's group-commit writer of reports, made on first use."""
     state = request.app.state
@@ -37,7 +45,7 @@ def writer_of(request: Request) -> ReportWriter:
         state.report_writer = ReportWriter(state.settings.database_url, limits=limits_of(request),
                                            tracking_prefix=state.settings.tracking_prefix,
                                            on_batch=getattr(state, "observe_report_batch", None),
-                                           after_commit=state.follower.catch_up)
+                                           after_commit=_caught_up(state.follower))
     writer: ReportWriter = state.report_writer
     return writer
 

@@ -86,10 +86,11 @@ class ReportWriter:
 
     def __init__(self, database_url: str, *, limits: ReportLimits, tracking_prefix: str,
                  on_batch: Callable[[float], None] | None = None,
-                 after_commit: Callable[[], object] | None = None) -> None:
+                 after_commit: Callable[[int | None], object] | None = None) -> None:
         self.database_url = database_url
         self.on_batch = on_batch  # told each batch's size (the /metrics histogram)
-        # Called once a batch is stored, before its reports are answered (read your writes).
+        # Called once a batch is stored, before its reports are answered (read your writes),
+        # with the log's seq its commit reached when known (the follower need not read past it).
         self.after_commit = after_commit
         self.limits = limits
         self.tracking_prefix = tracking_prefix
@@ -170,7 +171,7 @@ class ReportWriter:
         if self.after_commit is not None \
                 and any(isinstance(o, idempotency.Receipt) for o in outcomes):
             try:
-                self.after_commit()
+                self.after_commit(self._memo.seq)
             except Exception:  # the reports are stored: their receipts are still true
                 logger.exception("catching up after a batch of reports failed")
         for job, outcome in zip(jobs, outcomes, strict=True):
