@@ -53,7 +53,7 @@ def test_a_fact_committed_in_this_process_is_followed_without_waiting_for_a_poll
 
 def test_a_rolled_back_append_wakes_no_one(db_url: str) -> None:
     woken: list[int] = []
-    unregister = log.on_commit(lambda: woken.append(1))
+    unregister = log.on_commit(lambda seq: woken.append(seq))
     try:
         session = db.session_factory(db_url)()
         log.append(session, kind="alert.started", actor="operator", payload={}, now=utcnow())
@@ -61,8 +61,8 @@ def test_a_rolled_back_append_wakes_no_one(db_url: str) -> None:
         session.commit()  # an empty commit after the rollback: still nothing appended
         session.close()
         assert woken == []
-        append_one(db_url)
-        assert woken == [1]
+        seq = append_one(db_url)
+        assert woken == [seq]  # told the seq the commit reached
     finally:
         unregister()
 
@@ -150,11 +150,11 @@ def test_skipped_kinds_reach_no_subscriber_and_the_follower_moves_past_them(
     assert heard == [(kept, "alert.started"), (last, "alert.started")]
 
 
-def test_a_notification_of_what_the_process_already_applied_costs_no_read(
+def test_the_writers_batch_is_applied_as_written_and_its_notification_costs_no_read(
         kyiv_settings) -> None:
-    """The report writer catches its process up after each batch; the batch's NOTIFY that
-    comes back after it must not send the follower to read the log again. Facts of another
-    process are still followed."""
+    """The report writer hands its process the facts it committed (read your writes); the
+    batch's NOTIFY that comes back after it must not send the follower to read the log again.
+    Facts of another process are still followed."""
     url = kyiv_settings.database_url
     if db.is_sqlite(url):
         pytest.skip("NOTIFY is PostgreSQL's")
@@ -168,11 +168,14 @@ def test_a_notification_of_what_the_process_already_applied_costs_no_read(
     heard: list[str] = []
     follower.subscribe(lambda facts: heard.extend(f.kind for f in facts))
     writer = ReportWriter(url, limits=ReportLimits(kyiv_settings), tracking_prefix="KV",
-                          after_commit=lambda seq: follower.catch_up(seen=seq))
+                          after_commit=lambda seq, facts: follower.hand_over(facts)
+                          or follower.catch_up(seen=seq))
     queries: list[str] = []
 
     def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        if threading.current_thread().name == "log-follower":
+        reads_log = "FROM facts" in statement or (
+            "FROM log_head" in statement and "FOR UPDATE" not in statement)  # not the writer's lock
+        if reads_log and threading.current_thread().name in ("log-follower", "report-writer"):
             queries.append(statement)
 
     engine = db.engine_for(url, write=False)
@@ -184,9 +187,9 @@ def test_a_notification_of_what_the_process_already_applied_costs_no_read(
         loop = asyncio.new_event_loop()
         report = ReportIn(shelter_id=door.id, kind="locked", device_id="phone-0001")  # type: ignore[arg-type]
         loop.run_until_complete(writer.submit(report, key=None, address="127.0.0.1"))
-        assert "observation.recorded" in heard  # applied by the writer's own catch-up
+        assert "observation.recorded" in heard  # applied as the writer wrote it, before its answer
         time.sleep(1.0)  # its notification has come back by now
-        assert queries == []
+        assert queries == []  # neither the writer nor the follower read the log back
         heard.clear()
         subprocess.run([sys.executable, "-c", "import sys; from tests.log.test_follower import "
                         "append_one; append_one(sys.argv[1])", url], check=True, timeout=60)

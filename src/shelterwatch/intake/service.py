@@ -58,6 +58,7 @@ def submit_many(session: Session, items: Sequence[core.Item], *, now: datetime,
                 tracking_prefix: str, memo: Memo | None = None,
                 also: Callable[[list[core.Intake | ShelterwatchError]], write.Writes] | None = None,
                 ahead: Head | None = None, committing: Callable[[], None] | None = None,
+                written: list[dict[str, Any]] | None = None,
                 ) -> list[core.Intake | ShelterwatchError]:
     """Record each observation in order and act on its door's case; the caller commits.
 
@@ -68,7 +69,8 @@ def submit_many(session: Session, items: Sequence[core.Item], *, now: datetime,
     the same round trip where the database allows (the writer's stored receipts). `ahead` is
     the head already read in this transaction (`ask_head`), before anything was written. With
     `committing`, the caller commits right after: the writes may carry the COMMIT
-    (`bulk.write_all`), `committing` being called as it is sent.
+    (`bulk.write_all`), `committing` being called as it is sent. `written` gets the facts' rows
+    as stored (`log.chained`), for a caller that applies them once committed.
     """
     if ahead is not None:
         if log.has_pending(session) or len(ahead.candidates) < len(items):
@@ -95,8 +97,10 @@ def submit_many(session: Session, items: Sequence[core.Item], *, now: datetime,
     results: list[core.Intake | ShelterwatchError] = [
         InvalidInput(f"shelter_id: shelter {r.shelter_id} does not exist")
         if isinstance(r, core.NoSuchShelter) else r for r in outcome.results]
-    write.write(session, outcome, head=(head.seq, head.hash), now=now,
-                also=also(results) if also is not None else [], committing=committing)
+    facts = write.write(session, outcome, head=(head.seq, head.hash), now=now,
+                        also=also(results) if also is not None else [], committing=committing)
+    if written is not None:
+        written.extend(facts)
     memo.staged = (outcome.after.next_seq - 1, now, outcome.after)
     return results
 

@@ -30,13 +30,14 @@ _CASE_MOVES = ("me_too", "last_report_at", "resolved_at", "resolution", "resolve
 
 
 def write(session: Session, outcome: Outcome, *, head: tuple[int, str], now: datetime,
-          also: Writes, committing: Callable[[], None] | None = None) -> None:
+          also: Writes, committing: Callable[[], None] | None = None) -> list[dict[str, Any]]:
     """The outcome's rows, one statement per table, then the caller's; with `committing`, the
-    transaction's COMMIT where it saves a round trip (`bulk.write_all`)."""
+    transaction's COMMIT where it saves a round trip (`bulk.write_all`). Returns the facts'
+    rows as stored (`log.chained`)."""
     conn = session.connection()
     if not outcome.facts:
         write_all(conn, also, committing=committing)
-        return
+        return []
     new, old = [], []
     for k, v in outcome.statuses.items():
         if k in outcome.new_statuses:
@@ -48,11 +49,11 @@ def write(session: Session, outcome: Outcome, *, head: tuple[int, str], now: dat
                for case in outcome.changed]
     drafts = [log.NewFact(f.kind, f.actor, f.payload, f.private) for f in outcome.facts]
     last_seq = outcome.after.next_seq - 1
+    facts = log.chained(drafts, now=now, head=head)
+    if facts[-1]["seq"] != last_seq:
+        raise RuntimeError("the log moved under its lock; the batch is not written")
     if conn.dialect.name == "postgresql":
-        facts = log.chained(drafts, now=now, head=head)
         last = facts[-1]
-        if last["seq"] != last_seq:
-            raise RuntimeError("the log moved under its lock; the batch is not written")
         write_all(conn, [
             (FACTS, facts),
             (log.MOVE_HEAD_AND_NOTIFY, [{"new_seq": last["seq"], "new_hash": last["hash"],
@@ -62,14 +63,13 @@ def write(session: Session, outcome: Outcome, *, head: tuple[int, str], now: dat
             (INSERT_OBSERVATIONS, outcome.observations), (INSERT_STATUSES, new),
             (UPDATE_STATUS, old), *also], committing=committing)
     else:
-        seqs = log.append_many(session, drafts, now=now, locked_head=head)
-        if seqs[-1] != last_seq:
-            raise RuntimeError("the log moved under its lock; the batch is not written")
+        log.append_chained(session, facts)
         # An UPDATE by primary key per row is still one executemany.
         write_all(conn, [(INSERT_CASES, opened), (UPDATE_CASE, changed),
                          (INSERT_OBSERVATIONS, outcome.observations), (INSERT_STATUSES, new),
                          (UPDATE_STATUS, old), *also])
     _forget_stale(session, [c.id for c in outcome.changed])
+    return facts
 
 
 def _forget_stale(session: Session, case_ids: list[int]) -> None:

@@ -6,10 +6,11 @@ on SQLite (or if LISTEN fails) it looks several times a second, and on SQLite th
 `PRAGMA data_version` on a connection of its own (a counter in shared memory that moves when
 another connection commits), so an idle log costs no query.
 
-A notification names the seq its commit reached. The report writer catches its process up
-itself after each batch (read your writes), so by the time its own batch's notification comes
-back the follower has usually applied it already: such a wake-up reads nothing, where it read
-the head and the log again for every batch, on the CPU the residents' requests need.
+A wake-up names the seq its commit reached (a NOTIFY's payload, a commit of this process). The
+report writer hands its process the facts of each batch it committed (`hand_over`: read your
+writes without reading them back), so by the time the batch's wake-up comes the follower has
+applied it already and reads nothing, where it read the head and the log again for every
+batch, on the CPU the residents' requests need.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import itertools
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -57,8 +59,8 @@ class LogFollower:
         self._asked = 0
         self._covered = 0
         self._unregister: Callable[[], None] | None = None
-        # What woke the follower: a commit of this process (read), or notifications only, up to
-        # the seq they named (read only if not applied yet).
+        # What woke the follower: commits up to the seq they named (read only if not applied
+        # yet), or something that named none (read).
         self._local = False
         self._announced = 0
 
@@ -100,6 +102,25 @@ class LogFollower:
             self._covered = max(self._covered, covers)
             return self.applied_seq
 
+    def hand_over(self, rows: Sequence[Mapping[str, Any]]) -> bool:
+        """Apply facts this process has just committed, as it wrote them (`log.chained` rows,
+        in seq order), without reading them back: True once they are applied; False when they
+        do not follow what was applied (another process's facts came between: the caller
+        catches up by reading, which keeps the order)."""
+        if not rows:
+            return False
+        first, last = rows[0]["seq"], rows[-1]["seq"]
+        with self._lock:
+            if self.applied_seq >= last:
+                return True
+            if self.applied_seq != first - 1 or last - first + 1 != len(rows):
+                return False
+            facts = [Fact(**row) for row in rows if row["kind"] not in self.skip]
+            if facts:
+                self._hand(facts)
+            self.applied_seq = last
+            return True
+
     def _hand(self, facts: Sequence[Fact]) -> None:
         for subscriber in self._subscribers:
             try:
@@ -126,8 +147,8 @@ class LogFollower:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def _committed_here(self) -> None:
-        self._local = True
+    def _committed_here(self, seq: int) -> None:
+        self._announced = max(self._announced, seq)
         self._wake.set()
 
     def _notified(self, payload: str) -> None:

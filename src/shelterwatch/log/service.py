@@ -19,23 +19,25 @@ from shelterwatch.log.models import Fact, LogHead
 
 NOTIFY_CHANNEL = "shelterwatch_facts"
 HEAD_ID = 1
-APPENDED = "shelterwatch.facts_appended"  # session.info: this transaction appended facts
+APPENDED = "shelterwatch.facts_appended"  # session.info: the last seq this transaction appended
 PENDING = "shelterwatch.facts_pending"  # session.info: facts to append at commit (append_later)
-_committed_callbacks: list[Callable[[], None]] = []
+_committed_callbacks: list[Callable[[int], None]] = []
 
 
-def on_commit(callback: Callable[[], None]) -> Callable[[], None]:
-    """Call `callback` after each commit in this process that appended facts (a follower's
-    wake-up: no waiting for its next poll); returns the function that unregisters it."""
+def on_commit(callback: Callable[[int], None]) -> Callable[[], None]:
+    """Call `callback` with the last seq after each commit in this process that appended facts
+    (a follower's wake-up: no waiting for its next poll); returns the function that unregisters
+    it."""
     _committed_callbacks.append(callback)
     return lambda: _committed_callbacks.remove(callback)
 
 
 @event.listens_for(Session, "after_commit")
 def _appended_committed(session: Session) -> None:
-    if session.info.pop(APPENDED, False):
+    seq = session.info.pop(APPENDED, None)
+    if seq is not None:
         for callback in list(_committed_callbacks):
-            callback()
+            callback(seq)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -205,11 +207,20 @@ def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
     return [r["seq"] for r in rows]
 
 
+def append_chained(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write rows `chained` onto the head this transaction read under the log's lock (a batch
+    writer that keeps the rows: its process applies them without reading them back)."""
+    if session.info.get(PENDING):
+        raise RuntimeError("facts are pending in a transaction that read the head itself")
+    if rows:
+        _write(session, rows, None)
+
+
 def _write(session: Session, rows: list[dict[str, Any]], head: LogHead | None) -> None:
     """Insert chained rows and move the head past them (`head`: the session's ORM row of it,
     when it has one, kept in step)."""
     seq, prev = rows[-1]["seq"], rows[-1]["hash"]
-    session.info[APPENDED] = True
+    session.info[APPENDED] = seq
     postgresql = session.get_bind().dialect.name == "postgresql"
     if head is None:  # a head read with Core: no ORM row of it in this session to keep in step
         moved = {"new_seq": seq, "new_hash": prev}

@@ -32,10 +32,11 @@ def limits_of(request: Request) -> ReportLimits:
     return limits
 
 
-def _caught_up(follower: LogFollower) -> Callable[[int | None], object]:
-    """The writer's read-your-writes: the process applies the log up to the batch's seq, and
-    reads nothing when the follower, woken by that commit's notification, got there first."""
-    return lambda seq: follower.catch_up(seen=seq)
+def _caught_up(follower: LogFollower) -> Callable[[int | None, list[dict[str, Any]]], object]:
+    """The writer's read-your-writes: the process applies the batch's facts as written, or when
+    another process's came between, reads the log up to the batch's seq (nothing, when the
+    follower, woken by that commit's notification, got there first)."""
+    return lambda seq, facts: follower.hand_over(facts) or follower.catch_up(seen=seq)
 
 
 def writer_of(request: Request) -> ReportWriter:

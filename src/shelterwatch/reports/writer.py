@@ -86,12 +86,15 @@ class ReportWriter:
 
     def __init__(self, database_url: str, *, limits: ReportLimits, tracking_prefix: str,
                  on_batch: Callable[[float], None] | None = None,
-                 after_commit: Callable[[int | None], object] | None = None) -> None:
+                 after_commit: Callable[[int | None, list[dict[str, Any]]], object] | None = None,
+                 ) -> None:
         self.database_url = database_url
         self.on_batch = on_batch  # told each batch's size (the /metrics histogram)
         # Called once a batch is stored, before its reports are answered (read your writes),
-        # with the log's seq its commit reached when known (the follower need not read past it).
+        # with the log's seq its commit reached when known and the facts' rows it committed
+        # (its process applies them without reading them back: `LogFollower.hand_over`).
         self.after_commit = after_commit
+        self._written: list[dict[str, Any]] = []  # the current batch's committed facts' rows
         self.limits = limits
         self.tracking_prefix = tracking_prefix
         self._waiting: list[Job] = []
@@ -156,6 +159,7 @@ class ReportWriter:
         """One transaction for all; if it fails as a whole, one transaction each."""
         if self.on_batch is not None:
             self.on_batch(len(jobs))
+        self._written = []
         try:
             outcomes = self._reconnecting(jobs)
         except Exception:
@@ -171,7 +175,7 @@ class ReportWriter:
         if self.after_commit is not None \
                 and any(isinstance(o, idempotency.Receipt) for o in outcomes):
             try:
-                self.after_commit(self._memo.seq)
+                self.after_commit(self._memo.seq, self._written)
             except Exception:  # the reports are stored: their receipts are still true
                 logger.exception("catching up after a batch of reports failed")
         for job, outcome in zip(jobs, outcomes, strict=True):
@@ -198,13 +202,15 @@ class ReportWriter:
         if self._conn is None:
             self._conn = db.engine_for(self.database_url).connect()
         session = Session(bind=self._conn, expire_on_commit=False)
+        written: list[dict[str, Any]] = []
         try:
             self._committing = False
             with idempotency.one_writer(session):
-                outcomes = self._in(session, jobs)
+                outcomes = self._in(session, jobs, written)
                 self._committing = True
                 session.commit()
             self._memo.settle()
+            self._written += written
             return outcomes
         except BaseException:
             self._memo.forget()
@@ -220,7 +226,8 @@ class ReportWriter:
         """From here the batch may be committed even if no answer comes back."""
         self._committing = True
 
-    def _in(self, session: Session, jobs: list[Job]) -> list[Outcome]:
+    def _in(self, session: Session, jobs: list[Job],
+            written: list[dict[str, Any]]) -> list[Outcome]:
         now = utcnow()
         outcomes: dict[int, Outcome] = {}
         waiting: list[int] = []
@@ -272,7 +279,7 @@ class ReportWriter:
 
         intake_service.submit_many(session, items, now=now, tracking_prefix=self.tracking_prefix,
                                    memo=self._memo, also=receipts, ahead=head,
-                                   committing=self._asked_to_commit)
+                                   committing=self._asked_to_commit, written=written)
         for n, job in enumerate(jobs):
             if job.same_as is not None:  # a retry that arrived in the same batch as its first
                 outcomes[n] = outcomes[jobs.index(job.same_as)]
