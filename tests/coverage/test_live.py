@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,8 @@ def test_a_locked_door_puts_its_people_out_of_reach_within_a_second(
     change = panel["recent_changes"][0]
     assert change["shelter_id"] == west and change["status"] == "locked_confirmed"
     assert change["usable"] is False
+    # When, in UTC on either database (SQLite's stored time reads back without its zone).
+    assert datetime.fromisoformat(change["at"]).utcoffset() == timedelta(0)
     assert panel["newly_out_of_reach"] == after["total"]["newly_out_of_reach"] \
         or panel["threat"] != "drones"
     assert change["out_of_reach_change"]["drones"] == after["total"]["newly_out_of_reach"]

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from shelterwatch import db
 from shelterwatch.alerts import service as alerts
 from shelterwatch.areas.models import Area
-from shelterwatch.clock import utcnow
+from shelterwatch.clock import as_utc, utcnow
 from shelterwatch.config import Settings
 from shelterwatch.coverage import figures, sites
 from shelterwatch.coverage import model as models
@@ -284,7 +284,9 @@ class LiveCoverage:
                     changed[int(payload["shelter_id"])] = str(Status(payload["status"]))
                 except (KeyError, ValueError):
                     continue
-                at, seq = fact.at.isoformat() if fact.at else "", fact.seq
+                # In UTC whoever made the fact: read back (naive on SQLite) or handed over by
+                # the report writer as it wrote it.
+                at, seq = as_utc(fact.at).isoformat() if fact.at else "", fact.seq
             elif fact.kind in REGISTRY_KINDS:
                 registry_changed = True
         with self._lock:
