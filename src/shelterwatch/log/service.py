@@ -185,32 +185,22 @@ def append_pending(session: Session) -> None:
     _write(session, rows, None)
 
 
-def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime,
-                locked_head: tuple[int, str] | None = None) -> list[int]:
-    """Append facts in order within the caller's transaction; returns their seqs.
-
-    `locked_head` is the (seq, hash) a caller read while already holding the log's lock in this
-    transaction (a batch writer), which spares locking and reading the head twice.
-    """
+def append_many(session: Session, facts: Sequence[NewFact], *, now: datetime) -> list[int]:
+    """Append facts in order within the caller's transaction; returns their seqs."""
     if not facts:
         return []
-    if session.info.get(PENDING):  # what this transaction asked to append later comes first
-        if locked_head is not None:
-            raise RuntimeError("facts are pending in a transaction that read the head itself")
-        append_pending(session)
-    head = None
-    if locked_head is None:
-        head = _lock_head(session)
-        locked_head = (head.seq, head.hash)
-    rows = chained(facts, now=now, head=locked_head)
+    append_pending(session)  # what this transaction asked to append later comes first
+    head = _lock_head(session)
+    rows = chained(facts, now=now, head=(head.seq, head.hash))
     _write(session, rows, head)
     return [r["seq"] for r in rows]
 
 
 def append_chained(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Write rows `chained` onto the head this transaction read under the log's lock (a batch
-    writer that keeps the rows: its process applies them without reading them back)."""
-    if session.info.get(PENDING):
+    """Write rows `chained` onto the head this transaction read itself under the log's lock (a
+    batch writer, which spares locking and reading the head twice and keeps the rows: its
+    process applies them without reading them back)."""
+    if has_pending(session):
         raise RuntimeError("facts are pending in a transaction that read the head itself")
     if rows:
         _write(session, rows, None)
