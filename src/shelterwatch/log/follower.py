@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 Subscriber = Callable[[Sequence[Fact]], None]
 BATCH = 2000  # facts read and handed over at once
+HAND_OVER_GRACE_S = 0.02  # how long a notified follower lets its own writer hand over first
 
 
 class LogFollower:
@@ -171,6 +172,10 @@ class LogFollower:
             self._wake.clear()
             local, self._local = self._local, False
             seen = self._announced if woken and not local else None
+            if seen is not None and self.applied_seq < seen:
+                # A notification can outrun the hand-over of this process's own batch (the
+                # writer is between its commit and `hand_over`): a moment's grace spares a read.
+                self._stop.wait(HAND_OVER_GRACE_S)
 
     def _listen(self) -> None:
         import psycopg  # only on PostgreSQL
